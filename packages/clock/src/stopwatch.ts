@@ -1,0 +1,29 @@
+import { type Clock, systemClock } from './clock.js';
+
+/** Measures elapsed monotonic time. */
+export class Stopwatch {
+  #started: number;
+  readonly clock: Clock;
+
+  private constructor(clock: Clock) {
+    this.clock = clock;
+    this.#started = clock.now();
+  }
+
+  static start(clock: Clock = systemClock): Stopwatch {
+    return new Stopwatch(clock);
+  }
+
+  /** Milliseconds since start (or the last {@link restart}). */
+  elapsed(): number {
+    return this.clock.now() - this.#started;
+  }
+
+  /** Returns the elapsed time and starts counting again from now. */
+  restart(): number {
+    const now = this.clock.now();
+    const elapsed = now - this.#started;
+    this.#started = now;
+    return elapsed;
+  }
+}

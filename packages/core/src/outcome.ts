@@ -1,0 +1,73 @@
+import type { Context } from './context.js';
+
+/** The result of one execution: a value or an error. */
+export type Outcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Decides whether a reactive policy (retry, breaker, fallback, hedge) treats an outcome as a
+ * failure. A rejection caused by the caller's own abort is never handled, whatever this says.
+ */
+export type ShouldHandle = (outcome: Outcome<unknown>, ctx: Context) => boolean;
+
+/** Handles every error (but no result). */
+export const handleAll: ShouldHandle = (outcome) => !outcome.ok;
+
+/** Handles no outcome at all. */
+export const handleNone: ShouldHandle = () => false;
+
+// biome-ignore lint/suspicious/noExplicitAny: constructor of any error class
+type ErrorClass = abstract new (...args: any[]) => unknown;
+type ErrorPredicate = (error: unknown) => boolean;
+
+function isClass(value: ErrorClass | ErrorPredicate): value is ErrorClass {
+  // Error classes (and any `class` declaration) are matched with instanceof; other functions
+  // are predicates.
+  return (
+    value === Error ||
+    value.prototype instanceof Error ||
+    /^class\b/.test(Function.prototype.toString.call(value))
+  );
+}
+
+/**
+ * Handles errors that are instances of one of the given classes or satisfy one of the given
+ * predicates: `handleErrors(TypeError, (e) => e.code === 'ECONNRESET')`.
+ */
+export function handleErrors(...matchers: Array<ErrorClass | ErrorPredicate>): ShouldHandle {
+  if (matchers.length === 0) return handleAll;
+  for (const matcher of matchers) {
+    if (typeof matcher !== 'function') {
+      throw new TypeError(
+        `handleErrors: each argument must be an error class or a predicate, received ${String(matcher)}`,
+      );
+    }
+  }
+  const tests: ErrorPredicate[] = matchers.map((matcher) =>
+    isClass(matcher) ? (error: unknown) => error instanceof matcher : matcher,
+  );
+  return (outcome) => !outcome.ok && tests.some((test) => test(outcome.error));
+}
+
+/** Handles successful results that satisfy `predicate`, e.g. a `Response` with status 503. */
+export function handleResults<T = unknown>(predicate: (value: T) => boolean): ShouldHandle {
+  if (typeof predicate !== 'function') {
+    throw new TypeError(
+      `handleResults: predicate must be a function, received ${String(predicate)}`,
+    );
+  }
+  return (outcome) => outcome.ok && predicate(outcome.value as T);
+}
+
+/** Handles an outcome that any of the given rules handles. */
+export function or(...rules: ShouldHandle[]): ShouldHandle {
+  for (const rule of rules) {
+    if (typeof rule !== 'function') {
+      throw new TypeError(
+        `or: each argument must be a ShouldHandle function, received ${String(rule)}`,
+      );
+    }
+  }
+  return (outcome, ctx) => rules.some((rule) => rule(outcome, ctx));
+}

@@ -1,0 +1,37 @@
+/** A source of uniformly distributed numbers in [0, 1). `Math.random` is one. */
+export type Random = () => number;
+
+/**
+ * A fast, seedable PRNG with identical output on every platform: sfc32 (Chris Doty-Humphrey's
+ * Small Fast Counting generator, from PractRand), with its 128-bit state filled from the seed by
+ * splitmix32 so that nearby seeds give unrelated sequences.
+ */
+export function seededRandom(seed: number): Random {
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new TypeError(`seededRandom: seed must be a finite number, received ${String(seed)}`);
+  }
+  let s = seed >>> 0;
+  const splitmix32 = (): number => {
+    s = (s + 0x9e3779b9) | 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = splitmix32();
+  let b = splitmix32();
+  let c = splitmix32();
+  let d = splitmix32();
+  const next = (): number => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4_294_967_296;
+  };
+  // Discard the first outputs: sfc32 mixes its state over its first few rounds.
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}

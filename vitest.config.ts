@@ -1,0 +1,48 @@
+import { readdirSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+// Tests import workspace packages through the "@faultline/source" export condition, so they run
+// against the TypeScript sources without a build step. Child processes spawned by tests use the
+// built `dist/` (the test command runs `tsc -b` first).
+const conditions = ['@faultline/source'];
+const packages = readdirSync(new URL('./packages', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+
+export default defineConfig({
+  resolve: { conditions: [...conditions, 'import', 'module', 'node', 'default'] },
+  ssr: {
+    resolve: { conditions: [...conditions, 'node', 'import'], externalConditions: conditions },
+  },
+  test: {
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, root: `packages/${name}`, include: ['src/**/*.test.ts'] },
+      })),
+      {
+        extends: true as const,
+        test: {
+          name: 'examples',
+          root: 'examples',
+          include: ['**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+        },
+      },
+      {
+        extends: true as const,
+        test: {
+          name: 'docs',
+          root: 'docs',
+          include: ['**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+        },
+      },
+    ],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    // An unhandled rejection anywhere fails the run (Vitest's default; stated here on purpose).
+    dangerouslyIgnoreUnhandledErrors: false,
+    passWithNoTests: false,
+  },
+});
