@@ -1,3 +1,4 @@
+export type { Backoff } from './backoff.js';
 export {
   CancellableContext,
   type Context,
