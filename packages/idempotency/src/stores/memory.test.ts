@@ -1,0 +1,176 @@
+import { VirtualClock } from '@faultline/clock';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreFullError } from '../errors.js';
+import type { StoredResponse } from '../store.js';
+import { corruptMemoryRecord, describeStoreConformance } from '../testing.js';
+import { type MemoryStore, memoryStore } from './memory.js';
+
+const virtual = new VirtualClock();
+describeStoreConformance('memoryStore (VirtualClock)', () => memoryStore({ clock: virtual }), {
+  describe,
+  it,
+  advance: (ms) => virtual.advance(ms),
+  corrupt: (store, key) => corruptMemoryRecord(store as MemoryStore, key),
+  cleanup: (store) => (store as MemoryStore).close(),
+});
+
+// The same suite on the real monotonic clock with a tiny TTL, as a server store runs it.
+describeStoreConformance('memoryStore (system clock, 30 ms TTL)', () => memoryStore(), {
+  describe,
+  it,
+  ttl: 30,
+  advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  cleanup: (store) => (store as MemoryStore).close(),
+});
+
+const ok: StoredResponse = {
+  status: 200,
+  headers: [],
+  body: new Uint8Array([1]),
+  bodyOmitted: false,
+};
+
+describe('memoryStore', () => {
+  const stores: MemoryStore[] = [];
+  const make = (options: Parameters<typeof memoryStore>[0]): MemoryStore => {
+    const store = memoryStore(options);
+    stores.push(store);
+    return store;
+  };
+  afterEach(() => {
+    for (const store of stores.splice(0)) store.close();
+  });
+
+  it('evicts the least recently used COMPLETED record when full', async () => {
+    const store = make({ maxEntries: 3, clock: new VirtualClock() });
+    for (const key of ['a', 'b', 'c']) {
+      await store.claim(key, { owner: key, fingerprint: 'f', lockTtl: 1000 });
+      await store.complete(key, key, ok, 10_000);
+    }
+    await store.claim('a', { owner: 'x', fingerprint: 'f', lockTtl: 1000 }); // touches a
+    await store.claim('d', { owner: 'd', fingerprint: 'f', lockTtl: 1000 });
+    expect(store.size).toBe(3);
+    expect(await store.get('b')).toBeUndefined();
+    expect(await store.get('a')).toBeDefined();
+  });
+
+  it('never evicts IN_PROGRESS records; a claim with no room fails with StoreFullError', async () => {
+    const store = make({ maxEntries: 2, clock: new VirtualClock() });
+    await store.claim('a', { owner: 'a', fingerprint: 'f', lockTtl: 1000 });
+    await store.claim('b', { owner: 'b', fingerprint: 'f', lockTtl: 1000 });
+    await expect(store.claim('c', { owner: 'c', fingerprint: 'f', lockTtl: 1000 })).rejects.toThrow(
+      StoreFullError,
+    );
+    expect((await store.get('a'))?.status).toBe('IN_PROGRESS');
+    expect((await store.get('b'))?.status).toBe('IN_PROGRESS');
+  });
+
+  it('makes room from expired IN_PROGRESS records', async () => {
+    const clock = new VirtualClock();
+    const store = make({ maxEntries: 1, clock });
+    await store.claim('a', { owner: 'a', fingerprint: 'f', lockTtl: 100 });
+    await clock.advance(101);
+    expect((await store.claim('b', { owner: 'b', fingerprint: 'f', lockTtl: 100 })).claimed).toBe(
+      true,
+    );
+  });
+
+  it('claims synchronously: the record exists before the promise settles', () => {
+    const store = make({ clock: new VirtualClock() });
+    void store.claim('k', { owner: 'a', fingerprint: 'f', lockTtl: 1000 });
+    expect(store.size).toBe(1);
+  });
+
+  it('sweeps expired records on an unref’d timer that exists only while records exist', async () => {
+    const clock = new VirtualClock();
+    const store = make({ clock, sweepInterval: 1000 });
+    expect(clock.pendingTimers).toBe(0);
+    await store.claim('k', { owner: 'a', fingerprint: 'f', lockTtl: 500 });
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(1000);
+    expect(store.size).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+    await store.claim('k', { owner: 'a', fingerprint: 'f', lockTtl: 500 });
+    store.close();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('copies the stored body (later mutation of the caller’s buffer does not leak in)', async () => {
+    const store = make({ clock: new VirtualClock() });
+    const body = new Uint8Array([1, 2, 3]);
+    await store.claim('k', { owner: 'a', fingerprint: 'f', lockTtl: 1000 });
+    await store.complete('k', 'a', { ...ok, body }, 1000);
+    body[0] = 9;
+    expect(Array.from((await store.get('k'))?.response?.body ?? [])).toEqual([1, 2, 3]);
+  });
+
+  it('property: never evicts a live IN_PROGRESS record and never exceeds maxEntries', async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('claim' as const), key: fc.integer({ min: 0, max: 15 }) }),
+      fc.record({ kind: fc.constant('complete' as const), key: fc.integer({ min: 0, max: 15 }) }),
+      fc.record({ kind: fc.constant('release' as const), key: fc.integer({ min: 0, max: 15 }) }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 400 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(op, { maxLength: 60 }),
+        async (max, ops) => {
+          const clock = new VirtualClock();
+          const store = memoryStore({ maxEntries: max, clock, sweepInterval: 250 });
+          // Model: keys we hold an unexpired IN_PROGRESS lock on, with their expiry.
+          const held = new Map<number, number>();
+          try {
+            for (const step of ops) {
+              if (step.kind === 'advance') {
+                await clock.advance(step.ms);
+                for (const [key, until] of held) if (until <= clock.now()) held.delete(key);
+              } else if (step.kind === 'claim') {
+                const result = await store
+                  .claim(`k${step.key}`, { owner: `o${step.key}`, fingerprint: 'f', lockTtl: 300 })
+                  .catch((error: unknown) => {
+                    expect(error).toBeInstanceOf(StoreFullError);
+                    // Full is only allowed when every slot holds a live lock.
+                    expect(held.size).toBe(max);
+                    return undefined;
+                  });
+                if (result?.claimed === true) held.set(step.key, clock.now() + 300);
+              } else if (step.kind === 'complete') {
+                if (await store.complete(`k${step.key}`, `o${step.key}`, ok, 200))
+                  held.delete(step.key);
+              } else if (await store.release(`k${step.key}`, `o${step.key}`)) {
+                held.delete(step.key);
+              }
+              expect(store.size).toBeLessThanOrEqual(max);
+              for (const key of held.keys()) {
+                expect((await store.get(`k${key}`))?.status).toBe('IN_PROGRESS');
+              }
+            }
+          } finally {
+            store.close();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  describe('options', () => {
+    it.each([
+      ['maxEntries', '10', TypeError],
+      ['maxEntries', 0, RangeError],
+      ['maxEntries', 1.5, RangeError],
+      ['sweepInterval', null, TypeError],
+      ['sweepInterval', 0, RangeError],
+      ['clock', 5, TypeError],
+      ['clock', { now: () => 0 }, TypeError],
+    ])('%s = %j throws %o', (option, value, Kind) => {
+      expect(() => memoryStore({ [option]: value } as never)).toThrow(Kind);
+      expect(() => memoryStore({ [option]: value } as never)).toThrow(/memoryStore: option/);
+    });
+    it('rejects a non-object options argument', () => {
+      expect(() => memoryStore(5 as never)).toThrow(TypeError);
+    });
+  });
+});
