@@ -106,6 +106,7 @@ export class CancellableContext extends ExecutionContext {
   #ownAborted = false;
   #parentSignal: AbortSignal | undefined;
   #onParentAbort: (() => void) | undefined;
+  #disposed = false;
 
   constructor(parent: ExecutionContext, deadline: Deadline) {
     super();
@@ -144,7 +145,9 @@ export class CancellableContext extends ExecutionContext {
       controller.abort(this.#ownReason);
     } else if (this.#parent.aborted) {
       controller.abort(this.#parent.abortReason);
-    } else {
+    } else if (!this.#disposed) {
+      // After dispose() the execution is over: a late reader (say, work an aggressive timeout
+      // abandoned) gets a signal of its own rather than a listener that would outlive the call.
       const parentSignal = this.#parent.signal;
       if (parentSignal !== neverAbortedSignal) {
         // Linked by hand (one listener, removed in dispose): AbortSignal.any is slow and leaks
@@ -173,8 +176,12 @@ export class CancellableContext extends ExecutionContext {
     }
   }
 
-  /** Removes the listener this context added to its parent's signal, if any. */
+  /**
+   * Removes the listener this context added to its parent's signal, if any. A signal first read
+   * after `dispose()` is not linked to the parent (it still aborts on {@link abort}).
+   */
   dispose(): void {
+    this.#disposed = true;
     this.#unlink();
   }
 

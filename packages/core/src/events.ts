@@ -1,7 +1,12 @@
 /** A listener for events of type `T`. */
 export type Listener<T> = (event: T) => void;
 
-/** Reports a listener's error the way EventTarget does, without touching the call's outcome. */
+/**
+ * Reports a listener's error the way EventTarget does, without touching the call's outcome:
+ * through `reportError` where the platform has it (browsers, Deno), otherwise as an uncaught
+ * exception on a later microtask (Node's `process.on('uncaughtException')` sees it, as it does
+ * for a throwing EventTarget listener).
+ */
 function reportListenerError(error: unknown): void {
   const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
   if (typeof report === 'function') {
@@ -13,37 +18,46 @@ function reportListenerError(error: unknown): void {
   });
 }
 
+/** One subscription; `removed` lets an emit in progress skip a listener removed mid-dispatch. */
+interface Subscription<T> {
+  readonly listener: Listener<T>;
+  removed: boolean;
+}
+
 /**
  * A tiny typed event channel. `subscribe` returns an unsubscribe function; with no listeners,
- * `emit` is one length check. Listeners are copied on write so (un)subscribing during an emit
- * is safe.
+ * `emit` is one length check (policies test {@link hasListeners} before building an event).
+ * Subscriptions are copied on write, so (un)subscribing during an emit is safe and follows
+ * EventTarget's rules: a listener added during an emit is first called on the next one, and a
+ * listener removed during an emit is not called by it if it has not been already.
  */
 export class EventChannel<T> {
-  #listeners: ReadonlyArray<Listener<T>> = [];
+  #subscriptions: ReadonlyArray<Subscription<T>> = [];
 
   get hasListeners(): boolean {
-    return this.#listeners.length > 0;
+    return this.#subscriptions.length > 0;
   }
 
   subscribe(listener: Listener<T>): () => void {
     if (typeof listener !== 'function') {
       throw new TypeError(`event listener must be a function, received ${String(listener)}`);
     }
-    this.#listeners = [...this.#listeners, listener];
-    let subscribed = true;
+    const subscription: Subscription<T> = { listener, removed: false };
+    this.#subscriptions = [...this.#subscriptions, subscription];
     return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      const index = this.#listeners.indexOf(listener);
-      if (index >= 0) this.#listeners = this.#listeners.filter((_, i) => i !== index);
+      if (subscription.removed) return;
+      subscription.removed = true;
+      this.#subscriptions = this.#subscriptions.filter((item) => item !== subscription);
     };
   }
 
   emit(event: T): void {
-    const listeners = this.#listeners;
-    for (let i = 0; i < listeners.length; i++) {
+    const subscriptions = this.#subscriptions;
+    for (let i = 0; i < subscriptions.length; i++) {
+      const subscription = subscriptions[i]!;
+      if (subscription.removed) continue;
       try {
-        listeners[i]!(event);
+        subscription.listener(event);
       } catch (error) {
         reportListenerError(error);
       }

@@ -1,5 +1,13 @@
 export type { Backoff } from './backoff.js';
 export {
+  type BulkheadOptions,
+  BulkheadPolicy,
+  type BulkheadRejectEvent,
+  BulkheadRejectedError,
+  type BulkheadRejectReason,
+  bulkhead,
+} from './bulkhead.js';
+export {
   CancellableContext,
   type Context,
   contextFor,
@@ -14,15 +22,24 @@ export {
 } from './errors.js';
 export { EventChannel, type Listener } from './events.js';
 export {
+  type FallbackEvent,
+  type FallbackFunction,
+  type FallbackOptions,
+  FallbackPolicy,
+  fallback,
+} from './fallback.js';
+export {
   handleAll,
   handleErrors,
   handleNone,
   handleResults,
+  ignoresResults,
   type Outcome,
   or,
   type ShouldHandle,
 } from './outcome.js';
 export {
+  describePolicy,
   executeInContext,
   executeWithin,
   invoke,
@@ -45,6 +62,7 @@ export {
   checkString,
   formatValue,
   type NumberRange,
+  optionalClock,
   optionalFunction,
   optionalNumber,
 } from './validate.js';

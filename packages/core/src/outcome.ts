@@ -11,11 +11,29 @@ export type Outcome<T> =
  */
 export type ShouldHandle = (outcome: Outcome<unknown>, ctx: Context) => boolean;
 
+// Rules known never to handle a successful result. Policies ask `ignoresResults` so that the
+// success path can skip building an Outcome object and calling the rule at all.
+const resultBlind = new WeakSet<ShouldHandle>();
+
+function blind(rule: ShouldHandle): ShouldHandle {
+  resultBlind.add(rule);
+  return rule;
+}
+
+/**
+ * Whether `rule` is known never to handle a successful result (`handleAll`, `handleNone`,
+ * `handleErrors(...)`, and `or(...)` of such rules). A policy may then skip classifying successes.
+ * `false` means "may handle results" (any hand-written rule).
+ */
+export function ignoresResults(rule: ShouldHandle): boolean {
+  return resultBlind.has(rule);
+}
+
 /** Handles every error (but no result). */
-export const handleAll: ShouldHandle = (outcome) => !outcome.ok;
+export const handleAll: ShouldHandle = blind((outcome) => !outcome.ok);
 
 /** Handles no outcome at all. */
-export const handleNone: ShouldHandle = () => false;
+export const handleNone: ShouldHandle = blind(() => false);
 
 // biome-ignore lint/suspicious/noExplicitAny: constructor of any error class
 type ErrorClass = abstract new (...args: any[]) => unknown;
@@ -47,7 +65,7 @@ export function handleErrors(...matchers: Array<ErrorClass | ErrorPredicate>): S
   const tests: ErrorPredicate[] = matchers.map((matcher) =>
     isClass(matcher) ? (error: unknown) => error instanceof matcher : matcher,
   );
-  return (outcome) => !outcome.ok && tests.some((test) => test(outcome.error));
+  return blind((outcome) => !outcome.ok && tests.some((test) => test(outcome.error)));
 }
 
 /** Handles successful results that satisfy `predicate`, e.g. a `Response` with status 503. */
@@ -69,5 +87,6 @@ export function or(...rules: ShouldHandle[]): ShouldHandle {
       );
     }
   }
-  return (outcome, ctx) => rules.some((rule) => rule(outcome, ctx));
+  const combined: ShouldHandle = (outcome, ctx) => rules.some((rule) => rule(outcome, ctx));
+  return rules.every(ignoresResults) ? blind(combined) : combined;
 }

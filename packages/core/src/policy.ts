@@ -42,13 +42,31 @@ export function invoke<T>(fn: Task<T>, ctx: Context): T | PromiseLike<T> {
 export abstract class PolicyBase implements Policy {
   execute<T>(fn: Task<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return this[executeInContext](fn, contextFor(signal));
+    try {
+      return this[executeInContext](fn, contextFor(signal));
+    } catch (error) {
+      // A subclass whose executeInContext is not `async` must still never throw synchronously.
+      return Promise.reject(error);
+    }
   }
 
   abstract [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T>;
 
   /** Name and options, for tests and diagnostics. */
   abstract describe(): PolicyDescription;
+}
+
+/**
+ * Describes any policy: a faultline policy's own {@link PolicyBase.describe}, or for a foreign
+ * policy (a plain object with `execute`) its class name (`'policy'` when it has none) and no options.
+ */
+export function describePolicy(policy: Policy): PolicyDescription {
+  const describe = (policy as { describe?: unknown }).describe;
+  if (typeof describe === 'function') return (describe as () => PolicyDescription).call(policy);
+  const ctorName = (policy as { constructor?: { name?: unknown } }).constructor?.name;
+  const name =
+    typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object' ? ctorName : 'policy';
+  return { name, options: {} };
 }
 
 /** Whether `policy` speaks the context protocol (every faultline policy does). */
@@ -103,11 +121,7 @@ export class Pipeline extends PolicyBase {
     return {
       name: 'pipeline',
       options: {},
-      policies: this.policies.map((policy) =>
-        typeof (policy as Partial<PolicyBase>).describe === 'function'
-          ? (policy as PolicyBase).describe()
-          : { name: policy.constructor?.name ?? 'policy', options: {} },
-      ),
+      policies: this.policies.map(describePolicy),
     };
   }
 }

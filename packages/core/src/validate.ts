@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from '@faultline/clock';
+
 /**
  * Option validation shared by every factory: a wrong type is a `TypeError`, a value out of range
  * a `RangeError`, and the message names the factory, the option, the allowed range and the value
@@ -118,6 +120,27 @@ export function checkString(owner: string, option: string, value: unknown): stri
     throw new TypeError(`${owner}: option "${option}" must be a string, received ${show(value)}`);
   }
   return value;
+}
+
+/**
+ * Checks a `clock` option: `undefined` gives {@link systemClock}; anything else must implement
+ * `Clock` (`now`, `sleep` and `setTimer` functions), or it is a `TypeError`.
+ */
+export function optionalClock(owner: string, option: string, value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const clock = value as Partial<Clock> | null;
+  if (
+    clock === null ||
+    typeof clock !== 'object' ||
+    typeof clock.now !== 'function' ||
+    typeof clock.sleep !== 'function' ||
+    typeof clock.setTimer !== 'function'
+  ) {
+    throw new TypeError(
+      `${owner}: option "${option}" must be a Clock (an object with now(), sleep() and setTimer()), received ${show(value)}`,
+    );
+  }
+  return clock as Clock;
 }
 
 /** Checks that `value` is one of `allowed` (compared with ===). */

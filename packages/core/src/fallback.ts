@@ -1,0 +1,117 @@
+import type { Context, ExecutionContext } from './context.js';
+import { EventChannel, type Listener } from './events.js';
+import { handleAll, ignoresResults, type Outcome, type ShouldHandle } from './outcome.js';
+import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
+import { checkFunction, checkOptions, optionalFunction } from './validate.js';
+
+/** Produces the substitute value from the outcome that was handled. */
+export type FallbackFunction<R> = (outcome: Outcome<unknown>, ctx: Context) => R | PromiseLike<R>;
+
+/** Options for {@link fallback}. */
+export interface FallbackOptions<R> {
+  /**
+   * Which outcomes to replace. Default {@link handleAll} (every error, no result). A rejection
+   * caused by the caller's own abort is never replaced, whatever this says.
+   */
+  readonly shouldHandle?: ShouldHandle;
+  /**
+   * Returns (or resolves to) the substitute value. If it throws or rejects, the execution
+   * rejects with that error. Required.
+   */
+  readonly fallback: FallbackFunction<R>;
+}
+
+/** The event of {@link FallbackPolicy.onFallback}. Plain data. */
+export interface FallbackEvent {
+  /** The outcome being replaced. */
+  readonly outcome: Outcome<unknown>;
+  /** The attempt number of the context the fallback ran in. */
+  readonly attempt: number;
+}
+
+/**
+ * The fallback policy: replaces a handled outcome with a substitute value (a cached response, a
+ * default, a degraded answer), Polly's "fallback" strategy. Built by {@link fallback}.
+ *
+ * The substitute's type `R` is not tied to each call's `T` (a policy is built once and reused);
+ * make `fallback` return what the callers of `execute` expect.
+ */
+export class FallbackPolicy<R = unknown> extends PolicyBase {
+  readonly #shouldHandle: ShouldHandle;
+  readonly #fallback: FallbackFunction<R>;
+  // When the rule can never handle a result, a success needs no Outcome object and no call.
+  readonly #resultBlind: boolean;
+  readonly #onFallback = new EventChannel<FallbackEvent>();
+
+  /** @internal Use {@link fallback}. */
+  constructor(shouldHandle: ShouldHandle, fallbackFn: FallbackFunction<R>) {
+    super();
+    this.#shouldHandle = shouldHandle;
+    this.#fallback = fallbackFn;
+    this.#resultBlind = ignoresResults(shouldHandle);
+  }
+
+  /** Called with the handled outcome just before the fallback function runs. */
+  onFallback(listener: Listener<FallbackEvent>): () => void {
+    return this.#onFallback.subscribe(listener);
+  }
+
+  async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    let value: T;
+    try {
+      value = await fn(ctx);
+    } catch (error) {
+      // The caller's abort (or an enclosing timeout) is the caller giving up: replacing its
+      // rejection with a value would hide that (opossum #540 / #198 show how confusing it gets).
+      if (ctx.aborted) throw error;
+      const outcome: Outcome<unknown> = { ok: false, error };
+      if (!this.#shouldHandle(outcome, ctx)) throw error;
+      return this.#substitute(outcome, ctx);
+    }
+    if (this.#resultBlind || ctx.aborted) return value;
+    const outcome: Outcome<unknown> = { ok: true, value };
+    if (!this.#shouldHandle(outcome, ctx)) return value;
+    return this.#substitute(outcome, ctx);
+  }
+
+  #substitute<T>(outcome: Outcome<unknown>, ctx: ExecutionContext): Promise<T> {
+    if (this.#onFallback.hasListeners) {
+      this.#onFallback.emit({ outcome, attempt: ctx.attempt });
+    }
+    // Only called from the async executeInContext, so a synchronous throw becomes its rejection.
+    return Promise.resolve(this.#fallback(outcome, ctx)) as Promise<T>;
+  }
+
+  describe(): PolicyDescription {
+    return {
+      name: 'fallback',
+      options: { shouldHandle: this.#shouldHandle, fallback: this.#fallback },
+    };
+  }
+}
+
+/**
+ * Replaces a handled outcome (by default: any error) with the value of `fallback(outcome, ctx)`.
+ * The wrapped function's errors that are not handled pass through unchanged, and a rejection
+ * caused by the caller's abort is never replaced.
+ *
+ * @example
+ * ```ts
+ * const cached = fallback({
+ *   shouldHandle: handleErrors(TimeoutError, BrokenCircuitError),
+ *   fallback: () => lastKnownPrices,
+ * });
+ * const prices = await pipeline(cached, timeout(500)).execute(({ signal }) => fetchPrices(signal));
+ * ```
+ */
+export function fallback<R = unknown>(options: FallbackOptions<R>): FallbackPolicy<R> {
+  const opts = checkOptions<FallbackOptions<R>>('fallback', options);
+  const shouldHandle = optionalFunction<ShouldHandle>(
+    'fallback',
+    'shouldHandle',
+    opts.shouldHandle,
+    handleAll,
+  );
+  const fallbackFn = checkFunction<FallbackFunction<R>>('fallback', 'fallback', opts.fallback);
+  return new FallbackPolicy<R>(shouldHandle, fallbackFn);
+}
