@@ -23,8 +23,19 @@ export interface Clock {
   setTimer(ms: number, callback: () => void, options?: TimerOptions): () => void;
 }
 
-/** Platform timers clamp delays to a signed 32-bit integer; longer waits are chained. */
+/**
+ * The longest delay a platform timer takes (2^31-1 ms, about 24.8 days). Node, browsers, Deno and
+ * Bun store the delay as a signed 32-bit integer and fire a longer timer at once (Node prints a
+ * `TimeoutOverflowWarning`); {@link systemClock} chains timers instead.
+ */
 export const MAX_TIMER_DELAY = 2_147_483_647;
+
+/**
+ * A signal that never aborts, shared by every caller that has nothing to cancel. {@link sleepWith}
+ * adds no listener to it (so thousands of concurrent sleeps never trip the platform's
+ * "possible EventTarget memory leak" warning on a shared signal).
+ */
+export const neverAbortedSignal: AbortSignal = new AbortController().signal;
 
 type Handle = ReturnType<typeof setTimeout>;
 
@@ -42,6 +53,7 @@ function now(): number {
 
 function setTimer(ms: number, callback: () => void, options?: TimerOptions): () => void {
   const unref = options?.unref === true;
+  // NaN and negative delays mean "as soon as possible", as they do for setTimeout.
   const delay = ms > 0 ? ms : 0;
   if (delay <= MAX_TIMER_DELAY) {
     // Fast path: one platform timer, no extra closure beyond the cancel function.
@@ -49,13 +61,21 @@ function setTimer(ms: number, callback: () => void, options?: TimerOptions): () 
     if (unref) unrefHandle(handle);
     return () => clearTimeout(handle);
   }
-  // Durations beyond 2^31-1 ms would fire at once on every platform: chain timers instead.
+  return chainTimers(delay, callback, unref);
+}
+
+/**
+ * Durations beyond 2^31-1 ms would fire at once on every platform: wait in slices of at most
+ * {@link MAX_TIMER_DELAY} against the monotonic due time, so a slice that fires early or late
+ * never shifts the end. `Infinity` never fires (it re-arms forever, cheaply, every ~24.8 days).
+ */
+function chainTimers(delay: number, callback: () => void, unref: boolean): () => void {
   const due = now() + delay;
-  let handle: Handle;
-  let cancelled = false;
+  let handle: Handle | undefined;
   const arm = (): void => {
     const left = due - now();
     if (left <= 0) {
+      handle = undefined;
       callback();
       return;
     }
@@ -64,9 +84,9 @@ function setTimer(ms: number, callback: () => void, options?: TimerOptions): () 
   };
   arm();
   return () => {
-    if (cancelled) return;
-    cancelled = true;
+    if (handle === undefined) return;
     clearTimeout(handle);
+    handle = undefined;
   };
 }
 
@@ -79,13 +99,15 @@ export function sleepWith(
   ms: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (signal === undefined) {
+  if (signal === undefined || signal === neverAbortedSignal) {
     return new Promise((resolve) => {
       set(ms, resolve);
     });
   }
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
+    // `once` removes the listener when it fires; the timer path removes it by hand, so no
+    // listener outlives the sleep either way.
     const onAbort = (): void => {
       cancel();
       reject(signal.reason);

@@ -1,4 +1,7 @@
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, neverAbortedSignal, systemClock } from './clock.js';
+import { checkClock, checkNumber } from './validate.js';
+
+export { neverAbortedSignal };
 
 /**
  * The abort reason of a {@link Deadline.signal}. Its `name` is `'TimeoutError'`, like the
@@ -11,9 +14,6 @@ export class DeadlineExceededError extends Error {
     super(message);
   }
 }
-
-/** A signal that never aborts, shared by every caller that has nothing to cancel. */
-export const neverAbortedSignal: AbortSignal = new AbortController().signal;
 
 /**
  * A point in monotonic time by which work must finish. Deadlines compose (the earliest wins) and
@@ -37,23 +37,27 @@ export class Deadline {
 
   /** A deadline `ms` from now on `clock`. `Infinity` gives {@link Deadline.never}. */
   static after(ms: number, clock: Clock = systemClock): Deadline {
-    if (typeof ms !== 'number' || Number.isNaN(ms)) {
-      throw new TypeError(`Deadline.after: ms must be a number, received ${String(ms)}`);
+    // Fast path first: a plain non-negative finite number on the default clock.
+    if (
+      typeof ms !== 'number' ||
+      !(ms >= 0 && ms < Number.POSITIVE_INFINITY) ||
+      clock !== systemClock
+    ) {
+      checkNumber('Deadline.after', 'ms', ms, { min: 0, allowInfinity: true }, false);
+      if (clock !== systemClock) checkClock('Deadline.after', 'clock', clock, false);
+      if (ms === Number.POSITIVE_INFINITY) return Deadline.never;
     }
-    if (ms < 0) throw new RangeError(`Deadline.after: ms must be in [0, Infinity], received ${ms}`);
-    if (ms === Number.POSITIVE_INFINITY) return Deadline.never;
     return new Deadline(clock.now() + ms, clock);
   }
 
-  /** A deadline at clock time `time` (a value of `clock.now()`). */
+  /**
+   * A deadline at clock time `time` (a value of `clock.now()`; it may lie in the past, giving an
+   * expired deadline). `Infinity` gives {@link Deadline.never}.
+   */
   static at(time: number, clock: Clock = systemClock): Deadline {
-    if (typeof time !== 'number' || Number.isNaN(time)) {
-      throw new TypeError(`Deadline.at: time must be a number, received ${String(time)}`);
-    }
+    checkNumber('Deadline.at', 'time', time, { allowInfinity: true }, false);
+    if (clock !== systemClock) checkClock('Deadline.at', 'clock', clock, false);
     if (time === Number.POSITIVE_INFINITY) return Deadline.never;
-    if (time === Number.NEGATIVE_INFINITY) {
-      throw new RangeError('Deadline.at: time must be finite or Infinity, received -Infinity');
-    }
     return new Deadline(time, clock);
   }
 
@@ -77,32 +81,38 @@ export class Deadline {
   }
 
   /**
-   * An AbortSignal that aborts with a {@link DeadlineExceededError} when the deadline passes.
-   * The timer is created on the first call only, never keeps the process alive, and is cleared
-   * when it fires or on {@link dispose}.
+   * An AbortSignal that aborts with a {@link DeadlineExceededError} when the deadline passes
+   * (at once if it already has). Every call returns the same signal. The timer behind it is
+   * created on the first call only (a deadline nobody listens to costs nothing), never keeps the
+   * process alive (`unref`), and is cleared when it fires or on {@link dispose}. `Deadline.never`
+   * returns {@link neverAbortedSignal} and creates nothing.
    */
   signal(): AbortSignal {
     if (this.expiresAt === Number.POSITIVE_INFINITY) return neverAbortedSignal;
     if (this.#controller !== undefined) return this.#controller.signal;
     const controller = new AbortController();
     this.#controller = controller;
-    const left = this.remaining();
-    if (left === 0) {
-      controller.abort(new DeadlineExceededError());
-    } else {
-      this.#cancelTimer = this.clock.setTimer(
-        left,
-        () => {
-          this.#cancelTimer = undefined;
-          controller.abort(new DeadlineExceededError());
-        },
-        { unref: true },
-      );
-    }
+    this.#arm(controller);
     return controller.signal;
   }
 
-  /** Clears the timer behind {@link signal}, if any. The signal then never aborts. */
+  #arm(controller: AbortController): void {
+    const left = this.remaining();
+    if (left === 0) {
+      this.#cancelTimer = undefined;
+      controller.abort(new DeadlineExceededError());
+      return;
+    }
+    // Platform timers may fire up to ~1 ms before `performance.now()` reaches the due time
+    // (Node rounds to whole ms); re-check so the signal never aborts while `expired()` is false.
+    this.#cancelTimer = this.clock.setTimer(left, () => this.#arm(controller), { unref: true });
+  }
+
+  /**
+   * Clears the timer behind {@link signal}, if any; the signal then never aborts. Call it (or use
+   * `using`) when the work the deadline guards ends early; otherwise the unref'd timer lives on
+   * until the deadline passes.
+   */
   dispose(): void {
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from './clock.js';
+import { checkClock } from './validate.js';
 
 /** Measures elapsed monotonic time. */
 export class Stopwatch {
@@ -10,7 +11,9 @@ export class Stopwatch {
     this.#started = clock.now();
   }
 
+  /** Starts measuring now on `clock` (default {@link systemClock}). */
   static start(clock: Clock = systemClock): Stopwatch {
+    if (clock !== systemClock) checkClock('Stopwatch.start', 'clock', clock, false);
     return new Stopwatch(clock);
   }
 

@@ -1,30 +1,36 @@
-import { type Clock, sleepWith } from './clock.js';
+import { type Clock, sleepWith, type TimerOptions } from './clock.js';
+import { checkNumber } from './validate.js';
 
 interface VirtualTimer {
   readonly due: number;
   readonly seq: number;
-  readonly callback: () => void;
+  callback: () => void;
   active: boolean;
 }
 
-/** Lets every pending promise reaction run: one macrotask turn drains the microtask queue. */
+function noop(): void {}
+
+// Captured at load so that a test faking the global timers (vi.useFakeTimers, sinon) cannot stall
+// a VirtualClock: its settling turn must run on the real event loop.
+const realSetImmediate: typeof setImmediate | undefined =
+  typeof setImmediate === 'function' ? setImmediate : undefined;
+const realSetTimeout = setTimeout;
+
+/**
+ * Lets every pending promise reaction run: all microtasks (however deep the chain of `await`s)
+ * drain before the next macrotask turn.
+ */
 const settle: () => Promise<void> =
-  typeof setImmediate === 'function'
-    ? () => new Promise((resolve) => setImmediate(resolve))
-    : () => new Promise((resolve) => setTimeout(resolve, 0));
+  realSetImmediate !== undefined
+    ? () => new Promise((resolve) => realSetImmediate(resolve))
+    : () => new Promise((resolve) => realSetTimeout(resolve, 0));
 
 function before(a: VirtualTimer, b: VirtualTimer): boolean {
   return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }
 
-function checkDuration(method: string, ms: number): void {
-  if (typeof ms !== 'number' || Number.isNaN(ms)) {
-    throw new TypeError(`VirtualClock.${method}: ms must be a number, received ${String(ms)}`);
-  }
-  if (ms < 0 || !Number.isFinite(ms)) {
-    throw new RangeError(`VirtualClock.${method}: ms must be in [0, Infinity), received ${ms}`);
-  }
-}
+/** Below this many cancelled timers in the heap, never bother compacting it. */
+const COMPACT_MIN = 64;
 
 /**
  * Deterministic time for tests and the simulator. Nothing happens until the test (or the
@@ -36,14 +42,19 @@ export class VirtualClock implements Clock {
   #seq = 0;
   #pending = 0;
   #moving = false;
-  // Binary min-heap ordered by (due, seq): O(log n) per timer, whatever the schedule.
-  readonly #heap: VirtualTimer[] = [];
+  // Binary min-heap ordered by (due, seq): O(log n) per timer, whatever the schedule. Cancelled
+  // timers stay in it (lazy deletion) with their callback dropped, and the heap is compacted when
+  // they make up more than half of it, so cancelled timers never pin memory.
+  #heap: VirtualTimer[] = [];
+  #cancelledInHeap = 0;
 
+  /** @param start the initial virtual time in ms (default 0; any finite number). */
   constructor(start = 0) {
-    if (typeof start !== 'number' || !Number.isFinite(start)) {
-      throw new TypeError(`VirtualClock: start must be a finite number, received ${String(start)}`);
-    }
+    checkNumber('VirtualClock', 'start', start, {}, false);
     this.#now = start;
+    // Bound so that `const { now, sleep, setTimer } = clock` works like systemClock's methods.
+    this.now = this.now.bind(this);
+    this.sleep = this.sleep.bind(this);
     this.setTimer = this.setTimer.bind(this);
   }
 
@@ -56,7 +67,11 @@ export class VirtualClock implements Clock {
     return this.#pending;
   }
 
-  setTimer(ms: number, callback: () => void): () => void {
+  /**
+   * Schedules `callback` at `now() + ms` (NaN or negative: now; `Infinity`: never). `options` are
+   * accepted for {@link Clock} compatibility; virtual timers never keep a process alive anyway.
+   */
+  setTimer(ms: number, callback: () => void, _options?: TimerOptions): () => void {
     const timer: VirtualTimer = {
       due: this.#now + (ms > 0 ? ms : 0),
       seq: this.#seq++,
@@ -68,7 +83,12 @@ export class VirtualClock implements Clock {
     return () => {
       if (!timer.active) return;
       timer.active = false;
+      timer.callback = noop;
       this.#pending--;
+      this.#cancelledInHeap++;
+      if (this.#cancelledInHeap > COMPACT_MIN && this.#cancelledInHeap * 2 > this.#heap.length) {
+        this.#compact();
+      }
     };
   }
 
@@ -82,7 +102,7 @@ export class VirtualClock implements Clock {
    * timer fires and before this resolves.
    */
   async advance(ms: number): Promise<void> {
-    checkDuration('advance', ms);
+    checkNumber('VirtualClock.advance', 'ms', ms, { min: 0 }, false);
     await this.#move(async () => {
       const target = this.#now + ms;
       await this.#fireUntil(target, Number.POSITIVE_INFINITY, true);
@@ -90,11 +110,13 @@ export class VirtualClock implements Clock {
     });
   }
 
-  /** Advances until no timer remains. Throws if more than `limit` timers fire (a runaway loop). */
+  /**
+   * Advances, timer by timer, until no timer remains (timers set for `Infinity` never fire and
+   * are left pending). Rejects if more than `limit` timers would fire: a timer loop that never
+   * ends is a bug, not a hang. Time then stays at the last timer that fired.
+   */
   async runAll(limit = 100_000): Promise<void> {
-    if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) {
-      throw new RangeError(`VirtualClock.runAll: limit must be a number >= 0, received ${limit}`);
-    }
+    checkNumber('VirtualClock.runAll', 'limit', limit, { min: 0, allowInfinity: true }, false);
     await this.#move(async () => {
       const fired = await this.#fireUntil(Number.POSITIVE_INFINITY, limit, true);
       if (fired > limit) {
@@ -110,7 +132,7 @@ export class VirtualClock implements Clock {
    * pause (GC, VM freeze) as the paused code sees it. Overdue timers fire late, at the new time.
    */
   async jump(ms: number): Promise<void> {
-    checkDuration('jump', ms);
+    checkNumber('VirtualClock.jump', 'ms', ms, { min: 0 }, false);
     await this.#move(async () => {
       this.#now += ms;
       await this.#fireUntil(this.#now, Number.POSITIVE_INFINITY, false);
@@ -129,13 +151,16 @@ export class VirtualClock implements Clock {
     }
   }
 
-  /** Fires due timers in order; returns how many fired (stops after limit + 1). */
+  /**
+   * Fires due timers in order; returns how many fired (limit + 1 when there were more). A
+   * callback that throws stops the move and rejects it, with time at that timer's due time.
+   */
   async #fireUntil(target: number, limit: number, moveToDue: boolean): Promise<number> {
     let fired = 0;
     await settle();
     for (;;) {
       const next = this.#peekActive();
-      if (next === undefined || next.due > target) break;
+      if (next === undefined || next.due > target || next.due === Number.POSITIVE_INFINITY) break;
       if (fired >= limit) return fired + 1;
       this.#pop();
       next.active = false;
@@ -150,8 +175,17 @@ export class VirtualClock implements Clock {
 
   #peekActive(): VirtualTimer | undefined {
     const heap = this.#heap;
-    while (heap.length > 0 && !heap[0]!.active) this.#pop();
+    while (heap.length > 0 && !heap[0]!.active) {
+      this.#pop();
+      this.#cancelledInHeap--;
+    }
     return heap[0];
+  }
+
+  /** Drops cancelled timers; a sorted array is a valid min-heap. */
+  #compact(): void {
+    this.#heap = this.#heap.filter((timer) => timer.active).sort((a, b) => (before(a, b) ? -1 : 1));
+    this.#cancelledInHeap = 0;
   }
 
   #push(timer: VirtualTimer): void {
