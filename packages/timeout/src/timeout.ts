@@ -1,0 +1,298 @@
+import { type Clock, Deadline, neverAbortedSignal, systemClock } from '@faultline/clock';
+import {
+  type CancellableContext,
+  type Context,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  EventChannel,
+  type ExecutionContext,
+  executeInContext,
+  formatValue,
+  type Listener,
+  optionalClock,
+  PolicyBase,
+  type PolicyDescription,
+  rootContext,
+  type Task,
+} from '@faultline/core';
+import { AdaptiveTimeout } from './adaptive-timeout.js';
+import { ambientDeadline, hasAmbientDeadlineProvider } from './ambient.js';
+import { TimeoutError } from './timeout-error.js';
+
+/**
+ * - `'aggressive'` (default): at expiry, abort `ctx.signal` and reject at once, abandoning the
+ *   function if it ignores its signal. A timeout then bounds latency whatever the function does.
+ * - `'cooperative'`: at expiry, abort `ctx.signal` and wait for the function to settle.
+ */
+export type TimeoutStrategy = 'aggressive' | 'cooperative';
+
+/** How long an attempt may take: fixed ms, computed per call, or learned. */
+export type TimeoutDuration = number | ((ctx: Context) => number) | AdaptiveTimeout;
+
+/** Options of {@link timeout}. */
+export interface TimeoutOptions {
+  /** What happens at expiry; see {@link TimeoutStrategy}. Default `'aggressive'`. */
+  readonly strategy?: TimeoutStrategy;
+  /**
+   * Clock for the timer and the measured durations. Default: the adaptive timeout's clock when
+   * `duration` is an {@link AdaptiveTimeout}, otherwise `systemClock`.
+   */
+  readonly clock?: Clock;
+}
+
+/** The `onTimeout` event: the effective timeout and the time actually elapsed, in ms. */
+export interface TimeoutEvent {
+  readonly timeout: number;
+  readonly elapsed: number;
+}
+
+const OWNER = 'timeout';
+const STRATEGIES: readonly TimeoutStrategy[] = ['aggressive', 'cooperative'];
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as Partial<PromiseLike<T>>).then === 'function'
+  );
+}
+
+/**
+ * The signal an aggressive timeout watches so that an abort from outside (the caller, or an
+ * enclosing policy) settles the call at once instead of at expiry. None when nothing can abort.
+ * For a root context this is the caller's own signal (no allocation); a derived context creates
+ * its signal on this read. (A non-allocating abort subscription on `ExecutionContext` would avoid
+ * that for nested policies; see the package README.)
+ */
+function abortSource(ctx: ExecutionContext): AbortSignal | undefined {
+  if (ctx === rootContext) return undefined;
+  const signal = ctx.signal;
+  return signal === neverAbortedSignal ? undefined : signal;
+}
+
+/**
+ * The `timeout` policy. Build it with {@link timeout}.
+ *
+ * The effective timeout of a call is `min(duration, ctx.deadline.remaining())` (including an
+ * ambient deadline when `@faultline/timeout/node` is loaded), and the function sees
+ * `ctx.deadline` = the earliest of both, so nested timeouts and downstream services inherit the
+ * tightest budget.
+ */
+export class TimeoutPolicy extends PolicyBase {
+  /** See {@link TimeoutStrategy}. */
+  readonly strategy: TimeoutStrategy;
+  readonly clock: Clock;
+  readonly #fixed: number | undefined;
+  readonly #dynamic: ((ctx: Context) => number) | undefined;
+  readonly #adaptive: AdaptiveTimeout | undefined;
+  readonly #onTimeout = new EventChannel<TimeoutEvent>();
+
+  /** @internal use {@link timeout}. */
+  constructor(duration: TimeoutDuration, options?: TimeoutOptions) {
+    super();
+    if (typeof duration === 'number') {
+      this.#fixed = checkNumber(OWNER, 'duration', duration, { min: 0, allowInfinity: true });
+    } else if (duration instanceof AdaptiveTimeout) {
+      this.#adaptive = duration;
+    } else if (typeof duration === 'function') {
+      this.#dynamic = duration;
+    } else {
+      throw new TypeError(
+        `${OWNER}: option "duration" must be a number in [0, Infinity], a function (ctx) => ms or an AdaptiveTimeout, received ${formatValue(duration)}`,
+      );
+    }
+    const opts = checkOptions<TimeoutOptions>(OWNER, options);
+    this.strategy =
+      opts.strategy === undefined
+        ? 'aggressive'
+        : checkOneOf(OWNER, 'strategy', opts.strategy, STRATEGIES);
+    this.clock =
+      opts.clock === undefined
+        ? (this.#adaptive?.clock ?? systemClock)
+        : optionalClock(OWNER, 'clock', opts.clock);
+  }
+
+  /** Subscribes to timeouts (not to caller aborts). Returns an unsubscribe function. */
+  onTimeout(listener: Listener<TimeoutEvent>): () => void {
+    return this.#onTimeout.subscribe(listener);
+  }
+
+  [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    if (ctx.aborted) return Promise.reject(ctx.abortReason);
+    let own: number;
+    if (this.#fixed !== undefined) own = this.#fixed;
+    else if (this.#adaptive !== undefined) own = this.#adaptive.current();
+    else {
+      try {
+        own = this.#dynamic!(ctx);
+        checkNumber(OWNER, 'duration(ctx) result', own, { min: 0, allowInfinity: true });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+
+    let enclosing = ctx.deadline;
+    if (hasAmbientDeadlineProvider()) {
+      const ambient = ambientDeadline();
+      if (ambient !== undefined) enclosing = enclosing.earliest(ambient);
+    }
+    const remaining = enclosing.remaining();
+    // Whether our own duration (rather than an enclosing deadline) sets the timer: only then does
+    // a timeout tell an adaptive timeout anything about the latency of the call.
+    const ownBound = own < remaining;
+    const ms = ownBound ? own : remaining;
+    if (ms === Number.POSITIVE_INFINITY) {
+      // No timeout anywhere (then `enclosing` is `ctx.deadline`): nothing to add.
+      return new Promise<T>((resolve) => resolve(fn(ctx)));
+    }
+    if (ms <= 0) {
+      // The budget is already spent: calling the function would only waste the callee's work.
+      this.#expired(0, 0, ownBound);
+      return Promise.reject(new TimeoutError(0));
+    }
+    const child = ctx.child(ownBound ? Deadline.after(own, this.clock) : enclosing);
+    const start = this.clock.now();
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(child);
+    } catch (error) {
+      child.dispose();
+      return Promise.reject(error);
+    }
+    if (!isThenable(result)) {
+      child.dispose();
+      this.#adaptive?.observe(this.clock.now() - start);
+      return Promise.resolve(result);
+    }
+    return this.strategy === 'aggressive'
+      ? this.#aggressive(result, child, ctx, ms, start, ownBound)
+      : this.#cooperative(result, child, ctx, ms, start, ownBound);
+  }
+
+  #aggressive<T>(
+    work: PromiseLike<T>,
+    child: CancellableContext,
+    ctx: ExecutionContext,
+    ms: number,
+    start: number,
+    ownBound: boolean,
+  ): Promise<T> {
+    const watched = abortSource(ctx);
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const onAbort = (): void => {
+        // The caller (or an enclosing policy) gave up: not a timeout, no onTimeout.
+        if (settled) return;
+        settled = true;
+        cancel();
+        watched!.removeEventListener('abort', onAbort);
+        child.dispose();
+        reject(ctx.abortReason);
+      };
+      const cancel = this.clock.setTimer(ms, () => {
+        if (settled) return;
+        settled = true;
+        if (watched !== undefined) watched.removeEventListener('abort', onAbort);
+        if (ctx.aborted) {
+          child.dispose();
+          reject(ctx.abortReason);
+          return;
+        }
+        const error = new TimeoutError(ms);
+        child.abort(error);
+        this.#expired(ms, this.clock.now() - start, ownBound);
+        reject(error);
+      });
+      if (watched !== undefined) watched.addEventListener('abort', onAbort);
+      // Both handlers are attached even after we give up: the abandoned execution's late
+      // rejection is handled here, never reported as unhandled.
+      work.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          cancel();
+          if (watched !== undefined) watched.removeEventListener('abort', onAbort);
+          child.dispose();
+          this.#adaptive?.observe(this.clock.now() - start);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          cancel();
+          if (watched !== undefined) watched.removeEventListener('abort', onAbort);
+          child.dispose();
+          reject(ctx.aborted ? ctx.abortReason : error);
+        },
+      );
+    });
+  }
+
+  #cooperative<T>(
+    work: PromiseLike<T>,
+    child: CancellableContext,
+    ctx: ExecutionContext,
+    ms: number,
+    start: number,
+    ownBound: boolean,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let timedOut: TimeoutError | undefined;
+      const cancel = this.clock.setTimer(ms, () => {
+        // After a caller's abort the function is winding down for another reason: not a timeout.
+        if (ctx.aborted) return;
+        const error = new TimeoutError(ms);
+        timedOut = error;
+        child.abort(error);
+        this.#expired(ms, this.clock.now() - start, ownBound);
+      });
+      work.then(
+        (value) => {
+          cancel();
+          child.dispose();
+          // A value that arrives after the timeout is still the right answer (cooperative).
+          if (timedOut === undefined) this.#adaptive?.observe(this.clock.now() - start);
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          child.dispose();
+          if (timedOut !== undefined) reject(timedOut);
+          else reject(ctx.aborted ? ctx.abortReason : error);
+        },
+      );
+    });
+  }
+
+  #expired(ms: number, elapsed: number, ownBound: boolean): void {
+    // Censoring: a timed-out attempt only says "latency >= timeout" (see adaptiveTimeout).
+    if (ownBound) this.#adaptive?.observeTimeout();
+    if (this.#onTimeout.hasListeners) this.#onTimeout.emit({ timeout: ms, elapsed });
+  }
+
+  describe(): PolicyDescription {
+    return {
+      name: 'timeout',
+      options: {
+        duration:
+          this.#fixed ?? (this.#adaptive !== undefined ? this.#adaptive.describe() : 'dynamic'),
+        strategy: this.strategy,
+      },
+    };
+  }
+}
+
+/**
+ * A timeout policy. `duration` is milliseconds, a function `(ctx) => ms` evaluated per call, or an
+ * {@link AdaptiveTimeout} learned from observed latencies (`adaptiveTimeout({...})`).
+ *
+ * ```ts
+ * const perAttempt = timeout(2_000);                      // aggressive by default
+ * const res = await perAttempt.execute(({ signal }) => fetch(url, { signal }));
+ * ```
+ * @throws TypeError / RangeError for invalid options.
+ */
+export function timeout(duration: TimeoutDuration, options?: TimeoutOptions): TimeoutPolicy {
+  return new TimeoutPolicy(duration, options);
+}
