@@ -1,0 +1,44 @@
+import { ExecutionRejectedError } from '@faultline/core';
+
+/**
+ * Thrown (as a rejection) by an open circuit, or by a half-open circuit whose probe slots are all
+ * taken. Nothing was sent to the dependency. `retryAfter` is the time left until the breaker will
+ * let a call through again (the rest of the break while open; at most the probe timeout while
+ * half-open).
+ */
+export class BrokenCircuitError extends ExecutionRejectedError {
+  override name = 'BrokenCircuitError';
+
+  constructor(retryAfter: number | undefined, message = 'circuit is open') {
+    super(message, { code: 'BROKEN_CIRCUIT', retryAfter });
+  }
+}
+
+/**
+ * Thrown by a circuit held open by hand with `isolate()`. It stays isolated until every handle is
+ * released or `close()` is called, so there is no `retryAfter`.
+ */
+export class IsolatedCircuitError extends ExecutionRejectedError {
+  override name = 'IsolatedCircuitError';
+
+  constructor(message = 'circuit is isolated') {
+    super(message, { code: 'ISOLATED_CIRCUIT' });
+  }
+}
+
+/**
+ * Thrown by `adaptiveThrottle` when it drops a request locally, before sending it, because the
+ * backend has recently been rejecting too many requests (Google SRE book, "Handling Overload").
+ */
+export class ThrottledError extends ExecutionRejectedError {
+  override name = 'ThrottledError';
+  /** The rejection probability at the time of the decision. */
+  readonly probability: number;
+
+  constructor(probability: number) {
+    super(`request throttled locally (rejection probability ${probability.toFixed(3)})`, {
+      code: 'THROTTLED',
+    });
+    this.probability = probability;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * A set of counters over a sliding time window, kept as a ring of `buckets` slices of
+ * `window / buckets` ms each (the "bucketed rolling window" of Hystrix and resilience4j's
+ * time-based sliding window). Memory is O(buckets × fields), whatever the traffic.
+ *
+ * Every slice remembers nothing but counts; which slices are live is derived from the absolute
+ * slice number of the current time, so an idle gap of any length expires the slices it covers.
+ * (cockatiel's `SamplingBreaker` only rotates one slice per call, so after an idle hour its old
+ * counts come back to life: see js-peers.md §3.3. That bug cannot happen here.)
+ *
+ * The window covers the current (partial) slice and the `buckets - 1` slices before it.
+ */
+export class RollingCounters {
+  readonly window: number;
+  readonly buckets: number;
+  readonly fields: number;
+  readonly #width: number;
+  readonly #slots: Float64Array;
+  readonly #totals: Float64Array;
+  /** The absolute slice number (floor(now / width)) of the newest slice in the ring. */
+  #head = Number.NEGATIVE_INFINITY;
+
+  constructor(window: number, buckets: number, fields: number) {
+    this.window = window;
+    this.buckets = buckets;
+    this.fields = fields;
+    this.#width = window / buckets;
+    this.#slots = new Float64Array(buckets * fields);
+    this.#totals = new Float64Array(fields);
+  }
+
+  /** The absolute slice number of time `now`. */
+  sliceOf(now: number): number {
+    return Math.floor(now / this.#width);
+  }
+
+  /** Expires every slice that has left the window at time `now`. */
+  advance(now: number): void {
+    const slice = Math.floor(now / this.#width);
+    const head = this.#head;
+    if (slice <= head) return; // same slice (or a clock that did not move)
+    const buckets = this.buckets;
+    const fields = this.fields;
+    const slots = this.#slots;
+    const totals = this.#totals;
+    if (slice - head >= buckets) {
+      // The whole ring is older than the window (an idle gap): start from nothing.
+      slots.fill(0);
+      totals.fill(0);
+    } else {
+      for (let s = head + 1; s <= slice; s++) {
+        const base = (((s % buckets) + buckets) % buckets) * fields;
+        for (let f = 0; f < fields; f++) {
+          totals[f]! -= slots[base + f]!;
+          slots[base + f] = 0;
+        }
+      }
+    }
+    this.#head = slice;
+  }
+
+  /** Adds `n` to counter `field` in the current slice. Call {@link advance} first. */
+  add(field: number, n = 1): void {
+    const base = ((this.#head % this.buckets) + this.buckets) % this.buckets;
+    this.#slots[base * this.fields + field]! += n;
+    this.#totals[field]! += n;
+  }
+
+  /**
+   * Subtracts `n` from counter `field` in slice `slice` if that slice is still in the window
+   * (used to take back a count, e.g. a request the caller aborted). Returns whether it did.
+   */
+  remove(field: number, slice: number, n = 1): boolean {
+    if (slice > this.#head || slice <= this.#head - this.buckets) return false;
+    const base = ((slice % this.buckets) + this.buckets) % this.buckets;
+    const index = base * this.fields + field;
+    const take = Math.min(n, this.#slots[index]!);
+    this.#slots[index]! -= take;
+    this.#totals[field]! -= take;
+    return take > 0;
+  }
+
+  /** The sum of counter `field` over the window (as of the last {@link advance}). */
+  total(field: number): number {
+    return this.#totals[field]!;
+  }
+
+  /** Forgets everything. */
+  reset(): void {
+    this.#slots.fill(0);
+    this.#totals.fill(0);
+    this.#head = Number.NEGATIVE_INFINITY;
+  }
+}

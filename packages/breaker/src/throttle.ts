@@ -1,0 +1,264 @@
+import { type Clock, systemClock } from '@faultline/clock';
+import {
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  EventChannel,
+  type ExecutionContext,
+  executeInContext,
+  formatValue,
+  type Listener,
+  PolicyBase,
+  type PolicyDescription,
+  type Random,
+  type ShouldHandle,
+  type Task,
+} from '@faultline/core';
+import { ThrottledError } from './errors.js';
+import { handleOverload } from './overload.js';
+import { RollingCounters } from './rolling-counters.js';
+
+const OWNER = 'adaptiveThrottle';
+const REQUESTS = 0;
+const ACCEPTS = 1;
+
+/** Options of {@link adaptiveThrottle}. */
+export interface AdaptiveThrottleOptions {
+  /**
+   * The multiplier K: the client keeps sending up to K times what the backend accepts. Lower is
+   * more aggressive. A number ≥ 1; default 2 (the SRE book's recommendation).
+   */
+  readonly k?: number;
+  /** Rolling window of the request and accept counts, ms (> 0). Default 120 000 (two minutes). */
+  readonly window?: number;
+  /** Slices of the window (integer in [1, 1000]). Default 12. */
+  readonly buckets?: number;
+  /**
+   * Which outcomes are the backend rejecting for overload (every other outcome is an accept).
+   * Default {@link handleOverload}: `ExecutionRejectedError`s and HTTP 429 / 503.
+   */
+  readonly shouldHandle?: ShouldHandle;
+  /** Never throttle while the window holds fewer requests than this (integer ≥ 0). Default 0. */
+  readonly minimumRequests?: number;
+  /** Monotonic time source. Default `systemClock`. */
+  readonly clock?: Clock;
+  /** Random source for the rejection draw. Default `Math.random`. */
+  readonly random?: Random;
+}
+
+/** Event of {@link AdaptiveThrottle.onReject}. */
+export interface ThrottleRejectEvent {
+  readonly probability: number;
+}
+
+/**
+ * Permission for one request from `throttle.tryAcquire()`: report `accepted()` when the backend
+ * took it, `rejected()` when it refused it for overload, or `ignore()` to take the request back
+ * (e.g. the caller aborted before sending). Only the first report counts.
+ */
+export class ThrottlePermit {
+  readonly #settle: (slice: number, outcome: number) => void;
+  readonly #slice: number;
+  #done = false;
+
+  /** @internal Created by the throttle. */
+  constructor(settle: (slice: number, outcome: number) => void, slice: number) {
+    this.#settle = settle;
+    this.#slice = slice;
+  }
+
+  accepted(): void {
+    this.#report(0);
+  }
+
+  rejected(): void {
+    this.#report(1);
+  }
+
+  ignore(): void {
+    this.#report(2);
+  }
+
+  #report(outcome: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#settle(this.#slice, outcome);
+  }
+}
+
+/**
+ * Client-side adaptive throttling (Beyer et al., "Site Reliability Engineering", ch. 21
+ * "Handling Overload"): each client tracks, over a rolling window, the requests it attempted and
+ * the requests the backend accepted, and rejects new requests locally with probability
+ *
+ *     max(0, (requests − K · accepts) / (requests + 1))
+ *
+ * so that once the backend refuses work, the client sends about K times what it accepts instead
+ * of hammering it. Locally rejected requests count as requests (as in the book), which is what
+ * makes the probability rise while the backend stays overloaded.
+ */
+export class AdaptiveThrottle extends PolicyBase {
+  readonly #k: number;
+  readonly #minimumRequests: number;
+  readonly #shouldHandle: ShouldHandle;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #counters: RollingCounters;
+  readonly #settle: (slice: number, outcome: number) => void;
+  readonly #reject = new EventChannel<ThrottleRejectEvent>();
+  /** The probability used by the last rejected admission. */
+  #rejectedWith = 0;
+
+  constructor(options?: AdaptiveThrottleOptions) {
+    super();
+    const opts = checkOptions<AdaptiveThrottleOptions>(OWNER, options);
+    this.#k = opts.k === undefined ? 2 : checkNumber(OWNER, 'k', opts.k, { min: 1 });
+    const window =
+      opts.window === undefined
+        ? 120_000
+        : checkNumber(OWNER, 'window', opts.window, { min: 0, minExclusive: true });
+    const buckets =
+      opts.buckets === undefined
+        ? 12
+        : checkNumber(OWNER, 'buckets', opts.buckets, { min: 1, max: 1000, integer: true });
+    this.#minimumRequests =
+      opts.minimumRequests === undefined
+        ? 0
+        : checkNumber(OWNER, 'minimumRequests', opts.minimumRequests, { min: 0, integer: true });
+    this.#shouldHandle =
+      opts.shouldHandle === undefined
+        ? handleOverload
+        : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle);
+    if (opts.clock === undefined) {
+      this.#clock = systemClock;
+    } else {
+      const clock: unknown = opts.clock;
+      if (
+        clock === null ||
+        typeof clock !== 'object' ||
+        typeof (clock as Partial<Clock>).now !== 'function'
+      ) {
+        throw new TypeError(
+          `${OWNER}: option "clock" must be a Clock (an object with now()), received ${formatValue(clock)}`,
+        );
+      }
+      this.#clock = clock as Clock;
+    }
+    this.#random =
+      opts.random === undefined ? Math.random : checkFunction<Random>(OWNER, 'random', opts.random);
+    this.#counters = new RollingCounters(window, buckets, 2);
+    this.#settle = (slice, outcome) => {
+      if (outcome === 2) this.#counters.remove(REQUESTS, slice);
+      else if (outcome === 0) this.#accept();
+    };
+  }
+
+  /** The probability that a request made now is rejected locally. */
+  get probability(): number {
+    this.#counters.advance(this.#clock.now());
+    return this.#probability();
+  }
+
+  /** Requests attempted in the window (locally rejected ones included). */
+  get requests(): number {
+    this.#counters.advance(this.#clock.now());
+    return this.#counters.total(REQUESTS);
+  }
+
+  /** Requests the backend accepted in the window. */
+  get accepts(): number {
+    this.#counters.advance(this.#clock.now());
+    return this.#counters.total(ACCEPTS);
+  }
+
+  async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    const slice = this.#admit();
+    if (Number.isNaN(slice)) throw this.#rejection();
+    let value: T;
+    try {
+      value = (await fn(ctx)) as T;
+    } catch (error) {
+      if (ctx.aborted) {
+        // The caller gave up: the request says nothing about the backend. Take it back.
+        this.#counters.remove(REQUESTS, slice);
+      } else if (!this.#shouldHandle({ ok: false, error }, ctx)) {
+        this.#accept();
+      }
+      throw error;
+    }
+    if (this.#shouldHandle === handleOverload) {
+      if (!handleOverload({ ok: true, value }, ctx)) this.#accept();
+    } else if (!this.#shouldHandle({ ok: true, value }, ctx)) {
+      this.#accept();
+    }
+    return value;
+  }
+
+  /** Low-level admission: a permit, or `undefined` when the request is throttled. */
+  tryAcquire(): ThrottlePermit | undefined {
+    const slice = this.#admit();
+    if (Number.isNaN(slice)) {
+      if (this.#reject.hasListeners) this.#rejection();
+      return undefined;
+    }
+    return new ThrottlePermit(this.#settle, slice);
+  }
+
+  /** A request was throttled locally. */
+  onReject(listener: Listener<ThrottleRejectEvent>): () => void {
+    return this.#reject.subscribe(listener);
+  }
+
+  describe(): PolicyDescription {
+    const counters = this.#counters;
+    return {
+      name: 'adaptiveThrottle',
+      options: {
+        k: this.#k,
+        window: counters.window,
+        buckets: counters.buckets,
+        minimumRequests: this.#minimumRequests,
+      },
+    };
+  }
+
+  #probability(): number {
+    const counters = this.#counters;
+    const requests = counters.total(REQUESTS);
+    if (requests < this.#minimumRequests) return 0;
+    const p = (requests - this.#k * counters.total(ACCEPTS)) / (requests + 1);
+    return p > 0 ? p : 0;
+  }
+
+  /** Counts the request and decides; returns its slice, or NaN when throttled. */
+  #admit(): number {
+    const now = this.#clock.now();
+    const counters = this.#counters;
+    counters.advance(now);
+    const p = this.#probability();
+    // Counted before it is sent, throttled or not (SRE book: "requests" are attempts).
+    counters.add(REQUESTS);
+    if (p > 0 && this.#random() < p) {
+      this.#rejectedWith = p;
+      return Number.NaN;
+    }
+    return counters.sliceOf(now);
+  }
+
+  #accept(): void {
+    const counters = this.#counters;
+    counters.advance(this.#clock.now());
+    counters.add(ACCEPTS);
+  }
+
+  #rejection(): ThrottledError {
+    const p = this.#rejectedWith;
+    if (this.#reject.hasListeners) this.#reject.emit({ probability: p });
+    return new ThrottledError(p);
+  }
+}
+
+/** Creates an {@link AdaptiveThrottle}. */
+export function adaptiveThrottle(options?: AdaptiveThrottleOptions): AdaptiveThrottle {
+  return new AdaptiveThrottle(options);
+}
