@@ -1,0 +1,238 @@
+import type { Clock } from '@faultline/clock';
+import {
+  checkFunction,
+  checkOptions,
+  EventChannel,
+  formatValue,
+  optionalFunction,
+  optionalNumber,
+  type Random,
+} from '@faultline/core';
+import { DetectorRegistry } from './detector-registry.js';
+import { optionalClock } from './validate-clock.js';
+
+/** Options of {@link HeartbeatMonitor}. Durations in ms. */
+export interface HeartbeatMonitorOptions<T> {
+  /** The peers to probe; each is also its key in `registry`. No duplicates. */
+  readonly targets: readonly T[];
+  /**
+   * Checks one target: resolves if it answered, rejects (or times out) if not. Receives a signal
+   * that aborts at `timeout` and on {@link HeartbeatMonitor.stop}; pass it to `fetch`.
+   */
+  readonly probe: (target: T, signal: AbortSignal) => PromiseLike<unknown> | unknown;
+  /** Records a heartbeat for each successful probe. */
+  readonly registry: DetectorRegistry<T>;
+  /** Mean time between two probes of one target (> 0). Default 1000. */
+  readonly interval?: number;
+  /** A probe that has not settled after `timeout` is aborted and counts as failed (> 0). Default `interval`. */
+  readonly timeout?: number;
+  /**
+   * Each delay is drawn uniformly in `interval · [1 - jitter, 1 + jitter]`, so that probes of many
+   * targets (and of many monitors) do not align, in [0, 1). Default 0.1.
+   */
+  readonly jitter?: number;
+  /** Timer source. Default `systemClock`. */
+  readonly clock?: Clock;
+  /** Random source for the jitter and the initial phase. Default `Math.random`. */
+  readonly random?: Random;
+}
+
+interface Probe {
+  readonly controller: AbortController;
+  cancelTimeout: () => void;
+  /** Aborted by stop()/remove(): its outcome is nobody's business any more. */
+  halted: boolean;
+}
+
+interface TargetState<T> {
+  readonly target: T;
+  cancelTimer: (() => void) | undefined;
+  /** The probe in flight, kept until it settles, even after stop(): one probe at a time. */
+  probe: Probe | undefined;
+}
+
+const OWNER = 'HeartbeatMonitor';
+
+function timeoutReason(timeout: number): DOMException {
+  return new DOMException(`${OWNER}: probe timed out after ${timeout} ms`, 'TimeoutError');
+}
+
+/**
+ * Probes each target on its own jittered interval and records a heartbeat in `registry` for
+ * every probe that succeeds within `timeout`. Never more than one probe per target is in flight:
+ * when the next probe falls due while the previous one has not settled, it is skipped (a probe
+ * that ignores its abort signal therefore holds its target's slot until it settles, and the
+ * target's phi keeps rising meanwhile, which is the point).
+ *
+ * Timers are background timers (unref'd); {@link stop} cancels them all and aborts the probes
+ * in flight.
+ */
+export class HeartbeatMonitor<T> {
+  readonly interval: number;
+  readonly timeout: number;
+  readonly jitter: number;
+  readonly #probe: (target: T, signal: AbortSignal) => PromiseLike<unknown> | unknown;
+  readonly #registry: DetectorRegistry<T>;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #targets = new Map<T, TargetState<T>>();
+  readonly #failure = new EventChannel<{ readonly target: T; readonly error: unknown }>();
+  #running = false;
+
+  constructor(options: HeartbeatMonitorOptions<T>) {
+    const o = checkOptions<HeartbeatMonitorOptions<T>>(OWNER, options);
+    if (!Array.isArray(o.targets)) {
+      throw new TypeError(
+        `${OWNER}: option "targets" must be an array, received ${formatValue(o.targets)}`,
+      );
+    }
+    this.#probe = checkFunction(OWNER, 'probe', o.probe);
+    if (!(o.registry instanceof DetectorRegistry)) {
+      throw new TypeError(
+        `${OWNER}: option "registry" must be a DetectorRegistry, received ${formatValue(o.registry)}`,
+      );
+    }
+    this.#registry = o.registry;
+    this.interval = optionalNumber(OWNER, 'interval', o.interval, 1000, {
+      min: 0,
+      minExclusive: true,
+    });
+    this.timeout = optionalNumber(OWNER, 'timeout', o.timeout, this.interval, {
+      min: 0,
+      minExclusive: true,
+    });
+    this.jitter = optionalNumber(OWNER, 'jitter', o.jitter, 0.1, {
+      min: 0,
+      max: 1,
+      maxExclusive: true,
+    });
+    this.#clock = optionalClock(OWNER, o.clock);
+    this.#random = optionalFunction<Random>(OWNER, 'random', o.random, Math.random);
+    for (const target of o.targets as readonly T[]) {
+      if (this.#targets.has(target)) {
+        throw new RangeError(
+          `${OWNER}: option "targets" must not contain duplicates, received ${formatValue(target)} twice`,
+        );
+      }
+      this.#targets.set(target, { target, cancelTimer: undefined, probe: undefined });
+    }
+  }
+
+  /** Whether the monitor is running. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** The monitored targets. */
+  get targets(): T[] {
+    return [...this.#targets.keys()];
+  }
+
+  /** How many probes are in flight (at most one per target). */
+  get inFlight(): number {
+    let count = 0;
+    for (const state of this.#targets.values()) if (state.probe !== undefined) count++;
+    return count;
+  }
+
+  /** Called with `(target, error)` when a probe fails or times out. Returns an unsubscribe function. */
+  onProbeFailure(listener: (target: T, error: unknown) => void): () => void {
+    checkFunction(OWNER, 'onProbeFailure listener', listener);
+    return this.#failure.subscribe((event) => listener(event.target, event.error));
+  }
+
+  /**
+   * Starts probing. Each target's first probe comes after a random fraction of `interval`, so
+   * that targets are spread over the interval. Idempotent.
+   */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const state of this.#targets.values()) this.#arm(state, this.#random() * this.interval);
+  }
+
+  /** Stops probing: cancels every timer and aborts the probes in flight. Idempotent. */
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    for (const state of this.#targets.values()) this.#halt(state);
+  }
+
+  /** Adds a target (probed from now on if the monitor is running). `false` if already present. */
+  add(target: T): boolean {
+    if (this.#targets.has(target)) return false;
+    const state: TargetState<T> = { target, cancelTimer: undefined, probe: undefined };
+    this.#targets.set(target, state);
+    if (this.#running) this.#arm(state, this.#random() * this.interval);
+    return true;
+  }
+
+  /**
+   * Stops probing a target and aborts its probe in flight. Its detector stays in the registry
+   * (call `registry.remove(target)` to forget it too).
+   */
+  remove(target: T): boolean {
+    const state = this.#targets.get(target);
+    if (state === undefined) return false;
+    this.#targets.delete(target);
+    this.#halt(state);
+    return true;
+  }
+
+  #halt(state: TargetState<T>): void {
+    state.cancelTimer?.();
+    state.cancelTimer = undefined;
+    const probe = state.probe;
+    if (probe !== undefined) {
+      probe.cancelTimeout();
+      probe.halted = true;
+      probe.controller.abort(new DOMException(`${OWNER}: stopped`, 'AbortError'));
+    }
+  }
+
+  #arm(state: TargetState<T>, delay: number): void {
+    state.cancelTimer = this.#clock.setTimer(delay, () => this.#tick(state), { unref: true });
+  }
+
+  #tick(state: TargetState<T>): void {
+    const spread = this.jitter * (2 * this.#random() - 1);
+    this.#arm(state, this.interval * (1 + spread));
+    if (state.probe === undefined) this.#launch(state);
+  }
+
+  #launch(state: TargetState<T>): void {
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const timeout = this.timeout;
+    const probe: Probe = {
+      controller,
+      halted: false,
+      cancelTimeout: this.#clock.setTimer(timeout, () => controller.abort(timeoutReason(timeout)), {
+        unref: true,
+      }),
+    };
+    state.probe = probe;
+    const settle = (ok: boolean, error: unknown): void => {
+      probe.cancelTimeout();
+      if (state.probe === probe) state.probe = undefined;
+      // A late answer (after the timeout or stop) is not a heartbeat: the target was silent when
+      // it mattered, and a stopped monitor must not touch the registry.
+      if (ok && !signal.aborted) {
+        this.#registry.heartbeat(state.target);
+      } else if (!probe.halted && this.#failure.hasListeners) {
+        this.#failure.emit({ target: state.target, error: ok ? signal.reason : error });
+      }
+    };
+    let result: PromiseLike<unknown> | unknown;
+    try {
+      result = this.#probe(state.target, signal);
+    } catch (error) {
+      settle(false, error);
+      return;
+    }
+    Promise.resolve(result).then(
+      () => settle(true, undefined),
+      (error: unknown) => settle(false, error),
+    );
+  }
+}

@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { elapsedForPhi, phi, standardizedElapsedForPhi } from './phi.js';
+
+const cdf = (level: number): number => 1 - 10 ** -level;
+
+/** Akka's formula, verbatim in structure (PhiAccrualFailureDetector.phi), as the oracle. */
+function akkaPhi(timeDiff: number, mean: number, stdDeviation: number): number {
+  const y = (timeDiff - mean) / stdDeviation;
+  const e = Math.exp(-y * (1.5976 + 0.070566 * y * y));
+  return timeDiff > mean ? -Math.log10(e / (1 + e)) : -Math.log10(1 - 1 / (1 + e));
+}
+
+describe('phi (spec reference values)', () => {
+  it('phi(0, 0, 10) gives CDF 0.5', () => {
+    expect(cdf(phi(0, 0, 10))).toBeCloseTo(0.5, 12);
+  });
+  it('phi(20, 0, 10) ≈ 1.6428', () => {
+    expect(phi(20, 0, 10)).toBeCloseTo(1.6428, 4);
+  });
+  it('phi(1400, 1000, 100) ≈ 4.7367', () => {
+    expect(phi(1400, 1000, 100)).toBeCloseTo(4.7367, 4);
+  });
+  it('phi(1600, 1000, 100) ≈ 10.7826', () => {
+    expect(phi(1600, 1000, 100)).toBeCloseTo(10.7826, 4);
+  });
+});
+
+// AccrualFailureDetectorSpec in akka/akka (akka-remote/src/test/scala/akka/remote).
+describe("phi (Akka's AccrualFailureDetectorSpec)", () => {
+  it('uses a good enough cumulative distribution function', () => {
+    const table: Array<[number, number, number]> = [
+      [0, 0.5, 0.001],
+      [6, 0.7257, 0.001],
+      [15, 0.9332, 0.001],
+      [20, 0.97725, 0.001],
+      [25, 0.99379, 0.001],
+      [35, 0.99977, 0.001],
+      [40, 0.99997, 0.0001],
+    ];
+    for (const [x, expected, tolerance] of table) {
+      expect(Math.abs(cdf(phi(x, 0, 10)) - expected)).toBeLessThanOrEqual(tolerance);
+    }
+    for (let x = 0; x < 40; x++) expect(phi(x, 0, 10)).toBeLessThan(phi(x + 1, 0, 10));
+    expect(Math.abs(cdf(phi(22, 20, 3)) - 0.7475)).toBeLessThanOrEqual(0.001);
+  });
+
+  it('handles outliers without losing precision or hitting exceptions', () => {
+    expect(Math.abs(phi(10, 0, 1) - 38)).toBeLessThanOrEqual(1);
+    expect(phi(-25, 0, 1)).toBe(0);
+  });
+
+  it('returns realistic phi values', () => {
+    const table: Array<[number, number]> = [
+      [0, 0.0],
+      [500, 0.1],
+      [1000, 0.3],
+      [1200, 1.6],
+      [1400, 4.7],
+      [1600, 10.8],
+      [1700, 15.3],
+    ];
+    for (const [timeDiff, expected] of table) {
+      expect(Math.abs(phi(timeDiff, 1000, 100) - expected)).toBeLessThanOrEqual(0.1);
+    }
+    // A larger standard deviation gives a lower phi.
+    expect(phi(1100, 1000, 500)).toBeLessThan(phi(1100, 1000, 100));
+  });
+
+  it("equals Akka's two-branch formula wherever that one is finite", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1e4, max: 1e4, noNaN: true }),
+        fc.double({ min: 0, max: 1e4, noNaN: true }),
+        fc.double({ min: 1, max: 1e3, noNaN: true }),
+        (elapsed, mean, sd) => {
+          const reference = akkaPhi(elapsed, mean, sd);
+          fc.pre(Number.isFinite(reference));
+          expect(Math.abs(phi(elapsed, mean, sd) - reference)).toBeLessThanOrEqual(
+            1e-9 * Math.max(1, reference),
+          );
+        },
+      ),
+    );
+  });
+
+  it("stays finite and increasing where Akka's form overflows to Infinity", () => {
+    expect(akkaPhi(30, 0, 1)).toBe(Number.POSITIVE_INFINITY);
+    expect(Number.isFinite(phi(30, 0, 1))).toBe(true);
+    expect(phi(30, 0, 1)).toBeGreaterThan(phi(29, 0, 1));
+  });
+});
+
+describe('elapsedForPhi (the inverse)', () => {
+  it('inverts phi for levels from 0.01 to 1000', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.01, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 1e4, noNaN: true }),
+        fc.double({ min: 1, max: 1e3, noNaN: true }),
+        (level, mean, sd) => {
+          const elapsed = elapsedForPhi(level, mean, sd);
+          expect(phi(elapsed, mean, sd)).toBeCloseTo(level, 6);
+        },
+      ),
+    );
+  });
+
+  it('is -Infinity for a level <= 0 (phi is always positive)', () => {
+    expect(standardizedElapsedForPhi(0)).toBe(Number.NEGATIVE_INFINITY);
+    expect(standardizedElapsedForPhi(-1)).toBe(Number.NEGATIVE_INFINITY);
+    expect(standardizedElapsedForPhi(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('puts phi = log10(2) exactly at the mean', () => {
+    expect(Math.abs(standardizedElapsedForPhi(Math.log10(2)))).toBeLessThan(1e-12);
+  });
+});
