@@ -1,0 +1,224 @@
+import {
+  type Context,
+  checkOptions,
+  formatValue,
+  isExecutionRejected,
+  type Outcome,
+  type ShouldHandle,
+  type Task,
+} from '@faultline/core';
+import { isTimeoutError } from './should-handle.js';
+
+/** What {@link retryableHttp} needs to know about a request. */
+export interface HttpRequestInfo {
+  /** Upper-case method; fetch's default is GET. */
+  readonly method: string;
+  /** Whether the request carries an `Idempotency-Key` header. */
+  readonly idempotencyKey: boolean;
+}
+
+// Outcome object (Response or error) → the request that produced it. Keys are fresh per call, so
+// nothing is mutated and nothing outlives the outcome.
+const requests = new WeakMap<object, HttpRequestInfo>();
+
+type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+function infoOf(input: RequestInfo | URL, init: RequestInit | undefined): HttpRequestInfo {
+  const request = typeof Request === 'function' && input instanceof Request ? input : undefined;
+  const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
+  let key = false;
+  if (init?.headers !== undefined) key = new Headers(init.headers).has('idempotency-key');
+  else if (request !== undefined) key = request.headers.has('idempotency-key');
+  return { method, idempotencyKey: key };
+}
+
+/**
+ * A task that calls `fetch(input, init)` with the attempt's signal and lets
+ * {@link retryableHttp} see the request's method and `Idempotency-Key`:
+ * `policy.execute(fetchTask(url, { method: 'PUT', body }))`. A fetch `Response` does not say
+ * which method produced it, so this is how the method reaches the retry decision.
+ */
+export function fetchTask(
+  input: RequestInfo | URL,
+  init?: RequestInit,
+  fetchImpl: FetchLike = (i, o) => fetch(i, o),
+): Task<Response> {
+  const info = infoOf(input, init);
+  return async (ctx: Context) => {
+    try {
+      const response = await fetchImpl(input, { ...init, signal: ctx.signal });
+      requests.set(response, info);
+      return response;
+    } catch (error) {
+      if (error !== null && typeof error === 'object') requests.set(error, info);
+      throw error;
+    }
+  };
+}
+
+/** The request a `Response` or error from {@link fetchTask} came from, if known. */
+export function requestOf(value: unknown): HttpRequestInfo | undefined {
+  return value !== null && typeof value === 'object' ? requests.get(value) : undefined;
+}
+
+/** RFC 9110 §9.2.2 idempotent methods (TRACE left out: nobody retries it on purpose). */
+export const IDEMPOTENT_METHODS: readonly string[] = Object.freeze([
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PUT',
+  'DELETE',
+]);
+
+/** Statuses worth retrying: request timeout, too many requests, and the transient 5xx. */
+export const RETRYABLE_STATUSES: readonly number[] = Object.freeze([408, 429, 500, 502, 503, 504]);
+
+// Connection-level failures: Node's errno codes and undici's error codes, as found on the error or
+// (for fetch's `TypeError: fetch failed`) on its `cause`.
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+// What browsers and runtimes say when fetch fails below HTTP (as `is-network-error` lists them).
+const NETWORK_MESSAGES = new Set([
+  'fetch failed', // undici, Node
+  'Failed to fetch', // Chromium
+  'NetworkError when attempting to fetch resource.', // Firefox
+  'Load failed', // Safari
+  'The Internet connection appears to be offline.', // Safari
+  'Network request failed', // React Native, cross-fetch
+  'terminated', // undici, body interrupted
+]);
+
+/**
+ * Whether `error` is a connection-level failure (reset, refused, DNS try-again, socket closed,
+ * fetch's network `TypeError`), for which a retry of an idempotent request is safe.
+ */
+export function isNetworkError(error: unknown): boolean {
+  let current: unknown = error;
+  // A recognised code anywhere in the cause chain decides; fetch wraps the socket error in cause.
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return (
+    error instanceof TypeError &&
+    NETWORK_MESSAGES.has(error.message) &&
+    // `fetch failed` caused by, say, ENOTFOUND or an invalid URL will not heal by retrying.
+    !hasUnrecognisedCode((error as { cause?: unknown }).cause)
+  );
+}
+
+function hasUnrecognisedCode(cause: unknown): boolean {
+  if (cause === null || typeof cause !== 'object') return false;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && !NETWORK_CODES.has(code);
+}
+
+function statusOf(value: unknown): number | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const status = (value as { status?: unknown }).status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Options for {@link retryableHttp}. */
+export interface RetryableHttpOptions {
+  /** Methods that may be retried (case-insensitive). Default GET, HEAD, OPTIONS, PUT, DELETE. */
+  readonly methods?: readonly string[];
+  /** Response statuses (and error `status`/`response.status`) to retry. Default 408, 429, 500, 502, 503, 504. */
+  readonly statuses?: readonly number[];
+  /**
+   * Whether to retry a call whose request this cannot see (not made through {@link fetchTask}).
+   * Default `false`: retrying a POST you cannot see could charge a card twice.
+   */
+  readonly assumeIdempotent?: boolean;
+}
+
+/**
+ * A `ShouldHandle` for fetch-style calls: handles network errors, timeouts and the listed statuses
+ * (as a `Response` result or an error with `status` / `response.status`), but only for
+ * idempotent methods or requests carrying an `Idempotency-Key` header (RFC 9110 §9.2.2). Never
+ * handles other `ExecutionRejectedError`s (an open circuit) or the caller's abort.
+ */
+export function retryableHttp(options?: RetryableHttpOptions): ShouldHandle {
+  const owner = 'retryableHttp';
+  const opts = checkOptions<RetryableHttpOptions>(owner, options);
+  const methods = new Set(checkList(owner, 'methods', opts.methods, IDEMPOTENT_METHODS, 'string'));
+  const statuses = new Set(
+    checkList(owner, 'statuses', opts.statuses, RETRYABLE_STATUSES, 'number'),
+  );
+  const assume = opts.assumeIdempotent ?? false;
+  if (typeof assume !== 'boolean') {
+    throw new TypeError(
+      `${owner}: option "assumeIdempotent" must be a boolean, received ${formatValue(assume)}`,
+    );
+  }
+  const replayable = (source: unknown): boolean => {
+    const info = requestOf(source);
+    if (info === undefined) return assume;
+    return info.idempotencyKey || methods.has(info.method);
+  };
+  return (outcome: Outcome<unknown>): boolean => {
+    if (outcome.ok) {
+      const status = statusOf(outcome.value);
+      return status !== undefined && statuses.has(status) && replayable(outcome.value);
+    }
+    const error = outcome.error;
+    if (isExecutionRejected(error) && !isTimeoutError(error)) return false;
+    const status =
+      statusOf(error) ?? statusOf((error as { response?: unknown } | null)?.response ?? null);
+    const transient =
+      isNetworkError(error) ||
+      isTimeoutError(error) ||
+      (status !== undefined && statuses.has(status));
+    return transient && replayable(error);
+  };
+}
+
+function checkList<K extends 'string' | 'number'>(
+  owner: string,
+  option: string,
+  value: unknown,
+  fallback: readonly (K extends 'string' ? string : number)[],
+  kind: K,
+): Array<K extends 'string' ? string : number> {
+  type Item = K extends 'string' ? string : number;
+  if (value === undefined) return [...fallback];
+  if (!Array.isArray(value) || value.some((item) => typeof item !== kind)) {
+    throw new TypeError(
+      `${owner}: option "${option}" must be an array of ${kind}s, received ${formatValue(value)}`,
+    );
+  }
+  if (kind === 'number') {
+    for (const item of value as number[]) {
+      if (!Number.isInteger(item) || item < 100 || item > 599) {
+        throw new RangeError(
+          `${owner}: option "${option}" must contain HTTP status codes (integers in [100, 599]), received ${formatValue(value)}`,
+        );
+      }
+    }
+    return value as Item[];
+  }
+  for (const item of value as string[]) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(item)) {
+      throw new RangeError(
+        `${owner}: option "${option}" must contain HTTP method tokens (RFC 9110 §9.1), received ${formatValue(value)}`,
+      );
+    }
+  }
+  return (value as string[]).map((method) => method.toUpperCase()) as Item[];
+}

@@ -1,0 +1,318 @@
+import { type Clock, neverAbortedSignal, systemClock } from '@faultline/clock';
+import {
+  type Backoff,
+  type Context,
+  checkOptions,
+  EventChannel,
+  type ExecutionContext,
+  executeInContext,
+  formatValue,
+  isExecutionRejected,
+  type Listener,
+  type Outcome,
+  optionalFunction,
+  optionalNumber,
+  PolicyBase,
+  type PolicyDescription,
+  type Random,
+  type ShouldHandle,
+  type Task,
+} from '@faultline/core';
+import { exponential } from './backoff.js';
+import { isRetryBudget, type RetryBudget, type RetryTicket } from './budgets/budget.js';
+import { BudgetExhaustedError } from './errors.js';
+import { handleTransient } from './should-handle.js';
+import { checkBackoff, checkClock } from './validate.js';
+
+/**
+ * Reads a server's (or an inner policy's) pushback from an outcome: milliseconds to wait before
+ * the next attempt, or `undefined` for none. `httpRetryAfter` is the ready one for `Response`s.
+ */
+export type RetryAfter = (outcome: Outcome<unknown>, ctx: Context) => number | undefined;
+
+/** Options for {@link retry}. */
+export interface RetryOptions {
+  /**
+   * Attempts in all, **including the first**: `3` is one call and up to two retries. An integer
+   * ≥ 1, or `Infinity` (then bound it with a deadline or a budget). Default 3.
+   */
+  readonly maxAttempts?: number;
+  /** Delays between attempts. Default `exponential()` (100 ms doubling to 10 s, full jitter). */
+  readonly backoff?: Backoff;
+  /**
+   * Which outcomes are failures worth retrying. Default: every error except
+   * `ExecutionRejectedError`s other than a timeout. The caller's abort is never retried.
+   */
+  readonly shouldHandle?: ShouldHandle;
+  /** A budget shared with every other call to the same downstream. Default none. */
+  readonly budget?: RetryBudget;
+  /**
+   * Pushback: when it returns a number for a handled outcome, that many ms (clamped to
+   * `maxRetryAfter`) replace the backoff delay. An `ExecutionRejectedError`'s own `retryAfter`
+   * is used when this returns `undefined` (or is not given).
+   */
+  readonly retryAfter?: RetryAfter;
+  /** Upper bound on a pushback delay, in ms, ≥ 0 or `Infinity`. Default 60 000. */
+  readonly maxRetryAfter?: number;
+  /** Default `systemClock`. */
+  readonly clock?: Clock;
+  /** Randomness for the backoff's jitter. Default `Math.random`. */
+  readonly random?: Random;
+}
+
+/** Emitted before each retry's sleep. */
+export interface RetryEvent {
+  /** The 1-based number of the attempt that failed; attempt `attempt + 1` follows. */
+  readonly attempt: number;
+  /** The sleep before the next attempt, in ms. */
+  readonly delay: number;
+  /** The failed attempt's outcome. */
+  readonly outcome: Outcome<unknown>;
+}
+
+/** Why the policy stopped retrying a handled failure. */
+export type GiveUpReason = 'attempts' | 'budget' | 'deadline';
+
+/** Emitted when the policy stops retrying a handled failure. */
+export interface GiveUpEvent {
+  /** Attempts made. */
+  readonly attempts: number;
+  readonly reason: GiveUpReason;
+  /** The last attempt's outcome: its error is rethrown unchanged, its result resolved. */
+  readonly outcome: Outcome<unknown>;
+  /** For `reason: 'budget'`: the budget's rejection (its `cause` is the last error). */
+  readonly rejection?: BudgetExhaustedError;
+}
+
+/** Emitted when a call succeeds (with an outcome the policy does not handle). */
+export interface RetrySuccessEvent {
+  /** Attempts made, 1 when the first one succeeded. */
+  readonly attempts: number;
+}
+
+const OWNER = 'retry';
+const noRetryAfter: RetryAfter = () => undefined;
+
+/** The retry policy; build it with {@link retry}. */
+export class RetryPolicy extends PolicyBase {
+  readonly maxAttempts: number;
+  readonly #backoff: Backoff;
+  readonly #shouldHandle: ShouldHandle;
+  readonly #handlesResults: boolean;
+  readonly #budget: RetryBudget | undefined;
+  readonly #retryAfter: RetryAfter;
+  readonly #maxRetryAfter: number;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #onRetry = new EventChannel<RetryEvent>();
+  readonly #onGiveUp = new EventChannel<GiveUpEvent>();
+  readonly #onSuccess = new EventChannel<RetrySuccessEvent>();
+
+  constructor(options?: RetryOptions) {
+    super();
+    const opts = checkOptions<RetryOptions>(OWNER, options);
+    this.maxAttempts = optionalNumber(OWNER, 'maxAttempts', opts.maxAttempts, 3, {
+      min: 1,
+      integer: true,
+      allowInfinity: true,
+    });
+    this.#backoff = opts.backoff === undefined ? exponential() : checkBackoff(OWNER, opts.backoff);
+    this.#shouldHandle = optionalFunction<ShouldHandle>(
+      OWNER,
+      'shouldHandle',
+      opts.shouldHandle,
+      handleTransient,
+    );
+    // The default never handles results, so the success path need not build an Outcome for it.
+    this.#handlesResults = this.#shouldHandle !== handleTransient;
+    if (opts.budget !== undefined && !isRetryBudget(opts.budget)) {
+      throw new TypeError(
+        `${OWNER}: option "budget" must be a RetryBudget (an object with begin()), received ${formatValue(opts.budget)}`,
+      );
+    }
+    this.#budget = opts.budget;
+    this.#retryAfter = optionalFunction<RetryAfter>(
+      OWNER,
+      'retryAfter',
+      opts.retryAfter,
+      noRetryAfter,
+    );
+    this.#maxRetryAfter = optionalNumber(OWNER, 'maxRetryAfter', opts.maxRetryAfter, 60_000, {
+      min: 0,
+      allowInfinity: true,
+    });
+    this.#clock = opts.clock === undefined ? systemClock : checkClock(OWNER, opts.clock);
+    this.#random = optionalFunction<Random>(OWNER, 'random', opts.random, Math.random);
+  }
+
+  /** Before each retry's sleep. Returns an unsubscribe function. */
+  onRetry(listener: Listener<RetryEvent>): () => void {
+    return this.#onRetry.subscribe(listener);
+  }
+
+  /** When the policy stops retrying a handled failure (attempts, budget or deadline). */
+  onGiveUp(listener: Listener<GiveUpEvent>): () => void {
+    return this.#onGiveUp.subscribe(listener);
+  }
+
+  /** When a call succeeds. */
+  onSuccess(listener: Listener<RetrySuccessEvent>): () => void {
+    return this.#onSuccess.subscribe(listener);
+  }
+
+  // The success path: no closure, no Outcome, no iterator; the received context is reused when it
+  // already says attempt 1. Everything else happens in #retry, on the failure path only.
+  async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    const attemptCtx = ctx.attempt === 1 ? ctx : ctx.withAttempt(1);
+    const ticket = this.#budget === undefined ? undefined : this.#budget.begin();
+    let value: T;
+    try {
+      value = await fn(attemptCtx);
+    } catch (error) {
+      const outcome: Outcome<T> = { ok: false, error };
+      if (!this.#handles(outcome, ctx, attemptCtx)) {
+        ticket?.fail();
+        throw error;
+      }
+      return this.#retry(fn, ctx, ticket, outcome, attemptCtx);
+    }
+    if (this.#handlesResults) {
+      const outcome: Outcome<T> = { ok: true, value };
+      if (this.#handles(outcome, ctx, attemptCtx)) {
+        return this.#retry(fn, ctx, ticket, outcome, attemptCtx);
+      }
+    }
+    ticket?.succeed();
+    if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: 1 });
+    return value;
+  }
+
+  #handles(outcome: Outcome<unknown>, ctx: ExecutionContext, attemptCtx: Context): boolean {
+    // The caller's abort (or an enclosing policy's) is never retried, whatever shouldHandle says.
+    if (ctx.aborted) return false;
+    return this.#shouldHandle(outcome, attemptCtx) === true;
+  }
+
+  /** Loops over retries; `outcome` is the handled outcome of attempt 1. */
+  async #retry<T>(
+    fn: Task<T>,
+    ctx: ExecutionContext,
+    ticket: RetryTicket | undefined,
+    outcome: Outcome<T>,
+    attemptCtx: Context,
+  ): Promise<T> {
+    let attempt = 1;
+    let delays: Iterator<number> | undefined;
+    for (;;) {
+      if (attempt >= this.maxAttempts) return this.#giveUp('attempts', attempt, outcome, ticket);
+      // The iterator is created on the first failure only, and advanced once per retry so that
+      // its n-th value stays the delay before retry n even when a pushback replaced some.
+      delays ??= this.#backoff.delays(this.#random);
+      const step = delays.next();
+      let delay = step.value as unknown;
+      // A custom Backoff that ends, or yields something that is not a finite delay, ends retrying.
+      if (step.done === true || typeof delay !== 'number' || !(delay >= 0) || delay === Infinity) {
+        return this.#giveUp('attempts', attempt, outcome, ticket);
+      }
+      const pushback = this.#pushback(outcome, attemptCtx);
+      if (pushback !== undefined) delay = pushback;
+      const ms = delay as number;
+      // Never start a sleep that would end at or after the deadline: the attempt after it could
+      // not finish, and giving up now leaves the caller the remaining time for a fallback.
+      const remaining = ctx.deadline.remaining();
+      if (remaining !== Number.POSITIVE_INFINITY && ms >= remaining) {
+        return this.#giveUp('deadline', attempt, outcome, ticket);
+      }
+      if (ticket !== undefined && !ticket.tryRetry(outcome)) {
+        return this.#giveUp('budget', attempt, outcome, ticket);
+      }
+      if (this.#onRetry.hasListeners) this.#onRetry.emit({ attempt, delay: ms, outcome });
+      try {
+        const signal = ctx.signal;
+        await this.#clock.sleep(ms, signal === neverAbortedSignal ? undefined : signal);
+      } catch (reason) {
+        // Aborted during the sleep: settle at once with the caller's reason, no further attempt.
+        ticket?.fail();
+        throw reason;
+      }
+      if (ctx.aborted) {
+        ticket?.fail();
+        throw ctx.abortReason;
+      }
+      attempt++;
+      attemptCtx = ctx.withAttempt(attempt);
+      try {
+        outcome = { ok: true, value: await fn(attemptCtx) };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      if (!this.#handles(outcome, ctx, attemptCtx)) {
+        if (outcome.ok) {
+          ticket?.succeed();
+          if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: attempt });
+          return outcome.value;
+        }
+        ticket?.fail();
+        throw outcome.error;
+      }
+    }
+  }
+
+  #pushback(outcome: Outcome<unknown>, attemptCtx: Context): number | undefined {
+    let ms = this.#retryAfter(outcome, attemptCtx);
+    // A policy's own rejection may say when to come back (an open circuit's remaining break).
+    if (ms === undefined && !outcome.ok && isExecutionRejected(outcome.error)) {
+      ms = outcome.error.retryAfter;
+    }
+    // Pushback comes from the network: a malformed value is ignored, not trusted.
+    if (typeof ms !== 'number' || !(ms >= 0)) return undefined;
+    return ms < this.#maxRetryAfter ? ms : this.#maxRetryAfter;
+  }
+
+  #giveUp<T>(
+    reason: GiveUpReason,
+    attempts: number,
+    outcome: Outcome<T>,
+    ticket: RetryTicket | undefined,
+  ): T {
+    ticket?.fail();
+    if (this.#onGiveUp.hasListeners) {
+      const event: GiveUpEvent =
+        reason === 'budget'
+          ? {
+              attempts,
+              reason,
+              outcome,
+              rejection: new BudgetExhaustedError(
+                `retry budget denied retry ${attempts} (attempt ${attempts + 1} of at most ${this.maxAttempts})`,
+                outcome.ok ? undefined : outcome.error,
+              ),
+            }
+          : { attempts, reason, outcome };
+      this.#onGiveUp.emit(event);
+    }
+    // The last error passes through unchanged; a handled last *result* (a 503 Response) is
+    // returned, so the caller can still read it.
+    if (outcome.ok) return outcome.value;
+    throw outcome.error;
+  }
+
+  describe(): PolicyDescription {
+    return {
+      name: 'retry',
+      options: {
+        maxAttempts: this.maxAttempts,
+        maxRetryAfter: this.#maxRetryAfter,
+        budget: this.#budget === undefined ? undefined : this.#budget.constructor.name,
+      },
+    };
+  }
+}
+
+/**
+ * Retries a call on transient failures with backoff, pushback, a shared budget and respect for
+ * the caller's deadline and abort. `maxAttempts` counts all attempts, the first included.
+ */
+export function retry(options?: RetryOptions): RetryPolicy {
+  return new RetryPolicy(options);
+}
