@@ -69,8 +69,10 @@ class FailureRateState implements TripState {
     // the minimum throughput can be the one that trips it.
     const calls = window.calls;
     if (calls < this.#minimumThroughput) return false;
+    // As written in the spec (failures / calls ≥ threshold), so that a threshold like 0.1 trips
+    // at exactly the ratio a reader computes by hand.
     return (
-      window.failures >= this.#threshold * calls || window.slowCalls >= this.#slowThreshold * calls
+      window.failures / calls >= this.#threshold || window.slowCalls / calls >= this.#slowThreshold
     );
   }
 
