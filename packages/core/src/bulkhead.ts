@@ -53,29 +53,47 @@ export class BulkheadRejectedError extends ExecutionRejectedError {
   }
 }
 
-/**
- * A caller waiting for a slot: a node of the bulkhead's doubly linked FIFO (O(1) removal when it
- * aborts or times out). It is also its own abort listener (`handleEvent`), so waiting costs no
- * closure for the signal.
- */
+/** A caller waiting for a slot: a node of the bulkhead's doubly linked FIFO (O(1) removal). */
 class Waiter {
   prev: Waiter | undefined = undefined;
   next: Waiter | undefined = undefined;
+  /** Neighbours among the waiters that share this one's signal. */
+  prevSame: Waiter | undefined = undefined;
+  nextSame: Waiter | undefined = undefined;
   /** Cancels the `queueTimeout` timer, when there is one. */
   cancelTimer: (() => void) | undefined = undefined;
 
   constructor(
-    readonly owner: BulkheadPolicy,
     readonly fn: Task<unknown>,
     readonly ctx: ExecutionContext,
-    /** The signal this waiter listens to; `undefined` when nobody can abort the caller. */
-    readonly signal: AbortSignal | undefined,
+    /** The waiters sharing this one's signal; `undefined` when nobody can abort the caller. */
+    readonly group: SignalGroup | undefined,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: unknown) => void,
   ) {}
+}
+
+/**
+ * The queued callers of one bulkhead that share an AbortSignal, and the single abort listener
+ * they share (the group is its own listener, via `handleEvent`). Many callers fanning out under
+ * one request signal would otherwise add a listener each, and past 10 Node warns of a leak.
+ */
+class SignalGroup {
+  head: Waiter | undefined = undefined;
+  tail: Waiter | undefined = undefined;
+
+  constructor(
+    readonly signal: AbortSignal,
+    /** Removes a waiter from its bulkhead's queue and rejects it with `reason`. */
+    readonly abandon: (waiter: Waiter, reason: unknown) => void,
+  ) {}
 
   handleEvent(): void {
-    this.owner.abandon(this, this.signal!.reason);
+    const reason = this.signal.reason;
+    // Each abandon unlinks the head, so this visits every waiter in FIFO order.
+    for (let waiter = this.head; waiter !== undefined; waiter = this.head) {
+      this.abandon(waiter, reason);
+    }
   }
 }
 
@@ -93,6 +111,8 @@ export class BulkheadPolicy extends PolicyBase {
   #queued = 0;
   #head: Waiter | undefined = undefined;
   #tail: Waiter | undefined = undefined;
+  // Signals of queued callers; an entry lives only while one of its callers waits.
+  readonly #groups = new Map<AbortSignal, SignalGroup>();
   readonly #onReject = new EventChannel<BulkheadRejectEvent>();
   // Pre-bound settle handlers: the success path adds no closure per call.
   readonly #settled = (value: unknown): unknown => {
@@ -156,16 +176,22 @@ export class BulkheadPolicy extends PolicyBase {
   #enqueue<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const signal = ctx.signal;
+      // The shared never-aborting signal can fire no abort worth listening for.
+      const group = signal === neverAbortedSignal ? undefined : this.#groupFor(signal);
       const waiter = new Waiter(
-        this,
         fn as Task<unknown>,
         ctx,
-        // The shared never-aborting signal can take no listener worth adding.
-        signal === neverAbortedSignal ? undefined : signal,
+        group,
         resolve as (value: unknown) => void,
         reject,
       );
-      if (waiter.signal !== undefined) waiter.signal.addEventListener('abort', waiter);
+      if (group !== undefined) {
+        const last = group.tail;
+        waiter.prevSame = last;
+        if (last === undefined) group.head = waiter;
+        else last.nextSame = waiter;
+        group.tail = waiter;
+      }
       if (this.#queueTimeout !== Number.POSITIVE_INFINITY) {
         waiter.cancelTimer = this.#clock.setTimer(this.#queueTimeout, () => this.#expire(waiter));
       }
@@ -176,6 +202,16 @@ export class BulkheadPolicy extends PolicyBase {
       this.#tail = waiter;
       this.#queued++;
     });
+  }
+
+  #groupFor(signal: AbortSignal): SignalGroup {
+    let group = this.#groups.get(signal);
+    if (group === undefined) {
+      group = new SignalGroup(signal, this.#abandon);
+      this.#groups.set(signal, group);
+      signal.addEventListener('abort', group);
+    }
+    return group;
   }
 
   /** Frees a slot: hands it straight to the first waiter (FIFO), or returns it to the pool. */
@@ -194,11 +230,10 @@ export class BulkheadPolicy extends PolicyBase {
     this.#active--;
   }
 
-  /** @internal A queued caller aborted: it leaves the queue at once. */
-  abandon(waiter: Waiter, reason: unknown): void {
-    if (!this.#unlink(waiter)) return;
-    waiter.reject(reason);
-  }
+  /** A queued caller aborted: it leaves the queue at once. */
+  readonly #abandon = (waiter: Waiter, reason: unknown): void => {
+    if (this.#unlink(waiter)) waiter.reject(reason);
+  };
 
   #expire(waiter: Waiter): void {
     waiter.cancelTimer = undefined; // fired: nothing to cancel
@@ -217,7 +252,20 @@ export class BulkheadPolicy extends PolicyBase {
     waiter.prev = undefined;
     waiter.next = undefined;
     this.#queued--;
-    waiter.signal?.removeEventListener('abort', waiter);
+    const group = waiter.group;
+    if (group !== undefined) {
+      const { prevSame, nextSame } = waiter;
+      if (prevSame === undefined) group.head = nextSame;
+      else prevSame.nextSame = nextSame;
+      if (nextSame === undefined) group.tail = prevSame;
+      else nextSame.prevSame = prevSame;
+      waiter.prevSame = undefined;
+      waiter.nextSame = undefined;
+      if (group.head === undefined) {
+        group.signal.removeEventListener('abort', group);
+        this.#groups.delete(group.signal);
+      }
+    }
     const cancel = waiter.cancelTimer;
     if (cancel !== undefined) {
       waiter.cancelTimer = undefined;

@@ -1,0 +1,205 @@
+import { getEventListeners } from 'node:events';
+import { Deadline, neverAbortedSignal, VirtualClock } from '@faultline/clock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CancellableContext, contextFor, RootContext, rootContext } from './context.js';
+
+const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
+
+// Counts AbortController constructions: the spec says a policy that needs no per-call signal must
+// not create one on the success path.
+let constructed = 0;
+const OriginalAbortController = globalThis.AbortController;
+beforeEach(() => {
+  constructed = 0;
+  globalThis.AbortController = class CountingAbortController extends OriginalAbortController {
+    constructor() {
+      super();
+      constructed++;
+    }
+  };
+});
+afterEach(() => {
+  globalThis.AbortController = OriginalAbortController;
+});
+
+describe('contextFor / RootContext', () => {
+  it('shares one immutable root context when there is no signal', () => {
+    expect(contextFor(undefined)).toBe(rootContext);
+    expect(contextFor(neverAbortedSignal)).toBe(rootContext);
+    expect(rootContext.attempt).toBe(1);
+    expect(rootContext.deadline).toBe(Deadline.never);
+    expect(rootContext.aborted).toBe(false);
+    expect(rootContext.abortReason).toBeUndefined();
+    expect(rootContext.signal).toBe(neverAbortedSignal);
+  });
+
+  it("wraps the caller's signal and reports its abort without allocating", () => {
+    const controller = new OriginalAbortController();
+    const ctx = contextFor(controller.signal);
+    expect(ctx).toBeInstanceOf(RootContext);
+    expect(ctx.signal).toBe(controller.signal);
+    expect(ctx.aborted).toBe(false);
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    expect(ctx.aborted).toBe(true);
+    expect(ctx.abortReason).toBe(reason);
+    expect(constructed).toBe(0);
+  });
+
+  it('withAttempt keeps the signal and deadline and sets the attempt', () => {
+    const controller = new OriginalAbortController();
+    const ctx = contextFor(controller.signal);
+    const clock = new VirtualClock();
+    const deadline = Deadline.after(100, clock);
+    const second = ctx.withAttempt(2);
+    expect(second.attempt).toBe(2);
+    expect(second.signal).toBe(controller.signal);
+    expect(second.deadline).toBe(Deadline.never);
+    expect(ctx.withAttempt(3, deadline).deadline).toBe(deadline);
+    controller.abort('stop');
+    expect(second.aborted).toBe(true);
+    expect(second.abortReason).toBe('stop');
+  });
+});
+
+describe('CancellableContext', () => {
+  it('creates no AbortController unless signal is read, and can still be aborted', () => {
+    const parent = new OriginalAbortController();
+    const child = contextFor(parent.signal).child();
+    expect(child).toBeInstanceOf(CancellableContext);
+    expect(child.aborted).toBe(false);
+    expect(child.attempt).toBe(1);
+    child.abort('timeout');
+    expect(child.aborted).toBe(true);
+    expect(child.abortedHere).toBe(true);
+    expect(child.abortReason).toBe('timeout');
+    expect(child.signalRead).toBe(false);
+    child.dispose();
+    expect(constructed).toBe(0);
+    expect(listeners(parent.signal)).toBe(0);
+    expect(parent.signal.aborted).toBe(false);
+  });
+
+  it('a signal read after abort() is already aborted with the reason, and not linked', () => {
+    const parent = new OriginalAbortController();
+    const child = contextFor(parent.signal).child();
+    child.abort('timeout');
+    expect(child.signal.aborted).toBe(true);
+    expect(child.signal.reason).toBe('timeout');
+    expect(constructed).toBe(1);
+    expect(listeners(parent.signal)).toBe(0);
+  });
+
+  it("links to the parent's signal with exactly one listener, removed by dispose()", () => {
+    const parent = new OriginalAbortController();
+    const child = contextFor(parent.signal).child();
+    const signal = child.signal;
+    expect(child.signal).toBe(signal); // one controller per context
+    expect(constructed).toBe(1);
+    expect(child.signalRead).toBe(true);
+    expect(listeners(parent.signal)).toBe(1);
+    child.dispose();
+    expect(listeners(parent.signal)).toBe(0);
+    parent.abort('late');
+    expect(signal.aborted).toBe(false); // unlinked
+  });
+
+  it('follows the parent when it aborts, and leaves no listener on it', () => {
+    const parent = new OriginalAbortController();
+    const child = contextFor(parent.signal).child();
+    const signal = child.signal;
+    const reason = new Error('caller aborted');
+    parent.abort(reason);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(reason);
+    expect(child.aborted).toBe(true);
+    expect(child.abortedHere).toBe(false);
+    expect(child.abortReason).toBe(reason);
+    expect(listeners(parent.signal)).toBe(0);
+    child.abort('too late'); // ignored: the parent's abort came first
+    expect(child.abortReason).toBe(reason);
+    child.dispose();
+  });
+
+  it('abort() aborts its signal (not the parent) and removes the listener', () => {
+    const parent = new OriginalAbortController();
+    const child = contextFor(parent.signal).child();
+    const signal = child.signal;
+    child.abort('timeout');
+    child.abort('second'); // idempotent
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('timeout');
+    expect(parent.signal.aborted).toBe(false);
+    expect(listeners(parent.signal)).toBe(0);
+  });
+
+  it('reads of an already aborted parent give an aborted signal and add no listener', () => {
+    const parent = new OriginalAbortController();
+    parent.abort('gone');
+    const child = new CancellableContext(contextFor(parent.signal), Deadline.never);
+    expect(child.signal.aborted).toBe(true);
+    expect(child.signal.reason).toBe('gone');
+    expect(listeners(parent.signal)).toBe(0);
+  });
+
+  it('adds no listener to the shared never-aborting signal', () => {
+    const child = rootContext.child();
+    expect(child.signal.aborted).toBe(false);
+    expect(listeners(neverAbortedSignal)).toBe(0);
+    child.abort('x');
+    expect(child.signal.aborted).toBe(true);
+  });
+
+  it('a signal first read after dispose() adds no listener to the parent', () => {
+    const parent = new OriginalAbortController();
+    const child = contextFor(parent.signal).child();
+    child.dispose();
+    const signal = child.signal; // e.g. work an aggressive timeout abandoned reads it late
+    expect(signal.aborted).toBe(false);
+    expect(listeners(parent.signal)).toBe(0);
+    child.abort('still works');
+    expect(signal.reason).toBe('still works');
+  });
+
+  it('nested children link hop by hop and unlink when aborted', () => {
+    const parent = new OriginalAbortController();
+    const outer = contextFor(parent.signal).child();
+    const middle = outer.child();
+    const inner = middle.withAttempt(2);
+    expect(inner.attempt).toBe(2);
+    const innermost = inner.child();
+    expect(innermost.attempt).toBe(2);
+    const signal = innermost.signal;
+    expect(constructed).toBe(3); // innermost, middle, outer: each links to the one above
+    expect(listeners(parent.signal)).toBe(1);
+    expect(listeners(outer.signal)).toBe(1);
+    expect(listeners(middle.signal)).toBe(1);
+    outer.abort('outer timeout');
+    expect(signal.reason).toBe('outer timeout');
+    expect(innermost.aborted).toBe(true);
+    expect(listeners(parent.signal)).toBe(0);
+    expect(listeners(outer.signal)).toBe(0);
+    expect(listeners(middle.signal)).toBe(0);
+    innermost.dispose();
+    middle.dispose();
+    outer.dispose();
+  });
+
+  it('nested children leave no listener after dispose in finally order', () => {
+    const parent = new OriginalAbortController();
+    const outer = contextFor(parent.signal).child();
+    const inner = outer.child();
+    void inner.signal;
+    inner.dispose();
+    outer.dispose();
+    expect(listeners(parent.signal)).toBe(0);
+    expect(listeners(outer.signal)).toBe(0);
+  });
+
+  it('keeps the deadline it was given', () => {
+    const clock = new VirtualClock();
+    const deadline = Deadline.after(50, clock);
+    expect(rootContext.child(deadline).deadline).toBe(deadline);
+    expect(rootContext.child().deadline).toBe(Deadline.never);
+  });
+});

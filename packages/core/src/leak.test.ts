@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// The quality spec's leak test: 100 000 calls through each policy with one long-lived caller
+// signal; afterwards no abort listener is left on it, the heap after GC has grown < 1 MB, and the
+// process exits within 200 ms of its last call (nothing ref'd left behind). It runs in a child
+// `node --expose-gc` against the built dist/ so that the main test process needs no flags.
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const distEntry = new URL('../dist/index.js', import.meta.url);
+
+function distProblem(): string | undefined {
+  const entry = fileURLToPath(distEntry);
+  if (!existsSync(entry)) return 'missing';
+  const srcDir = `${packageDir}src`;
+  for (const name of readdirSync(srcDir)) {
+    if (name.endsWith('.ts') && !name.endsWith('.test.ts')) {
+      const js = `${packageDir}dist/${name.replace(/\.ts$/, '.js')}`;
+      if (!existsSync(js) || statSync(js).mtimeMs < statSync(`${srcDir}/${name}`).mtimeMs) {
+        return `stale (src/${name} changed after the last build)`;
+      }
+    }
+  }
+  return undefined;
+}
+
+const script = (distUrl: string): string => `
+import { getEventListeners } from 'node:events';
+import { writeSync } from 'node:fs';
+const { bulkhead, fallback, pipeline, noop, contextFor } = await import(${JSON.stringify(distUrl)});
+
+const N = 100_000;
+const BATCH = 16; // concurrent calls per batch: more than the bulkhead's limit, so callers queue
+const caller = new AbortController(); // the long-lived caller signal
+const signal = caller.signal;
+const failure = new Error('expected failure'); // prebuilt: the test is about the policy's garbage
+const ok = async (ctx) => { void ctx.signal; return 1; };
+const fail = async () => { throw failure; };
+
+// queueTimeout runs on the system clock: a timer not cleared would keep the process alive 60 s.
+const cases = {
+  bulkhead: () => { const p = bulkhead({ limit: 4, queue: BATCH, queueTimeout: 60_000 }); return (i) => p.execute(i % 3 ? ok : fail, signal); },
+  fallback: () => { const p = fallback({ fallback: () => 0 }); return (i) => p.execute(i % 3 ? ok : fail, signal); },
+  pipeline: () => {
+    const p = pipeline(fallback({ fallback: () => 0 }), bulkhead({ limit: 4, queue: BATCH, queueTimeout: 60_000 }), noop);
+    return (i) => p.execute(i % 3 ? ok : fail, signal);
+  },
+  // A policy's child context (what timeout and hedge build on): read its signal, then dispose.
+  context: () => (i) => {
+    const child = contextFor(signal).child();
+    void child.signal;
+    if (i % 3 === 0) child.abort(failure);
+    child.dispose();
+    return Promise.resolve();
+  },
+};
+
+async function drive(call, n) {
+  for (let i = 0; i < n; i += BATCH) {
+    const batch = [];
+    for (let j = 0; j < BATCH; j++) batch.push(call(i + j).catch(() => {}));
+    await Promise.all(batch);
+  }
+}
+
+const results = {};
+for (const [name, make] of Object.entries(cases)) {
+  const call = make();
+  await drive(call, 10_000); // warm-up: JIT, inline caches, lazily built shared objects
+  gc(); gc();
+  const before = process.memoryUsage().heapUsed;
+  await drive(call, N);
+  await new Promise((resolve) => setImmediate(resolve));
+  gc(); gc();
+  const after = process.memoryUsage().heapUsed;
+  results[name] = { heapGrowth: after - before, listeners: getEventListeners(signal, 'abort').length };
+}
+const lastCall = performance.now();
+process.on('exit', () => {
+  writeSync(1, JSON.stringify({ results, exitDelayMs: performance.now() - lastCall }) + '\\n');
+});
+`;
+
+interface ChildReport {
+  results: Record<string, { heapGrowth: number; listeners: number }>;
+  exitDelayMs: number;
+}
+
+function runChild(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--input-type=module', '-e', script(distEntry.href)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    // A child kept alive by a leaked 60 s timer would hit this long before the test timeout.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('leaks (child process on dist/)', () => {
+  it('100 000 calls per policy leave no listener, < 1 MB heap growth, and exit promptly', async () => {
+    const problem = distProblem();
+    if (problem !== undefined) {
+      throw new Error(
+        `packages/core/dist is ${problem}: run \`npx tsc -b packages/core\` (the root test command builds first)`,
+      );
+    }
+    const { code, stdout, stderr } = await runChild();
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as ChildReport;
+    expect(Object.keys(report.results)).toEqual(['bulkhead', 'fallback', 'pipeline', 'context']);
+    for (const [name, { heapGrowth, listeners }] of Object.entries(report.results)) {
+      expect({ name, listeners }).toEqual({ name, listeners: 0 });
+      expect({ name, heapGrowthUnder1MB: heapGrowth < 1024 * 1024, heapGrowth }).toMatchObject({
+        name,
+        heapGrowthUnder1MB: true,
+      });
+    }
+    expect(report.exitDelayMs).toBeLessThan(200);
+  }, 60_000);
+});
