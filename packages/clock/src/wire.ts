@@ -66,13 +66,13 @@ export const MAX_GRPC_TIMEOUT = GRPC_MAX_VALUE * 3_600_000;
 
 /**
  * The largest whole number of `unitsPerMs`-units in `ms`. Products like `4.35 * 1e6` come out as
- * 4349999.999999999; a result within 1e-9 (relative) of an integer is taken as that integer so
+ * 4349999.999999999; a result within 1e-12 (relative, a few ulps) of an integer is taken as that integer so
  * that exact decimal durations survive a round trip, and anything else is floored.
  */
 function wholeUnits(ms: number, unitsPerMs: number): number {
   const units = ms * unitsPerMs;
   const nearest = Math.round(units);
-  return Math.abs(units - nearest) <= 1e-9 * Math.max(1, nearest) ? nearest : Math.floor(units);
+  return Math.abs(units - nearest) <= 1e-12 * Math.max(1, nearest) ? nearest : Math.floor(units);
 }
 
 /** Trims the optional whitespace (SP, HTAB) that may surround an HTTP field value (RFC 9110 §5.5). */
