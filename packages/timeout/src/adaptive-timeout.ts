@@ -73,7 +73,6 @@ export class AdaptiveTimeout {
   readonly #onChange = new EventChannel<AdaptiveTimeoutChange>();
   #backoff = 1;
   #value: number;
-  #seen = -1;
 
   /** @internal use {@link adaptiveTimeout}. */
   constructor(options?: AdaptiveTimeoutOptions) {
@@ -124,10 +123,11 @@ export class AdaptiveTimeout {
     this.#value = this.initial;
   }
 
-  /** The timeout (ms) the next attempt gets. */
+  /**
+   * The timeout (ms) the next attempt gets. A field read: the estimate is recomputed when an
+   * outcome is observed (a success or a timeout), so the hot path reads no clock for it.
+   */
   current(): number {
-    // The window ages with time, so the estimate can change without any new sample.
-    if (this.#quantiles !== undefined && this.#quantiles.version !== this.#seen) this.#refresh();
     return this.#value;
   }
 
@@ -174,11 +174,8 @@ export class AdaptiveTimeout {
     let base: number;
     const quantiles = this.#quantiles;
     if (quantiles !== undefined) {
-      this.#seen = quantiles.version;
-      base =
-        quantiles.count < this.minSamples
-          ? this.initial
-          : this.multiplier * quantiles.quantile(this.quantile);
+      const estimate = quantiles.quantile(this.quantile, this.minSamples);
+      base = Number.isNaN(estimate) ? this.initial : this.multiplier * estimate;
     } else {
       const rtt = this.#rtt!;
       base = rtt.samples < this.minSamples ? this.initial : rtt.rto;

@@ -43,7 +43,8 @@ export class QuantileEstimator {
   readonly #offset: number;
   readonly #gamma: number;
   readonly #buckets: number;
-  readonly #counts: Uint32Array[];
+  /** Per-slice counts, slice-major: `counts[ring * buckets + index]`. */
+  readonly #counts: Uint32Array;
   readonly #lows: Int32Array;
   readonly #highs: Int32Array;
   readonly #sliceCounts: Float64Array;
@@ -76,8 +77,7 @@ export class QuantileEstimator {
     this.#multiplier = 1 / Math.log(this.#gamma);
     this.#offset = Math.ceil(Math.log(MIN_TRACKED) * this.#multiplier);
     this.#buckets = Math.ceil(Math.log(MAX_TRACKED) * this.#multiplier) - this.#offset + 1;
-    this.#counts = [];
-    for (let i = 0; i < this.slices; i++) this.#counts.push(new Uint32Array(this.#buckets));
+    this.#counts = new Uint32Array(this.slices * this.#buckets);
     this.#lows = new Int32Array(this.slices).fill(this.#buckets);
     this.#highs = new Int32Array(this.slices).fill(-1);
     this.#sliceCounts = new Float64Array(this.slices);
@@ -114,7 +114,7 @@ export class QuantileEstimator {
       else if (index < 0) index = 0;
     }
     const ring = this.#slice % this.slices;
-    this.#counts[ring]![index]!++;
+    this.#counts[ring * this.#buckets + index]!++;
     if (index < this.#lows[ring]!) this.#lows[ring] = index;
     if (index > this.#highs[ring]!) this.#highs[ring] = index;
     this.#sliceCounts[ring]!++;
@@ -127,13 +127,14 @@ export class QuantileEstimator {
 
   /**
    * The `q`-quantile of the window (`q` in [0, 1]) within the relative accuracy; `NaN` when the
-   * window is empty. Uses the lower rank `q·(count − 1)`, like DDSketch.
+   * window holds fewer than `minCount` (default 1) samples. Uses the lower rank `q·(count − 1)`,
+   * like DDSketch.
    */
-  quantile(q: number): number {
+  quantile(q: number, minCount = 1): number {
     if (!(q >= 0 && q <= 1)) checkNumber(OWNER, 'q', q, { min: 0, max: 1 });
     this.#age(this.clock.now());
     const count = this.#count;
-    if (count === 0) return Number.NaN;
+    if (count === 0 || count < minCount) return Number.NaN;
     const rank = q * (count - 1);
     const total = this.#total;
     let index: number;
@@ -198,12 +199,13 @@ export class QuantileEstimator {
   }
 
   #clearSlice(ring: number): void {
-    const counts = this.#counts[ring]!;
+    const counts = this.#counts;
     const total = this.#total;
+    const base = ring * this.#buckets;
     const high = this.#highs[ring]!;
     for (let index = this.#lows[ring]!; index <= high; index++) {
-      total[index]! -= counts[index]!;
-      counts[index] = 0;
+      total[index]! -= counts[base + index]!;
+      counts[base + index] = 0;
     }
     this.#count -= this.#sliceCounts[ring]!;
     this.#sliceCounts[ring] = 0;

@@ -1,0 +1,152 @@
+import { VirtualClock } from '@faultline/clock';
+import { pipeline, seededRandom } from '@faultline/core';
+import { describe, expect, it } from 'vitest';
+import { type AdaptiveTimeoutChange, adaptiveTimeout } from './adaptive-timeout.js';
+import { timeout } from './timeout.js';
+import { TimeoutError } from './timeout-error.js';
+
+describe('adaptiveTimeout', () => {
+  it('uses initial until minSamples successes, then multiplier × quantile', () => {
+    const clock = new VirtualClock();
+    const adaptive = adaptiveTimeout({ clock, minSamples: 5, quantile: 0.5, multiplier: 2 });
+    expect(adaptive.current()).toBe(1000);
+    for (let i = 0; i < 4; i++) adaptive.observe(100);
+    expect(adaptive.current()).toBe(1000);
+    adaptive.observe(100);
+    expect(adaptive.current()).toBeGreaterThan(198);
+    expect(adaptive.current()).toBeLessThan(202);
+    expect(adaptive.samples).toBe(5);
+  });
+
+  it('clamps to [min, max]', () => {
+    const clock = new VirtualClock();
+    const low = adaptiveTimeout({ clock, minSamples: 1, min: 50 });
+    low.observe(1);
+    expect(low.current()).toBe(50);
+    const high = adaptiveTimeout({ clock, minSamples: 1, max: 2000 });
+    high.observe(10_000);
+    expect(high.current()).toBe(2000);
+  });
+
+  it('censors timeouts: doubles until a success, capped at max, and reports changes', () => {
+    const clock = new VirtualClock();
+    const adaptive = adaptiveTimeout({ clock, minSamples: 1, multiplier: 1, max: 1000 });
+    const changes: AdaptiveTimeoutChange[] = [];
+    adaptive.onChange((change) => changes.push(change));
+    adaptive.observe(100);
+    const base = adaptive.current();
+    expect(base).toBeCloseTo(100, 0);
+    const sequence: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      adaptive.observeTimeout();
+      sequence.push(adaptive.current());
+    }
+    expect(sequence).toEqual([2 * base, 4 * base, 8 * base, 1000, 1000]);
+    adaptive.observe(100); // a success ends the backoff
+    expect(adaptive.current()).toBe(base);
+    expect(changes.map((change) => change.current)).toEqual([
+      base,
+      2 * base,
+      4 * base,
+      8 * base,
+      1000,
+      base,
+    ]);
+    expect(changes[0]!.previous).toBe(1000);
+  });
+
+  it("'rtt' estimator: the RFC 6298 RTO with the adaptive bounds", () => {
+    const adaptive = adaptiveTimeout({ estimator: 'rtt', minSamples: 1, min: 0, max: 60_000 });
+    for (const sample of [100, 120, 80, 300, 90]) adaptive.observe(sample);
+    expect(adaptive.current()).toBe(389.7216796875); // the reference table's last RTO
+    adaptive.observeTimeout();
+    expect(adaptive.current()).toBe(2 * 389.7216796875);
+    expect(adaptive.describe()).toMatchObject({ name: 'adaptiveTimeout', estimator: 'rtt' });
+  });
+
+  it('timeout(adaptive) measures successes and censors its own timeouts only', async () => {
+    const clock = new VirtualClock();
+    const adaptive = adaptiveTimeout({ clock, minSamples: 1, multiplier: 1, min: 1 });
+    const policy = timeout(adaptive); // takes the adaptive timeout's clock
+    expect(policy.clock).toBe(clock);
+    const ok = policy.execute((ctx) => clock.sleep(40, ctx.signal));
+    await clock.runAll();
+    await ok;
+    expect(adaptive.current()).toBeCloseTo(40, -0.5);
+    const slow = policy.execute((ctx) => clock.sleep(1000, ctx.signal)).catch((e: unknown) => e);
+    await clock.runAll();
+    expect(await slow).toBeInstanceOf(TimeoutError);
+    expect(adaptive.current()).toBeCloseTo(80, -0.5);
+    // Bounded by an enclosing deadline rather than by itself: no censoring.
+    const bounded = timeout(10, { clock });
+    const inner = pipeline(bounded, policy)
+      .execute((ctx) => clock.sleep(1000, ctx.signal))
+      .catch((e: unknown) => e);
+    await clock.runAll();
+    expect(await inner).toBeInstanceOf(TimeoutError);
+    expect(adaptive.current()).toBeCloseTo(80, -0.5);
+  });
+
+  it('acceptance: recovers from a 50 → 500 ms shift within 50 calls, and falls back within a window', async () => {
+    const clock = new VirtualClock();
+    const random = seededRandom(42);
+    const adaptive = adaptiveTimeout({ clock });
+    const policy = timeout(adaptive, { clock });
+    const latency = (mean: number) => mean * (0.9 + 0.2 * random()); // ±10 %
+    const call = async (mean: number): Promise<boolean> => {
+      const ms = latency(mean);
+      const result = policy
+        .execute((ctx) => clock.sleep(ms, ctx.signal))
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (!(error instanceof TimeoutError)) throw error;
+            return false;
+          },
+        );
+      await clock.runAll();
+      return result;
+    };
+
+    for (let i = 0; i < 1000; i++) expect(await call(50)).toBe(true);
+    expect(adaptive.current()).toBeLessThan(100);
+
+    const afterShift: boolean[] = [];
+    for (let i = 0; i < 300; i++) afterShift.push(await call(500));
+    const early = afterShift.slice(0, 50).filter((ok) => !ok).length;
+    const later = afterShift.slice(50);
+    const successRate = later.filter(Boolean).length / later.length;
+    expect(successRate).toBeGreaterThanOrEqual(0.99);
+    expect(early).toBeLessThan(50); // the timeouts are all in the first calls
+    expect(adaptive.current()).toBeGreaterThan(500);
+
+    const shiftBack = clock.now();
+    while (clock.now() - shiftBack < 60_000) expect(await call(50)).toBe(true);
+    expect(adaptive.current()).toBeLessThan(200);
+  });
+
+  it('validates every option: wrong type and out of range', () => {
+    const cases: Array<[string, unknown, unknown]> = [
+      ['quantile', '99.9', 0],
+      ['multiplier', '1.5x', 0.5],
+      ['min', '10ms', -1],
+      ['max', null, 5], // below the default min 10
+      ['initial', '1s', 100_000], // above the default max
+      ['minSamples', '20', 0],
+      ['window', '1m', 0],
+    ];
+    for (const [option, wrongType, outOfRange] of cases) {
+      expect(() => adaptiveTimeout({ [option]: wrongType }), option).toThrow(TypeError);
+      expect(() => adaptiveTimeout({ [option]: outOfRange }), option).toThrow(RangeError);
+      expect(() => adaptiveTimeout({ [option]: outOfRange }), option).toThrow(
+        new RegExp(`adaptiveTimeout: option "${option}"`),
+      );
+    }
+    expect(() => adaptiveTimeout({ max: Number.POSITIVE_INFINITY })).toThrow(RangeError);
+    expect(() => adaptiveTimeout({ minSamples: 1.5 })).toThrow(RangeError);
+    expect(() => adaptiveTimeout({ estimator: 7 as never })).toThrow(TypeError);
+    expect(() => adaptiveTimeout({ estimator: 'ewma' as never })).toThrow(RangeError);
+    expect(() => adaptiveTimeout({ clock: {} as never })).toThrow(TypeError);
+    expect(() => adaptiveTimeout('fast' as never)).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,395 @@
+import { getEventListeners } from 'node:events';
+import { Deadline, VirtualClock } from '@faultline/clock';
+import {
+  bulkhead,
+  type Context,
+  ExecutionRejectedError,
+  executeInContext,
+  isExecutionRejected,
+  pipeline,
+  RootContext,
+} from '@faultline/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type TimeoutEvent, timeout } from './timeout.js';
+import { TimeoutError } from './timeout-error.js';
+
+/** Tracks a promise's outcome without ever leaving a rejection unhandled. */
+function track<T>(promise: Promise<T>) {
+  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
+  promise.then(
+    (value) => {
+      state.settled = true;
+      state.value = value;
+    },
+    (error: unknown) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+const never = () => new Promise<never>(() => {});
+
+let unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+beforeEach(() => {
+  unhandled = [];
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+/** Lets pending promise reactions (and unhandled-rejection detection) run. */
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('timeout: success path', () => {
+  it('returns the value, sets one timer and clears it', async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(1000, { clock });
+    const result = track(policy.execute(async () => 42));
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(0);
+    expect(result).toEqual({ settled: true, value: 42 });
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('returns a synchronous value without a timer, and rejects with a synchronous throw', async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(1000, { clock });
+    await expect(policy.execute(() => 'sync')).resolves.toBe('sync');
+    const boom = new Error('boom');
+    await expect(
+      policy.execute(() => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("passes the function's own errors through unchanged", async () => {
+    const clock = new VirtualClock();
+    for (const strategy of ['aggressive', 'cooperative'] as const) {
+      const boom = new TypeError('own');
+      await expect(
+        timeout(1000, { clock, strategy }).execute(async () => {
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+    }
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('Infinity adds no timer', async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(Number.POSITIVE_INFINITY, { clock });
+    await expect(policy.execute(async (ctx) => ctx.deadline)).resolves.toBe(Deadline.never);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('timeout: aggressive', () => {
+  it('abandons a function that ignores its signal at the timeout; its later rejection is handled', async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(1000, { clock });
+    const events: TimeoutEvent[] = [];
+    policy.onTimeout((event) => events.push(event));
+    let rejectLater!: (error: Error) => void;
+    let seen!: Context;
+    const result = track(
+      policy.execute((ctx) => {
+        seen = ctx;
+        return new Promise((_, reject) => {
+          rejectLater = reject;
+        });
+      }),
+    );
+    await clock.advance(999);
+    expect(result.settled).toBe(false);
+    await clock.advance(1);
+    expect(result.settled).toBe(true);
+    expect(result.error).toBeInstanceOf(TimeoutError);
+    const error = result.error as TimeoutError;
+    expect(error).toBeInstanceOf(ExecutionRejectedError);
+    expect(isExecutionRejected(error)).toBe(true);
+    expect(error.name).toBe('TimeoutError');
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.timeout).toBe(1000);
+    expect(events).toEqual([{ timeout: 1000, elapsed: 1000 }]);
+    // The signal the function got (read late, as a slow client would) is aborted with the error.
+    expect(seen.signal.aborted).toBe(true);
+    expect(seen.signal.reason).toBe(error);
+    // The abandoned execution fails later: that rejection must not surface as unhandled.
+    rejectLater(new Error('late failure'));
+    await flush();
+    await flush();
+    expect(unhandled).toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('never-settling work is abandoned: the call rejects although the work never ends', async () => {
+    const clock = new VirtualClock();
+    const result = track(timeout(50, { clock }).execute(never));
+    await clock.advance(50);
+    expect(result.error).toBeInstanceOf(TimeoutError);
+  });
+
+  it("a caller's abort rejects at once with its reason, is no timeout, and leaves no listener", async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(1000, { clock });
+    const events: TimeoutEvent[] = [];
+    policy.onTimeout((event) => events.push(event));
+    const caller = new AbortController();
+    const result = track(policy.execute(never, caller.signal));
+    await clock.advance(300);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    const reason = new Error('user cancelled');
+    caller.abort(reason);
+    await flush();
+    expect(result).toEqual({ settled: true, error: reason });
+    await clock.advance(2000);
+    expect(events).toEqual([]);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('a caller abort also aborts the signal the function reads, with the same reason', async () => {
+    const clock = new VirtualClock();
+    const caller = new AbortController();
+    let signal!: AbortSignal;
+    const result = track(
+      timeout(1000, { clock }).execute((ctx) => {
+        signal = ctx.signal;
+        return never();
+      }, caller.signal),
+    );
+    caller.abort('stop');
+    await flush();
+    expect(result.error).toBe('stop');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('stop');
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('an already aborted caller signal rejects without calling the function', async () => {
+    let calls = 0;
+    const caller = new AbortController();
+    caller.abort('gone');
+    await expect(
+      timeout(1000).execute(async () => {
+        calls++;
+      }, caller.signal),
+    ).rejects.toBe('gone');
+    expect(calls).toBe(0);
+  });
+});
+
+describe('timeout: cooperative', () => {
+  it('aborts the signal and rejects with the TimeoutError once a signal-honouring function rejects', async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(1000, { clock, strategy: 'cooperative' });
+    const events: TimeoutEvent[] = [];
+    policy.onTimeout((event) => events.push(event));
+    const result = track(
+      policy.execute(
+        ({ signal }) =>
+          new Promise((_, reject) => {
+            // Winds down 20 ms after the abort, like a client closing its connection.
+            signal.addEventListener('abort', () =>
+              clock.setTimer(20, () => reject(new Error('aborted by signal'))),
+            );
+          }),
+      ),
+    );
+    await clock.advance(1000);
+    expect(result.settled).toBe(false); // cooperative: waits for the function
+    expect(events).toEqual([{ timeout: 1000, elapsed: 1000 }]);
+    await clock.advance(20);
+    expect(result.error).toBeInstanceOf(TimeoutError);
+    expect((result.error as TimeoutError).timeout).toBe(1000);
+  });
+
+  it('returns the value of a function that still resolves after the abort', async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(100, { clock, strategy: 'cooperative' });
+    let aborted = false;
+    const result = track(
+      policy.execute(({ signal }) => {
+        signal.addEventListener('abort', () => {
+          aborted = true;
+        });
+        return clock.sleep(150).then(() => 'late but fine');
+      }),
+    );
+    await clock.advance(150);
+    expect(aborted).toBe(true);
+    expect(result).toEqual({ settled: true, value: 'late but fine' });
+  });
+
+  it("a caller's abort rejects with the caller's reason, not a TimeoutError, and fires no onTimeout", async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(1000, { clock, strategy: 'cooperative' });
+    const events: TimeoutEvent[] = [];
+    policy.onTimeout((event) => events.push(event));
+    const caller = new AbortController();
+    const result = track(
+      policy.execute(
+        ({ signal }) =>
+          new Promise((_, reject) => {
+            // Honours the signal, but finishes only after the timer would have fired.
+            signal.addEventListener('abort', () =>
+              clock.setTimer(2000, () => reject(signal.reason)),
+            );
+          }),
+        caller.signal,
+      ),
+    );
+    await clock.advance(500);
+    caller.abort(new Error('user left'));
+    await clock.advance(2000);
+    expect(result.settled).toBe(true);
+    expect(result.error).toEqual(new Error('user left'));
+    expect(result.error).not.toBeInstanceOf(TimeoutError);
+    expect(events).toEqual([]);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('timeout: deadlines', () => {
+  it('nested timeout(1000) outside timeout(5000) gives the inner function a deadline of 1000', async () => {
+    const clock = new VirtualClock();
+    const outer = timeout(1000, { clock });
+    const inner = timeout(5000, { clock });
+    let remaining = Number.NaN;
+    const events: TimeoutEvent[] = [];
+    inner.onTimeout((event) => events.push(event));
+    const result = track(
+      pipeline(outer, inner).execute((ctx) => {
+        remaining = ctx.deadline.remaining();
+        return never();
+      }),
+    );
+    expect(remaining).toBe(1000);
+    await clock.advance(1000);
+    expect(result.error).toBeInstanceOf(TimeoutError);
+    // The inner timer was bounded by the enclosing deadline: it fired at 1000, not 5000.
+    expect(events).toEqual([{ timeout: 1000, elapsed: 1000 }]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('nested timeout(5000) outside timeout(1000): the inner deadline is its own 1000', async () => {
+    const clock = new VirtualClock();
+    let remaining = Number.NaN;
+    await pipeline(timeout(5000, { clock }), timeout(1000, { clock })).execute(async (ctx) => {
+      remaining = ctx.deadline.remaining();
+    });
+    expect(remaining).toBe(1000);
+  });
+
+  it('rejects at once without calling the function when the enclosing deadline is spent', async () => {
+    const clock = new VirtualClock();
+    const inner = timeout(1000, { clock });
+    let calls = 0;
+    const events: TimeoutEvent[] = [];
+    inner.onTimeout((event) => events.push(event));
+    const spent = new RootContext(undefined, Deadline.after(50, clock));
+    await clock.advance(50);
+    const error = await inner[executeInContext](async () => {
+      calls++;
+    }, spent).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).timeout).toBe(0);
+    expect(calls).toBe(0);
+    expect(events).toEqual([{ timeout: 0, elapsed: 0 }]);
+  });
+
+  it('a per-call duration function sees the context', async () => {
+    const clock = new VirtualClock();
+    const policy = timeout((ctx) => 100 * ctx.attempt, { clock });
+    const result = track(policy.execute(never));
+    await clock.advance(100);
+    expect((result.error as TimeoutError).timeout).toBe(100);
+  });
+
+  it('a duration function returning an invalid value rejects the call', async () => {
+    await expect(timeout(() => -1).execute(async () => 1)).rejects.toBeInstanceOf(RangeError);
+    await expect(
+      timeout(() => 'soon' as unknown as number).execute(async () => 1),
+    ).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+describe('timeout: describe and options', () => {
+  it('describes itself', () => {
+    expect(timeout(250).describe()).toEqual({
+      name: 'timeout',
+      options: { duration: 250, strategy: 'aggressive' },
+    });
+    expect(timeout(() => 1, { strategy: 'cooperative' }).describe()).toEqual({
+      name: 'timeout',
+      options: { duration: 'dynamic', strategy: 'cooperative' },
+    });
+  });
+
+  it('duration: wrong type is a TypeError, out of range a RangeError', () => {
+    expect(() => timeout('1s' as unknown as number)).toThrow(TypeError);
+    expect(() => timeout(Number.NaN)).toThrow(TypeError);
+    expect(() => timeout(undefined as unknown as number)).toThrow(TypeError);
+    expect(() => timeout(-1)).toThrow(RangeError);
+    expect(() => timeout(-1)).toThrow(
+      /timeout: option "duration" must be a number in \[0, Infinity\], received -1/,
+    );
+  });
+
+  it('strategy: wrong type is a TypeError, an unknown value a RangeError', () => {
+    expect(() => timeout(1, { strategy: 1 as unknown as 'aggressive' })).toThrow(TypeError);
+    expect(() => timeout(1, { strategy: 'eager' as 'aggressive' })).toThrow(RangeError);
+    expect(() => timeout(1, { strategy: 'eager' as 'aggressive' })).toThrow(
+      /timeout: option "strategy" must be one of "aggressive", "cooperative", received "eager"/,
+    );
+  });
+
+  it('clock: wrong type is a TypeError (a clock has no range)', () => {
+    expect(() => timeout(1, { clock: {} as VirtualClock })).toThrow(TypeError);
+    expect(() => timeout(1, { clock: 5 as unknown as VirtualClock })).toThrow(/option "clock"/);
+  });
+
+  it('options: must be an object', () => {
+    expect(() => timeout(1, 5 as unknown as object)).toThrow(TypeError);
+    expect(() => timeout(1, null as unknown as object)).toThrow(TypeError);
+  });
+});
+
+describe('timeout + bulkhead', () => {
+  it('keeps the bulkhead slot held while an abandoned call still runs', async () => {
+    const clock = new VirtualClock();
+    const gate = bulkhead({ limit: 1, clock });
+    // The timeout outside the bulkhead: the caller gets its answer at 100 ms, while the bulkhead
+    // follows the work itself.
+    const guarded = pipeline(timeout(100, { clock }), gate);
+    let running = 0;
+    let maxRunning = 0;
+    const work = async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await clock.sleep(1000); // ignores its signal
+      running--;
+    };
+    const first = track(guarded.execute(work));
+    await clock.advance(100);
+    expect(first.error).toBeInstanceOf(TimeoutError);
+    // The caller got its answer, but the work still runs: the slot must stay taken (unlike
+    // opossum, whose capacity let 6 run at once with a limit of 2).
+    expect(running).toBe(1);
+    const second = track(guarded.execute(work));
+    await flush();
+    expect(second.error).toMatchObject({ code: 'BULKHEAD_FULL' });
+    await clock.advance(900);
+    expect(running).toBe(0);
+    const third = track(guarded.execute(async () => 'free again'));
+    await clock.advance(0);
+    expect(third.value).toBe('free again');
+    expect(maxRunning).toBe(1);
+  });
+});
