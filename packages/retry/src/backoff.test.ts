@@ -68,9 +68,9 @@ describe('simple backoffs', () => {
     expect(take(backoff, 2)).toEqual([1, 2]);
   });
   it("exponential 'none' is min(max, initial·factor^(n-1))", () => {
-    expect(take(exponential({ initial: 100, factor: 3, max: 5000, jitter: 'none' }), 6)).toEqual(
-      [100, 300, 900, 2700, 5000, 5000],
-    );
+    expect(take(exponential({ initial: 100, factor: 3, max: 5000, jitter: 'none' }), 6)).toEqual([
+      100, 300, 900, 2700, 5000, 5000,
+    ]);
   });
 });
 
@@ -271,16 +271,36 @@ describe('option validation', () => {
     ['fromDelays item type', () => fromDelays([1, '2' as never]), TypeError, /"delays\[1\]"/],
     ['fromDelays item range', () => fromDelays([1, -2]), RangeError, /"delays\[1\]"/],
     ['exponential options type', () => exponential([] as never), TypeError, /exponential: options/],
-    ['exponential initial type', () => exponential({ initial: '1' as never }), TypeError, /"initial"/],
+    [
+      'exponential initial type',
+      () => exponential({ initial: '1' as never }),
+      TypeError,
+      /"initial"/,
+    ],
     ['exponential initial range', () => exponential({ initial: 0 }), RangeError, /"initial"/],
-    ['exponential factor type', () => exponential({ factor: true as never }), TypeError, /"factor"/],
+    [
+      'exponential factor type',
+      () => exponential({ factor: true as never }),
+      TypeError,
+      /"factor"/,
+    ],
     ['exponential factor range', () => exponential({ factor: 0.5 }), RangeError, /"factor"/],
     ['exponential max type', () => exponential({ max: {} as never }), TypeError, /"max"/],
     ['exponential max range', () => exponential({ initial: 100, max: 50 }), RangeError, /"max"/],
     ['exponential max Infinity', () => exponential({ max: Infinity }), RangeError, /"max"/],
     ['exponential jitter type', () => exponential({ jitter: 1 as never }), TypeError, /"jitter"/],
-    ['exponential jitter range', () => exponential({ jitter: 'half' as never }), RangeError, /"jitter"/],
-    ['v2 options type', () => decorrelatedJitterV2('x' as never), TypeError, /decorrelatedJitterV2: options/],
+    [
+      'exponential jitter range',
+      () => exponential({ jitter: 'half' as never }),
+      RangeError,
+      /"jitter"/,
+    ],
+    [
+      'v2 options type',
+      () => decorrelatedJitterV2('x' as never),
+      TypeError,
+      /decorrelatedJitterV2: options/,
+    ],
     ['v2 median type', () => decorrelatedJitterV2({ median: '1' as never }), TypeError, /"median"/],
     ['v2 median range', () => decorrelatedJitterV2({ median: 0 }), RangeError, /"median"/],
     ['v2 max type', () => decorrelatedJitterV2({ max: null as never }), TypeError, /"max"/],

@@ -1,0 +1,479 @@
+import { getEventListeners } from 'node:events';
+import { Deadline, VirtualClock } from '@faultline/clock';
+import {
+  type Backoff,
+  type Context,
+  ExecutionRejectedError,
+  executeInContext,
+  handleResults,
+  RootContext,
+  rootContext,
+  seededRandom,
+} from '@faultline/core';
+import { describe, expect, it } from 'vitest';
+import { constant, fromDelays } from './backoff.js';
+import type { RetryBudget } from './budgets/budget.js';
+import { concurrencyBudget } from './budgets/concurrency.js';
+import { quotaBudget } from './budgets/quota.js';
+import { ratioBudget } from './budgets/ratio.js';
+import { tokenBucketBudget } from './budgets/token-bucket.js';
+import { BudgetExhaustedError } from './errors.js';
+import { type GiveUpEvent, type RetryEvent, retry } from './retry.js';
+
+/** Lets pending promise reactions run (no timers involved). */
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+class TimeoutError extends ExecutionRejectedError {
+  override name = 'TimeoutError';
+  constructor() {
+    super('timed out', { code: 'TIMEOUT' });
+  }
+}
+
+function failing(times: number, error: () => unknown = () => new Error('transient')) {
+  const attempts: number[] = [];
+  const fn = (ctx: Context): Promise<string> => {
+    attempts.push(ctx.attempt);
+    if (attempts.length <= times) return Promise.reject(error());
+    return Promise.resolve('ok');
+  };
+  return { fn, attempts };
+}
+
+describe('retry: attempts', () => {
+  it('maxAttempts counts every attempt, the first included; the last error is rethrown unchanged', async () => {
+    const clock = new VirtualClock();
+    const errors: Error[] = [];
+    const policy = retry({ maxAttempts: 3, backoff: constant(10), clock });
+    const giveUps: GiveUpEvent[] = [];
+    policy.onGiveUp((e) => giveUps.push(e));
+    const attempts: number[] = [];
+    const run = policy.execute((ctx) => {
+      attempts.push(ctx.attempt);
+      const error = new Error(`fail ${ctx.attempt}`);
+      errors.push(error);
+      throw error;
+    });
+    const settled = run.catch((e: unknown) => e);
+    await clock.runAll();
+    const thrown = await settled;
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(thrown).toBe(errors[2]);
+    expect((thrown as Error).cause).toBeUndefined();
+    expect(giveUps).toHaveLength(1);
+    expect(giveUps[0]).toMatchObject({ attempts: 3, reason: 'attempts' });
+    expect(giveUps[0]!.outcome).toEqual({ ok: false, error: errors[2] });
+  });
+
+  it('succeeds after transient failures; ctx.attempt is 1-based; events fire', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({ maxAttempts: 5, backoff: fromDelays([100, 200]), clock });
+    const retries: RetryEvent[] = [];
+    const successes: number[] = [];
+    policy.onRetry((e) => retries.push(e));
+    policy.onSuccess((e) => successes.push(e.attempts));
+    const { fn, attempts } = failing(2);
+    const run = policy.execute(fn);
+    await clock.runAll();
+    expect(await run).toBe('ok');
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(retries.map((r) => [r.attempt, r.delay])).toEqual([
+      [1, 100],
+      [2, 200],
+    ]);
+    expect(retries[0]!.outcome.ok).toBe(false);
+    expect(successes).toEqual([3]);
+    expect(clock.now()).toBe(300);
+  });
+
+  it('maxAttempts: 1 never retries; Infinity retries until something else stops it', async () => {
+    const once = failing(5);
+    await expect(retry({ maxAttempts: 1 }).execute(once.fn)).rejects.toThrow('transient');
+    expect(once.attempts).toEqual([1]);
+
+    const clock = new VirtualClock();
+    const forever = failing(50);
+    const run = retry({ maxAttempts: Infinity, backoff: constant(1), clock }).execute(forever.fn);
+    await clock.runAll();
+    expect(await run).toBe('ok');
+    expect(forever.attempts).toHaveLength(51);
+  });
+
+  it('a synchronous throw is handled like a rejection', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const run = retry({ backoff: constant(1), clock }).execute(() => {
+      calls++;
+      if (calls === 1) throw new Error('sync');
+      return 42;
+    });
+    await clock.runAll();
+    expect(await run).toBe(42);
+  });
+});
+
+describe('retry: the success path', () => {
+  it('reuses the received context for attempt 1 and never creates the backoff iterator', async () => {
+    let created = 0;
+    const backoff: Backoff = {
+      delays: () => {
+        created++;
+        return constant(1).delays();
+      },
+    };
+    const policy = retry({ backoff });
+    const seen: Context[] = [];
+    for (let i = 0; i < 10; i++) {
+      await policy.execute((ctx) => {
+        seen.push(ctx);
+      });
+    }
+    expect(created).toBe(0);
+    expect(seen.every((ctx) => ctx === rootContext)).toBe(true);
+  });
+
+  it('gives attempt 1 its own context when the received one says otherwise (nested retry)', async () => {
+    const outer = new RootContext().withAttempt(2);
+    const seen: number[] = [];
+    await retry()[executeInContext]((ctx) => {
+      seen.push(ctx.attempt);
+    }, outer);
+    expect(seen).toEqual([1]);
+  });
+});
+
+describe('retry: what is handled', () => {
+  it('by default, does not retry ExecutionRejectedErrors other than timeouts', async () => {
+    const rejected = failing(
+      1,
+      () => new ExecutionRejectedError('bulkhead full', { code: 'BULKHEAD_FULL' }),
+    );
+    await expect(retry({ backoff: constant(0) }).execute(rejected.fn)).rejects.toThrow(
+      'bulkhead full',
+    );
+    expect(rejected.attempts).toEqual([1]);
+
+    for (const make of [
+      () => new TimeoutError(),
+      () => new ExecutionRejectedError('t', { code: 'TIMEOUT' }),
+      () => Object.assign(new Error('platform timeout'), { name: 'TimeoutError' }),
+    ]) {
+      const timeouts = failing(1, make);
+      await expect(retry({ backoff: constant(0) }).execute(timeouts.fn)).resolves.toBe('ok');
+      expect(timeouts.attempts).toEqual([1, 2]);
+    }
+  });
+
+  it("never retries after the caller's abort, whatever shouldHandle says", async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const run = retry({ shouldHandle: () => true, backoff: constant(0) }).execute(() => {
+      calls++;
+      controller.abort(new Error('caller gave up'));
+      throw new Error('failed while aborting');
+    }, controller.signal);
+    await expect(run).rejects.toThrow('failed while aborting');
+    expect(calls).toBe(1);
+  });
+
+  it('retries handled results and, on giving up, resolves with the last one', async () => {
+    const clock = new VirtualClock();
+    const responses = [{ status: 503 }, { status: 503 }, { status: 503 }];
+    let i = 0;
+    const policy = retry({
+      shouldHandle: handleResults<{ status: number }>((r) => r.status === 503),
+      backoff: constant(5),
+      clock,
+    });
+    const run = policy.execute(() => responses[i++]!);
+    await clock.runAll();
+    expect(await run).toBe(responses[2]);
+    expect(i).toBe(3);
+  });
+
+  it('a custom shouldHandle sees the attempt context', async () => {
+    const seen: number[] = [];
+    const { fn } = failing(2);
+    await retry({
+      backoff: constant(0),
+      shouldHandle: (outcome, ctx) => {
+        seen.push(ctx.attempt);
+        return !outcome.ok;
+      },
+    }).execute(fn);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+});
+
+describe('retry: abort and deadline', () => {
+  it("abort during a 10 s backoff sleep settles at once with the caller's reason, no further attempt", async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const reason = new Error('caller aborted');
+    let calls = 0;
+    const run = retry({ maxAttempts: 5, backoff: constant(10_000), clock }).execute(() => {
+      calls++;
+      throw new Error('transient');
+    }, controller.signal);
+    const settled = run.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    await flush(); // attempt 1 failed, the policy is now sleeping
+    expect(clock.pendingTimers).toBe(1);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    const t0 = performance.now();
+    controller.abort(reason);
+    const result = await settled;
+    const elapsed = performance.now() - t0;
+    expect(result).toBe(reason);
+    expect(elapsed).toBeLessThan(5);
+    expect(clock.now()).toBe(0); // settled without virtual time moving
+    expect(calls).toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await clock.runAll();
+    expect(calls).toBe(1);
+  });
+
+  it('does not start a sleep that would end after the deadline (gives up: deadline)', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({ maxAttempts: 5, backoff: constant(2_000), clock });
+    const giveUps: GiveUpEvent[] = [];
+    policy.onGiveUp((e) => giveUps.push(e));
+    const ctx = new RootContext(undefined, Deadline.after(1_500, clock));
+    const error = new Error('transient');
+    const run = policy[executeInContext](() => Promise.reject(error), ctx);
+    await expect(run).rejects.toBe(error);
+    expect(clock.pendingTimers).toBe(0); // no sleep started
+    expect(clock.now()).toBe(0);
+    expect(giveUps).toEqual([{ attempts: 1, reason: 'deadline', outcome: { ok: false, error } }]);
+  });
+
+  it('retries while the sleeps fit in the deadline, then gives up before the one that does not', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({ maxAttempts: 10, backoff: constant(400), clock });
+    const reasons: string[] = [];
+    policy.onGiveUp((e) => reasons.push(e.reason));
+    const ctx = new RootContext(undefined, Deadline.after(1_000, clock));
+    let calls = 0;
+    const run = policy[executeInContext](() => {
+      calls++;
+      return Promise.reject(new Error('x'));
+    }, ctx);
+    const settled = run.catch(() => undefined);
+    await clock.runAll();
+    await settled;
+    // sleeps end at 400 and 800; the next would end at 1200 > 1000.
+    expect(calls).toBe(3);
+    expect(clock.now()).toBe(800);
+    expect(reasons).toEqual(['deadline']);
+  });
+});
+
+describe('retry: pushback', () => {
+  it('retryAfter replaces the backoff delay, clamped to maxRetryAfter', async () => {
+    const clock = new VirtualClock();
+    const delays: number[] = [];
+    const policy = retry({
+      maxAttempts: 3,
+      backoff: constant(10),
+      retryAfter: (outcome) => (outcome.ok ? undefined : (outcome.error as { wait?: number }).wait),
+      maxRetryAfter: 30_000,
+      clock,
+    });
+    policy.onRetry((e) => delays.push(e.delay));
+    let n = 0;
+    const run = policy.execute(() => {
+      n++;
+      if (n === 1) throw Object.assign(new Error('slow down'), { wait: 5_000 });
+      if (n === 2) throw Object.assign(new Error('slow down more'), { wait: 90_000 });
+      return 'ok';
+    });
+    await clock.runAll();
+    expect(await run).toBe('ok');
+    expect(delays).toEqual([5_000, 30_000]);
+  });
+
+  it("honours an ExecutionRejectedError's own retryAfter when the rejection is handled", async () => {
+    const clock = new VirtualClock();
+    const delays: number[] = [];
+    const policy = retry({ shouldHandle: (o) => !o.ok, backoff: constant(10), clock });
+    policy.onRetry((e) => delays.push(e.delay));
+    let n = 0;
+    const run = policy.execute(() => {
+      if (n++ === 0)
+        throw new ExecutionRejectedError('circuit open', {
+          code: 'BROKEN_CIRCUIT',
+          retryAfter: 1_234,
+        });
+      return 'ok';
+    });
+    await clock.runAll();
+    expect(await run).toBe('ok');
+    expect(delays).toEqual([1_234]);
+  });
+
+  it('ignores malformed pushback (NaN, negative, strings)', async () => {
+    const clock = new VirtualClock();
+    const delays: number[] = [];
+    const values: unknown[] = [Number.NaN, -5, '100'];
+    let i = 0;
+    const policy = retry({
+      maxAttempts: 4,
+      backoff: constant(7),
+      retryAfter: () => values[i++] as number,
+      clock,
+    });
+    policy.onRetry((e) => delays.push(e.delay));
+    const { fn } = failing(3);
+    const run = policy.execute(fn);
+    await clock.runAll();
+    await run;
+    expect(delays).toEqual([7, 7, 7]);
+  });
+
+  it('a pushback that crosses the deadline makes it give up', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({ retryAfter: () => 5_000, backoff: constant(1), clock });
+    const reasons: string[] = [];
+    policy.onGiveUp((e) => reasons.push(e.reason));
+    const ctx = new RootContext(undefined, Deadline.after(3_000, clock));
+    await expect(
+      policy[executeInContext](() => Promise.reject(new Error('x')), ctx),
+    ).rejects.toThrow('x');
+    expect(reasons).toEqual(['deadline']);
+  });
+});
+
+describe('retry: budgets', () => {
+  it('a denied retry gives up (reason budget): last error unchanged, BudgetExhaustedError in the event', async () => {
+    const clock = new VirtualClock();
+    const budget = tokenBucketBudget({ maxTokens: 2, tokenRatio: 0.1 }); // threshold 1: first failure leaves 1, denied
+    const policy = retry({ budget, backoff: constant(1), clock });
+    const events: GiveUpEvent[] = [];
+    policy.onGiveUp((e) => events.push(e));
+    const error = new Error('transient');
+    await expect(policy.execute(() => Promise.reject(error))).rejects.toBe(error);
+    expect(error.cause).toBeUndefined(); // never mutated
+    expect(events).toHaveLength(1);
+    expect(events[0]!.reason).toBe('budget');
+    expect(events[0]!.rejection).toBeInstanceOf(BudgetExhaustedError);
+    expect(events[0]!.rejection).toBeInstanceOf(ExecutionRejectedError);
+    expect(events[0]!.rejection!.code).toBe('BUDGET_EXHAUSTED');
+    expect(events[0]!.rejection!.cause).toBe(error);
+  });
+
+  it('the final failure of a call that used all its attempts is not charged', async () => {
+    const clock = new VirtualClock();
+    const budget = tokenBucketBudget({ maxTokens: 10, tokenRatio: 0.1 });
+    const policy = retry({ maxAttempts: 2, budget, backoff: constant(1), clock });
+    const run = policy.execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
+    await clock.runAll();
+    await run;
+    expect(budget.tokens).toBe(9); // one retry asked for, not two
+  });
+
+  async function thousand(budget: RetryBudget, clock: VirtualClock) {
+    const policy = retry({ maxAttempts: 3, budget, clock, random: seededRandom(7) });
+    let attempts = 0;
+    let running = 0;
+    let maxRetriesRunning = 0;
+    const calls = Array.from({ length: 1000 }, () =>
+      policy
+        .execute(async (ctx) => {
+          attempts++;
+          if (ctx.attempt > 1) {
+            running++;
+            maxRetriesRunning = Math.max(maxRetriesRunning, running);
+            await clock.sleep(1);
+            running--;
+          }
+          throw new Error('down');
+        })
+        .catch(() => undefined),
+    );
+    await clock.runAll();
+    await Promise.all(calls);
+    return { attempts, maxRetriesRunning };
+  }
+
+  it('1000 concurrent failing calls share a token bucket: 10/0.1 grants exactly 4 retries', async () => {
+    const clock = new VirtualClock();
+    // Every first attempt fails at t = 0: tokens 10 → 9, 8, 7, 6 (granted), then denied down to 0;
+    // the 4 retries fail with 0 tokens: denied. 1000 + 4 attempts.
+    const { attempts } = await thousand(
+      tokenBucketBudget({ maxTokens: 10, tokenRatio: 0.1 }),
+      clock,
+    );
+    expect(attempts).toBe(1004);
+  });
+
+  it('… a Finagle ratio budget grants 20 % of calls plus the reserve: 300 retries', async () => {
+    const clock = new VirtualClock();
+    // 1000 deposits of 1000 + reserve 10/s·10 s·5000 = 1.5·10^6; W = 5000 → 300 retries.
+    const { attempts } = await thousand(ratioBudget({ clock }), clock);
+    expect(attempts).toBe(1300);
+  });
+
+  it('… an AWS quota grants floor(500 / 14) = 35 retries', async () => {
+    const clock = new VirtualClock();
+    const { attempts } = await thousand(quotaBudget(), clock);
+    expect(attempts).toBe(1035);
+  });
+
+  it('… an Envoy concurrency budget never has more than max(min, 20 % of calls) retries running', async () => {
+    const clock = new VirtualClock();
+    const budget = concurrencyBudget();
+    const { attempts, maxRetriesRunning } = await thousand(budget, clock);
+    expect(maxRetriesRunning).toBeLessThanOrEqual(200);
+    expect(attempts).toBeGreaterThan(1000);
+    expect(budget.callsInFlight).toBe(0);
+    expect(budget.retriesInFlight).toBe(0);
+  });
+});
+
+describe('retry: option validation', () => {
+  const cases: Array<[string, unknown, ErrorConstructor, RegExp]> = [
+    ['options', 'fast', TypeError, /retry: options/],
+    ['maxAttempts type', { maxAttempts: '3' }, TypeError, /"maxAttempts"/],
+    ['maxAttempts range', { maxAttempts: 0 }, RangeError, /"maxAttempts"/],
+    ['maxAttempts integer', { maxAttempts: 2.5 }, RangeError, /"maxAttempts"/],
+    ['backoff type', { backoff: 100 }, TypeError, /"backoff"/],
+    ['backoff shape', { backoff: {} }, TypeError, /"backoff"/],
+    ['shouldHandle type', { shouldHandle: true }, TypeError, /"shouldHandle"/],
+    ['budget type', { budget: 5 }, TypeError, /"budget"/],
+    ['budget shape', { budget: { tryRetry() {} } }, TypeError, /"budget"/],
+    ['retryAfter type', { retryAfter: 1000 }, TypeError, /"retryAfter"/],
+    ['maxRetryAfter type', { maxRetryAfter: '60s' }, TypeError, /"maxRetryAfter"/],
+    ['maxRetryAfter range', { maxRetryAfter: -1 }, RangeError, /"maxRetryAfter"/],
+    ['clock type', { clock: Date }, TypeError, /"clock"/],
+    ['random type', { random: 0.5 }, TypeError, /"random"/],
+  ];
+  for (const [name, options, Kind, message] of cases) {
+    it(name, () => {
+      expect(() => retry(options as never)).toThrow(Kind);
+      expect(() => retry(options as never)).toThrow(message);
+    });
+  }
+
+  it('range-like checks for options without a numeric range', () => {
+    // These options are functions or objects: their "out of range" is a wrong shape, tested above;
+    // a custom Backoff yielding something that is not a finite delay ends retrying instead.
+    const clock = new VirtualClock();
+    const bad: Backoff = { delays: () => [Number.NaN][Symbol.iterator]() };
+    const { fn, attempts } = failing(5);
+    return retry({ backoff: bad, clock })
+      .execute(fn)
+      .catch(() => {
+        expect(attempts).toEqual([1]);
+      });
+  });
+
+  it('describe()', () => {
+    expect(retry({ maxAttempts: 4 }).describe()).toMatchObject({
+      name: 'retry',
+      options: { maxAttempts: 4 },
+    });
+  });
+});
