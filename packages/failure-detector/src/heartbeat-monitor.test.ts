@@ -1,0 +1,335 @@
+import { type Clock, VirtualClock } from '@faultline/clock';
+import { seededRandom } from '@faultline/core';
+import { describe, expect, it } from 'vitest';
+import { DetectorRegistry } from './detector-registry.js';
+import { HeartbeatMonitor, type HeartbeatMonitorOptions } from './heartbeat-monitor.js';
+import { PhiAccrualDetector } from './phi-accrual-detector.js';
+
+function setup(clock: VirtualClock) {
+  return new DetectorRegistry<string>(
+    () =>
+      new PhiAccrualDetector({
+        clock,
+        firstHeartbeatEstimate: 100,
+        acceptableHeartbeatPause: 100,
+        minStdDeviation: 20,
+      }),
+    { clock },
+  );
+}
+
+describe('HeartbeatMonitor (virtual time)', () => {
+  it('probes each target on its own jittered interval and records a heartbeat per success', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    const times = new Map<string, number[]>();
+    const monitor = new HeartbeatMonitor({
+      targets: ['a', 'b', 'c'],
+      probe: async (target) => {
+        const list = times.get(target) ?? [];
+        list.push(clock.now());
+        times.set(target, list);
+      },
+      interval: 100,
+      jitter: 0.2,
+      registry,
+      clock,
+      random: seededRandom(7),
+    });
+    expect(monitor.timeout).toBe(100); // defaults to the interval
+    monitor.start();
+    await clock.advance(10_000);
+    monitor.stop();
+    const firsts: number[] = [];
+    for (const target of ['a', 'b', 'c']) {
+      const list = times.get(target)!;
+      expect(list.length).toBeGreaterThan(90);
+      expect(list.length).toBeLessThan(110);
+      firsts.push(list[0]!);
+      expect(list[0]).toBeLessThan(100);
+      for (let i = 1; i < list.length; i++) {
+        const gap = list[i]! - list[i - 1]!;
+        expect(gap).toBeGreaterThanOrEqual(80);
+        expect(gap).toBeLessThanOrEqual(120);
+      }
+      expect(registry.isMonitoring(target)).toBe(true);
+      expect(registry.get(target)!.isMonitoring).toBe(true);
+    }
+    // Phases differ (spread over the interval), so probes of different targets do not align.
+    expect(new Set(firsts).size).toBe(3);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('records no heartbeat for a failing probe and reports the failure', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    const failures: Array<[string, unknown]> = [];
+    const boom = new Error('connection refused');
+    const monitor = new HeartbeatMonitor({
+      targets: ['ok', 'down', 'throws'],
+      probe: (target) => {
+        if (target === 'throws') throw boom;
+        return target === 'ok' ? Promise.resolve() : Promise.reject(boom);
+      },
+      interval: 50,
+      registry,
+      clock,
+      random: seededRandom(1),
+    });
+    monitor.onProbeFailure((target, error) => failures.push([target, error]));
+    monitor.start();
+    await clock.advance(500);
+    monitor.stop();
+    expect(registry.isMonitoring('ok')).toBe(true);
+    expect(registry.isMonitoring('down')).toBe(false);
+    expect(registry.isMonitoring('throws')).toBe(false);
+    expect(failures.filter(([t]) => t === 'down').length).toBeGreaterThanOrEqual(9);
+    expect(failures.filter(([t]) => t === 'throws').length).toBeGreaterThanOrEqual(9);
+    expect(failures.every(([t, e]) => t !== 'ok' && e === boom)).toBe(true);
+  });
+
+  it('never has more than one probe per target in flight', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let probes = 0;
+    const monitor = new HeartbeatMonitor({
+      targets: ['slow'],
+      probe: async () => {
+        probes++;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await clock.sleep(350); // slower than the interval, faster than the timeout
+        inFlight--;
+      },
+      interval: 100,
+      timeout: 1000,
+      registry,
+      clock,
+      random: seededRandom(3),
+    });
+    monitor.start();
+    for (let t = 0; t < 5000; t += 50) {
+      await clock.advance(50);
+      expect(monitor.inFlight).toBeLessThanOrEqual(1);
+    }
+    monitor.stop();
+    expect(maxInFlight).toBe(1);
+    // One probe per ~350-450 ms: the ticks that fell due while a probe was running were skipped.
+    expect(probes).toBeGreaterThan(9);
+    expect(probes).toBeLessThan(15);
+  });
+
+  it('aborts a probe at its timeout; a late answer is not a heartbeat and holds the slot until it settles', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    const reasons: unknown[] = [];
+    let started = 0;
+    const monitor = new HeartbeatMonitor({
+      targets: ['stuck'],
+      probe: async (_target, signal) => {
+        started++;
+        signal.addEventListener('abort', () => reasons.push(signal.reason), { once: true });
+        await clock.sleep(500); // ignores the signal
+      },
+      interval: 100,
+      timeout: 150,
+      jitter: 0,
+      registry,
+      clock,
+      random: () => 0,
+    });
+    const failures: unknown[] = [];
+    monitor.onProbeFailure((_target, error) => failures.push(error));
+    monitor.start();
+    await clock.advance(1); // first probe at t = 0
+    expect(started).toBe(1);
+    await clock.advance(200);
+    expect(reasons).toHaveLength(1);
+    expect((reasons[0] as DOMException).name).toBe('TimeoutError');
+    expect(started).toBe(1); // the slot is still held: ticks at 100 and 200 skipped
+    await clock.advance(400); // the stuck probe settles at 500; the next tick (600) starts one
+    expect(registry.isMonitoring('stuck')).toBe(false);
+    expect(failures).toHaveLength(1);
+    expect((failures[0] as DOMException).name).toBe('TimeoutError');
+    expect(started).toBe(2);
+    monitor.stop();
+  });
+
+  it('stop() aborts the probes in flight and leaves no timers; start() resumes', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    const signals: AbortSignal[] = [];
+    const monitor = new HeartbeatMonitor({
+      targets: ['a', 'b'],
+      probe: async (_target, signal) => {
+        signals.push(signal);
+        await clock.sleep(80);
+      },
+      interval: 100,
+      timeout: 90,
+      registry,
+      clock,
+      random: seededRandom(11),
+    });
+    const failures: unknown[] = [];
+    monitor.onProbeFailure((_target, error) => failures.push(error));
+    expect(clock.pendingTimers).toBe(0);
+    monitor.start();
+    monitor.start(); // idempotent
+    expect(monitor.running).toBe(true);
+    expect(clock.pendingTimers).toBe(2);
+    await clock.advance(150);
+    expect(monitor.inFlight).toBeGreaterThan(0);
+    const pendingProbes = clock.pendingTimers; // tick timers + probe timeouts + probe sleeps
+    expect(pendingProbes).toBeGreaterThan(2);
+    const heartbeatsBefore = registry.keys().length;
+    monitor.stop();
+    monitor.stop(); // idempotent
+    const live = signals.filter((s) => s.aborted);
+    expect(live.length).toBe(monitor.inFlight);
+    expect(live.every((s) => (s.reason as DOMException).name === 'AbortError')).toBe(true);
+    // Only the probes' own sleeps (test code, not the monitor's) remain; once they settle, nothing.
+    await clock.runAll();
+    expect(clock.pendingTimers).toBe(0);
+    expect(monitor.inFlight).toBe(0);
+    expect(failures).toHaveLength(0); // a stopped monitor reports nothing
+    expect(registry.keys().length).toBe(heartbeatsBefore); // and records nothing
+    monitor.start();
+    await clock.advance(300);
+    expect(registry.isMonitoring('a')).toBe(true);
+    expect(registry.isMonitoring('b')).toBe(true);
+    monitor.stop();
+    await clock.runAll();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('a target that stops answering becomes a suspect within the time phi predicts', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    let alive = true;
+    const monitor = new HeartbeatMonitor({
+      targets: ['a', 'b'],
+      probe: async (target) => {
+        await clock.sleep(2);
+        if (target === 'a' && !alive) throw new Error('ECONNREFUSED');
+      },
+      interval: 100,
+      registry,
+      clock,
+      random: seededRandom(5),
+    });
+    const events: Array<[string, string, number]> = [];
+    registry.onSuspect((key) => events.push(['suspect', key, clock.now()]));
+    registry.onRecover((key) => events.push(['recover', key, clock.now()]));
+    const stopWatch = registry.watch({ interval: 5 });
+    monitor.start();
+    await clock.advance(3000);
+    expect(events).toEqual([]);
+    alive = false;
+    const stoppedAt = clock.now();
+    const predicted = registry.get('a')!.timeUntilUnavailable();
+    await clock.advance(predicted + 50);
+    expect(events.map(([kind, key]) => [kind, key])).toEqual([['suspect', 'a']]);
+    const detectedAfter = events[0]![2] - stoppedAt;
+    expect(detectedAfter).toBeLessThanOrEqual(predicted + 5);
+    expect(detectedAfter).toBeGreaterThan(predicted - 5);
+    alive = true;
+    await clock.advance(200);
+    expect(events.map(([kind, key]) => [kind, key])).toEqual([
+      ['suspect', 'a'],
+      ['recover', 'a'],
+    ]);
+    monitor.stop();
+    stopWatch();
+    await clock.runAll();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('add() and remove() targets while running', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    const aborted: string[] = [];
+    const monitor = new HeartbeatMonitor<string>({
+      targets: [],
+      probe: async (target, signal) => {
+        signal.addEventListener('abort', () => aborted.push(target));
+        await clock.sleep(10);
+      },
+      interval: 100,
+      registry,
+      clock,
+      random: () => 0.5,
+    });
+    monitor.start();
+    expect(monitor.add('x')).toBe(true);
+    expect(monitor.add('x')).toBe(false);
+    expect(monitor.targets).toEqual(['x']);
+    await clock.advance(55); // first probe at 50, in flight until 60
+    expect(monitor.remove('x')).toBe(true);
+    expect(monitor.remove('x')).toBe(false);
+    expect(aborted).toEqual(['x']);
+    await clock.runAll();
+    expect(clock.pendingTimers).toBe(0);
+    expect(registry.isMonitoring('x')).toBe(false);
+    monitor.stop();
+  });
+
+  describe('option validation', () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    const valid: HeartbeatMonitorOptions<string> = {
+      targets: ['a'],
+      probe: async () => {},
+      registry,
+      clock,
+    };
+    const cases: Array<[string, unknown, ErrorConstructor, RegExp]> = [
+      [
+        'targets',
+        'a',
+        TypeError,
+        /HeartbeatMonitor: option "targets" must be an array, received "a"/,
+      ],
+      [
+        'targets',
+        ['a', 'a'],
+        RangeError,
+        /"targets" must not contain duplicates, received "a" twice/,
+      ],
+      ['probe', undefined, TypeError, /"probe" must be a function, received undefined/],
+      ['registry', {}, TypeError, /"registry" must be a DetectorRegistry/],
+      [
+        'interval',
+        '100',
+        TypeError,
+        /"interval" must be a number in \(0, Infinity\), received "100"/,
+      ],
+      ['interval', 0, RangeError, /"interval" must be a number in \(0, Infinity\), received 0/],
+      ['interval', Number.POSITIVE_INFINITY, RangeError, /"interval"/],
+      ['timeout', null, TypeError, /"timeout" must be a number in \(0, Infinity\), received null/],
+      ['timeout', -1, RangeError, /"timeout" must be a number in \(0, Infinity\), received -1/],
+      ['jitter', '0.1', TypeError, /"jitter"/],
+      ['jitter', 1, RangeError, /"jitter" must be a number in \[0, 1\), received 1/],
+      ['jitter', -0.1, RangeError, /"jitter"/],
+      ['clock', { now: () => 0 }, TypeError, /"clock" must be a Clock/],
+      ['random', 0.5, TypeError, /"random" must be a function, received 0.5/],
+    ];
+    for (const [option, value, kind, message] of cases) {
+      it(`${option} = ${JSON.stringify(value)} is a ${kind.name}`, () => {
+        const options = { ...valid, [option]: value } as HeartbeatMonitorOptions<string>;
+        expect(() => new HeartbeatMonitor(options)).toThrow(kind);
+        expect(() => new HeartbeatMonitor(options)).toThrow(message);
+      });
+    }
+    it('options must be an object', () => {
+      expect(() => new HeartbeatMonitor(undefined as never)).toThrow(TypeError);
+      expect(() => new HeartbeatMonitor(7 as never)).toThrow(TypeError);
+    });
+    it('accepts jitter 0 and a custom clock object', () => {
+      const custom: Clock = { now: () => 0, sleep: async () => {}, setTimer: () => () => {} };
+      expect(() => new HeartbeatMonitor({ ...valid, jitter: 0, clock: custom })).not.toThrow();
+    });
+  });
+});
