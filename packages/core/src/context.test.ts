@@ -196,6 +196,50 @@ describe('CancellableContext', () => {
     expect(listeners(outer.signal)).toBe(0);
   });
 
+  it('concurrent children of one signal share one listener (no MaxListeners warning)', async () => {
+    const warnings: unknown[] = [];
+    const onWarning = (warning: unknown): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const parent = new OriginalAbortController();
+      const root = contextFor(parent.signal);
+      const children = Array.from({ length: 50 }, () => root.child());
+      const signals = children.map((child) => child.signal);
+      expect(listeners(parent.signal)).toBe(1);
+      // Leaving in any order keeps the others linked; the last one out removes the listener.
+      for (const index of [3, 0, 49, 10]) children[index]!.dispose();
+      children[5]!.abort('own');
+      expect(listeners(parent.signal)).toBe(1);
+      parent.abort('all');
+      const reasons = signals.map((signal) => (signal.aborted ? signal.reason : 'not aborted'));
+      expect(reasons.filter((r) => r === 'all')).toHaveLength(45);
+      expect(reasons[5]).toBe('own');
+      expect(reasons.filter((r) => r === 'not aborted')).toHaveLength(4); // the disposed ones
+      expect(listeners(parent.signal)).toBe(0);
+      for (const child of children) child.dispose();
+
+      const second = new OriginalAbortController();
+      const others = Array.from({ length: 20 }, () => contextFor(second.signal).child());
+      for (const child of others) void child.signal;
+      expect(listeners(second.signal)).toBe(1);
+      for (const child of others) child.dispose();
+      expect(listeners(second.signal)).toBe(0);
+      // Relinking after the last one left adds the listener again.
+      const again = contextFor(second.signal).child();
+      void again.signal;
+      expect(listeners(second.signal)).toBe(1);
+      second.abort('late');
+      expect(again.signal.reason).toBe('late');
+      expect(listeners(second.signal)).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('keeps the deadline it was given', () => {
     const clock = new VirtualClock();
     const deadline = Deadline.after(50, clock);

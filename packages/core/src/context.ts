@@ -94,6 +94,63 @@ class AttemptContext extends ExecutionContext {
 }
 
 /**
+ * The context a foreign policy (one that only speaks `execute(fn, signal)`) hands to the function
+ * it runs, made whole again for the faultline policies inside it. Foreign policies pass whatever
+ * they like (cockatiel passes `{ signal }`), so anything missing is taken from `outer`, the
+ * context the foreign policy itself ran in.
+ */
+export function adoptContext(given: unknown, outer: ExecutionContext): ExecutionContext {
+  if (given instanceof ExecutionContext) return given;
+  const partial = (typeof given === 'object' && given !== null ? given : {}) as Partial<Context>;
+  const signal = partial.signal;
+  const attempt = partial.attempt;
+  const deadline = partial.deadline;
+  return new AdoptedContext(
+    outer,
+    signal instanceof AbortSignal ? signal : undefined,
+    typeof attempt === 'number' && Number.isInteger(attempt) && attempt >= 1
+      ? attempt
+      : outer.attempt,
+    deadline instanceof Deadline ? deadline : outer.deadline,
+  );
+}
+
+class AdoptedContext extends ExecutionContext {
+  readonly #outer: ExecutionContext;
+  readonly #signal: AbortSignal | undefined;
+  readonly attempt: number;
+  readonly deadline: Deadline;
+
+  constructor(
+    outer: ExecutionContext,
+    signal: AbortSignal | undefined,
+    attempt: number,
+    deadline: Deadline,
+  ) {
+    super();
+    this.#outer = outer;
+    this.#signal = signal;
+    this.attempt = attempt;
+    this.deadline = deadline;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal ?? this.#outer.signal;
+  }
+
+  // The foreign policy's signal (if it gave one) normally follows the outer one; checking both
+  // also covers a foreign policy that made a signal of its own without linking it.
+  get aborted(): boolean {
+    return this.#signal?.aborted === true || this.#outer.aborted;
+  }
+
+  get abortReason(): unknown {
+    if (this.#signal?.aborted === true) return this.#signal.reason;
+    return this.#outer.abortReason;
+  }
+}
+
+/**
  * A context with its own abort: its signal aborts when the parent's does or when {@link abort} is
  * called. The AbortController and the link to the parent are created only if somebody reads
  * `signal`; {@link dispose} removes the link (call it in `finally`).
@@ -104,8 +161,7 @@ export class CancellableContext extends ExecutionContext {
   #controller: AbortController | undefined;
   #ownReason: unknown;
   #ownAborted = false;
-  #parentSignal: AbortSignal | undefined;
-  #onParentAbort: (() => void) | undefined;
+  #link: Link | undefined;
   #disposed = false;
 
   constructor(parent: ExecutionContext, deadline: Deadline) {
@@ -150,15 +206,9 @@ export class CancellableContext extends ExecutionContext {
       // abandoned) gets a signal of its own rather than a listener that would outlive the call.
       const parentSignal = this.#parent.signal;
       if (parentSignal !== neverAbortedSignal) {
-        // Linked by hand (one listener, removed in dispose): AbortSignal.any is slow and leaks
-        // with long-lived parents.
-        const onParentAbort = (): void => {
-          this.#unlink();
-          controller.abort(parentSignal.reason);
-        };
-        this.#parentSignal = parentSignal;
-        this.#onParentAbort = onParentAbort;
-        parentSignal.addEventListener('abort', onParentAbort);
+        // Linked by hand (removed in dispose): AbortSignal.any is slow and leaks with long-lived
+        // parents.
+        this.#link = link(parentSignal, controller);
       }
     }
     return controller.signal;
@@ -186,10 +236,78 @@ export class CancellableContext extends ExecutionContext {
   }
 
   #unlink(): void {
-    const parentSignal = this.#parentSignal;
-    if (parentSignal === undefined) return;
-    parentSignal.removeEventListener('abort', this.#onParentAbort!);
-    this.#parentSignal = undefined;
-    this.#onParentAbort = undefined;
+    const current = this.#link;
+    if (current === undefined) return;
+    this.#link = undefined;
+    current.links.remove(current);
   }
+}
+
+/** One child controller linked to a parent signal. */
+class Link {
+  prev: Link | undefined = undefined;
+  next: Link | undefined = undefined;
+  constructor(
+    readonly links: SignalLinks,
+    readonly controller: AbortController,
+  ) {}
+}
+
+/**
+ * Every child controller linked to one parent signal, sharing a single abort listener (this
+ * object, via `handleEvent`). Concurrent calls under one long-lived caller signal would otherwise
+ * add a listener each, and past 10 Node prints a MaxListenersExceeded "possible memory leak"
+ * warning. The listener is removed as soon as the last child unlinks.
+ */
+class SignalLinks {
+  head: Link | undefined = undefined;
+  tail: Link | undefined = undefined;
+
+  constructor(readonly signal: AbortSignal) {}
+
+  handleEvent(): void {
+    const reason = this.signal.reason;
+    for (let current = this.head; current !== undefined; current = this.head) {
+      this.remove(current);
+      current.controller.abort(reason);
+    }
+  }
+
+  add(current: Link): void {
+    const last = this.tail;
+    current.prev = last;
+    if (last === undefined) this.head = current;
+    else last.next = current;
+    this.tail = current;
+  }
+
+  /** Unlinks `current` (a no-op if it already left); the last one out removes the listener. */
+  remove(current: Link): void {
+    const { prev, next } = current;
+    if (prev === undefined && this.head !== current) return;
+    if (prev === undefined) this.head = next;
+    else prev.next = next;
+    if (next === undefined) this.tail = prev;
+    else next.prev = prev;
+    current.prev = undefined;
+    current.next = undefined;
+    if (this.head === undefined) {
+      this.signal.removeEventListener('abort', this);
+      linksBySignal.delete(this.signal);
+    }
+  }
+}
+
+const linksBySignal = new WeakMap<AbortSignal, SignalLinks>();
+
+function link(signal: AbortSignal, controller: AbortController): Link {
+  let links = linksBySignal.get(signal);
+  if (links === undefined) {
+    links = new SignalLinks(signal);
+    linksBySignal.set(signal, links);
+    signal.addEventListener('abort', links);
+  }
+  const current = new Link(links, controller);
+  links.add(current);
+  return current;
 }

@@ -8,6 +8,7 @@ export {
   bulkhead,
 } from './bulkhead.js';
 export {
+  adoptContext,
   CancellableContext,
   type Context,
   contextFor,

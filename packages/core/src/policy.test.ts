@@ -2,7 +2,13 @@ import { getEventListeners } from 'node:events';
 import { Deadline } from '@faultline/clock';
 import { describe, expect, it, vi } from 'vitest';
 import { bulkhead } from './bulkhead.js';
-import { type Context, contextFor, type ExecutionContext, rootContext } from './context.js';
+import {
+  adoptContext,
+  type Context,
+  contextFor,
+  type ExecutionContext,
+  rootContext,
+} from './context.js';
 import { fallback } from './fallback.js';
 import {
   describePolicy,
@@ -234,6 +240,65 @@ describe('pipeline', () => {
     const alone = pipeline(foreignPolicy(log));
     expect(alone).toBeInstanceOf(Pipeline);
     await expect(alone.execute(() => 5)).resolves.toBe(5);
+  });
+
+  it('makes the context a foreign policy passes whole for the faultline policies inside it', async () => {
+    // cockatiel hands its function `{ signal }` only; some wrappers call fn() with nothing.
+    const signalOnly: Policy = {
+      execute: (fn, signal) => Promise.resolve(fn({ signal } as Context)),
+    };
+    const nothing: Policy = { execute: (fn) => Promise.resolve((fn as () => unknown)()) as never };
+    const seen: Array<{
+      attempt: number;
+      aborted: boolean;
+      deadline: Deadline;
+      signal: AbortSignal;
+    }> = [];
+    class Inspect extends PolicyBase {
+      async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+        const child = ctx.child(); // a timeout inside a foreign policy needs child()
+        try {
+          seen.push({
+            attempt: ctx.attempt,
+            aborted: ctx.aborted,
+            deadline: ctx.deadline,
+            signal: child.signal,
+          });
+          return await invoke(fn, child);
+        } finally {
+          child.dispose();
+        }
+      }
+      describe(): PolicyDescription {
+        return { name: 'inspect', options: {} };
+      }
+    }
+    const controller = new AbortController();
+    for (const foreign of [signalOnly, nothing]) {
+      const p = pipeline(foreign, new Inspect(), bulkhead({ limit: 1 }));
+      await expect(p.execute(() => 'ok', controller.signal)).resolves.toBe('ok');
+    }
+    expect(seen.map(({ attempt, aborted, deadline }) => ({ attempt, aborted, deadline }))).toEqual([
+      { attempt: 1, aborted: false, deadline: Deadline.never },
+      { attempt: 1, aborted: false, deadline: Deadline.never },
+    ]);
+    expect(seen.every(({ signal }) => signal.aborted === false)).toBe(true);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it("an adopted context reports the foreign policy's own abort", () => {
+    const own = new AbortController();
+    const outer = contextFor(new AbortController().signal).withAttempt(3);
+    const adopted = adoptContext({ signal: own.signal }, outer);
+    expect(adopted.attempt).toBe(3);
+    expect(adopted.signal).toBe(own.signal);
+    expect(adopted.aborted).toBe(false);
+    own.abort('foreign timeout');
+    expect(adopted.aborted).toBe(true);
+    expect(adopted.abortReason).toBe('foreign timeout');
+    expect(adoptContext(outer, rootContext)).toBe(outer);
+    expect(adoptContext({ attempt: 2, signal: 'nope' }, outer)).toMatchObject({ attempt: 2 });
+    expect(adoptContext({ attempt: 2, signal: 'nope' }, outer).signal).toBe(outer.signal);
   });
 
   it('passes errors through unchanged', async () => {

@@ -1,4 +1,4 @@
-import { type Context, contextFor, type ExecutionContext } from './context.js';
+import { adoptContext, type Context, contextFor, type ExecutionContext } from './context.js';
 
 /** Anything that can run an async function with resilience added around it. */
 export interface Policy {
@@ -110,9 +110,11 @@ export class Pipeline extends PolicyBase {
   #run<T>(index: number, fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     const policy = this.policies[index]!;
     if (index === this.policies.length - 1) return executeWithin(policy, fn, ctx);
+    // A faultline policy passes an ExecutionContext on; a foreign one passes whatever it has,
+    // which adoptContext makes whole (policies inside rely on aborted, child(), withAttempt()).
     return executeWithin(
       policy,
-      (inner) => this.#run(index + 1, fn, inner as ExecutionContext),
+      (inner) => this.#run(index + 1, fn, adoptContext(inner, ctx)),
       ctx,
     );
   }
