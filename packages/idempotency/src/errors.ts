@@ -31,18 +31,19 @@ export class StoreFullError extends IdempotencyError {
 
 /**
  * Thrown inside an `idempotentFetch` attempt when the server answered with a retryable status
- * (408, 409 with `Retry-After`, 425, 429, 500, 502, 503, 504), so that a retry policy retries it
- * with the same key. When the policy gives up, `idempotentFetch` returns `response` instead of
- * throwing. Code `RETRYABLE_RESPONSE`; `retryAfter` is the server's `Retry-After` in ms, if any.
+ * (408, 425, 429, 500, 502, 503, 504, or 409 with `Retry-After`), so that a retry policy retries
+ * it **with the same key**. It is the call's own failure (the server's answer), not a policy's
+ * rejection, so it is a plain `Error`: the retry policy's default `shouldHandle` retries it and
+ * `httpRetryAfter` reads `Retry-After` from `response`. When the policy gives up,
+ * `idempotentFetch` returns `response` instead of throwing, like `fetch` does for HTTP errors.
  */
-export class RetryableResponseError extends IdempotencyError {
-  override name = 'RetryableResponseError';
+export class RetryableStatusError extends Error {
+  override name = 'RetryableStatusError';
+  readonly status: number;
   readonly response: Response;
-  constructor(response: Response, retryAfter: number | undefined) {
-    super(`retryable HTTP status ${response.status}`, {
-      code: 'RETRYABLE_RESPONSE',
-      retryAfter,
-    });
+  constructor(response: Response) {
+    super(`retryable HTTP status ${response.status}`);
+    this.status = response.status;
     this.response = response;
   }
 }

@@ -1,9 +1,39 @@
+export { BodyCapture } from './capture.js';
+export {
+  type FetchLike,
+  type IdempotentFetchOptions,
+  idempotencyKey,
+  idempotentFetch,
+  isRetryableStatus,
+} from './client.js';
+export type { Duration } from './duration.js';
 export {
   IdempotencyError,
-  RetryableResponseError,
+  RetryableStatusError,
   StoreFullError,
   StoreTimeoutError,
 } from './errors.js';
+export { canonicalJson, defaultFingerprint, type FingerprintBody } from './fingerprint.js';
+export { DEFAULT_REPLAY_HEADERS, type HeaderInput } from './headers.js';
+export {
+  type BeginResult,
+  type CompletedResponse,
+  type ConcurrentPolicy,
+  createIdempotency,
+  ExecutionToken,
+  type FencedEvent,
+  type FinishOutcome,
+  type Idempotency,
+  type IdempotencyOptions,
+  type IdempotencyRequest,
+  type IdempotencyWarning,
+  type ReplayEvent,
+  type ResolvedOptions,
+  type StoreErrorEvent,
+  type TakeoverEvent,
+} from './idempotency.js';
+export { type ParsedKey, parseKeyHeader } from './key.js';
+export type { HttpResponse, Problem, ProblemCode } from './problem.js';
 export type {
   ClaimPrevious,
   ClaimRequest,

@@ -1,0 +1,115 @@
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Canonical JSON in the spirit of RFC 8785 (JCS): object keys sorted by UTF-16 code units, no
+ * whitespace, `JSON.stringify` for primitives. Two JSON documents that differ only in key order
+ * or whitespace canonicalise to the same text.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    const text = JSON.stringify(value);
+    return text === undefined ? 'null' : text;
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+}
+
+/** Query parameters sorted by name, then value, so that their order does not matter. */
+export function canonicalQuery(query: string): string {
+  const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
+  const pairs = Array.from(params.entries());
+  pairs.sort((a, b) =>
+    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0,
+  );
+  return new URLSearchParams(pairs).toString();
+}
+
+/** Whether a content type is JSON (`application/json`, `application/*+json`). */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/** A request body as adapters hand it over: raw bytes, text, or an already parsed value. */
+export type FingerprintBody = Uint8Array | string | { readonly parsed: unknown } | undefined;
+
+/** The bytes the fingerprint covers for a body: canonical JSON for JSON, raw bytes otherwise. */
+export function bodyBytes(body: FingerprintBody, contentType: string | undefined): Uint8Array {
+  if (body === undefined) return new Uint8Array(0);
+  if (typeof body === 'object' && !(body instanceof Uint8Array)) {
+    return encoder.encode(`json:${canonicalJson(body.parsed)}`);
+  }
+  if (isJsonContentType(contentType)) {
+    try {
+      const text = typeof body === 'string' ? body : decoder.decode(body);
+      if (text.length > 0) return encoder.encode(`json:${canonicalJson(JSON.parse(text))}`);
+    } catch {
+      // Not JSON after all: fingerprint the raw bytes.
+    }
+  }
+  const raw = typeof body === 'string' ? encoder.encode(body) : body;
+  const out = new Uint8Array(raw.length + 4);
+  out.set(encoder.encode('raw:'), 0);
+  out.set(raw, 4);
+  return out;
+}
+
+/** Lower-case hex of SHA-256 over `bytes` (Web Crypto: browsers, Node ≥ 20, Deno, Bun). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>),
+  );
+  let hex = '';
+  for (let i = 0; i < digest.length; i++) hex += digest[i]!.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/**
+ * Length-prefixed concatenation: fields can contain any byte without two different field lists
+ * ever encoding to the same bytes.
+ */
+export function framed(fields: readonly (string | Uint8Array)[]): Uint8Array {
+  const parts = fields.map((field) => (typeof field === 'string' ? encoder.encode(field) : field));
+  const total = parts.reduce((sum, part) => sum + part.length + 11, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    const length = encoder.encode(`${part.length.toString().padStart(10, '0')}:`);
+    out.set(length, offset);
+    offset += length.length;
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** What the default fingerprint covers. */
+export interface FingerprintInput {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly contentType: string | undefined;
+  readonly body: FingerprintBody;
+}
+
+/**
+ * The default request fingerprint: SHA-256 over method, path, sorted query and body (canonical
+ * JSON for JSON bodies, raw bytes otherwise). Reusing a key with a different fingerprint is a
+ * client bug, answered with 422 (draft-ietf-httpapi-idempotency-key-header §2.7).
+ */
+export function defaultFingerprint(input: FingerprintInput): Promise<string> {
+  return sha256Hex(
+    framed([
+      input.method.toUpperCase(),
+      input.path,
+      canonicalQuery(input.query),
+      bodyBytes(input.body, input.contentType),
+    ]),
+  );
+}

@@ -1,0 +1,80 @@
+import type { StoredHeader } from './store.js';
+
+/**
+ * The replay allow-list used when `replayHeaders` is not given. A trailing `*` matches a prefix.
+ * Representation and navigation metadata only: nothing that belongs to the first exchange.
+ */
+export const DEFAULT_REPLAY_HEADERS: readonly string[] = [
+  'content-type',
+  'content-language',
+  'content-disposition',
+  'location',
+  'etag',
+  'last-modified',
+  'link',
+  'cache-control',
+  'x-*',
+];
+
+/**
+ * Never replayed, whatever the allow-list says: cookies (a replay must not log a second client
+ * in), hop-by-hop headers (RFC 9110 §7.6.1), `Content-Length` (recomputed for the replay body),
+ * `Date` (the replay happens now), and our own markers.
+ */
+export const NEVER_REPLAYED: ReadonlySet<string> = new Set([
+  'set-cookie',
+  'set-cookie2',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'date',
+  'idempotent-replayed',
+  'idempotency-body-omitted',
+]);
+
+/** Compiles an allow-list to a predicate over lower-case names. */
+export function headerFilter(allow: readonly string[]): (name: string) => boolean {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const entry of allow) {
+    const lower = entry.toLowerCase();
+    if (lower.endsWith('*')) prefixes.push(lower.slice(0, -1));
+    else exact.add(lower);
+  }
+  return (name) => {
+    if (NEVER_REPLAYED.has(name)) return false;
+    if (exact.has(name)) return true;
+    for (const prefix of prefixes) if (name.startsWith(prefix)) return true;
+    return false;
+  };
+}
+
+/** Response headers in any common shape. */
+export type HeaderInput =
+  | Iterable<readonly [string, string]>
+  | Readonly<Record<string, string | number | readonly string[] | undefined>>;
+
+/** Normalises headers to a list of (lower-case name, value) pairs, keeping duplicates in order. */
+export function headerList(input: HeaderInput): StoredHeader[] {
+  const out: StoredHeader[] = [];
+  if (Symbol.iterator in input) {
+    for (const [name, value] of input as Iterable<readonly [string, string]>) {
+      out.push([name.toLowerCase(), value]);
+    }
+    return out;
+  }
+  for (const [name, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (Array.isArray(value)) for (const item of value) out.push([lower, String(item)]);
+    else out.push([lower, String(value)]);
+  }
+  return out;
+}

@@ -1,0 +1,759 @@
+import { type Clock, systemClock } from '@faultline/clock';
+import {
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  EventChannel,
+  formatValue,
+  type Listener,
+} from '@faultline/core';
+import { BodyCapture } from './capture.js';
+import { checkDuration, type Duration } from './duration.js';
+import { StoreTimeoutError } from './errors.js';
+import { defaultFingerprint, type FingerprintBody, framed, sha256Hex } from './fingerprint.js';
+import {
+  DEFAULT_REPLAY_HEADERS,
+  type HeaderInput,
+  headerFilter,
+  headerList,
+  NEVER_REPLAYED,
+} from './headers.js';
+import { parseKeyHeader } from './key.js';
+import { type HttpResponse, type Problem, problem, problemResponse } from './problem.js';
+import type { Store, StoredHeader, StoredRecord, StoredResponse } from './store.js';
+
+const OWNER = 'createIdempotency';
+const MAX_TIMER = 2_147_483_647;
+const YEAR = 365 * 86_400_000;
+
+/** The request as an adapter hands it to {@link Idempotency.begin}. */
+export interface IdempotencyRequest {
+  /** HTTP method, any case. */
+  readonly method: string;
+  /** The URL path (no query), e.g. `/orders`. */
+  readonly path: string;
+  /** The raw query string, with or without the leading `?`. Default `''`. */
+  readonly query?: string;
+  /**
+   * Request headers by lower-case name. A repeated header is an array (Node's
+   * `headersDistinct`) or one comma-joined string (Fetch `Headers`); both count as several values.
+   */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** The body: raw bytes, text, or `{ parsed }` when a framework already parsed it. */
+  readonly body?: FingerprintBody;
+  /** The framework's own request object, for `scope` and `fingerprint` callbacks. */
+  readonly raw?: unknown;
+}
+
+/** A response as an adapter hands it to {@link Idempotency.complete}. */
+export interface CompletedResponse {
+  readonly status: number;
+  readonly headers: HeaderInput;
+  /** The body bytes the client received (or the captured prefix when `bodyOmitted`). */
+  readonly body: Uint8Array;
+  /** The body outgrew the capture limit (see {@link ExecutionToken.capture}). */
+  readonly bodyOmitted?: boolean;
+}
+
+/** `concurrent` option: answer 409 at once, or wait for the first request to finish. */
+export type ConcurrentPolicy = 'reject' | { readonly wait: Duration };
+
+/** Options for {@link createIdempotency}. */
+export interface IdempotencyOptions {
+  /** Where records live. Required; `memoryStore()` for a single process. */
+  readonly store: Store;
+  /** Methods covered; others pass through (row 1). Default `['POST', 'PATCH']`. */
+  readonly methods?: readonly string[];
+  /** A covered request without a key is rejected with 400 `MISSING_KEY` (row 3). Default `false`. */
+  readonly required?: boolean;
+  /** The request header carrying the key. Default `'Idempotency-Key'`. */
+  readonly header?: string;
+  /**
+   * The principal the key belongs to (user or tenant id). Keys of different scopes never meet.
+   * Without it keys are global, and a one-time warning says so. May be async.
+   */
+  readonly scope?: (
+    request: IdempotencyRequest,
+  ) => string | undefined | PromiseLike<string | undefined>;
+  /** Replaces the default fingerprint (SHA-256 of method, path, sorted query, body). May be async. */
+  readonly fingerprint?: (request: IdempotencyRequest) => string | PromiseLike<string>;
+  /** How long a COMPLETED record is replayed (row 11). Default `'24h'`; in [1 ms, 365 d]. */
+  readonly recordTtl?: Duration;
+  /** Lock lease of an IN_PROGRESS record, renewed every lockTtl/3 (rows 8, 20). Default `'60s'`. */
+  readonly lockTtl?: Duration;
+  /** Longest accepted key (characters). Default `255`; an integer in [1, 65 536]. */
+  readonly maxKeyLength?: number;
+  /** Largest body stored for replay; larger ones are omitted (row 18). Default 1 MiB. */
+  readonly maxStoredBodyBytes?: number;
+  /** Store and replay 5xx responses instead of releasing the key (row 13). Default `false`. */
+  readonly cacheServerErrors?: boolean;
+  /** Store down at claim: 503 (`'fail-closed'`) or run unprotected (`'fail-open'`). */
+  readonly onStoreError?: 'fail-closed' | 'fail-open';
+  /** Same key while in progress: 409 at once, or `{ wait }` for completion (row 6). */
+  readonly concurrent?: ConcurrentPolicy;
+  /** Header allow-list for replays (`'x-*'` matches a prefix). Default {@link DEFAULT_REPLAY_HEADERS}. */
+  readonly replayHeaders?: readonly string[];
+  /** Accept only the quoted (RFC 8941 sf-string) key form. Default `false`. */
+  readonly strict?: boolean;
+  /** Bound on every store call; a slower store counts as down. Default `'2s'`; in [1 ms, 2^31). */
+  readonly storeTimeout?: Duration;
+  /** Attempts at writing a completion before giving up (row 17). Default `3`; in [1, 10]. */
+  readonly completionAttempts?: number;
+  /** Separates applications sharing one store. Default `'faultline'`. */
+  readonly namespace?: string;
+  /** Clock for timeouts, renewals and waits (not for shared expiry). Default `systemClock`. */
+  readonly clock?: Clock;
+}
+
+/** What {@link Idempotency.begin} decided. */
+export type BeginResult =
+  | {
+      /** Run the handler. With a token, capture its response and call `complete` or `release`. */
+      readonly kind: 'execute';
+      /** `undefined` when the request is not protected (rows 1, 2, fail-open). */
+      readonly token: ExecutionToken | undefined;
+    }
+  | {
+      /** Send `response` without running the handler (row 9). */
+      readonly kind: 'replay';
+      readonly response: HttpResponse;
+    }
+  | {
+      /** Send `response` (an RFC 9457 problem) without running the handler. */
+      readonly kind: 'reject';
+      readonly problem: Problem;
+      readonly response: HttpResponse;
+    };
+
+/** How a completion or release ended. */
+export type FinishOutcome =
+  /** The response was stored as COMPLETED. */
+  | 'stored'
+  /** The record was deleted (5xx, throw, or `release`). */
+  | 'released'
+  /** The store refused the write: this owner had lost its lock (row 15). */
+  | 'fenced'
+  /** The store could not be reached; the lock will expire (row 17). */
+  | 'failed'
+  /** The token was already finished. */
+  | 'ignored';
+
+/** Warnings worth logging. */
+export interface IdempotencyWarning {
+  readonly code: 'NO_SCOPE' | 'FAIL_OPEN' | 'UNREADABLE_RECORD';
+  readonly message: string;
+  readonly key?: string;
+}
+
+/** A write refused because its owner had lost the lock (fencing). */
+export interface FencedEvent {
+  readonly key: string;
+  readonly operation: 'complete' | 'renew' | 'release';
+}
+
+/** A store call that failed or timed out. */
+export interface StoreErrorEvent {
+  readonly key: string;
+  readonly operation: 'claim' | 'get' | 'complete' | 'renew' | 'release';
+  readonly error: unknown;
+}
+
+/** A response replayed from the store. */
+export interface ReplayEvent {
+  readonly key: string;
+  readonly status: number;
+}
+
+/** An expired lock taken over (the previous owner crashed or hung). */
+export interface TakeoverEvent {
+  readonly key: string;
+}
+
+/** The server core returned by {@link createIdempotency}. Adapters translate to it. */
+export interface Idempotency {
+  /**
+   * Decides what to do with a request (see {@link BeginResult}). Store failures become a 503 or
+   * fail-open; it rejects only when a `scope` or `fingerprint` callback throws (an application
+   * bug, left to the framework's error handling).
+   */
+  begin(request: IdempotencyRequest): Promise<BeginResult>;
+  /** Records the handler's response (or releases on 5xx). Never rejects. */
+  complete(token: ExecutionToken, response: CompletedResponse): Promise<FinishOutcome>;
+  /** Deletes the record so that a retry executes again (handler threw). Never rejects. */
+  release(token: ExecutionToken): Promise<FinishOutcome>;
+  /** The store key for a client key in a scope: hash(namespace, scope, key). */
+  storeKey(key: string, scope?: string): Promise<string>;
+  onWarning(listener: Listener<IdempotencyWarning>): () => void;
+  onFenced(listener: Listener<FencedEvent>): () => void;
+  onStoreError(listener: Listener<StoreErrorEvent>): () => void;
+  onReplay(listener: Listener<ReplayEvent>): () => void;
+  onTakeover(listener: Listener<TakeoverEvent>): () => void;
+  /** The validated options, durations in ms. */
+  readonly options: ResolvedOptions;
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions {
+  readonly methods: readonly string[];
+  readonly required: boolean;
+  readonly header: string;
+  readonly recordTtl: number;
+  readonly lockTtl: number;
+  readonly maxKeyLength: number;
+  readonly maxStoredBodyBytes: number;
+  readonly cacheServerErrors: boolean;
+  readonly onStoreError: 'fail-closed' | 'fail-open';
+  readonly concurrentWait: number | undefined;
+  readonly strict: boolean;
+  readonly storeTimeout: number;
+  readonly completionAttempts: number;
+  readonly namespace: string;
+}
+
+/** An execution in progress: the adapter keeps it from `begin` to `complete`/`release`. */
+export class ExecutionToken {
+  /** The store key (hash of namespace, scope and client key). */
+  readonly key: string;
+  /** @internal */ readonly owner: string;
+  /** Largest body the record will keep. */
+  readonly maxStoredBodyBytes: number;
+  /** @internal */ finished = false;
+  /** @internal */ stopRenewal: (() => void) | undefined;
+
+  /** @internal */
+  constructor(key: string, owner: string, maxStoredBodyBytes: number) {
+    this.key = key;
+    this.owner = owner;
+    this.maxStoredBodyBytes = maxStoredBodyBytes;
+  }
+
+  /** A body collector bounded by `maxStoredBodyBytes`, for adapters that see chunks. */
+  capture(): BodyCapture {
+    return new BodyCapture(this.maxStoredBodyBytes);
+  }
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const encoder = new TextEncoder();
+
+function checkStore(value: unknown): Store {
+  const candidate = value as Partial<Store> | null | undefined;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    (['claim', 'get', 'complete', 'renew', 'release'] as const).some(
+      (method) => typeof candidate[method] !== 'function',
+    )
+  ) {
+    throw new TypeError(
+      `${OWNER}: option "store" must be a Store (claim, get, complete, renew, release), received ${formatValue(value)}`,
+    );
+  }
+  return candidate as Store;
+}
+
+function checkClock(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const candidate = value as Partial<Clock> | null;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.now !== 'function' ||
+    typeof candidate.setTimer !== 'function' ||
+    typeof candidate.sleep !== 'function'
+  ) {
+    throw new TypeError(
+      `${OWNER}: option "clock" must be a Clock (now, sleep, setTimer), received ${formatValue(value)}`,
+    );
+  }
+  return candidate as Clock;
+}
+
+function checkStringList(option: string, value: unknown, pattern: RegExp, what: string): string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    throw new TypeError(
+      `${OWNER}: option "${option}" must be an array of ${what}, received ${formatValue(value)}`,
+    );
+  }
+  for (const item of value as string[]) {
+    if (!pattern.test(item)) {
+      throw new RangeError(
+        `${OWNER}: option "${option}" must contain only ${what}, received ${formatValue(item)}`,
+      );
+    }
+  }
+  return value as string[];
+}
+
+function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
+  const methods = (
+    options.methods === undefined
+      ? ['POST', 'PATCH']
+      : checkStringList('methods', options.methods, TOKEN, 'HTTP method names')
+  ).map((method) => method.toUpperCase());
+  if (methods.length === 0) {
+    throw new RangeError(
+      `${OWNER}: option "methods" must list at least one HTTP method, received []`,
+    );
+  }
+  const header =
+    options.header === undefined ? 'idempotency-key' : checkString(OWNER, 'header', options.header);
+  if (!TOKEN.test(header)) {
+    throw new RangeError(
+      `${OWNER}: option "header" must be a header name (an RFC 9110 token), received ${formatValue(header)}`,
+    );
+  }
+  const recordTtl =
+    options.recordTtl === undefined
+      ? 86_400_000
+      : checkDuration(OWNER, 'recordTtl', options.recordTtl, 1, YEAR);
+  const lockTtl =
+    options.lockTtl === undefined
+      ? 60_000
+      : checkDuration(OWNER, 'lockTtl', options.lockTtl, 3, MAX_TIMER);
+  let concurrentWait: number | undefined;
+  const concurrent = options.concurrent;
+  if (concurrent !== undefined && concurrent !== 'reject') {
+    if (concurrent === null || typeof concurrent !== 'object' || !('wait' in concurrent)) {
+      throw new TypeError(
+        `${OWNER}: option "concurrent" must be 'reject' or { wait: duration }, received ${formatValue(concurrent)}`,
+      );
+    }
+    concurrentWait = checkDuration(OWNER, 'concurrent.wait', concurrent.wait, 0, MAX_TIMER);
+  }
+  return {
+    methods,
+    required:
+      options.required === undefined ? false : checkBoolean(OWNER, 'required', options.required),
+    header: header.toLowerCase(),
+    recordTtl,
+    lockTtl,
+    maxKeyLength:
+      options.maxKeyLength === undefined
+        ? 255
+        : checkNumber(OWNER, 'maxKeyLength', options.maxKeyLength, {
+            min: 1,
+            max: 65_536,
+            integer: true,
+          }),
+    maxStoredBodyBytes:
+      options.maxStoredBodyBytes === undefined
+        ? 1_048_576
+        : checkNumber(OWNER, 'maxStoredBodyBytes', options.maxStoredBodyBytes, {
+            min: 0,
+            max: 2 ** 31,
+            maxExclusive: true,
+            integer: true,
+          }),
+    cacheServerErrors:
+      options.cacheServerErrors === undefined
+        ? false
+        : checkBoolean(OWNER, 'cacheServerErrors', options.cacheServerErrors),
+    onStoreError:
+      options.onStoreError === undefined
+        ? 'fail-closed'
+        : checkOneOf(OWNER, 'onStoreError', options.onStoreError, ['fail-closed', 'fail-open']),
+    concurrentWait,
+    strict: options.strict === undefined ? false : checkBoolean(OWNER, 'strict', options.strict),
+    storeTimeout:
+      options.storeTimeout === undefined
+        ? 2_000
+        : checkDuration(OWNER, 'storeTimeout', options.storeTimeout, 1, MAX_TIMER),
+    completionAttempts:
+      options.completionAttempts === undefined
+        ? 3
+        : checkNumber(OWNER, 'completionAttempts', options.completionAttempts, {
+            min: 1,
+            max: 10,
+            integer: true,
+          }),
+    namespace:
+      options.namespace === undefined
+        ? 'faultline'
+        : checkString(OWNER, 'namespace', options.namespace),
+  };
+}
+
+function randomOwner(): string {
+  // An unguessable fencing token: a client must not be able to forge another owner's writes.
+  return crypto.randomUUID();
+}
+
+function headerValue(
+  headers: IdempotencyRequest['headers'],
+  name: string,
+): string | readonly string[] | undefined {
+  const value = headers[name];
+  if (Array.isArray(value) && value.length === 0) return undefined;
+  return value as string | readonly string[] | undefined;
+}
+
+/**
+ * Server-side request dedup: the first request for an `Idempotency-Key` executes once, every
+ * retry gets the stored response, and concurrent or mismatched reuse is refused. Framework-free:
+ * adapters (`/node`, `/express`, `/fastify`, `/hono`) only translate requests and responses.
+ *
+ * References: draft-ietf-httpapi-idempotency-key-header; Stripe's idempotent requests; Brandur
+ * Leach, "Implementing Stripe-like Idempotency Keys in Postgres"; AWS Lambda Powertools.
+ */
+export function createIdempotency(options: IdempotencyOptions): Idempotency {
+  const opts = checkOptions<IdempotencyOptions>(OWNER, options);
+  const store = checkStore(opts.store);
+  const resolved = resolve(opts);
+  if (resolved.lockTtl > resolved.recordTtl) {
+    throw new RangeError(
+      `${OWNER}: option "lockTtl" must be at most recordTtl (${resolved.recordTtl} ms), received ${formatValue(opts.lockTtl)}`,
+    );
+  }
+  const scope =
+    opts.scope === undefined
+      ? undefined
+      : checkFunction<NonNullable<IdempotencyOptions['scope']>>(OWNER, 'scope', opts.scope);
+  const fingerprint =
+    opts.fingerprint === undefined
+      ? undefined
+      : checkFunction<NonNullable<IdempotencyOptions['fingerprint']>>(
+          OWNER,
+          'fingerprint',
+          opts.fingerprint,
+        );
+  let replayAllow: readonly string[] = DEFAULT_REPLAY_HEADERS;
+  if (opts.replayHeaders !== undefined) {
+    replayAllow = checkStringList(
+      'replayHeaders',
+      opts.replayHeaders,
+      /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\*?$/,
+      'header names (a trailing * matches a prefix)',
+    );
+    for (const name of replayAllow) {
+      if (NEVER_REPLAYED.has(name.toLowerCase())) {
+        throw new RangeError(
+          `${OWNER}: option "replayHeaders" must not list ${formatValue(name)} (never replayed)`,
+        );
+      }
+    }
+  }
+  const clock = checkClock(opts.clock);
+  const replayable = headerFilter(replayAllow);
+  const covered = new Set(resolved.methods);
+
+  const warnings = new EventChannel<IdempotencyWarning>();
+  const fenced = new EventChannel<FencedEvent>();
+  const storeErrors = new EventChannel<StoreErrorEvent>();
+  const replays = new EventChannel<ReplayEvent>();
+  const takeovers = new EventChannel<TakeoverEvent>();
+  let warnedNoScope = false;
+
+  const warn = (event: IdempotencyWarning): void => {
+    if (warnings.hasListeners) warnings.emit(event);
+    else console.warn(`[@faultline/idempotency] ${event.message}`);
+  };
+
+  /** Runs one store call under `storeTimeout`; the timer is always cleared. */
+  const call = <T>(
+    operation: StoreErrorEvent['operation'],
+    key: string,
+    run: () => Promise<T>,
+  ): Promise<T> =>
+    new Promise<T>((resolvePromise, reject) => {
+      let settled = false;
+      const cancel = clock.setTimer(resolved.storeTimeout, () => {
+        if (settled) return;
+        settled = true;
+        reject(new StoreTimeoutError(operation, resolved.storeTimeout));
+      });
+      let pending: Promise<T>;
+      try {
+        pending = Promise.resolve(run());
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          cancel();
+          resolvePromise(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          cancel();
+          reject(error);
+        },
+      );
+    }).catch((error: unknown) => {
+      storeErrors.emit({ key, operation, error });
+      throw error;
+    });
+
+  const storeKey = (key: string, scopeValue = ''): Promise<string> =>
+    sha256Hex(framed(['faultline-idempotency-v1', resolved.namespace, scopeValue, key]));
+
+  const reject = (
+    code: Parameters<typeof problem>[0],
+    detail: string,
+    retryAfter?: number,
+  ): BeginResult => {
+    const value = problem(code, detail);
+    return { kind: 'reject', problem: value, response: problemResponse(value, retryAfter) };
+  };
+
+  const replay = (key: string, stored: StoredResponse): BeginResult => {
+    const headers: StoredHeader[] = stored.headers.filter(([name]) => replayable(name));
+    headers.push(['idempotent-replayed', 'true']);
+    if (stored.bodyOmitted) headers.push(['idempotency-body-omitted', 'true']);
+    replays.emit({ key, status: stored.status });
+    return { kind: 'replay', response: { status: stored.status, headers, body: stored.body } };
+  };
+
+  const startRenewal = (token: ExecutionToken): void => {
+    // Row 20: renew at a third of the lease, so two renewals can fail before the lock lapses.
+    const interval = resolved.lockTtl / 3;
+    let cancel: (() => void) | undefined;
+    let stopped = false;
+    const tick = (): void => {
+      cancel = undefined;
+      call('renew', token.key, () => store.renew(token.key, token.owner, resolved.lockTtl)).then(
+        (renewed) => {
+          if (stopped) return;
+          if (renewed) {
+            arm();
+          } else {
+            stopped = true;
+            fenced.emit({ key: token.key, operation: 'renew' });
+          }
+        },
+        () => {
+          // Store trouble: keep trying; if it lasts, the lock expires and the write is fenced.
+          if (!stopped) arm();
+        },
+      );
+    };
+    const arm = (): void => {
+      cancel = clock.setTimer(interval, tick, { unref: true });
+    };
+    arm();
+    token.stopRenewal = () => {
+      stopped = true;
+      cancel?.();
+      cancel = undefined;
+    };
+  };
+
+  const execute = (key: string, owner: string, previous: string): BeginResult => {
+    if (previous === 'unreadable') {
+      warn({
+        code: 'UNREADABLE_RECORD',
+        message: 'an unreadable idempotency record was replaced; the request executes again',
+        key,
+      });
+    } else if (previous === 'expired') {
+      takeovers.emit({ key });
+    }
+    const token = new ExecutionToken(key, owner, resolved.maxStoredBodyBytes);
+    startRenewal(token);
+    return { kind: 'execute', token };
+  };
+
+  const storeDown = (key: string, owner: string | undefined): BeginResult => {
+    if (owner !== undefined) {
+      // A timed-out claim may still land: release it in the background so the key is not
+      // locked for a whole lease. Failures here only mean the lock expires on its own.
+      call('release', key, () => store.release(key, owner)).catch(() => {});
+    }
+    if (resolved.onStoreError === 'fail-open') {
+      warn({
+        code: 'FAIL_OPEN',
+        message: 'idempotency store unavailable: request executes without protection (fail-open)',
+        key,
+      });
+      return { kind: 'execute', token: undefined };
+    }
+    return reject(
+      'STORE_UNAVAILABLE',
+      'The idempotency store did not answer; the request was not executed. Retry with the same key.',
+      1,
+    );
+  };
+
+  const decide = (key: string, fp: string, record: StoredRecord): BeginResult | undefined => {
+    if (record.fingerprint !== fp) {
+      // Rows 7 and 10: a mismatch is permanent, so it wins over 409.
+      return reject(
+        'FINGERPRINT_MISMATCH',
+        'This Idempotency-Key was used with a different request (method, path, query or body).',
+      );
+    }
+    if (record.status === 'COMPLETED' && record.response !== undefined) {
+      return replay(key, record.response);
+    }
+    return undefined;
+  };
+
+  const conflict = (): BeginResult =>
+    reject(
+      'CONFLICT',
+      'A request with this Idempotency-Key is still being processed. Retry later with the same key.',
+      1,
+    );
+
+  const begin = async (request: IdempotencyRequest): Promise<BeginResult> => {
+    if (!covered.has(request.method.toUpperCase())) return { kind: 'execute', token: undefined };
+    const rawKey = headerValue(request.headers, resolved.header);
+    if (rawKey === undefined) {
+      if (resolved.required) {
+        return reject(
+          'MISSING_KEY',
+          `This request requires an ${opts.header ?? 'Idempotency-Key'} header.`,
+        );
+      }
+      return { kind: 'execute', token: undefined };
+    }
+    const parsed = parseKeyHeader(rawKey, resolved.maxKeyLength, resolved.strict);
+    if (!parsed.ok)
+      return reject(
+        'INVALID_KEY',
+        `Invalid ${opts.header ?? 'Idempotency-Key'}: ${parsed.reason}.`,
+      );
+
+    let scopeValue: string | undefined;
+    if (scope === undefined) {
+      if (!warnedNoScope) {
+        warnedNoScope = true;
+        warn({
+          code: 'NO_SCOPE',
+          message:
+            'createIdempotency has no "scope": keys are global, so two clients sending the same key share one record. Pass scope: (request) => principal.',
+        });
+      }
+    } else {
+      scopeValue = await scope(request);
+      if (scopeValue !== undefined && typeof scopeValue !== 'string') {
+        throw new TypeError(
+          `${OWNER}: scope() must return a string or undefined, received ${formatValue(scopeValue)}`,
+        );
+      }
+    }
+    const key = await storeKey(parsed.key, scopeValue ?? '');
+    const fp =
+      fingerprint === undefined
+        ? await defaultFingerprint({
+            method: request.method,
+            path: request.path,
+            query: request.query ?? '',
+            contentType: firstValue(request.headers['content-type']),
+            body: request.body,
+          })
+        : await fingerprint(request);
+
+    const waitUntil =
+      resolved.concurrentWait === undefined ? undefined : clock.now() + resolved.concurrentWait;
+    for (;;) {
+      const owner = randomOwner();
+      let claim: Awaited<ReturnType<Store['claim']>>;
+      try {
+        claim = await call('claim', key, () =>
+          store.claim(key, { owner, fingerprint: fp, lockTtl: resolved.lockTtl }),
+        );
+      } catch {
+        return storeDown(key, owner);
+      }
+      if (claim.claimed) return execute(key, owner, claim.previous);
+      const decided = decide(key, fp, claim.record);
+      if (decided !== undefined) return decided;
+      if (waitUntil === undefined) return conflict();
+      // Row 6 with { wait }: poll until the first request completes, is released, or time is up.
+      let record: StoredRecord | undefined = claim.record;
+      while (record !== undefined && record.status === 'IN_PROGRESS') {
+        const left = waitUntil - clock.now();
+        if (left <= 0) return conflict();
+        await clock.sleep(Math.min(left, pollInterval(resolved.concurrentWait!)));
+        try {
+          record = await call('get', key, () => store.get(key));
+        } catch {
+          return storeDown(key, undefined);
+        }
+        if (record !== undefined) {
+          const outcome = decide(key, fp, record);
+          if (outcome !== undefined) return outcome;
+        }
+      }
+      // Released or expired: claim again (and maybe execute).
+    }
+  };
+
+  const finish = async (
+    token: ExecutionToken,
+    write: () => Promise<boolean>,
+    operation: 'complete' | 'release',
+    success: FinishOutcome,
+  ): Promise<FinishOutcome> => {
+    if (token.finished) return 'ignored';
+    token.finished = true;
+    token.stopRenewal?.();
+    // Row 17: bounded retries; the client already has its response.
+    for (let attempt = 1; attempt <= resolved.completionAttempts; attempt++) {
+      try {
+        if (await call(operation, token.key, write)) return success;
+        fenced.emit({ key: token.key, operation });
+        return 'fenced';
+      } catch {
+        if (attempt < resolved.completionAttempts) {
+          await clock.sleep(Math.min(50 * 2 ** (attempt - 1), 1_000));
+        }
+      }
+    }
+    return 'failed';
+  };
+
+  const release = (token: ExecutionToken): Promise<FinishOutcome> =>
+    finish(token, () => store.release(token.key, token.owner), 'release', 'released');
+
+  const complete = (token: ExecutionToken, response: CompletedResponse): Promise<FinishOutcome> => {
+    if (response.status >= 500 && !resolved.cacheServerErrors) return release(token);
+    const omitted =
+      response.bodyOmitted === true || response.body.length > resolved.maxStoredBodyBytes;
+    const stored: StoredResponse = {
+      status: response.status,
+      headers: headerList(response.headers).filter(([name]) => replayable(name)),
+      body: omitted ? new Uint8Array(0) : response.body,
+      bodyOmitted: omitted,
+    };
+    return finish(
+      token,
+      () => store.complete(token.key, token.owner, stored, resolved.recordTtl),
+      'complete',
+      'stored',
+    );
+  };
+
+  return {
+    begin,
+    complete,
+    release,
+    storeKey: (key, scopeValue) => storeKey(key, scopeValue ?? ''),
+    onWarning: (listener) => warnings.subscribe(listener),
+    onFenced: (listener) => fenced.subscribe(listener),
+    onStoreError: (listener) => storeErrors.subscribe(listener),
+    onReplay: (listener) => replays.subscribe(listener),
+    onTakeover: (listener) => takeovers.subscribe(listener),
+    options: resolved,
+  };
+}
+
+function pollInterval(wait: number): number {
+  return Math.max(5, Math.min(100, wait / 20));
+}
+
+function firstValue(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+/** Encodes a string body for {@link Idempotency.complete} (UTF-8). */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
