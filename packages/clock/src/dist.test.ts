@@ -1,0 +1,214 @@
+/**
+ * Tests against the built package in child processes: it exits promptly after using every
+ * timer-owning API (nothing ref'd is left behind), and `require()` works from CommonJS.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = join(packageDir, '..', '..');
+const distEntry = join(packageDir, 'dist', 'index.js');
+const temporary: string[] = [];
+
+function run(
+  file: string,
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; exitedAt: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, exitedAt: Date.now() }));
+  });
+}
+
+beforeAll(() => {
+  // Incremental: a no-op when dist/ is up to date; rebuilds a stale or missing dist/.
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const build = spawnSync(process.execPath, [tsc, '-b', 'packages/clock'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0)
+    throw new Error(`tsc -b packages/clock failed:\n${build.stdout}${build.stderr}`);
+});
+
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('built package in a child process', () => {
+  it('exits promptly after sleep, Deadline.signal(), watchPauses and watchClockJumps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-clock-'));
+    temporary.push(dir);
+    const script = join(dir, 'exit.mjs');
+    writeFileSync(
+      script,
+      `import { Deadline, MAX_TIMER_DELAY, sleep, systemClock, watchClockJumps, watchPauses } from ${JSON.stringify(pathToFileURL(distEntry).href)};
+const started = Date.now();
+await sleep(2);                                            // normal completion
+await sleep(60_000, AbortSignal.abort('x')).catch(() => {}); // already aborted
+const controller = new AbortController();
+const pending = sleep(60_000, controller.signal);          // aborted mid-sleep
+await sleep(1);
+controller.abort('stop');
+await pending.catch(() => {});
+const short = Deadline.after(5);                           // a deadline aborts a long sleep
+await sleep(60_000, short.signal()).catch(() => {});
+Deadline.after(60_000).signal();                           // left armed (unref'd), never disposed
+const disposed = Deadline.after(60_000);
+disposed.signal();
+disposed.dispose();
+systemClock.setTimer(MAX_TIMER_DELAY * 2, () => {}, { unref: true }); // chained background timer
+watchPauses({ onPause: () => {} });                        // left running
+watchClockJumps({ onJump: () => {} });                     // left running
+watchPauses({ onPause: () => {} })();                      // stopped
+watchClockJumps({ onJump: () => {} })();                   // stopped
+const lastCall = performance.now();
+const lastCallWall = Date.now();
+process.on('exit', () => {
+  process.stdout.write(JSON.stringify({ drainMs: performance.now() - lastCall, lastCallWall, runMs: lastCallWall - started }));
+});
+`,
+    );
+    const spawned = Date.now();
+    const result = await run(script, dir);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      drainMs: number;
+      lastCallWall: number;
+      runMs: number;
+    };
+    const exitMs = result.exitedAt - report.lastCallWall;
+    console.info(
+      `child exit: event loop drained ${report.drainMs.toFixed(1)} ms after the last call; process gone ${exitMs} ms after it; script ran ${report.runMs} ms; total ${result.exitedAt - spawned} ms`,
+    );
+    // Left behind: a 60 s deadline, two watchers, a ~50-day timer. Exiting at all proves they
+    // are unref'd; the tolerances only absorb a loaded machine (the target is < 200 ms).
+    expect(report.drainMs).toBeLessThan(1_000);
+    expect(exitMs).toBeLessThan(10_000);
+  });
+
+  it('100 000 sleeps on a long-lived signal and 100 000 Deadline.signal() leave no listener and no heap growth', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-clock-'));
+    temporary.push(dir);
+    const script = join(dir, 'leak.mjs');
+    writeFileSync(
+      script,
+      `import { getEventListeners, setMaxListeners } from 'node:events';
+import { Deadline, sleep } from ${JSON.stringify(pathToFileURL(distEntry).href)};
+const caller = new AbortController();
+setMaxListeners(0, caller.signal); // 1000 sleeps at a time share it on purpose
+async function round() {
+  const sleeps = [];
+  for (let i = 0; i < 1000; i++) sleeps.push(sleep(0, caller.signal));
+  const aborted = new AbortController();
+  const cut = sleep(60_000, aborted.signal);
+  aborted.abort('x');
+  await cut.catch(() => {});
+  await Promise.all(sleeps);
+  for (let i = 0; i < 1000; i++) {
+    const deadline = Deadline.after(60_000);
+    deadline.signal();
+    deadline.dispose();
+  }
+}
+await round();
+globalThis.gc();
+const before = process.memoryUsage().heapUsed;
+for (let r = 0; r < 100; r++) await round();
+globalThis.gc();
+const growth = process.memoryUsage().heapUsed - before;
+process.stdout.write(JSON.stringify({ growth, listeners: getEventListeners(caller.signal, 'abort').length }));
+`,
+    );
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        const child = spawn(process.execPath, ['--expose-gc', script], {
+          cwd: dir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk;
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk;
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as { growth: number; listeners: number };
+    console.info(
+      `leak check: heap growth after GC ${(out.growth / 1024).toFixed(1)} KiB over 100 000 sleeps and deadlines`,
+    );
+    expect(out.listeners).toBe(0);
+    expect(out.growth).toBeLessThan(1024 * 1024);
+  });
+
+  it('require() works from a CommonJS file (Node >= 20.19)', async () => {
+    // Inside the package directory, so that '@faultline/clock' resolves to this package.
+    const dir = mkdtempSync(join(packageDir, '.tmp-require-'));
+    temporary.push(dir);
+    const script = join(dir, 'require.cjs');
+    writeFileSync(
+      script,
+      `const clock = require('@faultline/clock');
+const deadline = clock.Deadline.after(10, new clock.VirtualClock());
+const hlc = new clock.HybridLogicalClock({ physicalTime: () => 5 });
+process.stdout.write(JSON.stringify({
+  path: require.resolve('@faultline/clock'),
+  exports: Object.keys(clock).sort(),
+  remaining: deadline.remaining(),
+  grpc: clock.formatGrpcTimeout(1500),
+  hlc: hlc.now(),
+  offset: clock.estimateOffset({ t1: 1000, t2: 1045, t3: 1047, t4: 1014 }),
+}));
+`,
+    );
+    const result = await run(script, dir);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as {
+      path: string;
+      exports: string[];
+      remaining: number;
+      grpc: string;
+      hlc: unknown;
+      offset: unknown;
+    };
+    expect(out.path).toBe(distEntry);
+    expect(out.exports).toEqual(
+      expect.arrayContaining([
+        'Deadline',
+        'HybridLogicalClock',
+        'VirtualClock',
+        'estimateOffset',
+        'systemClock',
+        'watchClockJumps',
+        'watchPauses',
+      ]),
+    );
+    expect(out.remaining).toBe(10);
+    expect(out.grpc).toBe('1500000u');
+    expect(out.hlc).toEqual({ l: 5, c: 0 });
+    expect(out.offset).toEqual({ offset: 39, delay: 12 });
+  });
+});
