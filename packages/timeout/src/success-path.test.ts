@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Counts AbortController and Error constructions on the success path. The modules under test are
+// evaluated afresh *after* the globals are wrapped, so that `class … extends Error` inside them
+// binds to the counting class.
+let controllers = 0;
+let errors = 0;
+const OriginalAbortController = globalThis.AbortController;
+const OriginalError = globalThis.Error;
+
+class CountingAbortController extends OriginalAbortController {
+  constructor() {
+    super();
+    controllers++;
+  }
+}
+class CountingError extends OriginalError {
+  constructor(...args: ConstructorParameters<ErrorConstructor>) {
+    super(...args);
+    errors++;
+  }
+}
+
+type TimeoutModule = typeof import('./index.js');
+let mod: TimeoutModule;
+
+beforeAll(async () => {
+  vi.resetModules();
+  globalThis.AbortController = CountingAbortController;
+  globalThis.Error = CountingError as ErrorConstructor;
+  try {
+    mod = await import('./index.js');
+  } finally {
+    globalThis.Error = OriginalError;
+  }
+});
+
+afterAll(() => {
+  globalThis.AbortController = OriginalAbortController;
+});
+
+describe('success path allocations', () => {
+  it('the counters see what they should (sanity check of the harness)', async () => {
+    const policy = mod.timeout(1);
+    controllers = 0;
+    errors = 0;
+    await policy.execute(async ({ signal }) => signal.aborted);
+    expect(controllers).toBe(1); // reading ctx.signal creates one
+    const error = await policy.execute(() => new Promise(() => {})).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(mod.TimeoutError);
+    expect(errors).toBeGreaterThanOrEqual(1);
+  });
+
+  it('no AbortController and no Error when the function does not read ctx.signal', async () => {
+    const aggressive = mod.timeout(10_000);
+    const cooperative = mod.timeout(10_000, { strategy: 'cooperative' });
+    const adaptive = mod.timeout(mod.adaptiveTimeout({ minSamples: 1 }));
+    const caller = new OriginalAbortController(); // a long-lived caller signal
+    controllers = 0;
+    errors = 0;
+    for (let i = 0; i < 1000; i++) {
+      await aggressive.execute(async () => i);
+      await cooperative.execute(async () => i);
+      await adaptive.execute(async () => i);
+      await aggressive.execute(async () => i, caller.signal);
+      await cooperative.execute(async () => i, caller.signal);
+    }
+    expect(controllers).toBe(0);
+    expect(errors).toBe(0);
+  });
+});
