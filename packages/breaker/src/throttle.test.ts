@@ -1,0 +1,196 @@
+import type { Clock } from '@faultline/clock';
+import { ExecutionRejectedError, seededRandom } from '@faultline/core';
+import { describe, expect, it } from 'vitest';
+import { ThrottledError } from './errors.js';
+import { handleOverload } from './overload.js';
+import { adaptiveThrottle } from './throttle.js';
+
+function manualClock(): Clock & { t: number } {
+  const clock = {
+    t: 0,
+    now: () => clock.t,
+    sleep: () => Promise.resolve(),
+    setTimer: () => () => {},
+  };
+  return clock;
+}
+
+const formula = (requests: number, accepts: number, k: number) =>
+  Math.max(0, (requests - k * accepts) / (requests + 1));
+
+describe('adaptiveThrottle (Google SRE book, "Handling Overload")', () => {
+  it('rejection probability is max(0, (requests − k·accepts) / (requests + 1))', () => {
+    const clock = manualClock();
+    const throttle = adaptiveThrottle({ clock, random: () => 0.999_999_9 });
+    for (let i = 0; i < 100; i++) {
+      const permit = throttle.tryAcquire()!;
+      if (i < 30) permit.accepted();
+      else permit.rejected();
+    }
+    expect(throttle.requests).toBe(100);
+    expect(throttle.accepts).toBe(30);
+    expect(throttle.probability).toBeCloseTo(formula(100, 30, 2), 12);
+    const k3 = adaptiveThrottle({ k: 3, clock, random: () => 0.999_999_9 });
+    for (let i = 0; i < 100; i++) k3.tryAcquire()![i < 30 ? 'accepted' : 'rejected']();
+    expect(k3.probability).toBe(formula(100, 30, 3)); // 0: 100 < 3 · 30
+  });
+
+  it('seeded workload with a known accept ratio: rejections match the formula within 2 %', () => {
+    // The backend accepts 40 % of what is sent (seeded). Before each request the test computes
+    // the formula from its own counts; the throttle's draws must reject at that rate.
+    const clock = manualClock();
+    const throttle = adaptiveThrottle({ clock, random: seededRandom(7) });
+    const backend = seededRandom(99);
+    let requests = 0;
+    let accepts = 0;
+    let expected = 0;
+    let rejected = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      const p = formula(requests, accepts, 2);
+      expect(throttle.probability).toBeCloseTo(p, 12);
+      expected += p;
+      requests++;
+      const permit = throttle.tryAcquire();
+      if (permit === undefined) {
+        rejected++;
+        continue;
+      }
+      if (backend() < 0.4) {
+        accepts++;
+        permit.accepted();
+      } else {
+        permit.rejected();
+      }
+    }
+    expect(expected / n).toBeGreaterThan(0.2); // the workload really throttles
+    expect(Math.abs(rejected - expected) / n).toBeLessThan(0.02);
+  });
+
+  it('against a backend of fixed capacity the client sends about k times what it accepts', () => {
+    // 1 000 requests/s offered, backend capacity 100 accepts/s, k = 2: the steady state sends
+    // 200/s, i.e. rejects 1 − k·C/R = 80 % locally.
+    const clock = manualClock();
+    const throttle = adaptiveThrottle({
+      clock,
+      window: 10_000,
+      buckets: 10,
+      random: seededRandom(3),
+    });
+    // Token bucket: 0.1 accepts per ms, bursts up to 100 (so no capacity is lost to gaps).
+    let tokens = 100;
+    let offered = 0;
+    let throttled = 0;
+    for (let t = 0; t < 60_000; t++) {
+      clock.t = t;
+      tokens = Math.min(100, tokens + 0.1);
+      const permit = throttle.tryAcquire();
+      const measuring = t >= 20_000;
+      if (measuring) offered++;
+      if (permit === undefined) {
+        if (measuring) throttled++;
+      } else if (tokens >= 1) {
+        tokens -= 1;
+        permit.accepted();
+      } else {
+        permit.rejected();
+      }
+    }
+    expect(throttled / offered).toBeCloseTo(0.8, 1);
+    expect(Math.abs(throttled / offered - 0.8)).toBeLessThan(0.02);
+  });
+
+  it('does not throttle below minimumRequests, and forgets with the window', () => {
+    const clock = manualClock();
+    const throttle = adaptiveThrottle({
+      clock,
+      window: 1_000,
+      buckets: 4,
+      minimumRequests: 10,
+      random: () => 0,
+    });
+    for (let i = 0; i < 10; i++) throttle.tryAcquire()!.rejected();
+    expect(throttle.tryAcquire()).toBeUndefined(); // 10 requests, 0 accepts: p = 10/11
+    clock.t = 1_000; // everything left the window
+    expect(throttle.probability).toBe(0);
+    expect(throttle.tryAcquire()).toBeDefined();
+  });
+
+  it('never draws a random number while nothing is being rejected', async () => {
+    let draws = 0;
+    const throttle = adaptiveThrottle({
+      clock: manualClock(),
+      random: () => {
+        draws++;
+        return 0.5;
+      },
+    });
+    for (let i = 0; i < 100; i++) await throttle.execute(() => 'ok');
+    expect(draws).toBe(0);
+    expect(throttle.accepts).toBe(100);
+  });
+
+  it('rejects with ThrottledError without calling fn, and emits onReject', async () => {
+    const throttle = adaptiveThrottle({ clock: manualClock(), random: () => 0 });
+    await throttle
+      .execute(() => Promise.reject(Object.assign(new Error('busy'), { status: 503 })))
+      .catch(() => {});
+    const events: number[] = [];
+    throttle.onReject((e) => events.push(e.probability));
+    let called = false;
+    const error = await throttle
+      .execute(() => {
+        called = true;
+      })
+      .catch((e: unknown) => e);
+    expect(called).toBe(false);
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect(error).toBeInstanceOf(ExecutionRejectedError);
+    expect((error as ThrottledError).code).toBe('THROTTLED');
+    expect((error as ThrottledError).probability).toBeCloseTo(0.5, 12); // (1 − 0) / 2
+    expect(events).toEqual([(error as ThrottledError).probability]);
+  });
+
+  it('counts overload outcomes (429/503/ExecutionRejectedError) as not accepted by default', async () => {
+    const throttle = adaptiveThrottle({ clock: manualClock(), random: () => 0.999_999_9 });
+    await throttle.execute(() => ({ status: 503 }));
+    await throttle.execute(() => Promise.reject({ statusCode: 429 })).catch(() => {});
+    await throttle
+      .execute(() => Promise.reject(new ExecutionRejectedError('t', { code: 'TIMEOUT' })))
+      .catch(() => {});
+    expect(throttle.accepts).toBe(0);
+    await throttle.execute(() => ({ status: 200 }));
+    await throttle.execute(() => Promise.reject(new Error('404 is not overload'))).catch(() => {});
+    await throttle.execute(() => Promise.reject({ response: { status: 500 } })).catch(() => {});
+    expect(throttle.accepts).toBe(3);
+    expect(throttle.requests).toBe(6);
+    expect(handleOverload({ ok: false, error: { response: { status: 429 } } }, {} as never)).toBe(
+      true,
+    );
+  });
+
+  it('a caller abort takes the request back instead of counting it', async () => {
+    const throttle = adaptiveThrottle({ clock: manualClock() });
+    const controller = new AbortController();
+    const run = throttle.execute(
+      ({ signal }) =>
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      controller.signal,
+    );
+    controller.abort(new Error('bye'));
+    await run.catch(() => {});
+    expect(throttle.requests).toBe(0);
+    const permit = throttle.tryAcquire()!;
+    permit.ignore();
+    permit.accepted(); // ignored: already reported
+    expect(throttle.requests).toBe(0);
+    expect(throttle.accepts).toBe(0);
+  });
+
+  it('describe() reports the configuration', () => {
+    expect(adaptiveThrottle({ k: 1.5 }).describe()).toEqual({
+      name: 'adaptiveThrottle',
+      options: { k: 1.5, window: 120_000, buckets: 12, minimumRequests: 0 },
+    });
+  });
+});
