@@ -44,9 +44,13 @@ export function fetchTask(
   fetchImpl: FetchLike = (i, o) => fetch(i, o),
 ): Task<Response> {
   const info = infoOf(input, init);
+  const request = typeof Request === 'function' && input instanceof Request ? input : undefined;
   return async (ctx: Context) => {
     try {
-      const response = await fetchImpl(input, { ...init, signal: ctx.signal });
+      // A Request's body can be read once: each attempt sends a clone, the original stays unused.
+      // (A ReadableStream body in `init` cannot be replayed at all: use a string, Blob or buffer.)
+      const target = request === undefined ? input : request.clone();
+      const response = await fetchImpl(target, { ...init, signal: ctx.signal });
       requests.set(response, info);
       return response;
     } catch (error) {
