@@ -82,8 +82,9 @@ function trimOws(value: string): string {
 
 /**
  * Formats a remaining duration in ms as a `grpc-timeout` value: the finest unit whose value fits
- * in 8 digits, rounded down (a deadline is never extended; the loss is below one unit, i.e. less
- * than 1e-7 of the value once the unit is coarser than `n`). `0` gives `"0n"` (already expired).
+ * in 8 digits, rounded down (a deadline is never extended). The loss is under one unit; as a
+ * coarser unit is only used when the finer value needs 9 digits, it is at most 1e-5 of the value
+ * (e.g. 100.00001 ms → `"100000u"`, 10 ns lost) and below 1 µs under 100 ms. `0` gives `"0n"`.
  * A finite duration beyond {@link MAX_GRPC_TIMEOUT} gives `"99999999H"` (shorter, so still never
  * extended). `Infinity` is a `RangeError`: there is no deadline to send, so omit the header.
  */
