@@ -65,6 +65,8 @@ export class PhiAccrualDetector implements FailureDetector {
   /** `mean + acceptableHeartbeatPause` and the floored σ, cached when the history changes. */
   #mu = 0;
   #sigma = 1;
+  /** The elapsed time at which phi reaches the threshold, cached with μ and σ. */
+  #crossingElapsed = 0;
 
   constructor(options?: PhiAccrualDetectorOptions) {
     const o = checkOptions<PhiAccrualDetectorOptions>(OWNER, options);
@@ -127,7 +129,7 @@ export class PhiAccrualDetector implements FailureDetector {
       this.#history.add(estimate + quarter);
       this.#monitoring = true;
       this.#refreshStatistics();
-    } else if (phi(now - this.#last, this.#mu, this.#sigma) < this.threshold) {
+    } else if (this.#availableAfter(now - this.#last)) {
       this.#history.add(now - this.#last);
       this.#refreshStatistics();
     }
@@ -142,7 +144,7 @@ export class PhiAccrualDetector implements FailureDetector {
 
   /** `phi() < threshold`. */
   isAvailable(): boolean {
-    return this.phi() < this.threshold;
+    return !this.#monitoring || this.#availableAfter(this.#clock.now() - this.#last);
   }
 
   /**
@@ -152,7 +154,7 @@ export class PhiAccrualDetector implements FailureDetector {
    */
   timeUntilUnavailable(): number {
     if (!this.#monitoring) return Number.POSITIVE_INFINITY;
-    const left = this.#mu + this.#crossing * this.#sigma - (this.#clock.now() - this.#last);
+    const left = this.#crossingElapsed - (this.#clock.now() - this.#last);
     return left > 0 ? left : 0;
   }
 
@@ -161,5 +163,18 @@ export class PhiAccrualDetector implements FailureDetector {
     this.#mu = history.mean + this.acceptableHeartbeatPause;
     const sd = history.stdDeviation;
     this.#sigma = sd > this.minStdDeviation ? sd : this.minStdDeviation;
+    this.#crossingElapsed = this.#mu + this.#crossing * this.#sigma;
+  }
+
+  /**
+   * `phi(elapsed) < threshold` without computing phi: phi is strictly increasing in the elapsed
+   * time, so it is below the threshold exactly before the crossing. Within a nanosecond of the
+   * crossing (rounding), phi itself decides, so that this always agrees with `phi()`.
+   */
+  #availableAfter(elapsed: number): boolean {
+    const margin = elapsed - this.#crossingElapsed;
+    if (margin < -1e-6) return true;
+    if (margin > 1e-6) return false;
+    return phi(elapsed, this.#mu, this.#sigma) < this.threshold;
   }
 }

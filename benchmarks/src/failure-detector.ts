@@ -1,0 +1,110 @@
+/**
+ * Per-call cost of the phi accrual failure detector: one `heartbeat()` followed by one `phi()`,
+ * the pair a node runs per received heartbeat and per check. Target (specs/performance.md):
+ * ≤ 150 ns per pair on Node 20.
+ *
+ * Run: `npx tsc -b benchmarks && node benchmarks/dist/failure-detector.js`
+ * Export for `pnpm bench`: `registerFailureDetectorBenchmarks()` adds the cases to mitata's
+ * current run; `runFailureDetectorBenchmarks()` runs them alone and returns the figures.
+ */
+import type { Clock } from '@faultline/clock';
+import { systemClock } from '@faultline/clock';
+import { ExponentialDetector, PhiAccrualDetector, phi } from '@faultline/failure-detector';
+import { bench, do_not_optimize, group, run } from 'mitata';
+
+/** A deterministic clock that moves by a jittered ~1 s step on every read: every heartbeat is a
+ * new ~1 s interval, the peer stays available, so each `heartbeat()` takes the append path. */
+function steppingClock(): Clock {
+  const steps = [990, 1010, 1000, 1020, 980, 1005, 995, 1000];
+  let time = 0;
+  let i = 0;
+  return {
+    now: () => {
+      time += steps[i]! / 2; // two reads (heartbeat, phi) per pair
+      i = (i + 1) & 7;
+      return time;
+    },
+    sleep: (ms, signal) => systemClock.sleep(ms, signal),
+    setTimer: (ms, callback, options) => systemClock.setTimer(ms, callback, options),
+  };
+}
+
+export const failureDetectorCases = {
+  pairSystemClock: 'PhiAccrualDetector heartbeat() + phi(), systemClock',
+  pairSteppingClock: 'PhiAccrualDetector heartbeat() + phi(), ~1 s intervals',
+  exponentialPair: 'ExponentialDetector heartbeat() + phi(), systemClock',
+  purePhi: 'phi(elapsed, mean, stdDeviation) alone',
+  clockFloor: 'two performance.now() reads (the clock floor)',
+} as const;
+
+/** Registers the failure-detector cases with mitata (call before mitata's `run`). */
+export function registerFailureDetectorBenchmarks(): void {
+  group('failure-detector', () => {
+    const real = new PhiAccrualDetector();
+    bench(failureDetectorCases.pairSystemClock, () => {
+      real.heartbeat();
+      do_not_optimize(real.phi());
+    });
+
+    const stepped = new PhiAccrualDetector({ clock: steppingClock() });
+    bench(failureDetectorCases.pairSteppingClock, () => {
+      stepped.heartbeat();
+      do_not_optimize(stepped.phi());
+    });
+
+    const exponential = new ExponentialDetector();
+    bench(failureDetectorCases.exponentialPair, () => {
+      exponential.heartbeat();
+      do_not_optimize(exponential.phi());
+    });
+
+    let x = 0;
+    bench(failureDetectorCases.purePhi, () => {
+      x = (x + 7) % 2000;
+      do_not_optimize(phi(x, 1000, 100));
+    });
+
+    bench(failureDetectorCases.clockFloor, () => {
+      do_not_optimize(performance.now());
+      do_not_optimize(performance.now());
+    });
+  });
+}
+
+export interface FailureDetectorFigure {
+  readonly name: string;
+  readonly avgNs: number;
+  readonly p50Ns: number;
+}
+
+/** Runs only the failure-detector cases and returns ns per iteration (avg and p50). */
+export async function runFailureDetectorBenchmarks(): Promise<FailureDetectorFigure[]> {
+  registerFailureDetectorBenchmarks();
+  const { benchmarks } = await run({ format: 'quiet' });
+  const figures: FailureDetectorFigure[] = [];
+  for (const trial of benchmarks) {
+    const stats = trial.runs[0]?.stats;
+    if (stats !== undefined)
+      figures.push({ name: trial.alias, avgNs: stats.avg, p50Ns: stats.p50 });
+  }
+  return figures;
+}
+
+const isMain =
+  typeof process !== 'undefined' &&
+  process.argv[1] !== undefined &&
+  import.meta.url === new URL(`file://${process.argv[1]}`).href;
+
+if (isMain) {
+  const figures = await runFailureDetectorBenchmarks();
+  console.log(`node ${process.version}`);
+  for (const f of figures) {
+    console.log(
+      `${f.name.padEnd(58)} avg ${f.avgNs.toFixed(1).padStart(7)} ns   p50 ${f.p50Ns.toFixed(1).padStart(7)} ns`,
+    );
+  }
+  const pair = figures.find((f) => f.name === failureDetectorCases.pairSystemClock);
+  if (pair !== undefined) {
+    console.log(`heartbeat() + phi(): ${pair.avgNs.toFixed(0)} ns per pair (target <= 150 ns)`);
+  }
+}
