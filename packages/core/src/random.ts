@@ -4,7 +4,9 @@ export type Random = () => number;
 /**
  * A fast, seedable PRNG with identical output on every platform: sfc32 (Chris Doty-Humphrey's
  * Small Fast Counting generator, from PractRand), with its 128-bit state filled from the seed by
- * splitmix32 so that nearby seeds give unrelated sequences.
+ * a "splitmix32" step (MurmurHash3's fmix32 finalizer over a golden-ratio Weyl sequence) so that
+ * nearby seeds give unrelated sequences. The seed is taken as an unsigned 32-bit integer
+ * (`seed >>> 0`), so seeds equal modulo 2^32 give the same sequence.
  */
 export function seededRandom(seed: number): Random {
   if (typeof seed !== 'number' || !Number.isFinite(seed)) {
