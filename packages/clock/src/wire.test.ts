@@ -131,6 +131,7 @@ describe('plain milliseconds', () => {
     expect(formatTimeoutMillis(1500.999)).toBe('1500');
     expect(formatTimeoutMillis(30_000)).toBe('30000');
     expect(formatTimeoutMillis(Number.MAX_SAFE_INTEGER)).toBe('9007199254740991');
+    expect(formatTimeoutMillis(1e300)).toBe('9007199254740991');
   });
 
   it('parses digits only', () => {

@@ -123,12 +123,13 @@ export const MAX_TIMEOUT_MILLIS = Number.MAX_SAFE_INTEGER;
 
 /**
  * Formats a remaining duration as a plain milliseconds value: whole ms, rounded down (never
- * extending the deadline; 0.6 ms left gives `"0"`, already expired). `Infinity` is a
- * `RangeError`: omit the header instead.
+ * extending the deadline; 0.6 ms left gives `"0"`, already expired). A finite duration beyond
+ * {@link MAX_TIMEOUT_MILLIS} gives that maximum (shorter, so still never extended). `Infinity`
+ * is a `RangeError`: omit the header instead.
  */
 export function formatTimeoutMillis(ms: number): string {
-  checkNumber('formatTimeoutMillis', 'ms', ms, { min: 0, max: MAX_TIMEOUT_MILLIS }, false);
-  return String(wholeUnits(ms, 1));
+  checkNumber('formatTimeoutMillis', 'ms', ms, { min: 0 }, false);
+  return String(ms >= MAX_TIMEOUT_MILLIS ? MAX_TIMEOUT_MILLIS : wholeUnits(ms, 1));
 }
 
 /**
@@ -174,9 +175,7 @@ export function deadlineFromGrpcTimeout(value: string, clock: Clock = systemCloc
  */
 export function deadlineToTimeoutMillis(deadline: Deadline): string | undefined {
   const left = deadline.remaining();
-  return left === Number.POSITIVE_INFINITY
-    ? undefined
-    : formatTimeoutMillis(Math.min(left, MAX_TIMEOUT_MILLIS));
+  return left === Number.POSITIVE_INFINITY ? undefined : formatTimeoutMillis(left);
 }
 
 /** A deadline that ends the received milliseconds value from now on `clock`. */
