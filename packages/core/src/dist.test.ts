@@ -1,7 +1,10 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The quality spec's leak test: 100 000 calls through each policy with one long-lived caller
 // signal; afterwards no abort listener is left on it, the heap after GC has grown < 1 MB, and the
@@ -9,22 +12,25 @@ import { describe, expect, it } from 'vitest';
 // `node --expose-gc` against the built dist/ so that the main test process needs no flags.
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = join(packageDir, '..', '..');
 const distEntry = new URL('../dist/index.js', import.meta.url);
+const temporary: string[] = [];
 
-function distProblem(): string | undefined {
-  const entry = fileURLToPath(distEntry);
-  if (!existsSync(entry)) return 'missing';
-  const srcDir = `${packageDir}src`;
-  for (const name of readdirSync(srcDir)) {
-    if (name.endsWith('.ts') && !name.endsWith('.test.ts')) {
-      const js = `${packageDir}dist/${name.replace(/\.ts$/, '.js')}`;
-      if (!existsSync(js) || statSync(js).mtimeMs < statSync(`${srcDir}/${name}`).mtimeMs) {
-        return `stale (src/${name} changed after the last build)`;
-      }
-    }
+beforeAll(() => {
+  // Incremental: a no-op when dist/ is up to date; rebuilds a stale or missing dist/.
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const build = spawnSync(process.execPath, [tsc, '-b', 'packages/core'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) {
+    throw new Error(`tsc -b packages/core failed:\n${build.stdout}${build.stderr}`);
   }
-  return undefined;
-}
+});
+
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
 
 const script = (distUrl: string): string => `
 import { getEventListeners } from 'node:events';
@@ -88,13 +94,11 @@ interface ChildReport {
   exitDelayMs: number;
 }
 
-function runChild(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runChild(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--expose-gc', '--input-type=module', '-e', script(distEntry.href)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -113,15 +117,14 @@ function runChild(): Promise<{ code: number | null; stdout: string; stderr: stri
   });
 }
 
-describe('leaks (child process on dist/)', () => {
+describe('built package in a child process', () => {
   it('100 000 calls per policy leave no listener, < 1 MB heap growth, and exit promptly', async () => {
-    const problem = distProblem();
-    if (problem !== undefined) {
-      throw new Error(
-        `packages/core/dist is ${problem}: run \`npx tsc -b packages/core\` (the root test command builds first)`,
-      );
-    }
-    const { code, stdout, stderr } = await runChild();
+    const { code, stdout, stderr } = await runChild([
+      '--expose-gc',
+      '--input-type=module',
+      '-e',
+      script(distEntry.href),
+    ]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as ChildReport;
@@ -135,4 +138,28 @@ describe('leaks (child process on dist/)', () => {
     }
     expect(report.exitDelayMs).toBeLessThan(200);
   }, 60_000);
+
+  it('require() works from a CommonJS file (Node >= 20.19)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-core-'));
+    temporary.push(dir);
+    const file = join(dir, 'require.cjs');
+    writeFileSync(
+      file,
+      `const path = require.resolve('@faultline/core', { paths: [${JSON.stringify(packageDir)}] });
+const core = require(path);
+const policy = core.pipeline(core.fallback({ fallback: () => 'fallback' }), core.bulkhead({ limit: 1 }));
+policy.execute(() => { throw new Error('x'); }).then((value) => {
+  process.stdout.write(JSON.stringify({ path, value, shape: policy.describe().policies.map((p) => p.name) }));
+});
+`,
+    );
+    const { code, stdout, stderr } = await runChild([file]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      path: fileURLToPath(distEntry),
+      value: 'fallback',
+      shape: ['fallback', 'bulkhead'],
+    });
+  });
 });
