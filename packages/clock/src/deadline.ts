@@ -9,7 +9,9 @@ export { neverAbortedSignal };
  */
 export class DeadlineExceededError extends Error {
   override readonly name = 'TimeoutError';
+  /** Stable code to branch on. */
   readonly code = 'DEADLINE_EXCEEDED';
+  /** @param message default `'deadline exceeded'` */
   constructor(message = 'deadline exceeded') {
     super(message);
   }
@@ -26,6 +28,7 @@ export class Deadline {
 
   /** The clock time (on {@link clock}) at which this deadline expires; `Infinity` for never. */
   readonly expiresAt: number;
+  /** The clock this deadline is measured on. */
   readonly clock: Clock;
   #controller: AbortController | undefined;
   #cancelTimer: (() => void) | undefined;
@@ -68,6 +71,7 @@ export class Deadline {
     return left > 0 ? left : 0;
   }
 
+  /** Whether the deadline has passed (`remaining()` is 0). Never true for `Deadline.never`. */
   expired(): boolean {
     return this.remaining() === 0;
   }
@@ -118,10 +122,12 @@ export class Deadline {
     this.#cancelTimer = undefined;
   }
 
+  /** Same as {@link dispose}, for `using deadline = Deadline.after(ms)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
+  /** For logs: `Deadline(1250ms left)` or `Deadline(never)`. */
   toString(): string {
     return this.expiresAt === Number.POSITIVE_INFINITY
       ? 'Deadline(never)'

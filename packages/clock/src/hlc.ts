@@ -28,6 +28,7 @@ export interface HybridLogicalClockOptions {
  */
 export class ClockOffsetError extends Error {
   override readonly name = 'ClockOffsetError';
+  /** Stable code to branch on. */
   readonly code = 'CLOCK_OFFSET';
   /** The rejected timestamp. */
   readonly remote: HlcTimestamp;
@@ -74,6 +75,7 @@ export class HybridLogicalClock {
   #l = 0;
   #c = 0;
 
+  /** Starts at `{ l: 0, c: 0 }`; see {@link HybridLogicalClockOptions} for the defaults. */
   constructor(options?: HybridLogicalClockOptions) {
     const owner = 'HybridLogicalClock';
     const opts = checkOptions<HybridLogicalClockOptions>(owner, options);

@@ -4,6 +4,7 @@ import { checkClock } from './validate.js';
 /** Measures elapsed monotonic time. */
 export class Stopwatch {
   #started: number;
+  /** The clock it measures on. */
   readonly clock: Clock;
 
   private constructor(clock: Clock) {

@@ -58,6 +58,7 @@ export class VirtualClock implements Clock {
     this.setTimer = this.setTimer.bind(this);
   }
 
+  /** The current virtual time (ms). Moves only through advance, runAll and jump. */
   now(): number {
     return this.#now;
   }
@@ -92,6 +93,7 @@ export class VirtualClock implements Clock {
     };
   }
 
+  /** {@link Clock.sleep} on virtual time: resolves when time is moved past `now() + ms`. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return sleepWith(this.setTimer, ms, signal);
   }
