@@ -1,5 +1,6 @@
 import { type Clock, VirtualClock } from '@faultline/clock';
 import { seededRandom } from '@faultline/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DetectorRegistry } from './detector-registry.js';
 import { HeartbeatMonitor, type HeartbeatMonitorOptions } from './heartbeat-monitor.js';
@@ -245,6 +246,56 @@ describe('HeartbeatMonitor (virtual time)', () => {
     stopWatch();
     await clock.runAll();
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('at most one probe per target in flight, and no timer after stop (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 10, max: 200 }),
+        fc.integer({ min: 5, max: 500 }),
+        fc.double({ min: 0, max: 0.99, noNaN: true }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer(),
+        async (durations, interval, timeout, jitter, targetCount, seed) => {
+          const clock = new VirtualClock();
+          const registry = setup(clock);
+          const targets = ['a', 'b', 'c'].slice(0, targetCount);
+          const inFlight = new Map<string, number>();
+          let probes = 0;
+          let worst = 0;
+          const monitor = new HeartbeatMonitor({
+            targets,
+            probe: async (target, signal) => {
+              const duration = durations[probes++ % durations.length]!;
+              const now = (inFlight.get(target) ?? 0) + 1;
+              inFlight.set(target, now);
+              worst = Math.max(worst, now);
+              try {
+                // Half the probes honour the signal, half ignore it.
+                await clock.sleep(duration, probes % 2 === 0 ? signal : undefined);
+              } finally {
+                inFlight.set(target, inFlight.get(target)! - 1);
+              }
+            },
+            interval,
+            timeout,
+            jitter,
+            registry,
+            clock,
+            random: seededRandom(seed),
+          });
+          monitor.start();
+          await clock.advance(1500);
+          monitor.stop();
+          await clock.runAll();
+          expect(worst).toBeLessThanOrEqual(1);
+          expect(clock.pendingTimers).toBe(0);
+          expect(monitor.inFlight).toBe(0);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('add() and remove() targets while running', async () => {
