@@ -374,6 +374,38 @@ describe('retry: budgets', () => {
     expect(budget.tokens).toBe(9); // one retry asked for, not two
   });
 
+  it('every way out ends the ticket exactly once (no call left in flight)', async () => {
+    const clock = new VirtualClock();
+    const budget = concurrencyBudget();
+    const boom = new Error('shouldHandle bug');
+    // A throwing shouldHandle: its error propagates, the ticket still ends.
+    await expect(
+      retry({
+        budget,
+        shouldHandle: () => {
+          throw boom;
+        },
+      }).execute(() => Promise.reject(new Error('x'))),
+    ).rejects.toBe(boom);
+    // An abort during the sleep.
+    const controller = new AbortController();
+    const aborted = retry({ budget, backoff: constant(1000), clock })
+      .execute(() => Promise.reject(new Error('x')), controller.signal)
+      .catch((e: unknown) => e);
+    await flush();
+    expect(budget.retriesInFlight).toBe(1);
+    controller.abort('stop');
+    expect(await aborted).toBe('stop');
+    // A handled result given up on, an unhandled error, a success.
+    await retry({ budget, maxAttempts: 1, shouldHandle: (o) => o.ok }).execute(() => 1);
+    await retry({ budget, shouldHandle: () => false })
+      .execute(() => Promise.reject(new Error('x')))
+      .catch(() => undefined);
+    await retry({ budget }).execute(() => 1);
+    expect(budget.callsInFlight).toBe(0);
+    expect(budget.retriesInFlight).toBe(0);
+  });
+
   async function thousand(budget: RetryBudget, clock: VirtualClock) {
     const policy = retry({ maxAttempts: 3, budget, clock, random: seededRandom(7) });
     let attempts = 0;

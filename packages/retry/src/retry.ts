@@ -169,19 +169,9 @@ export class RetryPolicy extends PolicyBase {
     try {
       value = await fn(attemptCtx);
     } catch (error) {
-      const outcome: Outcome<T> = { ok: false, error };
-      if (!this.#handles(outcome, ctx, attemptCtx)) {
-        ticket?.fail();
-        throw error;
-      }
-      return this.#retry(fn, ctx, ticket, outcome, attemptCtx);
+      return this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx);
     }
-    if (this.#handlesResults) {
-      const outcome: Outcome<T> = { ok: true, value };
-      if (this.#handles(outcome, ctx, attemptCtx)) {
-        return this.#retry(fn, ctx, ticket, outcome, attemptCtx);
-      }
-    }
+    if (this.#handlesResults) return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx);
     ticket?.succeed();
     if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: 1 });
     return value;
@@ -193,7 +183,11 @@ export class RetryPolicy extends PolicyBase {
     return this.#shouldHandle(outcome, attemptCtx) === true;
   }
 
-  /** Loops over retries; `outcome` is the handled outcome of attempt 1. */
+  /**
+   * Classifies attempt 1's outcome and loops over retries. The ticket is ended exactly once: by
+   * `succeed()` on success, or by the `catch` below for every other way out (including a throwing
+   * `shouldHandle`, `retryAfter` or budget), so a concurrency budget never leaks a call in flight.
+   */
   async #retry<T>(
     fn: Task<T>,
     ctx: ExecutionContext,
@@ -202,59 +196,61 @@ export class RetryPolicy extends PolicyBase {
     attemptCtx: Context,
   ): Promise<T> {
     let attempt = 1;
-    let delays: Iterator<number> | undefined;
-    for (;;) {
-      if (attempt >= this.maxAttempts) return this.#giveUp('attempts', attempt, outcome, ticket);
-      // The iterator is created on the first failure only, and advanced once per retry so that
-      // its n-th value stays the delay before retry n even when a pushback replaced some.
-      delays ??= this.#backoff.delays(this.#random);
-      const step = delays.next();
-      let delay = step.value as unknown;
-      // A custom Backoff that ends, or yields something that is not a finite delay, ends retrying.
-      if (step.done === true || typeof delay !== 'number' || !(delay >= 0) || delay === Infinity) {
-        return this.#giveUp('attempts', attempt, outcome, ticket);
-      }
-      const pushback = this.#pushback(outcome, attemptCtx);
-      if (pushback !== undefined) delay = pushback;
-      const ms = delay as number;
-      // Never start a sleep that would end at or after the deadline: the attempt after it could
-      // not finish, and giving up now leaves the caller the remaining time for a fallback.
-      const remaining = ctx.deadline.remaining();
-      if (remaining !== Number.POSITIVE_INFINITY && ms >= remaining) {
-        return this.#giveUp('deadline', attempt, outcome, ticket);
-      }
-      if (ticket !== undefined && !ticket.tryRetry(outcome)) {
-        return this.#giveUp('budget', attempt, outcome, ticket);
-      }
-      if (this.#onRetry.hasListeners) this.#onRetry.emit({ attempt, delay: ms, outcome });
-      try {
-        const signal = ctx.signal;
-        await this.#clock.sleep(ms, signal === neverAbortedSignal ? undefined : signal);
-      } catch (reason) {
-        // Aborted during the sleep: settle at once with the caller's reason, no further attempt.
-        ticket?.fail();
-        throw reason;
-      }
-      if (ctx.aborted) {
-        ticket?.fail();
-        throw ctx.abortReason;
-      }
-      attempt++;
-      attemptCtx = ctx.withAttempt(attempt);
-      try {
-        outcome = { ok: true, value: await fn(attemptCtx) };
-      } catch (error) {
-        outcome = { ok: false, error };
-      }
-      if (!this.#handles(outcome, ctx, attemptCtx)) {
-        if (outcome.ok) {
+    try {
+      let delays: Iterator<number> | undefined;
+      for (;;) {
+        if (!this.#handles(outcome, ctx, attemptCtx)) {
+          if (!outcome.ok) throw outcome.error;
           ticket?.succeed();
+          ticket = undefined;
           if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: attempt });
           return outcome.value;
         }
-        ticket?.fail();
-        throw outcome.error;
+        if (attempt >= this.maxAttempts) return this.#giveUp('attempts', attempt, outcome, ticket);
+        // The iterator is created on the first failure only, and advanced once per retry so that
+        // its n-th value stays the delay before retry n even when a pushback replaced some.
+        delays ??= this.#backoff.delays(this.#random);
+        const step = delays.next();
+        let delay = step.value as unknown;
+        // A custom Backoff that ends, or yields something that is not a finite delay, ends
+        // retrying.
+        if (
+          step.done === true ||
+          typeof delay !== 'number' ||
+          !(delay >= 0) ||
+          delay === Infinity
+        ) {
+          return this.#giveUp('attempts', attempt, outcome, ticket);
+        }
+        const pushback = this.#pushback(outcome, attemptCtx);
+        if (pushback !== undefined) delay = pushback;
+        const ms = delay as number;
+        // Never start a sleep that would end at or after the deadline: the attempt after it could
+        // not finish, and giving up now leaves the caller the remaining time for a fallback.
+        const remaining = ctx.deadline.remaining();
+        if (remaining !== Number.POSITIVE_INFINITY && ms >= remaining) {
+          return this.#giveUp('deadline', attempt, outcome, ticket);
+        }
+        if (ticket !== undefined && !ticket.tryRetry(outcome)) {
+          return this.#giveUp('budget', attempt, outcome, ticket);
+        }
+        if (this.#onRetry.hasListeners) this.#onRetry.emit({ attempt, delay: ms, outcome });
+        // Aborted during the sleep: it rejects at once with the caller's reason (rethrown below),
+        // and no further attempt starts.
+        const signal = ctx.signal;
+        await this.#clock.sleep(ms, signal === neverAbortedSignal ? undefined : signal);
+        if (ctx.aborted) throw ctx.abortReason;
+        attempt++;
+        attemptCtx = ctx.withAttempt(attempt);
+        try {
+          outcome = { ok: true, value: await fn(attemptCtx) };
+        } catch (error) {
+          outcome = { ok: false, error };
+        }
       }
+    } catch (error) {
+      ticket?.fail();
+      throw error;
     }
   }
 
@@ -275,7 +271,8 @@ export class RetryPolicy extends PolicyBase {
     outcome: Outcome<T>,
     ticket: RetryTicket | undefined,
   ): T {
-    ticket?.fail();
+    // An error outcome is rethrown below and #retry's catch ends the ticket; a result ends it here.
+    if (outcome.ok) ticket?.fail();
     if (this.#onGiveUp.hasListeners) {
       const event: GiveUpEvent =
         reason === 'budget'

@@ -385,7 +385,7 @@ describe('a budget shared by 1000 concurrent calls is never overdrawn (fast-chec
           if (granted) expect(budget.tokens).toBeGreaterThan(5);
         });
       }),
-      { numRuns: 40 },
+      { numRuns: 25 },
     );
   });
 
@@ -412,7 +412,7 @@ describe('a budget shared by 1000 concurrent calls is never overdrawn (fast-chec
           }
         });
       }),
-      { numRuns: 40 },
+      { numRuns: 25 },
     );
   });
 
@@ -425,7 +425,7 @@ describe('a budget shared by 1000 concurrent calls is never overdrawn (fast-chec
           expect(budget.available).toBeLessThanOrEqual(200);
         });
       }),
-      { numRuns: 40 },
+      { numRuns: 25 },
     );
   });
 
@@ -440,7 +440,7 @@ describe('a budget shared by 1000 concurrent calls is never overdrawn (fast-chec
         expect(budget.callsInFlight).toBe(0);
         expect(budget.retriesInFlight).toBe(0);
       }),
-      { numRuns: 40 },
+      { numRuns: 25 },
     );
   });
 });
