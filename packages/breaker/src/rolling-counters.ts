@@ -19,6 +19,8 @@ export class RollingCounters {
   readonly #totals: Float64Array;
   /** The absolute slice number (floor(now / width)) of the newest slice in the ring. */
   #head = Number.NEGATIVE_INFINITY;
+  /** Index in #slots of the newest slice's first counter (cached: `add` is on the hot path). */
+  #headBase = 0;
 
   constructor(window: number, buckets: number, fields: number) {
     this.window = window;
@@ -57,12 +59,12 @@ export class RollingCounters {
       }
     }
     this.#head = slice;
+    this.#headBase = (((slice % buckets) + buckets) % buckets) * fields;
   }
 
   /** Adds `n` to counter `field` in the current slice. Call {@link advance} first. */
   add(field: number, n = 1): void {
-    const base = ((this.#head % this.buckets) + this.buckets) % this.buckets;
-    this.#slots[base * this.fields + field]! += n;
+    this.#slots[this.#headBase + field]! += n;
     this.#totals[field]! += n;
   }
 
@@ -90,5 +92,6 @@ export class RollingCounters {
     this.#slots.fill(0);
     this.#totals.fill(0);
     this.#head = Number.NEGATIVE_INFINITY;
+    this.#headBase = 0;
   }
 }
