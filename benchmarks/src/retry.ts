@@ -1,0 +1,98 @@
+/**
+ * Per-call cost of the retry policy's success path against cockatiel's `retry` and `p-retry`
+ * (specs/performance.md: ≤ 1.0× cockatiel and ≤ 2× a bare `await fn()`). Policies are built once
+ * and reused; `fn = async () => {}`, and a variant where `fn` reads `ctx.signal` (as fetch would).
+ *
+ * Run: `npx tsc -b benchmarks && node benchmarks/dist/retry.js`
+ * Export for `pnpm bench`: `registerRetryBenchmarks()` adds the cases to mitata's current run;
+ * `runRetryBenchmarks()` runs them alone and returns the figures.
+ */
+import { retry, tokenBucketBudget } from '@faultline/retry';
+import { retry as cockatielRetry, ExponentialBackoff, handleAll } from 'cockatiel';
+import { bench, group, run } from 'mitata';
+import pRetry from 'p-retry';
+
+export const retryCases = {
+  bare: 'bare await fn()',
+  cockatiel: 'cockatiel retry (maxAttempts 3, exponential)',
+  cockatielSignal: 'cockatiel retry, fn reads signal',
+  pRetry: 'p-retry pRetry(fn)',
+  ours: 'faultline retry()',
+  oursSignal: 'faultline retry(), fn reads ctx.signal',
+  oursBudget: 'faultline retry({ budget: tokenBucketBudget })',
+} as const;
+
+/** Registers the retry cases with mitata (call before mitata's `run`). */
+export function registerRetryBenchmarks(): void {
+  group('retry success path', () => {
+    const fn = async (): Promise<void> => {};
+    const readsSignal = async (ctx: { signal: AbortSignal }): Promise<boolean> =>
+      ctx.signal.aborted;
+    const cockatiel = cockatielRetry(handleAll, {
+      maxAttempts: 2, // cockatiel counts retries: 2 = 3 attempts, like ours with maxAttempts 3
+      backoff: new ExponentialBackoff(),
+    });
+    const ours = retry({ maxAttempts: 3 });
+    const withBudget = retry({
+      maxAttempts: 3,
+      budget: tokenBucketBudget({ maxTokens: 10, tokenRatio: 0.1 }),
+    });
+    bench(retryCases.bare, async () => {
+      await fn();
+    });
+    bench(retryCases.cockatiel, async () => {
+      await cockatiel.execute(fn);
+    });
+    bench(retryCases.cockatielSignal, async () => {
+      await cockatiel.execute(readsSignal);
+    });
+    bench(retryCases.pRetry, async () => {
+      await pRetry(fn, { retries: 2 });
+    });
+    bench(retryCases.ours, async () => {
+      await ours.execute(fn);
+    });
+    bench(retryCases.oursSignal, async () => {
+      await ours.execute(readsSignal);
+    });
+    bench(retryCases.oursBudget, async () => {
+      await withBudget.execute(fn);
+    });
+  });
+}
+
+export interface RetryFigure {
+  readonly name: string;
+  readonly avgNs: number;
+  readonly p50Ns: number;
+}
+
+/** Runs only the retry cases and returns ns per iteration (avg and p50). */
+export async function runRetryBenchmarks(): Promise<RetryFigure[]> {
+  registerRetryBenchmarks();
+  const { benchmarks } = await run({ format: 'quiet' });
+  const figures: RetryFigure[] = [];
+  for (const trial of benchmarks) {
+    const stats = trial.runs[0]?.stats;
+    if (stats !== undefined)
+      figures.push({ name: trial.alias, avgNs: stats.avg, p50Ns: stats.p50 });
+  }
+  return figures;
+}
+
+const isMain =
+  typeof process !== 'undefined' &&
+  process.argv[1] !== undefined &&
+  import.meta.url === new URL(`file://${process.argv[1]}`).href;
+
+if (isMain) {
+  const figures = await runRetryBenchmarks();
+  const bare = figures.find((f) => f.name === retryCases.bare)?.avgNs ?? Number.NaN;
+  const cockatiel = figures.find((f) => f.name === retryCases.cockatiel)?.avgNs ?? Number.NaN;
+  console.log(`node ${process.version}`);
+  for (const f of figures) {
+    console.log(
+      `${f.name.padEnd(50)} avg ${f.avgNs.toFixed(1).padStart(7)} ns   p50 ${f.p50Ns.toFixed(1).padStart(7)} ns   ×bare ${(f.avgNs / bare).toFixed(2)}   ×cockatiel ${(f.avgNs / cockatiel).toFixed(2)}`,
+    );
+  }
+}
