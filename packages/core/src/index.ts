@@ -30,6 +30,8 @@ export {
   fallback,
 } from './fallback.js';
 export {
+  type ErrorClass,
+  type ErrorPredicate,
   handleAll,
   handleErrors,
   handleNone,

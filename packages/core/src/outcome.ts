@@ -35,9 +35,11 @@ export const handleAll: ShouldHandle = blind((outcome) => !outcome.ok);
 /** Handles no outcome at all. */
 export const handleNone: ShouldHandle = blind(() => false);
 
+/** A class whose instances {@link handleErrors} matches with `instanceof`. */
 // biome-ignore lint/suspicious/noExplicitAny: constructor of any error class
-type ErrorClass = abstract new (...args: any[]) => unknown;
-type ErrorPredicate = (error: unknown) => boolean;
+export type ErrorClass = abstract new (...args: any[]) => unknown;
+/** A test {@link handleErrors} calls with the error. */
+export type ErrorPredicate = (error: unknown) => boolean;
 
 function isClass(value: ErrorClass | ErrorPredicate): value is ErrorClass {
   // Error classes (and any `class` declaration) are matched with instanceof; other functions

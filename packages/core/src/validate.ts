@@ -88,6 +88,7 @@ export function optionalNumber(
   return value === undefined ? fallback : checkNumber(owner, option, value, range);
 }
 
+/** Checks that an option is a function (`TypeError` otherwise); returns it unchanged. */
 export function checkFunction<F extends Function>(
   owner: string,
   option: string,
@@ -99,6 +100,7 @@ export function checkFunction<F extends Function>(
   return value as F;
 }
 
+/** Checks an optional function option: `undefined` gives `fallback`. */
 export function optionalFunction<F extends Function>(
   owner: string,
   option: string,
@@ -108,6 +110,7 @@ export function optionalFunction<F extends Function>(
   return value === undefined ? fallback : checkFunction<F>(owner, option, value);
 }
 
+/** Checks that an option is a boolean (`TypeError` otherwise); returns it unchanged. */
 export function checkBoolean(owner: string, option: string, value: unknown): boolean {
   if (typeof value !== 'boolean') {
     throw new TypeError(`${owner}: option "${option}" must be a boolean, received ${show(value)}`);
@@ -115,6 +118,7 @@ export function checkBoolean(owner: string, option: string, value: unknown): boo
   return value;
 }
 
+/** Checks that an option is a string (`TypeError` otherwise); returns it unchanged. */
 export function checkString(owner: string, option: string, value: unknown): string {
   if (typeof value !== 'string') {
     throw new TypeError(`${owner}: option "${option}" must be a string, received ${show(value)}`);
