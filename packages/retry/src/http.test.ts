@@ -286,5 +286,10 @@ describe('retryableHttp: classification', () => {
       expect(() => retryableHttp(options as never)).toThrow(Kind);
       expect(() => retryableHttp(options as never)).toThrow(message);
     }
+    // fetchTask's arguments: both are objects or functions, so a wrong shape is their only misuse.
+    expect(() => fetchTask('http://127.0.0.1/', undefined, 'fetch' as never)).toThrow(
+      /"fetchImpl"/,
+    );
+    expect(() => fetchTask('http://127.0.0.1/', 5 as never)).toThrow(/"init"/);
   });
 });

@@ -43,6 +43,16 @@ export function fetchTask(
   init?: RequestInit,
   fetchImpl: FetchLike = (i, o) => fetch(i, o),
 ): Task<Response> {
+  if (typeof fetchImpl !== 'function') {
+    throw new TypeError(
+      `fetchTask: option "fetchImpl" must be a function like fetch, received ${formatValue(fetchImpl)}`,
+    );
+  }
+  if (init !== undefined && (init === null || typeof init !== 'object')) {
+    throw new TypeError(
+      `fetchTask: option "init" must be a RequestInit object, received ${formatValue(init)}`,
+    );
+  }
   const info = infoOf(input, init);
   const request = typeof Request === 'function' && input instanceof Request ? input : undefined;
   return async (ctx: Context) => {
