@@ -337,11 +337,16 @@ export class CircuitBreaker extends PolicyBase {
 
   /** A snapshot to persist and restore with `initialState` (see {@link CircuitSnapshot}). */
   toJSON(): CircuitSnapshot {
-    const state = this.state;
+    void this.state; // settles an elapsed break first
+    return this.#takeSnapshot();
+  }
+
+  /** The snapshot of the current mode, without moving open → half-open (used mid-transition). */
+  #takeSnapshot(): CircuitSnapshot {
     const open = this.#mode === OPEN;
     return {
       version: 1,
-      state,
+      state: STATE_NAMES[this.#mode]!,
       attempt: this.#attempt,
       breakDuration: this.#mode === CLOSED ? 0 : this.#breakMs,
       remainingBreak: open ? Math.max(0, this.#openUntil - this.#clock.now()) : 0,
@@ -537,7 +542,7 @@ export class CircuitBreaker extends PolicyBase {
     if (this.#stateChange.hasListeners) {
       this.#stateChange.emit({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, reason });
     }
-    if (this.#snapshot.hasListeners) this.#snapshot.emit(this.toJSON());
+    if (this.#snapshot.hasListeners) this.#snapshot.emit(this.#takeSnapshot());
   }
 
   #restore(snapshot: CircuitSnapshot): void {

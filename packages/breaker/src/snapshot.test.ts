@@ -166,3 +166,21 @@ describe('snapshots', () => {
     ]);
   });
 });
+
+describe('snapshots mid-transition', () => {
+  it('with breakDuration 0, onSnapshot sees open then half-open, in order', async () => {
+    const clock = new VirtualClock();
+    const seen: string[] = [];
+    const breaker = circuitBreaker({
+      trip: consecutiveFailures(1),
+      breakDuration: 0,
+      clock,
+      onSnapshot: (s) => seen.push(s.state),
+    });
+    breaker.onStateChange((e) => seen.push(`${e.from}>${e.to}`));
+    await breaker.execute(boom).catch(() => {});
+    expect(seen).toEqual(['closed>open', 'open']);
+    expect(breaker.state).toBe('half-open');
+    expect(seen).toEqual(['closed>open', 'open', 'open>half-open', 'half-open']);
+  });
+});

@@ -67,14 +67,17 @@ export class ThrottlePermit {
     this.#slice = slice;
   }
 
+  /** The backend accepted the request (any outcome other than an overload rejection). */
   accepted(): void {
     this.#report(0);
   }
 
+  /** The backend rejected the request for overload (429, 503, …). */
   rejected(): void {
     this.#report(1);
   }
 
+  /** Takes the request back: it counts as neither a request nor an accept. */
   ignore(): void {
     this.#report(2);
   }
