@@ -92,7 +92,9 @@ describe('@faultline/timeout/node: ambient deadline', () => {
 
   it('over real sockets: a 300 ms request deadline fails a slow downstream call at ~300 ms', async () => {
     // The slow downstream: answers after 5 s unless the caller goes away first.
-    const downstreamSeen: { grpcTimeout?: string | undefined; closedEarly: boolean } = { closedEarly: false };
+    const downstreamSeen: { grpcTimeout?: string | undefined; closedEarly: boolean } = {
+      closedEarly: false,
+    };
     const downstreamDone = new Promise<void>((resolveDone) => {
       const downstream = http.createServer((req, res) => {
         downstreamSeen.grpcTimeout = req.headers['grpc-timeout'] as string | undefined;

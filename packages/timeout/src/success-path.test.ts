@@ -22,7 +22,9 @@ class CountingError extends OriginalError {
 }
 
 type TimeoutModule = typeof import('./index.js');
+type CoreModule = typeof import('@faultline/core');
 let mod: TimeoutModule;
+let core: CoreModule;
 
 beforeAll(async () => {
   vi.resetModules();
@@ -30,6 +32,7 @@ beforeAll(async () => {
   globalThis.Error = CountingError as ErrorConstructor;
   try {
     mod = await import('./index.js');
+    core = await import('@faultline/core');
   } finally {
     globalThis.Error = OriginalError;
   }
@@ -55,6 +58,16 @@ describe('success path allocations', () => {
     const aggressive = mod.timeout(10_000);
     const cooperative = mod.timeout(10_000, { strategy: 'cooperative' });
     const adaptive = mod.timeout(mod.adaptiveTimeout({ minSamples: 1 }));
+    const nested = core.pipeline(mod.timeout(10_000), mod.timeout(1000));
+    // A stand-in for retry between two timeouts: runs the rest as attempt 2 via ctx.withAttempt.
+    const secondAttempt = {
+      execute: () => Promise.reject(new TypeError('unused')),
+      [core.executeInContext]: <T>(
+        fn: (ctx: import('@faultline/core').Context) => T | PromiseLike<T>,
+        ctx: import('@faultline/core').ExecutionContext,
+      ) => Promise.resolve(fn(ctx.withAttempt(2))),
+    };
+    const withAttempt = core.pipeline(mod.timeout(10_000), secondAttempt, mod.timeout(1000));
     const caller = new OriginalAbortController(); // a long-lived caller signal
     controllers = 0;
     errors = 0;
@@ -64,6 +77,9 @@ describe('success path allocations', () => {
       await adaptive.execute(async () => i);
       await aggressive.execute(async () => i, caller.signal);
       await cooperative.execute(async () => i, caller.signal);
+      await nested.execute(async () => i, caller.signal);
+      await withAttempt.execute(async (ctx) => ctx.attempt, caller.signal);
+      await withAttempt.execute(async (ctx) => ctx.attempt);
     }
     expect(controllers).toBe(0);
     expect(errors).toBe(0);

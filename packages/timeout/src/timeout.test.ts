@@ -3,11 +3,15 @@ import { Deadline, VirtualClock } from '@faultline/clock';
 import {
   bulkhead,
   type Context,
+  type ExecutionContext,
   ExecutionRejectedError,
   executeInContext,
   isExecutionRejected,
+  PolicyBase,
+  type PolicyDescription,
   pipeline,
   RootContext,
+  type Task,
 } from '@faultline/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TimeoutEvent, timeout } from './timeout.js';
@@ -317,6 +321,62 @@ describe('timeout: deadlines', () => {
     await expect(
       timeout(() => 'soon' as unknown as number).execute(async () => 1),
     ).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+/** A stand-in for retry: runs the rest of the pipeline as attempt 2 via `ctx.withAttempt`. */
+class SecondAttempt extends PolicyBase {
+  [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    return Promise.resolve(fn(ctx.withAttempt(2)));
+  }
+  describe(): PolicyDescription {
+    return { name: 'secondAttempt', options: {} };
+  }
+}
+
+describe('timeout: nested policies', () => {
+  it("a caller's abort reaches an aggressive timeout inside a cooperative one at once", async () => {
+    const clock = new VirtualClock();
+    const outer = timeout(5000, { clock, strategy: 'cooperative' });
+    const inner = timeout(3000, { clock });
+    let timeouts = 0;
+    outer.onTimeout(() => timeouts++);
+    inner.onTimeout(() => timeouts++);
+    const caller = new AbortController();
+    let attempt = 0;
+    const result = track(
+      pipeline(outer, new SecondAttempt(), inner).execute((ctx) => {
+        attempt = ctx.attempt;
+        return never();
+      }, caller.signal),
+    );
+    await clock.advance(100);
+    caller.abort('stop');
+    await flush();
+    expect(result).toEqual({ settled: true, error: 'stop' });
+    expect(attempt).toBe(2);
+    await clock.runAll();
+    expect(timeouts).toBe(0);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('nested timeouts expiring together report one timeout, and leave no timer', async () => {
+    const clock = new VirtualClock();
+    const outer = timeout(1000, { clock, strategy: 'cooperative' });
+    const inner = timeout(5000, { clock });
+    const events: TimeoutEvent[] = [];
+    outer.onTimeout((event) => events.push(event));
+    inner.onTimeout((event) => events.push(event));
+    const result = track(pipeline(outer, new SecondAttempt(), inner).execute(never));
+    await clock.advance(999);
+    expect(result.settled).toBe(false);
+    await clock.advance(1);
+    expect(result.error).toBeInstanceOf(TimeoutError);
+    // The inner timer, bounded by the enclosing deadline, fires first; the outer one then only
+    // sees the inner's rejection and is cleared.
+    expect(events).toEqual([{ timeout: 1000, elapsed: 1000 }]);
+    expect(clock.pendingTimers).toBe(0);
   });
 });
 

@@ -1,6 +1,5 @@
-import { type Clock, Deadline, neverAbortedSignal, systemClock } from '@faultline/clock';
+import { type Clock, Deadline, systemClock } from '@faultline/clock';
 import {
-  type CancellableContext,
   type Context,
   checkNumber,
   checkOneOf,
@@ -13,11 +12,11 @@ import {
   optionalClock,
   PolicyBase,
   type PolicyDescription,
-  rootContext,
   type Task,
 } from '@faultline/core';
 import { AdaptiveTimeout } from './adaptive-timeout.js';
 import { ambientDeadline, hasAmbientDeadlineProvider } from './ambient.js';
+import { onContextAbort, TimeoutContext } from './context.js';
 import { TimeoutError } from './timeout-error.js';
 
 /**
@@ -56,19 +55,6 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as Partial<PromiseLike<T>>).then === 'function'
   );
-}
-
-/**
- * The signal an aggressive timeout watches so that an abort from outside (the caller, or an
- * enclosing policy) settles the call at once instead of at expiry. None when nothing can abort.
- * For a root context this is the caller's own signal (no allocation); a derived context creates
- * its signal on this read. (A non-allocating abort subscription on `ExecutionContext` would avoid
- * that for nested policies; see the package README.)
- */
-function abortSource(ctx: ExecutionContext): AbortSignal | undefined {
-  if (ctx === rootContext) return undefined;
-  const signal = ctx.signal;
-  return signal === neverAbortedSignal ? undefined : signal;
 }
 
 /**
@@ -151,7 +137,9 @@ export class TimeoutPolicy extends PolicyBase {
       this.#expired(0, 0, ownBound);
       return Promise.reject(new TimeoutError(0));
     }
-    const child = ctx.child(ownBound ? Deadline.after(own, this.clock) : enclosing);
+    // The function's context: core's CancellableContext plus a non-allocating abort subscription
+    // for policies nested inside (see context.ts).
+    const child = new TimeoutContext(ctx, ownBound ? Deadline.after(own, this.clock) : enclosing);
     const start = this.clock.now();
     let result: T | PromiseLike<T>;
     try {
@@ -172,28 +160,19 @@ export class TimeoutPolicy extends PolicyBase {
 
   #aggressive<T>(
     work: PromiseLike<T>,
-    child: CancellableContext,
+    child: TimeoutContext,
     ctx: ExecutionContext,
     ms: number,
     start: number,
     ownBound: boolean,
   ): Promise<T> {
-    const watched = abortSource(ctx);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const onAbort = (): void => {
-        // The caller (or an enclosing policy) gave up: not a timeout, no onTimeout.
-        if (settled) return;
-        settled = true;
-        cancel();
-        watched!.removeEventListener('abort', onAbort);
-        child.dispose();
-        reject(ctx.abortReason);
-      };
+      let unwatch: (() => void) | undefined;
       const cancel = this.clock.setTimer(ms, () => {
         if (settled) return;
         settled = true;
-        if (watched !== undefined) watched.removeEventListener('abort', onAbort);
+        if (unwatch !== undefined) unwatch();
         if (ctx.aborted) {
           child.dispose();
           reject(ctx.abortReason);
@@ -204,7 +183,17 @@ export class TimeoutPolicy extends PolicyBase {
         this.#expired(ms, this.clock.now() - start, ownBound);
         reject(error);
       });
-      if (watched !== undefined) watched.addEventListener('abort', onAbort);
+      // The caller (or an enclosing policy) giving up is not a timeout: reject at once with its
+      // reason, no onTimeout. Nothing is registered when the context can never abort.
+      unwatch = onContextAbort(ctx, () => {
+        if (settled) return;
+        settled = true;
+        cancel();
+        if (unwatch !== undefined) unwatch();
+        child.abort(ctx.abortReason);
+        child.dispose();
+        reject(ctx.abortReason);
+      });
       // Both handlers are attached even after we give up: the abandoned execution's late
       // rejection is handled here, never reported as unhandled.
       work.then(
@@ -212,7 +201,7 @@ export class TimeoutPolicy extends PolicyBase {
           if (settled) return;
           settled = true;
           cancel();
-          if (watched !== undefined) watched.removeEventListener('abort', onAbort);
+          if (unwatch !== undefined) unwatch();
           child.dispose();
           this.#adaptive?.observe(this.clock.now() - start);
           resolve(value);
@@ -221,7 +210,7 @@ export class TimeoutPolicy extends PolicyBase {
           if (settled) return;
           settled = true;
           cancel();
-          if (watched !== undefined) watched.removeEventListener('abort', onAbort);
+          if (unwatch !== undefined) unwatch();
           child.dispose();
           reject(ctx.aborted ? ctx.abortReason : error);
         },
@@ -231,7 +220,7 @@ export class TimeoutPolicy extends PolicyBase {
 
   #cooperative<T>(
     work: PromiseLike<T>,
-    child: CancellableContext,
+    child: TimeoutContext,
     ctx: ExecutionContext,
     ms: number,
     start: number,
