@@ -6,6 +6,7 @@ import {
   pipeline,
   seededRandom,
 } from '@faultline/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { circuitBreaker, type StateChangeEvent } from './breaker.js';
 import { consecutiveFailures } from './consecutive-failures.js';
@@ -446,5 +447,45 @@ describe('circuitBreaker: events and low level', () => {
       name: 'consecutiveFailures',
       options: { n: 5 },
     });
+  });
+});
+
+describe('circuitBreaker: execute and permits agree', () => {
+  it('the same outcome sequence drives execute() and tryAcquire() permits to the same states', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('ok', 'fail', 'advance'), { minLength: 5, maxLength: 60 }),
+        async (steps) => {
+          const clock = new VirtualClock();
+          const options = {
+            trip: failureRate({ threshold: 0.5, minimumThroughput: 3, window: 2_000, buckets: 4 }),
+            breakDuration: 700,
+            clock,
+          };
+          const viaExecute = circuitBreaker(options);
+          const viaPermits = circuitBreaker(options);
+          for (const step of steps) {
+            if (step === 'advance') {
+              await clock.advance(400);
+            } else {
+              const rejectedA = await viaExecute
+                .execute(() => (step === 'ok' ? 'ok' : Promise.reject(new Error('x'))))
+                .then(
+                  () => false,
+                  (e: unknown) => e instanceof BrokenCircuitError,
+                );
+              const permit = viaPermits.tryAcquire();
+              if (permit) {
+                if (step === 'ok') permit.success();
+                else permit.failure();
+              }
+              expect(rejectedA).toBe(permit === undefined);
+            }
+            expect(viaExecute.state).toBe(viaPermits.state);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
