@@ -185,10 +185,11 @@ class ExponentialDelays extends Delays {
 }
 
 /**
- * Decorrelated jitter (Brooker): d(n) = U(initial, 3·d(n−1)), d(0) = initial, bounded by max.
- * The upper bound is capped *before* drawing — U(initial, min(max, 3·d(n−1))) — as Polly.Contrib's
- * decorrelated jitter does. Brooker's `min(max, U(initial, 3·d))` caps after drawing, which puts
- * up to 2/3 of all draws on exactly `max` once 3·d exceeds it.
+ * Decorrelated jitter exactly as Brooker publishes it: d(n) = min(max, U(initial, 3·d(n−1))),
+ * d(0) = initial. Kept verbatim so that simulations reproduce his published results. Known
+ * trade-off: once 3·d exceeds `max`, a share (3d − max)/(3d − initial) of draws (up to 2/3) lands
+ * exactly on `max`; unlike a multiplicative jitter capped afterwards, the rest stay spread over
+ * [initial, max), and the clients' phases differ, so it does not re-synchronise them.
  */
 class DecorrelatedDelays extends Delays {
   #d: number;
@@ -204,9 +205,9 @@ class DecorrelatedDelays extends Delays {
   }
   nextDelay(): number {
     const initial = this.#initial;
-    const high3 = this.#d * 3;
-    const high = high3 < this.#max ? high3 : this.#max;
-    const d = initial + draw(this.#random) * (high - initial);
+    // d ≤ max always, so 3·d never overflows.
+    const drawn = initial + draw(this.#random) * (this.#d * 3 - initial);
+    const d = drawn < this.#max ? drawn : this.#max;
     this.#d = d;
     return d;
   }
@@ -216,7 +217,7 @@ class DecorrelatedDelays extends Delays {
  * Exponential backoff, `e(n) = min(max, initial·factor^(n−1))` before retry n, randomised by
  * `jitter` (Brooker, "Exponential Backoff and Jitter", AWS Architecture Blog, 2015):
  * `'none'` e(n); `'full'` U(0, e(n)); `'equal'` e(n)/2 + U(0, e(n)/2);
- * `'decorrelated'` U(initial, min(max, 3·d(n−1))). The defaults with `initial: 1000, max: 20_000`
+ * `'decorrelated'` min(max, U(initial, 3·d(n−1))). The defaults with `initial: 1000, max: 20_000`
  * are the AWS SDKs' standard mode.
  */
 export function exponential(options?: ExponentialBackoffOptions): Backoff {
