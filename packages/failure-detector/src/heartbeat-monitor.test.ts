@@ -327,6 +327,39 @@ describe('HeartbeatMonitor (virtual time)', () => {
     monitor.stop();
   });
 
+  it('re-adding a removed target waits for its probe still in flight', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    let inFlight = 0;
+    let worst = 0;
+    const monitor = new HeartbeatMonitor<string>({
+      targets: ['x'],
+      probe: async () => {
+        inFlight++;
+        worst = Math.max(worst, inFlight);
+        await clock.sleep(300); // ignores the signal
+        inFlight--;
+      },
+      interval: 50,
+      timeout: 1000,
+      registry,
+      clock,
+      random: () => 0,
+    });
+    monitor.start();
+    await clock.advance(10); // probe 1 runs until 300
+    monitor.remove('x');
+    monitor.add('x'); // its first tick comes at once (random 0) but the slot is taken
+    await clock.advance(200);
+    expect(worst).toBe(1);
+    expect(monitor.inFlight).toBe(1);
+    await clock.advance(400);
+    expect(worst).toBe(1);
+    monitor.stop();
+    await clock.runAll();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   describe('option validation', () => {
     const clock = new VirtualClock();
     const registry = setup(clock);

@@ -76,6 +76,8 @@ export class HeartbeatMonitor<T> {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #targets = new Map<T, TargetState<T>>();
+  /** Removed targets whose probe has not settled yet: re-adding one waits for it. */
+  readonly #draining = new Map<T, TargetState<T>>();
   readonly #failure = new EventChannel<{ readonly target: T; readonly error: unknown }>();
   #running = false;
 
@@ -161,7 +163,13 @@ export class HeartbeatMonitor<T> {
   /** Adds a target (probed from now on if the monitor is running). `false` if already present. */
   add(target: T): boolean {
     if (this.#targets.has(target)) return false;
-    const state: TargetState<T> = { target, cancelTimer: undefined, probe: undefined };
+    // A probe of a removed target may still be running: keep its slot, one probe at a time.
+    const state: TargetState<T> = this.#draining.get(target) ?? {
+      target,
+      cancelTimer: undefined,
+      probe: undefined,
+    };
+    this.#draining.delete(target);
     this.#targets.set(target, state);
     if (this.#running) this.#arm(state, this.#random() * this.interval);
     return true;
@@ -176,6 +184,7 @@ export class HeartbeatMonitor<T> {
     if (state === undefined) return false;
     this.#targets.delete(target);
     this.#halt(state);
+    if (state.probe !== undefined) this.#draining.set(target, state);
     return true;
   }
 
@@ -214,7 +223,10 @@ export class HeartbeatMonitor<T> {
     state.probe = probe;
     const settle = (ok: boolean, error: unknown): void => {
       probe.cancelTimeout();
-      if (state.probe === probe) state.probe = undefined;
+      if (state.probe === probe) {
+        state.probe = undefined;
+        if (this.#draining.get(state.target) === state) this.#draining.delete(state.target);
+      }
       // A late answer (after the timeout or stop) is not a heartbeat: the target was silent when
       // it mattered, and a stopped monitor must not touch the registry.
       if (ok && !signal.aborted) {
