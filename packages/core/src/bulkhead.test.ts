@@ -368,25 +368,47 @@ describe('bulkhead: property', () => {
   type Op =
     | { kind: 'arrive'; abortable: boolean }
     | { kind: 'settle'; index: number; ok: boolean }
-    | { kind: 'abort'; index: number };
+    | { kind: 'abort'; index: number }
+    | { kind: 'tick'; ms: number };
 
+  // Weighted so that queues actually fill: arrivals outnumber settles, aborts and ticks.
   const op: fc.Arbitrary<Op> = fc.oneof(
-    fc.record({ kind: fc.constant('arrive' as const), abortable: fc.boolean() }),
-    fc.record({ kind: fc.constant('settle' as const), index: fc.nat(), ok: fc.boolean() }),
-    fc.record({ kind: fc.constant('abort' as const), index: fc.nat() }),
+    {
+      arbitrary: fc.record({ kind: fc.constant('arrive' as const), abortable: fc.boolean() }),
+      weight: 4,
+    },
+    {
+      arbitrary: fc.record({
+        kind: fc.constant('settle' as const),
+        index: fc.nat(),
+        ok: fc.boolean(),
+      }),
+      weight: 3,
+    },
+    { arbitrary: fc.record({ kind: fc.constant('abort' as const), index: fc.nat() }), weight: 1 },
+    {
+      arbitrary: fc.record({
+        kind: fc.constant('tick' as const),
+        ms: fc.integer({ min: 1, max: 8 }),
+      }),
+      weight: 1,
+    },
   );
 
-  it('active ≤ limit and queued ≤ queue under any arrival/settle/abort sequence, FIFO, vs a model', async () => {
+  it('active ≤ limit and queued ≤ queue under any arrival/settle/abort/time sequence, FIFO, vs a model', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 0, max: 3 }),
-        fc.array(op, { maxLength: 40 }),
-        async (limit, queue, ops) => {
-          const policy = bulkhead({ limit, queue });
-          // Model: ids running and ids waiting, in order.
+        fc.constantFrom(Number.POSITIVE_INFINITY, 5, 10),
+        fc.array(op, { minLength: 4, maxLength: 60, size: 'max' }),
+        async (limit, queue, queueTimeout, ops) => {
+          const clock = new VirtualClock();
+          const policy = bulkhead({ limit, queue, queueTimeout, clock });
+          // Model: ids running and ids waiting, in order, with the time each started waiting.
           const running: number[] = [];
           const waiting: number[] = [];
+          const waitingSince = new Map<number, number>();
           const expectedStarts: number[] = [];
           const expectedResults = new Map<number, string>();
           // Real side.
@@ -413,7 +435,7 @@ describe('bulkhead: property', () => {
                     () => 'ok',
                     (e: unknown) =>
                       e instanceof BulkheadRejectedError
-                        ? 'full'
+                        ? e.reason
                         : e === 'boom'
                           ? 'failed'
                           : String(e),
@@ -422,8 +444,10 @@ describe('bulkhead: property', () => {
               if (running.length < limit) {
                 running.push(id);
                 expectedStarts.push(id);
-              } else if (waiting.length < queue) waiting.push(id);
-              else expectedResults.set(id, 'full');
+              } else if (waiting.length < queue) {
+                waiting.push(id);
+                waitingSince.set(id, clock.now());
+              } else expectedResults.set(id, 'full');
             } else if (step.kind === 'settle') {
               if (running.length === 0) continue;
               const [id] = running.splice(step.index % running.length, 1) as [number];
@@ -435,7 +459,7 @@ describe('bulkhead: property', () => {
                 running.push(next);
                 expectedStarts.push(next);
               }
-            } else {
+            } else if (step.kind === 'abort') {
               const candidates = waiting.filter((id) => controllers.has(id));
               if (candidates.length === 0) continue;
               const id = candidates[step.index % candidates.length]!;
@@ -443,6 +467,14 @@ describe('bulkhead: property', () => {
               controllers.get(id)!.abort(`aborted ${id}`);
               expectedResults.set(id, `aborted ${id}`);
               expect(policy.queued).toBe(waiting.length); // synchronously
+            } else if (step.kind === 'tick') {
+              await clock.advance(step.ms);
+              for (const id of [...waiting]) {
+                if (waitingSince.get(id)! + queueTimeout <= clock.now()) {
+                  waiting.splice(waiting.indexOf(id), 1);
+                  expectedResults.set(id, 'queueTimeout');
+                }
+              }
             }
             await flush();
             expect(policy.active).toBeLessThanOrEqual(limit);
@@ -459,6 +491,7 @@ describe('bulkhead: property', () => {
           for (let i = 0; i < ops.length + 2; i++) await flush();
           expect(policy.active).toBe(0);
           expect(policy.queued).toBe(0);
+          expect(clock.pendingTimers).toBe(0);
           for (const controller of controllers.values()) {
             expect(listeners(controller.signal)).toBe(0);
           }
