@@ -301,6 +301,17 @@ describe('pipeline', () => {
     expect(adoptContext({ attempt: 2, signal: 'nope' }, outer).signal).toBe(outer.signal);
   });
 
+  it('turns a synchronous throw of a foreign policy into a rejection', async () => {
+    const broken: Policy = {
+      execute: () => {
+        throw new Error('foreign bug');
+      },
+    };
+    const p = pipeline(new Recorder('a', []), broken);
+    await expect(p.execute(() => 1)).rejects.toThrow('foreign bug');
+    await expect(executeWithin(broken, () => 1, rootContext)).rejects.toThrow('foreign bug');
+  });
+
   it('passes errors through unchanged', async () => {
     const error = new TypeError('boom');
     const p = pipeline(new Recorder('a', []), foreignPolicy([]), bulkhead({ limit: 1 }));

@@ -76,9 +76,14 @@ export function isContextual(policy: Policy): policy is PolicyBase {
 
 /** Runs `fn` through `policy` inside `ctx`, whether or not `policy` is a faultline policy. */
 export function executeWithin<T>(policy: Policy, fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-  if (isContextual(policy)) return policy[executeInContext](fn, ctx);
-  // A foreign policy only understands signals: deadlines and attempts stop at its boundary.
-  return policy.execute(fn, ctx.signal);
+  try {
+    if (isContextual(policy)) return policy[executeInContext](fn, ctx);
+    // A foreign policy only understands signals: deadlines and attempts stop at its boundary.
+    return policy.execute(fn, ctx.signal);
+  } catch (error) {
+    // Neither kind of policy may throw synchronously at the policy around it.
+    return Promise.reject(error);
+  }
 }
 
 class NoopPolicy extends PolicyBase {

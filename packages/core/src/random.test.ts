@@ -61,9 +61,18 @@ describe('seededRandom', () => {
     expect(chi2).toBeLessThan(27.9);
   });
 
-  it('rejects a seed that is not a finite number', () => {
+  it('rejects a seed of the wrong type (TypeError) or out of range (RangeError), naming it', () => {
     expect(() => seededRandom('1' as never)).toThrow(TypeError);
-    expect(() => seededRandom(Number.NaN)).toThrow(/seed/);
-    expect(() => seededRandom(Number.POSITIVE_INFINITY)).toThrow(TypeError);
+    expect(() => seededRandom(Number.NaN)).toThrow(TypeError);
+    expect(() => seededRandom(Number.NaN)).toThrow(/seededRandom: seed/);
+    expect(() => seededRandom(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    expect(() => seededRandom(Number.NEGATIVE_INFINITY)).toThrow(
+      /seed must be a finite number, received -Infinity/,
+    );
+  });
+
+  it('takes the seed modulo 2^32', () => {
+    expect(seededRandom(2 ** 32 + 42)()).toBe(seededRandom(42)());
+    expect(seededRandom(-1)()).toBe(seededRandom(2 ** 32 - 1)());
   });
 });

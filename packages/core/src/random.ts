@@ -9,8 +9,12 @@ export type Random = () => number;
  * (`seed >>> 0`), so seeds equal modulo 2^32 give the same sequence.
  */
 export function seededRandom(seed: number): Random {
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+  if (typeof seed !== 'number' || Number.isNaN(seed)) {
     throw new TypeError(`seededRandom: seed must be a finite number, received ${String(seed)}`);
+  }
+  if (!Number.isFinite(seed)) {
+    // Like checkNumber: a number of the right type but outside the allowed values.
+    throw new RangeError(`seededRandom: seed must be a finite number, received ${seed}`);
   }
   let s = seed >>> 0;
   const splitmix32 = (): number => {
