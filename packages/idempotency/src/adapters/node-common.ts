@@ -1,0 +1,259 @@
+import { IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { ExecutionToken, Idempotency, IdempotencyRequest } from '../idempotency.js';
+
+export { checkIdempotency, passesThrough } from './common.js';
+
+import { type HttpResponse, problem, problemResponse } from '../problem.js';
+import type { StoredHeader } from '../store.js';
+
+/** Options shared by the Node adapters that read request bodies themselves. */
+export interface NodeAdapterOptions {
+  /**
+   * Largest request body the adapter buffers to fingerprint it (when no body parser ran before
+   * it); a larger one is answered with 413 `BODY_TOO_LARGE`. Default 1 MiB.
+   */
+  readonly maxBodyBytes?: number;
+}
+
+/** @internal */
+export function checkMaxBodyBytes(owner: string, options: NodeAdapterOptions | undefined): number {
+  if (options === undefined) return 1_048_576;
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${owner}: options must be an object, received ${String(options)}`);
+  }
+  const value = options.maxBodyBytes;
+  if (value === undefined) return 1_048_576;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(
+      `${owner}: option "maxBodyBytes" must be an integer in [0, 2147483648), received ${String(value)}`,
+    );
+  }
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 31) {
+    throw new RangeError(
+      `${owner}: option "maxBodyBytes" must be an integer in [0, 2147483648), received ${value}`,
+    );
+  }
+  return value;
+}
+
+/** @internal Splits `url` into path and query. */
+export function splitUrl(url: string | undefined): { path: string; query: string } {
+  const value = url ?? '/';
+  const index = value.indexOf('?');
+  return index < 0
+    ? { path: value, query: '' }
+    : { path: value.slice(0, index), query: value.slice(index + 1) };
+}
+
+/** @internal Request headers for `begin`, with the key header's repeated values kept apart. */
+export function requestHeaders(
+  req: IncomingMessage,
+  keyHeader: string,
+): Record<string, string | readonly string[] | undefined> {
+  const headers: Record<string, string | readonly string[] | undefined> = { ...req.headers };
+  const distinct = req.headersDistinct?.[keyHeader];
+  if (distinct !== undefined) headers[keyHeader] = distinct;
+  return headers;
+}
+
+/** Thrown by {@link readBody} past the limit. @internal */
+export class BodyTooLarge extends Error {}
+
+/** @internal Reads the whole request body, up to `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+/**
+ * A fresh `IncomingMessage` carrying the same head as `req` and replaying `body`, for handlers
+ * that read the request stream after the adapter consumed it for the fingerprint.
+ * @internal
+ */
+export function replayRequest(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const clone = new IncomingMessage(req.socket);
+  clone.method = req.method;
+  clone.url = req.url;
+  clone.headers = req.headers;
+  clone.rawHeaders = req.rawHeaders;
+  clone.httpVersion = req.httpVersion;
+  clone.httpVersionMajor = req.httpVersionMajor;
+  clone.httpVersionMinor = req.httpVersionMinor;
+  clone.trailers = req.trailers;
+  clone.rawTrailers = req.rawTrailers;
+  clone.complete = true;
+  if (body.length > 0) clone.push(body);
+  clone.push(null);
+  (clone as IncomingMessage & { body?: Buffer; rawBody?: Buffer }).body = body;
+  (clone as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
+  return clone;
+}
+
+/** @internal Sends a replay or a problem straight to the socket (the handler never runs). */
+export function sendResponse(res: ServerResponse, response: HttpResponse): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of response.headers) {
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else headers[name] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  headers['content-length'] = String(response.body.length);
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}
+
+/** @internal The 413 for a request body over `maxBodyBytes`. */
+export function tooLarge(limit: number): HttpResponse {
+  return problemResponse(
+    problem('BODY_TOO_LARGE', `The request body is larger than ${limit} bytes.`),
+  );
+}
+
+function toBytes(chunk: unknown, encoding: unknown): Uint8Array | undefined {
+  if (chunk === undefined || chunk === null || typeof chunk === 'function') return undefined;
+  if (typeof chunk === 'string') {
+    return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  }
+  if (chunk instanceof Uint8Array) return chunk;
+  return undefined;
+}
+
+function headerPairs(headers: OutgoingHttpHeaders | readonly unknown[]): StoredHeader[] {
+  const out: StoredHeader[] = [];
+  if (Array.isArray(headers)) {
+    // Raw form: [name, value, name, value] or [[name, value], ...].
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      for (const pair of headers as [string, string][])
+        out.push([String(pair[0]).toLowerCase(), String(pair[1])]);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        out.push([String(headers[i]).toLowerCase(), String(headers[i + 1])]);
+      }
+    }
+    return out;
+  }
+  for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (Array.isArray(value)) for (const item of value) out.push([lower, String(item)]);
+    else out.push([lower, String(value)]);
+  }
+  return out;
+}
+
+/** How a captured response ended. @internal */
+export interface CaptureHooks {
+  /** `true` when the handler threw (the adapter knows): release instead of complete. */
+  failed?: () => boolean;
+}
+
+/**
+ * Captures what the handler writes to `res` (status, headers, every body chunk up to the cap)
+ * by wrapping `writeHead`, `write` and `end` on this one response object, and finishes the
+ * execution when the handler calls `end()`: complete (or release for 5xx or a throw). The client
+ * gets every byte first; the store write happens afterwards (rows 12, 17, 18, 19).
+ *
+ * If the connection closes before `end()`, lease renewal stops: a handler that still ends
+ * within `lockTtl` stores its response; one that never ends lets the lock lapse, so the record
+ * never stays IN_PROGRESS.
+ * @internal
+ */
+export function captureResponse(
+  res: ServerResponse,
+  idempotency: Idempotency,
+  token: ExecutionToken,
+  hooks: CaptureHooks = {},
+): void {
+  const capture = token.capture();
+  let headHeaders: StoredHeader[] | undefined;
+  let finished = false;
+  const originalWriteHead = res.writeHead;
+  const originalWrite = res.write;
+  const originalEnd = res.end;
+
+  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    const headers = typeof args[1] === 'string' ? args[2] : args[1];
+    if (headers !== undefined && headers !== null && typeof headers === 'object') {
+      headHeaders = headerPairs(headers as OutgoingHttpHeaders);
+    }
+    return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
+
+  res.write = function write(this: ServerResponse, ...args: unknown[]) {
+    const bytes = toBytes(args[0], args[1]);
+    if (bytes !== undefined) capture.push(bytes);
+    return (originalWrite as (...a: unknown[]) => boolean).apply(this, args);
+  } as ServerResponse['write'];
+
+  res.end = function end(this: ServerResponse, ...args: unknown[]) {
+    const bytes = toBytes(args[0], args[1]);
+    if (bytes !== undefined) capture.push(bytes);
+    const result = (originalEnd as (...a: unknown[]) => ServerResponse).apply(this, args);
+    if (!finished) {
+      finished = true;
+      res.writeHead = originalWriteHead;
+      res.write = originalWrite;
+      res.end = originalEnd;
+      if (hooks.failed?.() === true) {
+        void idempotency.release(token);
+      } else {
+        let headers = headerPairs(res.getHeaders());
+        if (headHeaders !== undefined) {
+          const names = new Set(headHeaders.map(([name]) => name));
+          headers = [...headers.filter(([name]) => !names.has(name)), ...headHeaders];
+        }
+        void idempotency.complete(token, {
+          status: res.statusCode,
+          headers,
+          body: capture.bytes(),
+          bodyOmitted: capture.omitted,
+        });
+      }
+    }
+    return result;
+  } as ServerResponse['end'];
+
+  res.once('close', () => {
+    if (!finished) token.stopRenewal?.();
+  });
+}
+
+/** @internal Builds the framework-free request. */
+export function coreRequest(
+  method: string,
+  url: string | undefined,
+  headers: IdempotencyRequest['headers'],
+  body: IdempotencyRequest['body'],
+  raw: unknown,
+): IdempotencyRequest {
+  const { path, query } = splitUrl(url);
+  return { method, path, query, headers, body, raw };
+}

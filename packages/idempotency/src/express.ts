@@ -1,0 +1,114 @@
+/**
+ * Express 5 adapter: `app.use(express.json()); app.use(expressIdempotency(idempotency))`.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  BodyTooLarge,
+  captureResponse,
+  checkIdempotency,
+  checkMaxBodyBytes,
+  coreRequest,
+  type NodeAdapterOptions,
+  passesThrough,
+  readBody,
+  requestHeaders,
+  sendResponse,
+  tooLarge,
+} from './adapters/node-common.js';
+import { isJsonContentType } from './fingerprint.js';
+import type { Idempotency, IdempotencyRequest } from './idempotency.js';
+
+export type { NodeAdapterOptions } from './adapters/node-common.js';
+
+/** The parts of Express's request the adapter uses (structural, so no runtime import). */
+interface ExpressRequest extends IncomingMessage {
+  body?: unknown;
+  rawBody?: Buffer;
+  originalUrl?: string;
+}
+
+/** An Express middleware. */
+export type ExpressMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+function hasBody(req: IncomingMessage): boolean {
+  return (
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
+  );
+}
+
+function fingerprintBody(body: unknown): IdempotencyRequest['body'] {
+  if (body === undefined) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  return { parsed: body };
+}
+
+/**
+ * Express 5 middleware for request dedup. Mount it after your body parser (`express.json()`,
+ * `express.raw()`...): the fingerprint then covers `req.body` (canonical JSON for parsed
+ * bodies). When no parser ran, the adapter reads the body itself and sets `req.rawBody` (a
+ * `Buffer`) and `req.body` (parsed JSON for JSON content types, the `Buffer` otherwise).
+ *
+ * A replay or a problem is written without calling the next handler. A handler error reaches
+ * Express's error handling; the record is released when the resulting response is a 5xx (the
+ * default error handler answers 500). An error handler that maps errors to 4xx stores that 4xx.
+ */
+export function expressIdempotency(
+  idempotency: Idempotency,
+  options?: NodeAdapterOptions,
+): ExpressMiddleware {
+  const owner = 'expressIdempotency';
+  const idem = checkIdempotency(owner, idempotency);
+  const limit = checkMaxBodyBytes(owner, options);
+  const keyHeader = idem.options.header;
+
+  const handle = async (
+    req: ExpressRequest,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+  ) => {
+    const method = req.method ?? 'GET';
+    if (passesThrough(idem, method, req.headers[keyHeader] !== undefined)) {
+      next();
+      return;
+    }
+    if (req.body === undefined && hasBody(req) && req.readable) {
+      try {
+        const raw = await readBody(req, limit);
+        req.rawBody = raw;
+        req.body = raw;
+        if (isJsonContentType(req.headers['content-type'])) {
+          try {
+            req.body = JSON.parse(raw.toString('utf8'));
+          } catch {
+            // Leave the Buffer: the route decides what malformed JSON means.
+          }
+        }
+      } catch (error) {
+        if (error instanceof BodyTooLarge) {
+          sendResponse(res, tooLarge(limit));
+          return;
+        }
+        throw error;
+      }
+    }
+    const body = req.rawBody ?? fingerprintBody(req.body);
+    const result = await idem.begin(
+      coreRequest(method, req.originalUrl ?? req.url, requestHeaders(req, keyHeader), body, req),
+    );
+    if (result.kind !== 'execute') {
+      sendResponse(res, result.response);
+      return;
+    }
+    if (result.token !== undefined) captureResponse(res, idem, result.token);
+    next();
+  };
+
+  return (req, res, next) => {
+    handle(req as ExpressRequest, res, next).catch(next);
+  };
+}

@@ -1,0 +1,49 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { describe, it } from 'vitest';
+import { honoIdempotency } from './hono.js';
+import { closeServer, describeHttpScenarios } from './testing/http-scenarios.js';
+
+describeHttpScenarios(
+  'Hono',
+  async (idempotency, routes) => {
+    const app = new Hono();
+    app.use('*', honoIdempotency(idempotency));
+    app.all('/:route', async (c) => {
+      const isJson = c.req.header('content-type')?.includes('json') === true;
+      const body = isJson ? await c.req.json().catch(() => undefined) : undefined;
+      const answer = await routes.handle(
+        c.req.param('route'),
+        body,
+        new URL(c.req.url).searchParams,
+      );
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(answer.headers)) {
+        for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+      }
+      if ('stream' in answer) {
+        let index = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            await new Promise((resolve) => setImmediate(resolve));
+            const chunk = answer.stream[index++];
+            if (chunk === undefined) controller.close();
+            else controller.enqueue(chunk);
+          },
+        });
+        return new Response(stream, { status: answer.status, headers });
+      }
+      return new Response(answer.body as BodyInit, { status: answer.status, headers });
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+        resolve(s as Server),
+      );
+    });
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+  },
+  { describe, it },
+);
