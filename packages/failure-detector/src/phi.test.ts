@@ -116,3 +116,30 @@ describe('elapsedForPhi (the inverse)', () => {
     expect(Math.abs(standardizedElapsedForPhi(Math.log10(2)))).toBeLessThan(1e-12);
   });
 });
+
+describe('phi fast paths', () => {
+  it('give the same values as the full formula on both sides of each cut', () => {
+    const full = (g: number): number =>
+      g > 0 ? (g + Math.log1p(Math.exp(-g))) / Math.LN10 : Math.log1p(Math.exp(g)) / Math.LN10;
+    // Solve y(A + B y²) = g by bisection to hit g values around the cuts.
+    const yFor = (g: number): number => {
+      let lo = -100;
+      let hi = 100;
+      for (let i = 0; i < 200; i++) {
+        const mid = (lo + hi) / 2;
+        if (mid * (1.5976 + 0.070566 * mid * mid) < g) lo = mid;
+        else hi = mid;
+      }
+      return lo;
+    };
+    for (const g of [
+      -800, -746.5, -745.5, -745, -700, -41, -40.001, -39.999, -1, 0, 39.999, 40.001, 41, 500,
+    ]) {
+      const y = yFor(g);
+      const exactG = y * (1.5976 + 0.070566 * y * y);
+      const value = phi(y, 0, 1);
+      const reference = full(exactG);
+      expect(Math.abs(value - reference)).toBeLessThanOrEqual(Math.abs(reference) * 4e-16);
+    }
+  });
+});

@@ -32,7 +32,12 @@ export function phi(elapsed: number, mean: number, stdDeviation: number): number
   const y = (elapsed - mean) / stdDeviation;
   const g = y * (A + B * y * y);
   // log10(1 + e^g), split so that exp never overflows: for g > 0, g + log1p(e^-g).
-  return g > 0 ? (g + Math.log1p(Math.exp(-g))) / Math.LN10 : Math.log1p(Math.exp(g)) / Math.LN10;
+  if (g > 0) return g > 40 ? g / Math.LN10 : (g + Math.log1p(Math.exp(-g))) / Math.LN10;
+  // Fast paths with identical results: e^g underflows to 0 below -745.2, and log1p(x) = x to
+  // double precision for x < e^-40. The first is the common case of a healthy peer (Δ ≪ μ).
+  if (g < -746) return 0;
+  const e = Math.exp(g);
+  return (g < -40 ? e : Math.log1p(e)) / Math.LN10;
 }
 
 /**
