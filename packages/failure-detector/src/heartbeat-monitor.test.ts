@@ -360,6 +360,25 @@ describe('HeartbeatMonitor (virtual time)', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('reports a broken detector factory as a probe failure', async () => {
+    const clock = new VirtualClock();
+    const registry = new DetectorRegistry<string>(() => null as never, { clock });
+    const failures: unknown[] = [];
+    const monitor = new HeartbeatMonitor({
+      targets: ['a'],
+      probe: async () => {},
+      interval: 50,
+      registry,
+      clock,
+    });
+    monitor.onProbeFailure((_target, error) => failures.push(error));
+    monitor.start();
+    await clock.advance(60);
+    monitor.stop();
+    expect(failures.length).toBeGreaterThan(0);
+    expect(String(failures[0])).toMatch(/must return a FailureDetector/);
+  });
+
   describe('option validation', () => {
     const clock = new VirtualClock();
     const registry = setup(clock);

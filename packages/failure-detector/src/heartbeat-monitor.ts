@@ -230,7 +230,17 @@ export class HeartbeatMonitor<T> {
       // A late answer (after the timeout or stop) is not a heartbeat: the target was silent when
       // it mattered, and a stopped monitor must not touch the registry.
       if (ok && !signal.aborted) {
-        this.#registry.heartbeat(state.target);
+        try {
+          this.#registry.heartbeat(state.target);
+        } catch (failure) {
+          // A broken detector factory: surface it instead of leaving an unhandled rejection.
+          if (this.#failure.hasListeners)
+            this.#failure.emit({ target: state.target, error: failure });
+          else
+            queueMicrotask(() => {
+              throw failure;
+            });
+        }
       } else if (!probe.halted && this.#failure.hasListeners) {
         this.#failure.emit({ target: state.target, error: ok ? signal.reason : error });
       }
