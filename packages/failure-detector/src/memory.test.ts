@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Heap growth after GC, measured in a child started with --expose-gc (the main test process
+// does not depend on it). The child imports the built dist/ (the test command builds first).
+
+const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+const script = (entry: string): string => `
+const { DetectorRegistry, PhiAccrualDetector, ExponentialDetector } = await import(${JSON.stringify(entry)});
+let t = 0;
+const clock = { now: () => (t += 1000 + (t % 7)), sleep: async () => {}, setTimer: () => () => {} };
+const phiDetector = new PhiAccrualDetector({ clock });
+const expDetector = new ExponentialDetector({ clock });
+const registry = new DetectorRegistry((key) => new PhiAccrualDetector({ clock }));
+const round = (n) => {
+  let sink = 0;
+  for (let i = 0; i < n; i++) {
+    phiDetector.heartbeat(); sink += phiDetector.phi();
+    expDetector.heartbeat(); sink += expDetector.phi();
+    registry.heartbeat('peer-' + (i % 10)); sink += registry.phi('peer-' + (i % 10));
+  }
+  return sink;
+};
+round(10_000); // warm up: windows fill, code is optimized
+globalThis.gc(); globalThis.gc();
+const before = process.memoryUsage().heapUsed;
+round(100_000);
+globalThis.gc(); globalThis.gc();
+const after = process.memoryUsage().heapUsed;
+process.stdout.write(JSON.stringify({ growth: after - before }));
+`;
+
+describe('memory', () => {
+  it('100 000 heartbeat()+phi() pairs per detector and registry key retain < 1 MB after GC', () => {
+    expect(existsSync(dist), `build first: npx tsc -b packages/failure-detector (${dist})`).toBe(
+      true,
+    );
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--input-type=module', '-e', script(pathToFileURL(dist).href)],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    const { growth } = JSON.parse(out) as { growth: number };
+    expect(growth).toBeLessThan(1024 * 1024);
+  });
+});
