@@ -20,7 +20,8 @@ function markdownFiles() {
   }
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name.startsWith('.') || entry.name === 'api' || entry.name === 'node_modules') continue;
+      if (entry.name.startsWith('.') || entry.name === 'api' || entry.name === 'node_modules')
+        continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.md')) files.push(path);
@@ -29,7 +30,11 @@ function markdownFiles() {
   walk(join(root, 'docs'));
   for (const name of ['benchmarks', 'examples']) {
     try {
-      files.push(...readdirSync(join(root, name)).filter((f) => f.endsWith('.md')).map((f) => join(root, name, f)));
+      files.push(
+        ...readdirSync(join(root, name))
+          .filter((f) => f.endsWith('.md'))
+          .map((f) => join(root, name, f)),
+      );
     } catch {}
   }
   return files;
@@ -47,9 +52,15 @@ for (const file of markdownFiles()) {
     if (block === null && fence) {
       block = { lang: fence[1], info: fence[2], start: index + 1, body: [] };
     } else if (block !== null && line.startsWith('```')) {
-      if (/^(ts|typescript|js|javascript|mjs)$/.test(block.lang) && !block.info.includes('no-check')) {
+      if (
+        /^(ts|typescript|js|javascript|mjs)$/.test(block.lang) &&
+        !block.info.includes('no-check')
+      ) {
         const name = `${relative(root, file).replace(/[^A-Za-z0-9]+/g, '_')}_L${block.start}.ts`;
-        writeFileSync(join(out, name), `// ${relative(root, file)}:${block.start}\n${block.body.join('\n')}\nexport {};\n`);
+        writeFileSync(
+          join(out, name),
+          `// ${relative(root, file)}:${block.start}\n${block.body.join('\n')}\nexport {};\n`,
+        );
         origins.push(`${relative(root, file)}:${block.start}`);
         count++;
       }
@@ -63,14 +74,26 @@ writeFileSync(
   join(out, 'tsconfig.json'),
   JSON.stringify({
     extends: '../../tsconfig.base.json',
-    compilerOptions: { noEmit: true, composite: false, declaration: false, declarationMap: false, sourceMap: false, noUnusedLocals: false, allowJs: true },
+    compilerOptions: {
+      noEmit: true,
+      composite: false,
+      declaration: false,
+      declarationMap: false,
+      sourceMap: false,
+      noUnusedLocals: false,
+      allowJs: true,
+    },
     include: ['./*.ts', '../snippets.d.ts'],
   }),
 );
 try {
-  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(out, 'tsconfig.json')], { stdio: 'inherit' });
+  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(out, 'tsconfig.json')], {
+    stdio: 'inherit',
+  });
 } catch {
-  console.error(`check-snippets: documentation code blocks do not compile (see above; files in docs/.snippets/)`);
+  console.error(
+    `check-snippets: documentation code blocks do not compile (see above; files in docs/.snippets/)`,
+  );
   process.exit(1);
 }
 console.log(`check-snippets: ${count} code blocks compiled`);
