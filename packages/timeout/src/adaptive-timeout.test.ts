@@ -1,5 +1,6 @@
 import { VirtualClock } from '@faultline/clock';
 import { pipeline, seededRandom } from '@faultline/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AdaptiveTimeoutChange, adaptiveTimeout } from './adaptive-timeout.js';
 import { timeout } from './timeout.js';
@@ -53,6 +54,36 @@ describe('adaptiveTimeout', () => {
       base,
     ]);
     expect(changes[0]!.previous).toBe(1000);
+  });
+
+  it('property: current() stays within [min, max] for any sequence of outcomes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constant(-1)), {
+          maxLength: 100,
+        }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.constantFrom('quantile', 'rtt') as fc.Arbitrary<'quantile' | 'rtt'>,
+        (events, min, extra, estimator) => {
+          const max = min + extra;
+          const adaptive = adaptiveTimeout({
+            clock: new VirtualClock(),
+            min,
+            max,
+            initial: min,
+            minSamples: 1,
+            estimator,
+          });
+          for (const event of events) {
+            if (event < 0) adaptive.observeTimeout();
+            else adaptive.observe(event);
+            expect(adaptive.current()).toBeGreaterThanOrEqual(min);
+            expect(adaptive.current()).toBeLessThanOrEqual(max);
+          }
+        },
+      ),
+    );
   });
 
   it("'rtt' estimator: the RFC 6298 RTO with the adaptive bounds", () => {

@@ -49,6 +49,46 @@ describe('QuantileEstimator', () => {
     }
   });
 
+  it('property: matches a reference sliding window over random observations and clock moves', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({ observe: fc.double({ min: 0.01, max: 1e5, noNaN: true }) }),
+            fc.record({ advance: fc.integer({ min: 0, max: 3000 }) }),
+          ),
+          { maxLength: 80 },
+        ),
+        fc.constantFrom(0, 0.5, 0.9, 0.999, 1),
+        async (ops, q) => {
+          const clock = new VirtualClock();
+          const estimator = new QuantileEstimator({ clock, window: 10_000, slices: 5 });
+          const kept: Array<{ slice: number; value: number }> = [];
+          for (const op of ops) {
+            if ('observe' in op) {
+              estimator.observe(op.observe);
+              kept.push({ slice: Math.floor(clock.now() / 2000), value: op.observe });
+            } else {
+              await clock.advance(op.advance);
+            }
+            // Reference: a sample lives while its slice is one of the last `slices` slices.
+            const current = Math.floor(clock.now() / 2000);
+            const live = kept.filter((sample) => sample.slice > current - 5).map((s) => s.value);
+            expect(estimator.count).toBe(live.length);
+            if (live.length === 0) expect(estimator.quantile(q)).toBeNaN();
+            else {
+              const truth = exact(live, q);
+              expect(Math.abs(estimator.quantile(q) - truth) / truth).toBeLessThanOrEqual(
+                0.0100001,
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it('slides: a slice expires by time, and everything after an idle gap longer than the window', async () => {
     const clock = new VirtualClock();
     const estimator = new QuantileEstimator({ clock }); // 60 s in 10 slices of 6 s
