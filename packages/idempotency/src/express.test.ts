@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expressIdempotency } from './express.js';
+import { createIdempotency } from './idempotency.js';
+import { memoryStore } from './stores/memory.js';
 import { closeServer, describeHttpScenarios, listen } from './testing/http-scenarios.js';
 
 // The root Vitest config runs workers with `--conditions import`, so a CommonJS `require` of a
@@ -47,3 +49,50 @@ describeHttpScenarios(
   },
   { describe, it },
 );
+
+describe('expressIdempotency without a body parser', () => {
+  it('reads the body itself, sets req.body (parsed JSON) and fingerprints it', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const app = express();
+    app.use(expressIdempotency(idempotency));
+    let calls = 0;
+    app.post('/echo', (req, res) => {
+      calls++;
+      res.status(201).json({ got: req.body, raw: (req as { rawBody?: Buffer }).rawBody?.length });
+    });
+    const server = createServer(app);
+    const url = await listen(server);
+    const post = (body: string) =>
+      fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
+    try {
+      const first = await post('{"a":1}');
+      expect(await first.json()).toEqual({ got: { a: 1 }, raw: 7 });
+      // The completion is written just after the response: retry until it is replayed.
+      for (
+        let i = 0;
+        i < 500 && (await post('{ "a" : 1 }')).headers.get('idempotent-replayed') !== 'true';
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(calls).toBe(1);
+      expect((await post('{"a":2}')).status).toBe(422);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it('validates its arguments', () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    expect(() => expressIdempotency({} as never)).toThrow(TypeError);
+    expect(() => expressIdempotency(idempotency, { maxBodyBytes: 'big' as never })).toThrow(
+      TypeError,
+    );
+    expect(() => expressIdempotency(idempotency, { maxBodyBytes: 2 ** 31 })).toThrow(RangeError);
+  });
+});

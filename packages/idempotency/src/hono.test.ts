@@ -2,8 +2,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { honoIdempotency } from './hono.js';
+import { createIdempotency } from './idempotency.js';
+import { memoryStore } from './stores/memory.js';
 import { closeServer, describeHttpScenarios } from './testing/http-scenarios.js';
 
 describeHttpScenarios(
@@ -47,3 +49,43 @@ describeHttpScenarios(
   },
   { describe, it },
 );
+
+describe('honoIdempotency specifics', () => {
+  it('validates its argument', () => {
+    expect(() => honoIdempotency({} as never)).toThrow(TypeError);
+  });
+
+  it('completes the record even when the client cancels a streamed body', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const app = new Hono();
+    app.use('*', honoIdempotency(idempotency));
+    let calls = 0;
+    app.post('/stream', () => {
+      calls++;
+      let i = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (i++ < 20) controller.enqueue(new TextEncoder().encode(`part-${i};`));
+          else controller.close();
+        },
+      });
+      return new Response(stream, { status: 200, headers: { 'content-type': 'text/plain' } });
+    });
+    const request = () =>
+      app.request('/stream', { method: 'POST', headers: { 'idempotency-key': 'k' }, body: 'x' });
+    const first = await request();
+    await first.body?.cancel();
+    let replay: Response | undefined;
+    for (let i = 0; i < 500; i++) {
+      replay = await request();
+      if (replay.headers.get('idempotent-replayed') === 'true') break;
+      await replay.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(replay?.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay?.text()).toBe(
+      Array.from({ length: 20 }, (_, i) => `part-${i + 1};`).join(''),
+    );
+    expect(calls).toBe(1);
+  });
+});

@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// The child imports the built package (the root test command runs `tsc -b` first).
+const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+const script = (entry: string) => `
+import { createIdempotency, memoryStore } from ${JSON.stringify(entry)};
+const N = Number(process.argv[2]);
+const store = memoryStore({ maxEntries: 1000 });
+const idem = createIdempotency({ store, scope: () => 's' });
+const body = new TextEncoder().encode('{"ok":true}');
+const req = (i) => ({ method: 'POST', path: '/x', headers: { 'idempotency-key': 'k' + i, 'content-type': 'application/json' }, body: '{"a":1}' });
+async function one(i) {
+  const r = await idem.begin(req(i));
+  if (r.kind !== 'execute' || !r.token) throw new Error('expected execute, got ' + r.kind);
+  await idem.complete(r.token, { status: 201, headers: { 'content-type': 'application/json' }, body });
+  if ((await idem.begin(req(i))).kind !== 'replay') throw new Error('expected replay');
+}
+// Warm up until the store is at capacity: from then on every record evicts an older one.
+for (let i = 0; i < 5000; i++) await one(-i - 1);
+globalThis.gc(); globalThis.gc();
+const h0 = process.memoryUsage().heapUsed;
+const t0 = performance.now();
+for (let i = 0; i < N; i++) await one(i);
+const t1 = performance.now();
+globalThis.gc(); globalThis.gc();
+const h1 = process.memoryUsage().heapUsed;
+process.stdout.write(JSON.stringify({ N, usPerCycle: (t1 - t0) * 1000 / N, heapGrowth: h1 - h0, size: store.size }) + '\\n');
+`;
+
+describe('leaks (child process on the built package)', () => {
+  it('50 000 execute+replay cycles (100 000 begin calls): heap growth < 1 MB, store bounded, exit within 200 ms', async () => {
+    if (!existsSync(dist)) {
+      throw new Error(`build first: npx tsc -b packages/idempotency (missing ${dist})`);
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'faultline-idem-')), 'leak.mjs');
+    writeFileSync(file, script(dist));
+    const child = spawn(process.execPath, ['--expose-gc', file, '50000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let lastLineAt = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      lastLineAt = performance.now();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const exitDelay = performance.now() - lastLineAt;
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const result = JSON.parse(out) as { heapGrowth: number; size: number; usPerCycle: number };
+    expect(result.size).toBe(1000);
+    expect(result.heapGrowth).toBeLessThan(1024 * 1024);
+    // No ref'd timer (sweep, renewal, store timeout) keeps the process alive after the last call.
+    expect(exitDelay).toBeLessThan(200);
+  }, 120_000);
+});

@@ -1,0 +1,13 @@
+/**
+ * Redis store for `@faultline/idempotency`: `redisStore({ client })` with an ioredis or
+ * node-redis client. Several app instances sharing one Redis execute each key once.
+ * @module
+ */
+
+export { type RedisStore, type RedisStoreOptions, redisStore } from './stores/redis.js';
+export type {
+  IoRedisClientLike,
+  NodeRedisClientLike,
+  NodeRedisClusterLike,
+  RedisClientLike,
+} from './stores/redis-client.js';

@@ -1,0 +1,127 @@
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { formatValue } from '@faultline/core';
+
+/** One argument of a Redis command. */
+export type RedisArgument = string | Buffer;
+
+/**
+ * The part of an ioredis client (`Redis` or `Cluster`, v5+) the store uses: `callBuffer`, which
+ * sends any command and answers bulk strings as `Buffer`.
+ */
+export interface IoRedisClientLike {
+  callBuffer(command: string, ...args: (string | Buffer | number)[]): Promise<unknown>;
+}
+
+/**
+ * The part of a node-redis client (`createClient()`, v4 to v6) the store uses: `sendCommand`
+ * with per-command options that make bulk strings arrive as `Buffer` (v5+: `typeMapping`,
+ * v4: `returnBuffers`).
+ */
+export interface NodeRedisClientLike {
+  sendCommand(args: readonly RedisArgument[], options?: object): Promise<unknown>;
+  readonly isOpen: boolean;
+}
+
+/** The part of a node-redis cluster (`createCluster()`) the store uses. */
+export interface NodeRedisClusterLike {
+  sendCommand(
+    firstKey: RedisArgument | undefined,
+    isReadonly: boolean | undefined,
+    args: readonly RedisArgument[],
+    options?: object,
+  ): Promise<unknown>;
+  getSlotMaster(slot: number): unknown;
+}
+
+/** A Redis client the store accepts: ioredis or node-redis (client or cluster). */
+export type RedisClientLike = IoRedisClientLike | NodeRedisClientLike | NodeRedisClusterLike;
+
+/** A Lua script with its SHA-1, for `EVALSHA`. */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+/** Builds a {@link LuaScript}. */
+export function lua(source: string): LuaScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * The two operations the store needs from any client: run a script (one key), with bulk
+ * strings answered as Buffers, and name the client kind for diagnostics.
+ */
+export interface RedisConnection {
+  readonly kind: 'ioredis' | 'node-redis' | 'node-redis-cluster';
+  /**
+   * `EVALSHA`, falling back to `EVAL` (which also caches the script server-side) when the server
+   * answers `NOSCRIPT` (first use, restart, `SCRIPT FLUSH`). One round trip in steady state.
+   */
+  eval(script: LuaScript, key: RedisArgument, args: readonly RedisArgument[]): Promise<unknown>;
+}
+
+// RESP type byte of a bulk string ('$'); node-redis v5+ maps reply types by this number.
+const BLOB_STRING = 36;
+// v5+: `typeMapping`; v4: `returnBuffers`. Each version ignores the other's key.
+const BUFFER_REPLIES = Object.freeze({
+  typeMapping: Object.freeze({ [BLOB_STRING]: Buffer }),
+  returnBuffers: true,
+});
+
+function isNoScript(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message.startsWith('NOSCRIPT');
+}
+
+type Send = (args: readonly RedisArgument[]) => Promise<unknown>;
+
+function connection(kind: RedisConnection['kind'], sendFor: (key: RedisArgument) => Send) {
+  return {
+    kind,
+    async eval(script: LuaScript, key: RedisArgument, args: readonly RedisArgument[]) {
+      const send = sendFor(key);
+      try {
+        return await send(['EVALSHA', script.sha, '1', key, ...args]);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return send(['EVAL', script.source, '1', key, ...args]);
+      }
+    },
+  } satisfies RedisConnection;
+}
+
+/**
+ * Detects the client's shape (ioredis has `callBuffer`; a node-redis cluster has
+ * `getSlotMaster`; a node-redis client has `sendCommand` and `isOpen`) and returns the adapter.
+ */
+export function redisConnection(owner: string, client: unknown): RedisConnection {
+  const candidate = client as Record<string, unknown> | null;
+  if (candidate !== null && typeof candidate === 'object') {
+    if (typeof candidate.callBuffer === 'function') {
+      const io = client as IoRedisClientLike;
+      return connection('ioredis', () => (args) => {
+        const [command, ...rest] = args as [string, ...RedisArgument[]];
+        return io.callBuffer(command, ...rest);
+      });
+    }
+    if (
+      typeof candidate.sendCommand === 'function' &&
+      typeof candidate.getSlotMaster === 'function'
+    ) {
+      const cluster = client as NodeRedisClusterLike;
+      // The cluster routes by `firstKey`; scripts write, so never to a replica.
+      return connection(
+        'node-redis-cluster',
+        (key) => (args) => cluster.sendCommand(key, false, args, BUFFER_REPLIES),
+      );
+    }
+    if (typeof candidate.sendCommand === 'function' && 'isOpen' in candidate) {
+      const node = client as NodeRedisClientLike;
+      return connection('node-redis', () => (args) => node.sendCommand(args, BUFFER_REPLIES));
+    }
+  }
+  throw new TypeError(
+    `${owner}: option "client" must be an ioredis client (Redis or Cluster) or a node-redis client (createClient or createCluster), received ${formatValue(client)}`,
+  );
+}

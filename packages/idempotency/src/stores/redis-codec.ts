@@ -1,0 +1,127 @@
+import { Buffer } from 'node:buffer';
+import type { StoredHeader, StoredResponse } from '../store.js';
+
+/**
+ * The byte layout of one idempotency record in a Redis string value. Binary-safe: the response
+ * body is kept as raw bytes, never as text.
+ *
+ * ```
+ * "fl1" status  owner-part            fingerprint-part      [response-part]
+ * "fl1" "P"|"C" <len>":"<owner bytes> <len>":"<fp bytes>    <len>":"<meta JSON> <body bytes>
+ * ```
+ *
+ * `<len>` is the decimal byte length of what follows the colon. The layout is chosen so that the
+ * Lua scripts never parse anything: the owner check is a prefix comparison against
+ * `"fl1P" + owner-part` (the length prefix makes it unambiguous), and completion rewrites the
+ * status byte and appends the response part after the fingerprint that is already there.
+ * `meta` is `[status, headers, bodyOmitted]`; the body is everything after it.
+ */
+
+/** Prefix of an IN_PROGRESS record. */
+export const IN_PROGRESS_TAG = 'fl1P';
+/** Prefix of a COMPLETED record. */
+export const COMPLETED_TAG = 'fl1C';
+
+function lengthPrefixed(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  return Buffer.concat([Buffer.from(`${bytes.length}:`, 'latin1'), bytes]);
+}
+
+/** `"fl1P" + owner-part`: the prefix an owner's IN_PROGRESS record starts with. */
+export function ownedPrefix(owner: string): Buffer {
+  return Buffer.concat([Buffer.from(IN_PROGRESS_TAG, 'latin1'), lengthPrefixed(owner)]);
+}
+
+/** The whole IN_PROGRESS value written by a claim. */
+export function encodeClaim(owner: string, fingerprint: string): Buffer {
+  return Buffer.concat([ownedPrefix(owner), lengthPrefixed(fingerprint)]);
+}
+
+/** The response part appended on completion. */
+export function encodeResponse(response: StoredResponse): Buffer {
+  const meta = JSON.stringify([response.status, response.headers, response.bodyOmitted]);
+  const body = response.body;
+  return Buffer.concat([
+    lengthPrefixed(meta),
+    Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+  ]);
+}
+
+/** A decoded record (without its expiry, which comes from `PTTL`). */
+export interface DecodedRecord {
+  readonly status: 'IN_PROGRESS' | 'COMPLETED';
+  readonly fingerprint: string;
+  readonly response?: StoredResponse;
+}
+
+class Reader {
+  offset = 0;
+  constructor(readonly bytes: Buffer) {}
+
+  /** Reads `<len>":"<bytes>`; undefined when malformed. */
+  field(): Buffer | undefined {
+    const colon = this.bytes.indexOf(0x3a, this.offset);
+    // A length has 1..10 digits; anything else is garbage.
+    if (colon <= this.offset || colon - this.offset > 10) return undefined;
+    const digits = this.bytes.toString('latin1', this.offset, colon);
+    if (!/^(0|[1-9][0-9]*)$/.test(digits)) return undefined;
+    const length = Number(digits);
+    const start = colon + 1;
+    if (start + length > this.bytes.length) return undefined;
+    this.offset = start + length;
+    return this.bytes.subarray(start, start + length);
+  }
+}
+
+function isHeaderList(value: unknown): value is StoredHeader[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (item) =>
+        Array.isArray(item) &&
+        item.length === 2 &&
+        typeof item[0] === 'string' &&
+        typeof item[1] === 'string',
+    )
+  );
+}
+
+/** Decodes a stored value; `undefined` when it is not a record this version can read. */
+export function decodeRecord(bytes: Buffer): DecodedRecord | undefined {
+  const tag = bytes.toString('latin1', 0, 4);
+  if (tag !== IN_PROGRESS_TAG && tag !== COMPLETED_TAG) return undefined;
+  const reader = new Reader(bytes);
+  reader.offset = 4;
+  if (reader.field() === undefined) return undefined; // owner: never needed after the claim
+  const fingerprint = reader.field();
+  if (fingerprint === undefined) return undefined;
+  if (tag === IN_PROGRESS_TAG) {
+    if (reader.offset !== bytes.length) return undefined;
+    return { status: 'IN_PROGRESS', fingerprint: fingerprint.toString('utf8') };
+  }
+  const metaBytes = reader.field();
+  if (metaBytes === undefined) return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(metaBytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(meta) || meta.length !== 3) return undefined;
+  const [status, headers, bodyOmitted] = meta as unknown[];
+  if (
+    typeof status !== 'number' ||
+    !Number.isInteger(status) ||
+    status < 100 ||
+    status > 599 ||
+    !isHeaderList(headers) ||
+    typeof bodyOmitted !== 'boolean'
+  ) {
+    return undefined;
+  }
+  return {
+    status: 'COMPLETED',
+    fingerprint: fingerprint.toString('utf8'),
+    response: { status, headers, body: bytes.subarray(reader.offset), bodyOmitted },
+  };
+}

@@ -1,0 +1,187 @@
+import { Buffer } from 'node:buffer';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredResponse } from '../store.js';
+import { describeStoreConformance, realTime } from '../testing.js';
+import { serviceUrl } from '../testing/services.js';
+import { redisStore } from './redis.js';
+
+const url = await serviceUrl('redis');
+// Unique per run: other test files and engineers share this Redis.
+const runPrefix = `faultline:test:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
+
+type NodeRedis = ReturnType<typeof createClient>;
+
+async function deleteRun(client: Redis): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await client.del(...keys);
+  } while (cursor !== '0');
+}
+
+const ok: StoredResponse = {
+  status: 200,
+  headers: [['content-type', 'text/plain']],
+  body: new Uint8Array([1, 2, 3]),
+  bodyOmitted: false,
+};
+
+describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
+  let io: Redis;
+  let node: NodeRedis;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    io = new Redis(url!, { lazyConnect: true });
+    await io.connect();
+    node = createClient({ url: url! });
+    node.on('error', () => {});
+    await node.connect();
+    admin = new Redis(url!);
+  });
+
+  afterAll(async () => {
+    await deleteRun(admin);
+    io.disconnect();
+    await node.close();
+    admin.disconnect();
+  });
+
+  // Writes garbage under the record's key (keeping its TTL), as a foreign writer might.
+  const corrupt = async (prefix: string, key: string): Promise<void> => {
+    await admin.set(Buffer.from(`${prefix}${key}`, 'utf8'), Buffer.from([0xde, 0xad]), 'KEEPTTL');
+  };
+
+  const clients = [
+    ['ioredis', () => io],
+    ['node-redis', () => node],
+  ] as const;
+  for (const [name, client] of clients) {
+    const prefix = `${runPrefix}${name}:`;
+    describeStoreConformance(
+      `redisStore (${name})`,
+      () => redisStore({ client: client(), prefix }),
+      {
+        describe,
+        it,
+        ttl: 150,
+        advance: realTime,
+        corrupt: (_store, key) => corrupt(prefix, key),
+      },
+    );
+  }
+
+  it('detects the client kind', () => {
+    expect(redisStore({ client: io }).clientKind).toBe('ioredis');
+    expect(redisStore({ client: node }).clientKind).toBe('node-redis');
+  });
+
+  it('ioredis and node-redis read each other’s records (mixed fleets)', async () => {
+    const prefix = `${runPrefix}mixed:`;
+    const a = redisStore({ client: io, prefix });
+    const b = redisStore({ client: node, prefix });
+    expect((await a.claim('k', { owner: 'o', fingerprint: 'f', lockTtl: 5_000 })).claimed).toBe(
+      true,
+    );
+    expect(await b.complete('k', 'o', ok, 5_000)).toBe(true);
+    const record = await a.get('k');
+    expect(record?.status).toBe('COMPLETED');
+    expect(Array.from(record?.response?.body ?? [])).toEqual([1, 2, 3]);
+  });
+
+  it('stores the record under prefix + key with Redis PX expiry', async () => {
+    const prefix = `${runPrefix}layout:`;
+    const store = redisStore({ client: io, prefix });
+    await store.claim('k', { owner: 'o', fingerprint: 'f', lockTtl: 5_000 });
+    const pttl = await admin.pttl(`${prefix}k`);
+    expect(pttl).toBeGreaterThan(4_000);
+    expect(pttl).toBeLessThanOrEqual(5_000);
+    await store.complete('k', 'o', ok, 60_000);
+    expect(await admin.pttl(`${prefix}k`)).toBeGreaterThan(55_000);
+  });
+
+  it('replaces a key of another Redis type or without expiry as unreadable', async () => {
+    const prefix = `${runPrefix}types:`;
+    const store = redisStore({ client: node, prefix });
+    await admin.hset(`${prefix}hash`, 'a', '1');
+    await admin.set(`${prefix}forever`, 'fl1P1:x1:f'); // a valid-looking record, no expiry
+    for (const key of ['hash', 'forever']) {
+      expect(await store.get(key)).toBeUndefined();
+      expect(await store.complete(key, 'o', ok, 1000)).toBe(false);
+      expect(await store.release(key, 'o')).toBe(false);
+      const result = await store.claim(key, { owner: 'n', fingerprint: 'f', lockTtl: 5_000 });
+      expect(result).toEqual({ claimed: true, previous: 'unreadable' });
+      expect(await admin.pttl(`${prefix}${key}`)).toBeGreaterThan(0);
+    }
+  });
+
+  it('recovers from SCRIPT FLUSH with EVAL (NOSCRIPT fallback)', async () => {
+    const prefix = `${runPrefix}flush:`;
+    for (const client of [io, node]) {
+      const store = redisStore({ client, prefix });
+      // SCRIPT FLUSH on a shared server would slow everyone else's first call by one round
+      // trip at most; scripts are reloaded by EVAL on the next NOSCRIPT.
+      await admin.script('FLUSH');
+      const key = `k-${store.clientKind}`;
+      expect((await store.claim(key, { owner: 'o', fingerprint: 'f', lockTtl: 5_000 })).claimed).toBe(
+        true,
+      );
+      await admin.script('FLUSH');
+      expect(await store.complete(key, 'o', ok, 5_000)).toBe(true);
+    }
+  });
+
+  it('rejects when the server errors (not a silent false)', async () => {
+    const broken = redisStore({
+      client: { callBuffer: () => Promise.reject(new Error('ECONNRESET')) },
+    });
+    await expect(broken.claim('k', { owner: 'o', fingerprint: 'f', lockTtl: 10 })).rejects.toThrow(
+      'ECONNRESET',
+    );
+    const weird = redisStore({ client: { callBuffer: async () => 'surprise' } });
+    await expect(weird.release('k', 'o')).rejects.toThrow(/unexpected reply/);
+  });
+});
+
+describe('redisStore: options', () => {
+  const client = { callBuffer: async () => 0 };
+
+  it('requires options with a client', () => {
+    expect(() => redisStore(undefined as never)).toThrow(TypeError);
+    expect(() => redisStore(null as never)).toThrow(TypeError);
+    expect(() => redisStore({} as never)).toThrow(TypeError);
+    expect(() => redisStore({ client: 'redis://x' as never })).toThrow(
+      /redisStore: option "client" must be an ioredis client/,
+    );
+    expect(() => redisStore({ client: { sendCommand() {} } as never })).toThrow(TypeError);
+  });
+
+  it('validates prefix (type and range)', () => {
+    expect(() => redisStore({ client, prefix: 1 as never })).toThrow(TypeError);
+    expect(() => redisStore({ client, prefix: 1 as never })).toThrow(/option "prefix"/);
+    expect(() => redisStore({ client, prefix: '' })).toThrow(RangeError);
+    expect(() => redisStore({ client, prefix: 'x'.repeat(257) })).toThrow(RangeError);
+    expect(redisStore({ client }).prefix).toBe('faultline:idem:');
+  });
+
+  it('routes a node-redis cluster by key to the master', async () => {
+    const calls: unknown[][] = [];
+    const cluster = {
+      getSlotMaster: () => ({}),
+      sendCommand: async (...args: unknown[]) => {
+        calls.push(args);
+        return 1;
+      },
+    };
+    const store = redisStore({ client: cluster, prefix: 'p:' });
+    expect(store.clientKind).toBe('node-redis-cluster');
+    expect(await store.release('k', 'o')).toBe(true);
+    const [firstKey, readonly, args] = calls[0] as [Buffer, boolean, unknown[]];
+    expect(firstKey.toString()).toBe('p:k');
+    expect(readonly).toBe(false);
+    expect(args[0]).toBe('EVALSHA');
+  });
+});

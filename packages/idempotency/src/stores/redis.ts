@@ -1,0 +1,265 @@
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { checkOptions, checkString, formatValue } from '@faultline/core';
+import type { ClaimRequest, ClaimResult, Store, StoredRecord, StoredResponse } from '../store.js';
+import {
+  lua,
+  type RedisArgument,
+  type RedisClientLike,
+  type RedisConnection,
+  redisConnection,
+} from './redis-client.js';
+import {
+  COMPLETED_TAG,
+  decodeRecord,
+  encodeClaim,
+  encodeResponse,
+  IN_PROGRESS_TAG,
+  ownedPrefix,
+} from './redis-codec.js';
+
+/** Options for {@link redisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * An ioredis client (`new Redis()`, `new Cluster()`, v5+) or a node-redis client
+   * (`createClient()` / `createCluster()`, v4+), already connected. The store never closes it.
+   */
+  readonly client: RedisClientLike;
+  /**
+   * Prepended to every store key. Default `'faultline:idem:'`; a non-empty string of at most
+   * 256 characters. Use a hash tag (`'{idem}:'`) only if you need every record on one cluster
+   * slot (you normally do not: each operation touches a single key).
+   */
+  readonly prefix?: string;
+}
+
+/** A Redis-backed {@link Store}: see {@link redisStore}. */
+export interface RedisStore extends Store {
+  /** Which client adapter was detected. */
+  readonly clientKind: 'ioredis' | 'node-redis' | 'node-redis-cluster';
+  /** The key prefix in use. */
+  readonly prefix: string;
+}
+
+const OWNER = 'redisStore';
+
+// Every script reads the value with `pcall`: a key holding another Redis type (a hash, a list)
+// is an error table there, which each script treats as "not an owned record" or "unreadable".
+
+/**
+ * Claim (behaviour rows 5, 6, 8, 9, 11, 21) in one round trip. PX expiry means expired records
+ * (rows 8, 11) are already gone; the script additionally replaces what it can tell is garbage
+ * (another Redis type, unknown tag, no expiry; `SET` overwrites any type) and otherwise
+ * returns the live record with its PTTL (0 means it expires this millisecond: treated as gone).
+ * Returns 0 (claimed, no record), 1 (claimed, replaced garbage) or {value, pttl}.
+ */
+const CLAIM = lua(`
+local v = redis.pcall('GET', KEYS[1])
+local garbage = false
+if v then
+  garbage = true
+  if type(v) == 'string' then
+    local tag = string.sub(v, 1, 4)
+    if tag == '${IN_PROGRESS_TAG}' or tag == '${COMPLETED_TAG}' then
+      local ttl = redis.call('PTTL', KEYS[1])
+      if ttl > 0 then return {v, ttl} end
+      garbage = ttl == -1
+    end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if garbage then return 1 end
+return 0
+`);
+
+/** Replaces the value only if it is still the garbage the caller saw (SHA-1 compare). */
+const REPLACE_UNREADABLE = lua(`
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' or redis.sha1hex(v) ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`);
+
+/** The live record and its PTTL, or nil. */
+const READ = lua(`
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' then return false end
+return {v, redis.call('PTTL', KEYS[1])}
+`);
+
+/**
+ * Compare-and-set completion (row 12, fencing row 15): only the owner's IN_PROGRESS record,
+ * which still exists (PX deletes it when the lock expires), becomes COMPLETED with the response
+ * and a new PX. ARGV: owned prefix, response part, recordTtl.
+ */
+const COMPLETE = lua(`
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], '${COMPLETED_TAG}' .. string.sub(v, 5) .. ARGV[2], 'PX', ARGV[3])
+return 1
+`);
+
+/** Compare-and-renew (row 20): a lock that already expired is gone and cannot be revived. */
+const RENEW = lua(`
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`);
+
+/** Compare-and-delete (rows 13, 14): the owner's IN_PROGRESS record only. */
+const RELEASE = lua(`
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`);
+
+function ms(value: number): string {
+  // PX takes an integer; round up so that a lease is never shorter than asked.
+  return String(Math.max(1, Math.ceil(value)));
+}
+
+function asBuffer(value: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length);
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  return undefined;
+}
+
+function unexpected(reply: unknown): Error {
+  return new Error(`${OWNER}: unexpected reply from Redis: ${formatValue(reply)}`);
+}
+
+/** A `[value, pttl]` reply turned into a record, or `'unreadable'` with the raw value. */
+function toRecord(reply: unknown): StoredRecord | { unreadable: Buffer } | undefined {
+  if (reply === null || reply === undefined || reply === false) return undefined;
+  if (!Array.isArray(reply) || reply.length !== 2) throw unexpected(reply);
+  const value = asBuffer(reply[0]);
+  const pttl = Number(reply[1]);
+  if (value === undefined || !Number.isFinite(pttl)) throw unexpected(reply);
+  if (pttl === -2) return undefined; // The key vanished (cannot happen inside one script).
+  const decoded = decodeRecord(value);
+  if (decoded === undefined || pttl === -1) return { unreadable: value };
+  // PTTL is whole milliseconds; 0 means "less than 1 ms left", still live.
+  const expiresIn = Math.max(1, pttl);
+  return decoded.response === undefined
+    ? { status: decoded.status, fingerprint: decoded.fingerprint, expiresIn }
+    : {
+        status: decoded.status,
+        fingerprint: decoded.fingerprint,
+        response: decoded.response,
+        expiresIn,
+      };
+}
+
+function checkPrefix(value: unknown): string {
+  const prefix = checkString(OWNER, 'prefix', value);
+  if (prefix.length === 0 || prefix.length > 256) {
+    throw new RangeError(
+      `${OWNER}: option "prefix" must be a non-empty string of at most 256 characters, received ${formatValue(value)}`,
+    );
+  }
+  return prefix;
+}
+
+/**
+ * An idempotency {@link Store} on Redis, shared by every app instance that uses the same Redis
+ * and prefix. Works with ioredis and node-redis clients.
+ *
+ * - **Claim**: one `EVALSHA` round trip. The script sets `IN_PROGRESS` with `PX lockTtl` when
+ *   the key is free and otherwise returns the live record with its `PTTL`, so a conflict or a
+ *   replay costs one round trip too. Expiry is Redis's own (`PX`): expired locks and records
+ *   are deleted by Redis and a claim simply finds the key free.
+ * - **Complete / renew / release**: Lua compare-and-set on the owner token (fencing): an owner
+ *   whose lock expired or was taken over changes nothing.
+ * - **Bodies** are stored as raw bytes (Buffers), never as text.
+ * - **Time**: every expiry is computed by the Redis server's clock; the app's clock is never
+ *   read.
+ *
+ * Scripts run with `EVALSHA` and fall back to `EVAL` on `NOSCRIPT` (after a restart or
+ * `SCRIPT FLUSH`), which also re-caches them.
+ *
+ * ```ts
+ * import Redis from 'ioredis';
+ * const store = redisStore({ client: new Redis(process.env.REDIS_URL) });
+ * const idempotency = createIdempotency({ store, scope: (req) => userId(req) });
+ * ```
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  const opts = checkOptions<RedisStoreOptions>(OWNER, options);
+  if (options === undefined) {
+    throw new TypeError(`${OWNER}: options must be an object with a "client", received undefined`);
+  }
+  const connection: RedisConnection = redisConnection(OWNER, opts.client);
+  const prefix = opts.prefix === undefined ? 'faultline:idem:' : checkPrefix(opts.prefix);
+  const prefixBytes = Buffer.from(prefix, 'utf8');
+  // Keys are opaque strings; concatenated as bytes so that any character survives.
+  const redisKey = (key: string): Buffer => Buffer.concat([prefixBytes, Buffer.from(key, 'utf8')]);
+
+  const run = (
+    script: Parameters<RedisConnection['eval']>[0],
+    key: Buffer,
+    args: readonly RedisArgument[],
+  ): Promise<unknown> => connection.eval(script, key, args);
+
+  const flag = (reply: unknown): boolean => {
+    const value = Number(reply);
+    if (value !== 0 && value !== 1) throw unexpected(reply);
+    return value === 1;
+  };
+
+  return {
+    clientKind: connection.kind,
+    prefix,
+
+    async claim(key: string, request: ClaimRequest): Promise<ClaimResult> {
+      const k = redisKey(key);
+      const value = encodeClaim(request.owner, request.fingerprint);
+      const ttl = ms(request.lockTtl);
+      // Normally one pass. A value that looked like a record to the script but does not decode
+      // is replaced with a compare-and-set on its SHA-1; if it changed meanwhile, start over.
+      for (;;) {
+        const reply = await run(CLAIM, k, [value, ttl]);
+        if (reply === 0 || reply === 1) {
+          return { claimed: true, previous: reply === 0 ? 'none' : 'unreadable' };
+        }
+        const record = toRecord(reply);
+        if (record === undefined) continue;
+        if (!('unreadable' in record)) return { claimed: false, record };
+        const sha = createHash('sha1').update(record.unreadable).digest('hex');
+        if (flag(await run(REPLACE_UNREADABLE, k, [value, ttl, sha]))) {
+          return { claimed: true, previous: 'unreadable' };
+        }
+      }
+    },
+
+    async get(key: string): Promise<StoredRecord | undefined> {
+      const record = toRecord(await run(READ, redisKey(key), []));
+      return record === undefined || 'unreadable' in record ? undefined : record;
+    },
+
+    async complete(
+      key: string,
+      owner: string,
+      response: StoredResponse,
+      recordTtl: number,
+    ): Promise<boolean> {
+      return flag(
+        await run(COMPLETE, redisKey(key), [
+          ownedPrefix(owner),
+          encodeResponse(response),
+          ms(recordTtl),
+        ]),
+      );
+    },
+
+    async renew(key: string, owner: string, lockTtl: number): Promise<boolean> {
+      return flag(await run(RENEW, redisKey(key), [ownedPrefix(owner), ms(lockTtl)]));
+    },
+
+    async release(key: string, owner: string): Promise<boolean> {
+      return flag(await run(RELEASE, redisKey(key), [ownedPrefix(owner)]));
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+
+/**
+ * Integration-test plumbing for the Redis and PostgreSQL stores: find the shared services, skip
+ * loudly when they are down (or fail under `CI=true`), and run throwaway `redis-server`s for
+ * outage tests. Internal to this package's tests.
+ */
+
+/** The services the store tests use. */
+export type ServiceKind = 'redis' | 'postgres';
+
+const DEFAULTS: Record<ServiceKind, { env: string; url: string; start: string }> = {
+  redis: {
+    env: 'REDIS_URL',
+    url: 'redis://127.0.0.1:6379',
+    start: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+  },
+  postgres: {
+    env: 'DATABASE_URL',
+    url: 'postgres://postgres@127.0.0.1:5432/test',
+    start: 'pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start',
+  },
+};
+
+/** `true` when tests must fail instead of skipping (`CI=true`, set by `.ci/run`). */
+export const inCI = process.env.CI === 'true' || process.env.CI === '1';
+
+function tcpReachable(host: string, port: number, timeout = 2_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeout, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * The URL of a reachable service (from `REDIS_URL` / `DATABASE_URL` or the local default), or
+ * `undefined` after a loud warning when it is down. Under `CI=true` a missing service throws,
+ * so the test file fails instead of silently skipping.
+ */
+export async function serviceUrl(kind: ServiceKind): Promise<string | undefined> {
+  const { env, url: fallback, start } = DEFAULTS[kind];
+  const url = process.env[env] ?? fallback;
+  const parsed = new URL(url);
+  const port = Number(parsed.port || (kind === 'redis' ? 6379 : 5432));
+  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  if (await tcpReachable(host, port)) return url;
+  const message = `${kind} is not reachable at ${url} (set ${env}, or start it: ${start}; .ci/run starts it for you)`;
+  if (inCI) throw new Error(`CI=true: ${message}`);
+  console.warn(`\n!!! SKIPPING ${kind} integration tests: ${message}\n`);
+  return undefined;
+}
+
+/** `true` when `binary` runs (`binary --version`). Under `CI=true` a missing one throws. */
+export function requireBinary(binary: string): boolean {
+  const result = spawnSync(binary, ['--version'], { stdio: 'ignore' });
+  if (result.status === 0) return true;
+  const message = `${binary} is not installed (apt-get install redis-server postgresql-client)`;
+  if (inCI) throw new Error(`CI=true: ${message}`);
+  console.warn(`\n!!! SKIPPING tests that need ${binary}: ${message}\n`);
+  return false;
+}
+
+/** A free loopback TCP port (best effort: another process may take it before we do). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A `redis-server` child process owned by one test. */
+export interface ThrowawayRedis {
+  readonly port: number;
+  readonly url: string;
+  /** The child's pid (to SIGSTOP/SIGCONT it). */
+  readonly pid: number;
+  /** SIGKILLs the server and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Starts the server again on the same port (and data directory, if any). */
+  restart(): Promise<void>;
+}
+
+function waitForPing(port: number, deadline: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const socket = createConnection({ host: '127.0.0.1', port });
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.on('data', (chunk: string) => {
+        answer += chunk;
+        if (answer.includes('\r\n')) {
+          socket.destroy();
+          if (answer.startsWith('+PONG')) resolve();
+          else retry(new Error(`redis-server on ${port} answered ${answer.trim()}`));
+        }
+      });
+      socket.once('error', (error) => retry(error));
+    };
+    const retry = (error: unknown): void => {
+      if (Date.now() > deadline) reject(error);
+      else setTimeout(attempt, 25);
+    };
+    attempt();
+  });
+}
+
+/**
+ * Spawns `redis-server` on a free loopback port, as a child that the test kills (never the
+ * shared server). `extraArgs` can turn persistence on (`--appendonly yes --dir <tmp>`) for a
+ * stop/restart test; by default nothing is persisted.
+ */
+export async function startRedisServer(extraArgs: readonly string[] = []): Promise<ThrowawayRedis> {
+  let port = await freePort();
+  let child: ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
+    const proc = spawn('redis-server', [...args, ...extraArgs, '--daemonize', 'no'], {
+      stdio: 'ignore',
+    });
+    child = proc;
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) => reject(new Error(`redis-server exited (${code})`))),
+    );
+    exited.catch(() => {});
+    await Promise.race([waitForPing(port, Date.now() + 10_000), exited]);
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      child?.kill('SIGKILL');
+      if (attempt >= 3) throw error;
+      port = await freePort(); // Someone took the port between probe and bind.
+    }
+  }
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGCONT'); // In case a test left it stopped.
+    proc.kill('SIGKILL');
+    await exited;
+  };
+  process.once('exit', () => child?.kill('SIGKILL'));
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    stop: kill,
+    restart: launch,
+  };
+}
