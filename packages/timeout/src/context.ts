@@ -7,6 +7,7 @@ import { CancellableContext, ExecutionContext, rootContext } from '@faultline/co
  * by `timeout` implement it, so a policy nested inside one can react to an abort without creating
  * an AbortSignal (on Node 20, a signal costs ~1.8 µs and a listener on a fresh one ~4 µs). Public
  * (a registered symbol) so that other contexts can implement it too.
+ * @experimental A candidate for `@faultline/core`'s `ExecutionContext`; it may move there.
  */
 export const subscribeAbort: unique symbol = Symbol.for('faultline.subscribeAbort');
 
@@ -21,7 +22,9 @@ function unsubscribeNothing(): void {}
  * the unsubscribe function, or `undefined` when `ctx` can never abort. Costs no allocation for the
  * shared root context, one listener on the caller's existing signal for a root context, and an
  * array slot for a context that implements {@link subscribeAbort}; any other context falls back
- * to its (possibly lazily created) signal.
+ * to its (possibly lazily created) signal. Policy authors can use it to watch a context (say, during
+ * a backoff sleep) as cheaply as the context allows.
+ * @experimental A candidate for `@faultline/core`; it may move there.
  */
 export function onContextAbort(
   ctx: ExecutionContext,

@@ -10,6 +10,7 @@ export {
   ambientDeadline,
   registerAmbientDeadlineProvider,
 } from './ambient.js';
+export { onContextAbort, subscribeAbort } from './context.js';
 export {
   type DeadlineFromHeadersOptions,
   type DeadlineHeaderOptions,
