@@ -1,3 +1,5 @@
+import { sha256HexSync } from './sha256.js';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -60,8 +62,15 @@ export function bodyBytes(body: FingerprintBody, contentType: string | undefined
   return out;
 }
 
-/** Lower-case hex of SHA-256 over `bytes` (Web Crypto: browsers, Node ≥ 20, Deno, Bun). */
+/** Inputs at least this large go to Web Crypto (faster per byte); smaller ones hash in JS. */
+const WEB_CRYPTO_THRESHOLD = 64 * 1024;
+
+/**
+ * Lower-case hex of SHA-256 over `bytes`: synchronous JS for small inputs (no thread-pool hop),
+ * Web Crypto (browsers, Node ≥ 20, Deno, Bun) for large ones.
+ */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  if (bytes.length < WEB_CRYPTO_THRESHOLD) return sha256HexSync(bytes);
   const digest = new Uint8Array(
     await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>),
   );
