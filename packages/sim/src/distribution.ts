@@ -1,0 +1,141 @@
+import { checkNumber, checkOptions, type Random } from '@faultline/core';
+
+/**
+ * A distribution of non-negative durations (ms) or sizes. `sample(random)` draws one value using
+ * only `random`, so a run is reproducible from its seed. Distributions hold no state between
+ * draws: one instance can be shared by runs that execute side by side or in other threads.
+ */
+export interface Distribution {
+  sample(random: Random): number;
+  /** The distribution's mean (used to size load, e.g. utilisation = rate · mean service time). */
+  readonly mean: number;
+  /** A short description for reports, e.g. `normal(10, 2)`. */
+  readonly label: string;
+}
+
+const finite = { min: 0 } as const;
+
+/** Always `value`. */
+export function constant(value: number): Distribution {
+  checkNumber('constant', 'value', value, finite);
+  return { sample: () => value, mean: value, label: `constant(${value})` };
+}
+
+/** Uniform on [min, max). */
+export function uniform(min: number, max: number): Distribution {
+  checkNumber('uniform', 'min', min, finite);
+  checkNumber('uniform', 'max', max, { min });
+  const width = max - min;
+  return {
+    sample: (random) => min + random() * width,
+    mean: (min + max) / 2,
+    label: `uniform(${min}, ${max})`,
+  };
+}
+
+/** A standard normal deviate by Box-Muller, drawing two uniforms (no cached spare: stateless). */
+export function standardNormal(random: Random): number {
+  let u = random();
+  while (u === 0) u = random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/**
+ * The absolute value of Normal(mean, sd): Brooker's network hop model (|N(10, 2)| ms in the AWS
+ * backoff simulator). `mean` is the mean of the underlying normal (the folded mean differs only
+ * when `sd` is large relative to `mean`).
+ */
+export function normal(mean: number, sd: number): Distribution {
+  checkNumber('normal', 'mean', mean, finite);
+  checkNumber('normal', 'sd', sd, finite);
+  return {
+    sample: (random) => Math.abs(mean + sd * standardNormal(random)),
+    mean,
+    label: `normal(${mean}, ${sd})`,
+  };
+}
+
+/** Exponential with the given mean (memoryless: Poisson inter-arrival times, M/M/c service). */
+export function exponential(mean: number): Distribution {
+  checkNumber('exponential', 'mean', mean, { min: 0, minExclusive: true });
+  return {
+    // 1 - random() is in (0, 1], so the logarithm is finite.
+    sample: (random) => -mean * Math.log(1 - random()),
+    mean,
+    label: `exponential(${mean})`,
+  };
+}
+
+/**
+ * Log-normal given its median and the standard deviation `sigma` of the underlying normal: the
+ * classic shape of service latency (a long right tail). Mean = median · e^(sigma²/2).
+ */
+export function lognormal(options: { median: number; sigma: number }): Distribution {
+  const opts = checkOptions<{ median: number; sigma: number }>('lognormal', options);
+  const median = checkNumber('lognormal', 'median', opts.median, { min: 0, minExclusive: true });
+  const sigma = checkNumber('lognormal', 'sigma', opts.sigma, finite);
+  const mu = Math.log(median);
+  return {
+    sample: (random) => Math.exp(mu + sigma * standardNormal(random)),
+    mean: median * Math.exp((sigma * sigma) / 2),
+    label: `lognormal(median ${median}, sigma ${sigma})`,
+  };
+}
+
+/**
+ * A mixture: `slow` with probability `p`, otherwise `fast` (a cache miss, a GC pause, one bad
+ * disk: the bimodal latency that fixed timeouts handle badly).
+ */
+export function bimodal(fast: Distribution, slow: Distribution, p: number): Distribution {
+  checkDistribution('bimodal', 'fast', fast);
+  checkDistribution('bimodal', 'slow', slow);
+  checkNumber('bimodal', 'p', p, { min: 0, max: 1 });
+  return {
+    sample: (random) => (random() < p ? slow.sample(random) : fast.sample(random)),
+    mean: (1 - p) * fast.mean + p * slow.mean,
+    label: `bimodal(${fast.label}, ${slow.label}, ${p})`,
+  };
+}
+
+/**
+ * The empirical distribution of measured `values`: inverse-CDF sampling with linear
+ * interpolation between the sorted values (so draws fill the gaps between measurements).
+ */
+export function empirical(values: readonly number[]): Distribution {
+  if (!Array.isArray(values) || values.length === 0) {
+    throw new TypeError(
+      `empirical: option "values" must be a non-empty array of numbers, received ${String(values)}`,
+    );
+  }
+  for (const value of values) checkNumber('empirical', 'values[]', value, finite);
+  const sorted = Float64Array.from(values).sort();
+  const last = sorted.length - 1;
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  // The mean of the interpolated distribution: the trapezoid rule over the sorted values.
+  const mean = last === 0 ? sorted[0]! : (sum - (sorted[0]! + sorted[last]!) / 2) / last;
+  return {
+    sample: (random) => {
+      const position = random() * last;
+      const low = Math.floor(position);
+      const high = low < last ? low + 1 : low;
+      return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+    },
+    mean,
+    label: `empirical(${sorted.length} values)`,
+  };
+}
+
+/** Throws unless `value` looks like a {@link Distribution}. */
+export function checkDistribution(owner: string, option: string, value: unknown): Distribution {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as Partial<Distribution>).sample !== 'function'
+  ) {
+    throw new TypeError(
+      `${owner}: option "${option}" must be a Distribution (an object with sample(random)), received ${String(value)}`,
+    );
+  }
+  return value as Distribution;
+}

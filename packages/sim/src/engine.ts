@@ -1,0 +1,319 @@
+import type { Clock, TimerOptions } from '@faultline/clock';
+
+/**
+ * The microtask generation the engine is at while it settles, and the last one in which any
+ * simulation touched its clock. Module-level so that recording activity costs one store.
+ */
+let currentTick = 0;
+let lastActivityTick = 0;
+
+const INITIAL_CAPACITY = 64;
+
+/**
+ * The simulator's time source. It implements the same {@link Clock} interface as `VirtualClock`
+ * (policies only ever see `Clock`) with the same ordering rule: timers fire in (due time,
+ * creation order). It is driven from outside by {@link simulate}, which fires one timer per
+ * simulation per turn and lets every promise reaction settle before that simulation moves again.
+ *
+ * Why not `VirtualClock.advance`/`runAll`: they drain the microtask queue with one `setImmediate`
+ * per fired timer, which dominates a simulation that fires tens of millions of timers (the full
+ * `contention` sweep fires about 60 million). See {@link simulate} and the package README.
+ */
+export class SimClock implements Clock {
+  #now = 0;
+  #seq = 0;
+  #pending = 0;
+  #fired = 0;
+  // A binary min-heap ordered by (due, seq), kept in parallel arrays (no object per timer).
+  #size = 0;
+  #due = new Float64Array(INITIAL_CAPACITY);
+  #order = new Float64Array(INITIAL_CAPACITY);
+  #callbacks: Array<(() => void) | undefined> = new Array(INITIAL_CAPACITY);
+  // Sequence numbers of timers cancelled while still in the heap; skipped when they surface.
+  readonly #cancelled = new Set<number>();
+
+  constructor() {
+    this.setTimer = this.setTimer.bind(this);
+    this.now = this.now.bind(this);
+  }
+
+  now(): number {
+    lastActivityTick = currentTick;
+    return this.#now;
+  }
+
+  /** Timers scheduled and neither fired nor cancelled. */
+  get pendingTimers(): number {
+    return this.#pending;
+  }
+
+  /** Timers fired so far: the run's event count. */
+  get firedTimers(): number {
+    return this.#fired;
+  }
+
+  setTimer(ms: number, callback: () => void, _options?: TimerOptions): () => void {
+    // 0: pending, 1: fired, 2: cancelled. Simulated timers never keep a process alive, so
+    // `unref` has nothing to do.
+    let state = 0;
+    const id = this.schedule(ms, () => {
+      state = 1;
+      callback();
+    });
+    return () => {
+      if (state !== 0) return;
+      state = 2;
+      this.#cancelled.add(id);
+      this.#pending--;
+    };
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal === undefined) {
+      // The hot path: one promise, no timer object, no cancel closure.
+      return new Promise((resolve) => {
+        this.schedule(ms, resolve);
+      });
+    }
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        cancel();
+        reject(signal.reason);
+      };
+      const cancel = this.setTimer(ms, () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Schedules `callback` after `ms` without creating a cancel function (the models' hot path);
+   * returns the timer's id.
+   */
+  schedule(ms: number, callback: () => void): number {
+    lastActivityTick = currentTick;
+    const id = this.#seq++;
+    const at = this.#now + (ms > 0 ? ms : 0);
+    if (this.#size === this.#due.length) this.#grow();
+    const due = this.#due;
+    const order = this.#order;
+    const callbacks = this.#callbacks;
+    let index = this.#size++;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      const parentDue = due[parent]!;
+      if (parentDue < at || (parentDue === at && order[parent]! < id)) break;
+      due[index] = parentDue;
+      order[index] = order[parent]!;
+      callbacks[index] = callbacks[parent];
+      index = parent;
+    }
+    due[index] = at;
+    order[index] = id;
+    callbacks[index] = callback;
+    this.#pending++;
+    return id;
+  }
+
+  /** The due time of the next live timer, or `Infinity` when none is pending. */
+  nextDue(): number {
+    this.#skipCancelled();
+    return this.#size > 0 ? this.#due[0]! : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Fires the earliest pending timer if it is due at or before `until`, moving time to its due
+   * time, and returns whether one fired. The caller must let promise reactions settle before the
+   * next call; {@link simulate} does.
+   */
+  fireNext(until: number = Number.POSITIVE_INFINITY): boolean {
+    if (this.#cancelled.size > 0) this.#skipCancelled();
+    if (this.#size === 0) return false;
+    const at = this.#due[0]!;
+    if (at > until) return false;
+    const callback = this.#callbacks[0]!;
+    this.#pop();
+    this.#pending--;
+    this.#fired++;
+    if (at > this.#now) this.#now = at;
+    callback();
+    return true;
+  }
+
+  /** Moves time forward to `time` without firing anything (the end of a time-bounded run). */
+  moveTo(time: number): void {
+    if (time > this.#now) this.#now = time;
+  }
+
+  #grow(): void {
+    const capacity = this.#due.length * 2;
+    const due = new Float64Array(capacity);
+    due.set(this.#due);
+    const order = new Float64Array(capacity);
+    order.set(this.#order);
+    this.#due = due;
+    this.#order = order;
+    this.#callbacks.length = capacity;
+  }
+
+  #skipCancelled(): void {
+    const cancelled = this.#cancelled;
+    while (this.#size > 0 && cancelled.delete(this.#order[0]!)) this.#pop();
+  }
+
+  #pop(): void {
+    const size = --this.#size;
+    const due = this.#due;
+    const order = this.#order;
+    const callbacks = this.#callbacks;
+    if (size === 0) {
+      callbacks[0] = undefined;
+      return;
+    }
+    const lastDue = due[size]!;
+    const lastOrder = order[size]!;
+    const lastCallback = callbacks[size];
+    callbacks[size] = undefined;
+    let index = 0;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= size) break;
+      const right = left + 1;
+      let child = left;
+      if (
+        right < size &&
+        (due[right]! < due[left]! || (due[right] === due[left] && order[right]! < order[left]!))
+      ) {
+        child = right;
+      }
+      const childDue = due[child]!;
+      if (lastDue < childDue || (lastDue === childDue && lastOrder < order[child]!)) break;
+      due[index] = childDue;
+      order[index] = order[child]!;
+      callbacks[index] = callbacks[child];
+      index = child;
+    }
+    due[index] = lastDue;
+    order[index] = lastOrder;
+    callbacks[index] = lastCallback;
+  }
+}
+
+/** One macrotask turn: Node drains the whole microtask queue before it runs. */
+const macrotask: () => Promise<void> =
+  typeof setImmediate === 'function'
+    ? () => new Promise((resolve) => setImmediate(resolve))
+    : () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Lets the promise reactions caused by the timers just fired run, without a macrotask: yields
+ * microtask generations until `quiet` consecutive generations pass in which no simulation touched
+ * its clock (`now`, `sleep`, `setTimer`). Every reaction chain in the simulated code either ends
+ * or reaches the clock (a sleep, a timer, a timestamp) within a few generations: a resumed
+ * `await` is one generation, an async function's settlement two or three more, so `quiet = 16`
+ * leaves a wide margin. The `settle: 'macrotask'` mode is the reference; tests check that both
+ * give byte-identical results for every scenario.
+ */
+async function microtasks(quiet: number): Promise<void> {
+  lastActivityTick = currentTick;
+  const limit = currentTick + 10_000_000;
+  do {
+    currentTick++;
+    await undefined;
+  } while (currentTick - lastActivityTick <= quiet && currentTick < limit);
+  if (currentTick >= limit) {
+    throw new Error('simulate: promise reactions kept running for 10 000 000 generations');
+  }
+}
+
+/** One simulation run, as {@link simulate} drives it. */
+export interface SimulationRun<R> {
+  /**
+   * Sets the run up on `clock` (starts its clients, schedules its first events) and returns when
+   * it ends (`until`, default: when no timer is left) and how to read its result afterwards.
+   */
+  setup(clock: SimClock): { readonly until?: number; result(clock: SimClock): R };
+}
+
+/** Options for {@link simulate}. */
+export interface SimulateOptions {
+  /** Runs driven side by side (each turn fires one timer in each). Default 16. */
+  readonly concurrency?: number;
+  /**
+   * How the engine lets reactions settle between turns: `'microtask'` (default, fast: yields
+   * microtask generations until the clocks have been quiet for `quiet` generations) or
+   * `'macrotask'` (one `setImmediate` per turn, as `VirtualClock` does per timer).
+   */
+  readonly settle?: 'microtask' | 'macrotask';
+  /** Quiet generations that end a microtask settle. Default 16. */
+  readonly quiet?: number;
+  /** Stops a run that fires more timers than this (a runaway loop). Default 50 000 000. */
+  readonly maxEvents?: number;
+  /** Called after each run finishes with the number finished so far. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+interface Active<R> {
+  readonly index: number;
+  readonly clock: SimClock;
+  readonly until: number;
+  readonly result: (clock: SimClock) => R;
+}
+
+/**
+ * Drives `runs` to completion and returns their results in order. Each turn fires the earliest
+ * timer of every active run, then lets all the promise reactions those timers caused (in every
+ * run) settle before any run's time moves again: the guarantee `VirtualClock` gives, paid once
+ * per turn for all the runs side by side instead of once per timer. Results depend only on each
+ * run's own seed and code, never on `concurrency`, on `settle`, or on which runs share a turn.
+ */
+export async function simulate<R>(
+  runs: readonly SimulationRun<R>[],
+  options: SimulateOptions = {},
+): Promise<R[]> {
+  const concurrency = options.concurrency ?? 16;
+  const maxEvents = options.maxEvents ?? 50_000_000;
+  const quiet = options.quiet ?? 16;
+  const macro = options.settle === 'macrotask';
+  const results = new Array<R>(runs.length);
+  const active: Active<R>[] = [];
+  let next = 0;
+  let done = 0;
+  let turns = 0;
+  for (;;) {
+    while (active.length < concurrency && next < runs.length) {
+      const clock = new SimClock();
+      const index = next++;
+      const handle = runs[index]!.setup(clock);
+      active.push({
+        index,
+        clock,
+        until: handle.until ?? Number.POSITIVE_INFINITY,
+        result: handle.result,
+      });
+    }
+    if (active.length === 0) break;
+    // Every 1024 turns, yield to the event loop anyway (progress output, worker messages).
+    if (macro || (++turns & 1023) === 0) await macrotask();
+    else await microtasks(quiet);
+    for (let i = active.length - 1; i >= 0; i--) {
+      const run = active[i]!;
+      if (run.clock.fireNext(run.until)) {
+        if (run.clock.firedTimers > maxEvents) {
+          throw new Error(`simulate: run ${run.index} fired more than ${maxEvents} timers`);
+        }
+        continue;
+      }
+      if (run.until !== Number.POSITIVE_INFINITY) run.clock.moveTo(run.until);
+      results[run.index] = run.result(run.clock);
+      active[i] = active[active.length - 1]!;
+      active.pop();
+      done++;
+      options.onProgress?.(done, runs.length);
+    }
+  }
+  return results;
+}

@@ -1,0 +1,201 @@
+import { type CircuitBreaker, circuitBreaker, failureRate } from '@faultline/breaker';
+import { seededRandom } from '@faultline/core';
+import { PhiAccrualDetector } from '@faultline/failure-detector';
+import { constant, retry } from '@faultline/retry';
+import { timeout } from '@faultline/timeout';
+import { exponential, normal } from '../distribution.js';
+import type { SimulationRun } from '../engine.js';
+import { openLoop } from '../load.js';
+import { Metrics, type RunMetrics } from '../metrics.js';
+import { Network } from '../network.js';
+import { Server } from '../server.js';
+import { runPlan, type ScenarioOptions, type ScenarioPlan } from './options.js';
+import { mean, meanBuckets, round, runSeed } from './service.js';
+
+/** The gray-failure model: 4 backends behind a client-side balancer; one turns slow. */
+export const grayFailureModel = {
+  backends: 4,
+  concurrency: 5,
+  serviceTimeMean: 10,
+  rate: 1000,
+  /** Backend 0 serves 20× slower from 10 s on: alive, answering health checks, useless. */
+  gray: { start: 10_000, factor: 20 },
+  until: 30_000,
+  attemptTimeout: 100,
+  maxAttempts: 2,
+} as const;
+
+export type GrayStrategy = 'none' | 'breaker' | 'phi detector';
+const strategies: readonly GrayStrategy[] = ['none', 'breaker', 'phi detector'];
+
+function grayRun(strategy: GrayStrategy, seed: number): SimulationRun<RunMetrics> {
+  const m = grayFailureModel;
+  return {
+    setup(clock) {
+      const random = seededRandom(seed);
+      const metrics = new Metrics();
+      const network = new Network(clock, random, { latency: normal(1, 0.2) });
+      const servers = Array.from(
+        { length: m.backends },
+        (_, i) =>
+          new Server(clock, random, {
+            concurrency: m.concurrency,
+            queueLimit: 100,
+            serviceTime: exponential(m.serviceTimeMean),
+            incidents:
+              i === 0
+                ? [
+                    {
+                      kind: 'brownout',
+                      start: m.gray.start,
+                      duration: Number.POSITIVE_INFINITY,
+                      factor: m.gray.factor,
+                    },
+                  ]
+                : [],
+            onReceive: () => metrics.serverReceive(clock.now()),
+          }),
+      );
+      const breakers: CircuitBreaker[] = servers.map(() =>
+        circuitBreaker({
+          trip: failureRate({ threshold: 0.5, minimumThroughput: 20, window: 2_000 }),
+          breakDuration: 2_000,
+          clock,
+          random,
+        }),
+      );
+      // Passive heartbeats: every answer from a backend is a sign of life. Tuned to the traffic
+      // (~4 ms between answers per backend) instead of Akka's 1 s cluster heartbeats; a
+      // suspected backend gets no traffic, hence no heartbeats, and stays out (gray failures last).
+      const detectors = servers.map(
+        () =>
+          new PhiAccrualDetector({
+            threshold: 3,
+            maxSampleSize: 200,
+            minStdDeviation: 2,
+            acceptableHeartbeatPause: 10,
+            firstHeartbeatEstimate: 5,
+            clock,
+          }),
+      );
+      const attemptTimeout = timeout(m.attemptTimeout, { clock });
+      let next = 0;
+      const usable = (i: number): boolean => {
+        if (strategy === 'breaker') return breakers[i]!.state !== 'open';
+        if (strategy === 'phi detector') return detectors[i]!.isAvailable();
+        return true;
+      };
+      const pick = (): number => {
+        // Round robin over the backends the strategy considers healthy (all, if none is).
+        for (let k = 0; k < m.backends; k++) {
+          const i = (next + k) % m.backends;
+          if (usable(i)) {
+            next = i + 1;
+            return i;
+          }
+        }
+        return next++ % m.backends;
+      };
+      const callBackend = (i: number): Promise<unknown> => {
+        metrics.attempt(clock.now());
+        const server = servers[i]!;
+        return network
+          .call((respond) => server.handle(respond))
+          .then((value) => {
+            detectors[i]!.heartbeat();
+            return value;
+          });
+      };
+      const attempt = (): Promise<unknown> => {
+        const i = pick();
+        const inner = (): Promise<unknown> => callBackend(i);
+        return strategy === 'breaker'
+          ? breakers[i]!.execute(() => attemptTimeout.execute(inner))
+          : attemptTimeout.execute(inner);
+      };
+      const policy = retry({ maxAttempts: m.maxAttempts, backoff: constant(0), clock, random });
+      openLoop(
+        clock,
+        random,
+        { rate: m.rate, until: m.until },
+        () => policy.execute(attempt),
+        metrics,
+      );
+      return { until: m.until, result: () => metrics.summary(m.until) };
+    },
+  };
+}
+
+export interface GrayFailureResult {
+  readonly strategy: GrayStrategy;
+  readonly successRate: number | null;
+  /** Success rate and p99 while backend 0 is slow (after the first 5 s of it). */
+  readonly successDuring: number | null;
+  readonly p99During: number | null;
+  readonly amplification: number | null;
+  readonly buckets: ReadonlyArray<{ t: number; goodput: number | null; p99: number | null }>;
+}
+
+export interface GrayFailureReport {
+  readonly scenario: 'gray-failure';
+  readonly seed: number;
+  readonly runs: number;
+  readonly results: readonly GrayFailureResult[];
+}
+
+/**
+ * `gray-failure`: one of four backends turns 20× slower but stays up. A balancer that cannot tell
+ * keeps sending it a quarter of the traffic, which times out; a per-backend breaker or a phi
+ * accrual detector fed by the answers takes it out of rotation.
+ */
+export function planGrayFailure(
+  options: ScenarioOptions = {},
+): ScenarioPlan<RunMetrics, GrayFailureReport> {
+  const seed = options.seed ?? 1;
+  const runs = options.runs ?? 2;
+  const specs = strategies.flatMap((strategy) =>
+    Array.from({ length: runs }, (_, run) => grayRun(strategy, runSeed(seed, run))),
+  );
+  return {
+    specs,
+    aggregate: (outcomes) => {
+      const m = grayFailureModel;
+      const from = m.gray.start + 5_000;
+      const results = strategies.map((strategy, s): GrayFailureResult => {
+        const mine = outcomes.slice(s * runs, (s + 1) * runs);
+        const during = mine.map((run) => {
+          let ok = 0;
+          let all = 0;
+          let attempts = 0;
+          let offered = 0;
+          for (const b of run.buckets) {
+            if (b.t < from) continue;
+            ok += b.successes;
+            all += b.successes + b.failures;
+            attempts += b.attempts;
+            offered += b.offered;
+          }
+          return { success: all > 0 ? ok / all : Number.NaN, amplification: attempts / offered };
+        });
+        return {
+          strategy,
+          successRate: round(mean(mine.map((run) => run.successRate)), 4),
+          successDuring: round(mean(during.map((d) => d.success)), 4),
+          p99During: round(mean(mine.map((run) => run.p99))),
+          amplification: round(mean(during.map((d) => d.amplification))),
+          buckets: meanBuckets(mine, ['goodput', 'p99'] as const).map((b) => ({
+            t: b.t,
+            goodput: round(b.goodput),
+            p99: round(b.p99),
+          })),
+        };
+      });
+      return { scenario: 'gray-failure', seed, runs, results };
+    },
+  };
+}
+
+/** Runs {@link planGrayFailure} in this thread. */
+export function runGrayFailure(options: ScenarioOptions = {}): Promise<GrayFailureReport> {
+  return runPlan(planGrayFailure(options), options.simulate);
+}

@@ -1,0 +1,28 @@
+import { type SimulateOptions, type SimulationRun, simulate } from '../engine.js';
+
+/** Options every scenario takes. */
+export interface ScenarioOptions {
+  /** The scenario's seed; every run derives its own from it. Default 1. */
+  readonly seed?: number;
+  /** Runs per configuration (results are means over them). Default: the scenario's. */
+  readonly runs?: number;
+  /** Engine options (concurrency, settle mode, progress). */
+  readonly simulate?: SimulateOptions;
+}
+
+/**
+ * A scenario split into independent runs and the step that turns their outcomes into a report,
+ * so that runs can be simulated anywhere (this thread, worker threads) and merged in order.
+ */
+export interface ScenarioPlan<O, R> {
+  readonly specs: readonly SimulationRun<O>[];
+  aggregate(outcomes: readonly O[]): R;
+}
+
+/** Simulates every run of `plan` here and aggregates. */
+export async function runPlan<O, R>(
+  plan: ScenarioPlan<O, R>,
+  options?: SimulateOptions,
+): Promise<R> {
+  return plan.aggregate(await simulate(plan.specs, options));
+}
