@@ -87,6 +87,33 @@ describe('expressIdempotency without a body parser', () => {
     }
   });
 
+  it('answers 413 BODY_TOO_LARGE past maxBodyBytes, handler not run', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const app = express();
+    app.use(expressIdempotency(idempotency, { maxBodyBytes: 16 }));
+    let calls = 0;
+    app.post('/echo', (_req, res) => {
+      calls++;
+      res.status(201).end();
+    });
+    const server = createServer(app);
+    const url = await listen(server);
+    try {
+      const reply = await fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+        body: JSON.stringify({ long: 'x'.repeat(100) }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(reply.status).toBe(413);
+      expect(reply.headers.get('content-type')).toBe('application/problem+json');
+      expect(await reply.json()).toMatchObject({ status: 413, code: 'BODY_TOO_LARGE' });
+      expect(calls).toBe(0);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
   it('validates its arguments', () => {
     const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
     expect(() => expressIdempotency({} as never)).toThrow(TypeError);

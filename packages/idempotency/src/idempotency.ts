@@ -237,7 +237,6 @@ export class ExecutionToken {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const encoder = new TextEncoder();
 
 function checkStore(value: unknown): Store {
   const candidate = value as Partial<Store> | null | undefined;
@@ -751,9 +750,4 @@ function pollInterval(wait: number): number {
 
 function firstValue(value: string | readonly string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : value?.[0];
-}
-
-/** Encodes a string body for {@link Idempotency.complete} (UTF-8). */
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
 }

@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage } from 'node:http';
+import { VirtualClock } from '@faultline/clock';
 import { describe, expect, it } from 'vitest';
 import { createIdempotency } from './idempotency.js';
 import { withIdempotency } from './node.js';
 import { memoryStore } from './stores/memory.js';
 import { closeServer, describeHttpScenarios, listen } from './testing/http-scenarios.js';
+import { faultyStore } from './testing.js';
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -86,6 +88,55 @@ describe('withIdempotency: arguments', () => {
       expect(await reply.json()).toMatchObject({ status: 413, code: 'BODY_TOO_LARGE' });
       expect(calls).toBe(0);
     } finally {
+      await closeServer(server);
+    }
+  });
+});
+
+describe('withIdempotency: client disconnects', () => {
+  it('stops renewing when the client goes away; a handler ending within lockTtl still stores its response', async () => {
+    const clock = new VirtualClock();
+    const store = faultyStore(memoryStore({ clock }));
+    const idempotency = createIdempotency({ store, clock, scope: () => 'u', lockTtl: 3_000 });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let calls = 0;
+    let closed = false;
+    const handler = withIdempotency(async (_req, res) => {
+      calls++;
+      res.once('close', () => {
+        closed = true;
+      });
+      await gate;
+      res.writeHead(201, { 'content-type': 'text/plain' });
+      res.end('done');
+    }, idempotency);
+    const server = createServer((req, res) => void handler(req, res));
+    const url = await listen(server);
+    const post = (signal: AbortSignal) =>
+      fetch(`${url}/x`, { method: 'POST', headers: { 'idempotency-key': 'k' }, body: 'b', signal });
+    try {
+      const aborter = new AbortController();
+      const first = post(aborter.signal).catch((error: unknown) => error);
+      while (calls === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      await clock.advance(1_000);
+      expect(store.calls.renew).toBe(1);
+      aborter.abort();
+      await first;
+      while (!closed) await new Promise((resolve) => setTimeout(resolve, 2));
+      await clock.advance(2_000);
+      expect(store.calls.renew).toBe(1);
+      open();
+      const key = await idempotency.storeKey('k', 'u');
+      while ((await store.get(key))?.status !== 'COMPLETED') {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const replay = await post(AbortSignal.timeout(10_000));
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replay.text()).toBe('done');
+      expect(calls).toBe(1);
+    } finally {
+      open();
       await closeServer(server);
     }
   });
