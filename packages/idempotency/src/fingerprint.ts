@@ -45,22 +45,24 @@ export type FingerprintBody = Uint8Array | string | { readonly parsed: unknown }
 export function bodyBytes(body: FingerprintBody, contentType: string | undefined): Uint8Array {
   if (body === undefined) return new Uint8Array(0);
   if (typeof body === 'object' && !(body instanceof Uint8Array)) {
-    return encoder.encode(`json:${canonicalJson(body.parsed)}`);
+    return utf8(`json:${canonicalJson(body.parsed)}`);
   }
   if (isJsonContentType(contentType)) {
     try {
       const text = typeof body === 'string' ? body : decoder.decode(body);
-      if (text.length > 0) return encoder.encode(`json:${canonicalJson(JSON.parse(text))}`);
+      if (text.length > 0) return utf8(`json:${canonicalJson(JSON.parse(text))}`);
     } catch {
       // Not JSON after all: fingerprint the raw bytes.
     }
   }
-  const raw = typeof body === 'string' ? encoder.encode(body) : body;
+  const raw = typeof body === 'string' ? utf8(body) : body;
   const out = new Uint8Array(raw.length + 4);
-  out.set(encoder.encode('raw:'), 0);
+  out.set(RAW_PREFIX, 0);
   out.set(raw, 4);
   return out;
 }
+
+const RAW_PREFIX = utf8('raw:');
 
 /** Inputs at least this large go to Web Crypto (faster per byte); smaller ones hash in JS. */
 const WEB_CRYPTO_THRESHOLD = 64 * 1024;
@@ -80,18 +82,45 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /**
+ * UTF-8 bytes of `text`. ASCII (the usual case for keys, paths and JSON) is copied directly:
+ * `TextEncoder` costs more than the hashing for strings this short.
+ */
+export function utf8(text: string): Uint8Array {
+  const length = text.length;
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return encoder.encode(text);
+    out[i] = code;
+  }
+  return out;
+}
+
+/**
  * Length-prefixed concatenation: fields can contain any byte without two different field lists
- * ever encoding to the same bytes.
+ * ever encoding to the same bytes. Strings are prefixed with their length in UTF-16 code units
+ * and byte fields with their length in bytes (tagged differently), and the whole text part is
+ * encoded once.
  */
 export function framed(fields: readonly (string | Uint8Array)[]): Uint8Array {
-  const parts = fields.map((field) => (typeof field === 'string' ? encoder.encode(field) : field));
-  const total = parts.reduce((sum, part) => sum + part.length + 11, 0);
+  let text = '';
+  const parts: Uint8Array[] = [];
+  for (const field of fields) {
+    if (typeof field === 'string') {
+      text += `s${field.length}:${field}`;
+    } else {
+      text += `b${field.length}:`;
+      parts.push(utf8(text), field);
+      text = '';
+    }
+  }
+  if (parts.length === 0) return utf8(text);
+  if (text.length > 0) parts.push(utf8(text));
+  let total = 0;
+  for (const part of parts) total += part.length;
   const out = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {
-    const length = encoder.encode(`${part.length.toString().padStart(10, '0')}:`);
-    out.set(length, offset);
-    offset += length.length;
     out.set(part, offset);
     offset += part.length;
   }

@@ -174,18 +174,22 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     return entry.response === undefined ? base : { ...base, response: entry.response };
   };
 
-  /** Makes room for one more entry, evicting LRU COMPLETED records only. */
+  /**
+   * Makes room for one more entry, evicting LRU COMPLETED records only (O(1) each). Only when no
+   * COMPLETED record is left does it sweep for expired IN_PROGRESS ones (O(n), rare).
+   */
   const makeRoom = (): void => {
-    if (size() < maxEntries) return;
-    sweep();
     while (size() >= maxEntries) {
       const oldest = completed.keys().next();
-      if (oldest.done === true) {
+      if (oldest.done !== true) {
+        completed.delete(oldest.value);
+        continue;
+      }
+      if (sweep() === 0) {
         throw new StoreFullError(
           `memoryStore: all ${maxEntries} entries are IN_PROGRESS; cannot claim another key`,
         );
       }
-      completed.delete(oldest.value);
     }
   };
 
