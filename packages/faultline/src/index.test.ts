@@ -1,0 +1,225 @@
+/**
+ * The umbrella re-exports every browser-safe primitive, and nothing it pulls in (through the
+ * built `dist/` import graph, third-party dependencies included) imports a Node built-in.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as breaker from '@faultline/breaker';
+import * as clock from '@faultline/clock';
+import * as core from '@faultline/core';
+import * as failureDetector from '@faultline/failure-detector';
+import * as idempotency from '@faultline/idempotency';
+import * as retry from '@faultline/retry';
+import * as timeout from '@faultline/timeout';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as faultline from './index.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = join(packageDir, '..', '..');
+
+describe('faultline umbrella', () => {
+  it('exports the key names of every primitive', () => {
+    const keys = [
+      // clock
+      'systemClock',
+      'VirtualClock',
+      'Deadline',
+      'sleep',
+      'watchPauses',
+      'HybridLogicalClock',
+      // core
+      'pipeline',
+      'PolicyBase',
+      'bulkhead',
+      'fallback',
+      'handleErrors',
+      'seededRandom',
+      'ExecutionRejectedError',
+      'BulkheadRejectedError',
+      // timeout
+      'timeout',
+      'adaptiveTimeout',
+      'RttEstimator',
+      'QuantileEstimator',
+      'deadlineToHeaders',
+      'TimeoutError',
+      // retry
+      'retry',
+      'exponential',
+      'decorrelatedJitterV2',
+      'tokenBucketBudget',
+      'ratioBudget',
+      'quotaBudget',
+      'concurrencyBudget',
+      'fetchTask',
+      'retryableHttp',
+      'httpRetryAfter',
+      'BudgetExhaustedError',
+      // breaker
+      'circuitBreaker',
+      'consecutiveFailures',
+      'failureRate',
+      'adaptiveThrottle',
+      'BrokenCircuitError',
+      'IsolatedCircuitError',
+      // failure-detector
+      'PhiAccrualDetector',
+      'ExponentialDetector',
+      'DetectorRegistry',
+      'HeartbeatMonitor',
+      // idempotency (browser-safe main entry)
+      'idempotencyKey',
+      'idempotentFetch',
+      'createIdempotency',
+      'memoryStore',
+      'IdempotencyError',
+    ];
+    const exported = faultline as Record<string, unknown>;
+    const missing = keys.filter((key) => exported[key] === undefined);
+    expect(missing).toEqual([]);
+  });
+
+  it('re-exports every runtime export of the packages it bundles, as the same object', () => {
+    const packages = { breaker, clock, core, failureDetector, idempotency, retry, timeout };
+    const exported = faultline as Record<string, unknown>;
+    const differences: string[] = [];
+    for (const [name, module] of Object.entries(packages)) {
+      for (const [key, value] of Object.entries(module)) {
+        if (exported[key] !== value) differences.push(`${name}.${key}`);
+      }
+    }
+    expect(differences).toEqual([]);
+  });
+});
+
+// --- the built import graph -------------------------------------------------------------------
+
+const nodeBuiltins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+
+/** Static and dynamic module specifiers of an ES module's source. */
+function specifiers(source: string): string[] {
+  const found: string[] = [];
+  const patterns = [
+    /\bimport\s*(?:[\w*{}\s,$]+\s*from\s*)?['"]([^'"]+)['"]/g, // import x from '…', import '…'
+    /\bexport\s*(?:\*(?:\s+as\s+\w+)?|\{[^}]*\})\s*from\s*['"]([^'"]+)['"]/g, // export … from '…'
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, // import('…')
+    /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g, // require('…') in a CommonJS dependency
+  ];
+  for (const pattern of patterns) {
+    for (const match of source.matchAll(pattern)) found.push(match[1]!);
+  }
+  return found;
+}
+
+/** Picks the target of a package.json `exports` entry, preferring what a browser bundler picks. */
+function pickTarget(entry: unknown): string | undefined {
+  if (typeof entry === 'string') return entry;
+  if (entry === null || typeof entry !== 'object') return undefined;
+  const conditions = entry as Record<string, unknown>;
+  for (const condition of ['browser', 'import', 'module', 'default']) {
+    if (condition in conditions) {
+      const target = pickTarget(conditions[condition]);
+      if (target !== undefined) return target;
+    }
+  }
+  return undefined;
+}
+
+/** Resolves a bare specifier from `fromFile` the way a bundler targeting browsers would. */
+function resolveBare(specifier: string, fromFile: string): string {
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  const subpath = `.${specifier.slice(name.length)}`;
+  let dir = dirname(fromFile);
+  for (;;) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) {
+      const packageDir = realpathSync(candidate);
+      const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+        exports?: unknown;
+        module?: string;
+        main?: string;
+      };
+      let target: string | undefined;
+      if (manifest.exports !== undefined) {
+        const exportsMap = manifest.exports as Record<string, unknown>;
+        const keyed =
+          typeof manifest.exports === 'string' ||
+          Object.keys(exportsMap).every((key) => !key.startsWith('.'));
+        target = pickTarget(
+          keyed ? (subpath === '.' ? manifest.exports : undefined) : exportsMap[subpath],
+        );
+      } else {
+        target = subpath === '.' ? (manifest.module ?? manifest.main ?? 'index.js') : subpath;
+      }
+      if (target === undefined) throw new Error(`cannot resolve ${specifier} from ${fromFile}`);
+      return resolve(packageDir, target);
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find package ${name} from ${fromFile}`);
+    dir = parent;
+  }
+}
+
+function resolveSpecifier(specifier: string, fromFile: string): string {
+  if (specifier.startsWith('.') || specifier.startsWith('/')) {
+    const target = resolve(dirname(fromFile), specifier);
+    for (const candidate of [target, `${target}.js`, join(target, 'index.js')]) {
+      if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+    }
+    throw new Error(`cannot resolve ${specifier} from ${fromFile}`);
+  }
+  return resolveBare(specifier, fromFile);
+}
+
+describe('faultline built import graph', () => {
+  beforeAll(() => {
+    // Incremental: a no-op when dist/ is up to date; (re)builds the umbrella and what it imports.
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const build = spawnSync(process.execPath, [tsc, '-b', 'packages/faultline'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    if (build.status !== 0)
+      throw new Error(`tsc -b packages/faultline failed:\n${build.stdout}${build.stderr}`);
+  }, 120_000);
+
+  it('never imports a Node built-in, directly or through any module it pulls in', () => {
+    const entry = join(packageDir, 'dist', 'index.js');
+    const visited = new Set<string>();
+    const offenders: string[] = [];
+    const pending = [entry];
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (visited.has(file)) continue;
+      visited.add(file);
+      for (const specifier of specifiers(readFileSync(file, 'utf8'))) {
+        if (nodeBuiltins.has(specifier) || specifier.startsWith('node:')) {
+          offenders.push(`${relative(repoRoot, file)} imports ${specifier}`);
+          continue;
+        }
+        pending.push(resolveSpecifier(specifier, file));
+      }
+    }
+    expect(offenders).toEqual([]);
+    // The graph really spans every bundled package (guards against a scan that stops early).
+    const packagesSeen = new Set(
+      [...visited]
+        .map((file) => /packages\/([^/]+)\/dist\//.exec(relative(repoRoot, file))?.[1])
+        .filter((name) => name !== undefined),
+    );
+    expect([...packagesSeen].sort()).toEqual([
+      'breaker',
+      'clock',
+      'core',
+      'failure-detector',
+      'faultline',
+      'idempotency',
+      'retry',
+      'timeout',
+    ]);
+  });
+});
