@@ -1,0 +1,175 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdempotency } from '../idempotency.js';
+import { withIdempotency } from '../node.js';
+import { loadPg, serviceUrl } from '../testing/services.js';
+import { type PostgresStore, postgresStore } from './postgres.js';
+
+// PostgreSQL outages that touch only this file's own connections: the app's pool logs in as a
+// throwaway role, and the outage is `ALTER ROLE … NOLOGIN` + `pg_terminate_backend` on that
+// role's backends (nobody else's). A second case holds an ACCESS EXCLUSIVE lock on our own table
+// so that every store call hangs. Requests must get the fail-closed 503 within the core's
+// storeTimeout, and after recovery every key executes exactly once.
+
+const url = await serviceUrl('postgres');
+const pg = url === undefined ? undefined : loadPg();
+const run = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+const role = `fl_outage_${run}`;
+const table = `fl_outage_${run}`;
+const STORE_TIMEOUT = 300;
+const FAST = STORE_TIMEOUT + 1_500;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Reply {
+  readonly status: number;
+  readonly replayed: boolean;
+  readonly elapsed: number;
+}
+
+describe.skipIf(url === undefined)('postgresStore outage', () => {
+  let admin: Pool;
+  let pool: Pool;
+  let store: PostgresStore;
+  let server: Server;
+  let base: string;
+  const executions = new Map<string, number>();
+  const failClosedMs: number[] = [];
+
+  const post = async (key: string): Promise<Reply> => {
+    const started = performance.now();
+    const response = await fetch(`${base}/pay`, {
+      method: 'POST',
+      headers: { 'idempotency-key': key, 'content-type': 'text/plain' },
+      body: 'amount=10',
+      signal: AbortSignal.timeout(10_000), // never hang the test, whatever the server does
+    });
+    await response.arrayBuffer();
+    return {
+      status: response.status,
+      replayed: response.headers.get('idempotent-replayed') === 'true',
+      elapsed: performance.now() - started,
+    };
+  };
+
+  const settle = async (key: string): Promise<Reply> => {
+    for (let i = 0; i < 300; i++) {
+      const reply = await post(key);
+      if (reply.status !== 409 && reply.status !== 503) return reply;
+      await sleep(25);
+    }
+    throw new Error(`${key} did not recover`);
+  };
+
+  const expectFailClosed = async (keys: readonly string[]): Promise<void> => {
+    for (const reply of await Promise.all(keys.map(post))) {
+      expect(reply.status).toBe(503);
+      expect(reply.elapsed).toBeLessThan(FAST);
+      failClosedMs.push(Math.round(reply.elapsed));
+    }
+  };
+
+  const killOwnBackends = async (): Promise<number> => {
+    const { rows } = await admin.query(
+      'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE usename = $1',
+      [role],
+    );
+    return rows.length;
+  };
+
+  beforeAll(async () => {
+    admin = new pg!.Pool({ connectionString: url!, max: 3 });
+    admin.on('error', () => {});
+    await admin.query(`CREATE ROLE "${role}" LOGIN`);
+    await postgresStore({ pool: admin, table }).ensureTable();
+    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON "${table}" TO "${role}"`);
+    const appUrl = new URL(url!);
+    appUrl.username = role;
+    appUrl.password = '';
+    pool = new pg!.Pool({
+      connectionString: appUrl.href,
+      max: 4,
+      application_name: `fl_outage_app_${run}`,
+      connectionTimeoutMillis: 5_000,
+    });
+    pool.on('error', () => {}); // idle clients whose backend we terminate report here
+    store = postgresStore({ pool, table, createTable: false });
+    const idempotency = createIdempotency({
+      store,
+      scope: () => 'outage',
+      storeTimeout: STORE_TIMEOUT,
+      lockTtl: 2_000,
+    });
+    const handler = withIdempotency((req, res) => {
+      const key = String(req.headers['idempotency-key']);
+      executions.set(key, (executions.get(key) ?? 0) + 1);
+      res.writeHead(201, { 'content-type': 'text/plain' });
+      res.end(key);
+    }, idempotency);
+    server = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }, 30_000);
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await pool?.end().catch(() => {});
+    await admin.query(`ALTER ROLE "${role}" LOGIN`).catch(() => {});
+    await killOwnBackends().catch(() => {});
+    await admin.query(`DROP TABLE IF EXISTS "${table}"`);
+    await admin.query(`DROP ROLE IF EXISTS "${role}"`);
+    await admin.end();
+    console.info(`[postgres outage] fail-closed 503 latencies (ms): ${failClosedMs.join(', ')}`);
+  });
+
+  it('connections killed (pg_terminate_backend) and logins refused: 503 fast; exactly once after recovery', async () => {
+    expect(await post('t-done')).toMatchObject({ status: 201, replayed: false });
+    await admin.query(`ALTER ROLE "${role}" NOLOGIN`);
+    expect(await killOwnBackends()).toBeGreaterThan(0);
+    try {
+      await expectFailClosed(['t-done', 't-new', 't-new']);
+      await expectFailClosed(['t-new']);
+    } finally {
+      await admin.query(`ALTER ROLE "${role}" LOGIN`);
+    }
+    expect(executions.get('t-new')).toBeUndefined();
+    expect(await settle('t-done')).toMatchObject({ status: 201, replayed: true });
+    expect(await settle('t-new')).toMatchObject({ status: 201, replayed: false });
+    expect(await settle('t-new')).toMatchObject({ status: 201, replayed: true });
+    expect(executions.get('t-done')).toBe(1);
+    expect(executions.get('t-new')).toBe(1);
+  }, 30_000);
+
+  it('idle connections killed: the pool reconnects, nothing executes twice', async () => {
+    expect(await post('i-done')).toMatchObject({ status: 201, replayed: false });
+    await killOwnBackends();
+    await sleep(50);
+    expect(await settle('i-done')).toMatchObject({ status: 201, replayed: true });
+    expect(await settle('i-new')).toMatchObject({ status: 201, replayed: false });
+    expect(executions.get('i-done')).toBe(1);
+    expect(executions.get('i-new')).toBe(1);
+  }, 30_000);
+
+  it('store hangs (table locked ACCESS EXCLUSIVE): 503 within storeTimeout; exactly once after', async () => {
+    expect(await post('l-done')).toMatchObject({ status: 201, replayed: false });
+    const locker = await admin.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+      await expectFailClosed(['l-done', 'l-new', 'l-new']);
+    } finally {
+      await locker.query('COMMIT');
+      locker.release();
+    }
+    expect(executions.get('l-new')).toBeUndefined();
+    // A claim that timed out may land after the lock is gone and hold the key until the core's
+    // background release (or the 2 s lock) clears it: 409 meanwhile, then one execution.
+    expect(await settle('l-new')).toMatchObject({ status: 201, replayed: false });
+    expect(await settle('l-new')).toMatchObject({ status: 201, replayed: true });
+    expect(await settle('l-done')).toMatchObject({ status: 201, replayed: true });
+    expect(executions.get('l-done')).toBe(1);
+    expect(executions.get('l-new')).toBe(1);
+  }, 30_000);
+});
