@@ -383,7 +383,9 @@ describe('createIdempotency: the behaviour table', () => {
     const store = faultyStore(memoryStore());
     const { idem, clock } = setup({ storeTimeout: '500ms' }, store);
     const errors: string[] = [];
-    idem.onStoreError((event) => errors.push(`${event.operation}:${(event.error as Error).name}`));
+    idem.onStoreFailure((event) =>
+      errors.push(`${event.operation}:${(event.error as Error).name}`),
+    );
     store.fail('claim', 'hang');
     const baseline = clock.pendingTimers;
     const pending = idem.begin(request());

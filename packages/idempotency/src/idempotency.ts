@@ -155,7 +155,7 @@ export interface FencedEvent {
 }
 
 /** A store call that failed or timed out. */
-export interface StoreErrorEvent {
+export interface StoreFailureEvent {
   readonly key: string;
   readonly operation: 'claim' | 'get' | 'complete' | 'renew' | 'release';
   readonly error: unknown;
@@ -186,10 +186,15 @@ export interface Idempotency {
   release(token: ExecutionToken): Promise<FinishOutcome>;
   /** The store key for a client key in a scope: hash(namespace, scope, key). */
   storeKey(key: string, scope?: string): Promise<string>;
+  /** Warnings: no `scope` (once), fail-open executions, unreadable records replaced. */
   onWarning(listener: Listener<IdempotencyWarning>): () => void;
+  /** A renewal, completion or release refused because this owner lost its lock (row 15). */
   onFenced(listener: Listener<FencedEvent>): () => void;
-  onStoreError(listener: Listener<StoreErrorEvent>): () => void;
+  /** A store call failed or timed out (the `onStoreError` option decides what the request gets). */
+  onStoreFailure(listener: Listener<StoreFailureEvent>): () => void;
+  /** A stored response was replayed (row 9). */
   onReplay(listener: Listener<ReplayEvent>): () => void;
+  /** An expired lock was taken over (row 8): its previous owner crashed or hung. */
   onTakeover(listener: Listener<TakeoverEvent>): () => void;
   /** The validated options, durations in ms. */
   readonly options: ResolvedOptions;
@@ -441,7 +446,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 
   const warnings = new EventChannel<IdempotencyWarning>();
   const fenced = new EventChannel<FencedEvent>();
-  const storeErrors = new EventChannel<StoreErrorEvent>();
+  const storeFailures = new EventChannel<StoreFailureEvent>();
   const replays = new EventChannel<ReplayEvent>();
   const takeovers = new EventChannel<TakeoverEvent>();
   let warnedNoScope = false;
@@ -453,7 +458,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 
   /** Runs one store call under `storeTimeout`; the timer is always cleared. */
   const call = <T>(
-    operation: StoreErrorEvent['operation'],
+    operation: StoreFailureEvent['operation'],
     key: string,
     run: () => Promise<T>,
   ): Promise<T> =>
@@ -485,7 +490,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
         },
       );
     }).catch((error: unknown) => {
-      storeErrors.emit({ key, operation, error });
+      storeFailures.emit({ key, operation, error });
       throw error;
     });
 
@@ -737,7 +742,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     storeKey: (key, scopeValue) => storeKey(key, scopeValue ?? ''),
     onWarning: (listener) => warnings.subscribe(listener),
     onFenced: (listener) => fenced.subscribe(listener),
-    onStoreError: (listener) => storeErrors.subscribe(listener),
+    onStoreFailure: (listener) => storeFailures.subscribe(listener),
     onReplay: (listener) => replays.subscribe(listener),
     onTakeover: (listener) => takeovers.subscribe(listener),
     options: resolved,

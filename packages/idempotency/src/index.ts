@@ -29,7 +29,7 @@ export {
   type IdempotencyWarning,
   type ReplayEvent,
   type ResolvedOptions,
-  type StoreErrorEvent,
+  type StoreFailureEvent,
   type TakeoverEvent,
 } from './idempotency.js';
 export { type ParsedKey, parseKeyHeader } from './key.js';
