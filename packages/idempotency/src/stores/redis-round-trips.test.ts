@@ -1,0 +1,180 @@
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdempotency } from '../idempotency.js';
+import { requireBinary, startRedisServer, type ThrowawayRedis } from '../testing/services.js';
+import { redisStore } from './redis.js';
+import type { RedisClientLike } from './redis-client.js';
+
+// Round trips per request, counted twice: by MONITOR on a throwaway redis-server (every command
+// a client sent; commands run inside Lua are tagged "lua" and are not round trips) and by
+// instrumenting the client. Figures are printed for the report.
+
+const hasRedisServer = requireBinary('redis-server');
+const encoder = new TextEncoder();
+
+function request(key: string) {
+  return {
+    method: 'POST',
+    path: '/orders',
+    headers: { 'idempotency-key': key, 'content-type': 'application/json' },
+    body: encoder.encode('{"item":1}'),
+  };
+}
+
+describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
+  let server: ThrowawayRedis;
+  let admin: Redis;
+  let monitor: Awaited<ReturnType<Redis['monitor']>>;
+  const seen: { command: string; source: string; marker: string | undefined }[] = [];
+  const figures: string[] = [];
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+    monitor = await new Redis(server.url).monitor();
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      seen.push({ command: String(args[0]).toUpperCase(), source, marker: args[1] });
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    monitor?.disconnect();
+    admin?.disconnect();
+    await server?.stop();
+    console.info(`[redis round trips] ${figures.join('; ')}`);
+  });
+
+  /** Waits until MONITOR has listed everything executed so far (it lists in execution order). */
+  const sync = async (): Promise<void> => {
+    const marker = `marker-${Math.random()}`;
+    await admin.echo(marker);
+    for (let i = 0; !seen.some((entry) => entry.marker === marker); i++) {
+      if (i > 500) throw new Error('MONITOR never showed the marker');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+
+  /** Runs `action` and returns the commands clients sent for it (not Lua's inner calls). */
+  const roundTrips = async (action: () => Promise<unknown>): Promise<string[]> => {
+    await sync();
+    seen.length = 0;
+    await action();
+    await sync();
+    return seen
+      .filter((entry) => entry.source !== 'lua' && entry.command !== 'ECHO')
+      .map((entry) => entry.command);
+  };
+
+  const clients: [string, () => Promise<{ client: RedisClientLike; close(): void }>][] = [
+    [
+      'ioredis',
+      async () => {
+        const client = new Redis(server.url);
+        await client.ping();
+        return { client, close: () => client.disconnect() };
+      },
+    ],
+    [
+      'node-redis',
+      async () => {
+        const client = createClient({ url: server.url });
+        client.on('error', () => {});
+        await client.connect();
+        return { client, close: () => void client.destroy() };
+      },
+    ],
+  ];
+
+  for (const [kind, connect] of clients) {
+    it(`${kind}: one round trip to claim and one to complete a new request; one to replay`, async () => {
+      const { client, close } = await connect();
+      try {
+        const idempotency = createIdempotency({ store: redisStore({ client }), scope: () => 's' });
+        // Warm the script cache (a fresh server answers NOSCRIPT once per script).
+        const warm = await idempotency.begin(request(`warm-up-${kind}`));
+        if (warm.kind === 'execute') {
+          await idempotency.complete(warm.token!, {
+            status: 201,
+            headers: {},
+            body: new Uint8Array(),
+          });
+        }
+
+        let token: Parameters<typeof idempotency.complete>[0] | undefined;
+        const claim = await roundTrips(async () => {
+          const result = await idempotency.begin(request(`new-${kind}`));
+          expect(result.kind).toBe('execute');
+          if (result.kind === 'execute') token = result.token;
+        });
+        const complete = await roundTrips(() =>
+          idempotency.complete(token!, {
+            status: 201,
+            headers: { 'content-type': 'application/json' },
+            body: encoder.encode('{"id":1}'),
+          }),
+        );
+        const replay = await roundTrips(async () => {
+          expect((await idempotency.begin(request(`new-${kind}`))).kind).toBe('replay');
+        });
+        const conflictKey = `busy-${kind}`;
+        const busy = await idempotency.begin(request(conflictKey));
+        const conflict = await roundTrips(async () => {
+          expect((await idempotency.begin(request(conflictKey))).kind).toBe('reject');
+        });
+        if (busy.kind === 'execute') await idempotency.release(busy.token!);
+
+        expect(claim).toEqual(['EVALSHA']);
+        expect(complete).toEqual(['EVALSHA']);
+        expect(replay).toEqual(['EVALSHA']);
+        expect(conflict).toEqual(['EVALSHA']);
+
+        // Cold script cache (restart, SCRIPT FLUSH): NOSCRIPT, then EVAL, which caches it.
+        await admin.script('FLUSH');
+        const cold = await roundTrips(async () => {
+          expect((await idempotency.begin(request(`cold-${kind}`))).kind).toBe('execute');
+        });
+        expect(cold).toEqual(['EVALSHA', 'EVAL']);
+        figures.push(
+          `${kind}: claim ${claim.length} (${claim}), complete ${complete.length}, replay ${replay.length}, conflict ${conflict.length}, cold claim ${cold.length} (${cold})`,
+        );
+      } finally {
+        close();
+      }
+    }, 20_000);
+  }
+
+  it('client instrumentation agrees: one command per claim and per completion', async () => {
+    const inner = new Redis(server.url);
+    const sent: string[] = [];
+    const client = {
+      callBuffer: (command: string, ...args: (string | Buffer | number)[]) => {
+        sent.push(command);
+        return inner.callBuffer(command, ...args);
+      },
+    };
+    try {
+      const store = redisStore({ client });
+      await store.claim('warm', { owner: 'o', fingerprint: 'f', lockTtl: 1_000 });
+      await store.complete(
+        'warm',
+        'o',
+        { status: 200, headers: [], body: new Uint8Array(), bodyOmitted: false },
+        1_000,
+      );
+      sent.length = 0;
+      await store.claim('k', { owner: 'o', fingerprint: 'f', lockTtl: 5_000 });
+      expect(sent).toEqual(['EVALSHA']);
+      sent.length = 0;
+      await store.complete(
+        'k',
+        'o',
+        { status: 200, headers: [], body: new Uint8Array(), bodyOmitted: false },
+        5_000,
+      );
+      expect(sent).toEqual(['EVALSHA']);
+    } finally {
+      inner.disconnect();
+    }
+  });
+});
