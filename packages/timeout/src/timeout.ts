@@ -139,8 +139,11 @@ export class TimeoutPolicy extends PolicyBase {
     }
     // The function's context: core's CancellableContext plus a non-allocating abort subscription
     // for policies nested inside (see context.ts).
-    const child = new TimeoutContext(ctx, ownBound ? Deadline.after(own, this.clock) : enclosing);
     const start = this.clock.now();
+    const child = new TimeoutContext(
+      ctx,
+      ownBound ? Deadline.at(start + own, this.clock) : enclosing,
+    );
     let result: T | PromiseLike<T>;
     try {
       result = fn(child);
