@@ -27,7 +27,9 @@ const DEFAULTS: Record<ServiceKind, { env: string; url: string; start: string }>
 };
 
 /** `true` when tests must fail instead of skipping (`CI=true`, set by `.ci/run`). */
-export const inCI = process.env.CI === 'true' || process.env.CI === '1';
+export function inCI(): boolean {
+  return process.env.CI === 'true' || process.env.CI === '1';
+}
 
 function tcpReachable(host: string, port: number, timeout = 2_000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -55,7 +57,7 @@ export async function serviceUrl(kind: ServiceKind): Promise<string | undefined>
   const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
   if (await tcpReachable(host, port)) return url;
   const message = `${kind} is not reachable at ${url} (set ${env}, or start it: ${start}; .ci/run starts it for you)`;
-  if (inCI) throw new Error(`CI=true: ${message}`);
+  if (inCI()) throw new Error(`CI=true: ${message}`);
   console.warn(`\n!!! SKIPPING ${kind} integration tests: ${message}\n`);
   return undefined;
 }
@@ -65,7 +67,7 @@ export function requireBinary(binary: string): boolean {
   const result = spawnSync(binary, ['--version'], { stdio: 'ignore' });
   if (result.status === 0) return true;
   const message = `${binary} is not installed (apt-get install redis-server postgresql-client)`;
-  if (inCI) throw new Error(`CI=true: ${message}`);
+  if (inCI()) throw new Error(`CI=true: ${message}`);
   console.warn(`\n!!! SKIPPING tests that need ${binary}: ${message}\n`);
   return false;
 }
