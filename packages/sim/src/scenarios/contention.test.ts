@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli/main.js';
+import { type ContentionReport, type ContentionStrategy, runContention } from './contention.js';
+
+// Brooker, "Exponential Backoff And Jitter" (AWS Architecture Blog, 2015), on the model of
+// aws-samples/aws-arch-backoff-simulator: the published conclusions at 40–160 clients. Fewer runs
+// than the CLI's 100 to keep the test fast; the margins below hold at 20 runs for any seed we tried.
+describe('contention (Brooker OCC model)', async () => {
+  const clients = [40, 80, 120, 160];
+  const { results } = await runContention({ clients, runs: 20, seed: 7 });
+  const at = (c: number, s: ContentionStrategy) =>
+    results.find((r) => r.clients === c && r.strategy === s)!;
+  const sum = (s: ContentionStrategy, key: 'calls' | 'time') =>
+    clients.reduce((total, c) => total + at(c, s)[key], 0);
+
+  it('no-jitter exponential backoff is by far the slowest', () => {
+    for (const c of clients) {
+      for (const s of ['none', 'full', 'equal', 'decorrelated'] as const) {
+        expect(at(c, 'exponential').time).toBeGreaterThan(4 * at(c, s).time);
+      }
+    }
+  });
+
+  it('equal jitter does more work than full jitter (and takes longer)', () => {
+    expect(sum('equal', 'calls')).toBeGreaterThan(sum('full', 'calls'));
+    expect(sum('equal', 'time')).toBeGreaterThan(1.15 * sum('full', 'time'));
+  });
+
+  it('full and decorrelated jitter are close', () => {
+    const ratio = sum('decorrelated', 'time') / sum('full', 'time');
+    expect(ratio).toBeGreaterThan(0.8);
+    expect(ratio).toBeLessThan(1.2);
+    // Full jitter does less work, decorrelated finishes slightly sooner (Brooker's trade-off).
+    expect(sum('full', 'calls')).toBeLessThan(sum('decorrelated', 'calls'));
+  });
+
+  it('jitter of any kind cuts work sharply versus none and versus plain exponential', () => {
+    for (const s of ['full', 'equal', 'decorrelated'] as const) {
+      expect(sum(s, 'calls')).toBeLessThan(0.5 * sum('none', 'calls'));
+      expect(sum(s, 'calls')).toBeLessThan(0.7 * sum('exponential', 'calls'));
+    }
+  });
+
+  it('with no backoff every client competes every round: ~N²/2 writes', () => {
+    for (const c of clients) {
+      expect(at(c, 'none').calls).toBeGreaterThan(0.2 * c * c);
+      expect(at(c, 'none').calls).toBeLessThan(0.5 * c * c);
+    }
+  });
+});
+
+describe('faultline-sim contention --json', () => {
+  it('prints exactly { scenario, results: [{ clients, strategy, calls, time }] }', async () => {
+    let out = '';
+    const stdout = {
+      write: (s: string) => ((out += s), true),
+      isTTY: false,
+    } as unknown as NodeJS.WriteStream;
+    const stderr = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+    expect(await main(['contention', '--json', '--runs', '1'], { stdout, stderr })).toBe(0);
+    const report = JSON.parse(out) as ContentionReport;
+    expect(Object.keys(report)).toEqual(['scenario', 'results']);
+    expect(report.scenario).toBe('contention');
+    expect(report.results).toHaveLength(19 * 5);
+    expect(new Set(report.results.map((r) => r.clients))).toEqual(
+      new Set(Array.from({ length: 19 }, (_, i) => 10 * (i + 1))),
+    );
+    expect(new Set(report.results.map((r) => r.strategy))).toEqual(
+      new Set(['none', 'exponential', 'full', 'equal', 'decorrelated']),
+    );
+    for (const r of report.results) {
+      expect(Object.keys(r)).toEqual(['clients', 'strategy', 'calls', 'time']);
+      expect(r.calls).toBeGreaterThanOrEqual(r.clients);
+      expect(r.time).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
