@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,9 @@ describe('SimClock', () => {
           const [order] = await simulate([
             {
               setup(clock: SimClock) {
-                delays.forEach((ms, i) => clock.setTimer(ms, () => fired.push([clock.now(), i])));
+                delays.forEach((ms, i) => {
+                  clock.setTimer(ms, () => fired.push([clock.now(), i]));
+                });
                 return { result: () => fired };
               },
             },
@@ -63,7 +66,6 @@ describe('SimClock', () => {
     const done = clock.sleep(1, ok.signal);
     clock.fireNext();
     await done;
-    const { getEventListeners } = await import('node:events');
     expect(getEventListeners(ok.signal, 'abort')).toHaveLength(0);
   });
 

@@ -59,7 +59,10 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
   }
   if (args.report !== undefined) {
     const file = resolve(args.report);
-    const runs = args.runs === undefined ? 'default runs' : `${args.runs} runs per configuration`;
+    const runs =
+      args.runs === undefined
+        ? 'default runs'
+        : `${args.runs} run${args.runs === 1 ? '' : 's'} per configuration`;
     const html = renderReport(reports, {
       subtitle: `faultline-sim ${args.scenarios.length === Object.keys(scenarios).length ? 'all' : args.scenarios.join(' ')} --seed ${args.seed} (${runs}); simulated on the real faultline policies in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
     });

@@ -48,6 +48,10 @@ export function ticks(min: number, max: number, count = 5): number[] {
   const first = Math.ceil(min / step) * step;
   const out: number[] = [];
   for (let v = first; v <= max + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
+  // The last tick covers the maximum, so nothing is drawn above the axis.
+  while (out.length === 0 || out[out.length - 1]! < max - step * 1e-9) {
+    out.push(out.length === 0 ? first : out[out.length - 1]! + step);
+  }
   return out;
 }
 
@@ -65,8 +69,10 @@ const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-seri
 export function lineChart(options: LineChartOptions): string {
   const width = options.width ?? 640;
   const height = options.height ?? 340;
-  const legendRows = Math.ceil(options.series.length / 3);
-  const margin = { left: 70, right: 20, top: 34, bottom: 52 + legendRows * 18 };
+  // Two legend columns when names are long, three otherwise.
+  const columns = options.series.some((s) => s.name.length > 24) ? 2 : 3;
+  const legendRows = Math.ceil(options.series.length / columns);
+  const margin = { left: 70, right: 28, top: 34, bottom: 52 + legendRows * 18 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const xs: number[] = [];
@@ -153,9 +159,9 @@ export function lineChart(options: LineChartOptions): string {
     parts.push(
       `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
     );
-    const col = i % 3;
-    const row = Math.floor(i / 3);
-    const lx = margin.left + col * (plotW / 3);
+    const col = i % columns;
+    const row = Math.floor(i / columns);
+    const lx = margin.left + col * (plotW / columns);
     const ly = margin.top + plotH + 50 + row * 18;
     parts.push(
       `<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
@@ -183,8 +189,9 @@ export interface BarChartOptions {
 /** A vertical bar chart, one bar per category, values printed on the bars. */
 export function barChart(options: BarChartOptions): string {
   const width = options.width ?? 640;
-  const height = options.height ?? 340;
-  const margin = { left: 70, right: 20, top: 34, bottom: 96 };
+  const height = options.height ?? 380;
+  const longest = Math.max(0, ...options.bars.map((b) => b.label.length));
+  const margin = { left: 70, right: 20, top: 34, bottom: 24 + Math.min(150, longest * 3.2) };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const values = options.bars.map((b) => b.value ?? 0);
@@ -223,7 +230,8 @@ export function barChart(options: BarChartOptions): string {
     const lx = x + w / 2;
     const ly = margin.top + plotH + 10;
     parts.push(
-      `<text transform="translate(${lx.toFixed(1)} ${ly}) rotate(30)" text-anchor="start">${escapeXml(bar.label)}</text>`,
+      // Rotated to end under the bar, so long labels run left into the chart's width, not off it.
+      `<text transform="translate(${lx.toFixed(1)} ${ly}) rotate(-30)" text-anchor="end" font-size="11">${escapeXml(bar.label)}</text>`,
     );
   });
   if (options.reference !== undefined) {

@@ -53,7 +53,10 @@ describe('faultline-sim contention --json', () => {
   it('prints exactly { scenario, results: [{ clients, strategy, calls, time }] }', async () => {
     let out = '';
     const stdout = {
-      write: (s: string) => ((out += s), true),
+      write: (chunk: string) => {
+        out += chunk;
+        return true;
+      },
       isTTY: false,
     } as unknown as NodeJS.WriteStream;
     const stderr = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
