@@ -26,7 +26,7 @@ export interface PostgresStoreOptions {
   readonly pool: PgQueryable;
   /**
    * Table name, optionally schema-qualified (`'app.idempotency'`). Lower-case letters, digits
-   * and `_`, starting with a letter or `_`; the table part at most 51 characters (so that the
+   * and `_`, starting with a letter or `_`; the table part at most 48 characters (so that the
    * index name fits PostgreSQL's 63). Default `'faultline_idempotency'`.
    */
   readonly table?: string;
