@@ -1,0 +1,67 @@
+// Renders the charts of docs/guides/choosing-a-budget.md from the simulator's `retry-storm`
+// scenario, with the simulator's own SVG charts. Deterministic for a seed: re-run it after a
+// change to the policies or the model and commit the SVGs.
+//   npx tsc -b packages/sim && node docs/images/render-charts.mjs
+import { writeFileSync } from 'node:fs';
+import { barChart, lineChart, runRetryStorm } from '@faultline/sim';
+
+const here = new URL('.', import.meta.url);
+const report = await runRetryStorm({ seed: 1 });
+const { outage } = report.model;
+const byName = new Map(report.results.map((result) => [result.name, result]));
+const pick = (names) => names.map((name) => byName.get(name)).filter((r) => r !== undefined);
+const seconds = (ms) => ms / 1000;
+
+const loadSeries = (names) =>
+  pick(names).map((result) => ({
+    name: result.name,
+    points: result.buckets.map((bucket) => [seconds(bucket.t), bucket.serverLoad]),
+    ...(result.name === 'no retries' ? { dashed: true } : {}),
+  }));
+const band = { from: seconds(outage.start), to: seconds(outage.end), label: '10 s outage' };
+
+const charts = {
+  'retry-storm-load.svg': lineChart({
+    title: `Server load, server at 80 % of ${report.model.capacity} req/s, 10 s outage (seed ${report.seed}, ${report.runs} runs)`,
+    xLabel: 'time (s)',
+    yLabel: 'attempts received per second',
+    band,
+    series: loadSeries([
+      'no retries',
+      '3 attempts',
+      '3 attempts + token bucket',
+      '3 attempts + ratio budget',
+      '3 attempts + quota budget',
+      '3 attempts + concurrency budget',
+    ]),
+  }),
+  'retry-storm-amplification.svg': barChart({
+    title: 'Attempts per request during the outage (amplification)',
+    yLabel: 'attempts / request',
+    reference: { value: 1, label: 'no retries' },
+    bars: report.results.map((result) => ({ label: result.name, value: result.amplification })),
+  }),
+  'retry-storm-recovery.svg': barChart({
+    title: 'Time to recover after the outage (goodput back within 5 %)',
+    yLabel: 'ms after the outage ends',
+    bars: report.results.map((result) => ({
+      label: result.name,
+      value: result.timeToRecover,
+      ...(result.timeToRecover === null ? { note: 'not recovered' } : {}),
+    })),
+  }),
+};
+for (const [file, svg] of Object.entries(charts)) {
+  writeFileSync(new URL(file, here), `${svg}\n`);
+  console.log(`wrote docs/images/${file}`);
+}
+// The numbers quoted in the guide, so that a re-run shows what to update.
+console.table(
+  report.results.map(({ name, amplification, serverLoadOutage, timeToRecover, successRate }) => ({
+    name,
+    amplification,
+    serverLoadOutage,
+    timeToRecover,
+    successRate,
+  })),
+);
