@@ -13,7 +13,12 @@ export {
   StoreFullError,
   StoreTimeoutError,
 } from './errors.js';
-export { canonicalJson, defaultFingerprint, type FingerprintBody } from './fingerprint.js';
+export {
+  canonicalJson,
+  defaultFingerprint,
+  type FingerprintBody,
+  type FingerprintInput,
+} from './fingerprint.js';
 export { DEFAULT_REPLAY_HEADERS, type HeaderInput } from './headers.js';
 export {
   type BeginResult,
