@@ -35,7 +35,7 @@ describe.skipIf(url === undefined)('postgresStore (real PostgreSQL)', () => {
   describeStoreConformance('postgresStore', () => postgresStore({ pool, table }), {
     describe,
     it,
-    ttl: 150,
+    ttl: 250,
     advance: realTime,
     corrupt: async (_store, key) => {
       await pool.query(

@@ -67,7 +67,7 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
       {
         describe,
         it,
-        ttl: 150,
+        ttl: 250,
         advance: realTime,
         corrupt: (_store, key) => corrupt(prefix, key),
       },
