@@ -1,0 +1,282 @@
+import { type Clock, systemClock } from '@faultline/clock';
+import {
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  formatValue,
+} from '@faultline/core';
+import { checkDuration, type Duration } from './duration.js';
+import { DEFAULT_REPLAY_HEADERS, NEVER_REPLAYED } from './headers.js';
+import type { IdempotencyRequest } from './idempotency.js';
+import type { Store } from './store.js';
+
+const OWNER = 'createIdempotency';
+const MAX_TIMER = 2_147_483_647;
+const YEAR = 365 * 86_400_000;
+
+/** `concurrent` option: answer 409 at once, or wait for the first request to finish. */
+export type ConcurrentPolicy = 'reject' | { readonly wait: Duration };
+
+/** Options for {@link createIdempotency}. */
+export interface IdempotencyOptions {
+  /** Where records live. Required; `memoryStore()` for a single process. */
+  readonly store: Store;
+  /** Methods covered; others pass through (row 1). Default `['POST', 'PATCH']`. */
+  readonly methods?: readonly string[];
+  /** A covered request without a key is rejected with 400 `MISSING_KEY` (row 3). Default `false`. */
+  readonly required?: boolean;
+  /** The request header carrying the key. Default `'Idempotency-Key'`. */
+  readonly header?: string;
+  /**
+   * The principal the key belongs to (user or tenant id). Keys of different scopes never meet.
+   * Without it keys are global, and a one-time warning says so. May be async.
+   */
+  readonly scope?: (
+    request: IdempotencyRequest,
+  ) => string | undefined | PromiseLike<string | undefined>;
+  /** Replaces the default fingerprint (SHA-256 of method, path, sorted query, body). May be async. */
+  readonly fingerprint?: (request: IdempotencyRequest) => string | PromiseLike<string>;
+  /** How long a COMPLETED record is replayed (row 11). Default `'24h'`; in [1 ms, 365 d]. */
+  readonly recordTtl?: Duration;
+  /** Lock lease of an IN_PROGRESS record, renewed every lockTtl/3 (rows 8, 20). Default `'60s'`. */
+  readonly lockTtl?: Duration;
+  /** Longest accepted key (characters). Default `255`; an integer in [1, 65 536]. */
+  readonly maxKeyLength?: number;
+  /** Largest body stored for replay; larger ones are omitted (row 18). Default 1 MiB. */
+  readonly maxStoredBodyBytes?: number;
+  /** Store and replay 5xx responses instead of releasing the key (row 13). Default `false`. */
+  readonly cacheServerErrors?: boolean;
+  /** Store down at claim: 503 (`'fail-closed'`) or run unprotected (`'fail-open'`). */
+  readonly onStoreError?: 'fail-closed' | 'fail-open';
+  /** Same key while in progress: 409 at once, or `{ wait }` for completion (row 6). */
+  readonly concurrent?: ConcurrentPolicy;
+  /** Header allow-list for replays (`'x-*'` matches a prefix). Default {@link DEFAULT_REPLAY_HEADERS}. */
+  readonly replayHeaders?: readonly string[];
+  /** Accept only the quoted (RFC 8941 sf-string) key form. Default `false`. */
+  readonly strict?: boolean;
+  /** Bound on every store call; a slower store counts as down. Default `'2s'`; in [1 ms, 2^31). */
+  readonly storeTimeout?: Duration;
+  /** Attempts at writing a completion before giving up (row 17). Default `3`; in [1, 10]. */
+  readonly completionAttempts?: number;
+  /** Separates applications sharing one store. Default `'faultline'`. */
+  readonly namespace?: string;
+  /** Clock for timeouts, renewals and waits (not for shared expiry). Default `systemClock`. */
+  readonly clock?: Clock;
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions {
+  readonly methods: readonly string[];
+  readonly required: boolean;
+  readonly header: string;
+  readonly recordTtl: number;
+  readonly lockTtl: number;
+  readonly maxKeyLength: number;
+  readonly maxStoredBodyBytes: number;
+  readonly cacheServerErrors: boolean;
+  readonly onStoreError: 'fail-closed' | 'fail-open';
+  readonly concurrentWait: number | undefined;
+  readonly strict: boolean;
+  readonly storeTimeout: number;
+  readonly completionAttempts: number;
+  readonly namespace: string;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function checkStore(value: unknown): Store {
+  const candidate = value as Partial<Store> | null | undefined;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    (['claim', 'get', 'complete', 'renew', 'release'] as const).some(
+      (method) => typeof candidate[method] !== 'function',
+    )
+  ) {
+    throw new TypeError(
+      `${OWNER}: option "store" must be a Store (claim, get, complete, renew, release), received ${formatValue(value)}`,
+    );
+  }
+  return candidate as Store;
+}
+
+function checkClock(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const candidate = value as Partial<Clock> | null;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.now !== 'function' ||
+    typeof candidate.setTimer !== 'function' ||
+    typeof candidate.sleep !== 'function'
+  ) {
+    throw new TypeError(
+      `${OWNER}: option "clock" must be a Clock (now, sleep, setTimer), received ${formatValue(value)}`,
+    );
+  }
+  return candidate as Clock;
+}
+
+function checkStringList(option: string, value: unknown, pattern: RegExp, what: string): string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    throw new TypeError(
+      `${OWNER}: option "${option}" must be an array of ${what}, received ${formatValue(value)}`,
+    );
+  }
+  for (const item of value as string[]) {
+    if (!pattern.test(item)) {
+      throw new RangeError(
+        `${OWNER}: option "${option}" must contain only ${what}, received ${formatValue(item)}`,
+      );
+    }
+  }
+  return value as string[];
+}
+
+function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
+  const methods = (
+    options.methods === undefined
+      ? ['POST', 'PATCH']
+      : checkStringList('methods', options.methods, TOKEN, 'HTTP method names')
+  ).map((method) => method.toUpperCase());
+  if (methods.length === 0) {
+    throw new RangeError(
+      `${OWNER}: option "methods" must list at least one HTTP method, received []`,
+    );
+  }
+  const header =
+    options.header === undefined ? 'idempotency-key' : checkString(OWNER, 'header', options.header);
+  if (!TOKEN.test(header)) {
+    throw new RangeError(
+      `${OWNER}: option "header" must be a header name (an RFC 9110 token), received ${formatValue(header)}`,
+    );
+  }
+  const recordTtl =
+    options.recordTtl === undefined
+      ? 86_400_000
+      : checkDuration(OWNER, 'recordTtl', options.recordTtl, 1, YEAR);
+  const lockTtl =
+    options.lockTtl === undefined
+      ? 60_000
+      : checkDuration(OWNER, 'lockTtl', options.lockTtl, 3, MAX_TIMER);
+  let concurrentWait: number | undefined;
+  const concurrent = options.concurrent;
+  if (concurrent !== undefined && concurrent !== 'reject') {
+    if (concurrent === null || typeof concurrent !== 'object' || !('wait' in concurrent)) {
+      throw new TypeError(
+        `${OWNER}: option "concurrent" must be 'reject' or { wait: duration }, received ${formatValue(concurrent)}`,
+      );
+    }
+    concurrentWait = checkDuration(OWNER, 'concurrent.wait', concurrent.wait, 0, MAX_TIMER);
+  }
+  return {
+    methods,
+    required:
+      options.required === undefined ? false : checkBoolean(OWNER, 'required', options.required),
+    header: header.toLowerCase(),
+    recordTtl,
+    lockTtl,
+    maxKeyLength:
+      options.maxKeyLength === undefined
+        ? 255
+        : checkNumber(OWNER, 'maxKeyLength', options.maxKeyLength, {
+            min: 1,
+            max: 65_536,
+            integer: true,
+          }),
+    maxStoredBodyBytes:
+      options.maxStoredBodyBytes === undefined
+        ? 1_048_576
+        : checkNumber(OWNER, 'maxStoredBodyBytes', options.maxStoredBodyBytes, {
+            min: 0,
+            max: 2 ** 31,
+            maxExclusive: true,
+            integer: true,
+          }),
+    cacheServerErrors:
+      options.cacheServerErrors === undefined
+        ? false
+        : checkBoolean(OWNER, 'cacheServerErrors', options.cacheServerErrors),
+    onStoreError:
+      options.onStoreError === undefined
+        ? 'fail-closed'
+        : checkOneOf(OWNER, 'onStoreError', options.onStoreError, ['fail-closed', 'fail-open']),
+    concurrentWait,
+    strict: options.strict === undefined ? false : checkBoolean(OWNER, 'strict', options.strict),
+    storeTimeout:
+      options.storeTimeout === undefined
+        ? 2_000
+        : checkDuration(OWNER, 'storeTimeout', options.storeTimeout, 1, MAX_TIMER),
+    completionAttempts:
+      options.completionAttempts === undefined
+        ? 3
+        : checkNumber(OWNER, 'completionAttempts', options.completionAttempts, {
+            min: 1,
+            max: 10,
+            integer: true,
+          }),
+    namespace:
+      options.namespace === undefined
+        ? 'faultline'
+        : checkString(OWNER, 'namespace', options.namespace),
+  };
+}
+
+/** Everything {@link resolveOptions} validated. @internal */
+export interface ValidatedOptions {
+  readonly store: Store;
+  readonly resolved: ResolvedOptions;
+  readonly scope: IdempotencyOptions['scope'];
+  readonly fingerprint: IdempotencyOptions['fingerprint'];
+  readonly replayAllow: readonly string[];
+  readonly clock: Clock;
+}
+
+/**
+ * Validates every option of `createIdempotency` (TypeError for a wrong type, RangeError out of
+ * range) and applies the defaults.
+ * @internal
+ */
+export function resolveOptions(options: IdempotencyOptions): ValidatedOptions {
+  const opts = checkOptions<IdempotencyOptions>(OWNER, options);
+  const store = checkStore(opts.store);
+  const resolved = resolve(opts);
+  if (resolved.lockTtl > resolved.recordTtl) {
+    throw new RangeError(
+      `${OWNER}: option "lockTtl" must be at most recordTtl (${resolved.recordTtl} ms), received ${formatValue(opts.lockTtl)}`,
+    );
+  }
+  const scope =
+    opts.scope === undefined
+      ? undefined
+      : checkFunction<NonNullable<IdempotencyOptions['scope']>>(OWNER, 'scope', opts.scope);
+  const fingerprint =
+    opts.fingerprint === undefined
+      ? undefined
+      : checkFunction<NonNullable<IdempotencyOptions['fingerprint']>>(
+          OWNER,
+          'fingerprint',
+          opts.fingerprint,
+        );
+  let replayAllow: readonly string[] = DEFAULT_REPLAY_HEADERS;
+  if (opts.replayHeaders !== undefined) {
+    replayAllow = checkStringList(
+      'replayHeaders',
+      opts.replayHeaders,
+      /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\*?$/,
+      'header names (a trailing * matches a prefix)',
+    );
+    for (const name of replayAllow) {
+      if (NEVER_REPLAYED.has(name.toLowerCase())) {
+        throw new RangeError(
+          `${OWNER}: option "replayHeaders" must not list ${formatValue(name)} (never replayed)`,
+        );
+      }
+    }
+  }
+  const clock = checkClock(opts.clock);
+  return { store, resolved, scope, fingerprint, replayAllow, clock };
+}
