@@ -502,6 +502,19 @@ describe('createIdempotency: scoping', () => {
     expect(seen).toEqual(['NO_SCOPE']);
   });
 
+  it('a scope or fingerprint callback returning a non-string rejects begin with a TypeError', async () => {
+    const badScope = createIdempotency({ store: memoryStore(), scope: () => 42 as never });
+    await expect(badScope.begin(request())).rejects.toThrow(TypeError);
+    const badFingerprint = createIdempotency({
+      store: memoryStore(),
+      scope: () => 's',
+      fingerprint: () => ({}) as never,
+    });
+    await expect(badFingerprint.begin(request())).rejects.toThrow(
+      /fingerprint\(\) must return a string/,
+    );
+  });
+
   it('a throwing scope callback rejects begin (left to the framework)', async () => {
     const idem = createIdempotency({
       store: memoryStore(),

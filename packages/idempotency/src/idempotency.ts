@@ -386,6 +386,11 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
             body: request.body,
           })
         : await fingerprint(request);
+    if (typeof fp !== 'string') {
+      throw new TypeError(
+        `${OWNER}: fingerprint() must return a string, received ${formatValue(fp)}`,
+      );
+    }
 
     const waitUntil =
       resolved.concurrentWait === undefined ? undefined : clock.now() + resolved.concurrentWait;
