@@ -226,7 +226,9 @@ beforeAll(async () => {
   } catch (error) {
     // tsc still emits on type errors elsewhere in the package; in CI the repo must typecheck.
     const output = String((error as { stdout?: unknown }).stdout ?? error);
-    if (inCI() || !existsSync(join(repo, 'packages/idempotency/dist/node.js'))) throw error;
+    if (inCI() || !existsSync(join(repo, 'packages/idempotency/dist/node.js'))) {
+      throw new Error(`npx tsc -b packages/idempotency failed:\n${output}`);
+    }
     console.warn(`[cross-process] tsc -b reported errors; using the emitted dist/:\n${output}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });
