@@ -3,7 +3,7 @@ import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { type BulkheadRejectEvent, BulkheadRejectedError, bulkhead } from './bulkhead.js';
-import type { ExecutionContext } from './context.js';
+import { contextFor, type ExecutionContext } from './context.js';
 import { ExecutionRejectedError } from './errors.js';
 import {
   executeInContext,
@@ -262,6 +262,29 @@ describe('bulkhead: queue', () => {
     await running;
     expect(fn).not.toHaveBeenCalled();
     expect(policy.active).toBe(0);
+  });
+
+  it("watches a queued caller's enclosing context without creating its signal", async () => {
+    const policy = bulkhead({ limit: 1, queue: 2 });
+    const gate = deferred();
+    const running = policy.execute(() => gate.promise);
+    const caller = new AbortController();
+    const timedOut = contextFor(caller.signal).child();
+    const kept = contextFor(caller.signal).child();
+    const dropped = policy[executeInContext](() => 'dropped', timedOut).catch((e: unknown) => e);
+    const served = policy[executeInContext](() => 'served', kept);
+    expect(policy.queued).toBe(2);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1); // shared by both
+    timedOut.abort('timeout');
+    expect(policy.queued).toBe(1); // synchronously
+    expect(await dropped).toBe('timeout');
+    gate.resolve();
+    await running;
+    await expect(served).resolves.toBe('served');
+    expect(timedOut.signalRead || kept.signalRead).toBe(false);
+    timedOut.dispose();
+    kept.dispose();
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 
   it('queueTimeout rejects a caller that waited that long, and its timer is cleared otherwise', async () => {

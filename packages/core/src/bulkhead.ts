@@ -1,4 +1,4 @@
-import { type Clock, neverAbortedSignal } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
 import type { ExecutionContext } from './context.js';
 import { ExecutionRejectedError } from './errors.js';
 import { EventChannel, type Listener } from './events.js';
@@ -57,44 +57,17 @@ export class BulkheadRejectedError extends ExecutionRejectedError {
 class Waiter {
   prev: Waiter | undefined = undefined;
   next: Waiter | undefined = undefined;
-  /** Neighbours among the waiters that share this one's signal. */
-  prevSame: Waiter | undefined = undefined;
-  nextSame: Waiter | undefined = undefined;
+  /** Ends the watch on the caller's abort; `undefined` when nobody can abort the caller. */
+  unsubscribe: (() => void) | undefined = undefined;
   /** Cancels the `queueTimeout` timer, when there is one. */
   cancelTimer: (() => void) | undefined = undefined;
 
   constructor(
     readonly fn: Task<unknown>,
     readonly ctx: ExecutionContext,
-    /** The waiters sharing this one's signal; `undefined` when nobody can abort the caller. */
-    readonly group: SignalGroup | undefined,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: unknown) => void,
   ) {}
-}
-
-/**
- * The queued callers of one bulkhead that share an AbortSignal, and the single abort listener
- * they share (the group is its own listener, via `handleEvent`). Many callers fanning out under
- * one request signal would otherwise add a listener each, and past 10 Node warns of a leak.
- */
-class SignalGroup {
-  head: Waiter | undefined = undefined;
-  tail: Waiter | undefined = undefined;
-
-  constructor(
-    readonly signal: AbortSignal,
-    /** Removes a waiter from its bulkhead's queue and rejects it with `reason`. */
-    readonly abandon: (waiter: Waiter, reason: unknown) => void,
-  ) {}
-
-  handleEvent(): void {
-    const reason = this.signal.reason;
-    // Each abandon unlinks the head, so this visits every waiter in FIFO order.
-    for (let waiter = this.head; waiter !== undefined; waiter = this.head) {
-      this.abandon(waiter, reason);
-    }
-  }
 }
 
 /**
@@ -111,8 +84,6 @@ export class BulkheadPolicy extends PolicyBase {
   #queued = 0;
   #head: Waiter | undefined = undefined;
   #tail: Waiter | undefined = undefined;
-  // Signals of queued callers; an entry lives only while one of its callers waits.
-  readonly #groups = new Map<AbortSignal, SignalGroup>();
   readonly #onReject = new EventChannel<BulkheadRejectEvent>();
   // Pre-bound settle handlers: the success path adds no closure per call.
   readonly #settled = (value: unknown): unknown => {
@@ -175,23 +146,16 @@ export class BulkheadPolicy extends PolicyBase {
 
   #enqueue<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const signal = ctx.signal;
-      // The shared never-aborting signal can fire no abort worth listening for.
-      const group = signal === neverAbortedSignal ? undefined : this.#groupFor(signal);
       const waiter = new Waiter(
         fn as Task<unknown>,
         ctx,
-        group,
         resolve as (value: unknown) => void,
         reject,
       );
-      if (group !== undefined) {
-        const last = group.tail;
-        waiter.prevSame = last;
-        if (last === undefined) group.head = waiter;
-        else last.nextSame = waiter;
-        group.tail = waiter;
-      }
+      // onAbort creates no signal (say, for a bulkhead inside a timeout), and the callers that
+      // share a caller signal share one listener on it: past 10 Node would warn of a leak.
+      // Not aborted (checked by the caller), so the listener cannot run before we return.
+      waiter.unsubscribe = ctx.onAbort(() => this.#abandon(waiter, ctx.abortReason));
       if (this.#queueTimeout !== Number.POSITIVE_INFINITY) {
         waiter.cancelTimer = this.#clock.setTimer(this.#queueTimeout, () => this.#expire(waiter));
       }
@@ -202,16 +166,6 @@ export class BulkheadPolicy extends PolicyBase {
       this.#tail = waiter;
       this.#queued++;
     });
-  }
-
-  #groupFor(signal: AbortSignal): SignalGroup {
-    let group = this.#groups.get(signal);
-    if (group === undefined) {
-      group = new SignalGroup(signal, this.#abandon);
-      this.#groups.set(signal, group);
-      signal.addEventListener('abort', group);
-    }
-    return group;
   }
 
   /** Frees a slot: hands it straight to the first waiter (FIFO), or returns it to the pool. */
@@ -231,9 +185,9 @@ export class BulkheadPolicy extends PolicyBase {
   }
 
   /** A queued caller aborted: it leaves the queue at once. */
-  readonly #abandon = (waiter: Waiter, reason: unknown): void => {
+  #abandon(waiter: Waiter, reason: unknown): void {
     if (this.#unlink(waiter)) waiter.reject(reason);
-  };
+  }
 
   #expire(waiter: Waiter): void {
     waiter.cancelTimer = undefined; // fired: nothing to cancel
@@ -252,19 +206,10 @@ export class BulkheadPolicy extends PolicyBase {
     waiter.prev = undefined;
     waiter.next = undefined;
     this.#queued--;
-    const group = waiter.group;
-    if (group !== undefined) {
-      const { prevSame, nextSame } = waiter;
-      if (prevSame === undefined) group.head = nextSame;
-      else prevSame.nextSame = nextSame;
-      if (nextSame === undefined) group.tail = prevSame;
-      else nextSame.prevSame = prevSame;
-      waiter.prevSame = undefined;
-      waiter.nextSame = undefined;
-      if (group.head === undefined) {
-        group.signal.removeEventListener('abort', group);
-        this.#groups.delete(group.signal);
-      }
+    const unsubscribe = waiter.unsubscribe;
+    if (unsubscribe !== undefined) {
+      waiter.unsubscribe = undefined;
+      unsubscribe();
     }
     const cancel = waiter.cancelTimer;
     if (cancel !== undefined) {

@@ -1,7 +1,14 @@
 import { getEventListeners } from 'node:events';
 import { Deadline, neverAbortedSignal, VirtualClock } from '@faultline/clock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CancellableContext, contextFor, RootContext, rootContext } from './context.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  adoptContext,
+  CancellableContext,
+  contextFor,
+  ExecutionContext,
+  RootContext,
+  rootContext,
+} from './context.js';
 
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
 
@@ -245,5 +252,232 @@ describe('CancellableContext', () => {
     const deadline = Deadline.after(50, clock);
     expect(rootContext.child(deadline).deadline).toBe(deadline);
     expect(rootContext.child().deadline).toBe(Deadline.never);
+  });
+});
+
+describe('onAbort', () => {
+  it('registers nothing and allocates nothing for a context that can never abort', () => {
+    expect(rootContext.onAbort(() => {})).toBeUndefined();
+    expect(new RootContext().onAbort(() => {})).toBeUndefined();
+    expect(
+      contextFor(neverAbortedSignal)
+        .withAttempt(2)
+        .onAbort(() => {}),
+    ).toBeUndefined();
+    expect(listeners(neverAbortedSignal)).toBe(0);
+    expect(constructed).toBe(0);
+  });
+
+  it("listens to a root context's caller signal, and unsubscribes", () => {
+    const caller = new OriginalAbortController();
+    const ctx = new RootContext(caller.signal);
+    let calls = 0;
+    const unsubscribe = ctx.onAbort(() => calls++)!;
+    expect(listeners(caller.signal)).toBe(1);
+    unsubscribe();
+    expect(listeners(caller.signal)).toBe(0);
+    unsubscribe(); // idempotent
+    ctx.onAbort(() => calls++);
+    caller.abort('x');
+    expect(calls).toBe(1);
+    expect(listeners(caller.signal)).toBe(0);
+  });
+
+  it('subscribers and child links of one caller signal share one listener (no MaxListeners warning)', async () => {
+    const warnings: unknown[] = [];
+    const onWarning = (warning: unknown): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const caller = new OriginalAbortController();
+      const seen: number[] = [];
+      const unsubscribes = Array.from(
+        { length: 30 },
+        (_, i) => contextFor(caller.signal).onAbort(() => seen.push(i))!,
+      );
+      const child = contextFor(caller.signal).child();
+      void child.signal;
+      expect(listeners(caller.signal)).toBe(1);
+      unsubscribes[7]!();
+      caller.abort('all');
+      expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 7));
+      expect(child.signal.reason).toBe('all');
+      expect(listeners(caller.signal)).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('calls back at once (synchronously) on a context that already aborted', () => {
+    const caller = new OriginalAbortController();
+    caller.abort('gone');
+    const seen: string[] = [];
+    expect(contextFor(caller.signal).onAbort(() => seen.push('root'))).toBeDefined();
+    const child = rootContext.child();
+    child.abort('timeout');
+    child.onAbort(() => seen.push('child'));
+    expect(seen).toEqual(['root', 'child']);
+    expect(listeners(caller.signal)).toBe(0);
+  });
+
+  it('a child notifies subscribers (also through attempt contexts) without creating a signal', () => {
+    const caller = new OriginalAbortController();
+    const child = contextFor(caller.signal).child();
+    const attempt = child.withAttempt(2);
+    const seen: unknown[] = [];
+    attempt.onAbort(() => seen.push(attempt.abortReason));
+    const unsubscribe = child.onAbort(() => seen.push('unsubscribed'))!;
+    unsubscribe();
+    expect(child.signalRead).toBe(false);
+    expect(listeners(caller.signal)).toBe(1); // the child watches its parent, once
+    child.onAbort(() => seen.push('second'));
+    expect(listeners(caller.signal)).toBe(1);
+    caller.abort('caller');
+    expect(seen).toEqual(['caller', 'second']);
+    expect(listeners(caller.signal)).toBe(0);
+    expect(child.signalRead).toBe(false);
+    expect(constructed).toBe(0);
+    // Subscribing to an aborted context calls back at once.
+    attempt.onAbort(() => seen.push('late'));
+    expect(seen).toEqual(['caller', 'second', 'late']);
+    child.dispose();
+  });
+
+  it("a child's own abort notifies and stops watching the parent; dispose cleans up", () => {
+    const caller = new OriginalAbortController();
+    const own = contextFor(caller.signal).child();
+    const seen: unknown[] = [];
+    own.onAbort(() => seen.push(own.abortReason));
+    expect(listeners(caller.signal)).toBe(1);
+    own.abort('timeout');
+    own.abort('again'); // idempotent: no second notification
+    expect(seen).toEqual(['timeout']);
+    expect(listeners(caller.signal)).toBe(0);
+
+    const disposed = contextFor(caller.signal).child();
+    disposed.onAbort(() => seen.push('never'));
+    disposed.dispose();
+    expect(listeners(caller.signal)).toBe(0);
+    // After dispose nothing is registered on the parent again; only an own abort notifies.
+    disposed.onAbort(() => seen.push('own after dispose'));
+    expect(listeners(caller.signal)).toBe(0);
+    caller.abort('late');
+    expect(seen).toEqual(['timeout']);
+    expect(constructed).toBe(0);
+  });
+
+  it('nested children notify hop by hop with no signal, and unwatch when they leave', () => {
+    const caller = new OriginalAbortController();
+    const outer = contextFor(caller.signal).child();
+    const middle = outer.child();
+    const inner = middle.withAttempt(3).child();
+    const seen: unknown[] = [];
+    inner.onAbort(() => seen.push(`inner: ${String(inner.abortReason)}`));
+    middle.onAbort(() => seen.push(`middle: ${String(middle.abortReason)}`));
+    expect(listeners(caller.signal)).toBe(1); // only the outer child watches the caller
+    outer.abort('outer timeout');
+    // In subscription order: inner's subscription made middle watch outer first.
+    expect(seen).toEqual(['inner: outer timeout', 'middle: outer timeout']);
+    expect(listeners(caller.signal)).toBe(0);
+    expect(outer.signalRead || middle.signalRead || inner.signalRead).toBe(false);
+    expect(constructed).toBe(0);
+
+    // Disposed inside-out (finally order), nothing stays subscribed anywhere.
+    const a = contextFor(caller.signal).child();
+    const b = a.child();
+    const c = b.child();
+    c.onAbort(() => seen.push('unexpected'));
+    c.dispose();
+    b.dispose();
+    a.dispose();
+    expect(listeners(caller.signal)).toBe(0);
+  });
+
+  it('a throwing listener is reported and does not stop the others', () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const caller = new OriginalAbortController();
+      const child = contextFor(caller.signal).child();
+      const seen: string[] = [];
+      contextFor(caller.signal).onAbort(() => {
+        throw new Error('root listener');
+      });
+      contextFor(caller.signal).onAbort(() => seen.push('root'));
+      child.onAbort(() => {
+        throw new Error('child listener');
+      });
+      child.onAbort(() => seen.push('child'));
+      caller.abort('x');
+      expect(seen.sort()).toEqual(['child', 'root']);
+      expect(reported.map((error) => (error as Error).message).sort()).toEqual([
+        'child listener',
+        'root listener',
+      ]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("an adopted context follows both the foreign policy's signal and the outer context", () => {
+    const caller = new OriginalAbortController();
+    const foreign = new OriginalAbortController();
+    const outer = contextFor(caller.signal).child();
+    const adopted = adoptContext({ signal: foreign.signal }, outer);
+    let calls = 0;
+    const unsubscribe = adopted.onAbort(() => calls++)!;
+    expect(listeners(foreign.signal)).toBe(1);
+    unsubscribe();
+    expect(listeners(foreign.signal)).toBe(0);
+    expect(listeners(caller.signal)).toBe(1); // outer keeps watching until it is disposed
+    adopted.onAbort(() => calls++);
+    foreign.abort('foreign');
+    outer.abort('outer'); // already called once: not again
+    expect(calls).toBe(1);
+    expect(listeners(foreign.signal)).toBe(0);
+    const viaOuter = adoptContext({}, contextFor(caller.signal));
+    viaOuter.onAbort(() => calls++);
+    caller.abort('caller');
+    expect(calls).toBe(2);
+    outer.dispose();
+    expect(listeners(caller.signal)).toBe(0);
+  });
+
+  it('falls back to the signal for a context subclass that does not implement it', () => {
+    class SignalOnlyContext extends ExecutionContext {
+      readonly controller = new OriginalAbortController();
+      get signal(): AbortSignal {
+        return this.controller.signal;
+      }
+      get attempt(): number {
+        return 1;
+      }
+      get deadline(): Deadline {
+        return Deadline.never;
+      }
+      get aborted(): boolean {
+        return this.controller.signal.aborted;
+      }
+      get abortReason(): unknown {
+        return this.controller.signal.reason;
+      }
+    }
+    const ctx = new SignalOnlyContext();
+    let calls = 0;
+    const unsubscribe = ctx.onAbort(() => calls++);
+    expect(unsubscribe).toBeDefined();
+    expect(listeners(ctx.controller.signal)).toBe(1);
+    ctx.controller.abort('x');
+    expect(calls).toBe(1);
+    expect(listeners(ctx.controller.signal)).toBe(0);
+    // A child of it watches the same way.
+    const other = new SignalOnlyContext();
+    const child = other.child();
+    child.onAbort(() => calls++);
+    other.controller.abort('y');
+    expect(calls).toBe(2);
   });
 });

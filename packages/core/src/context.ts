@@ -1,4 +1,5 @@
 import { Deadline, neverAbortedSignal } from '@faultline/clock';
+import { reportListenerError } from './events.js';
 
 /** What a wrapped function learns about the execution it runs in. */
 export interface Context {
@@ -33,7 +34,32 @@ export abstract class ExecutionContext implements Context {
   child(deadline: Deadline = this.deadline): CancellableContext {
     return new CancellableContext(this, deadline);
   }
+
+  /**
+   * Calls `listener` once when this context aborts (the caller's signal, or an enclosing policy),
+   * at once (synchronously) if it already has. Returns the unsubscribe function, or `undefined` when this context
+   * can never abort (then nothing was registered).
+   *
+   * Unlike listening to {@link signal}, this never creates an AbortSignal: on Node 20 reading a
+   * lazily created signal costs an AbortController (~1.8 µs), and a listener on it more. It costs
+   * nothing for the shared root context, a slot in the caller signal's one shared listener for a
+   * root context, and an array slot for a {@link CancellableContext}. Policies use it to watch a
+   * context during a wait (a backoff sleep, a queue, a timer race). A listener that throws is
+   * reported like an EventTarget listener's error and does not stop the others.
+   *
+   * This base implementation listens to {@link signal} (for a {@link RootContext}, the caller's
+   * own); the other contexts of this module override it without reading their signal.
+   */
+  onAbort(listener: () => void): (() => void) | undefined {
+    if (this.aborted) {
+      listener();
+      return unsubscribeNothing;
+    }
+    return subscribe(this.signal, listener);
+  }
 }
+
+function unsubscribeNothing(): void {}
 
 /** The outermost context: the caller's signal (or none), attempt 1, no deadline. */
 export class RootContext extends ExecutionContext {
@@ -90,6 +116,10 @@ class AttemptContext extends ExecutionContext {
 
   get abortReason(): unknown {
     return this.#parent.abortReason;
+  }
+
+  override onAbort(listener: () => void): (() => void) | undefined {
+    return this.#parent.onAbort(listener);
   }
 }
 
@@ -148,12 +178,39 @@ class AdoptedContext extends ExecutionContext {
     if (this.#signal?.aborted === true) return this.#signal.reason;
     return this.#outer.abortReason;
   }
+
+  override onAbort(listener: () => void): (() => void) | undefined {
+    if (this.aborted) {
+      listener();
+      return unsubscribeNothing;
+    }
+    const own = this.#signal;
+    if (own === undefined) return this.#outer.onAbort(listener);
+    // Either one aborting aborts this context: listen to both, call back once.
+    let done = false;
+    let fromOwn: (() => void) | undefined;
+    let fromOuter: (() => void) | undefined;
+    const unsubscribe = (): void => {
+      done = true;
+      if (fromOwn !== undefined) fromOwn();
+      if (fromOuter !== undefined) fromOuter();
+    };
+    const once = (): void => {
+      if (done) return;
+      unsubscribe();
+      listener();
+    };
+    fromOwn = subscribe(own, once);
+    fromOuter = this.#outer.onAbort(once);
+    return fromOwn === undefined && fromOuter === undefined ? undefined : unsubscribe;
+  }
 }
 
 /**
  * A context with its own abort: its signal aborts when the parent's does or when {@link abort} is
  * called. The AbortController and the link to the parent are created only if somebody reads
- * `signal`; {@link dispose} removes the link (call it in `finally`).
+ * `signal`; {@link onAbort} subscribers are kept in an array, and the parent is watched for them
+ * only while there are some. {@link dispose} removes both links (call it in `finally`).
  */
 export class CancellableContext extends ExecutionContext {
   readonly #parent: ExecutionContext;
@@ -163,6 +220,11 @@ export class CancellableContext extends ExecutionContext {
   #ownAborted = false;
   #link: Link | undefined;
   #disposed = false;
+  /** {@link onAbort} subscribers not yet called. */
+  #listeners: Array<() => void> | undefined;
+  /** Whether this context subscribed to its parent's abort for them (at most once). */
+  #watching = false;
+  #unwatchParent: (() => void) | undefined;
 
   constructor(parent: ExecutionContext, deadline: Deadline) {
     super();
@@ -214,6 +276,34 @@ export class CancellableContext extends ExecutionContext {
     return controller.signal;
   }
 
+  override onAbort(listener: () => void): (() => void) | undefined {
+    if (this.aborted) {
+      listener();
+      return unsubscribeNothing;
+    }
+    let listeners = this.#listeners;
+    if (listeners === undefined) {
+      listeners = [];
+      this.#listeners = listeners;
+    }
+    listeners.push(listener);
+    if (!this.#watching && !this.#disposed) {
+      // Watched once per context, through the parent's own onAbort: no signal anywhere up the
+      // chain unless somebody read one. After dispose() only abort() can notify.
+      this.#watching = true;
+      this.#unwatchParent = this.#parent.onAbort(() => {
+        this.#unwatchParent = undefined;
+        this.#notify();
+      });
+    }
+    return () => {
+      const current = this.#listeners;
+      if (current === undefined) return;
+      const index = current.indexOf(listener);
+      if (index >= 0) current.splice(index, 1);
+    };
+  }
+
   /** Aborts this context (not its parent) with `reason`. Idempotent. */
   abort(reason: unknown): void {
     if (this.#ownAborted || this.#parent.aborted) return;
@@ -224,15 +314,19 @@ export class CancellableContext extends ExecutionContext {
       this.#unlink();
       controller.abort(reason);
     }
+    this.#notify();
   }
 
   /**
-   * Removes the listener this context added to its parent's signal, if any. A signal first read
-   * after `dispose()` is not linked to the parent (it still aborts on {@link abort}).
+   * Removes what this context added to its parent (the signal's link, the abort subscription) and
+   * drops its subscribers. A signal first read after `dispose()` is not linked to the parent (it
+   * still aborts on {@link abort}).
    */
   dispose(): void {
     this.#disposed = true;
     this.#unlink();
+    this.#stopWatching();
+    this.#listeners = undefined;
   }
 
   #unlink(): void {
@@ -241,23 +335,51 @@ export class CancellableContext extends ExecutionContext {
     this.#link = undefined;
     current.links.remove(current);
   }
+
+  #stopWatching(): void {
+    const unwatch = this.#unwatchParent;
+    if (unwatch === undefined) return;
+    this.#unwatchParent = undefined;
+    unwatch();
+  }
+
+  #notify(): void {
+    this.#stopWatching();
+    const listeners = this.#listeners;
+    if (listeners === undefined) return;
+    this.#listeners = undefined;
+    callAll(listeners);
+  }
 }
 
-/** One child controller linked to a parent signal. */
+/** Calls every listener, reporting (not propagating) a throw so the others still run. */
+function callAll(listeners: ReadonlyArray<() => void>): void {
+  for (const listener of listeners) {
+    try {
+      listener();
+    } catch (error) {
+      reportListenerError(error);
+    }
+  }
+}
+
+/** One subscriber of a signal's shared abort listener. */
 class Link {
   prev: Link | undefined = undefined;
   next: Link | undefined = undefined;
   constructor(
     readonly links: SignalLinks,
-    readonly controller: AbortController,
+    /** A child context's controller to abort, or a listener to call. */
+    readonly target: AbortController | (() => void),
   ) {}
 }
 
 /**
- * Every child controller linked to one parent signal, sharing a single abort listener (this
- * object, via `handleEvent`). Concurrent calls under one long-lived caller signal would otherwise
- * add a listener each, and past 10 Node prints a MaxListenersExceeded "possible memory leak"
- * warning. The listener is removed as soon as the last child unlinks.
+ * Everything that follows one parent signal (child controllers and {@link ExecutionContext.onAbort}
+ * listeners), sharing a single abort listener (this object, via `handleEvent`). Concurrent calls
+ * under one long-lived caller signal would otherwise add a listener each, and past 10 Node prints
+ * a MaxListenersExceeded "possible memory leak" warning. The listener is removed as soon as the
+ * last subscriber leaves.
  */
 class SignalLinks {
   head: Link | undefined = undefined;
@@ -269,7 +391,16 @@ class SignalLinks {
     const reason = this.signal.reason;
     for (let current = this.head; current !== undefined; current = this.head) {
       this.remove(current);
-      current.controller.abort(reason);
+      const target = current.target;
+      if (typeof target === 'function') {
+        try {
+          target();
+        } catch (error) {
+          reportListenerError(error);
+        }
+      } else {
+        target.abort(reason);
+      }
     }
   }
 
@@ -300,14 +431,24 @@ class SignalLinks {
 
 const linksBySignal = new WeakMap<AbortSignal, SignalLinks>();
 
-function link(signal: AbortSignal, controller: AbortController): Link {
+function link(signal: AbortSignal, target: AbortController | (() => void)): Link {
   let links = linksBySignal.get(signal);
   if (links === undefined) {
     links = new SignalLinks(signal);
     linksBySignal.set(signal, links);
     signal.addEventListener('abort', links);
   }
-  const current = new Link(links, controller);
+  const current = new Link(links, target);
   links.add(current);
   return current;
+}
+
+/**
+ * Subscribes `listener` to a (not yet aborted) signal's shared abort listener; `undefined` for the
+ * never-aborting signal.
+ */
+function subscribe(signal: AbortSignal, listener: () => void): (() => void) | undefined {
+  if (signal === neverAbortedSignal) return undefined;
+  const current = link(signal, listener);
+  return () => current.links.remove(current);
 }

@@ -7,7 +7,7 @@ export type Listener<T> = (event: T) => void;
  * exception on a later microtask (Node's `process.on('uncaughtException')` sees it, as it does
  * for a throwing EventTarget listener).
  */
-function reportListenerError(error: unknown): void {
+export function reportListenerError(error: unknown): void {
   const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
   if (typeof report === 'function') {
     report(error);

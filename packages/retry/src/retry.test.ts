@@ -3,6 +3,7 @@ import { Deadline, VirtualClock } from '@faultline/clock';
 import {
   type Backoff,
   type Context,
+  contextFor,
   ExecutionRejectedError,
   executeInContext,
   handleResults,
@@ -234,6 +235,34 @@ describe('retry: abort and deadline', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     await clock.runAll();
     expect(calls).toBe(1);
+  });
+
+  it('watches an enclosing timeout during the backoff sleep without creating its signal', async () => {
+    const clock = new VirtualClock();
+    const caller = new AbortController();
+    const policy = retry({ maxAttempts: 3, backoff: constant(1_000), clock });
+    // Inside a timeout: a child context whose signal nobody has read.
+    const slept = contextFor(caller.signal).child();
+    const first = failing(1);
+    const done = policy[executeInContext](first.fn, slept);
+    await flush();
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(1_000);
+    await expect(done).resolves.toBe('ok');
+    expect(slept.signalRead).toBe(false);
+    slept.dispose();
+
+    const timedOut = contextFor(caller.signal).child();
+    const second = failing(5);
+    const aborted = policy[executeInContext](second.fn, timedOut).catch((e: unknown) => e);
+    await flush();
+    expect(clock.pendingTimers).toBe(1);
+    timedOut.abort('timeout fired');
+    await expect(aborted).resolves.toBe('timeout fired');
+    expect(second.attempts).toEqual([1]);
+    expect(clock.pendingTimers).toBe(0);
+    expect(timedOut.signalRead).toBe(false);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 
   it('does not start a sleep that would end after the deadline (gives up: deadline)', async () => {

@@ -1,4 +1,4 @@
-import { type Clock, neverAbortedSignal, systemClock } from '@faultline/clock';
+import { type Clock, systemClock } from '@faultline/clock';
 import {
   type Backoff,
   type Context,
@@ -237,8 +237,7 @@ export class RetryPolicy extends PolicyBase {
         if (this.#onRetry.hasListeners) this.#onRetry.emit({ attempt, delay: ms, outcome });
         // Aborted during the sleep: it rejects at once with the caller's reason (rethrown below),
         // and no further attempt starts.
-        const signal = ctx.signal;
-        await this.#clock.sleep(ms, signal === neverAbortedSignal ? undefined : signal);
+        await this.#sleep(ms, ctx);
         if (ctx.aborted) throw ctx.abortReason;
         attempt++;
         attemptCtx = ctx.withAttempt(attempt);
@@ -252,6 +251,30 @@ export class RetryPolicy extends PolicyBase {
       ticket?.fail();
       throw error;
     }
+  }
+
+  /**
+   * Sleeps `ms` on the clock, rejecting at once with the abort reason if `ctx` aborts first. The
+   * context is watched with `onAbort`, which, unlike reading `ctx.signal` inside a timeout,
+   * creates no AbortController; a context that can never abort gets a plain `clock.sleep`.
+   */
+  #sleep(ms: number, ctx: ExecutionContext): Promise<void> {
+    if (ctx.aborted) return Promise.reject(ctx.abortReason);
+    let cancel: (() => void) | undefined;
+    let fail: ((reason: unknown) => void) | undefined;
+    // Not aborted yet, so the listener cannot run before the promise below is set up.
+    const unsubscribe = ctx.onAbort(() => {
+      if (cancel !== undefined) cancel();
+      if (fail !== undefined) fail(ctx.abortReason);
+    });
+    if (unsubscribe === undefined) return this.#clock.sleep(ms);
+    return new Promise<void>((resolve, reject) => {
+      fail = reject;
+      cancel = this.#clock.setTimer(ms, () => {
+        unsubscribe();
+        resolve();
+      });
+    });
   }
 
   #pushback(outcome: Outcome<unknown>, attemptCtx: Context): number | undefined {

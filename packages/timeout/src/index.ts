@@ -10,7 +10,6 @@ export {
   ambientDeadline,
   registerAmbientDeadlineProvider,
 } from './ambient.js';
-export { onContextAbort, subscribeAbort } from './context.js';
 export {
   type DeadlineFromHeadersOptions,
   type DeadlineHeaderOptions,

@@ -1,5 +1,6 @@
 import { type Clock, Deadline, systemClock } from '@faultline/clock';
 import {
+  type CancellableContext,
   type Context,
   checkNumber,
   checkOneOf,
@@ -16,7 +17,6 @@ import {
 } from '@faultline/core';
 import { AdaptiveTimeout } from './adaptive-timeout.js';
 import { ambientDeadline, hasAmbientDeadlineProvider } from './ambient.js';
-import { onContextAbort, TimeoutContext } from './context.js';
 import { TimeoutError } from './timeout-error.js';
 
 /**
@@ -137,13 +137,10 @@ export class TimeoutPolicy extends PolicyBase {
       this.#expired(0, 0, ownBound);
       return Promise.reject(new TimeoutError(0));
     }
-    // The function's context: core's CancellableContext plus a non-allocating abort subscription
-    // for policies nested inside (see context.ts).
+    // The function's context: its signal is created only if read, and policies nested inside
+    // watch it with onAbort, which creates none.
     const start = this.clock.now();
-    const child = new TimeoutContext(
-      ctx,
-      ownBound ? Deadline.at(start + own, this.clock) : enclosing,
-    );
+    const child = ctx.child(ownBound ? Deadline.at(start + own, this.clock) : enclosing);
     let result: T | PromiseLike<T>;
     try {
       result = fn(child);
@@ -163,7 +160,7 @@ export class TimeoutPolicy extends PolicyBase {
 
   #aggressive<T>(
     work: PromiseLike<T>,
-    child: TimeoutContext,
+    child: CancellableContext,
     ctx: ExecutionContext,
     ms: number,
     start: number,
@@ -188,7 +185,7 @@ export class TimeoutPolicy extends PolicyBase {
       });
       // The caller (or an enclosing policy) giving up is not a timeout: reject at once with its
       // reason, no onTimeout. Nothing is registered when the context can never abort.
-      unwatch = onContextAbort(ctx, () => {
+      unwatch = ctx.onAbort(() => {
         if (settled) return;
         settled = true;
         cancel();
@@ -223,7 +220,7 @@ export class TimeoutPolicy extends PolicyBase {
 
   #cooperative<T>(
     work: PromiseLike<T>,
-    child: TimeoutContext,
+    child: CancellableContext,
     ctx: ExecutionContext,
     ms: number,
     start: number,
