@@ -127,6 +127,9 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
     );
     const weird = redisStore({ client: { callBuffer: async () => 'surprise' } });
     await expect(weird.release('k', 'o')).rejects.toThrow(/unexpected reply/);
+    // A client that decodes bulk strings as text would corrupt bodies: refused loudly.
+    const text = redisStore({ client: { callBuffer: async () => ['fl1C1:o1:f', 1000] } });
+    await expect(text.get('k')).rejects.toThrow(/unexpected reply/);
   });
 });
 

@@ -123,7 +123,8 @@ function ms(value: number): string {
 function asBuffer(value: unknown): Buffer | undefined {
   if (Buffer.isBuffer(value)) return value;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length);
-  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  // A string here means the client decoded the bytes as text: bodies would be corrupted, so
+  // this is an error, never a silent conversion.
   return undefined;
 }
 
@@ -219,7 +220,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const ttl = ms(request.lockTtl);
       // Normally one pass. A value that looked like a record to the script but does not decode
       // is replaced with a compare-and-set on its SHA-1; if it changed meanwhile, start over.
-      for (;;) {
+      for (let attempt = 0; attempt < 10; attempt++) {
         const reply = await run(CLAIM, k, [value, ttl]);
         if (reply === 0 || reply === 1) {
           return { claimed: true, previous: reply === 0 ? 'none' : 'unreadable' };
@@ -232,6 +233,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           return { claimed: true, previous: 'unreadable' };
         }
       }
+      throw new Error(`${OWNER}: claim did not settle after 10 attempts (key ${formatValue(key)})`);
     },
 
     async get(key: string): Promise<StoredRecord | undefined> {
