@@ -31,9 +31,15 @@ const packages = readdirSync(new URL('./packages', import.meta.url), { withFileT
   .map((entry) => entry.name);
 
 export default defineConfig({
-  resolve: { conditions: [...conditions, 'import', 'module', 'node', 'default'] },
+  // Vite's own defaults plus ours. Never list 'import' here: Vitest hands the SSR conditions to
+  // its workers as Node `--conditions`, and a CommonJS `require` of a dual package (Express's
+  // router requiring is-promise, pg) would then load the package's ESM file.
+  resolve: { conditions: [...conditions, 'module', 'node', 'development|production'] },
   ssr: {
-    resolve: { conditions: [...conditions, 'node', 'import'], externalConditions: conditions },
+    resolve: {
+      conditions: [...conditions, 'node', 'development|production'],
+      externalConditions: conditions,
+    },
   },
   test: {
     projects: [

@@ -1,26 +1,12 @@
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { expressIdempotency } from './express.js';
 import { createIdempotency } from './idempotency.js';
 import { memoryStore } from './stores/memory.js';
 import { closeServer, describeHttpScenarios, listen } from './testing/http-scenarios.js';
-
-// The root Vitest config runs workers with `--conditions import`, so a CommonJS `require` of a
-// dual package resolves to its ESM file: Express's router then gets `is-promise`'s module
-// namespace instead of the function. Seed the CommonJS build under the path it resolves to.
-{
-  const require = createRequire(import.meta.url);
-  const fromRouter = createRequire(createRequire(require.resolve('express')).resolve('router'));
-  const resolved = fromRouter.resolve('is-promise');
-  if (resolved.endsWith('.mjs')) {
-    const cjs = join(dirname(resolved), 'index.js');
-    require(cjs);
-    require.cache[resolved] = require.cache[cjs];
-  }
-}
-const { default: express } = await import('express');
 
 describeHttpScenarios(
   'Express 5',
