@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
 import {
   checkFunction,
   checkNumber,
@@ -9,6 +9,7 @@ import {
   formatValue,
   handleAll,
   type Listener,
+  optionalClock,
   PolicyBase,
   type PolicyDescription,
   type Random,
@@ -123,19 +124,6 @@ export interface FailureEvent {
   readonly state: CircuitState;
 }
 
-function checkClock(value: unknown): Clock {
-  if (
-    value === null ||
-    typeof value !== 'object' ||
-    typeof (value as Partial<Clock>).now !== 'function'
-  ) {
-    throw new TypeError(
-      `${OWNER}: option "clock" must be a Clock (an object with now()), received ${formatValue(value)}`,
-    );
-  }
-  return value as Clock;
-}
-
 function checkTrip(value: unknown): TripStrategy {
   if (
     value === null ||
@@ -235,7 +223,8 @@ export class CircuitBreaker extends PolicyBase {
         : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle);
     // handleAll never handles a value: skip building an Outcome on the success path.
     this.#handlesResults = this.#shouldHandle !== handleAll;
-    this.#clock = opts.clock === undefined ? systemClock : checkClock(opts.clock);
+    // A breaker only reads the time.
+    this.#clock = optionalClock(OWNER, 'clock', opts.clock, ['now']);
     const random =
       opts.random === undefined ? undefined : checkFunction<Random>(OWNER, 'random', opts.random);
     this.#wallClock =

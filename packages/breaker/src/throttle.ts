@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
 import {
   checkFunction,
   checkNumber,
@@ -6,8 +6,8 @@ import {
   EventChannel,
   type ExecutionContext,
   executeInContext,
-  formatValue,
   type Listener,
+  optionalClock,
   PolicyBase,
   type PolicyDescription,
   type Random,
@@ -132,21 +132,8 @@ export class AdaptiveThrottle extends PolicyBase {
       opts.shouldHandle === undefined
         ? handleOverload
         : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle);
-    if (opts.clock === undefined) {
-      this.#clock = systemClock;
-    } else {
-      const clock: unknown = opts.clock;
-      if (
-        clock === null ||
-        typeof clock !== 'object' ||
-        typeof (clock as Partial<Clock>).now !== 'function'
-      ) {
-        throw new TypeError(
-          `${OWNER}: option "clock" must be a Clock (an object with now()), received ${formatValue(clock)}`,
-        );
-      }
-      this.#clock = clock as Clock;
-    }
+    // A throttle only reads the time.
+    this.#clock = optionalClock(OWNER, 'clock', opts.clock, ['now']);
     this.#random =
       opts.random === undefined ? Math.random : checkFunction<Random>(OWNER, 'random', opts.random);
     this.#counters = new RollingCounters(window, buckets, 2);

@@ -1,4 +1,10 @@
-import { checkNumber, checkOptions, optionalFunction, optionalNumber, show } from './validate.js';
+import {
+  checkNumber,
+  checkOptions,
+  formatInput,
+  optionalFunction,
+  optionalNumber,
+} from './validate.js';
 
 /**
  * A hybrid logical clock timestamp (API): `l` is the largest physical time (ms) the node has
@@ -53,7 +59,7 @@ export class ClockOffsetError extends Error {
 function checkTimestamp(owner: string, name: string, value: unknown): HlcTimestamp {
   if (value === null || typeof value !== 'object') {
     throw new TypeError(
-      `${owner}: "${name}" must be an HLC timestamp { l, c }, received ${show(value)}`,
+      `${owner}: "${name}" must be an HLC timestamp { l, c }, received ${formatInput(value)}`,
     );
   }
   const ts = value as { l?: unknown; c?: unknown };
@@ -140,7 +146,7 @@ export class HybridLogicalClock {
     const pt = this.#physicalTime();
     if (typeof pt !== 'number' || !Number.isFinite(pt) || pt < 0) {
       throw new TypeError(
-        `HybridLogicalClock: physicalTime() must return a finite number >= 0, returned ${show(pt)}`,
+        `HybridLogicalClock: physicalTime() must return a finite number >= 0, returned ${formatInput(pt)}`,
       );
     }
     return Math.floor(pt);
@@ -189,14 +195,14 @@ export function encodeTimestamp(timestamp: HlcTimestamp): string {
  */
 export function decodeTimestamp(text: string): HlcTimestamp {
   if (typeof text !== 'string') {
-    throw new TypeError(`decodeTimestamp: "text" must be a string, received ${show(text)}`);
+    throw new TypeError(`decodeTimestamp: "text" must be a string, received ${formatInput(text)}`);
   }
   const match = ENCODED.exec(text);
   const l = match === null ? Number.NaN : Number(match[1]);
   const c = match === null ? Number.NaN : Number(match[2]);
   if (!(l <= Number.MAX_SAFE_INTEGER && c <= Number.MAX_SAFE_INTEGER)) {
     throw new RangeError(
-      `decodeTimestamp: "text" must be two 16-digit decimals (each at most ${Number.MAX_SAFE_INTEGER}) joined by ".", received ${show(text)}`,
+      `decodeTimestamp: "text" must be two 16-digit decimals (each at most ${Number.MAX_SAFE_INTEGER}) joined by ".", received ${formatInput(text)}`,
     );
   }
   return { l, c };

@@ -17,7 +17,7 @@
 
 import { type Clock, systemClock } from './clock.js';
 import { Deadline } from './deadline.js';
-import { checkClock, checkNumber, show } from './validate.js';
+import { checkClock, checkNumber, formatInput } from './validate.js';
 
 /** The wire formats this module speaks. */
 export type TimeoutWireFormat = 'grpc-timeout' | 'milliseconds';
@@ -33,7 +33,7 @@ export class InvalidTimeoutError extends RangeError {
   /** The rejected value (as received). */
   readonly value: string;
   constructor(format: TimeoutWireFormat, value: string, expected: string) {
-    super(`invalid ${format} value ${show(value)}: expected ${expected}`);
+    super(`invalid ${format} value ${formatInput(value)}: expected ${expected}`);
     this.format = format;
     this.value = value;
   }
@@ -105,7 +105,9 @@ export function formatGrpcTimeout(ms: number): string {
  */
 export function parseGrpcTimeout(value: string): number {
   if (typeof value !== 'string') {
-    throw new TypeError(`parseGrpcTimeout: "value" must be a string, received ${show(value)}`);
+    throw new TypeError(
+      `parseGrpcTimeout: "value" must be a string, received ${formatInput(value)}`,
+    );
   }
   const match = /^(\d{1,8})([HMSmun])$/.exec(trimOws(value));
   if (match === null) {
@@ -140,7 +142,9 @@ export function formatTimeoutMillis(ms: number): string {
  */
 export function parseTimeoutMillis(value: string): number {
   if (typeof value !== 'string') {
-    throw new TypeError(`parseTimeoutMillis: "value" must be a string, received ${show(value)}`);
+    throw new TypeError(
+      `parseTimeoutMillis: "value" must be a string, received ${formatInput(value)}`,
+    );
   }
   const trimmed = trimOws(value);
   // 16 digits bounds the work before the safe-integer check.

@@ -1,9 +1,8 @@
-import type { Clock } from '@faultline/clock';
+import { type Clock, checkNumber, checkOptions, optionalClock } from '@faultline/clock';
 import type { ExecutionContext } from './context.js';
 import { ExecutionRejectedError } from './errors.js';
 import { EventChannel, type Listener } from './events.js';
 import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
-import { checkNumber, checkOptions, optionalClock } from './validate.js';
 
 /** Options for {@link bulkhead}. */
 export interface BulkheadOptions {

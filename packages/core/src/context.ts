@@ -1,5 +1,4 @@
-import { Deadline, neverAbortedSignal } from '@faultline/clock';
-import { reportListenerError } from './events.js';
+import { Deadline, neverAbortedSignal, reportListenerError } from '@faultline/clock';
 
 /** What a wrapped function learns about the execution it runs in. */
 export interface Context {

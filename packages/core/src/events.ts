@@ -1,22 +1,7 @@
+import { reportListenerError } from '@faultline/clock';
+
 /** A listener for events of type `T`. */
 export type Listener<T> = (event: T) => void;
-
-/**
- * Reports a listener's error the way EventTarget does, without touching the call's outcome:
- * through `reportError` where the platform has it (browsers, Deno), otherwise as an uncaught
- * exception on a later microtask (Node's `process.on('uncaughtException')` sees it, as it does
- * for a throwing EventTarget listener).
- */
-export function reportListenerError(error: unknown): void {
-  const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
-  if (typeof report === 'function') {
-    report(error);
-    return;
-  }
-  queueMicrotask(() => {
-    throw error;
-  });
-}
 
 /** One subscription; `removed` lets an emit in progress skip a listener removed mid-dispatch. */
 interface Subscription<T> {

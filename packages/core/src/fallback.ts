@@ -1,8 +1,8 @@
+import { checkFunction, checkOptions, optionalFunction } from '@faultline/clock';
 import type { Context, ExecutionContext } from './context.js';
 import { EventChannel, type Listener } from './events.js';
 import { handleAll, ignoresResults, type Outcome, type ShouldHandle } from './outcome.js';
 import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
-import { checkFunction, checkOptions, optionalFunction } from './validate.js';
 
 /** Produces the substitute value from the outcome that was handled. */
 export type FallbackFunction<R> = (outcome: Outcome<unknown>, ctx: Context) => R | PromiseLike<R>;

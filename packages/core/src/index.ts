@@ -1,3 +1,18 @@
+// The option validators: one implementation, in @faultline/clock (which cannot import core).
+export {
+  type ClockMethod,
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  formatValue,
+  type NumberRange,
+  optionalClock,
+  optionalFunction,
+  optionalNumber,
+} from '@faultline/clock';
 export type { Backoff } from './backoff.js';
 export {
   type BulkheadOptions,
@@ -56,16 +71,3 @@ export {
   type Task,
 } from './policy.js';
 export { type Random, seededRandom } from './random.js';
-export {
-  checkBoolean,
-  checkFunction,
-  checkNumber,
-  checkOneOf,
-  checkOptions,
-  checkString,
-  formatValue,
-  type NumberRange,
-  optionalClock,
-  optionalFunction,
-  optionalNumber,
-} from './validate.js';

@@ -5,10 +5,10 @@ import {
   checkOptions,
   EventChannel,
   formatValue,
+  optionalClock,
   optionalNumber,
 } from '@faultline/core';
 import type { FailureDetector } from './failure-detector.js';
-import { optionalClock } from './validate-clock.js';
 
 /** Options of {@link DetectorRegistry}. */
 export interface DetectorRegistryOptions {
@@ -65,7 +65,8 @@ export class DetectorRegistry<K = string> {
   constructor(factory: (key: K) => FailureDetector, options?: DetectorRegistryOptions) {
     this.#factory = checkFunction<(key: K) => FailureDetector>(OWNER, 'factory', factory);
     const o = checkOptions<DetectorRegistryOptions>(OWNER, options);
-    this.#clock = optionalClock(OWNER, o.clock);
+    // The failure detectors ask for now() and setTimer() (none of them sleeps).
+    this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
   }
 
   /** Records a heartbeat from `key`, creating its detector on the first one. */

@@ -1,8 +1,7 @@
 import type { Clock } from '@faultline/clock';
-import { checkOptions, optionalNumber } from '@faultline/core';
+import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 import type { FailureDetector } from './failure-detector.js';
 import { HeartbeatHistory, type HeartbeatStatistics } from './heartbeat-history.js';
-import { optionalClock } from './validate-clock.js';
 
 /** Options of {@link ExponentialDetector}. Durations in ms. */
 export interface ExponentialDetectorOptions {
@@ -62,7 +61,8 @@ export class ExponentialDetector implements FailureDetector {
       10 * this.initialInterval,
       { min: 0, minExclusive: true },
     );
-    this.#clock = optionalClock(OWNER, o.clock);
+    // The failure detectors ask for now() and setTimer() (none of them sleeps).
+    this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
     this.#history = new HeartbeatHistory(this.maxSampleSize);
   }
 

@@ -4,12 +4,12 @@ import {
   checkOptions,
   EventChannel,
   formatValue,
+  optionalClock,
   optionalFunction,
   optionalNumber,
   type Random,
 } from '@faultline/core';
 import { DetectorRegistry } from './detector-registry.js';
-import { optionalClock } from './validate-clock.js';
 
 /** Options of {@link HeartbeatMonitor}. Durations in ms. */
 export interface HeartbeatMonitorOptions<T> {
@@ -108,7 +108,8 @@ export class HeartbeatMonitor<T> {
       max: 1,
       maxExclusive: true,
     });
-    this.#clock = optionalClock(OWNER, o.clock);
+    // The failure detectors ask for now() and setTimer() (none of them sleeps).
+    this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
     this.#random = optionalFunction<Random>(OWNER, 'random', o.random, Math.random);
     for (const target of o.targets as readonly T[]) {
       if (this.#targets.has(target)) {

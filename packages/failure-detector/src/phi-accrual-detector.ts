@@ -1,9 +1,8 @@
 import type { Clock } from '@faultline/clock';
-import { checkOptions, optionalNumber } from '@faultline/core';
+import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 import type { FailureDetector } from './failure-detector.js';
 import { HeartbeatHistory, type HeartbeatStatistics } from './heartbeat-history.js';
 import { phi, standardizedElapsedForPhi } from './phi.js';
-import { optionalClock } from './validate-clock.js';
 
 /** Options of {@link PhiAccrualDetector}. Durations in ms. Defaults are Akka's cluster detector. */
 export interface PhiAccrualDetectorOptions {
@@ -96,7 +95,8 @@ export class PhiAccrualDetector implements FailureDetector {
       1000,
       { min: 0, minExclusive: true },
     );
-    this.#clock = optionalClock(OWNER, o.clock);
+    // The failure detectors ask for now() and setTimer() (none of them sleeps).
+    this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
     this.#history = new HeartbeatHistory(this.maxSampleSize);
     this.#crossing = standardizedElapsedForPhi(this.threshold);
   }

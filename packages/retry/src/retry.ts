@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
 import {
   type Backoff,
   type Context,
@@ -10,6 +10,7 @@ import {
   isExecutionRejected,
   type Listener,
   type Outcome,
+  optionalClock,
   optionalFunction,
   optionalNumber,
   PolicyBase,
@@ -22,7 +23,7 @@ import { exponential } from './backoff.js';
 import { isRetryBudget, type RetryBudget, type RetryTicket } from './budgets/budget.js';
 import { BudgetExhaustedError } from './errors.js';
 import { handleTransient } from './should-handle.js';
-import { checkBackoff, checkClock } from './validate.js';
+import { checkBackoff } from './validate.js';
 
 /**
  * Reads a server's (or an inner policy's) pushback from an outcome: milliseconds to wait before
@@ -141,7 +142,7 @@ export class RetryPolicy extends PolicyBase {
       min: 0,
       allowInfinity: true,
     });
-    this.#clock = opts.clock === undefined ? systemClock : checkClock(OWNER, opts.clock);
+    this.#clock = optionalClock(OWNER, 'clock', opts.clock);
     this.#random = optionalFunction<Random>(OWNER, 'random', opts.random, Math.random);
   }
 

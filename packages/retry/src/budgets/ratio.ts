@@ -1,6 +1,5 @@
-import { type Clock, systemClock } from '@faultline/clock';
-import { checkOptions, optionalNumber } from '@faultline/core';
-import { checkClock } from '../validate.js';
+import type { Clock } from '@faultline/clock';
+import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 import type { RetryBudget, RetryTicket } from './budget.js';
 import { WindowedAdder } from './windowed-adder.js';
 
@@ -48,7 +47,7 @@ export class RatioBudget implements RetryBudget, RetryTicket {
       { min: 0, integer: true, max: 1_000_000 },
     );
     this.ttl = optionalNumber(owner, 'ttl', opts.ttl, 10_000, { min: 1000, max: 60_000 });
-    const clock = opts.clock === undefined ? systemClock : checkClock(owner, opts.clock);
+    const clock = optionalClock(owner, 'clock', opts.clock);
     // With only a reserve, deposits earn nothing and each retry costs 1 (Finagle does the same).
     this.#deposit = this.ratio === 0 ? 0 : SCALE;
     this.#withdrawal = this.ratio === 0 ? 1 : Math.trunc(SCALE / this.ratio);
