@@ -27,7 +27,7 @@ export type Respond<T> = (error: unknown, value?: T) => void;
  * promise, so a round trip costs one promise whatever the number of hops.
  */
 export class Network {
-  readonly #post: (ms: number, deliver: () => void) => void;
+  readonly #post: (ms: number, deliver: (message: unknown) => void, message: unknown) => void;
   readonly #random: Random;
   readonly #latency: Distribution;
   readonly #drop: number;
@@ -41,12 +41,14 @@ export class Network {
     const opts = checkOptions<NetworkOptions>('Network', options);
     // The simulator's clock can schedule without building a cancel function (messages are never
     // cancelled); any other Clock works through setTimer.
-    const schedule = (clock as Partial<{ schedule(ms: number, cb: () => void): number }>).schedule;
+    const schedule = (
+      clock as Partial<{ schedule(ms: number, cb: (arg: unknown) => void, arg: unknown): number }>
+    ).schedule;
     this.#post =
       typeof schedule === 'function'
         ? schedule.bind(clock)
-        : (ms, deliver) => {
-            clock.setTimer(ms, deliver);
+        : (ms, deliver, message) => {
+            clock.setTimer(ms, () => deliver(message));
           };
     this.#random = random;
     this.#latency =
@@ -67,14 +69,14 @@ export class Network {
     return ms;
   }
 
-  /** Sends one message: `deliver` runs after a delay unless the message is lost. */
-  send(deliver: () => void): void {
+  /** Sends one message: `deliver(message)` runs after a delay unless the message is lost. */
+  send<M>(deliver: (message: M) => void, message?: M): void {
     this.sent++;
     if (this.#drop > 0 && this.#random() < this.#drop) {
       this.dropped++;
       return;
     }
-    this.#post(this.delay(), deliver);
+    this.#post(this.delay(), deliver as (message: unknown) => void, message);
   }
 
   /**
@@ -84,47 +86,87 @@ export class Network {
    * abandons the call (the server may still do the work).
    */
   call<T>(handle: (respond: Respond<T>) => void, signal?: AbortSignal): Promise<T> {
-    if (signal === undefined) {
-      // The hot path: no abort bookkeeping.
-      return new Promise<T>((resolve, reject) => {
-        let settled = false;
-        const respond: Respond<T> = (error, value) => {
-          this.send(() => {
-            if (settled) return;
-            settled = true;
-            if (error !== undefined) reject(error);
-            else resolve(value as T);
-          });
-        };
-        this.#request(handle, respond);
-      });
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const trip = new RoundTrip<T>(this, handle, signal);
+    pendingTrip = trip as RoundTrip<unknown>;
+    const promise = new Promise<unknown>(tripExecutor) as Promise<T>;
+    this.send(deliverRequest, trip as RoundTrip<unknown>);
+    if (this.#duplicate > 0 && this.#random() < this.#duplicate) {
+      this.send(deliverRequest, trip as RoundTrip<unknown>);
     }
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const onAbort = (): void => {
-        settled = true;
-        reject(signal.reason);
-      };
-      const respond: Respond<T> = (error, value) => {
-        this.send(() => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          if (error !== undefined) reject(error);
-          else resolve(value as T);
-        });
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#request(handle, respond);
-    });
+    if (signal !== undefined) trip.listen(signal);
+    return promise;
+  }
+}
+
+/**
+ * One call in flight: the messages carry it, so a round trip costs one object, one promise and
+ * one `respond` function instead of a closure per hop.
+ */
+class RoundTrip<T> {
+  readonly network: Network;
+  readonly handle: (respond: Respond<T>) => void;
+  readonly respond: Respond<T>;
+  resolve: (value: T) => void = noop;
+  reject: (error: unknown) => void = noop;
+  settled = false;
+  answered = false;
+  error: unknown;
+  value: T | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+
+  constructor(
+    network: Network,
+    handle: (respond: Respond<T>) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    this.network = network;
+    this.handle = handle;
+    this.signal = signal;
+    this.respond = (error, value) => {
+      // A duplicated request is answered twice; only the first answer travels back.
+      if (this.answered) return;
+      this.answered = true;
+      this.error = error;
+      this.value = value;
+      this.network.send(deliverReply, this as RoundTrip<unknown>);
+    };
   }
 
-  #request<T>(handle: (respond: Respond<T>) => void, respond: Respond<T>): void {
-    const request = (): void => handle(respond);
-    this.send(request);
-    if (this.#duplicate > 0 && this.#random() < this.#duplicate) this.send(request);
+  listen(signal: AbortSignal): void {
+    const onAbort = (): void => {
+      if (this.settled) return;
+      this.settled = true;
+      this.reject(signal.reason);
+    };
+    this.onAbort = onAbort;
+    signal.addEventListener('abort', onAbort, { once: true });
   }
+}
+
+function noop(): void {}
+
+// `call` builds its promise with one shared executor (set just before `new Promise`, which runs
+// the executor synchronously), instead of a closure per call.
+let pendingTrip: RoundTrip<unknown> | undefined;
+function tripExecutor(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  const trip = pendingTrip!;
+  pendingTrip = undefined;
+  trip.resolve = resolve;
+  trip.reject = reject;
+}
+
+function deliverRequest(trip: RoundTrip<unknown>): void {
+  trip.handle(trip.respond);
+}
+
+function deliverReply(trip: RoundTrip<unknown>): void {
+  if (trip.settled) return;
+  trip.settled = true;
+  if (trip.onAbort !== undefined) trip.signal!.removeEventListener('abort', trip.onAbort);
+  if (trip.error !== undefined) trip.reject(trip.error);
+  else trip.resolve(trip.value);
 }
 
 /** Checks a probability option. */
