@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inCI, loadPg, serviceUrl } from './testing/services.js';
+import { inCI, serviceUrl } from './testing/services.js';
 
 // Two real server processes (node:http + withIdempotency over the built dist/) share one store
 // over real loopback sockets. Exactly-once is proven by a counter in the same store that the
@@ -276,7 +276,6 @@ afterAll(async () => {
 });
 
 describeSharedStore('PostgreSQL', postgresUrl !== undefined, async () => {
-  const pg = loadPg();
   pgAdmin = new pg.Pool({ connectionString: postgresUrl!, max: 2 });
   pgAdmin.on('error', () => {});
   await pgAdmin.query(

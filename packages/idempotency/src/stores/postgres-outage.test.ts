@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotency } from '../idempotency.js';
 import { withIdempotency } from '../node.js';
-import { loadPg, serviceUrl } from '../testing/services.js';
+import { serviceUrl } from '../testing/services.js';
 import { type PostgresStore, postgresStore } from './postgres.js';
 
 // PostgreSQL outages that touch only this file's own connections: the app's pool logs in as a
@@ -14,7 +14,6 @@ import { type PostgresStore, postgresStore } from './postgres.js';
 // storeTimeout, and after recovery every key executes exactly once.
 
 const url = await serviceUrl('postgres');
-const pg = url === undefined ? undefined : loadPg();
 const run = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const role = `fl_outage_${run}`;
 const table = `fl_outage_${run}`;
@@ -79,7 +78,7 @@ describe.skipIf(url === undefined)('postgresStore outage', () => {
   };
 
   beforeAll(async () => {
-    admin = new pg!.Pool({ connectionString: url!, max: 3 });
+    admin = new pg.Pool({ connectionString: url!, max: 3 });
     admin.on('error', () => {});
     await admin.query(`CREATE ROLE "${role}" LOGIN`);
     await postgresStore({ pool: admin, table }).ensureTable();
@@ -87,7 +86,7 @@ describe.skipIf(url === undefined)('postgresStore outage', () => {
     const appUrl = new URL(url!);
     appUrl.username = role;
     appUrl.password = '';
-    pool = new pg!.Pool({
+    pool = new pg.Pool({
       connectionString: appUrl.href,
       max: 4,
       application_name: `fl_outage_app_${run}`,

@@ -1,12 +1,11 @@
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredResponse } from '../store.js';
-import { loadPg, serviceUrl } from '../testing/services.js';
+import { serviceUrl } from '../testing/services.js';
 import { describeStoreConformance, realTime } from '../testing.js';
 import { postgresStore } from './postgres.js';
 
 const url = await serviceUrl('postgres');
-const pg = loadPg();
 // Unique per run: other test files and engineers share this database.
 const run = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const table = `fl_idem_test_${run}`;

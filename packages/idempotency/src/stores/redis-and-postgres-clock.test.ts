@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createIdempotency, type Idempotency } from '../idempotency.js';
 import type { Store } from '../store.js';
-import { loadPg, serviceUrl } from '../testing/services.js';
+import { serviceUrl } from '../testing/services.js';
 import { describeStoreConformance, realTime } from '../testing.js';
 import { postgresStore } from './postgres.js';
 import { redisStore } from './redis.js';
@@ -28,7 +28,7 @@ const prefix = `faultline:test:clock:${run}:`;
 beforeAll(() => {
   if (redisUrl !== undefined) redis = new Redis(redisUrl);
   if (postgresUrl !== undefined) {
-    pool = new (loadPg().Pool)({ connectionString: postgresUrl, max: 4 });
+    pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     pool.on('error', () => {});
   }
 });

@@ -1,10 +1,10 @@
 import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, StoredRecord, StoredResponse } from '../store.js';
-import { loadPg, serviceUrl } from '../testing/services.js';
+import { serviceUrl } from '../testing/services.js';
 import { memoryStore } from './memory.js';
 import { postgresStore } from './postgres.js';
 import { redisStore } from './redis.js';
@@ -99,7 +99,7 @@ const redisPrefix = `faultline:test:model:${run}:`;
 beforeAll(() => {
   if (redisUrl !== undefined) redis = new Redis(redisUrl);
   if (postgresUrl !== undefined) {
-    pool = new (loadPg().Pool)({ connectionString: postgresUrl, max: 2 });
+    pool = new pg.Pool({ connectionString: postgresUrl, max: 2 });
     pool.on('error', () => {});
   }
 });

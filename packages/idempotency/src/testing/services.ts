@@ -1,8 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
 import { createConnection, createServer } from 'node:net';
-import { dirname, join } from 'node:path';
 
 /**
  * Integration-test plumbing for the Redis and PostgreSQL stores: find the shared services, skip
@@ -179,45 +176,4 @@ export async function startRedisServer(extraArgs: readonly string[] = []): Promi
     stop: kill,
     restart: launch,
   };
-}
-
-function packageRoot(file: string): string {
-  let dir = dirname(file);
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${file}`);
-    dir = parent;
-  }
-  return dir;
-}
-
-/**
- * Loads `pg` (CommonJS) in a Vitest worker. The workspace's Vitest config starts workers with
- * `--conditions import`, so under Node >= 20.19 (require(esm)) pg's own `require('pg-pool')`
- * resolves pg-pool's ESM build and gets a module namespace instead of the Pool class ("Class
- * extends value [object Module]"). Here pg is required with `pg-pool` pinned to its CommonJS
- * entry. Child processes (plain `node`) import `pg` normally.
- */
-export function loadPg(): typeof import('pg') {
-  const require = createRequire(import.meta.url);
-  const pgRoot = packageRoot(require.resolve('pg'));
-  const pgRequire = createRequire(join(pgRoot, 'lib', 'index.js'));
-  const poolRoot = packageRoot(pgRequire.resolve('pg-pool'));
-  const manifest = JSON.parse(readFileSync(join(poolRoot, 'package.json'), 'utf8')) as {
-    main?: string;
-    exports?: { '.': { require?: string } };
-  };
-  const poolCjs = join(poolRoot, manifest.exports?.['.'].require ?? manifest.main ?? 'index.js');
-  const loader = Module as unknown as {
-    _resolveFilename(this: unknown, request: string, ...rest: unknown[]): string;
-  };
-  const original = loader._resolveFilename;
-  loader._resolveFilename = function (request, ...rest) {
-    return request === 'pg-pool' ? poolCjs : original.call(this, request, ...rest);
-  };
-  try {
-    return pgRequire(join(pgRoot, 'lib', 'index.js')) as typeof import('pg');
-  } finally {
-    loader._resolveFilename = original;
-  }
 }
