@@ -5,8 +5,8 @@ import {
   checkOptions,
   optionalFunction,
   optionalNumber,
-  reportListenerError,
 } from './validate.js';
+import { watchEvery } from './watcher.js';
 
 /** What {@link watchClockJumps} reports. */
 export interface ClockJumpEvent {
@@ -61,25 +61,13 @@ export function watchClockJumps(options: WatchClockJumpsOptions): () => void {
 
   let lastMono = clock.now();
   let lastWall = wallClock();
-  let cancel: (() => void) | undefined;
-  const tick = (): void => {
+  const sample = (): ClockJumpEvent | undefined => {
     const mono = clock.now();
     const wall = wallClock();
     const offset = wall - lastWall - (mono - lastMono);
     lastMono = mono;
     lastWall = wall;
-    cancel = clock.setTimer(interval, tick, { unref: true });
-    if (Math.abs(offset) > tolerance) {
-      try {
-        onJump({ offset, at: mono, wallTime: wall });
-      } catch (error) {
-        reportListenerError(error);
-      }
-    }
+    return Math.abs(offset) > tolerance ? { offset, at: mono, wallTime: wall } : undefined;
   };
-  cancel = clock.setTimer(interval, tick, { unref: true });
-  return () => {
-    cancel?.();
-    cancel = undefined;
-  };
+  return watchEvery(clock, interval, sample, onJump);
 }

@@ -1,11 +1,6 @@
 import { type Clock, systemClock } from './clock.js';
-import {
-  checkClock,
-  checkFunction,
-  checkOptions,
-  optionalNumber,
-  reportListenerError,
-} from './validate.js';
+import { checkClock, checkFunction, checkOptions, optionalNumber } from './validate.js';
+import { watchEvery } from './watcher.js';
 
 /** What {@link watchPauses} reports. */
 export interface PauseEvent {
@@ -54,24 +49,11 @@ export function watchPauses(options: WatchPausesOptions): () => void {
   const onPause = checkFunction<(event: PauseEvent) => void>(owner, 'onPause', opts.onPause);
 
   let expected = clock.now() + interval;
-  let cancel: (() => void) | undefined;
-  const tick = (): void => {
+  const sample = (): PauseEvent | undefined => {
     const now = clock.now();
     const lateness = now - expected;
-    // Re-arm before calling out, so a throwing listener cannot stop the watcher.
     expected = now + interval;
-    cancel = clock.setTimer(interval, tick, { unref: true });
-    if (lateness >= threshold) {
-      try {
-        onPause({ duration: lateness, at: now });
-      } catch (error) {
-        reportListenerError(error);
-      }
-    }
+    return lateness >= threshold ? { duration: lateness, at: now } : undefined;
   };
-  cancel = clock.setTimer(interval, tick, { unref: true });
-  return () => {
-    cancel?.();
-    cancel = undefined;
-  };
+  return watchEvery(clock, interval, sample, onPause);
 }
