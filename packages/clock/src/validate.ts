@@ -196,7 +196,7 @@ function hasMethods(value: unknown, methods: readonly ClockMethod[]): value is C
 }
 
 /**
- * Checks a `clock` option: `undefined` gives {@link systemClock}; anything else must be an object
+ * Checks a `clock` option: `undefined` gives {@link "@faultline/clock"!systemClock}; anything else must be an object
  * with the `requires` methods of {@link Clock} (all three by default; a primitive that never
  * sleeps may ask only for what it calls), or it is a `TypeError`.
  */
