@@ -165,3 +165,36 @@ describe('simulate', () => {
     expect(at).toBe(100);
   });
 });
+
+describe('option validation', () => {
+  it.each([
+    ['options', 3, TypeError],
+    ['concurrency', { concurrency: 'x' }, TypeError],
+    ['concurrency range', { concurrency: 0 }, RangeError],
+    ['maxEvents', { maxEvents: '1' }, TypeError],
+    ['maxEvents range', { maxEvents: 0.5 }, RangeError],
+    ['quiet', { quiet: null }, TypeError],
+    ['quiet range', { quiet: -1 }, RangeError],
+    ['settle', { settle: 1 }, TypeError],
+    ['settle range', { settle: 'soon' }, RangeError],
+    ['onProgress', { onProgress: 'x' }, TypeError],
+  ])('simulate: %s is validated', (_, options, Kind) => {
+    expect(() => simulate([], options as never)).toThrow(Kind);
+  });
+
+  it('simulate: runs must be an array', () => {
+    expect(() => simulate('x' as never)).toThrow(TypeError);
+  });
+
+  it.each([
+    ['options', 'x', TypeError],
+    ['seed', { seed: 'x' }, TypeError],
+    ['seed range', { seed: -1 }, RangeError],
+    ['runs', { runs: '2' }, TypeError],
+    ['runs range', { runs: 0 }, RangeError],
+  ])('scenario plans: %s is validated', (_, options, Kind) => {
+    for (const plan of [planRetryStorm, planLatencyShift, planGrayFailure, planPartialFailure]) {
+      expect(() => plan(options as never)).toThrow(Kind);
+    }
+  });
+});

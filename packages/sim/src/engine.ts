@@ -1,4 +1,5 @@
 import type { Clock, TimerOptions } from '@faultline/clock';
+import { checkFunction, checkOneOf, checkOptions, optionalNumber } from '@faultline/core';
 
 /**
  * The microtask generation the engine is at while it settles, and the last one in which any
@@ -286,11 +287,30 @@ export function simulate<R>(
   runs: readonly SimulationRun<R>[],
   options: SimulateOptions = {},
 ): Promise<R[]> {
-  const concurrency = options.concurrency ?? 8;
-  const maxEvents = options.maxEvents ?? 50_000_000;
-  const quiet = options.quiet ?? 8;
-  const macro = options.settle === 'macrotask';
-  const onProgress = options.onProgress;
+  const owner = 'simulate';
+  const opts = checkOptions<SimulateOptions>(owner, options);
+  const concurrency = optionalNumber(owner, 'concurrency', opts.concurrency, 8, {
+    min: 1,
+    integer: true,
+  });
+  const maxEvents = optionalNumber(owner, 'maxEvents', opts.maxEvents, 50_000_000, {
+    min: 1,
+    integer: true,
+    allowInfinity: true,
+  });
+  const quiet = optionalNumber(owner, 'quiet', opts.quiet, 8, { min: 0, integer: true });
+  const macro =
+    opts.settle !== undefined &&
+    checkOneOf(owner, 'settle', opts.settle, ['microtask', 'macrotask'] as const) === 'macrotask';
+  const onProgress =
+    opts.onProgress === undefined
+      ? undefined
+      : checkFunction<(done: number, total: number) => void>(owner, 'onProgress', opts.onProgress);
+  if (!Array.isArray(runs)) {
+    throw new TypeError(
+      `${owner}: runs must be an array of SimulationRun, received ${String(runs)}`,
+    );
+  }
   const results = new Array<R>(runs.length);
   const active: Active<R>[] = [];
   let next = 0;

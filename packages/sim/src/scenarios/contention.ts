@@ -3,7 +3,7 @@ import { constant, exponential, retry } from '@faultline/retry';
 import { normal } from '../distribution.js';
 import type { SimClock, SimulationRun } from '../engine.js';
 import { Network, type Respond } from '../network.js';
-import { runPlan, type ScenarioOptions, type ScenarioPlan } from './options.js';
+import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { round, runSeed } from './service.js';
 
 /** The backoff strategies of Brooker's "Exponential Backoff And Jitter". */
@@ -127,8 +127,7 @@ export function planContention(
 ): ScenarioPlan<ContentionOutcome, ContentionReport> {
   const clientCounts = options.clients ?? Array.from({ length: 19 }, (_, i) => 10 * (i + 1));
   const strategies = options.strategies ?? contentionStrategies;
-  const runs = options.runs ?? 100;
-  const seed = options.seed ?? 1;
+  const { seed, runs } = scenarioDefaults('planContention', options, 100);
   const specs: SimulationRun<ContentionOutcome>[] = [];
   for (const clients of clientCounts) {
     for (const strategy of strategies) {

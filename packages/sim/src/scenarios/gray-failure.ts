@@ -9,7 +9,7 @@ import { openLoop } from '../load.js';
 import { Metrics, type RunMetrics } from '../metrics.js';
 import { Network } from '../network.js';
 import { Server } from '../server.js';
-import { runPlan, type ScenarioOptions, type ScenarioPlan } from './options.js';
+import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { mean, meanBuckets, round, runSeed } from './service.js';
 
 /** The gray-failure model: 4 backends behind a client-side balancer; one turns slow. */
@@ -151,8 +151,7 @@ export interface GrayFailureReport {
 export function planGrayFailure(
   options: ScenarioOptions = {},
 ): ScenarioPlan<RunMetrics, GrayFailureReport> {
-  const seed = options.seed ?? 1;
-  const runs = options.runs ?? 2;
+  const { seed, runs } = scenarioDefaults('planGrayFailure', options, 2);
   const specs = strategies.flatMap((strategy) =>
     Array.from({ length: runs }, (_, run) => grayRun(strategy, runSeed(seed, run))),
   );

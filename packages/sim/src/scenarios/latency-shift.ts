@@ -3,7 +3,7 @@ import { constant, retry } from '@faultline/retry';
 import { adaptiveTimeout, timeout } from '@faultline/timeout';
 import { lognormal, normal } from '../distribution.js';
 import { timeToRecover } from '../metrics.js';
-import { runPlan, type ScenarioOptions, type ScenarioPlan } from './options.js';
+import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { windowTotals } from './retry-storm.js';
 import {
   mean,
@@ -106,8 +106,7 @@ export interface LatencyShiftReport {
 export function planLatencyShift(
   options: ScenarioOptions = {},
 ): ScenarioPlan<ServiceRunResult, LatencyShiftReport> {
-  const seed = options.seed ?? 1;
-  const runs = options.runs ?? 2;
+  const { seed, runs } = scenarioDefaults('planLatencyShift', options, 2);
   const m = latencyShiftModel;
   const start = m.shift.start;
   const end = m.shift.start + m.shift.duration;

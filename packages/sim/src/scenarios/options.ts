@@ -1,3 +1,4 @@
+import { checkOptions, optionalNumber } from '@faultline/core';
 import { type SimulateOptions, type SimulationRun, simulate } from '../engine.js';
 
 /** Options every scenario takes. */
@@ -25,4 +26,17 @@ export async function runPlan<O, R>(
   options?: SimulateOptions,
 ): Promise<R> {
   return plan.aggregate(await simulate(plan.specs, options));
+}
+
+/** Validates a scenario's options; returns the seed and runs with their defaults applied. */
+export function scenarioDefaults(
+  owner: string,
+  options: unknown,
+  defaultRuns: number,
+): { seed: number; runs: number } {
+  const opts = checkOptions<ScenarioOptions>(owner, options);
+  return {
+    seed: optionalNumber(owner, 'seed', opts.seed, 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
+    runs: optionalNumber(owner, 'runs', opts.runs, defaultRuns, { min: 1, integer: true }),
+  };
 }

@@ -1,7 +1,7 @@
 import { type Policy, pipeline } from '@faultline/core';
 import { constant, retry, tokenBucketBudget } from '@faultline/retry';
 import { constant as constantDistribution } from '../distribution.js';
-import { runPlan, type ScenarioOptions, type ScenarioPlan } from './options.js';
+import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import {
   mean,
   type PolicyEnvironment,
@@ -62,8 +62,7 @@ function policyFor(kind: PartialFailureResult['policy'], env: PolicyEnvironment)
 export function planPartialFailure(
   options: ScenarioOptions & { readonly probabilities?: readonly number[] } = {},
 ): ScenarioPlan<ServiceRunResult, PartialFailureReport> {
-  const seed = options.seed ?? 1;
-  const runs = options.runs ?? 2;
+  const { seed, runs } = scenarioDefaults('planPartialFailure', options, 2);
   const probabilities = options.probabilities ?? partialFailureModel.probabilities;
   const kinds = ['retry', 'retry + token bucket'] as const;
   const m = partialFailureModel;

@@ -12,7 +12,7 @@ import {
 import { timeout } from '@faultline/timeout';
 import { exponential as exponentialDistribution, normal } from '../distribution.js';
 import { timeToRecover } from '../metrics.js';
-import { runPlan, type ScenarioOptions, type ScenarioPlan } from './options.js';
+import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import {
   mean,
   meanBuckets,
@@ -191,8 +191,7 @@ export interface RetryStormReport {
 export function planRetryStorm(
   options: RetryStormOptions = {},
 ): ScenarioPlan<ServiceRunResult, RetryStormReport> {
-  const seed = options.seed ?? 1;
-  const runs = options.runs ?? 3;
+  const { seed, runs } = scenarioDefaults('planRetryStorm', options, 3);
   const variants = options.variants ?? retryStormVariants;
   // Tests shrink the fleet (same 80 % utilisation, fewer events); reports use the defaults.
   const m = {
