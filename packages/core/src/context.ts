@@ -81,6 +81,17 @@ export class RootContext extends ExecutionContext {
   get abortReason(): unknown {
     return this.signal.aborted ? this.signal.reason : undefined;
   }
+
+  override onAbort(listener: () => void): (() => void) | undefined {
+    const signal = this.signal;
+    // First, and without reading `aborted` (a platform getter): the common case of no signal.
+    if (signal === neverAbortedSignal) return undefined;
+    if (signal.aborted) {
+      listener();
+      return unsubscribeNothing;
+    }
+    return subscribe(signal, listener);
+  }
 }
 
 /** The context used when the caller passes no signal: shared, immutable, allocation-free. */
@@ -421,13 +432,15 @@ class SignalLinks {
     else next.prev = prev;
     current.prev = undefined;
     current.next = undefined;
-    if (this.head === undefined) {
-      this.signal.removeEventListener('abort', this);
-      linksBySignal.delete(this.signal);
-    }
+    if (this.head === undefined) this.signal.removeEventListener('abort', this);
   }
 }
 
+/**
+ * The links of each signal that ever had a subscriber. An entry outlives its last subscriber (only
+ * the abort listener is removed then), so a long-lived caller signal that sees one call at a time
+ * does not rebuild it per call; the map holds it weakly, so it goes with its signal.
+ */
 const linksBySignal = new WeakMap<AbortSignal, SignalLinks>();
 
 function link(signal: AbortSignal, target: AbortController | (() => void)): Link {
@@ -435,8 +448,8 @@ function link(signal: AbortSignal, target: AbortController | (() => void)): Link
   if (links === undefined) {
     links = new SignalLinks(signal);
     linksBySignal.set(signal, links);
-    signal.addEventListener('abort', links);
   }
+  if (links.head === undefined) signal.addEventListener('abort', links);
   const current = new Link(links, target);
   links.add(current);
   return current;
