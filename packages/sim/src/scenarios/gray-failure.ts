@@ -64,7 +64,7 @@ function grayRun(strategy: GrayStrategy, seed: number): SimulationRun<RunMetrics
           random,
         }),
       );
-      // Passive heartbeats: every answer from a backend is a sign of life. Tuned to the traffic
+      // Passive heartbeats: every timely answer from a backend is a sign of life. Tuned to the traffic
       // (~4 ms between answers per backend) instead of Akka's 1 s cluster heartbeats; a
       // suspected backend gets no traffic, hence no heartbeats, and stays out (gray failures last).
       const detectors = servers.map(
@@ -99,10 +99,13 @@ function grayRun(strategy: GrayStrategy, seed: number): SimulationRun<RunMetrics
       const callBackend = (i: number): Promise<unknown> => {
         metrics.attempt(clock.now());
         const server = servers[i]!;
+        const sent = clock.now();
         return network
           .call((respond) => server.handle(respond))
           .then((value) => {
-            detectors[i]!.heartbeat();
+            // Only a useful answer is a sign of life: one that came back before the caller's
+            // timeout. A gray backend still answers, just too late to matter.
+            if (clock.now() - sent < m.attemptTimeout) detectors[i]!.heartbeat();
             return value;
           });
       };

@@ -73,7 +73,7 @@ export const scenarios: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     name: 'gray-failure',
     title: 'Gray failure: one slow backend of four',
     description:
-      'A client balances 1000 requests/s over four backends; from 10 s one serves 20× slower but stays up. Per-attempt timeout 100 ms, 2 attempts. Blind round robin versus skipping backends whose breaker is open or whose phi-accrual detector suspects them.',
+      'A client balances 1000 requests/s over four backends; from 10 s one serves 20× slower but stays up. Per-attempt timeout 100 ms, 2 attempts. Blind round robin versus skipping backends whose breaker is open or whose phi-accrual detector (fed by timely answers) suspects them.',
     defaultRuns: 2,
     plan: cast(planGrayFailure),
   },
