@@ -36,8 +36,8 @@ export abstract class ExecutionContext implements Context {
 
   /**
    * Calls `listener` once when this context aborts (the caller's signal, or an enclosing policy),
-   * at once (synchronously) if it already has. Returns the unsubscribe function, or `undefined` when this context
-   * can never abort (then nothing was registered).
+   * at once (synchronously) if it already has. Returns the unsubscribe function, or `undefined`
+   * when this context can never abort (then nothing was registered).
    *
    * Unlike listening to {@link signal}, this never creates an AbortSignal: on Node 20 reading a
    * lazily created signal costs an AbortController (~1.8 µs), and a listener on it more. It costs
