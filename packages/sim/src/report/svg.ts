@@ -131,7 +131,8 @@ export function lineChart(options: LineChartOptions): string {
       `<text x="${margin.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${format(t)}</text>`,
     );
   }
-  for (const t of ticks(xMin, xMax, 8)) {
+  // x ticks stay inside the data range (the y axis may extend to a round number; x may not).
+  for (const t of ticks(xMin, xMax, 8).filter((v) => v >= xMin - 1e-9 && v <= xMax + 1e-9)) {
     const x = tx(t).toFixed(1);
     parts.push(
       `<line x1="${x}" x2="${x}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="#333"/>`,
