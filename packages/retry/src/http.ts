@@ -21,6 +21,10 @@ export interface HttpRequestInfo {
 // nothing is mutated and nothing outlives the outcome.
 const requests = new WeakMap<object, HttpRequestInfo>();
 
+/**
+ * `fetch`'s shape (what {@link fetchTask} calls).
+ * @inline
+ */
 type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 function infoOf(input: RequestInfo | URL, init: RequestInit | undefined): HttpRequestInfo {
