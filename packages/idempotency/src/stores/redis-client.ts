@@ -2,7 +2,10 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { formatValue } from '@faultline/core';
 
-/** One argument of a Redis command. */
+/**
+ * One argument of a Redis command.
+ * @inline
+ */
 export type RedisArgument = string | Buffer;
 
 /**
