@@ -3,7 +3,15 @@
  * built `dist/` import graph, third-party dependencies included) imports a Node built-in.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +103,18 @@ describe('faultline umbrella', () => {
   });
 });
 
+// Tests below read the built dist/ (the import graph, a CommonJS require).
+beforeAll(() => {
+  // Incremental: a no-op when dist/ is up to date; (re)builds the umbrella and what it imports.
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const build = spawnSync(process.execPath, [tsc, '-b', 'packages/faultline'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0)
+    throw new Error(`tsc -b packages/faultline failed:\n${build.stdout}${build.stderr}`);
+}, 120_000);
+
 // --- the built import graph -------------------------------------------------------------------
 
 const nodeBuiltins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -176,17 +196,6 @@ function resolveSpecifier(specifier: string, fromFile: string): string {
 }
 
 describe('faultline built import graph', () => {
-  beforeAll(() => {
-    // Incremental: a no-op when dist/ is up to date; (re)builds the umbrella and what it imports.
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    const build = spawnSync(process.execPath, [tsc, '-b', 'packages/faultline'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
-    if (build.status !== 0)
-      throw new Error(`tsc -b packages/faultline failed:\n${build.stdout}${build.stderr}`);
-  }, 120_000);
-
   it('never imports a Node built-in, directly or through any module it pulls in', () => {
     const entry = join(packageDir, 'dist', 'index.js');
     const visited = new Set<string>();
@@ -221,5 +230,36 @@ describe('faultline built import graph', () => {
       'retry',
       'timeout',
     ]);
+  });
+});
+
+describe('faultline from CommonJS', () => {
+  it('require() works from a CommonJS file (Node >= 20.19) and the policies run', () => {
+    // Inside the package directory, so that 'faultline' resolves to this package (self-reference).
+    const dir = mkdtempSync(join(packageDir, '.tmp-require-'));
+    try {
+      const script = join(dir, 'require.cjs');
+      writeFileSync(
+        script,
+        `const faultline = require('faultline');
+const policy = faultline.pipeline(faultline.timeout(1_000), faultline.retry({ maxAttempts: 2, backoff: faultline.constant(0) }));
+let calls = 0;
+policy.execute(async () => { if (++calls < 2) throw new Error('transient'); return 'ok'; }).then((value) => {
+  process.stdout.write(JSON.stringify({ path: require.resolve('faultline'), value, calls, key: faultline.idempotencyKey().length }));
+});
+`,
+      );
+      const result = spawnSync(process.execPath, [script], { cwd: dir, encoding: 'utf8' });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({
+        path: join(packageDir, 'dist', 'index.js'),
+        value: 'ok',
+        calls: 2,
+        key: 36,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,19 @@
+/**
+ * faultline: every browser-safe faultline primitive from one import.
+ *
+ * Re-exports `@faultline/clock`, `@faultline/core`, `@faultline/timeout` (main entry),
+ * `@faultline/retry`, `@faultline/breaker`, `@faultline/failure-detector` and the main entry of
+ * `@faultline/idempotency` (client keys and `idempotentFetch`, the framework-free server core
+ * `createIdempotency`, `memoryStore`). Node-only entries (`@faultline/timeout/node`, the
+ * idempotency adapters and the Redis / PostgreSQL stores) are not included: import them from
+ * their own packages.
+ *
+ * @packageDocumentation
+ */
+export * from '@faultline/breaker';
+export * from '@faultline/clock';
+export * from '@faultline/core';
+export * from '@faultline/failure-detector';
+export * from '@faultline/idempotency';
+export * from '@faultline/retry';
+export * from '@faultline/timeout';
