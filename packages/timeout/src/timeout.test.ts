@@ -380,6 +380,33 @@ describe('timeout: nested policies', () => {
   });
 });
 
+describe('timeout: many calls under one caller signal', () => {
+  it('share one abort listener on it (no MaxListeners warning), and all reject on its abort', async () => {
+    const warnings: unknown[] = [];
+    const onWarning = (warning: unknown): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const clock = new VirtualClock();
+      const policy = timeout(1000, { clock });
+      const caller = new AbortController();
+      const calls = Array.from({ length: 20 }, () => track(policy.execute(never, caller.signal)));
+      // Before, each aggressive call added its own listener: past 10 Node warned of a leak.
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+      caller.abort('stop');
+      await flush();
+      expect(calls.every((call) => call.settled && call.error === 'stop')).toBe(true);
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+      expect(clock.pendingTimers).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('timeout: describe and options', () => {
   it('describes itself', () => {
     expect(timeout(250).describe()).toEqual({
