@@ -98,18 +98,22 @@ export class Metrics {
     return buckets[index]!;
   }
 
+  /** A logical request started at `time`. */
   offer(time: number): void {
     this.#at(time).offered++;
   }
 
+  /** The client sent an attempt (first try or retry) at `time`. */
   attempt(time: number): void {
     this.#at(time).attempts++;
   }
 
+  /** The server received an attempt at `time` (its load). */
   serverReceive(time: number): void {
     this.#at(time).serverLoad++;
   }
 
+  /** A request started at `started` ended at `ended`, in success or not. */
   complete(started: number, ended: number, ok: boolean): void {
     const counts = this.#at(ended);
     if (ok) {

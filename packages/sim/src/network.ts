@@ -33,8 +33,9 @@ export class Network {
   readonly #drop: number;
   readonly #duplicate: number;
   readonly #reorder: number;
-  /** Messages sent and lost so far. */
+  /** Messages sent so far. */
   sent = 0;
+  /** Messages lost so far. */
   dropped = 0;
 
   constructor(clock: Clock, random: Random, options?: NetworkOptions) {

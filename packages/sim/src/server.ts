@@ -93,9 +93,11 @@ export class Server {
   readonly #queue: Queued[] = [];
   #queueHead = 0;
   #busy = 0;
-  /** Requests received, served, and rejected or failed. */
+  /** Requests received. */
   received = 0;
+  /** Requests served successfully. */
   served = 0;
+  /** Requests rejected (queue full, outage) or failed. */
   rejected = 0;
 
   constructor(clock: Clock, random: Random, options?: ServerOptions) {
