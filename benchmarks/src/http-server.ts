@@ -1,0 +1,74 @@
+/**
+ * The server half of `pnpm bench:http`, run as a child process of `http.ts` so that the load
+ * generator and the server never share an event loop.
+ *
+ * `node http-server.js <mode> [redisUrl]`, mode one of `bare`, `memory`, `redis`. It listens on
+ * 127.0.0.1 (a free port), sends `{ port }` over IPC, answers `'cpu'` with its CPU time so far,
+ * and exits on `'close'` (or when the parent goes away).
+ */
+import { createIdempotency, memoryStore, type Store } from '@faultline/idempotency';
+import { fastifyIdempotency } from '@faultline/idempotency/fastify';
+import { redisStore } from '@faultline/idempotency/redis';
+import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+
+/** Messages the child sends to the parent. */
+export type ServerMessage =
+  | { readonly type: 'ready'; readonly port: number }
+  | { readonly type: 'cpu'; readonly userMs: number; readonly systemMs: number };
+
+/** The configurations the child can serve. */
+export type ServerMode = 'bare' | 'memory' | 'redis';
+
+const mode = process.argv[2] as ServerMode | undefined;
+const redisUrl = process.argv[3];
+if (mode !== 'bare' && mode !== 'memory' && mode !== 'redis') {
+  throw new Error(`http-server: mode must be bare, memory or redis, received ${String(mode)}`);
+}
+
+const app = Fastify({ logger: false });
+let redis: Redis | undefined;
+
+if (mode !== 'bare') {
+  let store: Store;
+  if (mode === 'redis') {
+    if (redisUrl === undefined) throw new Error('http-server: redis mode needs a Redis URL');
+    redis = new Redis(redisUrl, { lazyConnect: true });
+    await redis.connect();
+    store = redisStore({ client: redis });
+  } else {
+    store = memoryStore();
+  }
+  // A scope is what production code passes (one principal per key space); a constant keeps the
+  // benchmark about the middleware, not about authentication.
+  const idempotency = createIdempotency({ store, scope: () => 'bench-tenant' });
+  await app.register(fastifyIdempotency, { idempotency });
+}
+
+// The trivial handler: Fastify has parsed the JSON body; answer a small JSON document.
+app.post('/orders', async () => ({ id: 1, status: 'created' }));
+
+await app.listen({ host: '127.0.0.1', port: 0 });
+const address = app.server.address();
+const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+const send = (message: ServerMessage): void => {
+  process.send?.(message);
+};
+send({ type: 'ready', port });
+
+process.on('message', (message: unknown) => {
+  if (message === 'cpu') {
+    const usage = process.cpuUsage();
+    send({ type: 'cpu', userMs: usage.user / 1000, systemMs: usage.system / 1000 });
+  } else if (message === 'close') {
+    void shutdown();
+  }
+});
+process.on('disconnect', () => void shutdown());
+
+async function shutdown(): Promise<void> {
+  await app.close();
+  redis?.disconnect();
+  process.exit(0);
+}

@@ -1,0 +1,572 @@
+/**
+ * `pnpm bench:http`: requests/s of a trivial Fastify 5 POST handler, bare and behind
+ * `@faultline/idempotency`'s middleware (memory store with a fresh key per request, replays of
+ * one completed key, Redis store with fresh keys), measured by autocannon on 127.0.0.1; plus the
+ * Redis round trips per request, counted with MONITOR. Targets from the performance spec:
+ * memory ≥ 0.85× bare, replays ≥ 1.0× bare, Redis exactly one round trip to claim and one to
+ * complete. Writes `benchmarks/results/http-latest.json`.
+ *
+ * The server runs in a child process (`http-server.ts`), so the load generator never shares its
+ * event loop. Every configuration is run once per round, rounds interleaved, and medians are
+ * reported: on a shared machine the load drifts during a run, and pairing each configuration
+ * with the bare run of the same round cancels most of that drift.
+ *
+ * Flags: `--duration <s>` (default 10), `--connections <n>` (default 50), `--rounds <n>`
+ * (default 3), `--warmup <s>` (default 2), `--quick` (2 s runs, 1 round, 0.5 s warm-up),
+ * `--only <config,...>`, `--cpu-prof <dir>` (the server children write V8 CPU profiles there),
+ * `--no-redis`.
+ */
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import type { ServerMessage, ServerMode } from './http-server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+// ---------------------------------------------------------------------------------------------
+// Flags
+
+function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index < 0 ? undefined : process.argv[index + 1];
+}
+function numberFlag(name: string, fallback: number): number {
+  const value = flag(name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new RangeError(`${name}: received ${value}`);
+  return parsed;
+}
+const quick = process.argv.includes('--quick');
+const duration = numberFlag('--duration', quick ? 2 : 10);
+const connections = numberFlag('--connections', 50);
+const rounds = numberFlag('--rounds', quick ? 1 : 3);
+const warmup = numberFlag('--warmup', quick ? 0.5 : 2);
+const cpuProfDir = flag('--cpu-prof');
+const only = flag('--only')?.split(',');
+const wantRedis = !process.argv.includes('--no-redis');
+
+// ---------------------------------------------------------------------------------------------
+// Configurations
+
+interface Config {
+  readonly id: string;
+  readonly label: string;
+  readonly mode: ServerMode;
+  /** Fresh key per request, or one key completed beforehand (every request is a replay). */
+  readonly keys: 'fresh' | 'replay';
+  /** Minimum ratio to bare, when the spec sets one. */
+  readonly target?: number;
+}
+
+const CONFIGS: readonly Config[] = [
+  { id: 'bare', label: 'no middleware', mode: 'bare', keys: 'fresh' },
+  {
+    id: 'memory',
+    label: 'memory store, fresh key',
+    mode: 'memory',
+    keys: 'fresh',
+    target: 0.85,
+  },
+  { id: 'replay', label: 'memory store, replay', mode: 'memory', keys: 'replay', target: 1.0 },
+  { id: 'redis', label: 'Redis store, fresh key', mode: 'redis', keys: 'fresh' },
+  { id: 'redis-replay', label: 'Redis store, replay', mode: 'redis', keys: 'replay' },
+];
+
+const BODY = '{"item":42,"quantity":1}';
+const PATH = '/orders';
+const KEY_HEADER = 'idempotency-key';
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One raw `PING` (RESP inline command) on a fresh socket: `true` on `+PONG`. */
+function pings(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      if (answer.includes('\r\n')) {
+        socket.destroy();
+        resolve(answer.startsWith('+PONG'));
+      }
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+interface RedisServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** A throwaway `redis-server` on a free loopback port (never a shared one), or undefined. */
+async function startRedis(): Promise<RedisServer | undefined> {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  process.once('exit', () => child.kill('SIGKILL'));
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  while (!(await pings(port))) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} never answered PING`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+interface ServerChild {
+  readonly port: number;
+  readonly url: string;
+  cpuMs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startServer(mode: ServerMode, redisUrl: string | undefined): Promise<ServerChild> {
+  const execArgv = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`];
+  const child: ChildProcess = fork(
+    join(here, 'http-server.js'),
+    redisUrl === undefined ? [mode] : [mode, redisUrl],
+    { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const next = <T extends ServerMessage['type']>(
+    type: T,
+  ): Promise<Extract<ServerMessage, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: ServerMessage): void => {
+        if (message.type !== type) return;
+        cleanup();
+        resolve(message as Extract<ServerMessage, { type: T }>);
+      };
+      const onExit = (code: number | null): void => {
+        cleanup();
+        reject(new Error(`http-server (${mode}) exited with ${code}`));
+      };
+      const cleanup = (): void => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+    });
+  const { port } = await next('ready');
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async cpuMs() {
+      const reply = next('cpu');
+      child.send('cpu');
+      const { userMs, systemMs } = await reply;
+      return userMs + systemMs;
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send('close');
+      // SIGTERM lets a --cpu-prof child still write its profile; SIGKILL only if that hangs.
+      const term = setTimeout(() => child.kill('SIGTERM'), 5_000);
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(term);
+      clearTimeout(kill);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+let keyCounter = 0;
+const keyPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
+const freshKey = (): string => `${keyPrefix}-${++keyCounter}`;
+
+async function post(url: string, key: string): Promise<Response> {
+  const response = await fetch(`${url}${PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [KEY_HEADER]: key },
+    body: BODY,
+  });
+  await response.arrayBuffer();
+  return response;
+}
+
+/** Sends one request with `key` and waits until the key replays (completion is asynchronous). */
+async function prime(url: string, key: string): Promise<void> {
+  const first = await post(url, key);
+  if (first.status !== 200) throw new Error(`priming request answered ${first.status}`);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const again = await post(url, key);
+    if (again.headers.get('idempotent-replayed') === 'true') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the primed key never replayed');
+}
+
+interface Load {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+}
+
+/**
+ * autocannon against `url` for `seconds`. Every configuration builds its requests the same way
+ * (a `setupRequest` hook that sets the key header), so the client costs the same in each; the
+ * bare server ignores the header.
+ */
+async function load(url: string, seconds: number, key: () => string): Promise<Load> {
+  const result = await autocannon({
+    url: `${url}${PATH}`,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+    requests: [
+      {
+        setupRequest: (request) => {
+          request.headers = { ...request.headers, [KEY_HEADER]: key() };
+          return request;
+        },
+      },
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.total / result.duration,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+interface Run extends Load {
+  readonly config: string;
+  readonly round: number;
+  /** Server CPU time during the measured window, as a share of one core. */
+  readonly serverCpu: number;
+  /** Server CPU time per request (µs): steadier than req/s when the machine is oversubscribed. */
+  readonly serverCpuUsPerRequest: number;
+  /** Load-generator CPU time during the measured window, as a share of one core. */
+  readonly clientCpu: number;
+  readonly loadavg1: number;
+}
+
+async function measure(config: Config, round: number, redis: Redis | undefined, redisUrl?: string) {
+  if (config.mode === 'redis') await redis?.flushall();
+  const server = await startServer(config.mode, redisUrl);
+  try {
+    let key = freshKey;
+    if (config.keys === 'replay') {
+      const fixed = freshKey();
+      await prime(server.url, fixed);
+      key = () => fixed;
+    }
+    await load(server.url, warmup, key);
+    const serverBefore = await server.cpuMs();
+    const clientBefore = process.cpuUsage();
+    const started = performance.now();
+    const result = await load(server.url, duration, key);
+    const wall = performance.now() - started;
+    const clientUsage = process.cpuUsage(clientBefore);
+    const serverCpu = (await server.cpuMs()) - serverBefore;
+    const run: Run = {
+      config: config.id,
+      round,
+      ...result,
+      serverCpu: +(serverCpu / wall).toFixed(2),
+      serverCpuUsPerRequest: +((serverCpu * 1000) / result.requests).toFixed(1),
+      clientCpu: +((clientUsage.user + clientUsage.system) / 1000 / wall).toFixed(2),
+      loadavg1: +loadavg()[0]!.toFixed(2),
+    };
+    return run;
+  } finally {
+    await server.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis round trips (MONITOR on a second connection)
+
+interface RoundTrips {
+  readonly newRequests: number;
+  /** Commands clients sent per new request (Lua's inner calls excluded), by role. */
+  readonly perNewRequest: { claim: number; complete: number; other: number; total: number };
+  readonly replays: number;
+  readonly perReplay: number;
+  /** Every command seen, by name, over the new requests. */
+  readonly commands: Record<string, number>;
+  readonly met: boolean;
+}
+
+async function countRoundTrips(redisUrl: string, count: number): Promise<RoundTrips> {
+  const admin = new Redis(redisUrl);
+  const monitorBase = new Redis(redisUrl);
+  const monitor = await monitorBase.monitor();
+  const seen: { command: string; sha: string | undefined; source: string }[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    seen.push({ command: String(args[0]).toUpperCase(), sha: args[1], source });
+  });
+  /** MONITOR lists commands in execution order: once our marker shows, all before it have. */
+  const sync = async (): Promise<void> => {
+    const marker = `marker-${Math.random()}`;
+    await admin.echo(marker);
+    for (let i = 0; !seen.some((entry) => entry.sha === marker); i++) {
+      if (i > 1_000) throw new Error('MONITOR never showed the marker');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  const clientCommands = (): { command: string; sha: string | undefined }[] =>
+    seen.filter((entry) => entry.source !== 'lua' && entry.command !== 'ECHO');
+  const settle = async (expected: number): Promise<void> => {
+    // Completions are written after the response is sent: wait for them, then a little longer
+    // to catch any extra command.
+    for (let i = 0; i < 400 && clientCommands().length < expected; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sync();
+  };
+
+  const server = await startServer('redis', redisUrl);
+  try {
+    // Warm-up: loads the scripts (EVALSHA → NOSCRIPT → EVAL happens once per script).
+    for (let i = 0; i < 3; i++) await post(server.url, freshKey());
+    await settle(0);
+
+    seen.length = 0;
+    const keys: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const key = freshKey();
+      keys.push(key);
+      const response = await post(server.url, key);
+      if (response.status !== 200)
+        throw new Error(`round-trip request answered ${response.status}`);
+    }
+    await settle(2 * count);
+    const onNew = clientCommands();
+    const commands: Record<string, number> = {};
+    for (const entry of onNew) commands[entry.command] = (commands[entry.command] ?? 0) + 1;
+    // The claim script is the first one each request runs; the other EVALSHA is the completion.
+    const claimSha = onNew.find((entry) => entry.command === 'EVALSHA')?.sha;
+    const claim = onNew.filter((e) => e.command === 'EVALSHA' && e.sha === claimSha).length;
+    const complete = onNew.filter((e) => e.command === 'EVALSHA' && e.sha !== claimSha).length;
+
+    seen.length = 0;
+    for (const key of keys) {
+      const response = await post(server.url, key);
+      if (response.headers.get('idempotent-replayed') !== 'true') {
+        throw new Error('round-trip replay was not a replay');
+      }
+    }
+    await settle(count);
+    const onReplay = clientCommands().length;
+
+    const perNewRequest = {
+      claim: claim / count,
+      complete: complete / count,
+      other: (onNew.length - claim - complete) / count,
+      total: onNew.length / count,
+    };
+    return {
+      newRequests: count,
+      perNewRequest,
+      replays: count,
+      perReplay: onReplay / count,
+      commands,
+      met:
+        perNewRequest.claim === 1 &&
+        perNewRequest.complete === 1 &&
+        perNewRequest.other === 0 &&
+        onReplay === count,
+    };
+  } finally {
+    await server.close();
+    monitor.disconnect();
+    monitorBase.disconnect();
+    admin.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+const redisServer = wantRedis ? await startRedis() : undefined;
+if (wantRedis && redisServer === undefined) {
+  console.error('bench:http: redis-server is not installed: the Redis cases are skipped.');
+}
+const admin = redisServer === undefined ? undefined : new Redis(redisServer.url);
+const configs = CONFIGS.filter(
+  (config) =>
+    (only === undefined || only.includes(config.id) || config.id === 'bare') &&
+    (config.mode !== 'redis' || redisServer !== undefined),
+);
+
+const loadBefore = loadavg();
+console.error(
+  `bench:http: ${configs.length} configurations × ${rounds} round(s), ${duration} s each (+${warmup} s warm-up), ${connections} connections, Node ${process.version}; load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')}`,
+);
+
+const runs: Run[] = [];
+for (let round = 1; round <= rounds; round++) {
+  // Rotate the order each round so that no configuration always runs right after another.
+  const order = configs.map((_, i) => configs[(i + round - 1) % configs.length]!);
+  for (const config of order) {
+    const run = await measure(config, round, admin, redisServer?.url);
+    runs.push(run);
+    console.error(
+      `  round ${round} ${config.id.padEnd(13)} ${run.rps.toFixed(0).padStart(7)} req/s  p99 ${run.latencyP99Ms} ms  server cpu ${run.serverCpu}  client cpu ${run.clientCpu}  non2xx ${run.non2xx}  errors ${run.errors}  load ${run.loadavg1}`,
+    );
+  }
+}
+
+let roundTrips: RoundTrips | undefined;
+if (redisServer !== undefined) roundTrips = await countRoundTrips(redisServer.url, 20);
+admin?.disconnect();
+await redisServer?.stop();
+const loadAfter = loadavg();
+
+interface Summary {
+  id: string;
+  label: string;
+  rpsMedian: number;
+  rpsRuns: number[];
+  /** Median over rounds of (this run's req/s ÷ the bare run's req/s in the same round). */
+  xBare: number;
+  target?: number;
+  met?: boolean;
+  non2xx: number;
+  errors: number;
+  serverCpuMedian: number;
+  clientCpuMedian: number;
+  serverCpuUsPerRequestMedian: number;
+  /** Median over rounds of (server CPU per request ÷ bare's in the same round). */
+  cpuPerRequestXBare: number;
+}
+
+const bareByRound = new Map(runs.filter((r) => r.config === 'bare').map((r) => [r.round, r.rps]));
+const bareCpuByRound = new Map(
+  runs.filter((r) => r.config === 'bare').map((r) => [r.round, r.serverCpuUsPerRequest]),
+);
+const summary: Summary[] = configs.map((config) => {
+  const own = runs.filter((run) => run.config === config.id);
+  const ratios = own.map((run) => run.rps / bareByRound.get(run.round)!);
+  const cpuRatios = own.map((run) => run.serverCpuUsPerRequest / bareCpuByRound.get(run.round)!);
+  const row: Summary = {
+    id: config.id,
+    label: config.label,
+    rpsMedian: Math.round(median(own.map((run) => run.rps))),
+    rpsRuns: own.map((run) => Math.round(run.rps)),
+    xBare: +median(ratios).toFixed(3),
+    non2xx: own.reduce((sum, run) => sum + run.non2xx, 0),
+    errors: own.reduce((sum, run) => sum + run.errors + run.timeouts, 0),
+    serverCpuMedian: median(own.map((run) => run.serverCpu)),
+    clientCpuMedian: median(own.map((run) => run.clientCpu)),
+    serverCpuUsPerRequestMedian: median(own.map((run) => run.serverCpuUsPerRequest)),
+    cpuPerRequestXBare: +median(cpuRatios).toFixed(3),
+  };
+  if (config.target !== undefined) {
+    row.target = config.target;
+    row.met = row.xBare >= config.target && row.non2xx === 0 && row.errors === 0;
+  }
+  return row;
+});
+
+const pad = (text: string, width: number): string => text.padEnd(width);
+const right = (text: string, width: number): string => text.padStart(width);
+console.log(
+  `\n## Idempotency middleware on Fastify 5 (autocannon, ${connections} connections, ${duration} s, ${rounds} round(s), medians)\n`,
+);
+console.log(
+  `${pad('configuration', 26)} ${right('req/s', 8)} ${right('×bare', 7)}  ${pad('target', 9)} ${pad('result', 7)} ${right('srv cpu', 7)} ${right('cli cpu', 7)} ${right('µs/req', 7)} ${right('×bare', 6)}  runs (req/s)`,
+);
+for (const row of summary) {
+  const target = row.target === undefined ? '—' : `≥ ${row.target.toFixed(2)}×`;
+  const result = row.met === undefined ? '' : row.met ? 'MET' : 'MISSED';
+  const flags =
+    row.non2xx > 0 || row.errors > 0 ? `  (non2xx ${row.non2xx}, errors ${row.errors})` : '';
+  console.log(
+    `${pad(row.label, 26)} ${right(String(row.rpsMedian), 8)} ${right(row.xBare.toFixed(3), 7)}  ${pad(target, 9)} ${pad(result, 7)} ${right(row.serverCpuMedian.toFixed(2), 7)} ${right(row.clientCpuMedian.toFixed(2), 7)} ${right(row.serverCpuUsPerRequestMedian.toFixed(1), 7)} ${right(row.cpuPerRequestXBare.toFixed(2), 6)}  ${row.rpsRuns.join(', ')}${flags}`,
+  );
+}
+if (roundTrips !== undefined) {
+  const r = roundTrips;
+  console.log(
+    `\nRedis round trips (MONITOR, ${r.newRequests} new requests then ${r.replays} replays): per new request claim ${r.perNewRequest.claim}, complete ${r.perNewRequest.complete}, other ${r.perNewRequest.other} (total ${r.perNewRequest.total}); per replay ${r.perReplay}; commands ${JSON.stringify(r.commands)} → target (1 claim + 1 complete) ${r.met ? 'MET' : 'MISSED'}`,
+  );
+} else {
+  console.log('\nRedis: skipped (no redis-server).');
+}
+console.log(
+  '\nsrv cpu / cli cpu: cores used by the server child / the load generator during the window; µs/req: server CPU per request, and its ratio to bare (lower is better).',
+);
+console.log(
+  `load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')} (2 cores shared; numbers are noisy, ratios are paired per round)`,
+);
+
+const out = join(here, '..', 'results', 'http-latest.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      settings: { duration, connections, rounds, warmup, body: BODY, path: PATH },
+      loadavgBefore: loadBefore,
+      loadavgAfter: loadAfter,
+      summary,
+      redisRoundTrips: roundTrips ?? null,
+      runs,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.error(`bench:http: wrote ${out}`);
