@@ -11,6 +11,8 @@ const { outage } = report.model;
 const byName = new Map(report.results.map((result) => [result.name, result]));
 const pick = (names) => names.map((name) => byName.get(name)).filter((r) => r !== undefined);
 const seconds = (ms) => ms / 1000;
+// Bar labels are drawn rotated under the axis: keep them short ('3 attempts + breaker' → '+ breaker').
+const short = (name) => name.replace(/^3 attempts \+ /, '+ ');
 
 const loadSeries = (names) =>
   pick(names).map((result) => ({
@@ -39,13 +41,16 @@ const charts = {
     title: 'Attempts per request during the outage (amplification)',
     yLabel: 'attempts / request',
     reference: { value: 1, label: 'no retries' },
-    bars: report.results.map((result) => ({ label: result.name, value: result.amplification })),
+    bars: report.results.map((result) => ({
+      label: short(result.name),
+      value: result.amplification,
+    })),
   }),
   'retry-storm-recovery.svg': barChart({
     title: 'Time to recover after the outage (goodput back within 5 %)',
     yLabel: 'ms after the outage ends',
     bars: report.results.map((result) => ({
-      label: result.name,
+      label: short(result.name),
       value: result.timeToRecover,
       ...(result.timeToRecover === null ? { note: 'not recovered' } : {}),
     })),
