@@ -1,7 +1,13 @@
 import { EventChannel, formatValue, type Listener } from '@faultline/core';
 import { BodyCapture } from './capture.js';
 import { StoreTimeoutError } from './errors.js';
-import { defaultFingerprint, type FingerprintBody, framed, sha256Hex } from './fingerprint.js';
+import {
+  type FingerprintBody,
+  fingerprintBytes,
+  framed,
+  sha256Hex,
+  sha256HexNow,
+} from './fingerprint.js';
 import { type HeaderInput, headerFilter, headerList } from './headers.js';
 import { parseKeyHeader } from './key.js';
 import { type IdempotencyOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -234,8 +240,10 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       throw error;
     });
 
+  const storeKeyBytes = (key: string, scopeValue: string): Uint8Array =>
+    framed(['faultline-idempotency-v1', resolved.namespace, scopeValue, key]);
   const storeKey = (key: string, scopeValue = ''): Promise<string> =>
-    sha256Hex(framed(['faultline-idempotency-v1', resolved.namespace, scopeValue, key]));
+    sha256Hex(storeKeyBytes(key, scopeValue));
 
   const reject = (
     code: Parameters<typeof problem>[0],
@@ -368,24 +376,32 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
         });
       }
     } else {
-      scopeValue = await scope(request);
+      // Await only a real promise: a synchronous scope (the usual case) costs no extra hop.
+      const returned = scope(request);
+      scopeValue = isPromiseLike(returned) ? await returned : returned;
       if (scopeValue !== undefined && typeof scopeValue !== 'string') {
         throw new TypeError(
           `${OWNER}: scope() must return a string or undefined, received ${formatValue(scopeValue)}`,
         );
       }
     }
-    const key = await storeKey(parsed.key, scopeValue ?? '');
-    const fp =
-      fingerprint === undefined
-        ? await defaultFingerprint({
-            method: request.method,
-            path: request.path,
-            query: request.query ?? '',
-            contentType: firstValue(request.headers['content-type']),
-            body: request.body,
-          })
-        : await fingerprint(request);
+    // Small inputs hash synchronously (no promise hop); large ones go to Web Crypto.
+    const keyBytes = storeKeyBytes(parsed.key, scopeValue ?? '');
+    const key = sha256HexNow(keyBytes) ?? (await sha256Hex(keyBytes));
+    let fp: string;
+    if (fingerprint === undefined) {
+      const fpBytes = fingerprintBytes({
+        method: request.method,
+        path: request.path,
+        query: request.query ?? '',
+        contentType: firstValue(request.headers['content-type']),
+        body: request.body,
+      });
+      fp = sha256HexNow(fpBytes) ?? (await sha256Hex(fpBytes));
+    } else {
+      const returned = fingerprint(request);
+      fp = isPromiseLike(returned) ? await returned : returned;
+    }
     if (typeof fp !== 'string') {
       throw new TypeError(
         `${OWNER}: fingerprint() must return a string, received ${formatValue(fp)}`,
@@ -489,6 +505,14 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 
 function pollInterval(wait: number): number {
   return Math.max(5, Math.min(100, wait / 20));
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function firstValue(value: string | readonly string[] | undefined): string | undefined {
