@@ -1,9 +1,9 @@
-// Renders the charts of docs/guides/choosing-a-budget.md from the simulator's `retry-storm`
-// scenario, with the simulator's own SVG charts. Deterministic for a seed: re-run it after a
+// Renders the charts of docs/guides/choosing-a-budget.md (the simulator's `retry-storm` scenario)
+// and docs/guides/timeout.md (`latency-shift`), with the simulator's own SVG charts. Deterministic for a seed: re-run it after a
 // change to the policies or the model and commit the SVGs.
 //   npx tsc -b packages/sim && node docs/images/render-charts.mjs
 import { writeFileSync } from 'node:fs';
-import { barChart, lineChart, runRetryStorm } from '@faultline/sim';
+import { barChart, lineChart, runLatencyShift, runRetryStorm } from '@faultline/sim';
 
 const here = new URL('.', import.meta.url);
 const report = await runRetryStorm({ seed: 1 });
@@ -68,5 +68,50 @@ console.table(
     serverLoadOutage,
     timeToRecover,
     successRate,
+  })),
+);
+
+// latency-shift: fixed vs adaptive per-attempt timeouts when latency jumps and comes back.
+const shift = await runLatencyShift({ seed: 1 });
+const shiftBand = {
+  from: seconds(shift.model.shift.start),
+  to: seconds(shift.model.shift.end),
+  label: `latency × ${shift.model.shift.factor}`,
+};
+const shiftCharts = {
+  'latency-shift-goodput.svg': lineChart({
+    title: `Goodput when latency jumps ${shift.model.shift.factor}× (seed ${shift.seed}, ${shift.runs} runs)`,
+    xLabel: 'time (s)',
+    yLabel: 'successful requests per second',
+    band: shiftBand,
+    series: shift.results.map((result) => ({
+      name: result.name,
+      points: result.buckets.map((bucket) => [seconds(bucket.t), bucket.goodput]),
+    })),
+  }),
+  'latency-shift-timeout.svg': lineChart({
+    title: 'Per-attempt timeout in force',
+    xLabel: 'time (s)',
+    yLabel: 'timeout (ms)',
+    band: shiftBand,
+    logY: true,
+    series: shift.results.map((result) => ({
+      name: result.name,
+      points: result.buckets.map((bucket) => [seconds(bucket.t), bucket.timeout]),
+    })),
+  }),
+};
+for (const [file, svg] of Object.entries(shiftCharts)) {
+  writeFileSync(new URL(file, here), `${svg}\n`);
+  console.log(`wrote docs/images/${file}`);
+}
+console.table(
+  shift.results.map(({ name, successBefore, successDuring, successAfter, timeToAdapt, p99 }) => ({
+    name,
+    successBefore,
+    successDuring,
+    successAfter,
+    timeToAdapt,
+    p99,
   })),
 );
