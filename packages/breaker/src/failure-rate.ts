@@ -16,7 +16,10 @@ export interface SlowCallOptions {
 export interface FailureRateOptions {
   /** Open when `failures / calls ≥ threshold`; in (0, 1]. Default 0.5. */
   readonly threshold?: number;
-  /** Calls the window must hold before the ratio counts; integer ≥ 1. Default 20. */
+  /**
+   * Calls the window must hold before the ratio counts; integer ≥ 1 (at most `window.calls` for a
+   * count window). Default 20, or `window.calls` when that is smaller.
+   */
   readonly minimumThroughput?: number;
   /**
    * The window: a duration in ms (a time window, default 30 000), or `{ calls: n }` for the last
@@ -94,7 +97,7 @@ export function failureRate(options?: FailureRateOptions): TripStrategy {
     opts.threshold === undefined
       ? 0.5
       : checkNumber(OWNER, 'threshold', opts.threshold, { min: 0, minExclusive: true, max: 1 });
-  const minimumThroughput =
+  let minimumThroughput =
     opts.minimumThroughput === undefined
       ? 20
       : checkNumber(OWNER, 'minimumThroughput', opts.minimumThroughput, { min: 1, integer: true });
@@ -116,7 +119,12 @@ export function failureRate(options?: FailureRateOptions): TripStrategy {
       max: 1_000_000,
       integer: true,
     });
-    if (minimumThroughput > windowCalls) {
+    // A count window smaller than the default minimum could never trip: the default is capped
+    // by the window size (resilience4j caps minimumNumberOfCalls the same way). A value the
+    // caller chose is never clamped.
+    if (opts.minimumThroughput === undefined) {
+      minimumThroughput = Math.min(minimumThroughput, windowCalls);
+    } else if (minimumThroughput > windowCalls) {
       throw new RangeError(
         `${OWNER}: option "minimumThroughput" must be an integer in [1, ${windowCalls}] (window.calls), received ${minimumThroughput}`,
       );

@@ -340,6 +340,11 @@ describe('option validation', () => {
     expect(() =>
       failureRate({ threshold: 1, window: { calls: 1 }, minimumThroughput: 1 }),
     ).not.toThrow();
+    // The default minimumThroughput (20) is capped by a smaller count window (resilience4j does
+    // the same); only an explicit value above the window size is an error.
+    expect(failureRate({ window: { calls: 10 } }).describe().options).toMatchObject({
+      minimumThroughput: 10,
+    });
     expect(() => circuitBreaker({ trip, breakDuration: 0, halfOpen: {} })).not.toThrow();
     expect(() => adaptiveThrottle()).not.toThrow();
     expect(() => adaptiveThrottle({ k: 1, minimumRequests: 0, buckets: 1 })).not.toThrow();
