@@ -72,6 +72,26 @@ describe('circuitBreaker: closed and open', () => {
     expect(breaker.state).toBe('half-open');
   });
 
+  it('the break elapses exactly when now - openedAt ≥ breakDuration, with fractional times', async () => {
+    // openedAt + breakDuration rounds up here (3060.007413739685 + 7446 = 10506.007413739686),
+    // while now - openedAt is one ulp short of 7446: the break has not elapsed.
+    const clock = {
+      t: 3060.007413739685,
+      now: () => clock.t,
+      sleep: async () => {},
+      setTimer: () => () => {},
+    };
+    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 7_446, clock });
+    await trip(breaker, 1);
+    clock.t = 10506.007413739684;
+    expect(clock.t - 3060.007413739685).toBeLessThan(7_446);
+    expect(breaker.state).toBe('open');
+    const error = (await breaker.execute(ok).catch((e: unknown) => e)) as BrokenCircuitError;
+    expect(error.retryAfter).toBeGreaterThan(0);
+    clock.t = 10506.007413739686;
+    expect(breaker.state).toBe('half-open');
+  });
+
   it('uses no timers at all: the state is computed lazily and exactly', async () => {
     const clock = new VirtualClock();
     const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 1_000, clock });
@@ -265,6 +285,32 @@ describe('circuitBreaker: half-open', () => {
   it('a break-duration function returning garbage is reported, naming the option', async () => {
     const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: () => -1 });
     await expect(breaker.execute(boom)).rejects.toThrow(/breakDuration.*-1/);
+  });
+
+  it('a throwing shouldHandle propagates its error and frees the probe slot', async () => {
+    // Bug: the classifier's throw skipped the bookkeeping, so the probe slot stayed taken and
+    // every caller was rejected for another whole break duration.
+    const clock = new VirtualClock();
+    const classifierBug = new Error('classifier bug');
+    let throwing = false;
+    const breaker = circuitBreaker({
+      trip: consecutiveFailures(1),
+      breakDuration: 1_000,
+      clock,
+      shouldHandle: (outcome) => {
+        if (throwing) throw classifierBug;
+        return !outcome.ok;
+      },
+    });
+    await trip(breaker, 1);
+    await clock.advance(1_000);
+    throwing = true;
+    await expect(breaker.execute(boom)).rejects.toBe(classifierBug);
+    await expect(breaker.execute(ok)).rejects.toBe(classifierBug); // results are classified too
+    expect(breaker.state).toBe('half-open');
+    throwing = false;
+    await expect(breaker.execute(ok)).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
   });
 
   it('a probe aborted by its caller frees its slot without deciding', async () => {

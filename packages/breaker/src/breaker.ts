@@ -9,6 +9,7 @@ import {
   formatValue,
   handleAll,
   type Listener,
+  type Outcome,
   optionalClock,
   PolicyBase,
   type PolicyDescription,
@@ -174,7 +175,8 @@ export class CircuitBreaker extends PolicyBase {
   /** Consecutive openings since the last close. */
   #attempt = 0;
   #breakMs = 0;
-  #openUntil = 0;
+  /** When the circuit last opened; the break has elapsed once `now - #openedAt ≥ #breakMs`. */
+  #openedAt = 0;
   /** Half-open: probe slots used in this round, successes so far, first admission time. */
   #admitted = 0;
   #succeeded = 0;
@@ -252,8 +254,7 @@ export class CircuitBreaker extends PolicyBase {
   /** The state now. Exact at read time: an elapsed break reads as `'half-open'`. */
   get state(): CircuitState {
     if (this.#mode === OPEN) {
-      const now = this.#clock.now();
-      if (now >= this.#openUntil) this.#toHalfOpen();
+      if (this.#clock.now() - this.#openedAt >= this.#breakMs) this.#toHalfOpen();
     }
     return STATE_NAMES[this.#mode]!;
   }
@@ -338,7 +339,7 @@ export class CircuitBreaker extends PolicyBase {
       state: STATE_NAMES[this.#mode]!,
       attempt: this.#attempt,
       breakDuration: this.#mode === CLOSED ? 0 : this.#breakMs,
-      remainingBreak: open ? Math.max(0, this.#openUntil - this.#clock.now()) : 0,
+      remainingBreak: open ? this.#remainingBreak(this.#clock.now()) : 0,
       takenAt: this.#wallClock(),
     };
   }
@@ -394,7 +395,9 @@ export class CircuitBreaker extends PolicyBase {
     if (mode === CLOSED) return this.#generation;
     const now = this.#clock.now();
     if (mode === OPEN) {
-      if (now < this.#openUntil) {
+      // The spec's predicate as written: `openedAt + breakMs` rounds, and with fractional clock
+      // readings a precomputed end time could end the break one ulp early.
+      if (now - this.#openedAt < this.#breakMs) {
         this.#rejectedAt = now;
         return REJECT_BROKEN;
       }
@@ -430,7 +433,7 @@ export class CircuitBreaker extends PolicyBase {
     const now = this.#rejectedAt;
     const open = this.#mode === OPEN;
     const retryAfter = open
-      ? Math.max(0, this.#openUntil - now)
+      ? this.#remainingBreak(now)
       : Math.max(0, this.#roundStart + this.#breakMs - now);
     if (this.#reject.hasListeners) {
       this.#reject.emit({ state: open ? 'open' : 'half-open', retryAfter });
@@ -441,6 +444,12 @@ export class CircuitBreaker extends PolicyBase {
     );
   }
 
+  /** Ms of the current break still to run at `now` (open state). */
+  #remainingBreak(now: number): number {
+    const left = this.#breakMs - (now - this.#openedAt);
+    return left > 0 ? left : 0;
+  }
+
   // --- outcomes --------------------------------------------------------------------------
 
   #completeError(generation: number, start: number, error: unknown, ctx: ExecutionContext): void {
@@ -449,7 +458,7 @@ export class CircuitBreaker extends PolicyBase {
       this.#release(generation);
       return;
     }
-    const handled = this.#shouldHandle({ ok: false, error }, ctx);
+    const handled = this.#classify(generation, { ok: false, error }, ctx);
     const now = this.#timed ? this.#clock.now() : Number.NaN;
     if (handled && this.#failure.hasListeners && generation === this.#generation) {
       this.#failure.emit({ error, state: STATE_NAMES[this.#mode]! });
@@ -458,12 +467,26 @@ export class CircuitBreaker extends PolicyBase {
   }
 
   #completeValue(generation: number, start: number, value: unknown, ctx: ExecutionContext): void {
-    const handled = this.#shouldHandle({ ok: true, value }, ctx);
+    const handled = this.#classify(generation, { ok: true, value }, ctx);
     const now = this.#timed ? this.#clock.now() : Number.NaN;
     if (handled && this.#failure.hasListeners && generation === this.#generation) {
       this.#failure.emit({ error: value, state: STATE_NAMES[this.#mode]! });
     }
     this.#complete(generation, handled, this.#timed && now - start > this.#slowMs, now);
+  }
+
+  /**
+   * Runs `shouldHandle`. If it throws, its error replaces the outcome (as in retry) and the call
+   * counts for nothing: without the release, a half-open probe slot would stay taken until the
+   * hung-probe rule frees it a whole break duration later.
+   */
+  #classify(generation: number, outcome: Outcome<unknown>, ctx: ExecutionContext): boolean {
+    try {
+      return this.#shouldHandle(outcome, ctx);
+    } catch (error) {
+      this.#release(generation);
+      throw error;
+    }
   }
 
   /** Counts one outcome admitted in `generation`. `now` is NaN when not read yet. */
@@ -501,7 +524,7 @@ export class CircuitBreaker extends PolicyBase {
     const breakMs = this.#schedule.next({ attempt, failures, failureRate });
     this.#attempt = attempt;
     this.#breakMs = breakMs;
-    this.#openUntil = now + breakMs;
+    this.#openedAt = now;
     this.#transition(OPEN, reason);
     if (this.#open.hasListeners) {
       this.#open.emit({ reason, attempt, breakDuration: breakMs, failures, failureRate });
@@ -518,6 +541,7 @@ export class CircuitBreaker extends PolicyBase {
 
   #toClosed(reason: TransitionReason): void {
     this.#attempt = 0;
+    this.#breakMs = 0;
     this.#schedule.reset();
     this.#trip.reset();
     this.#transition(CLOSED, reason);
@@ -547,13 +571,16 @@ export class CircuitBreaker extends PolicyBase {
         this.#attempt = 0;
         this.#breakMs = 0;
         return;
-      case 'open':
+      case 'open': {
         this.#mode = OPEN;
-        this.#openUntil = now + Math.max(0, snapshot.remainingBreak - elapsed);
+        const left = snapshot.remainingBreak - elapsed;
+        // Backdate the opening so that `left` ms of the break remain (none: it has elapsed).
+        this.#openedAt =
+          left > 0 ? now - (snapshot.breakDuration - left) : Number.NEGATIVE_INFINITY;
         return;
+      }
       case 'half-open':
         this.#mode = HALF_OPEN;
-        this.#openUntil = now;
         return;
       case 'isolated':
         // Held by nobody in this process: only close() lets it go.

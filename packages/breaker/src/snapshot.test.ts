@@ -146,6 +146,16 @@ describe('snapshots', () => {
     expect(isolated.state).toBe('closed');
   });
 
+  it('isolated from closed reports breakDuration 0, even after an earlier opening', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 1_000, clock });
+    await breaker.execute(() => Promise.reject(new Error('x'))).catch(() => {});
+    await clock.advance(1_000);
+    await breaker.execute(ok); // probe succeeds: closed
+    breaker.isolate();
+    expect(breaker.toJSON()).toMatchObject({ state: 'isolated', attempt: 0, breakDuration: 0 });
+  });
+
   it('onSnapshot receives a fresh snapshot after every state change', async () => {
     const clock = new VirtualClock();
     const snapshots: CircuitSnapshot[] = [];
