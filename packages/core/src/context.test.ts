@@ -369,6 +369,26 @@ describe('onAbort', () => {
     expect(constructed).toBe(0);
   });
 
+  it('a parent abort reaches subscribers even when a listener registered before them disposes the child', () => {
+    // A timeout registers its caller-abort handler right after starting the function; a retry
+    // sleep or bulkhead queue inside subscribes later, so the parent's listener list runs the
+    // timeout first, and that handler aborts and disposes the child before the child's own
+    // watcher runs. The subscribers must still hear of the abort (else a backoff timer and a
+    // queue place outlive the call).
+    const caller = new OriginalAbortController();
+    const root = contextFor(caller.signal);
+    const child = root.child();
+    root.onAbort(() => {
+      child.abort(root.abortReason);
+      child.dispose();
+    });
+    const seen: unknown[] = [];
+    child.onAbort(() => seen.push(child.abortReason));
+    caller.abort('caller');
+    expect(seen).toEqual(['caller']);
+    expect(listeners(caller.signal)).toBe(0);
+  });
+
   it('nested children notify hop by hop with no signal, and unwatch when they leave', () => {
     const caller = new OriginalAbortController();
     const outer = contextFor(caller.signal).child();

@@ -316,7 +316,14 @@ export class CancellableContext extends ExecutionContext {
 
   /** Aborts this context (not its parent) with `reason`. Idempotent. */
   abort(reason: unknown): void {
-    if (this.#ownAborted || this.#parent.aborted) return;
+    if (this.#ownAborted) return;
+    if (this.#parent.aborted) {
+      // Already aborted through the parent, but our watcher on it may not have run yet: it comes
+      // after every listener registered on the parent before it (a timeout's caller-abort
+      // handler calls abort() then dispose() from there). Notify now, or never.
+      this.#notify();
+      return;
+    }
     this.#ownAborted = true;
     this.#ownReason = reason;
     const controller = this.#controller;
@@ -335,6 +342,9 @@ export class CancellableContext extends ExecutionContext {
   dispose(): void {
     this.#disposed = true;
     this.#unlink();
+    // Disposed while the parent's abort is still being dispatched (our watcher not yet called):
+    // the subscribers are told rather than dropped, so no wait inside outlives the call.
+    if (this.#listeners !== undefined && this.#parent.aborted) this.#notify();
     this.#stopWatching();
     this.#listeners = undefined;
   }

@@ -479,4 +479,34 @@ describe('timeout + bulkhead', () => {
     expect(third.value).toBe('free again');
     expect(maxRunning).toBe(1);
   });
+
+  it("a caller's abort frees a bulkhead queue place taken after the call started", async () => {
+    const clock = new VirtualClock();
+    const gate = bulkhead({ limit: 1, queue: 1, clock });
+    // Queues one tick late, as a bulkhead behind a retry's second attempt does: its watch on the
+    // timeout's context then comes after the timeout's own caller-abort handler.
+    class Late extends PolicyBase {
+      async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+        await Promise.resolve();
+        return gate[executeInContext](fn, ctx);
+      }
+      describe(): PolicyDescription {
+        return { name: 'late', options: {} };
+      }
+    }
+    const busy = track(gate.execute(() => clock.sleep(1000)));
+    const caller = new AbortController();
+    const queued = track(
+      pipeline(timeout(60_000, { clock }), new Late()).execute(async () => 'ran', caller.signal),
+    );
+    await flush();
+    expect(gate.queued).toBe(1);
+    caller.abort('stop');
+    await flush();
+    expect(queued.error).toBe('stop');
+    expect(gate.queued).toBe(0);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    await clock.advance(1000);
+    expect(busy.settled).toBe(true);
+  });
 });
