@@ -187,6 +187,25 @@ describe('adaptiveThrottle (Google SRE book, "Handling Overload")', () => {
     expect(throttle.accepts).toBe(0);
   });
 
+  it('a throwing shouldHandle propagates its error and takes the request back', async () => {
+    // Bug: the request stayed counted with no accept, i.e. as an overload rejection, so a
+    // classifier bug raised the local rejection probability.
+    const classifierBug = new Error('classifier bug');
+    const throttle = adaptiveThrottle({
+      clock: manualClock(),
+      shouldHandle: () => {
+        throw classifierBug;
+      },
+    });
+    await expect(throttle.execute(() => Promise.reject(new Error('x')))).rejects.toBe(
+      classifierBug,
+    );
+    await expect(throttle.execute(() => 'value')).rejects.toBe(classifierBug);
+    expect(throttle.requests).toBe(0);
+    expect(throttle.accepts).toBe(0);
+    expect(throttle.probability).toBe(0);
+  });
+
   it('describe() reports the configuration', () => {
     expect(adaptiveThrottle({ k: 1.5 }).describe()).toEqual({
       name: 'adaptiveThrottle',

@@ -7,6 +7,7 @@ import {
   type ExecutionContext,
   executeInContext,
   type Listener,
+  type Outcome,
   optionalClock,
   PolicyBase,
   type PolicyDescription,
@@ -171,17 +172,27 @@ export class AdaptiveThrottle extends PolicyBase {
       if (ctx.aborted) {
         // The caller gave up: the request says nothing about the backend. Take it back.
         this.#counters.remove(REQUESTS, slice);
-      } else if (!this.#shouldHandle({ ok: false, error }, ctx)) {
+      } else if (!this.#isOverload(slice, { ok: false, error }, ctx)) {
         this.#accept();
       }
       throw error;
     }
-    if (this.#shouldHandle === handleOverload) {
-      if (!handleOverload({ ok: true, value }, ctx)) this.#accept();
-    } else if (!this.#shouldHandle({ ok: true, value }, ctx)) {
-      this.#accept();
-    }
+    if (!this.#isOverload(slice, { ok: true, value }, ctx)) this.#accept();
     return value;
+  }
+
+  /**
+   * Runs `shouldHandle`. If it throws, its error replaces the outcome and the request is taken
+   * back: counted with no accept, a classifier bug would read as backend overload and raise the
+   * rejection probability.
+   */
+  #isOverload(slice: number, outcome: Outcome<unknown>, ctx: ExecutionContext): boolean {
+    try {
+      return this.#shouldHandle(outcome, ctx);
+    } catch (error) {
+      this.#counters.remove(REQUESTS, slice);
+      throw error;
+    }
   }
 
   /** Low-level admission: a permit, or `undefined` when the request is throttled. */

@@ -29,11 +29,6 @@ export class TimeWindow implements OutcomeWindow {
     return this.#counters.total(SLOW);
   }
 
-  /** Expires old slices without recording (so that counts read afterwards are current). */
-  advance(now: number): void {
-    this.#counters.advance(now);
-  }
-
   record(failed: boolean, slow: boolean, now: number): void {
     const counters = this.#counters;
     counters.advance(now);
