@@ -68,7 +68,9 @@ export const fastifyIdempotency: FastifyPluginAsync<FastifyIdempotencyOptions> =
         reply.code(result.response.status);
         for (const [name, values] of grouped)
           reply.header(name, values.length === 1 ? values[0] : values);
-        return reply.send(Buffer.from(result.response.body));
+        const body = result.response.body;
+        // A view, not a copy: the stored bytes are only read.
+        return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
       }
       if (result.token === undefined) return;
       const state = { token: result.token, threw: false };

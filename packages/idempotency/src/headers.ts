@@ -78,3 +78,30 @@ export function headerList(input: HeaderInput): StoredHeader[] {
   }
   return out;
 }
+
+/**
+ * `headerList(input)` restricted to the names `keep` accepts, in one pass (the completion path
+ * runs it for every stored response).
+ */
+export function replayableHeaders(
+  input: HeaderInput,
+  keep: (name: string) => boolean,
+): StoredHeader[] {
+  const out: StoredHeader[] = [];
+  if (Symbol.iterator in input) {
+    for (const [name, value] of input as Iterable<readonly [string, string]>) {
+      const lower = name.toLowerCase();
+      if (keep(lower)) out.push([lower, value]);
+    }
+    return out;
+  }
+  for (const name of Object.keys(input)) {
+    const value = (input as Record<string, string | number | readonly string[] | undefined>)[name];
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (!keep(lower)) continue;
+    if (Array.isArray(value)) for (const item of value) out.push([lower, String(item)]);
+    else out.push([lower, String(value)]);
+  }
+  return out;
+}

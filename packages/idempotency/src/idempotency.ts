@@ -8,7 +8,7 @@ import {
   sha256Hex,
   sha256HexNow,
 } from './fingerprint.js';
-import { type HeaderInput, headerFilter, headerList } from './headers.js';
+import { type HeaderInput, headerFilter, replayableHeaders } from './headers.js';
 import { parseKeyHeader } from './key.js';
 import { type IdempotencyOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type HttpResponse, type Problem, problem, problemResponse } from './problem.js';
@@ -202,7 +202,11 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     else console.warn(`[@faultline/idempotency] ${event.message}`);
   };
 
-  /** Runs one store call under `storeTimeout`; the timer is always cleared. */
+  /**
+   * Runs one store call under `storeTimeout`; the timer is always cleared. A failure (rejection
+   * or timeout) is reported on `onStoreFailure` before the returned promise rejects. One promise
+   * per call: this sits on every request (claim, then complete).
+   */
   const call = <T>(
     operation: StoreFailureEvent['operation'],
     key: string,
@@ -210,10 +214,14 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   ): Promise<T> =>
     new Promise<T>((resolvePromise, reject) => {
       let settled = false;
+      const fail = (error: unknown): void => {
+        storeFailures.emit({ key, operation, error });
+        reject(error);
+      };
       const cancel = clock.setTimer(resolved.storeTimeout, () => {
         if (settled) return;
         settled = true;
-        reject(new StoreTimeoutError(operation, resolved.storeTimeout));
+        fail(new StoreTimeoutError(operation, resolved.storeTimeout));
       });
       let pending: Promise<T>;
       try {
@@ -232,12 +240,9 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
           if (settled) return;
           settled = true;
           cancel();
-          reject(error);
+          fail(error);
         },
       );
-    }).catch((error: unknown) => {
-      storeFailures.emit({ key, operation, error });
-      throw error;
     });
 
   const storeKeyBytes = (key: string, scopeValue: string): Uint8Array =>
@@ -477,7 +482,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       response.bodyOmitted === true || response.body.length > resolved.maxStoredBodyBytes;
     const stored: StoredResponse = {
       status: response.status,
-      headers: headerList(response.headers).filter(([name]) => replayable(name)),
+      headers: replayableHeaders(response.headers, replayable),
       body: omitted ? new Uint8Array(0) : response.body,
       bodyOmitted: omitted,
     };

@@ -59,11 +59,47 @@ export function splitUrl(url: string | undefined): { path: string; query: string
     : { path: value.slice(0, index), query: value.slice(index + 1) };
 }
 
+/**
+ * Headers for which Node keeps only the first of repeated values (or joins them without a
+ * comma), so `req.headers` alone cannot show a repeat.
+ */
+const NOT_COMMA_JOINED = new Set([
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'cookie',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
+  'server',
+  'set-cookie',
+  'user-agent',
+]);
+
 /** @internal Request headers for `begin`, with the key header's repeated values kept apart. */
 export function requestHeaders(
   req: IncomingMessage,
   keyHeader: string,
-): Record<string, string | readonly string[] | undefined> {
+): Readonly<Record<string, string | readonly string[] | undefined>> {
+  // Fast path, no copy: Node joins a repeated header with ", ", so a key value without a comma
+  // was sent once. `headersDistinct` would build an array for every header of the request.
+  const value = req.headers[keyHeader];
+  if (
+    value === undefined ||
+    (typeof value === 'string' && !value.includes(',') && !NOT_COMMA_JOINED.has(keyHeader))
+  ) {
+    return req.headers;
+  }
   const headers: Record<string, string | readonly string[] | undefined> = { ...req.headers };
   const distinct = req.headersDistinct?.[keyHeader];
   if (distinct !== undefined) headers[keyHeader] = distinct;
@@ -240,9 +276,14 @@ export function captureResponse(
         void idempotency.release(token);
       } else {
         let headers = headerPairs(res.getHeaders());
-        if (headHeaders !== undefined) {
-          const names = new Set(headHeaders.map(([name]) => name));
-          headers = [...headers.filter(([name]) => !names.has(name)), ...headHeaders];
+        // Fastify passes every header to writeHead, so usually only one of the two has any.
+        if (headHeaders !== undefined && headHeaders.length > 0) {
+          if (headers.length === 0) {
+            headers = headHeaders;
+          } else {
+            const names = new Set(headHeaders.map(([name]) => name));
+            headers = [...headers.filter(([name]) => !names.has(name)), ...headHeaders];
+          }
         }
         void idempotency.complete(token, {
           status: res.statusCode,
