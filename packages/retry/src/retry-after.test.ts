@@ -41,6 +41,13 @@ describe('parseRetryAfter (RFC 9110 §10.2.3)', () => {
       expect(parseRetryAfter(value as string, NOW), String(value)).toBeUndefined();
     }
   });
+  it('four-digit years below 100 are not taken as 19xx (Date.UTC would)', () => {
+    expect(parseHttpDate('Sat, 01 Jan 0050 00:00:00 GMT')).toBe(-60_589_296_000_000);
+    expect(new Date(parseHttpDate('Sun Nov  6 08:49:37 0094')!).getUTCFullYear()).toBe(94);
+  });
+  it('a delay-seconds too large for a double is Infinity, not garbage', () => {
+    expect(parseRetryAfter('9'.repeat(400), NOW)).toBe(Number.POSITIVE_INFINITY);
+  });
   it('RFC 850 two-digit years: more than 50 years ahead means the previous century', () => {
     const now2026 = Date.UTC(2026, 10, 26);
     expect(

@@ -32,7 +32,12 @@ function utc(
   second: number,
 ): number | undefined {
   if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
-  const time = Date.UTC(year, month, day, hour, minute, second > 59 ? 59 : second);
+  // Date.UTC maps years 0-99 to 1900-1999, so the year is set on its own. A leap second (60)
+  // counts as 59.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hour, minute, second > 59 ? 59 : second);
+  const time = date.getTime();
   // Reject dates like 31 Feb that Date.UTC would roll over into March.
   if (new Date(time).getUTCDate() !== day) return undefined;
   return time;
@@ -82,7 +87,8 @@ export function parseHttpDate(value: string, now: number = Date.now()): number |
 /**
  * Parses a `Retry-After` value (RFC 9110 §10.2.3) to a delay in ms: delay-seconds (`120`) or an
  * HTTP-date, compared with `now` (epoch ms, wall clock: the only place faultline reads it, since
- * the date comes from another machine). A date in the past gives 0; anything else invalid
+ * the date comes from another machine). A date in the past gives 0; delay-seconds too large for
+ * a double (over 308 digits) gives `Infinity`, which `maxRetryAfter` caps; anything else invalid
  * (negative, fractional, empty, garbage) gives `undefined`.
  */
 export function parseRetryAfter(

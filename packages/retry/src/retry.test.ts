@@ -362,6 +362,22 @@ describe('retry: pushback', () => {
     expect(delays).toEqual([7, 7, 7]);
   });
 
+  it('an infinite pushback (maxRetryAfter: Infinity) gives up instead of sleeping forever', async () => {
+    // A Retry-After of more than 308 digits parses to Infinity; with no cap the call used to
+    // hang on a timer that never fires.
+    const clock = new VirtualClock();
+    const policy = retry({ retryAfter: () => Infinity, maxRetryAfter: Infinity, clock });
+    const giveUps: GiveUpEvent[] = [];
+    policy.onGiveUp((e) => giveUps.push(e));
+    const error = new Error('come back never');
+    const run = policy.execute(() => Promise.reject(error));
+    const settled = run.catch((e: unknown) => e);
+    await clock.runAll();
+    expect(await settled).toBe(error);
+    expect(giveUps).toEqual([{ attempts: 1, reason: 'attempts', outcome: { ok: false, error } }]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('a pushback that crosses the deadline makes it give up', async () => {
     const clock = new VirtualClock();
     const policy = retry({ retryAfter: () => 5_000, backoff: constant(1), clock });

@@ -53,7 +53,10 @@ export interface RetryOptions {
    * is used when this returns `undefined` (or is not given).
    */
   readonly retryAfter?: RetryAfter;
-  /** Upper bound on a pushback delay, in ms, ≥ 0 or `Infinity`. Default 60 000. */
+  /**
+   * Upper bound on a pushback delay, in ms, ≥ 0 or `Infinity`. Default 60 000. With `Infinity`,
+   * an infinite pushback gives up (`reason: 'attempts'`) instead of sleeping forever.
+   */
   readonly maxRetryAfter?: number;
   /** Default `systemClock`. */
   readonly clock?: Clock;
@@ -226,6 +229,10 @@ export class RetryPolicy extends PolicyBase {
         const pushback = this.#pushback(outcome, attemptCtx);
         if (pushback !== undefined) delay = pushback;
         const ms = delay as number;
+        // Only an uncapped pushback (maxRetryAfter: Infinity) gets here: "come back never" is
+        // treated like a backoff that ends, rather than as a timer that never fires.
+        if (ms === Number.POSITIVE_INFINITY)
+          return this.#giveUp('attempts', attempt, outcome, ticket);
         // Never start a sleep that would end at or after the deadline: the attempt after it could
         // not finish, and giving up now leaves the caller the remaining time for a fallback.
         const remaining = ctx.deadline.remaining();
