@@ -6,11 +6,30 @@
  * 127.0.0.1 (a free port), sends `{ port }` over IPC, answers `'cpu'` with its CPU time so far,
  * and exits on `'close'` (or when the parent goes away).
  */
-import { createIdempotency, memoryStore, type Store } from '@faultline/idempotency';
-import { fastifyIdempotency } from '@faultline/idempotency/fastify';
-import { redisStore } from '@faultline/idempotency/redis';
+import { pathToFileURL } from 'node:url';
+import type * as Core from '@faultline/idempotency';
+import type * as FastifyAdapter from '@faultline/idempotency/fastify';
+import type * as RedisEntry from '@faultline/idempotency/redis';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
+
+// `FAULTLINE_IDEMPOTENCY_DIR` (set by `http.ts --idempotency-dir`) loads another build of the
+// package, e.g. an older commit's `dist/`, for before/after comparisons in one run.
+const override = process.env.FAULTLINE_IDEMPOTENCY_DIR;
+const load = async <T>(entry: string, file: string): Promise<T> =>
+  (await (override === undefined
+    ? import(entry)
+    : import(pathToFileURL(`${override}/dist/${file}`).href))) as T;
+const { createIdempotency, memoryStore } = await load<typeof Core>(
+  '@faultline/idempotency',
+  'index.js',
+);
+const { fastifyIdempotency } = await load<typeof FastifyAdapter>(
+  '@faultline/idempotency/fastify',
+  'fastify.js',
+);
+const { redisStore } = await load<typeof RedisEntry>('@faultline/idempotency/redis', 'redis.js');
+type Store = Core.Store;
 
 /** Messages the child sends to the parent. */
 export type ServerMessage =

@@ -14,7 +14,9 @@
  * Flags: `--duration <s>` (default 10), `--connections <n>` (default 50), `--rounds <n>`
  * (default 3), `--warmup <s>` (default 2), `--quick` (2 s runs, 1 round, 0.5 s warm-up),
  * `--only <config,...>`, `--cpu-prof <dir>` (the server children write V8 CPU profiles there),
- * `--no-redis`.
+ * `--no-redis`, `--idempotency-dir <dir>` (load `<dir>/dist/*.js` instead of the workspace
+ * package: an older build, for before/after numbers), `--out <file>` (default
+ * `results/http-latest.json`).
  */
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -51,6 +53,8 @@ const warmup = numberFlag('--warmup', quick ? 0.5 : 2);
 const cpuProfDir = flag('--cpu-prof');
 const only = flag('--only')?.split(',');
 const wantRedis = !process.argv.includes('--no-redis');
+/** Another build of @faultline/idempotency (a directory holding `dist/`), for before/after runs. */
+const idempotencyDir = flag('--idempotency-dir');
 
 // ---------------------------------------------------------------------------------------------
 // Configurations
@@ -160,7 +164,14 @@ async function startServer(mode: ServerMode, redisUrl: string | undefined): Prom
   const child: ChildProcess = fork(
     join(here, 'http-server.js'),
     redisUrl === undefined ? [mode] : [mode, redisUrl],
-    { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env:
+        idempotencyDir === undefined
+          ? process.env
+          : { ...process.env, FAULTLINE_IDEMPOTENCY_DIR: idempotencyDir },
+    },
   );
   const next = <T extends ServerMessage['type']>(
     type: T,
@@ -550,7 +561,7 @@ console.log(
   `load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')} (2 cores shared; numbers are noisy, ratios are paired per round)`,
 );
 
-const out = join(here, '..', 'results', 'http-latest.json');
+const out = flag('--out') ?? join(here, '..', 'results', 'http-latest.json');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
   out,
@@ -558,7 +569,15 @@ writeFileSync(
     {
       date: new Date().toISOString(),
       node: process.version,
-      settings: { duration, connections, rounds, warmup, body: BODY, path: PATH },
+      settings: {
+        duration,
+        connections,
+        rounds,
+        warmup,
+        body: BODY,
+        path: PATH,
+        idempotencyDir: idempotencyDir ?? null,
+      },
       loadavgBefore: loadBefore,
       loadavgAfter: loadAfter,
       summary,
