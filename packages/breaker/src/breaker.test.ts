@@ -372,6 +372,60 @@ describe('circuitBreaker: isolate and close', () => {
   });
 });
 
+describe('circuitBreaker: late outcomes', () => {
+  it('a probe settling after isolate() or close() decides nothing', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 1_000, clock });
+    await trip(breaker, 1);
+    await clock.advance(1_000);
+    const first = deferred<string>();
+    const probe1 = breaker.execute(() => first.promise);
+    const release = breaker.isolate();
+    first.reject(new Error('late failure'));
+    await probe1.catch(() => {});
+    expect(breaker.state).toBe('isolated');
+    release();
+    expect(breaker.state).toBe('closed');
+
+    await trip(breaker, 1);
+    await clock.advance(1_000);
+    const second = deferred<string>();
+    const probe2 = breaker.execute(() => second.promise);
+    breaker.close();
+    second.reject(new Error('late failure'));
+    await probe2.catch(() => {});
+    expect(breaker.state).toBe('closed'); // consecutiveFailures(1) would have opened on it
+  });
+
+  it('a slow failure counts once as a call, and as both a failure and a slow call', async () => {
+    const clock = new VirtualClock();
+    const opened: Array<{ failures: number; failureRate: number }> = [];
+    const breaker = circuitBreaker({
+      trip: failureRate({
+        threshold: 0.75,
+        minimumThroughput: 2,
+        window: 10_000,
+        slowCall: { duration: 100, threshold: 0.5 },
+      }),
+      clock,
+    });
+    breaker.onOpen((e) => opened.push({ failures: e.failures, failureRate: e.failureRate }));
+    await breaker.execute(ok);
+    const slowFailure = breaker
+      .execute(async () => {
+        await clock.sleep(101);
+        throw new Error('slow and failed');
+      })
+      .catch((e: unknown) => e);
+    await clock.advance(101);
+    expect(await slowFailure).toBeInstanceOf(Error);
+    // Failures 1 / 2 < 0.75, slow calls 1 / 2 ≥ 0.5: the slow-call rate opened it. Had the call
+    // been counted twice, slow calls would be 1 / 3.
+    expect(breaker.state).toBe('open');
+    expect(opened).toEqual([{ failures: 1, failureRate: 0.5 }]);
+  });
+});
+
 describe('circuitBreaker: events and low level', () => {
   it('emits state changes, open / half-open / close, rejections and failures', async () => {
     const clock = new VirtualClock();

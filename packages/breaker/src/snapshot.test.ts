@@ -156,6 +156,28 @@ describe('snapshots', () => {
     expect(breaker.toJSON()).toMatchObject({ state: 'isolated', attempt: 0, breakDuration: 0 });
   });
 
+  it('a restored half-open breaker still abandons a hung probe after a break duration', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({
+      trip: consecutiveFailures(1),
+      clock,
+      initialState: {
+        version: 1,
+        state: 'half-open',
+        attempt: 2,
+        breakDuration: 4_000,
+        remainingBreak: 0,
+        takenAt: 0,
+      },
+    });
+    void breaker.execute(() => new Promise<never>(() => {})); // hangs forever
+    const error = (await breaker.execute(ok).catch((e: unknown) => e)) as BrokenCircuitError;
+    expect(error.retryAfter).toBe(4_000);
+    await clock.advance(4_000);
+    await expect(breaker.execute(ok)).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+  });
+
   it('onSnapshot receives a fresh snapshot after every state change', async () => {
     const clock = new VirtualClock();
     const snapshots: CircuitSnapshot[] = [];
