@@ -291,6 +291,24 @@ describe('timeout: deadlines', () => {
     expect(remaining).toBe(1000);
   });
 
+  it("an enclosing deadline on another clock is timed on that clock, not on the policy's", async () => {
+    // Say a deadline received on systemClock around a policy on a simulator's VirtualClock: the
+    // deadline passes when its own clock says so.
+    const outerClock = new VirtualClock();
+    const innerClock = new VirtualClock();
+    const inner = timeout(5000, { clock: innerClock });
+    const events: TimeoutEvent[] = [];
+    inner.onTimeout((event) => events.push(event));
+    const ctx = new RootContext(undefined, Deadline.after(1000, outerClock));
+    const result = track(inner[executeInContext](never, ctx));
+    await innerClock.advance(1000);
+    expect(result.settled).toBe(false);
+    await outerClock.advance(1000);
+    expect(result.error).toBeInstanceOf(TimeoutError);
+    expect(events).toEqual([{ timeout: 1000, elapsed: 1000 }]);
+    expect(outerClock.pendingTimers + innerClock.pendingTimers).toBe(0);
+  });
+
   it('rejects at once without calling the function when the enclosing deadline is spent', async () => {
     const clock = new VirtualClock();
     const inner = timeout(1000, { clock });

@@ -138,7 +138,9 @@ export class TimeoutPolicy extends PolicyBase {
       return Promise.reject(new TimeoutError(0));
     }
     // The function's context: its signal is created only if read, and policies nested inside
-    // watch it with onAbort, which creates none.
+    // watch it with onAbort, which creates none. Its deadline's clock times the call: an
+    // enclosing deadline passes when *its* clock says so, which need not be ours (a deadline
+    // received on systemClock around a policy on a simulator's VirtualClock).
     const start = this.clock.now();
     const child = ctx.child(ownBound ? Deadline.at(start + own, this.clock) : enclosing);
     let result: T | PromiseLike<T>;
@@ -169,7 +171,9 @@ export class TimeoutPolicy extends PolicyBase {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let unwatch: (() => void) | undefined;
-      const cancel = this.clock.setTimer(ms, () => {
+      const timer = child.deadline.clock;
+      const timerStart = timer === this.clock ? start : timer.now();
+      const cancel = timer.setTimer(ms, () => {
         if (settled) return;
         settled = true;
         if (unwatch !== undefined) unwatch();
@@ -180,7 +184,7 @@ export class TimeoutPolicy extends PolicyBase {
         }
         const error = new TimeoutError(ms);
         child.abort(error);
-        this.#expired(ms, this.clock.now() - start, ownBound);
+        this.#expired(ms, timer.now() - timerStart, ownBound);
         reject(error);
       });
       // The caller (or an enclosing policy) giving up is not a timeout: reject at once with its
@@ -228,13 +232,15 @@ export class TimeoutPolicy extends PolicyBase {
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let timedOut: TimeoutError | undefined;
-      const cancel = this.clock.setTimer(ms, () => {
+      const timer = child.deadline.clock;
+      const timerStart = timer === this.clock ? start : timer.now();
+      const cancel = timer.setTimer(ms, () => {
         // After a caller's abort the function is winding down for another reason: not a timeout.
         if (ctx.aborted) return;
         const error = new TimeoutError(ms);
         timedOut = error;
         child.abort(error);
-        this.#expired(ms, this.clock.now() - start, ownBound);
+        this.#expired(ms, timer.now() - timerStart, ownBound);
       });
       work.then(
         (value) => {
