@@ -19,7 +19,7 @@ import {
 } from '@faultline/core';
 import { type BreakDuration, BreakSchedule, checkBreakDuration } from './break-duration.js';
 import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
-import { CircuitPermit } from './permit.js';
+import { CircuitPermit, PERMIT_FAILURE, PERMIT_IGNORE } from './permit.js';
 import { type CircuitSnapshot, type CircuitState, checkSnapshot } from './snapshot.js';
 import type { TripState, TripStrategy } from './trip-strategy.js';
 
@@ -35,10 +35,6 @@ const STATE_NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'is
 // Admission results below zero are rejections; zero and above are the admitting generation.
 const REJECT_BROKEN = -1;
 const REJECT_ISOLATED = -2;
-
-// Outcome codes shared with permits (0 is a success).
-const FAILURE = 1;
-const IGNORE = 2;
 
 /** Why the circuit changed state. */
 export type TransitionReason =
@@ -243,8 +239,10 @@ export class CircuitBreaker extends PolicyBase {
     this.#timed = this.#slowMs !== Number.POSITIVE_INFINITY;
     this.#needsTime = this.#trip.needsTime;
     this.#settle = (generation, outcome, duration) => {
-      if (outcome === IGNORE) this.#release(generation);
-      else this.#complete(generation, outcome === FAILURE, duration > this.#slowMs, Number.NaN);
+      if (outcome === PERMIT_IGNORE) this.#release(generation);
+      else {
+        this.#complete(generation, outcome === PERMIT_FAILURE, duration > this.#slowMs, Number.NaN);
+      }
     };
     if (opts.initialState !== undefined) {
       this.#restore(checkSnapshot(OWNER, opts.initialState));

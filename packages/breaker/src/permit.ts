@@ -1,5 +1,10 @@
 import { formatValue } from '@faultline/core';
 
+/** How a permit's call ended, as reported to the breaker (internal; not exported). */
+export const PERMIT_SUCCESS = 0;
+export const PERMIT_FAILURE = 1;
+export const PERMIT_IGNORE = 2;
+
 /**
  * Permission for one call from `breaker.tryAcquire()`. Report how the call went exactly once:
  * `success(durationMs)`, `failure(durationMs)` (a handled failure), or `ignore()` (count nothing,
@@ -21,17 +26,17 @@ export class CircuitPermit {
 
   /** The call succeeded after `durationMs` (default 0). */
   success(durationMs = 0): void {
-    this.#report(0, durationMs);
+    this.#report(PERMIT_SUCCESS, durationMs);
   }
 
   /** The call failed (a failure the breaker should count) after `durationMs` (default 0). */
   failure(durationMs = 0): void {
-    this.#report(1, durationMs);
+    this.#report(PERMIT_FAILURE, durationMs);
   }
 
   /** The call ended without an outcome worth counting; frees a half-open probe slot. */
   ignore(): void {
-    this.#report(2, 0);
+    this.#report(PERMIT_IGNORE, 0);
   }
 
   #report(outcome: number, durationMs: number): void {

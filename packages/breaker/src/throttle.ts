@@ -20,8 +20,14 @@ import { handleOverload } from './overload.js';
 import { RollingCounters } from './rolling-counters.js';
 
 const OWNER = 'adaptiveThrottle';
+// Counter fields of the rolling window.
 const REQUESTS = 0;
 const ACCEPTS = 1;
+
+// How a permit's request ended, as reported to the throttle.
+const ACCEPTED = 0;
+const REJECTED = 1;
+const IGNORED = 2;
 
 /** Options of {@link adaptiveThrottle}. */
 export interface AdaptiveThrottleOptions {
@@ -70,17 +76,17 @@ export class ThrottlePermit {
 
   /** The backend accepted the request (any outcome other than an overload rejection). */
   accepted(): void {
-    this.#report(0);
+    this.#report(ACCEPTED);
   }
 
   /** The backend rejected the request for overload (429, 503, …). */
   rejected(): void {
-    this.#report(1);
+    this.#report(REJECTED);
   }
 
   /** Takes the request back: it counts as neither a request nor an accept. */
   ignore(): void {
-    this.#report(2);
+    this.#report(IGNORED);
   }
 
   #report(outcome: number): void {
@@ -139,8 +145,8 @@ export class AdaptiveThrottle extends PolicyBase {
       opts.random === undefined ? Math.random : checkFunction<Random>(OWNER, 'random', opts.random);
     this.#counters = new RollingCounters(window, buckets, 2);
     this.#settle = (slice, outcome) => {
-      if (outcome === 2) this.#counters.remove(REQUESTS, slice);
-      else if (outcome === 0) this.#accept();
+      if (outcome === IGNORED) this.#counters.remove(REQUESTS, slice);
+      else if (outcome === ACCEPTED) this.#accept();
     };
   }
 
