@@ -68,7 +68,8 @@ export interface CircuitBreakerOptions {
   readonly halfOpen?: HalfOpenOptions;
   /**
    * Which outcomes count as failures. Default: every error (`handleAll`). Unhandled outcomes
-   * count as successes; a rejection caused by the caller's abort is never counted.
+   * count as successes; a rejection caused by the caller's abort is never counted. If it
+   * throws, the caller gets its error and the call counts for nothing.
    */
   readonly shouldHandle?: ShouldHandle;
   /** Monotonic time source. Default `systemClock`. */

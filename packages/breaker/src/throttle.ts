@@ -42,7 +42,8 @@ export interface AdaptiveThrottleOptions {
   readonly buckets?: number;
   /**
    * Which outcomes are the backend rejecting for overload (every other outcome is an accept).
-   * Default {@link handleOverload}: `ExecutionRejectedError`s and HTTP 429 / 503.
+   * Default {@link handleOverload}: `ExecutionRejectedError`s and HTTP 429 / 503. If it throws,
+   * the caller gets its error and the request is taken back (counted as nothing).
    */
   readonly shouldHandle?: ShouldHandle;
   /** Never throttle while the window holds fewer requests than this (integer ≥ 0). Default 0. */
