@@ -323,6 +323,47 @@ describe('PhiAccrualDetector.timeUntilUnavailable', () => {
   });
 });
 
+describe('PhiAccrualDetector: edge cases', () => {
+  it('maxSampleSize 1 keeps only the newest interval, seed included (as Akka)', () => {
+    const clock = new ManualClock();
+    const detector = new PhiAccrualDetector({ clock, maxSampleSize: 1 });
+    detector.heartbeat();
+    expect(detector.history.values()).toEqual([1250]);
+    clock.time = 900;
+    detector.heartbeat();
+    expect(detector.history.values()).toEqual([900]);
+    expect(detector.history.stdDeviation).toBe(0);
+  });
+
+  it('a clock that does not advance learns a 0 ms interval; zero variance is floored', () => {
+    const clock = new ManualClock();
+    const detector = new PhiAccrualDetector({ clock, maxSampleSize: 2, minStdDeviation: 100 });
+    detector.heartbeat();
+    detector.heartbeat();
+    detector.heartbeat();
+    expect(detector.history.values()).toEqual([0, 0]);
+    // μ = 0 + 3000, σ = max(0, 100): finite phi, and a finite principled timeout.
+    expect(detector.phi()).toBe(phi(0, 3000, 100));
+    expect(Number.isFinite(detector.timeUntilUnavailable())).toBe(true);
+    expect(detector.isAvailable()).toBe(true);
+  });
+
+  it('a huge silence gives a finite phi, is unavailable with 0 time left, and is not learned', () => {
+    const clock = new ManualClock();
+    const detector = new PhiAccrualDetector({ clock });
+    detector.heartbeat();
+    clock.time = 1e12;
+    expect(Number.isFinite(detector.phi())).toBe(true);
+    expect(detector.phi()).toBeGreaterThan(1e20);
+    expect(detector.isAvailable()).toBe(false);
+    expect(detector.timeUntilUnavailable()).toBe(0);
+    detector.heartbeat(); // the outage is not an interval
+    expect(detector.history.values()).toEqual([750, 1250]);
+    expect(detector.phi()).toBe(phi(0, 4000, 250));
+    expect(detector.isAvailable()).toBe(true);
+  });
+});
+
 describe('PhiAccrualDetector: option validation', () => {
   const bad: Array<[keyof PhiAccrualDetectorOptions, unknown, unknown]> = [
     // [option, wrong type, out of range]
