@@ -206,6 +206,45 @@ describe('HeartbeatMonitor (virtual time)', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('stop() then start() while a probe ignores its abort: no second probe, and its late answer records nothing', async () => {
+    const clock = new VirtualClock();
+    const registry = setup(clock);
+    const answers: Array<() => void> = [];
+    let started = 0;
+    const monitor = new HeartbeatMonitor({
+      targets: ['a'],
+      // Ignores its signal: settles only when the test says so.
+      probe: () => {
+        started++;
+        return new Promise<void>((resolve) => answers.push(resolve));
+      },
+      interval: 100,
+      timeout: 1_000,
+      jitter: 0,
+      registry,
+      clock,
+      random: () => 0,
+    });
+    monitor.start();
+    await clock.advance(0);
+    expect(started).toBe(1);
+    monitor.stop();
+    monitor.start();
+    await clock.advance(500); // five ticks fall due while the old probe still holds the slot
+    expect(started).toBe(1);
+    expect(monitor.inFlight).toBe(1);
+    answers.shift()!(); // the probe from before stop() answers late
+    await clock.advance(0);
+    expect(registry.isMonitoring('a')).toBe(false); // aborted by stop(): not a heartbeat
+    await clock.advance(100);
+    expect(started).toBe(2); // the slot is free again
+    answers.shift()!();
+    await clock.advance(0);
+    expect(registry.isMonitoring('a')).toBe(true);
+    monitor.stop();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('a target that stops answering becomes a suspect within the time phi predicts', async () => {
     const clock = new VirtualClock();
     const registry = setup(clock);
