@@ -363,6 +363,24 @@ describe('sleep on VirtualClock leaves nothing behind', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('an abort at the very instant the sleep is due: the first timer to fire wins, nothing is left', async () => {
+    // Abort first (created first, so it fires first at the shared due time): the sleep rejects.
+    const clock = new VirtualClock();
+    const first = new AbortController();
+    clock.setTimer(10, () => first.abort('abort first'));
+    const aborted = clock.sleep(10, first.signal).catch((error: unknown) => error);
+    // Sleep first: it has resolved; the abort that follows in the same instant changes nothing.
+    const second = new AbortController();
+    const resolved = clock.sleep(10, second.signal);
+    clock.setTimer(10, () => second.abort('abort second'));
+    await clock.advance(10);
+    expect(await aborted).toBe('abort first');
+    await expect(resolved).resolves.toBeUndefined();
+    expect(getEventListeners(first.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(second.signal, 'abort')).toHaveLength(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('already-aborted signal: rejects with the reason, schedules nothing', async () => {
     const clock = new VirtualClock();
     const reason = new Error('before');

@@ -265,6 +265,26 @@ describe('retry: abort and deadline', () => {
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('a caller abort in the instant the backoff sleep ends: the first to fire decides', async () => {
+    for (const abortFirst of [true, false]) {
+      const clock = new VirtualClock();
+      const policy = retry({ maxAttempts: 3, backoff: constant(100), clock });
+      const caller = new AbortController();
+      const { fn, attempts } = failing(5);
+      if (abortFirst) clock.setTimer(100, () => caller.abort('stop'));
+      const run = policy.execute(fn, caller.signal).catch((e: unknown) => e);
+      await flush(); // attempt 1 fails and the 100 ms sleep starts
+      if (!abortFirst) clock.setTimer(100, () => caller.abort('stop'));
+      await clock.advance(100);
+      // Abort first: the sleep rejects at once and attempt 2 never starts. Sleep first: attempt 2
+      // ran (and failed) in that instant, and the abort ends the next sleep.
+      expect(await run).toBe('stop');
+      expect(attempts).toEqual(abortFirst ? [1] : [1, 2]);
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+      expect(clock.pendingTimers).toBe(0);
+    }
+  });
+
   it('does not start a sleep that would end after the deadline (gives up: deadline)', async () => {
     const clock = new VirtualClock();
     const policy = retry({ maxAttempts: 5, backoff: constant(2_000), clock });

@@ -158,6 +158,30 @@ describe('timeout: aggressive', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('a caller abort and the timeout in the same instant: whichever runs first decides, once', async () => {
+    for (const abortFirst of [true, false]) {
+      const clock = new VirtualClock();
+      const policy = timeout(100, { clock });
+      const events: TimeoutEvent[] = [];
+      policy.onTimeout((event) => events.push(event));
+      const caller = new AbortController();
+      // Timers due at the same time fire in creation order.
+      if (abortFirst) clock.setTimer(100, () => caller.abort('stop'));
+      const result = track(policy.execute(never, caller.signal));
+      if (!abortFirst) clock.setTimer(100, () => caller.abort('stop'));
+      await clock.advance(100);
+      if (abortFirst) {
+        expect(result.error).toBe('stop');
+        expect(events).toEqual([]);
+      } else {
+        expect(result.error).toBeInstanceOf(TimeoutError);
+        expect(events).toHaveLength(1);
+      }
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+      expect(clock.pendingTimers).toBe(0);
+    }
+  });
+
   it('a caller abort also aborts the signal the function reads, with the same reason', async () => {
     const clock = new VirtualClock();
     const caller = new AbortController();
