@@ -85,7 +85,7 @@ class Model {
     if (this.state === 'closed') return { gen: this.gen };
     this.tick(now);
     if (this.state === 'open') {
-      return { rejected: 'broken', retryAfter: this.openedAt + this.breakMs - now };
+      return { rejected: 'broken', retryAfter: this.breakMs - (now - this.openedAt) };
     }
     if (this.probesUsed >= this.cfg.probes) {
       const start = this.roundStart!;
@@ -248,6 +248,9 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
         // Exact multiples of the break durations and bucket widths hit the boundaries.
         fc.constantFrom(100, 250, 300, 500, 600, 1000),
         fc.constant(3_600_000),
+        // Fractional readings (performance.now()): the break must end on the spec's predicate
+        // `now - openedAt ≥ breakDuration`, which rounding can tell apart from a precomputed end.
+        fc.double({ min: 0, max: 1500, noNaN: true }),
       ),
     }),
   },
