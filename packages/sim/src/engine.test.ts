@@ -69,6 +69,55 @@ describe('SimClock', () => {
     expect(getEventListeners(ok.signal, 'abort')).toHaveLength(0);
   });
 
+  it('synchronous timers keep the (due, creation) order mixed with ordinary ones (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 60 }),
+        async (timers) => {
+          const fired: Array<[number, number]> = [];
+          const [order] = await simulate([
+            {
+              setup(clock: SimClock) {
+                timers.forEach(([ms, isSync], i) => {
+                  const record = (): void => {
+                    fired.push([clock.now(), i]);
+                  };
+                  if (isSync) clock.scheduleSync(ms, record);
+                  else clock.schedule(ms, record);
+                });
+                return { result: () => fired };
+              },
+            },
+          ]);
+          const expected = timers
+            .map(([ms], i) => [ms, i] as [number, number])
+            .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+          expect(order).toEqual(expected);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('fireTurn fires the synchronous timers, then one ordinary timer, within `until`', () => {
+    const clock = new SimClock();
+    const fired: string[] = [];
+    clock.scheduleSync(1, () => fired.push('s1'));
+    clock.scheduleSync(2, () => clock.scheduleSync(0, () => fired.push('s2b')));
+    clock.schedule(3, () => fired.push('o3'));
+    clock.scheduleSync(4, () => fired.push('s4'));
+    clock.schedule(5, () => fired.push('o5'));
+    clock.scheduleSync(9, () => fired.push('s9'));
+    expect(clock.fireTurn(Number.POSITIVE_INFINITY, 100)).toBe(true);
+    expect(fired).toEqual(['s1', 's2b', 'o3']);
+    expect(clock.now()).toBe(3);
+    expect(clock.fireTurn(8, 100)).toBe(true);
+    expect(fired).toEqual(['s1', 's2b', 'o3', 's4', 'o5']);
+    expect(clock.fireTurn(8, 100)).toBe(false);
+    expect(clock.now()).toBe(5);
+    expect(clock.firedTimers).toBe(6);
+  });
+
   it('moveTo never moves time backwards; fireNext respects `until`', () => {
     const clock = new SimClock();
     clock.setTimer(50, () => {});
@@ -93,9 +142,10 @@ describe('simulate', () => {
 
   // The microtask settle is only sound if every reaction chain of the simulated code reaches the
   // clock within `quiet` generations. Checked against the setImmediate settle (VirtualClock's)
-  // for every scenario: these chains need 3 quiet generations (2 already diverge, see below:
-  // the last client's success travels through retry's and the caller's awaits without touching
-  // the clock); the default is 8.
+  // for every scenario. The contention client (message callbacks, one promise per attempt) needs
+  // 2 quiet generations and 1 diverges; retry-storm's async clients need 3 and 2 diverge (a
+  // client's success travels through retry's and the caller's awaits without touching the
+  // clock); gray-failure needs 4. The default is 8.
   it('microtask and macrotask settling give identical results for every scenario', async () => {
     const contention = Array.from({ length: 6 }, (_, i) =>
       contentionRun(
@@ -106,23 +156,30 @@ describe('simulate', () => {
     );
     const macro = await simulate(contention, { settle: 'macrotask' });
     expect(await simulate(contention, { settle: 'microtask', concurrency: 1 })).toEqual(macro);
-    expect(await simulate(contention, { settle: 'microtask', quiet: 3, concurrency: 1 })).toEqual(
+    expect(await simulate(contention, { settle: 'microtask', quiet: 2, concurrency: 1 })).toEqual(
       macro,
     );
-    // The comparison can see an insufficient drain: two quiet generations are not enough.
+    // The comparison can see an insufficient drain: one quiet generation is not enough for the
+    // contention client (an attempt's rejection reaches retry's sleep two generations later).
     expect(
-      await simulate(contention, { settle: 'microtask', quiet: 2, concurrency: 1 }),
+      await simulate(contention, { settle: 'microtask', quiet: 1, concurrency: 1 }),
     ).not.toEqual(macro);
     const plans = [
       planRetryStorm({ runs: 1, concurrency: 1 }),
       planLatencyShift({ runs: 1 }),
       planGrayFailure({ runs: 1 }),
     ] as Array<ScenarioPlan<unknown, unknown>>;
+    const macroReports: string[] = [];
     for (const plan of plans) {
       const micro = plan.aggregate(await simulate(plan.specs, { settle: 'microtask' }));
       const macroReport = plan.aggregate(await simulate(plan.specs, { settle: 'macrotask' }));
-      expect(JSON.stringify(micro)).toBe(JSON.stringify(macroReport));
+      macroReports.push(JSON.stringify(macroReport));
+      expect(JSON.stringify(micro)).toBe(macroReports.at(-1));
     }
+    // And for the async clients of retry-storm, two quiet generations are not enough.
+    const storm = plans[0]!;
+    const shortDrain = storm.aggregate(await simulate(storm.specs, { quiet: 2 }));
+    expect(JSON.stringify(shortDrain)).not.toBe(macroReports[0]);
   }, 120_000);
 
   it('results do not depend on concurrency', async () => {

@@ -40,6 +40,8 @@ export class SimClock implements Clock {
   #order = new Float64Array(INITIAL_CAPACITY);
   #callbacks: Array<((arg: unknown) => void) | undefined> = new Array(INITIAL_CAPACITY);
   #args: unknown[] = new Array(INITIAL_CAPACITY);
+  // 1 for a synchronous delivery (`scheduleSync`): its callback queues no promise reaction.
+  #sync = new Uint8Array(INITIAL_CAPACITY);
   // Sequence numbers of timers cancelled while still in the heap; skipped when they surface.
   readonly #cancelled = new Set<number>();
 
@@ -105,6 +107,20 @@ export class SimClock implements Clock {
    * path: passing the message as `arg` spares a closure per message); returns the timer's id.
    */
   schedule<A>(ms: number, callback: (arg: A) => void, arg?: A): number {
+    return this.#push(ms, callback as (arg: unknown) => void, arg, 0);
+  }
+
+  /**
+   * Like {@link schedule}, for a callback that is *synchronous*: it settles no promise and queues
+   * no microtask (it may schedule more timers). {@link simulate} fires such a timer and the run's
+   * next one in the same turn, with no settle in between: nothing is left to settle, so the order
+   * of events is the same as with a settle after every timer.
+   */
+  scheduleSync<A>(ms: number, callback: (arg: A) => void, arg?: A): number {
+    return this.#push(ms, callback as (arg: unknown) => void, arg, 1);
+  }
+
+  #push(ms: number, callback: (arg: unknown) => void, arg: unknown, isSync: number): number {
     lastActivityTick = currentTick;
     const id = this.#seq++;
     const at = this.#now + (ms > 0 ? ms : 0);
@@ -113,6 +129,7 @@ export class SimClock implements Clock {
     const order = this.#order;
     const callbacks = this.#callbacks;
     const args = this.#args;
+    const sync = this.#sync;
     let index = this.#size++;
     while (index > 0) {
       const parent = (index - 1) >> 1;
@@ -122,12 +139,14 @@ export class SimClock implements Clock {
       order[index] = order[parent]!;
       callbacks[index] = callbacks[parent];
       args[index] = args[parent];
+      sync[index] = sync[parent]!;
       index = parent;
     }
     due[index] = at;
     order[index] = id;
-    callbacks[index] = callback as (arg: unknown) => void;
+    callbacks[index] = callback;
     args[index] = arg;
+    sync[index] = isSync;
     this.#pending++;
     return id;
   }
@@ -158,6 +177,30 @@ export class SimClock implements Clock {
     return true;
   }
 
+  /**
+   * One turn of this run: fires the synchronous timers due at or before `until` in order, then
+   * one ordinary timer, stopping after `maxEvents` fired in all. Returns whether any fired.
+   */
+  fireTurn(until: number, maxEvents: number): boolean {
+    let fired = false;
+    for (;;) {
+      if (this.#cancelled.size > 0) this.#skipCancelled();
+      if (this.#size === 0) return fired;
+      const at = this.#due[0]!;
+      if (at > until) return fired;
+      const callback = this.#callbacks[0]!;
+      const arg = this.#args[0];
+      const isSync = this.#sync[0] === 1;
+      this.#pop();
+      this.#pending--;
+      if (++this.#fired > maxEvents) return true;
+      if (at > this.#now) this.#now = at;
+      callback(arg);
+      if (!isSync) return true;
+      fired = true;
+    }
+  }
+
   /** Moves time forward to `time` without firing anything (the end of a time-bounded run). */
   moveTo(time: number): void {
     if (time > this.#now) this.#now = time;
@@ -173,6 +216,9 @@ export class SimClock implements Clock {
     this.#order = order;
     this.#callbacks.length = capacity;
     this.#args.length = capacity;
+    const sync = new Uint8Array(capacity);
+    sync.set(this.#sync);
+    this.#sync = sync;
   }
 
   #skipCancelled(): void {
@@ -186,6 +232,7 @@ export class SimClock implements Clock {
     const order = this.#order;
     const callbacks = this.#callbacks;
     const args = this.#args;
+    const sync = this.#sync;
     if (size === 0) {
       callbacks[0] = undefined;
       args[0] = undefined;
@@ -195,6 +242,7 @@ export class SimClock implements Clock {
     const lastOrder = order[size]!;
     const lastCallback = callbacks[size];
     const lastArg = args[size];
+    const lastSync = sync[size]!;
     callbacks[size] = undefined;
     args[size] = undefined;
     let index = 0;
@@ -215,12 +263,14 @@ export class SimClock implements Clock {
       order[index] = order[child]!;
       callbacks[index] = callbacks[child];
       args[index] = args[child];
+      sync[index] = sync[child]!;
       index = child;
     }
     due[index] = lastDue;
     order[index] = lastOrder;
     callbacks[index] = lastCallback;
     args[index] = lastArg;
+    sync[index] = lastSync;
   }
 }
 
@@ -321,7 +371,7 @@ export function simulate<R>(
       try {
         for (let i = active.length - 1; i >= 0; i--) {
           const run = active[i]!;
-          if (run.clock.fireNext(run.until)) {
+          if (run.clock.fireTurn(run.until, maxEvents)) {
             if (run.clock.firedTimers > maxEvents) {
               throw new Error(`simulate: run ${run.index} fired more than ${maxEvents} timers`);
             }

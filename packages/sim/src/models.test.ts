@@ -1,3 +1,4 @@
+import { VirtualClock } from '@faultline/clock';
 import { seededRandom } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -146,6 +147,34 @@ describe('Network', () => {
     expect(result!.answered).toBeLessThan(300);
     expect(result!.handled).toBe(2);
     expect(result!.times).toEqual([503, 20]);
+  });
+
+  it('post delivers like send (delay, loss), on the simulator clock and on any other Clock', async () => {
+    const deliveries = (clock: SimClock): { times: number[]; network: Network } => {
+      const network = new Network(clock, seededRandom(9), { latency: constant(5), drop: 0.5 });
+      const times: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        network.post((hop: number) => {
+          times.push(clock.now());
+          if (hop === 0) network.post(() => times.push(-clock.now()), 1);
+        }, 0);
+      }
+      return { times, network };
+    };
+    const [simulated] = await simulate([
+      {
+        setup(clock) {
+          const { times, network } = deliveries(clock);
+          return { result: () => ({ times, dropped: network.dropped, sent: network.sent }) };
+        },
+      },
+    ]);
+    const virtual = new VirtualClock();
+    const { times, network } = deliveries(virtual as unknown as SimClock);
+    await virtual.runAll();
+    expect({ times, dropped: network.dropped, sent: network.sent }).toEqual(simulated);
+    expect(simulated!.dropped).toBeGreaterThan(30);
+    expect(new Set(simulated!.times)).toEqual(new Set([5, -10]));
   });
 
   it('a call abandoned through its signal rejects with the reason and removes its listener', async () => {

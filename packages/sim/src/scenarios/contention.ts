@@ -2,7 +2,7 @@ import { type Policy, type Random, seededRandom } from '@faultline/core';
 import { constant, exponential, retry } from '@faultline/retry';
 import { normal } from '../distribution.js';
 import type { SimClock, SimulationRun } from '../engine.js';
-import { Network, type Respond } from '../network.js';
+import { Network } from '../network.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { round, runSeed } from './service.js';
 
@@ -63,25 +63,76 @@ interface Row {
   lastReply: number;
 }
 
-/** One client: read the version, write it back conditionally, until a write succeeds. */
-async function occClient(
-  policy: Policy,
-  row: Row,
-  network: Network,
-  clock: SimClock,
-): Promise<void> {
-  const read = (respond: Respond<number>): void => respond(undefined, row.version);
-  await policy.execute(async () => {
-    const seen = await network.call(read);
-    const written = await network.call<boolean>((respond) => {
-      row.calls++;
-      const ok = seen === row.version;
-      if (ok) row.version++;
-      respond(undefined, ok);
-    });
-    if (!written) throw conflict;
-  });
-  row.lastReply = clock.now();
+/**
+ * One client of the OCC model: read the version, write it back conditionally, until a write
+ * succeeds. Each attempt is the four messages of Brooker's simulator, delivered as network
+ * messages that carry this object (read request, read reply, write request, write reply); the
+ * only promise is the attempt's own, which the real `retry` policy awaits. The message handlers
+ * are plain callbacks: they settle nothing until the write reply, so the engine can deliver them
+ * without a settle in between (`Network.post`).
+ */
+class OccClient {
+  readonly row: Row;
+  readonly network: Network;
+  /** The version the current attempt read. */
+  seen = 0;
+  /** Whether the current attempt's write was accepted. */
+  written = false;
+  resolve: () => void = noop;
+  reject: (error: unknown) => void = noop;
+  /** The attempt `retry` runs: one promise, settled by the write reply. */
+  readonly attempt: () => Promise<void>;
+
+  constructor(row: Row, network: Network) {
+    this.row = row;
+    this.network = network;
+    this.attempt = () => {
+      attemptClient = this;
+      const promise = new Promise<void>(attemptExecutor);
+      this.network.post(readAtServer, this);
+      return promise;
+    };
+  }
+}
+
+function noop(): void {}
+
+// The attempt's promise is built with one shared executor (set just before `new Promise`, which
+// runs the executor synchronously), instead of a closure per attempt.
+let attemptClient: OccClient | undefined;
+function attemptExecutor(resolve: () => void, reject: (error: unknown) => void): void {
+  const client = attemptClient!;
+  attemptClient = undefined;
+  client.resolve = resolve;
+  client.reject = reject;
+}
+
+function readAtServer(client: OccClient): void {
+  client.seen = client.row.version;
+  client.network.post(readReply, client);
+}
+
+function readReply(client: OccClient): void {
+  client.network.post(writeAtServer, client);
+}
+
+function writeAtServer(client: OccClient): void {
+  const row = client.row;
+  row.calls++;
+  client.written = client.seen === row.version;
+  if (client.written) row.version++;
+  // The reply settles the attempt's promise: an ordinary (settling) message.
+  client.network.send(writeReply, client);
+}
+
+function writeReply(client: OccClient): void {
+  if (client.written) client.resolve();
+  else client.reject(conflict);
+}
+
+async function occClient(policy: Policy, client: OccClient, clock: SimClock): Promise<void> {
+  await policy.execute(client.attempt);
+  client.row.lastReply = clock.now();
 }
 
 /** One run of the OCC model with `clients` clients. */
@@ -96,7 +147,7 @@ export function contentionRun(
       const policy = policyFor(strategy, clock, random);
       const row: Row = { version: 0, calls: 0, lastReply: 0 };
       const network = new Network(clock, random, { latency: contentionModel.hop });
-      for (let i = 0; i < clients; i++) void occClient(policy, row, network, clock);
+      for (let i = 0; i < clients; i++) void occClient(policy, new OccClient(row, network), clock);
       return { result: () => ({ calls: row.calls, time: row.lastReply }) };
     },
   };
