@@ -7,6 +7,7 @@ import {
   type ExecutionContext,
   executeInContext,
   formatValue,
+  ignoresResults,
   isExecutionRejected,
   type Listener,
   type Outcome,
@@ -127,8 +128,10 @@ export class RetryPolicy extends PolicyBase {
       opts.shouldHandle,
       handleTransient,
     );
-    // The default never handles results, so the success path need not build an Outcome for it.
-    this.#handlesResults = this.#shouldHandle !== handleTransient;
+    // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
+    // result, so the success path need not build an Outcome for them.
+    this.#handlesResults =
+      this.#shouldHandle !== handleTransient && !ignoresResults(this.#shouldHandle);
     if (opts.budget !== undefined && !isRetryBudget(opts.budget)) {
       throw new TypeError(
         `${OWNER}: option "budget" must be a RetryBudget (an object with begin()), received ${formatValue(opts.budget)}`,
