@@ -118,6 +118,19 @@ describe('adaptiveTimeout', () => {
     expect(adaptive.current()).toBeCloseTo(80, -0.5);
   });
 
+  it('with min 0, instant answers (0 ms on a VirtualClock) never learn a timeout of 0', async () => {
+    // A timeout of 0 would reject before calling the function, and censoring doubles 0 to 0: the
+    // policy would reject every call from then on. The estimator's smallest bucket (1 µs)
+    // prevents it; this guards that.
+    const clock = new VirtualClock();
+    const adaptive = adaptiveTimeout({ clock, min: 0, minSamples: 1 });
+    const policy = timeout(adaptive);
+    for (let i = 0; i < 5; i++) {
+      await expect(policy.execute(async () => i)).resolves.toBe(i);
+    }
+    expect(adaptive.current()).toBeGreaterThan(0);
+  });
+
   it('acceptance: recovers from a 50 → 500 ms shift within 50 calls, and falls back within a window', async () => {
     const clock = new VirtualClock();
     const random = seededRandom(42);
