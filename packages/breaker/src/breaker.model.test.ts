@@ -90,7 +90,7 @@ class Model {
     if (this.probesUsed >= this.cfg.probes) {
       const start = this.roundStart!;
       if (now - start < this.breakMs) {
-        return { rejected: 'broken', retryAfter: start + this.breakMs - now };
+        return { rejected: 'broken', retryAfter: this.breakMs - (now - start) };
       }
       this.gen++;
       this.newRounds++;

@@ -433,7 +433,7 @@ export class CircuitBreaker extends PolicyBase {
     const open = this.#mode === OPEN;
     const retryAfter = open
       ? this.#remainingBreak(now)
-      : Math.max(0, this.#roundStart + this.#breakMs - now);
+      : Math.max(0, this.#breakMs - (now - this.#roundStart));
     if (this.#reject.hasListeners) {
       this.#reject.emit({ state: open ? 'open' : 'half-open', retryAfter });
     }
