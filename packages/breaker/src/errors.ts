@@ -3,8 +3,8 @@ import { ExecutionRejectedError } from '@faultline/core';
 /**
  * Thrown (as a rejection) by an open circuit, or by a half-open circuit whose probe slots are all
  * taken. Nothing was sent to the dependency. `retryAfter` is the time left until the breaker will
- * let a call through again (the rest of the break while open; at most the probe timeout while
- * half-open).
+ * let a call through again: the rest of the break while open; while half-open, the time until the
+ * probes in flight are presumed hung and a new probe is admitted (at most one break duration).
  */
 export class BrokenCircuitError extends ExecutionRejectedError {
   override name = 'BrokenCircuitError';
