@@ -59,6 +59,26 @@ describe('timeout: success path', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it("clears the timer behind the deadline's signal it handed out once the call settles", async () => {
+    // The policy made that Deadline, so it disposes of it: else every call that read
+    // ctx.deadline.signal() left a timer until the deadline passed.
+    const clock = new VirtualClock();
+    for (const strategy of ['aggressive', 'cooperative'] as const) {
+      const policy = timeout(1000, { clock, strategy });
+      let signal!: AbortSignal;
+      const result = track(
+        policy.execute(async (ctx) => {
+          signal = ctx.deadline.signal();
+          return 42;
+        }),
+      );
+      await clock.advance(0);
+      expect(result.value).toBe(42);
+      expect(clock.pendingTimers).toBe(0);
+      expect(signal.aborted).toBe(false);
+    }
+  });
+
   it('returns a synchronous value without a timer, and rejects with a synchronous throw', async () => {
     const clock = new VirtualClock();
     const policy = timeout(1000, { clock });

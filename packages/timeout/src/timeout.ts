@@ -147,11 +147,11 @@ export class TimeoutPolicy extends PolicyBase {
     try {
       result = fn(child);
     } catch (error) {
-      child.dispose();
+      this.#release(child, ownBound);
       return Promise.reject(error);
     }
     if (!isThenable(result)) {
-      child.dispose();
+      this.#release(child, ownBound);
       this.#adaptive?.observe(this.clock.now() - start);
       return Promise.resolve(result);
     }
@@ -178,7 +178,7 @@ export class TimeoutPolicy extends PolicyBase {
         settled = true;
         if (unwatch !== undefined) unwatch();
         if (ctx.aborted) {
-          child.dispose();
+          this.#release(child, ownBound);
           reject(ctx.abortReason);
           return;
         }
@@ -195,7 +195,7 @@ export class TimeoutPolicy extends PolicyBase {
         cancel();
         if (unwatch !== undefined) unwatch();
         child.abort(ctx.abortReason);
-        child.dispose();
+        this.#release(child, ownBound);
         reject(ctx.abortReason);
       });
       // Both handlers are attached even after we give up: the abandoned execution's late
@@ -206,7 +206,7 @@ export class TimeoutPolicy extends PolicyBase {
           settled = true;
           cancel();
           if (unwatch !== undefined) unwatch();
-          child.dispose();
+          this.#release(child, ownBound);
           this.#adaptive?.observe(this.clock.now() - start);
           resolve(value);
         },
@@ -215,7 +215,7 @@ export class TimeoutPolicy extends PolicyBase {
           settled = true;
           cancel();
           if (unwatch !== undefined) unwatch();
-          child.dispose();
+          this.#release(child, ownBound);
           reject(ctx.aborted ? ctx.abortReason : error);
         },
       );
@@ -245,19 +245,28 @@ export class TimeoutPolicy extends PolicyBase {
       work.then(
         (value) => {
           cancel();
-          child.dispose();
+          this.#release(child, ownBound);
           // A value that arrives after the timeout is still the right answer (cooperative).
           if (timedOut === undefined) this.#adaptive?.observe(this.clock.now() - start);
           resolve(value);
         },
         (error: unknown) => {
           cancel();
-          child.dispose();
+          this.#release(child, ownBound);
           if (timedOut !== undefined) reject(timedOut);
           else reject(ctx.aborted ? ctx.abortReason : error);
         },
       );
     });
+  }
+
+  /**
+   * The call is over: unlink the child from its parent and, when the deadline is this policy's
+   * own, clear the timer behind its `signal()` if the function asked for one (nobody else can).
+   */
+  #release(child: CancellableContext, ownBound: boolean): void {
+    child.dispose();
+    if (ownBound) child.deadline.dispose();
   }
 
   #expired(ms: number, elapsed: number, ownBound: boolean): void {
