@@ -96,6 +96,10 @@ export interface RetrySuccessEvent {
 }
 
 const OWNER = 'retry';
+
+function isFiniteDelay(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value < Number.POSITIVE_INFINITY;
+}
 const noRetryAfter: RetryAfter = () => undefined;
 
 /** The retry policy; build it with {@link retry}. */
@@ -218,24 +222,18 @@ export class RetryPolicy extends PolicyBase {
         // its n-th value stays the delay before retry n even when a pushback replaced some.
         delays ??= this.#backoff.delays(this.#random);
         const step = delays.next();
-        let delay = step.value as unknown;
+        const backoffDelay: unknown = step.value;
         // A custom Backoff that ends, or yields something that is not a finite delay, ends
         // retrying.
-        if (
-          step.done === true ||
-          typeof delay !== 'number' ||
-          !(delay >= 0) ||
-          delay === Infinity
-        ) {
+        if (step.done === true || !isFiniteDelay(backoffDelay)) {
           return this.#giveUp('attempts', attempt, outcome, ticket);
         }
-        const pushback = this.#pushback(outcome, attemptCtx);
-        if (pushback !== undefined) delay = pushback;
-        const ms = delay as number;
-        // Only an uncapped pushback (maxRetryAfter: Infinity) gets here: "come back never" is
-        // treated like a backoff that ends, rather than as a timer that never fires.
-        if (ms === Number.POSITIVE_INFINITY)
+        const ms = this.#pushback(outcome, attemptCtx) ?? backoffDelay;
+        // Only an uncapped pushback (maxRetryAfter: Infinity) can be infinite: "come back never"
+        // ends retrying like a backoff that ends, rather than as a timer that never fires.
+        if (ms === Number.POSITIVE_INFINITY) {
           return this.#giveUp('attempts', attempt, outcome, ticket);
+        }
         // Never start a sleep that would end at or after the deadline: the attempt after it could
         // not finish, and giving up now leaves the caller the remaining time for a fallback.
         const remaining = ctx.deadline.remaining();
