@@ -116,6 +116,30 @@ describe('adaptiveThrottle (Google SRE book, "Handling Overload")', () => {
     expect(throttle.tryAcquire()).toBeDefined();
   });
 
+  it('expires by time across idle gaps: after an idle hour the old rejections count for nothing', () => {
+    // The stale-window bug class of js-peers.md §3.3, for the throttle: slices are expired by
+    // the clock, not by the traffic, so old counts cannot come back after a silence.
+    const clock = manualClock();
+    const throttle = adaptiveThrottle({ clock, window: 120_000, buckets: 12, random: () => 0 });
+    for (let i = 0; i < 100; i++) {
+      clock.t = i * 1_000; // 100 s of an overloaded backend
+      throttle.tryAcquire()?.rejected();
+    }
+    expect(throttle.probability).toBeGreaterThan(0.9);
+    clock.t += 3_600_000;
+    expect(throttle.requests).toBe(0);
+    expect(throttle.probability).toBe(0);
+    const first = throttle.tryAcquire();
+    expect(first).toBeDefined();
+    first!.accepted();
+    // A gap shorter than the window keeps what is still inside it.
+    clock.t += 60_000;
+    for (let i = 0; i < 3; i++) throttle.tryAcquire()!.accepted();
+    clock.t += 60_000; // the first request is now older than the window; the other three are not
+    expect(throttle.requests).toBe(3);
+    expect(throttle.accepts).toBe(3);
+  });
+
   it('never draws a random number while nothing is being rejected', async () => {
     let draws = 0;
     const throttle = adaptiveThrottle({
