@@ -192,6 +192,45 @@ describe('retry: what is handled', () => {
     expect(i).toBe(3);
   });
 
+  it('cancels the body of each handled Response it retries past (an unread fetch body holds its connection), never the one it returns', async () => {
+    const clock = new VirtualClock();
+    let cancelled = 0;
+    const response = (status: number): Response =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            controller.enqueue(new TextEncoder().encode(`status ${status}`));
+            controller.close();
+          },
+          cancel() {
+            cancelled++;
+          },
+        }),
+        { status },
+      );
+    const policy = retry({
+      shouldHandle: handleResults<Response>((r) => r.status === 503),
+      backoff: constant(5),
+      clock,
+    });
+    const statuses = [503, 503, 503];
+    let i = 0;
+    const run = policy.execute(() => response(statuses[i++]!));
+    await clock.runAll();
+    const last = await run;
+    await flush();
+    expect(cancelled).toBe(2);
+    expect(await last.text()).toBe('status 503');
+    // Aborted during the sleep: the Response waiting for a retry is dropped too.
+    const caller = new AbortController();
+    const aborted = policy.execute(() => response(503), caller.signal).catch((e: unknown) => e);
+    await flush();
+    caller.abort('stop');
+    expect(await aborted).toBe('stop');
+    await flush();
+    expect(cancelled).toBe(3);
+  });
+
   it('a custom shouldHandle sees the attempt context', async () => {
     const seen: number[] = [];
     const { fn } = failing(2);

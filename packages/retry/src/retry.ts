@@ -43,7 +43,8 @@ export interface RetryOptions {
   readonly backoff?: Backoff;
   /**
    * Which outcomes are failures worth retrying. Default: every error except
-   * `ExecutionRejectedError`s other than a timeout. The caller's abort is never retried.
+   * `ExecutionRejectedError`s other than a timeout. The caller's abort is never retried. A handled
+   * result that a retry replaces is dropped: a `Response`'s unread body is cancelled.
    */
   readonly shouldHandle?: ShouldHandle;
   /** A budget shared with every other call to the same downstream. Default none. */
@@ -96,6 +97,27 @@ export interface RetrySuccessEvent {
 }
 
 const OWNER = 'retry';
+
+function ignore(): void {}
+
+/**
+ * Drops a handled result that a retry replaces. A fetch `Response` whose body is never read holds
+ * its connection until garbage collection (undici: "consume or cancel the response body"), so a
+ * burst of retried 503s could exhaust the pool; its body is cancelled.
+ */
+function discardResult(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  const { body, bodyUsed } = value as { body?: unknown; bodyUsed?: unknown };
+  if (bodyUsed !== false || body === null || typeof body !== 'object') return;
+  const cancel = (body as { cancel?: unknown }).cancel;
+  if (typeof cancel !== 'function') return;
+  try {
+    // Rejects when a listener locked the body to read it: then it is theirs to finish.
+    Promise.resolve(cancel.call(body)).then(undefined, ignore);
+  } catch {
+    // Not a real stream: nothing to release.
+  }
+}
 
 function isFiniteDelay(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value < Number.POSITIVE_INFINITY;
@@ -245,8 +267,13 @@ export class RetryPolicy extends PolicyBase {
         }
         if (this.#onRetry.hasListeners) this.#onRetry.emit({ attempt, delay: ms, outcome });
         // Aborted during the sleep: it rejects at once with the caller's reason (rethrown below),
-        // and no further attempt starts.
-        await this.#sleep(ms, ctx);
+        // and no further attempt starts. Either way the handled result is dropped (after the
+        // sleep, so that onRetry listeners could still read it).
+        try {
+          await this.#sleep(ms, ctx);
+        } finally {
+          if (outcome.ok) discardResult(outcome.value);
+        }
         if (ctx.aborted) throw ctx.abortReason;
         attempt++;
         attemptCtx = ctx.withAttempt(attempt);
