@@ -94,14 +94,16 @@ export class Network {
    * queues no microtask (it may send more messages). The simulator's engine may then deliver the
    * run's next message right after it, without a settle in between, which is the same order of
    * events at a fraction of the cost. A `deliver` that does settle a promise must use `send`.
+   * `after` (ms, default 0) holds the message at the sender first: a wait folded into the
+   * message, as Brooker's simulator sends a retry `backoff + hop` ahead.
    */
-  post<M>(deliver: (message: M) => void, message?: M): void {
+  post<M>(deliver: (message: M) => void, message?: M, after = 0): void {
     this.sent++;
     if (this.#drop > 0 && this.#random() < this.#drop) {
       this.dropped++;
       return;
     }
-    this.#postSync(this.delay(), deliver as (message: unknown) => void, message);
+    this.#postSync(after + this.delay(), deliver as (message: unknown) => void, message);
   }
 
   /**

@@ -1,7 +1,8 @@
+import type { Clock, TimerOptions } from '@faultline/clock';
 import { type Policy, type Random, seededRandom } from '@faultline/core';
 import { constant, exponential, retry } from '@faultline/retry';
 import { normal } from '../distribution.js';
-import type { SimClock, SimulationRun } from '../engine.js';
+import type { SimulationRun } from '../engine.js';
 import { Network } from '../network.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { round, runSeed } from './service.js';
@@ -38,7 +39,7 @@ export const contentionModel = {
  * cost more than the rest of the simulated call. */
 const conflict = new Error('write conflict: the row changed since it was read');
 
-function policyFor(strategy: ContentionStrategy, clock: SimClock, random: Random): Policy {
+function policyFor(strategy: ContentionStrategy, clock: Clock, random: Random): Policy {
   const { base, cap } = contentionModel;
   // Brooker's expo(n) = min(cap, base·2^n) with n = 1 for the first retry, i.e. faultline's
   // exponential({ initial: 2·base }) whose e(n) = min(max, initial·2^(n-1)). Decorrelated jitter
@@ -70,30 +71,60 @@ interface Row {
  * only promise is the attempt's own, which the real `retry` policy awaits. The message handlers
  * are plain callbacks: they settle nothing until the write reply, so the engine can deliver them
  * without a settle in between (`Network.post`).
+ *
+ * The client is also the `Clock` of its own `retry` policy: `now` and `setTimer` are the run's,
+ * but `sleep(ms)` (the backoff before a retry) resolves at once and holds the next read back by
+ * `ms`, so a retry's read reaches the server `backoff + hop` after the failed write's reply, in
+ * one message, as in Brooker's simulator (`send(backoff + hop)`), instead of a sleep timer and
+ * then a hop.
  */
-class OccClient {
+class OccClient implements Clock {
   readonly row: Row;
   readonly network: Network;
+  readonly clock: Clock;
   /** The version the current attempt read. */
   seen = 0;
   /** Whether the current attempt's write was accepted. */
   written = false;
+  /** The backoff the policy asked for, still to be waited before the next read leaves. */
+  held = 0;
   resolve: () => void = noop;
   reject: (error: unknown) => void = noop;
   /** The attempt `retry` runs: one promise, settled by the write reply. */
   readonly attempt: () => Promise<void>;
 
-  constructor(row: Row, network: Network) {
+  constructor(row: Row, network: Network, clock: Clock) {
     this.row = row;
     this.network = network;
+    this.clock = clock;
     this.attempt = () => {
       attemptClient = this;
       const promise = new Promise<void>(attemptExecutor);
-      this.network.post(readAtServer, this);
+      const held = this.held;
+      this.held = 0;
+      this.network.post(readAtServer, this, held);
       return promise;
     };
   }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    // Only retry's backoff sleeps here, and never with a signal in this model; a signal gets a
+    // real sleep.
+    if (signal !== undefined) return this.clock.sleep(ms, signal);
+    this.held += ms;
+    return resolved;
+  }
+
+  setTimer(ms: number, callback: () => void, options?: TimerOptions): () => void {
+    return this.clock.setTimer(ms, callback, options);
+  }
 }
+
+const resolved = Promise.resolve();
 
 function noop(): void {}
 
@@ -130,9 +161,9 @@ function writeReply(client: OccClient): void {
   else client.reject(conflict);
 }
 
-async function occClient(policy: Policy, client: OccClient, clock: SimClock): Promise<void> {
+async function occClient(policy: Policy, client: OccClient): Promise<void> {
   await policy.execute(client.attempt);
-  client.row.lastReply = clock.now();
+  client.row.lastReply = client.now();
 }
 
 /** One run of the OCC model with `clients` clients. */
@@ -144,10 +175,14 @@ export function contentionRun(
   return {
     setup(clock) {
       const random = seededRandom(seed);
-      const policy = policyFor(strategy, clock, random);
       const row: Row = { version: 0, calls: 0, lastReply: 0 };
       const network = new Network(clock, random, { latency: contentionModel.hop });
-      for (let i = 0; i < clients; i++) void occClient(policy, new OccClient(row, network), clock);
+      for (let i = 0; i < clients; i++) {
+        // A policy per client: its clock is the client (see OccClient); a retry policy without a
+        // budget keeps no state between calls, so this is the same as one shared policy.
+        const client = new OccClient(row, network, clock);
+        void occClient(policyFor(strategy, client, random), client);
+      }
       return { result: () => ({ calls: row.calls, time: row.lastReply }) };
     },
   };
