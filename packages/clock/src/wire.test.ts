@@ -63,6 +63,17 @@ describe('grpc-timeout', () => {
     expect(formatGrpcTimeout(4.35)).toBe('4350000n');
   });
 
+  it('parses u and n values to the double nearest the decimal (1100000n is 1.1, not 1.0999…)', () => {
+    // Multiplying by 1e-6 (itself inexact) is off by an ulp for about 3 values in 10.
+    expect(parseGrpcTimeout('1100000n')).toBe(1.1);
+    expect(parseGrpcTimeout('4350u')).toBe(4.35);
+    for (let i = 0; i < 10_000; i++) {
+      const digits = String(i * 7919);
+      expect(parseGrpcTimeout(`${digits}n`)).toBe(Number(`${digits}e-6`));
+      expect(parseGrpcTimeout(`${digits}u`)).toBe(Number(`${digits}e-3`));
+    }
+  });
+
   it.each([
     ['1H', 3_600_000],
     ['2M', 120_000],

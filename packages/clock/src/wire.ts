@@ -42,23 +42,28 @@ export class InvalidTimeoutError extends RangeError {
 /** gRPC's TimeoutValue has at most 8 digits. */
 const GRPC_MAX_VALUE = 99_999_999;
 
-/** Units from finest to coarsest, in milliseconds per unit. */
-const GRPC_UNITS: ReadonlyArray<readonly [unit: string, msPerUnit: number, unitsPerMs: number]> = [
-  ['n', 1e-6, 1e6],
-  ['u', 1e-3, 1e3],
-  ['m', 1, 1],
-  ['S', 1_000, 1 / 1_000],
-  ['M', 60_000, 1 / 60_000],
-  ['H', 3_600_000, 1 / 3_600_000],
+/** Units from finest to coarsest, with how many of each make a millisecond (for formatting). */
+const GRPC_UNITS: ReadonlyArray<readonly [unit: string, unitsPerMs: number]> = [
+  ['n', 1e6],
+  ['u', 1e3],
+  ['m', 1],
+  ['S', 1 / 1_000],
+  ['M', 1 / 60_000],
+  ['H', 1 / 3_600_000],
 ];
 
-const GRPC_MS_PER_UNIT: Readonly<Record<string, number>> = {
-  n: 1e-6,
-  u: 1e-3,
-  m: 1,
-  S: 1_000,
-  M: 60_000,
-  H: 3_600_000,
+/**
+ * Parsing: ms = value × multiply / divide, with both factors exact integers, so the result is the
+ * double nearest the decimal (`1100000n` is 1.1; multiplying by an inexact 1e-6 gives
+ * 1.0999999999999999, an ulp off for about 3 values in 10).
+ */
+const GRPC_PARSE: Readonly<Record<string, readonly [multiply: number, divide: number]>> = {
+  n: [1, 1e6],
+  u: [1, 1e3],
+  m: [1, 1],
+  S: [1_000, 1],
+  M: [60_000, 1],
+  H: [3_600_000, 1],
 };
 
 /** The longest duration `grpc-timeout` can carry: 99 999 999 hours (about 11 400 years). */
@@ -90,7 +95,7 @@ function trimOws(value: string): string {
  */
 export function formatGrpcTimeout(ms: number): string {
   checkNumber('formatGrpcTimeout', 'ms', ms, { min: 0 }, false);
-  for (const [unit, , unitsPerMs] of GRPC_UNITS) {
+  for (const [unit, unitsPerMs] of GRPC_UNITS) {
     const value = wholeUnits(ms, unitsPerMs);
     if (value <= GRPC_MAX_VALUE) return `${value}${unit}`;
   }
@@ -117,7 +122,8 @@ export function parseGrpcTimeout(value: string): number {
       '1 to 8 digits followed by one unit of H, M, S, m, u, n (e.g. "100m")',
     );
   }
-  return Number(match[1]) * GRPC_MS_PER_UNIT[match[2]!]!;
+  const [multiply, divide] = GRPC_PARSE[match[2]!]!;
+  return (Number(match[1]) * multiply) / divide;
 }
 
 /** The largest value {@link parseTimeoutMillis} accepts (and {@link formatTimeoutMillis} emits). */
