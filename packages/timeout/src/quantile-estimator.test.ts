@@ -127,6 +127,16 @@ describe('QuantileEstimator', () => {
     expect(Math.abs(median - 500) / 500).toBeLessThanOrEqual(0.01);
   });
 
+  it('works on a clock that reads negative times (a VirtualClock may start anywhere)', async () => {
+    const clock = new VirtualClock(-95_500);
+    const estimator = new QuantileEstimator({ clock, window: 10_000 });
+    for (let i = 1; i <= 100; i++) estimator.observe(i);
+    expect(estimator.count).toBe(100);
+    expect(estimator.quantile(0.5)).toBeCloseTo(50, -0.5);
+    await clock.advance(10_000);
+    expect(estimator.count).toBe(0);
+  });
+
   it('clamps values outside the tracked range and handles zero', () => {
     const estimator = new QuantileEstimator({ clock: new VirtualClock() });
     estimator.observe(0);

@@ -113,7 +113,7 @@ export class QuantileEstimator {
       if (index >= this.#buckets) index = this.#buckets - 1;
       else if (index < 0) index = 0;
     }
-    const ring = this.#slice % this.slices;
+    const ring = this.#ring(this.#slice);
     this.#counts[ring * this.#buckets + index]!++;
     if (index < this.#lows[ring]!) this.#lows[ring] = index;
     if (index > this.#highs[ring]!) this.#highs[ring] = index;
@@ -177,7 +177,7 @@ export class QuantileEstimator {
     const steps = slice - this.#slice > this.slices ? this.slices : slice - this.#slice;
     let expired = false;
     for (let step = 1; step <= steps; step++) {
-      const ring = (this.#slice + step) % this.slices;
+      const ring = this.#ring(this.#slice + step);
       if (this.#sliceCounts[ring]! > 0) {
         this.#clearSlice(ring);
         expired = true;
@@ -196,6 +196,12 @@ export class QuantileEstimator {
       this.#low = low;
       this.#high = high;
     }
+  }
+
+  /** The ring position of a slice number; slice numbers are negative on a clock that reads < 0. */
+  #ring(slice: number): number {
+    const ring = slice % this.slices;
+    return ring < 0 ? ring + this.slices : ring;
   }
 
   #clearSlice(ring: number): void {
