@@ -338,6 +338,36 @@ describe('retry: abort and deadline', () => {
     expect(giveUps).toEqual([{ attempts: 1, reason: 'deadline', outcome: { ok: false, error } }]);
   });
 
+  it('a handled result that cannot be retried within the deadline is resolved (reason deadline)', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({
+      shouldHandle: handleResults<{ status: number }>((r) => r.status === 503),
+      backoff: constant(600),
+      clock,
+    });
+    const giveUps: GiveUpEvent[] = [];
+    policy.onGiveUp((e) => giveUps.push(e));
+    const ctx = new RootContext(undefined, Deadline.after(1_000, clock));
+    let calls = 0;
+    const run = policy[executeInContext](() => ({ status: 503, call: ++calls }), ctx);
+    await clock.runAll();
+    // Sleep 1 ends at 600; sleep 2 would end at 1200 > 1000.
+    expect(await run).toEqual({ status: 503, call: 2 });
+    expect(giveUps.map((e) => [e.reason, e.attempts])).toEqual([['deadline', 2]]);
+  });
+
+  it('an already expired deadline: attempt 1 runs (a timeout guards that), no retry follows', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({ backoff: constant(0), clock });
+    const reasons: string[] = [];
+    policy.onGiveUp((e) => reasons.push(e.reason));
+    const ctx = new RootContext(undefined, Deadline.at(-1, clock));
+    const { fn, attempts } = failing(5);
+    await expect(policy[executeInContext](fn, ctx)).rejects.toThrow('transient');
+    expect(attempts).toEqual([1]);
+    expect(reasons).toEqual(['deadline']);
+  });
+
   it('retries while the sleeps fit in the deadline, then gives up before the one that does not', async () => {
     const clock = new VirtualClock();
     const policy = retry({ maxAttempts: 10, backoff: constant(400), clock });
