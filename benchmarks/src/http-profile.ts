@@ -52,8 +52,9 @@ for (const [id, us] of selfUs) {
   const node = byId.get(id)!;
   const { functionName, url, lineNumber } = node.callFrame;
   total += us;
-  if (functionName === '(idle)' || functionName === '(program)') {
-    idle += functionName === '(idle)' ? us : 0;
+  if (functionName === '(idle)') {
+    idle += us;
+    continue;
   }
   const file = url.replace(/^.*\//, '');
   const name = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1} [${where(url)}]`;
@@ -66,8 +67,9 @@ const busy = total - idle;
 const show = (title: string, map: Map<string, number>, count: number): void => {
   console.log(`\n${title} (share of non-idle time, ${(busy / 1000).toFixed(0)} ms busy)`);
   for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, count)) {
-    if (name.startsWith('(idle)')) continue;
-    console.log(`${((100 * us) / busy).toFixed(1).padStart(6)}%  ${name}`);
+    console.log(
+      `${((100 * us) / busy).toFixed(1).padStart(6)}% ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`,
+    );
   }
 };
 show('self time by package', byPackage, 15);
