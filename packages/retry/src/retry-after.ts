@@ -64,12 +64,10 @@ export function parseHttpDate(value: string, now: number = Date.now()): number |
   m = RFC850_DATE.exec(value);
   if (m !== null) {
     // RFC 9110 §5.6.7: a two-digit year more than 50 years in the future is the most recent
-    // past year with the same last two digits; otherwise it is the latest year not that far
-    // ahead, which late in a century lies in the next one (in 2060, "05" is 2105).
+    // past year with the same last two digits.
     const current = new Date(now).getUTCFullYear();
     let year = Math.floor(current / 100) * 100 + Number(m[3]);
     if (year > current + 50) year -= 100;
-    else if (year + 100 <= current + 50) year += 100;
     return utc(year, MONTHS[m[2]!]!, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   }
   m = ASCTIME_DATE.exec(value);
