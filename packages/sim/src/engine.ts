@@ -320,8 +320,9 @@ interface Active<R> {
 
 /**
  * Drives `runs` to completion and returns their results in order. Each turn fires the earliest
- * timer of every active run, then lets all the promise reactions those timers caused (in every
- * run) settle before any run's time moves again: the guarantee `VirtualClock` gives, paid once
+ * timer of every active run (preceded by any synchronous timers due before it, see
+ * {@link SimClock.scheduleSync}), then lets all the promise reactions those timers caused (in
+ * every run) settle before any run's time moves again: the guarantee `VirtualClock` gives, paid once
  * per turn for all the runs side by side instead of once per timer.
  *
  * Settling without a macrotask (`settle: 'microtask'`, the default): the engine queues itself

@@ -21,12 +21,20 @@ export function escapeXml(text: string): string {
     .replace(/"/g, '&quot;');
 }
 
+/**
+ * One line of a {@link lineChart}: a name and its points (`null` leaves a gap).
+ * @inline
+ */
 export interface Series {
   readonly name: string;
   readonly points: ReadonlyArray<readonly [number, number | null]>;
   readonly dashed?: boolean;
 }
 
+/**
+ * Options of {@link lineChart}.
+ * @inline
+ */
 export interface LineChartOptions {
   readonly title: string;
   readonly xLabel: string;
@@ -173,6 +181,10 @@ export function lineChart(options: LineChartOptions): string {
   return parts.join('');
 }
 
+/**
+ * Options of {@link barChart}.
+ * @inline
+ */
 export interface BarChartOptions {
   readonly title: string;
   readonly yLabel: string;

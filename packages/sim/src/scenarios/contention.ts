@@ -201,7 +201,10 @@ export interface ContentionReport {
   readonly results: readonly ContentionResult[];
 }
 
-/** Mean calls and completion time of one run. */
+/**
+ * Mean calls and completion time of one run.
+ * @inline
+ */
 export interface ContentionOutcome {
   readonly calls: number;
   readonly time: number;

@@ -25,6 +25,10 @@ export const grayFailureModel = {
   maxAttempts: 2,
 } as const;
 
+/**
+ * How `gray-failure` clients pick a backend.
+ * @inline
+ */
 export type GrayStrategy = 'none' | 'breaker' | 'phi detector';
 const strategies: readonly GrayStrategy[] = ['none', 'breaker', 'phi detector'];
 
@@ -129,6 +133,10 @@ function grayRun(strategy: GrayStrategy, seed: number): SimulationRun<RunMetrics
   };
 }
 
+/**
+ * Results of one configuration of `gray-failure` (means over runs).
+ * @inline
+ */
 export interface GrayFailureResult {
   readonly strategy: GrayStrategy;
   readonly successRate: number | null;

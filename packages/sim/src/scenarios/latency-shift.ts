@@ -70,6 +70,10 @@ const variants: readonly ShiftVariant[] = [
   },
 ];
 
+/**
+ * Results of one configuration of `latency-shift` (means over runs).
+ * @inline
+ */
 export interface LatencyShiftResult {
   readonly name: string;
   /** Share of requests that succeeded before / during / after the shift. */

@@ -19,6 +19,10 @@ export const partialFailureModel = {
   until: 20_000,
 } as const;
 
+/**
+ * Results of one configuration of `partial-failure` (means over runs).
+ * @inline
+ */
 export interface PartialFailureResult {
   readonly x: number;
   readonly policy: 'retry' | 'retry + token bucket';

@@ -135,14 +135,20 @@ export const retryStormVariants: readonly StormVariant[] = [
   },
 ];
 
-/** Options for {@link planRetryStorm}. */
+/**
+ * Options for {@link planRetryStorm}.
+ * @inline
+ */
 export interface RetryStormOptions extends ScenarioOptions {
   readonly variants?: readonly StormVariant[];
   /** Server workers (default 10); the arrival rate scales with it to keep 80 % utilisation. */
   readonly concurrency?: number;
 }
 
-/** Results of one configuration (means over runs). */
+/**
+ * Results of one configuration (means over runs).
+ * @inline
+ */
 export interface StormResult {
   readonly name: string;
   readonly allowance: number | null;
