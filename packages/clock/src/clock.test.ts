@@ -1,6 +1,6 @@
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMER_DELAY, neverAbortedSignal, sleep, systemClock } from './clock.js';
+import { MAX_TIMER_DELAY, neverAbortedSignal, sleep, sleepWith, systemClock } from './clock.js';
 import { VirtualClock } from './virtual-clock.js';
 
 /**
@@ -118,6 +118,18 @@ describe('sleep leaves no listener and no timer behind', () => {
     await sleep(2, controller.signal);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     expect(tracker.live.size).toBe(0);
+  });
+
+  it('sleepWith on a clock whose timer fires synchronously leaves no listener', async () => {
+    // A custom (say, a simulator's) clock may call back inside setTimer for a 0 ms timer: the
+    // listener must already be there to be removed.
+    const controller = new AbortController();
+    const immediate = (_ms: number, callback: () => void) => {
+      callback();
+      return () => {};
+    };
+    await sleepWith(immediate, 0, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('abort mid-sleep rejects at once with signal.reason', async () => {

@@ -107,16 +107,18 @@ export function sleepWith(
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     // `once` removes the listener when it fires; the timer path removes it by hand, so no
-    // listener outlives the sleep either way.
+    // listener outlives the sleep either way. The listener goes first: a custom clock may call
+    // the timer back inside `set`, and its removal must find the listener there.
+    let cancel: (() => void) | undefined;
     const onAbort = (): void => {
-      cancel();
+      cancel?.();
       reject(signal.reason);
     };
-    const cancel = set(ms, () => {
+    signal.addEventListener('abort', onAbort, { once: true });
+    cancel = set(ms, () => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     });
-    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
