@@ -314,7 +314,10 @@ export class CancellableContext extends ExecutionContext {
     };
   }
 
-  /** Aborts this context (not its parent) with `reason`. Idempotent. */
+  /**
+   * Aborts this context (not its parent) with `reason`. Idempotent. When the parent has already
+   * aborted, its reason stands, and {@link onAbort} subscribers not yet told are told now.
+   */
   abort(reason: unknown): void {
     if (this.#ownAborted) return;
     if (this.#parent.aborted) {
