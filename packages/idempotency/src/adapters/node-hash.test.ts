@@ -1,0 +1,26 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { sha256HexNow } from '../fingerprint.js';
+import { sha256HexSync } from '../sha256.js';
+// Loading the Node adapters installs node:crypto's SHA-256 for small inputs.
+import './node-common.js';
+
+describe('node:crypto SHA-256 installed by the Node adapters', () => {
+  it('NIST vector "abc"', () => {
+    expect(sha256HexNow(new TextEncoder().encode('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+  });
+
+  it('property: same digest as the browser-safe JS implementation (keys stay portable)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(sha256HexNow(bytes)).toBe(sha256HexSync(bytes));
+      }),
+    );
+  });
+
+  it('leaves inputs of 64 KiB and more to Web Crypto', () => {
+    expect(sha256HexNow(new Uint8Array(64 * 1024))).toBeUndefined();
+  });
+});
