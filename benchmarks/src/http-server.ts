@@ -2,7 +2,8 @@
  * The server half of `pnpm bench:http`, run as a child process of `http.ts` so that the load
  * generator and the server never share an event loop.
  *
- * `node http-server.js <mode> [redisUrl]`, mode one of `bare`, `memory`, `redis`. It listens on
+ * `node http-server.js <mode> [redisUrl]`, mode one of `bare`, `hook` (an empty async
+ * preHandler), `memory`, `redis`. It listens on
  * 127.0.0.1 (a free port), sends `{ port }` over IPC, answers `'cpu'` with its CPU time so far,
  * and exits on `'close'` (or when the parent goes away).
  */
@@ -37,18 +38,23 @@ export type ServerMessage =
   | { readonly type: 'cpu'; readonly userMs: number; readonly systemMs: number };
 
 /** The configurations the child can serve. */
-export type ServerMode = 'bare' | 'memory' | 'redis';
+export type ServerMode = 'bare' | 'hook' | 'memory' | 'redis';
 
 const mode = process.argv[2] as ServerMode | undefined;
 const redisUrl = process.argv[3];
-if (mode !== 'bare' && mode !== 'memory' && mode !== 'redis') {
-  throw new Error(`http-server: mode must be bare, memory or redis, received ${String(mode)}`);
+if (mode !== 'bare' && mode !== 'hook' && mode !== 'memory' && mode !== 'redis') {
+  throw new Error(
+    `http-server: mode must be bare, hook, memory or redis, received ${String(mode)}`,
+  );
 }
 
 const app = Fastify({ logger: false });
 let redis: Redis | undefined;
 
-if (mode !== 'bare') {
+if (mode === 'hook') {
+  // The floor of any preHandler-based middleware: an async hook that does nothing.
+  app.addHook('preHandler', async () => {});
+} else if (mode !== 'bare') {
   let store: Store;
   if (mode === 'redis') {
     if (redisUrl === undefined) throw new Error('http-server: redis mode needs a Redis URL');
@@ -56,7 +62,9 @@ if (mode !== 'bare') {
     await redis.connect();
     store = redisStore({ client: redis });
   } else {
-    store = memoryStore();
+    // BENCH_MEMORY_MAX_ENTRIES: a smaller store, to see what retaining 10 000 records costs.
+    const maxEntries = Number(process.env.BENCH_MEMORY_MAX_ENTRIES ?? 10_000);
+    store = memoryStore({ maxEntries });
   }
   // A scope is what production code passes (one principal per key space); a constant keeps the
   // benchmark about the middleware, not about authentication.

@@ -71,6 +71,7 @@ interface Config {
 
 const CONFIGS: readonly Config[] = [
   { id: 'bare', label: 'no middleware', mode: 'bare', keys: 'fresh' },
+  { id: 'hook', label: 'empty async preHandler', mode: 'hook', keys: 'fresh' },
   {
     id: 'memory',
     label: 'memory store, fresh key',
