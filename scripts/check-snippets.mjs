@@ -82,9 +82,6 @@ writeFileSync(
       sourceMap: false,
       noUnusedLocals: false,
       allowJs: true,
-      // The umbrella package is not a dependency of the workspace root (which links every
-      // @faultline/* package); map it to its sources so that `import … from 'faultline'` checks.
-      paths: { faultline: ['../../packages/faultline/src/index.ts'] },
     },
     include: ['./*.ts', '../snippets.d.ts'],
   }),
