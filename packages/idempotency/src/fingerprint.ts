@@ -67,10 +67,10 @@ const RAW_PREFIX = utf8('raw:');
 /** Inputs at least this large go to Web Crypto (faster per byte, off the main thread). */
 const WEB_CRYPTO_THRESHOLD = 64 * 1024;
 
-/** A synchronous SHA-256 returning lower-case hex. */
-export type Sha256Hex = (bytes: Uint8Array) => string;
+/** A synchronous SHA-256 returning lower-case hex; a string input is hashed as its UTF-8. */
+export type Sha256Hex = (data: Uint8Array | string) => string;
 
-let smallHash: Sha256Hex = sha256HexSync;
+let smallHash: Sha256Hex = (data) => sha256HexSync(typeof data === 'string' ? utf8(data) : data);
 
 /**
  * Replaces the hash used for inputs under 64 KiB. The Node adapters install `node:crypto`'s
@@ -91,6 +91,15 @@ export function installSha256(hash: Sha256Hex): void {
  */
 export function sha256HexNow(bytes: Uint8Array): string | undefined {
   return bytes.length < WEB_CRYPTO_THRESHOLD ? smallHash(bytes) : undefined;
+}
+
+/**
+ * {@link sha256HexNow} over the UTF-8 of `text` (a native hasher encodes it itself), or
+ * `undefined` when the text may be 64 KiB or more in UTF-8.
+ * @internal
+ */
+export function sha256HexNowText(text: string): string | undefined {
+  return text.length * 3 < WEB_CRYPTO_THRESHOLD ? smallHash(text) : undefined;
 }
 
 /**
@@ -152,6 +161,17 @@ export function framed(fields: readonly (string | Uint8Array)[]): Uint8Array {
     offset += part.length;
   }
   return out;
+}
+
+/**
+ * {@link framed} of string fields as text: its UTF-8 is exactly `framed(fields)`, so a hasher
+ * that encodes strings natively skips the JS encoding loop.
+ * @internal
+ */
+export function framedText(fields: readonly string[]): string {
+  let text = '';
+  for (const field of fields) text += `s${field.length}:${field}`;
+  return text;
 }
 
 /** What the default fingerprint covers. */

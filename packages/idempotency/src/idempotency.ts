@@ -4,9 +4,11 @@ import { StoreTimeoutError } from './errors.js';
 import {
   type FingerprintBody,
   fingerprintBytes,
-  framed,
+  framedText,
   sha256Hex,
   sha256HexNow,
+  sha256HexNowText,
+  utf8,
 } from './fingerprint.js';
 import { type HeaderInput, headerFilter, replayableHeaders } from './headers.js';
 import { parseKeyHeader } from './key.js';
@@ -245,10 +247,10 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       );
     });
 
-  const storeKeyBytes = (key: string, scopeValue: string): Uint8Array =>
-    framed(['faultline-idempotency-v1', resolved.namespace, scopeValue, key]);
+  const storeKeyText = (key: string, scopeValue: string): string =>
+    framedText(['faultline-idempotency-v1', resolved.namespace, scopeValue, key]);
   const storeKey = (key: string, scopeValue = ''): Promise<string> =>
-    sha256Hex(storeKeyBytes(key, scopeValue));
+    sha256Hex(utf8(storeKeyText(key, scopeValue)));
 
   const reject = (
     code: Parameters<typeof problem>[0],
@@ -391,8 +393,8 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       }
     }
     // Small inputs hash synchronously (no promise hop); large ones go to Web Crypto.
-    const keyBytes = storeKeyBytes(parsed.key, scopeValue ?? '');
-    const key = sha256HexNow(keyBytes) ?? (await sha256Hex(keyBytes));
+    const keyText = storeKeyText(parsed.key, scopeValue ?? '');
+    const key = sha256HexNowText(keyText) ?? (await sha256Hex(utf8(keyText)));
     let fp: string;
     if (fingerprint === undefined) {
       const fpBytes = fingerprintBytes({

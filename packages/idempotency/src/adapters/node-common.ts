@@ -12,12 +12,15 @@ import type { StoredHeader } from '../store.js';
 // one-shot `crypto.hash` (Node >= 20.12) costs ~0.2 µs for a ~100-byte input, `createHash`
 // ~0.5 µs, the browser-safe JS one ~1.2 µs; the server hashes twice per request.
 const oneShot = (
-  nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }
+  nodeCrypto as {
+    hash?: (algorithm: string, data: Uint8Array | string, encoding: 'hex') => string;
+  }
 ).hash;
+// Strings are hashed as UTF-8 by both (their default input encoding).
 const nodeSha256: Sha256Hex =
   typeof oneShot === 'function'
-    ? (bytes) => oneShot('sha256', bytes, 'hex')
-    : (bytes) => nodeCrypto.createHash('sha256').update(bytes).digest('hex');
+    ? (data) => oneShot('sha256', data, 'hex')
+    : (data) => nodeCrypto.createHash('sha256').update(data).digest('hex');
 installSha256(nodeSha256);
 
 /** Options shared by the Node adapters that read request bodies themselves. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sha256HexNow } from '../fingerprint.js';
+import { framed, framedText, sha256HexNow, sha256HexNowText } from '../fingerprint.js';
 import { sha256HexSync } from '../sha256.js';
 // Loading the Node adapters installs node:crypto's SHA-256 for small inputs.
 import './node-common.js';
@@ -16,6 +16,14 @@ describe('node:crypto SHA-256 installed by the Node adapters', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         expect(sha256HexNow(bytes)).toBe(sha256HexSync(bytes));
+      }),
+    );
+  });
+
+  it('property: hashing framed text equals hashing framed bytes (store keys)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 4 }), (fields) => {
+        expect(sha256HexNowText(framedText(fields))).toBe(sha256HexSync(framed(fields)));
       }),
     );
   });
