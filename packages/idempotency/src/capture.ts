@@ -31,7 +31,8 @@ export class BodyCapture {
       this.#chunks = [];
       return;
     }
-    if (chunk.length > 0) this.#chunks.push(chunk.slice());
+    // new Uint8Array(view) copies; a Node Buffer's slice() would only make another view.
+    if (chunk.length > 0) this.#chunks.push(new Uint8Array(chunk));
   }
 
   /** The captured bytes (empty when omitted). */

@@ -456,6 +456,16 @@ describe('createIdempotency: the behaviour table', () => {
     ).toBe('stored');
   });
 
+  it('row 19: a BodyCapture copies each chunk, so a handler reusing its Buffer cannot change the replay', async () => {
+    const { idem } = setup();
+    const t = token(await idem.begin(request()));
+    const capture = t.capture();
+    const reused = Buffer.from('hello');
+    capture.push(reused);
+    reused[0] = 0x4a; // 'J': a Buffer's slice() is a view, so a view would now read "Jello"
+    expect(decoder.decode(capture.bytes())).toBe('hello');
+  });
+
   it('row 20: the lock is renewed every lockTtl/3 while the handler runs', async () => {
     const clock = new VirtualClock();
     const inner = memoryStore({ clock });

@@ -55,6 +55,16 @@ describe('memoryStore', () => {
     expect(await store.get('a')).toBeDefined();
   });
 
+  it('keeps its own copy of a completed body, even when it is a Node Buffer the caller reuses', async () => {
+    const store = make({ clock: new VirtualClock() });
+    await store.claim('k', { owner: 'o', fingerprint: 'f', lockTtl: 1000 });
+    const body = Buffer.from('hello');
+    await store.complete('k', 'o', { ...ok, body }, 10_000);
+    body[0] = 0x4a; // 'J'
+    const record = await store.get('k');
+    expect(new TextDecoder().decode(record?.response?.body)).toBe('hello');
+  });
+
   it('never evicts IN_PROGRESS records; a claim with no room fails with StoreFullError', async () => {
     const store = make({ maxEntries: 2, clock: new VirtualClock() });
     await store.claim('a', { owner: 'a', fingerprint: 'f', lockTtl: 1000 });

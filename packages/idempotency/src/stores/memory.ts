@@ -156,7 +156,8 @@ function copyResponse(response: StoredResponse): StoredResponse {
   return {
     status: response.status,
     headers: response.headers.map(([name, value]) => [name, value] as const),
-    body: response.body.slice(),
+    // A copy, not response.body.slice(): on a Node Buffer that is only another view.
+    body: new Uint8Array(response.body),
     bodyOmitted: response.bodyOmitted,
   };
 }
