@@ -39,14 +39,15 @@ export {
 } from './idempotency.js';
 export { type ParsedKey, parseKeyHeader } from './key.js';
 export type { HttpResponse, Problem, ProblemCode } from './problem.js';
-export type {
-  ClaimPrevious,
-  ClaimRequest,
-  ClaimResult,
-  RecordStatus,
-  Store,
-  StoredHeader,
-  StoredRecord,
-  StoredResponse,
+export {
+  type ClaimPrevious,
+  type ClaimRequest,
+  type ClaimResult,
+  isStoredHeaderList,
+  type RecordStatus,
+  type Store,
+  type StoredHeader,
+  type StoredRecord,
+  type StoredResponse,
 } from './store.js';
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js';

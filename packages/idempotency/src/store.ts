@@ -24,6 +24,23 @@ export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED';
 /** One response header as stored: lower-case name and value. */
 export type StoredHeader = readonly [name: string, value: string];
 
+/**
+ * Whether a decoded value is a list of stored headers (`[name, value]` string pairs): for stores
+ * that read records back from their own serialisation and must treat anything else as unreadable.
+ */
+export function isStoredHeaderList(value: unknown): value is StoredHeader[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (item) =>
+        Array.isArray(item) &&
+        item.length === 2 &&
+        typeof item[0] === 'string' &&
+        typeof item[1] === 'string',
+    )
+  );
+}
+
 /** The response kept for replay. */
 export interface StoredResponse {
   /** HTTP status code (100–599). */

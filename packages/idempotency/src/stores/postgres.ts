@@ -1,12 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { checkBoolean, checkNumber, checkOptions, checkString, formatValue } from '@faultline/core';
-import type {
-  ClaimRequest,
-  ClaimResult,
-  Store,
-  StoredHeader,
-  StoredRecord,
-  StoredResponse,
+import {
+  type ClaimRequest,
+  type ClaimResult,
+  isStoredHeaderList,
+  type Store,
+  type StoredRecord,
+  type StoredResponse,
 } from '../store.js';
 
 /** The part of a `pg` `Pool` (or `Client`) the store uses. */
@@ -102,19 +102,6 @@ function checkPool(value: unknown): PgQueryable {
 // Postgres SQLSTATEs of a lost CREATE ... IF NOT EXISTS race between two processes.
 const CREATE_RACE = new Set(['23505', '42P07', '42710']);
 
-function isHeaderList(value: unknown): value is StoredHeader[] {
-  return (
-    Array.isArray(value) &&
-    value.every(
-      (item) =>
-        Array.isArray(item) &&
-        item.length === 2 &&
-        typeof item[0] === 'string' &&
-        typeof item[1] === 'string',
-    )
-  );
-}
-
 /** A row as the read queries select it; `undefined` when it cannot be decoded (row 21). */
 function decodeRow(row: Record<string, unknown>): StoredRecord | undefined {
   const { status, fingerprint } = row;
@@ -133,7 +120,7 @@ function decodeRow(row: Record<string, unknown>): StoredRecord | undefined {
     !Number.isInteger(code) ||
     code < 100 ||
     code > 599 ||
-    !isHeaderList(headers) ||
+    !isStoredHeaderList(headers) ||
     !(body instanceof Uint8Array) ||
     typeof omitted !== 'boolean'
   ) {

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { StoredHeader, StoredResponse } from '../store.js';
+import { isStoredHeaderList, type StoredResponse } from '../store.js';
 
 /**
  * The byte layout of one idempotency record in a Redis string value. Binary-safe: the response
@@ -73,19 +73,6 @@ class Reader {
   }
 }
 
-function isHeaderList(value: unknown): value is StoredHeader[] {
-  return (
-    Array.isArray(value) &&
-    value.every(
-      (item) =>
-        Array.isArray(item) &&
-        item.length === 2 &&
-        typeof item[0] === 'string' &&
-        typeof item[1] === 'string',
-    )
-  );
-}
-
 /** Decodes a stored value; `undefined` when it is not a record this version can read. */
 export function decodeRecord(bytes: Buffer): DecodedRecord | undefined {
   const tag = bytes.toString('latin1', 0, 4);
@@ -114,7 +101,7 @@ export function decodeRecord(bytes: Buffer): DecodedRecord | undefined {
     !Number.isInteger(status) ||
     status < 100 ||
     status > 599 ||
-    !isHeaderList(headers) ||
+    !isStoredHeaderList(headers) ||
     typeof bodyOmitted !== 'boolean'
   ) {
     return undefined;
