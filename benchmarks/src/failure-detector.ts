@@ -10,7 +10,8 @@
 import type { Clock } from '@faultline/clock';
 import { systemClock } from '@faultline/clock';
 import { ExponentialDetector, PhiAccrualDetector, phi } from '@faultline/failure-detector';
-import { bench, do_not_optimize, group, run } from 'mitata';
+import { bench, do_not_optimize, group } from 'mitata';
+import { type Figure, isMainModule, runRegistered } from './figures.js';
 
 /** A deterministic clock that moves by a jittered ~1 s step on every read: every heartbeat is a
  * new ~1 s interval, the peer stays available, so each `heartbeat()` takes the append path. */
@@ -71,31 +72,16 @@ export function registerFailureDetectorBenchmarks(): void {
   });
 }
 
-export interface FailureDetectorFigure {
-  readonly name: string;
-  readonly avgNs: number;
-  readonly p50Ns: number;
-}
+/** One case's figures (kept as an alias of the shared {@link Figure}). */
+export type FailureDetectorFigure = Figure;
 
 /** Runs only the failure-detector cases and returns ns per iteration (avg and p50). */
 export async function runFailureDetectorBenchmarks(): Promise<FailureDetectorFigure[]> {
   registerFailureDetectorBenchmarks();
-  const { benchmarks } = await run({ format: 'quiet' });
-  const figures: FailureDetectorFigure[] = [];
-  for (const trial of benchmarks) {
-    const stats = trial.runs[0]?.stats;
-    if (stats !== undefined)
-      figures.push({ name: trial.alias, avgNs: stats.avg, p50Ns: stats.p50 });
-  }
-  return figures;
+  return runRegistered();
 }
 
-const isMain =
-  typeof process !== 'undefined' &&
-  process.argv[1] !== undefined &&
-  import.meta.url === new URL(`file://${process.argv[1]}`).href;
-
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   const figures = await runFailureDetectorBenchmarks();
   console.log(`node ${process.version}`);
   for (const f of figures) {

@@ -9,8 +9,9 @@
  */
 import { retry, tokenBucketBudget } from '@faultline/retry';
 import { retry as cockatielRetry, ExponentialBackoff, handleAll } from 'cockatiel';
-import { bench, group, run } from 'mitata';
+import { bench, group } from 'mitata';
 import pRetry from 'p-retry';
+import { type Figure, isMainModule, runRegistered } from './figures.js';
 
 export const retryCases = {
   bare: 'bare await fn()',
@@ -61,31 +62,16 @@ export function registerRetryBenchmarks(): void {
   });
 }
 
-export interface RetryFigure {
-  readonly name: string;
-  readonly avgNs: number;
-  readonly p50Ns: number;
-}
+/** One case's figures (kept as an alias of the shared {@link Figure}). */
+export type RetryFigure = Figure;
 
 /** Runs only the retry cases and returns ns per iteration (avg and p50). */
 export async function runRetryBenchmarks(): Promise<RetryFigure[]> {
   registerRetryBenchmarks();
-  const { benchmarks } = await run({ format: 'quiet' });
-  const figures: RetryFigure[] = [];
-  for (const trial of benchmarks) {
-    const stats = trial.runs[0]?.stats;
-    if (stats !== undefined)
-      figures.push({ name: trial.alias, avgNs: stats.avg, p50Ns: stats.p50 });
-  }
-  return figures;
+  return runRegistered();
 }
 
-const isMain =
-  typeof process !== 'undefined' &&
-  process.argv[1] !== undefined &&
-  import.meta.url === new URL(`file://${process.argv[1]}`).href;
-
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   const figures = await runRetryBenchmarks();
   const bare = figures.find((f) => f.name === retryCases.bare)?.avgNs ?? Number.NaN;
   const cockatiel = figures.find((f) => f.name === retryCases.cockatiel)?.avgNs ?? Number.NaN;
