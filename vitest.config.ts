@@ -57,6 +57,11 @@ export default defineConfig({
         },
       },
       {
+        // Tests of the repository's own scripts (scripts/check-repo.mjs, …).
+        extends: true as const,
+        test: { name: 'scripts', root: 'scripts', include: ['**/*.test.ts'] },
+      },
+      {
         extends: true as const,
         test: {
           name: 'docs',
