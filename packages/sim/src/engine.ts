@@ -2,11 +2,16 @@ import type { Clock, TimerOptions } from '@faultline/clock';
 import { checkFunction, checkOneOf, checkOptions, optionalNumber } from '@faultline/core';
 
 /**
- * The microtask generation the engine is at while it settles, and the last one in which any
- * simulation touched its clock. Module-level so that recording activity costs one store.
+ * How one {@link simulate} call tells that its runs have settled: the microtask generation it is
+ * at (`tick`) and the last generation in which one of its clocks was touched (`touched`). Each
+ * call has its own, shared by the clocks it drives, so that concurrent calls in one process never
+ * count each other's activity (with module-wide counters, one call's generations made another
+ * decide "settled" too early and change its results).
  */
-let currentTick = 0;
-let lastActivityTick = 0;
+class SettleState {
+  tick = 0;
+  touched = 0;
+}
 
 const INITIAL_CAPACITY = 64;
 
@@ -30,6 +35,7 @@ function sleepExecutor(resolve: () => void): void {
  * `contention` sweep fires about 60 million). See {@link simulate} and the package README.
  */
 export class SimClock implements Clock {
+  readonly #settle: SettleState;
   #now = 0;
   #seq = 0;
   #pending = 0;
@@ -45,13 +51,16 @@ export class SimClock implements Clock {
   // Sequence numbers of timers cancelled while still in the heap; skipped when they surface.
   readonly #cancelled = new Set<number>();
 
-  constructor() {
+  /** A clock driven by {@link simulate} shares its call's settle state; a lone clock has its own. */
+  constructor(settle: SettleState = new SettleState()) {
+    this.#settle = settle;
     this.setTimer = this.setTimer.bind(this);
     this.now = this.now.bind(this);
   }
 
   now(): number {
-    lastActivityTick = currentTick;
+    const settle = this.#settle;
+    settle.touched = settle.tick;
     return this.#now;
   }
 
@@ -121,7 +130,8 @@ export class SimClock implements Clock {
   }
 
   #push(ms: number, callback: (arg: unknown) => void, arg: unknown, isSync: number): number {
-    lastActivityTick = currentTick;
+    const settle = this.#settle;
+    settle.touched = settle.tick;
     const id = this.#seq++;
     const at = this.#now + (ms > 0 ? ms : 0);
     if (this.#size === this.#due.length) this.#grow();
@@ -303,7 +313,11 @@ export interface SimulateOptions {
    * `'macrotask'` (one `setImmediate` per turn, as `VirtualClock` does per timer).
    */
   readonly settle?: 'microtask' | 'macrotask';
-  /** Quiet generations that end a microtask settle. Default 8 (the scenarios here need 3). */
+  /**
+   * Quiet generations that end a microtask settle. Default 8: a margin over what the built-in
+   * scenarios need, which the engine tests measure (each scenario's results are compared with the
+   * `'macrotask'` settle, and a too-short settle is shown to change them).
+   */
   readonly quiet?: number;
   /** Stops a run that fires more timers than this (a runaway loop). Default 50 000 000. */
   readonly maxEvents?: number;
@@ -327,12 +341,13 @@ interface Active<R> {
  *
  * Settling without a macrotask (`settle: 'microtask'`, the default): the engine queues itself
  * behind the reactions, one microtask generation at a time, until `quiet` consecutive generations
- * pass in which no simulation touched its clock (`now`, `sleep`, `setTimer`). Every reaction
+ * pass in which none of this call's clocks was touched (`now`, `sleep`, `setTimer`). Every reaction
  * chain of the simulated code either ends or reaches the clock within a few generations (a resumed
- * `await` is one, an async function's settlement one or two more); tests check, for every
- * scenario, that the results are byte-identical to the `'macrotask'` mode (one `setImmediate` per
- * turn), and that `quiet: 2` is not enough for them while 3 is. Results depend only on each run's
- * own seed and code, never on `concurrency`, on `settle`, or on which runs share a turn.
+ * `await` is one, an async function's settlement one or two more); the engine tests check, for
+ * every scenario, that the results are byte-identical to the `'macrotask'` mode (one
+ * `setImmediate` per turn). Results depend only on each run's own seed and code, never on
+ * `concurrency`, on `settle`, on which runs share a turn, or on other `simulate` calls running at
+ * the same time in the process (each call keeps its own settle state).
  */
 export function simulate<R>(
   runs: readonly SimulationRun<R>[],
@@ -367,6 +382,7 @@ export function simulate<R>(
   let next = 0;
   let done = 0;
   let turns = 0;
+  const settle = new SettleState();
   return new Promise<R[]>((resolve, reject) => {
     const turn = (): void => {
       try {
@@ -387,7 +403,7 @@ export function simulate<R>(
           onProgress?.(done, runs.length);
         }
         while (active.length < concurrency && next < runs.length) {
-          const clock = new SimClock();
+          const clock = new SimClock(settle);
           const index = next++;
           const handle = runs[index]!.setup(clock);
           active.push({
@@ -405,7 +421,7 @@ export function simulate<R>(
         if (macro || (++turns & 1023) === 0) {
           macrotask().then(turn, reject);
         } else {
-          lastActivityTick = currentTick;
+          settle.touched = settle.tick;
           resolved.then(generation);
         }
       } catch (error) {
@@ -413,8 +429,7 @@ export function simulate<R>(
       }
     };
     const generation = (): void => {
-      currentTick++;
-      if (currentTick - lastActivityTick > quiet) turn();
+      if (++settle.tick - settle.touched > quiet) turn();
       else resolved.then(generation);
     };
     turn();
