@@ -24,6 +24,19 @@ export abstract class ExecutionContext implements Context {
   /** The abort reason when {@link aborted}; `undefined` otherwise. */
   abstract readonly abortReason: unknown;
 
+  /**
+   * The name of the innermost named pipeline (`named(name, policy)`) this call runs in, for
+   * telemetry. Read only when telemetry has subscribers.
+   */
+  get pipeline(): string | undefined {
+    return undefined;
+  }
+
+  /** The per-call operation label given to `execute(fn, { operation })`, for telemetry. */
+  get operation(): string | undefined {
+    return undefined;
+  }
+
   /** A context for attempt `attempt` with the same signal and (unless given) the same deadline. */
   withAttempt(attempt: number, deadline: Deadline = this.deadline): ExecutionContext {
     return new AttemptContext(this, attempt, deadline);
@@ -64,18 +77,29 @@ function unsubscribeNothing(): void {}
 export class RootContext extends ExecutionContext {
   readonly signal: AbortSignal;
   readonly deadline: Deadline;
+  readonly #operation: string | undefined;
   get attempt(): number {
     return 1;
   }
+  override get operation(): string | undefined {
+    return this.#operation;
+  }
 
-  constructor(signal: AbortSignal = neverAbortedSignal, deadline: Deadline = Deadline.never) {
+  constructor(
+    signal: AbortSignal = neverAbortedSignal,
+    deadline: Deadline = Deadline.never,
+    operation?: string,
+  ) {
     super();
     this.signal = signal;
     this.deadline = deadline;
+    this.#operation = operation;
   }
 
   get aborted(): boolean {
-    return this.signal.aborted;
+    const signal = this.signal;
+    // Without reading the platform getter in the common case of no signal.
+    return signal !== neverAbortedSignal && signal.aborted;
   }
 
   get abortReason(): unknown {
@@ -97,8 +121,9 @@ export class RootContext extends ExecutionContext {
 /** The context used when the caller passes no signal: shared, immutable, allocation-free. */
 export const rootContext: ExecutionContext = new RootContext();
 
-/** Creates the context for `policy.execute(fn, signal)`. */
-export function contextFor(signal: AbortSignal | undefined): ExecutionContext {
+/** Creates the context for `policy.execute(fn, signal)` or `execute(fn, { signal, operation })`. */
+export function contextFor(signal: AbortSignal | undefined, operation?: string): ExecutionContext {
+  if (operation !== undefined) return new RootContext(signal, Deadline.never, operation);
   return signal === undefined || signal === neverAbortedSignal
     ? rootContext
     : new RootContext(signal);
@@ -126,6 +151,61 @@ class AttemptContext extends ExecutionContext {
 
   get abortReason(): unknown {
     return this.#parent.abortReason;
+  }
+
+  override get pipeline(): string | undefined {
+    return this.#parent.pipeline;
+  }
+
+  override get operation(): string | undefined {
+    return this.#parent.operation;
+  }
+
+  override onAbort(listener: () => void): (() => void) | undefined {
+    return this.#parent.onAbort(listener);
+  }
+}
+
+/**
+ * The context inside a named pipeline: everything from the parent, and the pipeline's name for
+ * telemetry. Built only while telemetry has subscribers.
+ */
+export class LabelledContext extends ExecutionContext {
+  readonly #parent: ExecutionContext;
+  readonly #pipeline: string;
+
+  constructor(parent: ExecutionContext, pipeline: string) {
+    super();
+    this.#parent = parent;
+    this.#pipeline = pipeline;
+  }
+
+  override get pipeline(): string {
+    return this.#pipeline;
+  }
+
+  get signal(): AbortSignal {
+    return this.#parent.signal;
+  }
+
+  get attempt(): number {
+    return this.#parent.attempt;
+  }
+
+  get deadline(): Deadline {
+    return this.#parent.deadline;
+  }
+
+  get aborted(): boolean {
+    return this.#parent.aborted;
+  }
+
+  get abortReason(): unknown {
+    return this.#parent.abortReason;
+  }
+
+  override get operation(): string | undefined {
+    return this.#parent.operation;
   }
 
   override onAbort(listener: () => void): (() => void) | undefined {
@@ -176,6 +256,14 @@ class AdoptedContext extends ExecutionContext {
 
   get signal(): AbortSignal {
     return this.#signal ?? this.#outer.signal;
+  }
+
+  override get pipeline(): string | undefined {
+    return this.#outer.pipeline;
+  }
+
+  override get operation(): string | undefined {
+    return this.#outer.operation;
   }
 
   // The foreign policy's signal (if it gave one) normally follows the outer one; checking both
@@ -244,6 +332,14 @@ export class CancellableContext extends ExecutionContext {
 
   get attempt(): number {
     return this.#parent.attempt;
+  }
+
+  override get pipeline(): string | undefined {
+    return this.#parent.pipeline;
+  }
+
+  override get operation(): string | undefined {
+    return this.#parent.operation;
   }
 
   /** Whether {@link abort} was called (as opposed to the parent aborting). */

@@ -1,7 +1,8 @@
 import { checkFunction, checkOptions, optionalFunction } from '@faultline/clock';
+import { OutcomeClassifier } from './classify.js';
 import type { Context, ExecutionContext } from './context.js';
 import { EventChannel, type Listener } from './events.js';
-import { handleAll, ignoresResults, type Outcome, type ShouldHandle } from './outcome.js';
+import { handleAll, type Outcome, type ShouldHandle } from './outcome.js';
 import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
 
 /** Produces the substitute value from the outcome that was handled. */
@@ -37,18 +38,15 @@ export interface FallbackEvent {
  * make `fallback` return what the callers of `execute` expect.
  */
 export class FallbackPolicy<R = unknown> extends PolicyBase {
-  readonly #shouldHandle: ShouldHandle;
+  readonly #classifier: OutcomeClassifier;
   readonly #fallback: FallbackFunction<R>;
-  // When the rule can never handle a result, a success needs no Outcome object and no call.
-  readonly #resultBlind: boolean;
   readonly #onFallback = new EventChannel<FallbackEvent>();
 
   /** @internal Use {@link fallback}. */
   constructor(shouldHandle: ShouldHandle, fallbackFn: FallbackFunction<R>) {
     super();
-    this.#shouldHandle = shouldHandle;
+    this.#classifier = new OutcomeClassifier(shouldHandle);
     this.#fallback = fallbackFn;
-    this.#resultBlind = ignoresResults(shouldHandle);
   }
 
   /** Called with the handled outcome just before the fallback function runs. */
@@ -63,14 +61,16 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
     } catch (error) {
       // The caller's abort (or an enclosing timeout) is the caller giving up: replacing its
       // rejection with a value would hide that (opossum #540 / #198 show how confusing it gets).
-      if (ctx.aborted) throw error;
       const outcome: Outcome<unknown> = { ok: false, error };
-      if (!this.#shouldHandle(outcome, ctx)) throw error;
+      if (this.#classifier.classify(outcome, ctx) !== 'handled') throw error;
       return this.#substitute(outcome, ctx);
     }
-    if (this.#resultBlind || ctx.aborted) return value;
+    if (!this.#classifier.classifiesResults) return value;
     const outcome: Outcome<unknown> = { ok: true, value };
-    if (!this.#shouldHandle(outcome, ctx)) return value;
+    const verdict = this.#classifier.classify(outcome, ctx);
+    if (verdict === 'unhandled') return value;
+    // A result the rule would replace, after the caller left: not a success, and no substitute.
+    if (verdict === 'aborted') throw ctx.abortReason;
     return this.#substitute(outcome, ctx);
   }
 
@@ -85,7 +85,7 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
   describe(): PolicyDescription {
     return {
       name: 'fallback',
-      options: { shouldHandle: this.#shouldHandle, fallback: this.#fallback },
+      options: { shouldHandle: this.#classifier.shouldHandle, fallback: this.#fallback },
     };
   }
 }

@@ -22,12 +22,14 @@ export {
   type BulkheadRejectReason,
   bulkhead,
 } from './bulkhead.js';
+export { OutcomeClassifier, type Verdict } from './classify.js';
 export {
   adoptContext,
   CancellableContext,
   type Context,
   contextFor,
   ExecutionContext,
+  LabelledContext,
   RootContext,
   rootContext,
 } from './context.js';
@@ -58,10 +60,12 @@ export {
 } from './outcome.js';
 export {
   describePolicy,
+  type ExecuteOptions,
   executeInContext,
   executeWithin,
   invoke,
   isContextual,
+  named,
   noop,
   Pipeline,
   type Policy,
@@ -71,3 +75,24 @@ export {
   type Task,
 } from './policy.js';
 export { type Random, seededRandom } from './random.js';
+export {
+  checkName,
+  type ExecutionOutcome,
+  identify,
+  type PolicyIdentity,
+  policyIdentity,
+  publishAttempt,
+  publishEvent,
+  type TelemetryAttemptRecord,
+  type TelemetryAttributes,
+  type TelemetryEventName,
+  type TelemetryEventRecord,
+  type TelemetryExecutionRecord,
+  type TelemetryListener,
+  type TelemetryRecord,
+  type TelemetrySeverity,
+  type TelemetryStateSource,
+  TelemetryStream,
+  telemetry,
+  telemetryEvents,
+} from './telemetry.js';
