@@ -10,12 +10,14 @@ import {
   handleAll,
   type Listener,
   type Outcome,
+  OutcomeClassifier,
   optionalClock,
   PolicyBase,
   type PolicyDescription,
   type Random,
   type ShouldHandle,
   type Task,
+  type Verdict,
 } from '@faultline/core';
 import { type BreakDuration, BreakSchedule, checkBreakDuration } from './break-duration.js';
 import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
@@ -157,8 +159,7 @@ export class CircuitBreaker extends PolicyBase {
   readonly #tripDescription: ReturnType<TripStrategy['describe']>;
   readonly #schedule: BreakSchedule;
   readonly #probes: number;
-  readonly #shouldHandle: ShouldHandle;
-  readonly #handlesResults: boolean;
+  readonly #classifier: OutcomeClassifier;
   readonly #clock: Clock;
   readonly #wallClock: () => number;
   readonly #slowMs: number;
@@ -216,12 +217,11 @@ export class CircuitBreaker extends PolicyBase {
       }
     }
     this.#probes = probes;
-    this.#shouldHandle =
+    this.#classifier = new OutcomeClassifier(
       opts.shouldHandle === undefined
         ? handleAll
-        : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle);
-    // handleAll never handles a value: skip building an Outcome on the success path.
-    this.#handlesResults = this.#shouldHandle !== handleAll;
+        : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle),
+    );
     // A breaker only reads the time.
     this.#clock = optionalClock(OWNER, 'clock', opts.clock, ['now']);
     const random =
@@ -270,8 +270,10 @@ export class CircuitBreaker extends PolicyBase {
       this.#completeError(generation, start, error, ctx);
       throw error;
     }
-    if (this.#handlesResults) {
-      this.#completeValue(generation, start, value, ctx);
+    // A result-blind rule (handleAll, handleErrors(...)) skips building an Outcome on success.
+    if (this.#classifier.classifiesResults) {
+      // A result the rule would count as a failure, after the caller left: counted for nothing.
+      if (this.#completeValue(generation, start, value, ctx) === 'aborted') throw ctx.abortReason;
     } else if (this.#timed) {
       const now = this.#clock.now();
       this.#complete(generation, false, now - start > this.#slowMs, now);
@@ -350,7 +352,7 @@ export class CircuitBreaker extends PolicyBase {
         trip: this.#tripDescription,
         breakDuration: this.#schedule.describe(),
         halfOpen: { probes: this.#probes },
-        shouldHandle: this.#handlesResults ? 'custom' : 'handleAll',
+        shouldHandle: this.#classifier.shouldHandle === handleAll ? 'handleAll' : 'custom',
       },
     };
   }
@@ -452,12 +454,13 @@ export class CircuitBreaker extends PolicyBase {
   // --- outcomes --------------------------------------------------------------------------
 
   #completeError(generation: number, start: number, error: unknown, ctx: ExecutionContext): void {
+    const verdict = this.#classify(generation, { ok: false, error }, ctx);
     // A rejection caused by the caller's abort says nothing about the dependency.
-    if (ctx.aborted) {
+    if (verdict === 'aborted') {
       this.#release(generation);
       return;
     }
-    const handled = this.#classify(generation, { ok: false, error }, ctx);
+    const handled = verdict === 'handled';
     const now = this.#timed ? this.#clock.now() : Number.NaN;
     if (handled && this.#failure.hasListeners && generation === this.#generation) {
       this.#failure.emit({ error, state: STATE_NAMES[this.#mode]! });
@@ -465,13 +468,24 @@ export class CircuitBreaker extends PolicyBase {
     this.#complete(generation, handled, this.#timed && now - start > this.#slowMs, now);
   }
 
-  #completeValue(generation: number, start: number, value: unknown, ctx: ExecutionContext): void {
-    const handled = this.#classify(generation, { ok: true, value }, ctx);
+  #completeValue(
+    generation: number,
+    start: number,
+    value: unknown,
+    ctx: ExecutionContext,
+  ): Verdict {
+    const verdict = this.#classify(generation, { ok: true, value }, ctx);
+    if (verdict === 'aborted') {
+      this.#release(generation);
+      return verdict;
+    }
+    const handled = verdict === 'handled';
     const now = this.#timed ? this.#clock.now() : Number.NaN;
     if (handled && this.#failure.hasListeners && generation === this.#generation) {
       this.#failure.emit({ error: value, state: STATE_NAMES[this.#mode]! });
     }
     this.#complete(generation, handled, this.#timed && now - start > this.#slowMs, now);
+    return verdict;
   }
 
   /**
@@ -479,9 +493,9 @@ export class CircuitBreaker extends PolicyBase {
    * counts for nothing: without the release, a half-open probe slot would stay taken until the
    * hung-probe rule frees it a whole break duration later.
    */
-  #classify(generation: number, outcome: Outcome<unknown>, ctx: ExecutionContext): boolean {
+  #classify(generation: number, outcome: Outcome<unknown>, ctx: ExecutionContext): Verdict {
     try {
-      return this.#shouldHandle(outcome, ctx);
+      return this.#classifier.classify(outcome, ctx);
     } catch (error) {
       this.#release(generation);
       throw error;

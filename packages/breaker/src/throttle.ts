@@ -8,12 +8,14 @@ import {
   executeInContext,
   type Listener,
   type Outcome,
+  OutcomeClassifier,
   optionalClock,
   PolicyBase,
   type PolicyDescription,
   type Random,
   type ShouldHandle,
   type Task,
+  type Verdict,
 } from '@faultline/core';
 import { ThrottledError } from './errors.js';
 import { handleOverload } from './overload.js';
@@ -111,7 +113,7 @@ export class ThrottlePermit {
 export class AdaptiveThrottle extends PolicyBase {
   readonly #k: number;
   readonly #minimumRequests: number;
-  readonly #shouldHandle: ShouldHandle;
+  readonly #classifier: OutcomeClassifier;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #counters: RollingCounters;
@@ -136,10 +138,11 @@ export class AdaptiveThrottle extends PolicyBase {
       opts.minimumRequests === undefined
         ? 0
         : checkNumber(OWNER, 'minimumRequests', opts.minimumRequests, { min: 0, integer: true });
-    this.#shouldHandle =
+    this.#classifier = new OutcomeClassifier(
       opts.shouldHandle === undefined
         ? handleOverload
-        : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle);
+        : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle),
+    );
     // A throttle only reads the time.
     this.#clock = optionalClock(OWNER, 'clock', opts.clock, ['now']);
     this.#random =
@@ -176,16 +179,24 @@ export class AdaptiveThrottle extends PolicyBase {
     try {
       value = (await fn(ctx)) as T;
     } catch (error) {
-      if (ctx.aborted) {
-        // The caller gave up: the request says nothing about the backend. Take it back.
-        this.#counters.remove(REQUESTS, slice);
-      } else if (!this.#isOverload(slice, { ok: false, error }, ctx)) {
-        this.#accept();
-      }
+      this.#settleOutcome(slice, this.#classify(slice, { ok: false, error }, ctx));
       throw error;
     }
-    if (!this.#isOverload(slice, { ok: true, value }, ctx)) this.#accept();
+    if (!this.#classifier.classifiesResults) {
+      this.#accept();
+      return value;
+    }
+    const verdict = this.#classify(slice, { ok: true, value }, ctx);
+    this.#settleOutcome(slice, verdict);
+    // An overload answer that arrives after the caller left is not a success either.
+    if (verdict === 'aborted') throw ctx.abortReason;
     return value;
+  }
+
+  #settleOutcome(slice: number, verdict: Verdict): void {
+    // The caller gave up: the request says nothing about the backend. Take it back.
+    if (verdict === 'aborted') this.#counters.remove(REQUESTS, slice);
+    else if (verdict === 'unhandled') this.#accept();
   }
 
   /**
@@ -193,9 +204,9 @@ export class AdaptiveThrottle extends PolicyBase {
    * back: counted with no accept, a classifier bug would read as backend overload and raise the
    * rejection probability.
    */
-  #isOverload(slice: number, outcome: Outcome<unknown>, ctx: ExecutionContext): boolean {
+  #classify(slice: number, outcome: Outcome<unknown>, ctx: ExecutionContext): Verdict {
     try {
-      return this.#shouldHandle(outcome, ctx);
+      return this.#classifier.classify(outcome, ctx);
     } catch (error) {
       this.#counters.remove(REQUESTS, slice);
       throw error;

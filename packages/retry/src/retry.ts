@@ -7,10 +7,10 @@ import {
   type ExecutionContext,
   executeInContext,
   formatValue,
-  ignoresResults,
   isExecutionRejected,
   type Listener,
   type Outcome,
+  OutcomeClassifier,
   optionalClock,
   optionalFunction,
   optionalNumber,
@@ -128,8 +128,7 @@ const noRetryAfter: RetryAfter = () => undefined;
 export class RetryPolicy extends PolicyBase {
   readonly maxAttempts: number;
   readonly #backoff: Backoff;
-  readonly #shouldHandle: ShouldHandle;
-  readonly #handlesResults: boolean;
+  readonly #classifier: OutcomeClassifier;
   readonly #budget: RetryBudget | undefined;
   readonly #retryAfter: RetryAfter;
   readonly #maxRetryAfter: number;
@@ -148,16 +147,9 @@ export class RetryPolicy extends PolicyBase {
       allowInfinity: true,
     });
     this.#backoff = opts.backoff === undefined ? exponential() : checkBackoff(OWNER, opts.backoff);
-    this.#shouldHandle = optionalFunction<ShouldHandle>(
-      OWNER,
-      'shouldHandle',
-      opts.shouldHandle,
-      handleTransient,
+    this.#classifier = new OutcomeClassifier(
+      optionalFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle, handleTransient),
     );
-    // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
-    // result, so the success path need not build an Outcome for them.
-    this.#handlesResults =
-      this.#shouldHandle !== handleTransient && !ignoresResults(this.#shouldHandle);
     if (opts.budget !== undefined && !isRetryBudget(opts.budget)) {
       throw new TypeError(
         `${OWNER}: option "budget" must be a RetryBudget (an object with begin()), received ${formatValue(opts.budget)}`,
@@ -204,16 +196,14 @@ export class RetryPolicy extends PolicyBase {
     } catch (error) {
       return this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx);
     }
-    if (this.#handlesResults) return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx);
+    // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
+    // result, so the success path need not build an Outcome for them.
+    if (this.#classifier.classifiesResults) {
+      return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx);
+    }
     ticket?.succeed();
     if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: 1 });
     return value;
-  }
-
-  #handles(outcome: Outcome<unknown>, ctx: ExecutionContext, attemptCtx: Context): boolean {
-    // The caller's abort (or an enclosing policy's) is never retried, whatever shouldHandle says.
-    if (ctx.aborted) return false;
-    return this.#shouldHandle(outcome, attemptCtx) === true;
   }
 
   /**
@@ -226,13 +216,19 @@ export class RetryPolicy extends PolicyBase {
     ctx: ExecutionContext,
     ticket: RetryTicket | undefined,
     outcome: Outcome<T>,
-    attemptCtx: Context,
+    attemptCtx: ExecutionContext,
   ): Promise<T> {
     let attempt = 1;
     try {
       let delays: Iterator<number> | undefined;
       for (;;) {
-        if (!this.#handles(outcome, ctx, attemptCtx)) {
+        // The caller's abort (or an enclosing policy's) is never retried and never a success.
+        const verdict = this.#classifier.classify(outcome, attemptCtx);
+        if (verdict === 'aborted') {
+          if (outcome.ok) discardResult(outcome.value);
+          throw outcome.ok ? ctx.abortReason : outcome.error;
+        }
+        if (verdict === 'unhandled') {
           if (!outcome.ok) throw outcome.error;
           ticket?.succeed();
           ticket = undefined;

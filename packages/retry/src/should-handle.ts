@@ -1,4 +1,4 @@
-import { isExecutionRejected, type Outcome, type ShouldHandle } from '@faultline/core';
+import { handleErrors, isExecutionRejected, type ShouldHandle } from '@faultline/core';
 
 /**
  * Whether `error` is a timeout, recognised by shape so that retry does not depend on
@@ -16,8 +16,6 @@ export function isTimeoutError(error: unknown): boolean {
  * (an open circuit or a full bulkhead says "not now": retrying at once only adds load). Results
  * are never handled. The caller's own abort is excluded by the policy before this is asked.
  */
-export const handleTransient: ShouldHandle = (outcome: Outcome<unknown>): boolean => {
-  if (outcome.ok) return false;
-  const error = outcome.error;
-  return !isExecutionRejected(error) || isTimeoutError(error);
-};
+export const handleTransient: ShouldHandle = handleErrors(
+  (error) => !isExecutionRejected(error) || isTimeoutError(error),
+);
