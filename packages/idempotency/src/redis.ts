@@ -4,10 +4,10 @@
  * @module
  */
 
-export { type RedisStore, type RedisStoreOptions, redisStore } from './stores/redis.js';
 export type {
   IoRedisClientLike,
   NodeRedisClientLike,
   NodeRedisClusterLike,
   RedisClientLike,
-} from './stores/redis-client.js';
+} from '@faultline/core/redis';
+export { type RedisStore, type RedisStoreOptions, redisStore } from './stores/redis.js';

@@ -1,10 +1,10 @@
+import type { RedisClientLike } from '@faultline/core/redis';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotency } from '../idempotency.js';
 import { requireBinary, startRedisServer, type ThrowawayRedis } from '../testing/services.js';
 import { redisStore } from './redis.js';
-import type { RedisClientLike } from './redis-client.js';
 
 // Round trips per request, counted twice: by MONITOR on a throwaway redis-server (every command
 // a client sent; commands run inside Lua are tagged "lua" and are not round trips) and by

@@ -1,14 +1,14 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { checkOptions, checkString, formatValue } from '@faultline/core';
-import type { ClaimRequest, ClaimResult, Store, StoredRecord, StoredResponse } from '../store.js';
 import {
   lua,
   type RedisArgument,
   type RedisClientLike,
   type RedisConnection,
   redisConnection,
-} from './redis-client.js';
+} from '@faultline/core/redis';
+import type { ClaimRequest, ClaimResult, Store, StoredRecord, StoredResponse } from '../store.js';
 import {
   COMPLETED_TAG,
   decodeRecord,
@@ -202,7 +202,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     script: Parameters<RedisConnection['eval']>[0],
     key: Buffer,
     args: readonly RedisArgument[],
-  ): Promise<unknown> => connection.eval(script, key, args);
+  ): Promise<unknown> => connection.eval(script, [key], args);
 
   const flag = (reply: unknown): boolean => {
     const value = Number(reply);

@@ -1,6 +1,13 @@
+/**
+ * The Redis client adapter every faultline Redis store shares (idempotency, lease, limits, fleet):
+ * ioredis (`Redis`, `Cluster`, v5+) and node-redis (`createClient`, `createCluster`, v4+) behind
+ * one `eval`, with scripts sent by SHA and re-sent on `NOSCRIPT`. Node-only (Buffer, SHA-1).
+ * The stores never import a client library: they accept the user's client and detect its shape.
+ * @module
+ */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { formatValue } from '@faultline/core';
+import { formatValue } from '@faultline/clock';
 
 /**
  * One argument of a Redis command.
@@ -9,7 +16,7 @@ import { formatValue } from '@faultline/core';
 export type RedisArgument = string | Buffer;
 
 /**
- * The part of an ioredis client (`Redis` or `Cluster`, v5+) the store uses: `callBuffer`, which
+ * The part of an ioredis client (`Redis` or `Cluster`, v5+) the stores use: `callBuffer`, which
  * sends any command and answers bulk strings as `Buffer`.
  */
 export interface IoRedisClientLike {
@@ -17,7 +24,7 @@ export interface IoRedisClientLike {
 }
 
 /**
- * The part of a node-redis client (`createClient()`, v4 to v6) the store uses: `sendCommand`
+ * The part of a node-redis client (`createClient()`, v4 to v6) the stores use: `sendCommand`
  * with per-command options that make bulk strings arrive as `Buffer` (v5+: `typeMapping`,
  * v4: `returnBuffers`).
  */
@@ -26,7 +33,7 @@ export interface NodeRedisClientLike {
   readonly isOpen: boolean;
 }
 
-/** The part of a node-redis cluster (`createCluster()`) the store uses. */
+/** The part of a node-redis cluster (`createCluster()`) the stores use. */
 export interface NodeRedisClusterLike {
   sendCommand(
     firstKey: RedisArgument | undefined,
@@ -37,7 +44,7 @@ export interface NodeRedisClusterLike {
   getSlotMaster(slot: number): unknown;
 }
 
-/** A Redis client the store accepts: ioredis or node-redis (client or cluster). */
+/** A Redis client the stores accept: ioredis or node-redis (client or cluster). */
 export type RedisClientLike = IoRedisClientLike | NodeRedisClientLike | NodeRedisClusterLike;
 
 /** A Lua script with its SHA-1, for `EVALSHA`. */
@@ -52,16 +59,22 @@ export function lua(source: string): LuaScript {
 }
 
 /**
- * The two operations the store needs from any client: run a script (one key), with bulk
- * strings answered as Buffers, and name the client kind for diagnostics.
+ * The two operations a store needs from any client: run a script, with bulk strings answered as
+ * Buffers, and name the client kind for diagnostics.
  */
 export interface RedisConnection {
   readonly kind: 'ioredis' | 'node-redis' | 'node-redis-cluster';
   /**
    * `EVALSHA`, falling back to `EVAL` (which also caches the script server-side) when the server
    * answers `NOSCRIPT` (first use, restart, `SCRIPT FLUSH`). One round trip in steady state.
+   * `keys` must not be empty: a cluster routes the call by `keys[0]`, and every key of one call
+   * must hash to the same slot (share a `{hash tag}`).
    */
-  eval(script: LuaScript, key: RedisArgument, args: readonly RedisArgument[]): Promise<unknown>;
+  eval(
+    script: LuaScript,
+    keys: readonly RedisArgument[],
+    args: readonly RedisArgument[],
+  ): Promise<unknown>;
 }
 
 // RESP type byte of a bulk string ('$'); node-redis v5+ maps reply types by this number.
@@ -82,13 +95,14 @@ type Send = (args: readonly RedisArgument[]) => Promise<unknown>;
 function connection(kind: RedisConnection['kind'], sendFor: (key: RedisArgument) => Send) {
   return {
     kind,
-    async eval(script: LuaScript, key: RedisArgument, args: readonly RedisArgument[]) {
-      const send = sendFor(key);
+    async eval(script: LuaScript, keys: readonly RedisArgument[], args: readonly RedisArgument[]) {
+      const send = sendFor(keys[0]!);
+      const count = keys.length === 1 ? '1' : String(keys.length);
       try {
-        return await send(['EVALSHA', script.sha, '1', key, ...args]);
+        return await send(['EVALSHA', script.sha, count, ...keys, ...args]);
       } catch (error) {
         if (!isNoScript(error)) throw error;
-        return send(['EVAL', script.source, '1', key, ...args]);
+        return send(['EVAL', script.source, count, ...keys, ...args]);
       }
     },
   } satisfies RedisConnection;
