@@ -56,6 +56,31 @@ describe('adaptiveTimeout', () => {
     expect(changes[0]!.previous).toBe(1000);
   });
 
+  it('censoring doubles from the clamped value: a learned 2 ms under min 50 grows 100, 200, 400, 800', () => {
+    // Issue 14 item 16: the doubling was applied before the clamp to `min`, so from a learned ~2 ms
+    // four timeouts in a row gave 4, 8, 16, 32 ms, all clamped to 50: the timeout never grew and
+    // a server answering in 120 ms timed out forever. Both estimators must climb alike.
+    for (const estimator of ['quantile', 'rtt'] as const) {
+      const adaptive = adaptiveTimeout({
+        clock: new VirtualClock(),
+        estimator,
+        min: 50,
+        max: 2_000,
+        minSamples: 1,
+      });
+      for (let i = 0; i < 20; i++) adaptive.observe(1);
+      expect(adaptive.current(), estimator).toBe(50);
+      const sequence: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        adaptive.observeTimeout();
+        sequence.push(adaptive.current());
+      }
+      expect(sequence, estimator).toEqual([100, 200, 400, 800, 1_600, 2_000]);
+      adaptive.observe(1); // a success ends the backoff
+      expect(adaptive.current(), estimator).toBe(50);
+    }
+  });
+
   it('property: current() stays within [min, max] for any sequence of outcomes', () => {
     fc.assert(
       fc.property(

@@ -180,9 +180,12 @@ export class AdaptiveTimeout {
       const rtt = this.#rtt!;
       base = rtt.samples < this.minSamples ? this.initial : rtt.rto;
     }
+    // Clamp first, then back off: RFC 6298 §5.5 doubles the RTO (already bounded below), not the
+    // raw estimate. Doubling a learned 2 ms under a 50 ms floor gives 4, 8, 16, 32 ms, all
+    // clamped back to 50: the timeout would never climb to a slower regime.
+    if (base < this.min) base = this.min;
     let next = base * this.#backoff;
-    if (next < this.min) next = this.min;
-    else if (next > this.max) next = this.max;
+    if (next > this.max) next = this.max;
     if (next !== this.#value) {
       const previous = this.#value;
       this.#value = next;
