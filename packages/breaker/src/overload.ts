@@ -1,12 +1,6 @@
-import { ExecutionRejectedError, type ShouldHandle } from '@faultline/core';
+import { ExecutionRejectedError, httpStatusOf, type ShouldHandle } from '@faultline/core';
 
-function statusOf(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return undefined;
-  const v = value as { status?: unknown; statusCode?: unknown; response?: { status?: unknown } };
-  return v.status ?? v.statusCode ?? v.response?.status;
-}
-
-function isOverloadStatus(status: unknown): boolean {
+function isOverloadStatus(status: number | undefined): boolean {
   return status === 429 || status === 503;
 }
 
@@ -17,7 +11,7 @@ function isOverloadStatus(status: unknown): boolean {
  * `response.status`, as fetch `Response`s and most HTTP client errors do).
  */
 export const handleOverload: ShouldHandle = (outcome) => {
-  if (outcome.ok) return isOverloadStatus(statusOf(outcome.value));
+  if (outcome.ok) return isOverloadStatus(httpStatusOf(outcome.value));
   const error = outcome.error;
-  return error instanceof ExecutionRejectedError || isOverloadStatus(statusOf(error));
+  return error instanceof ExecutionRejectedError || isOverloadStatus(httpStatusOf(error));
 };

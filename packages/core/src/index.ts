@@ -46,6 +46,7 @@ export {
   FallbackPolicy,
   fallback,
 } from './fallback.js';
+export { handleHttpFailures, httpStatusOf, isHttpFailureStatus } from './http-status.js';
 export {
   type ErrorClass,
   type ErrorPredicate,

@@ -2,6 +2,7 @@ import {
   type Context,
   checkOptions,
   formatValue,
+  httpStatusOf,
   isExecutionRejected,
   type Outcome,
   type ShouldHandle,
@@ -147,12 +148,6 @@ function hasUnrecognisedCode(cause: unknown): boolean {
   return typeof code === 'string' && !NETWORK_CODES.has(code);
 }
 
-function statusOf(value: unknown): number | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const status = (value as { status?: unknown }).status;
-  return typeof status === 'number' ? status : undefined;
-}
-
 /** Options for {@link retryableHttp}. */
 export interface RetryableHttpOptions {
   /** Methods that may be retried (case-insensitive). Default GET, HEAD, OPTIONS, PUT, DELETE. */
@@ -192,13 +187,12 @@ export function retryableHttp(options?: RetryableHttpOptions): ShouldHandle {
   };
   return (outcome: Outcome<unknown>): boolean => {
     if (outcome.ok) {
-      const status = statusOf(outcome.value);
+      const status = httpStatusOf(outcome.value);
       return status !== undefined && statuses.has(status) && replayable(outcome.value);
     }
     const error = outcome.error;
     if (isExecutionRejected(error) && !isTimeoutError(error)) return false;
-    const status =
-      statusOf(error) ?? statusOf((error as { response?: unknown } | null)?.response ?? null);
+    const status = httpStatusOf(error);
     const transient =
       isNetworkError(error) ||
       isTimeoutError(error) ||
