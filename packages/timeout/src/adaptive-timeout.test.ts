@@ -194,6 +194,75 @@ describe('adaptiveTimeout', () => {
     expect(adaptive.current()).toBeLessThan(200);
   });
 
+  it('handled failures never shrink it: instant 503s through an outage, then 120 ms answers all pass', async () => {
+    // Issue 14 item 17: the per-attempt timeout learned from instant 503s as if they were
+    // successes and fell to its floor, so when the server came back answering in 120 ms every
+    // probe timed out. A 503 says nothing about how long a real answer takes.
+    const clock = new VirtualClock();
+    const adaptive = adaptiveTimeout({ clock, quantile: 0.999, min: 50, max: 2_000 });
+    const policy = timeout(adaptive);
+    const answer = (status: number, ms: number) =>
+      policy.execute(async (ctx) => {
+        await clock.sleep(ms, ctx.signal);
+        return new Response(null, { status });
+      });
+    const run = async (status: number, ms: number): Promise<number | 'timeout'> => {
+      const result = answer(status, ms).then(
+        (response) => response.status,
+        (error: unknown) => {
+          if (error instanceof TimeoutError) return 'timeout' as const;
+          throw error;
+        },
+      );
+      await clock.runAll();
+      return result;
+    };
+    for (let i = 0; i < 100; i++) expect(await run(200, 120)).toBe(200);
+    const learned = adaptive.current();
+    expect(learned).toBeGreaterThan(120);
+    // A two-minute outage answered at once with 503 (twice the estimator's window).
+    for (let i = 0; i < 1_200; i++) {
+      expect(await run(503, 0)).toBe(503);
+      await clock.advance(100);
+    }
+    expect(adaptive.current()).toBeGreaterThanOrEqual(learned);
+    // Recovery: every call passes from the first one on.
+    const recovered = [];
+    for (let i = 0; i < 12; i++) recovered.push(await run(200, 120));
+    expect(recovered).toEqual(Array(12).fill(200));
+  });
+
+  it('shouldHandle decides what is not learned; a throwing one rejects the call', async () => {
+    const clock = new VirtualClock();
+    const slowAnswers = adaptiveTimeout({
+      clock,
+      minSamples: 1,
+      shouldHandle: (outcome) => outcome.ok && outcome.value === 'degraded',
+    });
+    const policy = timeout(slowAnswers);
+    await expect(policy.execute(() => 'degraded')).resolves.toBe('degraded');
+    expect(slowAnswers.samples).toBe(0);
+    await expect(policy.execute(() => 'fine')).resolves.toBe('fine');
+    expect(slowAnswers.samples).toBe(1);
+    // The default learns from any result without an HTTP failure status (a 404 is an answer).
+    const byDefault = adaptiveTimeout({ clock, minSamples: 1 });
+    await timeout(byDefault).execute(async () => new Response(null, { status: 404 }));
+    await timeout(byDefault).execute(async () => new Response(null, { status: 502 }));
+    expect(byDefault.samples).toBe(1);
+    const bug = new Error('classifier bug');
+    const throwing = adaptiveTimeout({
+      clock,
+      shouldHandle: () => {
+        throw bug;
+      },
+    });
+    for (const strategy of ['aggressive', 'cooperative'] as const) {
+      await expect(timeout(throwing, { strategy }).execute(async () => 1)).rejects.toBe(bug);
+    }
+    await expect(timeout(throwing).execute(() => 1)).rejects.toBe(bug);
+    expect(throwing.samples).toBe(0);
+  });
+
   it('validates every option: wrong type and out of range', () => {
     const cases: Array<[string, unknown, unknown]> = [
       ['quantile', '99.9', 0],
@@ -216,6 +285,9 @@ describe('adaptiveTimeout', () => {
     expect(() => adaptiveTimeout({ estimator: 7 as never })).toThrow(TypeError);
     expect(() => adaptiveTimeout({ estimator: 'ewma' as never })).toThrow(RangeError);
     expect(() => adaptiveTimeout({ clock: {} as never })).toThrow(TypeError);
+    expect(() => adaptiveTimeout({ shouldHandle: 503 as never })).toThrow(
+      /adaptiveTimeout: option "shouldHandle"/,
+    );
     expect(() => adaptiveTimeout('fast' as never)).toThrow(TypeError);
   });
 });

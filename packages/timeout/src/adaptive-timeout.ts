@@ -1,11 +1,15 @@
 import type { Clock } from '@faultline/clock';
 import {
+  type Context,
   checkOneOf,
   checkOptions,
   EventChannel,
+  handleHttpFailures,
   type Listener,
   optionalClock,
+  optionalFunction,
   optionalNumber,
+  type ShouldHandle,
 } from '@faultline/core';
 import { QuantileEstimator } from './quantile-estimator.js';
 import { RttEstimator } from './rtt-estimator.js';
@@ -36,6 +40,14 @@ export interface AdaptiveTimeoutOptions {
   readonly estimator?: AdaptiveEstimator;
   /** Clock of the window (and of a `timeout` using this, unless it has its own). */
   readonly clock?: Clock;
+  /**
+   * Which results are failures, and so are **not** learned from: an instant 503 from a server in
+   * trouble says nothing about how long a real answer takes, and learning it would drag the
+   * timeout to its floor just before the server recovers. Errors are never learned from (a
+   * timeout is censored instead). Default `handleHttpFailures`: results with an HTTP status 5xx,
+   * 408 or 429. If it throws, the call rejects with its error and nothing is learned.
+   */
+  readonly shouldHandle?: ShouldHandle;
 }
 
 /** The `onChange` event: the timeout before and after, in ms. */
@@ -68,6 +80,7 @@ export class AdaptiveTimeout {
   readonly window: number;
   readonly estimator: AdaptiveEstimator;
   readonly clock: Clock;
+  readonly #shouldHandle: ShouldHandle;
   readonly #quantiles: QuantileEstimator | undefined;
   readonly #rtt: RttEstimator | undefined;
   readonly #onChange = new EventChannel<AdaptiveTimeoutChange>();
@@ -110,6 +123,12 @@ export class AdaptiveTimeout {
         ? 'quantile'
         : checkOneOf(OWNER, 'estimator', opts.estimator, ESTIMATORS);
     this.clock = optionalClock(OWNER, 'clock', opts.clock);
+    this.#shouldHandle = optionalFunction<ShouldHandle>(
+      OWNER,
+      'shouldHandle',
+      opts.shouldHandle,
+      handleHttpFailures,
+    );
     if (this.estimator === 'quantile') {
       this.#quantiles = new QuantileEstimator({ window: this.window, clock: this.clock });
     } else {
@@ -147,6 +166,15 @@ export class AdaptiveTimeout {
     else this.#rtt!.observe(ms); // Karn's rule: only successes get here.
     this.#backoff = 1;
     this.#refresh();
+  }
+
+  /**
+   * An attempt resolved with `value` after `ms`: observed as a latency sample unless
+   * `shouldHandle` says the result is a failure (which says nothing about latency). This is what
+   * `timeout()` calls; a classifier that throws propagates its error and nothing is learned.
+   */
+  observeResult(value: unknown, ms: number, ctx: Context): void {
+    if (!this.#shouldHandle({ ok: true, value }, ctx)) this.observe(ms);
   }
 
   /** An attempt timed out at {@link current}: censored, so the next timeout doubles. */

@@ -152,7 +152,13 @@ export class TimeoutPolicy extends PolicyBase {
     }
     if (!isThenable(result)) {
       this.#release(child, ownBound);
-      this.#adaptive?.observe(this.clock.now() - start);
+      if (this.#adaptive !== undefined) {
+        try {
+          this.#adaptive.observeResult(result, this.clock.now() - start, ctx);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       return Promise.resolve(result);
     }
     return this.strategy === 'aggressive'
@@ -207,7 +213,7 @@ export class TimeoutPolicy extends PolicyBase {
           cancel();
           if (unwatch !== undefined) unwatch();
           this.#release(child, ownBound);
-          this.#adaptive?.observe(this.clock.now() - start);
+          if (this.#adaptive !== undefined && !this.#learn(value, start, ctx, reject)) return;
           resolve(value);
         },
         (error: unknown) => {
@@ -247,7 +253,13 @@ export class TimeoutPolicy extends PolicyBase {
           cancel();
           this.#release(child, ownBound);
           // A value that arrives after the timeout is still the right answer (cooperative).
-          if (timedOut === undefined) this.#adaptive?.observe(this.clock.now() - start);
+          if (
+            timedOut === undefined &&
+            this.#adaptive !== undefined &&
+            !this.#learn(value, start, ctx, reject)
+          ) {
+            return;
+          }
           resolve(value);
         },
         (error: unknown) => {
@@ -267,6 +279,25 @@ export class TimeoutPolicy extends PolicyBase {
   #release(child: CancellableContext, ownBound: boolean): void {
     child.dispose();
     if (ownBound) child.deadline.dispose();
+  }
+
+  /**
+   * Lets the adaptive timeout learn from a resolved attempt (only from results its `shouldHandle`
+   * does not call failures). Returns `false` after rejecting with the classifier's error.
+   */
+  #learn(
+    value: unknown,
+    start: number,
+    ctx: ExecutionContext,
+    reject: (e: unknown) => void,
+  ): boolean {
+    try {
+      this.#adaptive!.observeResult(value, this.clock.now() - start, ctx);
+      return true;
+    } catch (error) {
+      reject(error);
+      return false;
+    }
   }
 
   #expired(ms: number, elapsed: number, ownBound: boolean): void {
