@@ -144,19 +144,6 @@ describe('windows: counts only, bounded memory', () => {
     );
   });
 
-  it('RollingCounters.remove takes a count back only while its slice is in the window', () => {
-    const counters = new RollingCounters(1_000, 10, 1);
-    counters.advance(0);
-    counters.add(0, 3);
-    const slice = counters.sliceOf(0);
-    counters.advance(500);
-    expect(counters.remove(0, slice)).toBe(true);
-    expect(counters.total(0)).toBe(2);
-    counters.advance(1_000);
-    expect(counters.remove(0, slice)).toBe(false);
-    expect(counters.total(0)).toBe(0);
-  });
-
   it('CountWindow keeps exact totals as the ring wraps', () => {
     fc.assert(
       fc.property(

@@ -31,11 +31,6 @@ export class RollingCounters {
     this.#totals = new Float64Array(fields);
   }
 
-  /** The absolute slice number of time `now`. */
-  sliceOf(now: number): number {
-    return Math.floor(now / this.#width);
-  }
-
   /** Expires every slice that has left the window at time `now`. */
   advance(now: number): void {
     const slice = Math.floor(now / this.#width);
@@ -66,20 +61,6 @@ export class RollingCounters {
   add(field: number, n = 1): void {
     this.#slots[this.#headBase + field]! += n;
     this.#totals[field]! += n;
-  }
-
-  /**
-   * Subtracts `n` from counter `field` in slice `slice` if that slice is still in the window
-   * (used to take back a count, e.g. a request the caller aborted). Returns whether it did.
-   */
-  remove(field: number, slice: number, n = 1): boolean {
-    if (slice > this.#head || slice <= this.#head - this.buckets) return false;
-    const base = ((slice % this.buckets) + this.buckets) % this.buckets;
-    const index = base * this.fields + field;
-    const take = Math.min(n, this.#slots[index]!);
-    this.#slots[index]! -= take;
-    this.#totals[field]! -= take;
-    return take > 0;
   }
 
   /** The sum of counter `field` over the window (as of the last {@link advance}). */

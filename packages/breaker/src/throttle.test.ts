@@ -1,4 +1,4 @@
-import type { Clock } from '@faultline/clock';
+import { type Clock, VirtualClock } from '@faultline/clock';
 import { ExecutionRejectedError, seededRandom } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
 import { ThrottledError } from './errors.js';
@@ -98,6 +98,48 @@ describe('adaptiveThrottle (Google SRE book, "Handling Overload")', () => {
     }
     expect(throttled / offered).toBeCloseTo(0.8, 1);
     expect(Math.abs(throttled / offered - 0.8)).toBeLessThan(0.02);
+  });
+
+  it('a fresh throttle in front of a healthy backend rejects none of 20 concurrent first calls', async () => {
+    // Issue 14 item 18: requests were counted when sent and accepts only when answered, so while
+    // the first 20 calls were in flight the i-th saw p = i / (i + 1): 15 of 20 were throttled
+    // and p stayed at 0.48. A request in flight has not been rejected; as in grpc-java's
+    // AdaptiveThrottler (registerBackendResponse), it counts once its outcome is known.
+    const clock = new VirtualClock();
+    const throttle = adaptiveThrottle({ clock, random: seededRandom(1) });
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      throttle.execute(async () => {
+        await clock.sleep(10);
+        return i;
+      }),
+    );
+    expect(throttle.probability).toBe(0);
+    await clock.runAll();
+    const settled = await Promise.allSettled(calls);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    expect(throttle.requests).toBe(20);
+    expect(throttle.accepts).toBe(20);
+    expect(throttle.probability).toBe(0);
+    // The low-level API alike: permits in flight are neither requests nor rejections yet.
+    const fresh = adaptiveThrottle({ clock, random: () => 0 });
+    const permits = Array.from({ length: 20 }, () => fresh.tryAcquire());
+    expect(permits.every((permit) => permit !== undefined)).toBe(true);
+    expect(fresh.requests).toBe(0);
+    for (const permit of permits) permit!.accepted();
+    expect([fresh.requests, fresh.accepts, fresh.probability]).toEqual([20, 20, 0]);
+  });
+
+  it('during an overload, calls in flight do not raise the rejection probability', () => {
+    const clock = manualClock();
+    const throttle = adaptiveThrottle({ clock, random: () => 0.999_999_9 });
+    for (let i = 0; i < 10; i++) throttle.tryAcquire()!.rejected();
+    for (let i = 0; i < 10; i++) throttle.tryAcquire()!.accepted();
+    const before = throttle.probability;
+    expect(before).toBeCloseTo(formula(20, 10, 2), 12); // 0: (20 − 20) / 21
+    const inFlight = Array.from({ length: 50 }, () => throttle.tryAcquire()!);
+    expect(throttle.probability).toBe(before);
+    for (const permit of inFlight) permit.rejected();
+    expect(throttle.probability).toBeCloseTo(formula(70, 10, 2), 12);
   });
 
   it('does not throttle below minimumRequests, and forgets with the window', () => {

@@ -7,7 +7,6 @@ import {
   type ExecutionContext,
   executeInContext,
   type Listener,
-  type Outcome,
   OutcomeClassifier,
   optionalClock,
   PolicyBase,
@@ -67,14 +66,12 @@ export interface ThrottleRejectEvent {
  * (e.g. the caller aborted before sending). Only the first report counts.
  */
 export class ThrottlePermit {
-  readonly #settle: (slice: number, outcome: number) => void;
-  readonly #slice: number;
+  readonly #settle: (outcome: number) => void;
   #done = false;
 
   /** @internal Created by the throttle. */
-  constructor(settle: (slice: number, outcome: number) => void, slice: number) {
+  constructor(settle: (outcome: number) => void) {
     this.#settle = settle;
-    this.#slice = slice;
   }
 
   /** The backend accepted the request (any outcome other than an overload rejection). */
@@ -87,7 +84,7 @@ export class ThrottlePermit {
     this.#report(REJECTED);
   }
 
-  /** Takes the request back: it counts as neither a request nor an accept. */
+  /** The request says nothing about the backend: it counts as neither a request nor an accept. */
   ignore(): void {
     this.#report(IGNORED);
   }
@@ -95,7 +92,7 @@ export class ThrottlePermit {
   #report(outcome: number): void {
     if (this.#done) return;
     this.#done = true;
-    this.#settle(this.#slice, outcome);
+    this.#settle(outcome);
   }
 }
 
@@ -109,6 +106,11 @@ export class ThrottlePermit {
  * so that once the backend refuses work, the client sends about K times what it accepts instead
  * of hammering it. Locally rejected requests count as requests (as in the book), which is what
  * makes the probability rise while the backend stays overloaded.
+ *
+ * A sent request counts when its outcome is known (as grpc-java's `AdaptiveThrottler` registers
+ * it with the backend's response), never while it is in flight: counted at send time, the i-th
+ * of a burst of first calls would see `i / (i + 1)` with no answer back yet, and a fresh client
+ * would reject most of a burst to a healthy backend.
  */
 export class AdaptiveThrottle extends PolicyBase {
   readonly #k: number;
@@ -117,7 +119,7 @@ export class AdaptiveThrottle extends PolicyBase {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #counters: RollingCounters;
-  readonly #settle: (slice: number, outcome: number) => void;
+  readonly #settle: (outcome: number) => void;
   readonly #reject = new EventChannel<ThrottleRejectEvent>();
   /** The probability used by the last rejected admission. */
   #rejectedWith = 0;
@@ -148,9 +150,8 @@ export class AdaptiveThrottle extends PolicyBase {
     this.#random =
       opts.random === undefined ? Math.random : checkFunction<Random>(OWNER, 'random', opts.random);
     this.#counters = new RollingCounters(window, buckets, 2);
-    this.#settle = (slice, outcome) => {
-      if (outcome === IGNORED) this.#counters.remove(REQUESTS, slice);
-      else if (outcome === ACCEPTED) this.#accept();
+    this.#settle = (outcome) => {
+      if (outcome !== IGNORED) this.#answered(outcome === ACCEPTED);
     };
   }
 
@@ -160,7 +161,10 @@ export class AdaptiveThrottle extends PolicyBase {
     return this.#probability();
   }
 
-  /** Requests attempted in the window (locally rejected ones included). */
+  /**
+   * Requests in the window: those answered (accepted or rejected by the backend) and those
+   * rejected locally. Requests still in flight are not counted yet.
+   */
   get requests(): number {
     this.#counters.advance(this.#clock.now());
     return this.#counters.total(REQUESTS);
@@ -173,54 +177,42 @@ export class AdaptiveThrottle extends PolicyBase {
   }
 
   async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    const slice = this.#admit();
-    if (Number.isNaN(slice)) throw this.#rejection();
+    if (!this.#admit()) throw this.#rejection();
     let value: T;
     try {
       value = (await fn(ctx)) as T;
     } catch (error) {
-      this.#settleOutcome(slice, this.#classify(slice, { ok: false, error }, ctx));
+      this.#settleOutcome(this.#classifier.classify({ ok: false, error }, ctx));
       throw error;
     }
     if (!this.#classifier.classifiesResults) {
-      this.#accept();
+      this.#answered(true);
       return value;
     }
-    const verdict = this.#classify(slice, { ok: true, value }, ctx);
-    this.#settleOutcome(slice, verdict);
+    const verdict = this.#classifier.classify({ ok: true, value }, ctx);
+    this.#settleOutcome(verdict);
     // An overload answer that arrives after the caller left is not a success either.
     if (verdict === 'aborted') throw ctx.abortReason;
     return value;
   }
 
-  #settleOutcome(slice: number, verdict: Verdict): void {
-    // The caller gave up: the request says nothing about the backend. Take it back.
-    if (verdict === 'aborted') this.#counters.remove(REQUESTS, slice);
-    else if (verdict === 'unhandled') this.#accept();
-  }
-
   /**
-   * Runs `shouldHandle`. If it throws, its error replaces the outcome and the request is taken
-   * back: counted with no accept, a classifier bug would read as backend overload and raise the
-   * rejection probability.
+   * Counts an answered request. The caller gave up (`'aborted'`): the request says nothing about
+   * the backend and counts as nothing. A throwing `shouldHandle` never gets here: its error
+   * replaces the outcome and the request counts as nothing either (counted with no accept, a
+   * classifier bug would read as backend overload).
    */
-  #classify(slice: number, outcome: Outcome<unknown>, ctx: ExecutionContext): Verdict {
-    try {
-      return this.#classifier.classify(outcome, ctx);
-    } catch (error) {
-      this.#counters.remove(REQUESTS, slice);
-      throw error;
-    }
+  #settleOutcome(verdict: Verdict): void {
+    if (verdict !== 'aborted') this.#answered(verdict === 'unhandled');
   }
 
   /** Low-level admission: a permit, or `undefined` when the request is throttled. */
   tryAcquire(): ThrottlePermit | undefined {
-    const slice = this.#admit();
-    if (Number.isNaN(slice)) {
+    if (!this.#admit()) {
       if (this.#reject.hasListeners) this.#rejection();
       return undefined;
     }
-    return new ThrottlePermit(this.#settle, slice);
+    return new ThrottlePermit(this.#settle);
   }
 
   /** A request was throttled locally. */
@@ -249,25 +241,29 @@ export class AdaptiveThrottle extends PolicyBase {
     return p > 0 ? p : 0;
   }
 
-  /** Counts the request and decides; returns its slice, or NaN when throttled. */
-  #admit(): number {
-    const now = this.#clock.now();
-    const counters = this.#counters;
-    counters.advance(now);
-    const p = this.#probability();
-    // Counted before it is sent, throttled or not (SRE book: "requests" are attempts).
-    counters.add(REQUESTS);
-    if (p > 0 && this.#random() < p) {
-      this.#rejectedWith = p;
-      return Number.NaN;
-    }
-    return counters.sliceOf(now);
-  }
-
-  #accept(): void {
+  /**
+   * Decides whether a request may be sent. A locally rejected one counts as a request at once
+   * (SRE book: "requests" are attempts, throttled ones included); a sent one counts when it is
+   * {@link #answered}.
+   */
+  #admit(): boolean {
     const counters = this.#counters;
     counters.advance(this.#clock.now());
-    counters.add(ACCEPTS);
+    const p = this.#probability();
+    if (p > 0 && this.#random() < p) {
+      counters.add(REQUESTS);
+      this.#rejectedWith = p;
+      return false;
+    }
+    return true;
+  }
+
+  /** A sent request's outcome is known: it counts as a request, and as an accept if accepted. */
+  #answered(accepted: boolean): void {
+    const counters = this.#counters;
+    counters.advance(this.#clock.now());
+    counters.add(REQUESTS);
+    if (accepted) counters.add(ACCEPTS);
   }
 
   #rejection(): ThrottledError {
