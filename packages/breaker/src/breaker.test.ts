@@ -525,6 +525,23 @@ describe('circuitBreaker: events and low level', () => {
     expect(breaker.state).toBe('open');
   });
 
+  it('a random source outside [0, 1] fails naming the breaker option, not a silent 0 ms break', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({
+      trip: consecutiveFailures(1),
+      // A jittered break duration: 1 s × the draw.
+      breakDuration: {
+        delays: (random) => ({ next: () => ({ value: 1_000 * random!(), done: false }) }),
+      },
+      random: () => Number.NaN,
+      clock,
+    });
+    const fail = () => Promise.reject(new Error('down'));
+    await expect(breaker.execute(fail)).rejects.toThrow(
+      /^circuitBreaker: option "random" must return a number in \[0, 1\)/,
+    );
+  });
+
   it('describe() reports the configuration', () => {
     const breaker = circuitBreaker({
       trip: failureRate({ threshold: 0.25, window: { calls: 50 } }),

@@ -3,6 +3,7 @@ import {
   checkFunction,
   checkNumber,
   checkOptions,
+  drawRandom,
   EventChannel,
   type ExecutionContext,
   executeInContext,
@@ -224,8 +225,10 @@ export class CircuitBreaker extends PolicyBase {
     );
     // A breaker only reads the time.
     this.#clock = optionalClock(OWNER, 'clock', opts.clock, ['now']);
-    const random =
+    // Checked at every draw, so a broken source fails naming this option (see drawRandom).
+    const source =
       opts.random === undefined ? undefined : checkFunction<Random>(OWNER, 'random', opts.random);
+    const random = source === undefined ? undefined : () => drawRandom(source, OWNER);
     this.#wallClock =
       opts.wallClock === undefined
         ? Date.now

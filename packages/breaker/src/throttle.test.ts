@@ -272,6 +272,16 @@ describe('adaptiveThrottle (Google SRE book, "Handling Overload")', () => {
     expect(throttle.probability).toBe(0);
   });
 
+  it('a random source returning NaN fails the call instead of switching throttling off', async () => {
+    // `random() < p` is false for NaN, so a broken source never throttled (issue 14 item 20).
+    const throttle = adaptiveThrottle({ clock: manualClock(), random: () => Number.NaN });
+    await throttle.execute(() => ({ status: 503 })); // p > 0 from here on
+    await expect(throttle.execute(() => 'x')).rejects.toThrow(
+      /^adaptiveThrottle: option "random" must return a number in \[0, 1\)/,
+    );
+    expect(() => throttle.tryAcquire()).toThrow(RangeError);
+  });
+
   it('describe() reports the configuration', () => {
     expect(adaptiveThrottle({ k: 1.5 }).describe()).toEqual({
       name: 'adaptiveThrottle',

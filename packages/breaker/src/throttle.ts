@@ -3,6 +3,7 @@ import {
   checkFunction,
   checkNumber,
   checkOptions,
+  drawRandom,
   EventChannel,
   type ExecutionContext,
   executeInContext,
@@ -250,7 +251,7 @@ export class AdaptiveThrottle extends PolicyBase {
     const counters = this.#counters;
     counters.advance(this.#clock.now());
     const p = this.#probability();
-    if (p > 0 && this.#random() < p) {
+    if (p > 0 && drawRandom(this.#random, OWNER) < p) {
       counters.add(REQUESTS);
       this.#rejectedWith = p;
       return false;

@@ -75,7 +75,7 @@ export {
   pipeline,
   type Task,
 } from './policy.js';
-export { type Random, seededRandom } from './random.js';
+export { drawRandom, type Random, seededRandom } from './random.js';
 export {
   checkName,
   type ExecutionOutcome,

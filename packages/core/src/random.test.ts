@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from './random.js';
+import { drawRandom, seededRandom } from './random.js';
 
 // The first five outputs (as 32-bit integers; the Random returns them divided by 2^32) for seeds
 // 0, 1 and 42. Cross-checked against an independent C implementation of the same construction:
@@ -74,5 +74,22 @@ describe('seededRandom', () => {
   it('takes the seed modulo 2^32', () => {
     expect(seededRandom(2 ** 32 + 42)()).toBe(seededRandom(42)());
     expect(seededRandom(-1)()).toBe(seededRandom(2 ** 32 - 1)());
+  });
+});
+
+describe('drawRandom', () => {
+  it('passes draws in [0, 1] through and names the option for anything else', () => {
+    expect(drawRandom(() => 0, 'x')).toBe(0);
+    expect(drawRandom(() => 0.25, 'x')).toBe(0.25);
+    expect(drawRandom(() => 1, 'x')).toBe(1); // the usual off-by-one: the top of the range
+    for (const bad of [Number.NaN, -0.1, 1.0001, Number.POSITIVE_INFINITY]) {
+      expect(() => drawRandom(() => bad, 'retry')).toThrow(RangeError);
+      expect(() => drawRandom(() => bad, 'retry')).toThrow(
+        /^retry: option "random" must return a number in \[0, 1\), returned /,
+      );
+    }
+    for (const bad of ['0.5', undefined, null, 0n]) {
+      expect(() => drawRandom(() => bad as never, 'retry')).toThrow(TypeError);
+    }
   });
 });

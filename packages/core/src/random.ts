@@ -1,3 +1,5 @@
+import { formatValue } from '@faultline/clock';
+
 /** A source of uniformly distributed numbers in [0, 1). `Math.random` is one. */
 export type Random = () => number;
 
@@ -40,4 +42,21 @@ export function seededRandom(seed: number): Random {
   // Discard the first outputs: sfc32 mixes its state over its first few rounds.
   for (let i = 0; i < 12; i++) next();
   return next;
+}
+
+/**
+ * Draws from a user-supplied {@link Random} and checks the draw: a number in [0, 1]. Exactly 1
+ * breaks the [0, 1) contract harmlessly (it is the top of any jitter range, and the usual
+ * off-by-one of hand-written sources), so it is returned as is. Anything else throws, naming
+ * `owner`'s option "random": mapped to some default, a NaN would silently turn a jittered backoff
+ * into 0 ms (a retry storm) or switch a throttle off.
+ * @throws TypeError when the draw is not a number, RangeError when it is outside [0, 1].
+ */
+export function drawRandom(random: Random, owner: string): number {
+  const u = random();
+  if (typeof u === 'number' && u >= 0 && u <= 1) return u;
+  const Kind = typeof u === 'number' ? RangeError : TypeError;
+  throw new Kind(
+    `${owner}: option "random" must return a number in [0, 1), returned ${formatValue(u)}`,
+  );
 }

@@ -250,15 +250,33 @@ describe('bounds (fast-check)', () => {
     );
   });
 
-  it('a faulty random source (NaN, 1, negative) still gives delays in range', () => {
-    for (const bad of [Number.NaN, 1, -0.5, 7]) {
+  it('a random source returning 1 gives the top of the range; outside [0, 1] throws naming "random"', () => {
+    // 1 breaks the [0, 1) contract harmlessly (every formula stays within its cap), so it is
+    // taken as the top of the range. NaN, a negative number or more than 1 used to become 0: a
+    // zero backoff, i.e. a retry storm (issue 14 item 20). Now the draw throws.
+    expect(take(exponential({ initial: 100, max: 1_000 }), 5, () => 1)).toEqual([
+      100, 200, 400, 800, 1_000,
+    ]);
+    expect(take(exponential({ initial: 100, jitter: 'equal' }), 2, () => 1)).toEqual([100, 200]);
+    expect(take(exponential({ initial: 100, jitter: 'decorrelated' }), 2, () => 1)).toEqual([
+      300, 900,
+    ]);
+    const v2 = take(decorrelatedJitterV2(), 2000, () => 1);
+    expect(v2.every((v) => v > 0 && v <= 10_000)).toBe(true);
+    for (const bad of [Number.NaN, -0.5, 7, Number.POSITIVE_INFINITY]) {
       for (const jitter of ['full', 'equal', 'decorrelated'] as const) {
-        const values = take(exponential({ jitter }), 50, () => bad);
-        expect(values.every((v) => v >= 0 && v <= 10_000)).toBe(true);
+        expect(() => take(exponential({ jitter }), 1, () => bad)).toThrow(RangeError);
+        expect(() => take(exponential({ jitter }), 1, () => bad)).toThrow(
+          /exponential: option "random" must return a number in \[0, 1\)/,
+        );
       }
-      const v2 = take(decorrelatedJitterV2(), 2000, () => bad);
-      expect(v2.every((v) => v >= 0 && v <= 10_000)).toBe(true);
+      expect(() => take(decorrelatedJitterV2(), 1, () => bad)).toThrow(
+        /decorrelatedJitterV2: option "random" must return a number in \[0, 1\)/,
+      );
     }
+    expect(() => take(exponential(), 1, () => '0.5' as never)).toThrow(TypeError);
+    // 'none' draws nothing, so it never calls random at all.
+    expect(take(exponential({ jitter: 'none' }), 2, () => Number.NaN)).toEqual([100, 200]);
   });
 });
 

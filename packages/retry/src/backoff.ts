@@ -4,6 +4,7 @@ import {
   checkNumber,
   checkOneOf,
   checkOptions,
+  drawRandom,
   formatValue,
   optionalNumber,
   type Random,
@@ -21,13 +22,6 @@ const LIMIT = MAX_TIMER_DELAY;
 
 function defaultRandom(random: Random | undefined): Random {
   return random === undefined ? Math.random : random;
-}
-
-/** Draws from `random` and guards against a faulty source (NaN, < 0, >= 1) so delays stay in range. */
-function draw(random: Random): number {
-  const u = random();
-  // A Random promises [0, 1); a broken one must not turn into a NaN or out-of-range sleep.
-  return u >= 0 && u < 1 ? u : 0;
 }
 
 /** An iterator that is also iterable, so `for…of` and `Array.from` work on a sequence. */
@@ -177,9 +171,9 @@ class ExponentialDelays extends Delays {
       case 0:
         return e;
       case 1:
-        return draw(this.#random) * e; // full: U(0, e)
+        return drawRandom(this.#random, 'exponential') * e; // full: U(0, e)
       default:
-        return e / 2 + (draw(this.#random) * e) / 2; // equal: e/2 + U(0, e/2)
+        return e / 2 + (drawRandom(this.#random, 'exponential') * e) / 2; // equal: e/2 + U(0, e/2)
     }
   }
 }
@@ -206,7 +200,7 @@ class DecorrelatedDelays extends Delays {
   nextDelay(): number {
     const initial = this.#initial;
     // d ≤ max always, so 3·d never overflows.
-    const drawn = initial + draw(this.#random) * (this.#d * 3 - initial);
+    const drawn = initial + drawRandom(this.#random, 'exponential') * (this.#d * 3 - initial);
     const d = drawn < this.#max ? drawn : this.#max;
     this.#d = d;
     return d;
@@ -270,7 +264,7 @@ class DecorrelatedV2Delays extends Delays {
     this.#random = random;
   }
   nextDelay(): number {
-    const t = this.#n + draw(this.#random);
+    const t = this.#n + drawRandom(this.#random, 'decorrelatedJitterV2');
     this.#n++;
     // 2^t overflows at t ≥ 1024 (Polly #2163: ticks went negative there); from then on the
     // sequence is at its cap, and `next − prev` would be Infinity − Infinity = NaN.

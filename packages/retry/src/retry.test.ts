@@ -12,7 +12,7 @@ import {
   seededRandom,
 } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
-import { constant, fromDelays } from './backoff.js';
+import { constant, exponential, fromDelays } from './backoff.js';
 import type { RetryBudget } from './budgets/budget.js';
 import { concurrencyBudget } from './budgets/concurrency.js';
 import { quotaBudget } from './budgets/quota.js';
@@ -596,6 +596,45 @@ describe('retry: budgets', () => {
     expect(attempts).toBeGreaterThan(1000);
     expect(budget.callsInFlight).toBe(0);
     expect(budget.retriesInFlight).toBe(0);
+  });
+});
+
+describe('retry: a faulty random source', () => {
+  // Issue 14 item 20: a `random` returning 1 or NaN was mapped to 0, i.e. zero backoff: a retry
+  // storm of ~850 attempts/s against a failing server. 1 (the usual off-by-one of hand-written
+  // sources) is the top of the jitter range; anything outside [0, 1] fails the call loudly.
+  it('random() returning 1 gives the top of the jitter range, not zero', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({
+      maxAttempts: 4,
+      backoff: exponential({ initial: 100, max: 1_000, jitter: 'full' }),
+      random: () => 1,
+      clock,
+    });
+    const delays: number[] = [];
+    policy.onRetry((e) => delays.push(e.delay));
+    const { fn } = failing(3);
+    const run = policy.execute(fn);
+    await clock.runAll();
+    await expect(run).resolves.toBe('ok');
+    expect(delays).toEqual([100, 200, 400]);
+    expect(clock.now()).toBe(700);
+  });
+
+  it('random() returning NaN, a negative number or more than 1 rejects with a RangeError naming "random"', async () => {
+    for (const bad of [Number.NaN, -0.5, 1.5, '0.5']) {
+      const clock = new VirtualClock();
+      const policy = retry({ maxAttempts: 5, random: () => bad as number, clock });
+      const { fn, attempts } = failing(4);
+      const run = policy.execute(fn).catch((e: unknown) => e);
+      await clock.runAll();
+      const error = await run;
+      expect(error, String(bad)).toBeInstanceOf(typeof bad === 'number' ? RangeError : TypeError);
+      expect((error as Error).message).toMatch(
+        /^retry: option "random" must return a number in \[0, 1\)/,
+      );
+      expect(attempts).toEqual([1]); // no zero-delay retry storm
+    }
   });
 });
 

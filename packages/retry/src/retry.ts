@@ -3,6 +3,7 @@ import {
   type Backoff,
   type Context,
   checkOptions,
+  drawRandom,
   EventChannel,
   type ExecutionContext,
   executeInContext,
@@ -167,7 +168,10 @@ export class RetryPolicy extends PolicyBase {
       allowInfinity: true,
     });
     this.#clock = optionalClock(OWNER, 'clock', opts.clock);
-    this.#random = optionalFunction<Random>(OWNER, 'random', opts.random, Math.random);
+    // A user's source is checked at every draw (so the error names this policy's option);
+    // Math.random keeps its contract.
+    const random = optionalFunction<Random>(OWNER, 'random', opts.random, Math.random);
+    this.#random = random === Math.random ? random : () => drawRandom(random, OWNER);
   }
 
   /** Before each retry's sleep. Returns an unsubscribe function. */
