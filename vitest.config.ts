@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Vitest 5 reports failures with Map.groupBy / Object.groupBy, which Node 20 lacks (Node 21+).
@@ -70,6 +71,10 @@ export default defineConfig({
           exclude: ['**/node_modules/**'],
         },
       },
+    ],
+    // Builds the workspace once (tsc -b) for the tests that spawn Node on the built dist/.
+    globalSetup: [
+      fileURLToPath(new URL('./packages/test-support/src/global-setup.ts', import.meta.url)),
     ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
