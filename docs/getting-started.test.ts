@@ -1,32 +1,20 @@
 /**
  * The getting-started page promises a runnable flow: its "Run it" program is extracted, compiled
- * (type-stripped with TypeScript), pointed at the built `faultline` package and run, and its output
- * must tell the story the page tells.
+ * (type-stripped with TypeScript), pointed at the built `faultline` package (built by the Vitest
+ * global setup) and run, and its output must tell the story the page tells.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runNode } from '@faultline/test-support';
 import ts from 'typescript';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-beforeAll(() => {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const build = spawnSync(process.execPath, [tsc, '-b', 'packages/faultline'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) {
-    throw new Error(`tsc -b packages/faultline failed:\n${build.stdout}${build.stderr}`);
-  }
-}, 120_000);
-
 describe('docs/getting-started.md', () => {
-  it('the "Run it" program runs and every layer does its job', () => {
+  it('the "Run it" program runs and every layer does its job', async () => {
     const page = readFileSync(join(root, 'docs', 'getting-started.md'), 'utf8');
     const section = page.slice(page.indexOf('## 3. Run it'));
     const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
@@ -41,9 +29,9 @@ describe('docs/getting-started.md', () => {
     try {
       const file = join(dir, 'main.mjs');
       writeFileSync(file, js);
-      const result = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+      const result = await runNode({ file, timeout: 60_000 });
       expect(result.stderr).toBe('');
-      expect(result.status).toBe(0);
+      expect(result.code).toBe(0);
       const out = result.stdout;
       // Every call got an answer (possibly a 503 or a timeout once the budget said no).
       for (let call = 1; call <= 20; call++) expect(out).toContain(`call ${call}: `);

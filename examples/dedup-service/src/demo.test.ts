@@ -1,17 +1,14 @@
 /**
- * Runs the example as a user would (after `tsc -b`): the demo with the memory store (always), and
- * the demo and the service with Redis. Without Redis the Redis tests are skipped with a loud
- * message; under `CI=true` they fail instead.
+ * Runs the example as a user would (after `tsc -b`, which the Vitest global setup runs): the
+ * demo with the memory store (always), and the demo and the service with Redis. Without Redis
+ * the Redis tests are skipped with a loud message; under `CI=true` they fail instead.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type NodeChild, runNode, startNode } from '@faultline/test-support';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const exampleDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = join(exampleDir, '..', '..');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -40,45 +37,17 @@ if (!redisUp) {
   console.warn(`\n!!! SKIPPING the Redis tests of examples/dedup-service: ${message}\n`);
 }
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+const children: NodeChild[] = [];
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => child.stop()));
 });
 
 function run(
   file: string,
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], {
-      cwd: exampleDir,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode({ file, cwd: exampleDir, env });
 }
-
-beforeAll(() => {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const build = spawnSync(process.execPath, [tsc, '-b', 'examples/dedup-service'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) {
-    throw new Error(`tsc -b examples/dedup-service failed:\n${build.stdout}${build.stderr}`);
-  }
-}, 120_000);
 
 function expectDemoStory(stdout: string): void {
   // Both instances got the same payment at once: one executed it; the other answered 409 (or,
@@ -120,27 +89,13 @@ describe('examples/dedup-service', () => {
   it.skipIf(!redisUp)(
     'pnpm start: the service replays a retried POST from Redis and stops on SIGTERM',
     async () => {
-      const child = spawn(process.execPath, ['dist/server.js'], {
+      const child = startNode({
+        file: 'dist/server.js',
         cwd: exampleDir,
-        env: { ...process.env, PORT: '0', STORE: 'redis', REDIS_URL: redisUrl },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PORT: '0', STORE: 'redis', REDIS_URL: redisUrl },
       });
       children.push(child);
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk;
-      });
-      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no listening line: ${stdout}`)), 20_000);
-        child.stdout.on('data', () => {
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+) \(redis store/.exec(stdout);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match[1]!);
-          }
-        });
-      });
+      const [, url] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+) \(redis store/);
       const key = `example-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
       const post = () =>
         fetch(`${url}/payments`, {
@@ -157,9 +112,9 @@ describe('examples/dedup-service', () => {
       expect(retried.status).toBe(201);
       expect(retried.headers.get('idempotent-replayed')).toBe('true');
       expect(await retried.text()).toBe(firstBody);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(stdout).toContain('payments service stopped');
+      const stopped = await child.stop('SIGTERM');
+      expect(stopped.code).toBe(0);
+      expect(stopped.stdout).toContain('payments service stopped');
     },
     60_000,
   );

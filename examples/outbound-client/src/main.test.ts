@@ -1,53 +1,25 @@
 /**
- * Runs the example as a user would (`node dist/main.js` after `tsc -b`) and checks its story:
+ * Runs the example as a user would (`node dist/main.js` after `tsc -b`, which the Vitest global
+ * setup runs) and checks its story:
  * retried reads, a POST retried with the same key and answered from the stored response, a 503
  * retried, and no order created twice.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { runNode } from '@faultline/test-support';
+import { describe, expect, it } from 'vitest';
 
 const exampleDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = join(exampleDir, '..', '..');
 
 function run(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/main.js'], {
-      cwd: exampleDir,
-      // Generous per-attempt timeout: the story holds at any value, and a loaded CI machine
-      // must not turn a fast request into a timeout.
-      env: { ...process.env, ATTEMPT_TIMEOUT_MS: '1500' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
+  return runNode({
+    file: 'dist/main.js',
+    cwd: exampleDir,
+    // Generous per-attempt timeout: the story holds at any value, and a loaded CI machine
+    // must not turn a fast request into a timeout.
+    env: { ATTEMPT_TIMEOUT_MS: '1500' },
+    timeout: 30_000,
   });
 }
-
-beforeAll(() => {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const build = spawnSync(process.execPath, [tsc, '-b', 'examples/outbound-client'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) {
-    throw new Error(`tsc -b examples/outbound-client failed:\n${build.stdout}${build.stderr}`);
-  }
-}, 120_000);
 
 describe('examples/outbound-client', () => {
   it('retries, deduplicates by idempotency key and creates every order exactly once', async () => {

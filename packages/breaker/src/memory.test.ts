@@ -1,57 +1,31 @@
 /**
  * Memory and leak checks in a child process (`node --expose-gc`) against the built `dist/`
- * (the root test command builds first; alone: `npx tsc -b packages/breaker`).
+ * (built by the Vitest global setup).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type NodeRun, promptExitProblem, runNode } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 interface ChildResult {
   lines: Array<Record<string, unknown>>;
-  /** Ms between the child's "done" line and its exit. */
-  exitDelay: number;
+  run: NodeRun;
   code: number | null;
   stderr: string;
 }
 
-function runChild(script: string, timeoutMs = 120_000): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--expose-gc', '--input-type=module', '--unhandled-rejections=strict', '-e', script],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const lines: Array<Record<string, unknown>> = [];
-    let buffer = '';
-    let stderr = '';
-    let doneAt: number | undefined;
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`child did not finish within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
-        buffer = buffer.slice(newline + 1);
-        if (line.done === true) doneAt = performance.now();
-        lines.push(line);
-        newline = buffer.indexOf('\n');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const exitDelay = doneAt === undefined ? Number.NaN : performance.now() - doneAt;
-      resolve({ lines, exitDelay, code, stderr });
-    });
+async function runChild(script: string, timeout = 120_000): Promise<ChildResult> {
+  const run = await runNode({
+    script,
+    nodeArgs: ['--expose-gc', '--unhandled-rejections=strict'],
+    timeout,
   });
+  const lines = run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { lines, run, code: run.code, stderr: run.stderr };
 }
 
 const preamble = `
@@ -75,7 +49,7 @@ const call = (policy, i, signal) =>
   i % 100 === 0 ? policy.execute(failing, signal).catch(() => {}) : policy.execute(ok, signal);
 `;
 
-describe.skipIf(!existsSync(dist))('memory (child process against dist/)', () => {
+describe('memory (child process against dist/)', () => {
   it('1e6 calls through each breaker and the throttle retain < 64 KB after GC', async () => {
     const script = `${preamble}
 for (const name of Object.keys(make)) {
@@ -85,7 +59,6 @@ for (const name of Object.keys(make)) {
   for (let i = 0; i < 1_000_000; i++) await call(policy, i);
   out({ name, retainedBytes: heap() - before });
 }
-out({ done: true });
 `;
     const result = await runChild(script);
     expect(result.stderr).toBe('');
@@ -117,7 +90,7 @@ for (const name of Object.keys(make)) {
   }
 }
 out({ listeners: getEventListeners(signal, 'abort').length, growthBytes: heap() - before });
-out({ done: true });
+lastCall();
 `;
     const result = await runChild(script);
     expect(result.stderr).toBe('');
@@ -126,13 +99,6 @@ out({ done: true });
     expect(stats.listeners).toBe(0);
     expect(stats.growthBytes as number).toBeLessThan(1024 * 1024);
     // No timer or handle keeps the process alive after its last call.
-    expect(result.exitDelay).toBeLessThan(200);
+    expect(promptExitProblem(result.run)).toBeUndefined();
   }, 180_000);
 });
-
-it.runIf(!existsSync(dist))(
-  'memory tests need the built dist/ (run `npx tsc -b packages/breaker`)',
-  () => {
-    throw new Error(`missing ${dist}: build first (the root test command does)`);
-  },
-);

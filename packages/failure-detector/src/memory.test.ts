@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runNode } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 
 // Heap growth after GC, measured in a child started with --expose-gc (the main test process
-// does not depend on it). The child imports the built dist/ (the test command builds first).
+// does not depend on it). The child imports the built dist/ (built by the Vitest global setup).
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
@@ -34,16 +33,15 @@ process.stdout.write(JSON.stringify({ growth: after - before }));
 `;
 
 describe('memory', () => {
-  it('100 000 heartbeat()+phi() pairs per detector and registry key retain < 1 MB after GC', () => {
-    expect(existsSync(dist), `build first: npx tsc -b packages/failure-detector (${dist})`).toBe(
-      true,
-    );
-    const out = execFileSync(
-      process.execPath,
-      ['--expose-gc', '--input-type=module', '-e', script(pathToFileURL(dist).href)],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-    const { growth } = JSON.parse(out) as { growth: number };
+  it('100 000 heartbeat()+phi() pairs per detector and registry key retain < 1 MB after GC', async () => {
+    const run = await runNode({
+      script: script(pathToFileURL(dist).href),
+      nodeArgs: ['--expose-gc'],
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const { growth } = JSON.parse(run.stdout) as { growth: number };
     expect(growth).toBeLessThan(1024 * 1024);
   });
 });

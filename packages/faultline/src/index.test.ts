@@ -2,7 +2,6 @@
  * The umbrella re-exports every browser-safe primitive, and nothing it pulls in (through the
  * built `dist/` import graph, third-party dependencies included) imports a Node built-in.
  */
-import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
@@ -12,7 +11,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as breaker from '@faultline/breaker';
@@ -21,8 +20,9 @@ import * as core from '@faultline/core';
 import * as failureDetector from '@faultline/failure-detector';
 import * as idempotency from '@faultline/idempotency';
 import * as retry from '@faultline/retry';
+import { runNode } from '@faultline/test-support';
 import * as timeout from '@faultline/timeout';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as faultline from './index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -103,17 +103,8 @@ describe('faultline umbrella', () => {
   });
 });
 
-// Tests below read the built dist/ (the import graph, a CommonJS require).
-beforeAll(() => {
-  // Incremental: a no-op when dist/ is up to date; (re)builds the umbrella and what it imports.
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const build = spawnSync(process.execPath, [tsc, '-b', 'packages/faultline'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0)
-    throw new Error(`tsc -b packages/faultline failed:\n${build.stdout}${build.stderr}`);
-}, 120_000);
+// Tests below read the built dist/ (the import graph, a CommonJS require), built by the Vitest
+// global setup.
 
 // --- the built import graph -------------------------------------------------------------------
 
@@ -234,7 +225,7 @@ describe('faultline built import graph', () => {
 });
 
 describe('faultline from CommonJS', () => {
-  it('require() works from a CommonJS file (Node >= 20.19) and the policies run', () => {
+  it('require() works from a CommonJS file (Node >= 20.19) and the policies run', async () => {
     // Inside the package directory, so that 'faultline' resolves to this package (self-reference).
     const dir = mkdtempSync(join(packageDir, '.tmp-require-'));
     try {
@@ -249,9 +240,9 @@ policy.execute(async () => { if (++calls < 2) throw new Error('transient'); retu
 });
 `,
       );
-      const result = spawnSync(process.execPath, [script], { cwd: dir, encoding: 'utf8' });
+      const result = await runNode({ file: script, cwd: dir });
       expect(result.stderr).toBe('');
-      expect(result.status).toBe(0);
+      expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({
         path: join(packageDir, 'dist', 'index.js'),
         value: 'ok',

@@ -1,14 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type NodeChild, startNode } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inCI, serviceUrl } from './testing/services.js';
+import { serviceUrl } from './testing/services.js';
 
-// Two real server processes (node:http + withIdempotency over the built dist/) share one store
+// Two real server processes (node:http + withIdempotency over the built dist/, built by the Vitest
+// global setup) share one store
 // over real loopback sockets. Exactly-once is proven by a counter in the same store that the
 // handler increments ("started" on entry, "done" before answering).
 
@@ -22,48 +20,27 @@ const CLIENT_TIMEOUT = 15_000;
 
 interface App {
   readonly url: string;
-  readonly proc: ChildProcess;
+  readonly child: NodeChild;
   readonly pid: number;
 }
 
 const apps: App[] = [];
 
-function startApp(env: Record<string, string>): Promise<App> {
-  const proc = spawn(process.execPath, [app], {
+async function startApp(env: Record<string, string>): Promise<App> {
+  const child = startNode({
+    file: app,
     cwd: repo,
-    env: { ...process.env, LOCK_TTL: String(LOCK_TTL), STORE_TIMEOUT: '3000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { LOCK_TTL: String(LOCK_TTL), STORE_TIMEOUT: '3000', ...env },
   });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`app did not start: ${err}`)), 20_000);
-    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      err += chunk;
-    });
-    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line !== undefined) {
-        clearTimeout(timer);
-        const { port } = JSON.parse(line) as { port: number };
-        const started = { url: `http://127.0.0.1:${port}`, proc, pid: proc.pid ?? -1 };
-        apps.push(started);
-        resolve(started);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`app exited (${code}): ${err}`));
-    });
-  });
+  const [line] = await child.waitFor(/^.*\n/, 20_000);
+  const { port } = JSON.parse(line) as { port: number };
+  const started = { url: `http://127.0.0.1:${port}`, child, pid: child.process.pid ?? -1 };
+  apps.push(started);
+  return started;
 }
 
-function stopApp(target: App): Promise<void> {
-  if (target.proc.exitCode !== null || target.proc.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((resolve) => target.proc.once('exit', () => resolve()));
-  target.proc.kill('SIGKILL');
-  return exited;
+async function stopApp(target: App): Promise<void> {
+  await target.child.stop();
 }
 
 interface Reply {
@@ -206,34 +183,6 @@ function describeSharedStore(
     }, 60_000);
   });
 }
-
-beforeAll(async () => {
-  // Child processes import the built package: build it (incremental, fast when up to date).
-  // Concurrent runs of this file (several engineers, several workers) take turns: two tsc -b
-  // writing the same dist/ at once could hand a child a half-written file.
-  const lock = join(tmpdir(), 'faultline-idempotency-build.lock');
-  for (let waited = 0; ; waited += 100) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (waited > 120_000) rmSync(lock, { recursive: true, force: true }); // stale lock
-      await sleep(100);
-    }
-  }
-  try {
-    execFileSync('npx', ['tsc', '-b', 'packages/idempotency'], { cwd: repo, stdio: 'pipe' });
-  } catch (error) {
-    // tsc still emits on type errors elsewhere in the package; in CI the repo must typecheck.
-    const output = String((error as { stdout?: unknown }).stdout ?? error);
-    if (inCI() || !existsSync(join(repo, 'packages/idempotency/dist/node.js'))) {
-      throw new Error(`npx tsc -b packages/idempotency failed:\n${output}`);
-    }
-    console.warn(`[cross-process] tsc -b reported errors; using the emitted dist/:\n${output}`);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}, 180_000);
 
 let redisAdmin: Redis | undefined;
 const redisPrefix = `faultline:test:xproc:${run}:`;

@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promptExitProblem, runNode } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 
-// The child imports the built package (the root test command runs `tsc -b` first).
+// The child imports the built package (built by the Vitest global setup).
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 const script = (entry: string) => `
@@ -31,36 +28,24 @@ const t1 = performance.now();
 globalThis.gc(); globalThis.gc();
 const h1 = process.memoryUsage().heapUsed;
 process.stdout.write(JSON.stringify({ N, usPerCycle: (t1 - t0) * 1000 / N, heapGrowth: h1 - h0, size: store.size }) + '\\n');
+lastCall();
 `;
 
 describe('leaks (child process on the built package)', () => {
   it('50 000 execute+replay cycles (100 000 begin calls): heap growth < 1 MB, store bounded, exit within 200 ms', async () => {
-    if (!existsSync(dist)) {
-      throw new Error(`build first: npx tsc -b packages/idempotency (missing ${dist})`);
-    }
-    const file = join(mkdtempSync(join(tmpdir(), 'faultline-idem-')), 'leak.mjs');
-    writeFileSync(file, script(dist));
-    const child = spawn(process.execPath, ['--expose-gc', file, '50000'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const run = await runNode({
+      script: script(dist),
+      nodeArgs: ['--expose-gc'],
+      args: ['50000'],
+      timeout: 110_000,
     });
-    let out = '';
-    let err = '';
-    let lastLineAt = 0;
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      lastLineAt = performance.now();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString('utf8');
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const exitDelay = performance.now() - lastLineAt;
+    const { code, stdout: out, stderr: err } = run;
     expect(err).toBe('');
     expect(code).toBe(0);
     const result = JSON.parse(out) as { heapGrowth: number; size: number; usPerCycle: number };
     expect(result.size).toBe(1000);
     expect(result.heapGrowth).toBeLessThan(1024 * 1024);
     // No ref'd timer (sweep, renewal, store timeout) keeps the process alive after the last call.
-    expect(exitDelay).toBeLessThan(200);
+    expect(promptExitProblem(run)).toBeUndefined();
   }, 120_000);
 });

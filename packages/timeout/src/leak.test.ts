@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { promptExitProblem, runNode } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 
-// Runs against the built package (the test command builds first; or `npx tsc -b packages/timeout`).
+// Runs against the built package (built by the Vitest global setup).
 const dist = new URL('../dist/index.js', import.meta.url);
 const core = new URL('../../core/dist/index.js', import.meta.url);
 
@@ -41,26 +39,13 @@ process.stdout.write(JSON.stringify({
   listeners: getEventListeners(caller.signal, 'abort').length,
   timers,
 }) + '\\n');
+lastCall();
 `;
 
 describe('leaks', () => {
   it('100 000 calls with a long-lived caller signal: no listener, < 1 MB heap growth, prompt exit', async () => {
-    expect(existsSync(fileURLToPath(dist)), 'build first: npx tsc -b packages/timeout').toBe(true);
-    const proc = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', child], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let reportedAt = 0;
-    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (stdout.includes('\n') && reportedAt === 0) reportedAt = performance.now();
-    });
-    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
-    const exitDelay = performance.now() - reportedAt;
+    const run = await runNode({ script: child, nodeArgs: ['--expose-gc'], timeout: 110_000 });
+    const { stdout, stderr, code } = run;
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { growth: number; listeners: number; timers: number };
@@ -69,9 +54,9 @@ describe('leaks', () => {
     expect(result.growth).toBeLessThan(1024 * 1024);
     // Exits within 200 ms of its last call (quality spec); `timers` above is the deterministic
     // check that nothing could keep it alive.
-    expect(exitDelay).toBeLessThan(200);
+    expect(promptExitProblem(run)).toBeUndefined();
     console.log(
-      `leak test: heap growth ${result.growth} B, exit ${exitDelay.toFixed(0)} ms after the report`,
+      `leak test: heap growth ${result.growth} B, exit ${run.exit!.drainMs.toFixed(0)} ms after the last call`,
     );
   }, 120_000);
 });

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { runNode } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../report/html.js';
 import { runScenario } from '../run.js';
@@ -106,18 +105,14 @@ describe('faultline-sim', () => {
     expect(html).toContain('<table>');
   });
 
-  // Worker threads load the built worker: the root test command builds first.
-  const cli = new URL('../../dist/cli.js', import.meta.url);
-  it.skipIf(!existsSync(cli))(
-    '--workers gives the same JSON as one thread',
-    async () => {
-      const run = promisify(execFile);
-      const args = [cli.pathname, 'gray-failure', '--runs', '2', '--json'];
-      const one = await run(process.execPath, args);
-      const two = await run(process.execPath, [...args, '--workers', '2']);
-      expect(two.stdout).toBe(one.stdout);
-      expect(JSON.parse(one.stdout).scenario).toBe('gray-failure');
-    },
-    60_000,
-  );
+  // Worker threads load the built worker (built by the Vitest global setup).
+  const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+  it('--workers gives the same JSON as one thread', async () => {
+    const args = ['gray-failure', '--runs', '2', '--json'];
+    const one = await runNode({ file: cli, args });
+    const two = await runNode({ file: cli, args: [...args, '--workers', '2'] });
+    expect([one.code, one.stderr, two.code, two.stderr]).toEqual([0, '', 0, '']);
+    expect(two.stdout).toBe(one.stdout);
+    expect(JSON.parse(one.stdout).scenario).toBe('gray-failure');
+  }, 60_000);
 });
