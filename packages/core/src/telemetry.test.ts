@@ -129,7 +129,12 @@ describe('telemetry stream', () => {
   it('publishes attempt records', () => {
     const records = record();
     publishAttempt(identify('x', 'retry', undefined), undefined, 2, true, 31.5, new Error('e'));
-    expect(records[0]).toMatchObject({ type: 'attempt', attempt: 2, handled: true, duration: 31.5 });
+    expect(records[0]).toMatchObject({
+      type: 'attempt',
+      attempt: 2,
+      handled: true,
+      duration: 31.5,
+    });
     expect(records[0]).toMatchObject({ policy: { kind: 'retry', name: 'retry' } });
   });
 });
@@ -200,7 +205,8 @@ describe('names and operations', () => {
     await holder;
     const outcomes = records.filter((r) => r.type === 'execution').map((r) => r.outcome);
     expect(outcomes).toEqual(['success', 'failure', 'rejected', 'success']);
-    for (const r of records) if (r.type === 'execution') expect(r.duration).toBeGreaterThanOrEqual(0);
+    for (const r of records)
+      if (r.type === 'execution') expect(r.duration).toBeGreaterThanOrEqual(0);
   });
 
   it('builds nothing while nobody subscribes', async () => {
