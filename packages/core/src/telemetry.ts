@@ -42,6 +42,7 @@ export const telemetryEvents = {
   'idempotency-replay': 'information',
   'idempotency-conflict': 'warning',
   'store-failure': 'warning',
+  'registry-reload-failed': 'warning',
 } as const satisfies Readonly<Record<string, TelemetrySeverity>>;
 
 /** A name from {@link telemetryEvents}. */
