@@ -151,6 +151,47 @@ describe('standardHttpPipeline around the global fetch', () => {
   });
 });
 
+describe('the guide’s pipeline through outage → recovery and fast → slow (docs/guides/http.md)', () => {
+  it('after an outage it serves again within one break duration of the recovery', async () => {
+    const http = standardHttpPipeline({ clock });
+    fallback = status(503);
+    for (let calls = 0; calls < 400 && http.circuitBreaker?.state !== 'open'; calls++) {
+      await drive(http.fetch(`${base}/outage`)).catch(() => {});
+    }
+    expect(http.circuitBreaker?.state).toBe('open');
+    fallback = (_req, res) => res.writeHead(200).end('ok');
+    const recoveredAt = clock.now();
+    let served: Response | undefined;
+    while (served === undefined && clock.now() - recoveredAt < 60_000) {
+      try {
+        served = await drive(http.fetch(`${base}/outage`));
+      } catch (error) {
+        expect(error).toBeInstanceOf(BrokenCircuitError);
+        await clock.advance(100);
+      }
+    }
+    expect(served?.status).toBe(200);
+    // Bound: the break (5 s) plus one 100 ms polling step.
+    expect(clock.now() - recoveredAt).toBeLessThanOrEqual(5_100);
+    expect(http.circuitBreaker?.state).toBe('closed');
+  });
+
+  it('a server that stops answering fails the call at the total timeout, then serves again', async () => {
+    const http = standardHttpPipeline({ clock });
+    fallback = () => {}; // never answers
+    const start = clock.now();
+    const error = await drive(http.fetch(`${base}/slow`)).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('TimeoutError');
+    // Attempts are cut at 10 s; the whole call at 30 s (plus one 50 ms driving step).
+    expect(clock.now() - start).toBeLessThanOrEqual(30_050);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    fallback = (_req, res) => res.writeHead(200).end('ok');
+    const res = await drive(http.fetch(`${base}/slow`));
+    expect(res.status).toBe(200);
+    server.closeAllConnections();
+  });
+});
+
 describe('resilience(): the undici interceptor', () => {
   it('503, 503, 200: three requests for a GET, one for a POST (undici.request)', async () => {
     const agent = new Agent().compose(resilience({ policy: standardHttpPipeline({ clock }) }));
