@@ -4,7 +4,41 @@
  * the Node-only entries `@faultline/limits/redis`, `/node`, `/express`, `/fastify` and `/hono`.
  * @module
  */
+
+export { AIMD_DEFAULTS, AimdLimit, type AimdOptions, aimd } from './aimd.js';
+export {
+  ConcurrencyLimitPolicy,
+  concurrencyLimit,
+} from './concurrency-limit.js';
+export {
+  ConcurrencyLimitRejectedError,
+  type ConcurrencyLimitRejectReason,
+} from './concurrency-limit-errors.js';
+export type {
+  ConcurrencyLimitChangeEvent,
+  ConcurrencyLimitRejectEvent,
+} from './concurrency-limit-events.js';
+export {
+  CONCURRENCY_LIMIT_DEFAULTS,
+  type ConcurrencyLimitOptions,
+  type ConcurrencyLimitQueueOptions,
+  type ResolvedConcurrencyLimitOptions,
+  resolveConcurrencyLimitOptions,
+} from './concurrency-limit-options.js';
+export { ConcurrencyPermit } from './concurrency-limit-state.js';
+export { FixedLimit, fixed } from './fixed.js';
 export { GCRA_DEFAULTS, Gcra, type GcraOptions, type GcraState, gcra } from './gcra.js';
+export {
+  GRADIENT2_DEFAULTS,
+  Gradient2Limit,
+  type Gradient2Options,
+  gradient2,
+} from './gradient2.js';
+export {
+  isLimitAlgorithm,
+  type LimitAlgorithm,
+  type LimitAlgorithmKind,
+} from './limit-algorithm.js';
 export { type MemoryRateLimitStore, memoryRateLimitStore } from './memory-store.js';
 export {
   isRateLimitAlgorithm,
@@ -41,3 +75,4 @@ export {
   type TokenBucketState,
   tokenBucket,
 } from './token-bucket.js';
+export { VEGAS_DEFAULTS, VegasLimit, type VegasOptions, vegas } from './vegas.js';

@@ -23,8 +23,9 @@ export interface MemoryRateLimitStore extends RateLimitStore {
   ): RateLimitDecision;
 }
 
-// Sweep entries at rest every this many operations, or every `size` operations when there are
-// more keys: O(1) amortised per call, and memory bounded by the keys active within a window.
+// Sweep entries at rest every this many operations, or, when more keys were left by the last
+// sweep, after as many operations as there were keys: O(1) amortised per call, and memory bounded
+// by the keys active within a window.
 const SWEEP_EVERY = 1024;
 
 class MemoryStore implements MemoryRateLimitStore {
@@ -35,6 +36,7 @@ class MemoryStore implements MemoryRateLimitStore {
   #lastKey: string | undefined;
   #lastEntry: Entry | undefined;
   #operations = 0;
+  #nextSweep = SWEEP_EVERY;
   #size = 0;
 
   get size(): number {
@@ -58,7 +60,7 @@ class MemoryStore implements MemoryRateLimitStore {
     }
     const decision = algorithm.consume(entry.state, now, permits);
     entry.expiresAt = now + decision.resetAfter;
-    if (++this.#operations >= SWEEP_EVERY && this.#operations >= this.#size) this.#sweep(now);
+    if (++this.#operations >= this.#nextSweep) this.#sweep(now);
     return decision;
   }
 
@@ -91,6 +93,7 @@ class MemoryStore implements MemoryRateLimitStore {
         if (algorithm === this.#lastAlgorithm) this.#lastAlgorithm = undefined;
       }
     }
+    this.#nextSweep = Math.max(SWEEP_EVERY, this.#size);
   }
 }
 

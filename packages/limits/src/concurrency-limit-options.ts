@@ -1,0 +1,97 @@
+import type { Clock } from '@faultline/clock';
+import {
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  formatValue,
+  handleAll,
+  optionalClock,
+  type ShouldHandle,
+} from '@faultline/core';
+import { isLimitAlgorithm, type LimitAlgorithm } from './limit-algorithm.js';
+
+/** The optional queue of {@link ConcurrencyLimitOptions.queue}. */
+export interface ConcurrencyLimitQueueOptions {
+  /** Callers that may wait (FIFO) when the limit is reached (an integer ≥ 0, or `Infinity`). */
+  readonly size: number;
+  /** How long (ms) a caller may wait (> 0, or `Infinity`). Default `Infinity`. */
+  readonly timeout?: number;
+}
+
+/** Options of {@link concurrencyLimit}. */
+export interface ConcurrencyLimitOptions {
+  /**
+   * The algorithm that sets the limit: {@link aimd}, {@link vegas}, {@link gradient2} or
+   * {@link fixed}. Each limiter needs its own instance (the algorithm holds the limit). Required.
+   */
+  readonly limit: LimitAlgorithm;
+  /** Callers that may wait for a slot, and for how long. Default none: reject at once. */
+  readonly queue?: ConcurrencyLimitQueueOptions;
+  /**
+   * Which outcomes are drops (the loss signal of AIMD and Vegas). Default every error (failures
+   * and timeouts alike). A call the caller abandoned is never a sample nor a drop.
+   */
+  readonly shouldHandle?: ShouldHandle;
+  /** Monotonic time source for RTTs and queue timeouts. Default `systemClock`. */
+  readonly clock?: Clock;
+  /** The policy's name in telemetry. Default `'concurrency-limit'`. */
+  readonly name?: string;
+}
+
+/** The defaults of {@link concurrencyLimit}. */
+export const CONCURRENCY_LIMIT_DEFAULTS = Object.freeze({
+  queue: Object.freeze({ size: 0, timeout: Number.POSITIVE_INFINITY }),
+  shouldHandle: handleAll,
+  name: 'concurrency-limit',
+});
+
+/** {@link ConcurrencyLimitOptions} with every default applied. */
+export interface ResolvedConcurrencyLimitOptions {
+  readonly limit: LimitAlgorithm;
+  readonly queue: { readonly size: number; readonly timeout: number };
+  readonly shouldHandle: ShouldHandle;
+  readonly clock: Clock;
+  readonly name: string | undefined;
+}
+
+const OWNER = 'concurrencyLimit';
+
+/** Validates {@link ConcurrencyLimitOptions} and applies the defaults. */
+export function resolveConcurrencyLimitOptions(options: unknown): ResolvedConcurrencyLimitOptions {
+  if (options === undefined) {
+    throw new TypeError(
+      `${OWNER}: options must be an object with a "limit" (aimd, vegas, gradient2 or fixed), received undefined`,
+    );
+  }
+  const opts = checkOptions<ConcurrencyLimitOptions>(OWNER, options);
+  if (!isLimitAlgorithm(opts.limit)) {
+    throw new TypeError(
+      `${OWNER}: option "limit" must be a limit algorithm (aimd(), vegas(), gradient2() or fixed(n)), received ${formatValue(opts.limit)}`,
+    );
+  }
+  let queue: { size: number; timeout: number } = CONCURRENCY_LIMIT_DEFAULTS.queue;
+  if (opts.queue !== undefined) {
+    const q = checkOptions<ConcurrencyLimitQueueOptions>(`${OWNER}: option "queue"`, opts.queue);
+    queue = {
+      size: checkNumber(OWNER, 'queue.size', q.size, {
+        min: 0,
+        integer: true,
+        allowInfinity: true,
+      }),
+      timeout:
+        q.timeout === undefined
+          ? Number.POSITIVE_INFINITY
+          : checkNumber(OWNER, 'queue.timeout', q.timeout, {
+              min: 0,
+              minExclusive: true,
+              allowInfinity: true,
+            }),
+    };
+  }
+  const shouldHandle =
+    opts.shouldHandle === undefined
+      ? CONCURRENCY_LIMIT_DEFAULTS.shouldHandle
+      : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle);
+  const clock = optionalClock(OWNER, 'clock', opts.clock);
+  return { limit: opts.limit, queue, shouldHandle, clock, name: opts.name };
+}
