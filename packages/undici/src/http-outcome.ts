@@ -1,4 +1,10 @@
-import { isExecutionRejected, type Outcome, type ShouldHandle } from '@faultline/core';
+import {
+  httpStatusOf,
+  isExecutionRejected,
+  isHttpFailureStatus,
+  type Outcome,
+  type ShouldHandle,
+} from '@faultline/core';
 import {
   type HttpRequestInfo,
   IDEMPOTENT_METHODS,
@@ -33,21 +39,12 @@ export function requestFor(outcome: unknown): HttpRequestInfo | InterceptedReque
   return requestOf(outcome) ?? interceptedRequests.get(outcome);
 }
 
-function statusOf(value: unknown): number | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const v = value as { status?: unknown; statusCode?: unknown; response?: { status?: unknown } };
-  const status = v.status ?? v.statusCode ?? v.response?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
 /**
- * Whether an HTTP status says "the dependency is unwell, try again later": 408 Request Timeout,
- * 429 Too Many Requests, and every 5xx, as Microsoft.Extensions.Http.Resilience's
- * `HttpClientResiliencePredicates.IsTransient` has it.
+ * Whether an HTTP status says "the dependency is unwell, try again later": 408, 429 and every
+ * 5xx (core's `isHttpFailureStatus`, the set of Microsoft.Extensions.Http.Resilience's
+ * `HttpClientResiliencePredicates.IsTransient`).
  */
-export function isTransientStatus(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
-}
+export const isTransientStatus: (status: number) => boolean = isHttpFailureStatus;
 
 /**
  * Whether an outcome is a transient HTTP failure, whatever the method: a transient status (as a
@@ -56,14 +53,14 @@ export function isTransientStatus(status: number): boolean {
  */
 export function isTransientHttpOutcome(outcome: Outcome<unknown>): boolean {
   if (outcome.ok) {
-    const status = statusOf(outcome.value);
+    const status = httpStatusOf(outcome.value);
     return status !== undefined && isTransientStatus(status);
   }
   const error = outcome.error;
   if (isTimeoutError(error)) return true;
   if (isExecutionRejected(error)) return false;
   if (isNetworkError(error)) return true;
-  const status = statusOf(error);
+  const status = httpStatusOf(error);
   return status !== undefined && isTransientStatus(status);
 }
 
