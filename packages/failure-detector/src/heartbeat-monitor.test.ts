@@ -399,6 +399,53 @@ describe('HeartbeatMonitor (virtual time)', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('a random source outside [0, 1]: start() throws naming it; a later break is reported, never a NaN timer', async () => {
+    // A timer of NaN ms fires at once: a broken source would be a probe storm (issue 14 item 20).
+    const clock = new VirtualClock();
+    const broken = new HeartbeatMonitor({
+      targets: ['a'],
+      probe: async () => {},
+      registry: setup(clock),
+      clock,
+      random: () => Number.NaN,
+    });
+    expect(() => broken.start()).toThrow(/HeartbeatMonitor: option "random" must return/);
+    expect(clock.pendingTimers).toBe(0);
+    let draws = 0;
+    const reported: unknown[] = [];
+    const onError = (event: ErrorEvent) => {
+      reported.push(event.error);
+      event.preventDefault();
+    };
+    globalThis.addEventListener?.('error', onError as never);
+    const onUncaught = (error: unknown) => reported.push(error);
+    process.on('uncaughtException', onUncaught);
+    let probes = 0;
+    const later = new HeartbeatMonitor({
+      targets: ['a'],
+      probe: async () => {
+        probes++;
+      },
+      interval: 100,
+      registry: setup(clock),
+      clock,
+      random: () => (++draws === 1 ? 0.5 : Number.NaN),
+    });
+    try {
+      later.start();
+      await clock.advance(1_000);
+      await new Promise((resolve) => setImmediate(resolve));
+      later.stop();
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      globalThis.removeEventListener?.('error', onError as never);
+    }
+    expect(probes).toBeGreaterThanOrEqual(9);
+    expect(probes).toBeLessThanOrEqual(11);
+    expect(reported).toHaveLength(1);
+    expect(String(reported[0])).toMatch(/option "random"/);
+  });
+
   it('reports a broken detector factory as a probe failure', async () => {
     const clock = new VirtualClock();
     const registry = new DetectorRegistry<string>(() => null as never, { clock });

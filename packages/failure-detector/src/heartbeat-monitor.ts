@@ -1,7 +1,8 @@
-import type { Clock } from '@faultline/clock';
+import { type Clock, reportListenerError } from '@faultline/clock';
 import {
   checkFunction,
   checkOptions,
+  drawRandom,
   EventChannel,
   formatValue,
   optionalClock,
@@ -75,6 +76,7 @@ export class HeartbeatMonitor<T> {
   readonly #registry: DetectorRegistry<T>;
   readonly #clock: Clock;
   readonly #random: Random;
+  #reportedRandom = false;
   readonly #targets = new Map<T, TargetState<T>>();
   /** Removed targets whose probe has not settled yet: re-adding one waits for it. */
   readonly #draining = new Map<T, TargetState<T>>();
@@ -150,8 +152,13 @@ export class HeartbeatMonitor<T> {
    */
   start(): void {
     if (this.#running) return;
+    // Each first phase is drawn before anything starts: a broken random source fails here, in
+    // the caller's hands (drawRandom), rather than in a background timer.
+    const phases = [...this.#targets.values()].map(
+      (state) => [state, drawRandom(this.#random, OWNER) * this.interval] as const,
+    );
     this.#running = true;
-    for (const state of this.#targets.values()) this.#arm(state, this.#random() * this.interval);
+    for (const [state, phase] of phases) this.#arm(state, phase);
   }
 
   /** Stops probing: cancels every timer and aborts the probes in flight. Idempotent. */
@@ -172,7 +179,7 @@ export class HeartbeatMonitor<T> {
     };
     this.#draining.delete(target);
     this.#targets.set(target, state);
-    if (this.#running) this.#arm(state, this.#random() * this.interval);
+    if (this.#running) this.#arm(state, drawRandom(this.#random, OWNER) * this.interval);
     return true;
   }
 
@@ -205,9 +212,26 @@ export class HeartbeatMonitor<T> {
   }
 
   #tick(state: TargetState<T>): void {
-    const spread = this.jitter * (2 * this.#random() - 1);
+    const spread = this.jitter * (2 * this.#backgroundDraw() - 1);
     this.#arm(state, this.interval * (1 + spread));
     if (state.probe === undefined) this.#launch(state);
+  }
+
+  /**
+   * A draw inside a timer, where throwing would crash the process: a source that breaks after
+   * start() is reported once and the draw taken as 0.5 (no jitter), never as a NaN delay (a
+   * timer of NaN ms fires at once: a probe storm).
+   */
+  #backgroundDraw(): number {
+    try {
+      return drawRandom(this.#random, OWNER);
+    } catch (error) {
+      if (!this.#reportedRandom) {
+        this.#reportedRandom = true;
+        reportListenerError(error);
+      }
+      return 0.5;
+    }
   }
 
   #launch(state: TargetState<T>): void {
