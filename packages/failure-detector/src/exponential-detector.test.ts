@@ -122,6 +122,9 @@ describe('ExponentialDetector', () => {
     }
     it('maxSampleSize must be an integer; clock must be a Clock; options an object', () => {
       expect(() => new ExponentialDetector({ maxSampleSize: 1.5 })).toThrow(RangeError);
+      expect(() => new ExponentialDetector({ maxSampleSize: 10_001 })).toThrow(
+        /ExponentialDetector: option "maxSampleSize" must be an integer in \[1, 10000\]/,
+      );
       expect(() => new ExponentialDetector({ clock: 'now' as unknown as Clock })).toThrow(
         TypeError,
       );

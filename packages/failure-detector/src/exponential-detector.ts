@@ -1,7 +1,11 @@
 import type { Clock } from '@faultline/clock';
 import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 import type { FailureDetector } from './failure-detector.js';
-import { HeartbeatHistory, type HeartbeatStatistics } from './heartbeat-history.js';
+import {
+  HeartbeatHistory,
+  type HeartbeatStatistics,
+  MAX_SAMPLE_SIZE,
+} from './heartbeat-history.js';
 
 /** Options of {@link ExponentialDetector}. Durations in ms. */
 export interface ExponentialDetectorOptions {
@@ -48,6 +52,7 @@ export class ExponentialDetector implements FailureDetector {
     });
     this.maxSampleSize = optionalNumber(OWNER, 'maxSampleSize', o.maxSampleSize, 1000, {
       min: 1,
+      max: MAX_SAMPLE_SIZE,
       integer: true,
     });
     this.initialInterval = optionalNumber(OWNER, 'initialInterval', o.initialInterval, 1000, {

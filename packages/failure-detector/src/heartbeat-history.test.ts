@@ -81,6 +81,21 @@ describe('HeartbeatHistory', () => {
     );
   });
 
+  it('grows its storage with the samples it holds, so a big window costs nothing up front', () => {
+    // Issue 14 item 21: the ring was allocated at maxSampleSize (8 KB per peer for the default
+    // 1000): 100 000 peers cost 800 MB before a single interval was learned.
+    const history = new HeartbeatHistory(10_000);
+    expect(history.capacity).toBeLessThanOrEqual(16);
+    for (let i = 0; i < 100; i++) history.add(i);
+    expect(history.capacity).toBeGreaterThanOrEqual(100);
+    expect(history.capacity).toBeLessThanOrEqual(200);
+    for (let i = 0; i < 20_000; i++) history.add(i);
+    expect(history.capacity).toBe(10_000);
+    expect(history.values()).toEqual(Array.from({ length: 10_000 }, (_, i) => 10_000 + i));
+    history.clear();
+    expect(history.capacity).toBeLessThanOrEqual(16);
+  });
+
   it('running sums do not drift: 10^7 adds, variance within 1e-6 relative of a fresh computation', () => {
     // Adversarial for running sums: a huge offset with a tiny spread (Σx² needs 17+ digits),
     // regime changes of 9 orders of magnitude, and outliers that enter and leave the window.
@@ -133,8 +148,12 @@ describe('HeartbeatHistory', () => {
     expect(() => new HeartbeatHistory(0)).toThrow(RangeError);
     expect(() => new HeartbeatHistory(2.5)).toThrow(RangeError);
     expect(() => new HeartbeatHistory(0)).toThrow(
-      /HeartbeatHistory.*maxSampleSize.*integer in \[1, Infinity\).*0/,
+      /HeartbeatHistory.*maxSampleSize.*integer in \[1, 10000\].*0/,
     );
+    // Bounded (issue 14 item 21): 10 000 intervals is 10× Akka's and Cassandra's window.
+    expect(new HeartbeatHistory(10_000).maxSampleSize).toBe(10_000);
+    expect(() => new HeartbeatHistory(10_001)).toThrow(RangeError);
+    expect(() => new HeartbeatHistory(1e9)).toThrow(/option "maxSampleSize"/);
     const history = new HeartbeatHistory(2);
     expect(() => history.add(-1)).toThrow(RangeError);
     expect(() => history.add(Number.POSITIVE_INFINITY)).toThrow(RangeError);

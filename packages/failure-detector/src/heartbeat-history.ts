@@ -1,5 +1,15 @@
 import { checkNumber } from '@faultline/core';
 
+/**
+ * The largest window a history accepts: 10× the 1000 intervals of Akka's and Cassandra's
+ * detectors. At one heartbeat a second that is close to three hours of history, longer than any
+ * network keeps one behaviour, and at most 80 KB per peer.
+ */
+export const MAX_SAMPLE_SIZE = 10_000;
+
+/** Storage allocated for a new history: enough for the two seed intervals and a few more. */
+const INITIAL_CAPACITY = 16;
+
 /** Read-only view of a {@link HeartbeatHistory}, as the detectors expose it. */
 export interface HeartbeatStatistics {
   /** The window size: the history keeps the last `maxSampleSize` intervals. */
@@ -34,10 +44,14 @@ export interface HeartbeatStatistics {
  *   deviations away from `shift` (a change of regime), so rounding error never accumulates over
  *   more than one window of updates. A pass costs O(maxSampleSize) and happens at most once per
  *   maxSampleSize adds in steady state.
+ *
+ * Storage grows with the samples held (doubling, up to `maxSampleSize`), so a peer that has sent
+ * one heartbeat costs a few hundred bytes whatever the window: a registry of 100 000 peers with
+ * the default window of 1000 would otherwise hold 800 MB before learning anything.
  */
 export class HeartbeatHistory implements HeartbeatStatistics {
   readonly maxSampleSize: number;
-  readonly #samples: Float64Array;
+  #samples: Float64Array;
   #size = 0;
   /** Index of the next write (the oldest sample once the window is full). */
   #next = 0;
@@ -49,13 +63,22 @@ export class HeartbeatHistory implements HeartbeatStatistics {
   #sumSquaresError = 0;
   #addsSinceExact = 0;
 
-  /** @param maxSampleSize an integer >= 1: how many of the most recent intervals to keep. */
+  /**
+   * @param maxSampleSize an integer in [1, {@link MAX_SAMPLE_SIZE}]: how many of the most recent
+   * intervals to keep.
+   */
   constructor(maxSampleSize: number) {
     this.maxSampleSize = checkNumber('HeartbeatHistory', 'maxSampleSize', maxSampleSize, {
       min: 1,
+      max: MAX_SAMPLE_SIZE,
       integer: true,
     });
-    this.#samples = new Float64Array(maxSampleSize);
+    this.#samples = new Float64Array(Math.min(maxSampleSize, INITIAL_CAPACITY));
+  }
+
+  /** Intervals of storage allocated now: grows with {@link size} up to `maxSampleSize`. */
+  get capacity(): number {
+    return this.#samples.length;
   }
 
   get size(): number {
@@ -88,13 +111,15 @@ export class HeartbeatHistory implements HeartbeatStatistics {
         `HeartbeatHistory.add: interval must be a number in [0, Infinity), received ${String(interval)}`,
       );
     }
-    const samples = this.#samples;
+    let samples = this.#samples;
     const max = this.maxSampleSize;
     if (this.#size === max) {
       const dropped = samples[this.#next]! - this.#shift;
       this.#accumulate(-dropped, -dropped * dropped);
     } else {
       if (this.#size === 0) this.#shift = interval;
+      // Not full: the samples sit in [0, size) in order (the ring wraps only once full).
+      if (this.#size === samples.length) samples = this.#grow();
       this.#size++;
     }
     samples[this.#next] = interval;
@@ -125,8 +150,17 @@ export class HeartbeatHistory implements HeartbeatStatistics {
     this.#sumSquares = t;
   }
 
-  /** Forgets every interval. */
+  /** Doubles the storage (up to `maxSampleSize`), keeping the samples. */
+  #grow(): Float64Array {
+    const grown = new Float64Array(Math.min(this.#samples.length * 2, this.maxSampleSize));
+    grown.set(this.#samples);
+    this.#samples = grown;
+    return grown;
+  }
+
+  /** Forgets every interval (and gives back the storage). */
   clear(): void {
+    this.#samples = new Float64Array(Math.min(this.maxSampleSize, INITIAL_CAPACITY));
     this.#size = 0;
     this.#next = 0;
     this.#shift = 0;

@@ -387,8 +387,12 @@ describe('PhiAccrualDetector: option validation', () => {
     });
   }
 
-  it('maxSampleSize must be an integer', () => {
+  it('maxSampleSize must be an integer in [1, 10 000]', () => {
     expect(() => new PhiAccrualDetector({ maxSampleSize: 10.5 })).toThrow(RangeError);
+    expect(() => new PhiAccrualDetector({ maxSampleSize: 10_001 })).toThrow(
+      /PhiAccrualDetector: option "maxSampleSize" must be an integer in \[1, 10000\], received 10001/,
+    );
+    expect(new PhiAccrualDetector({ maxSampleSize: 10_000 }).maxSampleSize).toBe(10_000);
   });
 
   it('accepts the boundary values', () => {

@@ -1,7 +1,11 @@
 import type { Clock } from '@faultline/clock';
 import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 import type { FailureDetector } from './failure-detector.js';
-import { HeartbeatHistory, type HeartbeatStatistics } from './heartbeat-history.js';
+import {
+  HeartbeatHistory,
+  type HeartbeatStatistics,
+  MAX_SAMPLE_SIZE,
+} from './heartbeat-history.js';
 import { phi, standardizedElapsedForPhi } from './phi.js';
 
 /** Options of {@link PhiAccrualDetector}. Durations in ms. Defaults are Akka's cluster detector. */
@@ -11,7 +15,7 @@ export interface PhiAccrualDetectorOptions {
    * of a mistake under the learned distribution. Lower detects faster and suspects wrongly more.
    */
   readonly threshold?: number;
-  /** How many recent intervals the statistics use (integer >= 1). Default 1000. */
+  /** How many recent intervals the statistics use (integer in [1, 10 000]). Default 1000. */
   readonly maxSampleSize?: number;
   /**
    * Floor on the standard deviation (> 0). Default 100. Very regular heartbeats would otherwise
@@ -75,6 +79,7 @@ export class PhiAccrualDetector implements FailureDetector {
     });
     this.maxSampleSize = optionalNumber(OWNER, 'maxSampleSize', o.maxSampleSize, 1000, {
       min: 1,
+      max: MAX_SAMPLE_SIZE,
       integer: true,
     });
     this.minStdDeviation = optionalNumber(OWNER, 'minStdDeviation', o.minStdDeviation, 100, {
