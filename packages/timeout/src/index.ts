@@ -29,4 +29,4 @@ export {
   type TimeoutStrategy,
   timeout,
 } from './timeout.js';
-export { TimeoutError } from './timeout-error.js';
+export { TimeoutError, type TimeoutSource } from './timeout-error.js';

@@ -88,6 +88,11 @@ describe('@faultline/timeout/node: ambient deadline', () => {
     await clock.advance(300);
     expect(await late).toBeInstanceOf(TimeoutError);
     expect(((await late) as TimeoutError).timeout).toBe(300);
+    // The message names the deadline that fired (issue 14 item 24).
+    expect(((await late) as TimeoutError).source).toBe('ambient');
+    expect(((await late) as TimeoutError).message).toBe(
+      'timed out after 300 ms: the ambient deadline (withDeadline) expired before this timeout (10000 ms)',
+    );
   });
 
   it('over real sockets: a 300 ms request deadline fails a slow downstream call at ~300 ms', async () => {

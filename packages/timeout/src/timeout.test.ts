@@ -396,6 +396,56 @@ class SecondAttempt extends PolicyBase {
   }
 }
 
+describe('timeout: error messages', () => {
+  // Issue 14 item 24: "timed out after 610.853 ms" when it was the total deadline that cut the
+  // attempt: a raw float, and a duration the user never configured.
+  it('own timeout: the duration rounded to whole ms, source "timeout"', async () => {
+    const clock = new VirtualClock();
+    const run = timeout(610.853, { clock })
+      .execute(never)
+      .catch((e: unknown) => e);
+    await clock.advance(611);
+    const error = (await run) as TimeoutError;
+    expect(error.message).toBe('timed out after 611 ms');
+    expect(error.timeout).toBe(610.853);
+    expect(error.source).toBe('timeout');
+  });
+
+  it("cut by an enclosing deadline: says so, with this timeout's own duration", async () => {
+    const clock = new VirtualClock();
+    const ctx = new RootContext(undefined, Deadline.after(610.853, clock));
+    const run = timeout(2_000, { clock })
+      [executeInContext](never, ctx)
+      .catch((e: unknown) => e);
+    await clock.advance(611);
+    const error = (await run) as TimeoutError;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.message).toBe(
+      'timed out after 611 ms: the enclosing deadline expired before this timeout (2000 ms)',
+    );
+    expect(error.source).toBe('deadline');
+    // Already spent when the call arrives.
+    await clock.advance(1);
+    const spent = (await timeout(2_000, { clock })
+      [executeInContext](never, ctx)
+      .catch((e: unknown) => e)) as TimeoutError;
+    expect(spent.message).toBe(
+      'timed out after 0 ms: the enclosing deadline expired before this timeout (2000 ms)',
+    );
+  });
+
+  it('sub-millisecond timeouts keep two significant digits', async () => {
+    const clock = new VirtualClock();
+    const run = timeout(0.25, { clock })
+      .execute(never)
+      .catch((e: unknown) => e);
+    await clock.advance(1);
+    expect(((await run) as TimeoutError).message).toBe('timed out after 0.25 ms');
+    expect(new TimeoutError(1.2345).message).toBe('timed out after 1.2 ms');
+    expect(new TimeoutError(12.5).message).toBe('timed out after 13 ms');
+  });
+});
+
 describe('timeout: nested policies', () => {
   it("a caller's abort reaches an aggressive timeout inside a cooperative one at once", async () => {
     const clock = new VirtualClock();

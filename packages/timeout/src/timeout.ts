@@ -17,7 +17,7 @@ import {
 } from '@faultline/core';
 import { AdaptiveTimeout } from './adaptive-timeout.js';
 import { ambientDeadline, hasAmbientDeadlineProvider } from './ambient.js';
-import { TimeoutError } from './timeout-error.js';
+import { TimeoutError, type TimeoutSource } from './timeout-error.js';
 
 /**
  * - `'aggressive'` (default): at expiry, abort `ctx.signal` and reject at once, abandoning the
@@ -119,9 +119,14 @@ export class TimeoutPolicy extends PolicyBase {
     }
 
     let enclosing = ctx.deadline;
+    // Which deadline fires if ours does not: named in the TimeoutError's message.
+    let other: TimeoutSource = 'deadline';
     if (hasAmbientDeadlineProvider()) {
       const ambient = ambientDeadline();
-      if (ambient !== undefined) enclosing = enclosing.earliest(ambient);
+      if (ambient !== undefined) {
+        enclosing = enclosing.earliest(ambient);
+        if (enclosing === ambient) other = 'ambient';
+      }
     }
     const remaining = enclosing.remaining();
     // Whether our own duration (rather than an enclosing deadline) sets the timer: only then does
@@ -135,7 +140,7 @@ export class TimeoutPolicy extends PolicyBase {
     if (ms <= 0) {
       // The budget is already spent: calling the function would only waste the callee's work.
       this.#expired(0, 0, ownBound);
-      return Promise.reject(new TimeoutError(0));
+      return Promise.reject(this.#timeoutError(0, ownBound, other, own));
     }
     // The function's context: its signal is created only if read, and policies nested inside
     // watch it with onAbort, which creates none. Its deadline's clock times the call: an
@@ -161,9 +166,10 @@ export class TimeoutPolicy extends PolicyBase {
       }
       return Promise.resolve(result);
     }
+    const source: TimeoutSource = ownBound ? 'timeout' : other;
     return this.strategy === 'aggressive'
-      ? this.#aggressive(result, child, ctx, ms, start, ownBound)
-      : this.#cooperative(result, child, ctx, ms, start, ownBound);
+      ? this.#aggressive(result, child, ctx, ms, start, source, own)
+      : this.#cooperative(result, child, ctx, ms, start, source, own);
   }
 
   #aggressive<T>(
@@ -172,8 +178,10 @@ export class TimeoutPolicy extends PolicyBase {
     ctx: ExecutionContext,
     ms: number,
     start: number,
-    ownBound: boolean,
+    source: TimeoutSource,
+    own: number,
   ): Promise<T> {
+    const ownBound = source === 'timeout';
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let unwatch: (() => void) | undefined;
@@ -188,7 +196,7 @@ export class TimeoutPolicy extends PolicyBase {
           reject(ctx.abortReason);
           return;
         }
-        const error = new TimeoutError(ms);
+        const error = this.#timeoutError(ms, ownBound, source, own);
         child.abort(error);
         this.#expired(ms, timer.now() - timerStart, ownBound);
         reject(error);
@@ -234,8 +242,10 @@ export class TimeoutPolicy extends PolicyBase {
     ctx: ExecutionContext,
     ms: number,
     start: number,
-    ownBound: boolean,
+    source: TimeoutSource,
+    own: number,
   ): Promise<T> {
+    const ownBound = source === 'timeout';
     return new Promise<T>((resolve, reject) => {
       let timedOut: TimeoutError | undefined;
       const timer = child.deadline.clock;
@@ -243,7 +253,7 @@ export class TimeoutPolicy extends PolicyBase {
       const cancel = timer.setTimer(ms, () => {
         // After a caller's abort the function is winding down for another reason: not a timeout.
         if (ctx.aborted) return;
-        const error = new TimeoutError(ms);
+        const error = this.#timeoutError(ms, ownBound, source, own);
         timedOut = error;
         child.abort(error);
         this.#expired(ms, timer.now() - timerStart, ownBound);
@@ -298,6 +308,11 @@ export class TimeoutPolicy extends PolicyBase {
       reject(error);
       return false;
     }
+  }
+
+  /** The rejection (failure path only): names the deadline that fired when it is not ours. */
+  #timeoutError(ms: number, ownBound: boolean, other: TimeoutSource, own: number): TimeoutError {
+    return ownBound ? new TimeoutError(ms) : new TimeoutError(ms, { source: other, own });
   }
 
   #expired(ms: number, elapsed: number, ownBound: boolean): void {
