@@ -72,6 +72,26 @@ describe('circuitBreaker: closed and open', () => {
     expect(breaker.state).toBe('half-open');
   });
 
+  it('BrokenCircuitError: retryAfter in whole ms, rounded up, and said in the message', async () => {
+    // Issue 14 item 24: errors showed retryAfter=4999.314952000001 (monotonic time is fractional).
+    // Rounded up, a caller that waits retryAfter never comes back before the break has elapsed.
+    const clock = new VirtualClock(1_000.25);
+    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 5_000, clock });
+    await trip(breaker, 1);
+    await clock.advance(0.685047999999);
+    const error = (await breaker.execute(ok).catch((e: unknown) => e)) as BrokenCircuitError;
+    expect(error.retryAfter).toBe(5_000);
+    expect(error.message).toBe('circuit is open (retry after 5000 ms)');
+    await clock.advance(4_999.32);
+    expect(breaker.state).toBe('half-open');
+    const probe = breaker.execute(() => new Promise(() => {}));
+    const busy = (await breaker.execute(ok).catch((e: unknown) => e)) as BrokenCircuitError;
+    expect(busy.message).toBe(
+      'circuit is half-open and its probes are in flight (retry after 5000 ms)',
+    );
+    void probe;
+  });
+
   it('the break elapses exactly when now - openedAt ≥ breakDuration, with fractional times', async () => {
     // openedAt + breakDuration rounds up here (3060.007413739685 + 7446 = 10506.007413739686),
     // while now - openedAt is one ulp short of 7446: the break has not elapsed.

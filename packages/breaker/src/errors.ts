@@ -9,8 +9,17 @@ import { ExecutionRejectedError } from '@faultline/core';
 export class BrokenCircuitError extends ExecutionRejectedError {
   override name = 'BrokenCircuitError';
 
+  /**
+   * @param retryAfter ms until a call may pass again; rounded up to whole ms (monotonic time is
+   * fractional, and a caller who waits `retryAfter` must not come back a fraction too early)
+   * @param message the state; the retry-after is appended when known
+   */
   constructor(retryAfter: number | undefined, message = 'circuit is open') {
-    super(message, { code: 'BROKEN_CIRCUIT', retryAfter });
+    const after = retryAfter === undefined ? undefined : Math.ceil(retryAfter);
+    super(after === undefined ? message : `${message} (retry after ${after} ms)`, {
+      code: 'BROKEN_CIRCUIT',
+      retryAfter: after,
+    });
   }
 }
 
