@@ -611,6 +611,12 @@ describe('createIdempotency: options', () => {
     expect(() => createIdempotency({ store, lockTtl: '2h', recordTtl: '1h' })).toThrow(RangeError);
   });
 
+  it('a recordTtl below the default lockTtl names the default, not "received undefined"', () => {
+    expect(() => createIdempotency({ store, recordTtl: '30s' })).toThrow(
+      'createIdempotency: option "lockTtl" must be at most recordTtl (30000 ms), received its default 60000 ms: set lockTtl too',
+    );
+  });
+
   it('a non-object options argument is a TypeError', () => {
     expect(() => createIdempotency(5 as never)).toThrow(TypeError);
   });

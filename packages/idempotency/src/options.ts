@@ -246,7 +246,7 @@ export function resolveOptions(options: IdempotencyOptions): ValidatedOptions {
   const resolved = resolve(opts);
   if (resolved.lockTtl > resolved.recordTtl) {
     throw new RangeError(
-      `${OWNER}: option "lockTtl" must be at most recordTtl (${resolved.recordTtl} ms), received ${formatValue(opts.lockTtl)}`,
+      `${OWNER}: option "lockTtl" must be at most recordTtl (${resolved.recordTtl} ms), received ${opts.lockTtl === undefined ? `its default ${resolved.lockTtl} ms: set lockTtl too` : formatValue(opts.lockTtl)}`,
     );
   }
   const scope =
