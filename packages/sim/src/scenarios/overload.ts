@@ -195,7 +195,10 @@ function isRejection(error: unknown): boolean {
 const shed = new ServerError(503, 'shed by the server concurrency limit');
 
 /** One simulated run of `variant`. */
-export function overloadRun(variant: OverloadVariant, seed: number): SimulationRun<OverloadRunResult> {
+export function overloadRun(
+  variant: OverloadVariant,
+  seed: number,
+): SimulationRun<OverloadRunResult> {
   const m = overloadModel;
   return {
     setup(clock) {
@@ -251,7 +254,13 @@ export function overloadRun(variant: OverloadVariant, seed: number): SimulationR
         limitSamples: 0,
       }));
       const periodOf = (t: number): PeriodCounts | undefined =>
-        t >= m.during[1] ? periods.after : t >= m.during[0] ? periods.during : t >= m.before[0] ? periods.before : undefined;
+        t >= m.during[1]
+          ? periods.after
+          : t >= m.during[0]
+            ? periods.during
+            : t >= m.before[0]
+              ? periods.before
+              : undefined;
       const attempt = (): Promise<unknown> => network.call(handle);
       const request = (): Promise<unknown> => {
         const started = clock.now();
@@ -391,23 +400,47 @@ export function planOverload(
     aggregate: (outcomes) => {
       const results = variants.map((variant, v): OverloadResult => {
         const mine = outcomes.slice(v * runs, (v + 1) * runs);
-        const share = (pick: (r: OverloadRunResult) => number, of: (r: OverloadRunResult) => number) =>
-          mean(mine.map((r) => (of(r) > 0 ? pick(r) / of(r) : Number.NaN)));
+        const share = (
+          pick: (r: OverloadRunResult) => number,
+          of: (r: OverloadRunResult) => number,
+        ) => mean(mine.map((r) => (of(r) > 0 ? pick(r) / of(r) : Number.NaN)));
         const p99Before = mean(mine.map((r) => r.before.p99));
         const p99During = mean(mine.map((r) => r.during.p99));
         const limitIn = (from: number, to: number) =>
-          mean(mine.flatMap((r) => r.series.filter((b) => b.t >= from && b.t < to).map((b) => b.limit)));
+          mean(
+            mine.flatMap((r) =>
+              r.series.filter((b) => b.t >= from && b.t < to).map((b) => b.limit),
+            ),
+          );
         const recover = mine.map((r) => timeToRecover(r.series));
         return {
           policy: variant.name,
           description: variant.description,
           goodputDuring: round(mean(mine.map((r) => r.during.successes / r.during.seconds)), 1),
-          timeoutsDuring: round(share((r) => r.during.timeouts, (r) => r.during.offered), 4),
-          rejectedDuring: round(share((r) => r.during.rejected, (r) => r.during.offered), 4),
+          timeoutsDuring: round(
+            share(
+              (r) => r.during.timeouts,
+              (r) => r.during.offered,
+            ),
+            4,
+          ),
+          rejectedDuring: round(
+            share(
+              (r) => r.during.rejected,
+              (r) => r.during.offered,
+            ),
+            4,
+          ),
           p99Before: round(p99Before, 1),
           p99During: round(p99During, 1),
           p99Ratio: round(p99During / p99Before, 2),
-          rejectedBefore: round(share((r) => r.before.rejected, (r) => r.before.offered), 4),
+          rejectedBefore: round(
+            share(
+              (r) => r.before.rejected,
+              (r) => r.before.offered,
+            ),
+            4,
+          ),
           goodputBefore: round(mean(mine.map((r) => r.before.successes / r.before.seconds)), 1),
           timeToRecover: recover.some(Number.isNaN) ? null : round(mean(recover), 0),
           limitBefore: variant.side === 'none' ? null : round(limitIn(m.before[0], m.before[1]), 1),
@@ -416,7 +449,8 @@ export function planOverload(
             t: bucket.t,
             goodput: round(mean(mine.map((r) => r.series[i]!.goodput)), 1),
             p99: round(mean(mine.map((r) => r.series[i]!.p99)), 1),
-            limit: variant.side === 'none' ? null : round(mean(mine.map((r) => r.series[i]!.limit)), 1),
+            limit:
+              variant.side === 'none' ? null : round(mean(mine.map((r) => r.series[i]!.limit)), 1),
             rejected: round(mean(mine.map((r) => r.series[i]!.rejected)), 1),
             timeouts: round(mean(mine.map((r) => r.series[i]!.timeouts)), 1),
           })),
