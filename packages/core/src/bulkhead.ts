@@ -2,6 +2,7 @@ import { type Clock, checkNumber, checkOptions, optionalClock } from '@faultline
 import type { ExecutionContext } from './context.js';
 import { ExecutionRejectedError } from './errors.js';
 import { EventChannel, type Listener } from './events.js';
+import { WaitQueue } from './internal/wait-queue.js';
 import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
 
 /** Options for {@link bulkhead}. */
@@ -52,23 +53,6 @@ export class BulkheadRejectedError extends ExecutionRejectedError {
   }
 }
 
-/** A caller waiting for a slot: a node of the bulkhead's doubly linked FIFO (O(1) removal). */
-class Waiter {
-  prev: Waiter | undefined = undefined;
-  next: Waiter | undefined = undefined;
-  /** Ends the watch on the caller's abort; `undefined` when nobody can abort the caller. */
-  unsubscribe: (() => void) | undefined = undefined;
-  /** Cancels the `queueTimeout` timer, when there is one. */
-  cancelTimer: (() => void) | undefined = undefined;
-
-  constructor(
-    readonly fn: Task<unknown>,
-    readonly ctx: ExecutionContext,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: unknown) => void,
-  ) {}
-}
-
 /**
  * The bulkhead policy: isolates a resource by bounding its concurrency, so one slow dependency
  * cannot take every connection, thread or socket (Nygard, *Release It!*, "Bulkheads"; Polly's
@@ -78,11 +62,9 @@ export class BulkheadPolicy extends PolicyBase {
   readonly #limit: number;
   readonly #queue: number;
   readonly #queueTimeout: number;
-  readonly #clock: Clock;
   #active = 0;
-  #queued = 0;
-  #head: Waiter | undefined = undefined;
-  #tail: Waiter | undefined = undefined;
+  /** Callers waiting for a slot, each with the function it will run. */
+  readonly #waiting: WaitQueue<Task<unknown>, unknown>;
   readonly #onReject = new EventChannel<BulkheadRejectEvent>();
   // Pre-bound settle handlers: the success path adds no closure per call.
   readonly #settled = (value: unknown): unknown => {
@@ -100,7 +82,7 @@ export class BulkheadPolicy extends PolicyBase {
     this.#limit = limit;
     this.#queue = queue;
     this.#queueTimeout = queueTimeout;
-    this.#clock = clock;
+    this.#waiting = new WaitQueue(clock);
   }
 
   /** Executions holding a slot: running, or abandoned by an outer timeout but not yet settled. */
@@ -110,7 +92,7 @@ export class BulkheadPolicy extends PolicyBase {
 
   /** Callers waiting for a slot. */
   get queued(): number {
-    return this.#queued;
+    return this.#waiting.size;
   }
 
   /** Called when a caller is turned away (full, or waited `queueTimeout`). */
@@ -124,7 +106,13 @@ export class BulkheadPolicy extends PolicyBase {
       this.#active++;
       return this.#run(fn, ctx);
     }
-    if (this.#queued < this.#queue) return this.#enqueue(fn, ctx);
+    if (this.#waiting.size < this.#queue) {
+      // onAbort creates no signal (say, for a bulkhead inside a timeout), and the callers that
+      // share a caller signal share one listener on it: past 10 Node would warn of a leak.
+      return this.#waiting.wait(ctx, fn as Task<unknown>, this.#queueTimeout, () =>
+        this.#rejection('queueTimeout'),
+      ) as Promise<T>;
+    }
     return Promise.reject(this.#rejection('full'));
   }
 
@@ -143,84 +131,17 @@ export class BulkheadPolicy extends PolicyBase {
     return Promise.resolve(result).then(this.#settled, this.#failed) as Promise<T>;
   }
 
-  #enqueue<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const waiter = new Waiter(
-        fn as Task<unknown>,
-        ctx,
-        resolve as (value: unknown) => void,
-        reject,
-      );
-      // onAbort creates no signal (say, for a bulkhead inside a timeout), and the callers that
-      // share a caller signal share one listener on it: past 10 Node would warn of a leak.
-      // Not aborted (checked by the caller), so the listener cannot run before we return.
-      waiter.unsubscribe = ctx.onAbort(() => this.#abandon(waiter, ctx.abortReason));
-      if (this.#queueTimeout !== Number.POSITIVE_INFINITY) {
-        waiter.cancelTimer = this.#clock.setTimer(this.#queueTimeout, () => this.#expire(waiter));
-      }
-      const tail = this.#tail;
-      waiter.prev = tail;
-      if (tail === undefined) this.#head = waiter;
-      else tail.next = waiter;
-      this.#tail = waiter;
-      this.#queued++;
-    });
-  }
-
   /** Frees a slot: hands it straight to the first waiter (FIFO), or returns it to the pool. */
   #release(): void {
-    let waiter = this.#head;
-    while (waiter !== undefined) {
-      this.#unlink(waiter);
-      if (!waiter.ctx.aborted) {
-        waiter.resolve(this.#run(waiter.fn, waiter.ctx));
-        return; // the slot passed on; #active is unchanged
-      }
-      // Aborted without an abort event reaching us (defensive): drop it and try the next one.
-      waiter.reject(waiter.ctx.abortReason);
-      waiter = this.#head;
-    }
-    this.#active--;
-  }
-
-  /** A queued caller aborted: it leaves the queue at once. */
-  #abandon(waiter: Waiter, reason: unknown): void {
-    if (this.#unlink(waiter)) waiter.reject(reason);
-  }
-
-  #expire(waiter: Waiter): void {
-    waiter.cancelTimer = undefined; // fired: nothing to cancel
-    if (!this.#unlink(waiter)) return;
-    waiter.reject(this.#rejection('queueTimeout'));
-  }
-
-  /** Removes `waiter` from the queue with its listener and timer; false if it already left. */
-  #unlink(waiter: Waiter): boolean {
-    const { prev, next } = waiter;
-    if (prev === undefined && this.#head !== waiter) return false;
-    if (prev === undefined) this.#head = next;
-    else prev.next = next;
-    if (next === undefined) this.#tail = prev;
-    else next.prev = prev;
-    waiter.prev = undefined;
-    waiter.next = undefined;
-    this.#queued--;
-    const unsubscribe = waiter.unsubscribe;
-    if (unsubscribe !== undefined) {
-      waiter.unsubscribe = undefined;
-      unsubscribe();
-    }
-    const cancel = waiter.cancelTimer;
-    if (cancel !== undefined) {
-      waiter.cancelTimer = undefined;
-      cancel();
-    }
-    return true;
+    const waiter = this.#waiting.shift();
+    // The slot passes on (#active is unchanged), or returns to the pool.
+    if (waiter !== undefined) waiter.resolve(this.#run(waiter.payload, waiter.ctx));
+    else this.#active--;
   }
 
   #rejection(reason: BulkheadRejectReason): BulkheadRejectedError {
     if (this.#onReject.hasListeners) {
-      this.#onReject.emit({ reason, active: this.#active, queued: this.#queued });
+      this.#onReject.emit({ reason, active: this.#active, queued: this.#waiting.size });
     }
     return new BulkheadRejectedError(
       reason,

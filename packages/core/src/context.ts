@@ -1,4 +1,5 @@
 import { Deadline, neverAbortedSignal, reportListenerError } from '@faultline/clock';
+import { LinkedList, ListNode } from './internal/linked-list.js';
 
 /** What a wrapped function learns about the execution it runs in. */
 export interface Context {
@@ -483,14 +484,14 @@ function callAll(listeners: ReadonlyArray<() => void>): void {
 }
 
 /** One subscriber of a signal's shared abort listener. */
-class Link {
-  prev: Link | undefined = undefined;
-  next: Link | undefined = undefined;
+class Link extends ListNode {
   constructor(
     readonly links: SignalLinks,
     /** A child context's controller to abort, or a listener to call. */
     readonly target: AbortController | (() => void),
-  ) {}
+  ) {
+    super();
+  }
 }
 
 /**
@@ -501,14 +502,17 @@ class Link {
  * last subscriber leaves.
  */
 class SignalLinks {
-  head: Link | undefined = undefined;
-  tail: Link | undefined = undefined;
+  readonly #links = new LinkedList<Link>();
 
   constructor(readonly signal: AbortSignal) {}
 
+  get empty(): boolean {
+    return this.#links.size === 0;
+  }
+
   handleEvent(): void {
     const reason = this.signal.reason;
-    for (let current = this.head; current !== undefined; current = this.head) {
+    for (let current = this.#links.head; current !== undefined; current = this.#links.head) {
       this.remove(current);
       const target = current.target;
       if (typeof target === 'function') {
@@ -524,24 +528,13 @@ class SignalLinks {
   }
 
   add(current: Link): void {
-    const last = this.tail;
-    current.prev = last;
-    if (last === undefined) this.head = current;
-    else last.next = current;
-    this.tail = current;
+    this.#links.push(current);
   }
 
   /** Unlinks `current` (a no-op if it already left); the last one out removes the listener. */
   remove(current: Link): void {
-    const { prev, next } = current;
-    if (prev === undefined && this.head !== current) return;
-    if (prev === undefined) this.head = next;
-    else prev.next = next;
-    if (next === undefined) this.tail = prev;
-    else next.prev = prev;
-    current.prev = undefined;
-    current.next = undefined;
-    if (this.head === undefined) this.signal.removeEventListener('abort', this);
+    if (!this.#links.remove(current)) return;
+    if (this.#links.size === 0) this.signal.removeEventListener('abort', this);
   }
 }
 
@@ -558,7 +551,7 @@ function link(signal: AbortSignal, target: AbortController | (() => void)): Link
     links = new SignalLinks(signal);
     linksBySignal.set(signal, links);
   }
-  if (links.head === undefined) signal.addEventListener('abort', links);
+  if (links.empty) signal.addEventListener('abort', links);
   const current = new Link(links, target);
   links.add(current);
   return current;
