@@ -4,6 +4,7 @@ import { ExecutionRejectedError } from './errors.js';
 import { EventChannel, type Listener } from './events.js';
 import { WaitQueue } from './internal/wait-queue.js';
 import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
+import { identify, type PolicyIdentity, publishEvent, telemetry } from './telemetry.js';
 
 /** Options for {@link bulkhead}. */
 export interface BulkheadOptions {
@@ -22,6 +23,8 @@ export interface BulkheadOptions {
   readonly queueTimeout?: number;
   /** The clock that runs `queueTimeout`. Default `systemClock`. */
   readonly clock?: Clock;
+  /** The policy's name in telemetry (a downstream or a use, never a request). Default `'bulkhead'`. */
+  readonly name?: string;
 }
 
 /** Why a bulkhead turned a caller away. */
@@ -62,6 +65,8 @@ export class BulkheadPolicy extends PolicyBase {
   readonly #limit: number;
   readonly #queue: number;
   readonly #queueTimeout: number;
+  readonly #clock: Clock;
+  readonly #identity: PolicyIdentity;
   #active = 0;
   /** Callers waiting for a slot, each with the function it will run. */
   readonly #waiting: WaitQueue<Task<unknown>, unknown>;
@@ -77,12 +82,25 @@ export class BulkheadPolicy extends PolicyBase {
   };
 
   /** @internal Use {@link bulkhead}. */
-  constructor(limit: number, queue: number, queueTimeout: number, clock: Clock) {
+  constructor(
+    limit: number,
+    queue: number,
+    queueTimeout: number,
+    clock: Clock,
+    identity: PolicyIdentity = identify('bulkhead', 'bulkhead', undefined),
+  ) {
     super();
     this.#limit = limit;
     this.#queue = queue;
     this.#queueTimeout = queueTimeout;
     this.#waiting = new WaitQueue(clock);
+    this.#clock = clock;
+    this.#identity = identity;
+  }
+
+  /** The policy's name in telemetry (option `name`, default `'bulkhead'`). */
+  get name(): string {
+    return this.#identity.name;
   }
 
   /** Executions holding a slot: running, or abandoned by an outer timeout but not yet settled. */
@@ -110,10 +128,10 @@ export class BulkheadPolicy extends PolicyBase {
       // onAbort creates no signal (say, for a bulkhead inside a timeout), and the callers that
       // share a caller signal share one listener on it: past 10 Node would warn of a leak.
       return this.#waiting.wait(ctx, fn as Task<unknown>, this.#queueTimeout, () =>
-        this.#rejection('queueTimeout'),
+        this.#rejection('queueTimeout', ctx),
       ) as Promise<T>;
     }
-    return Promise.reject(this.#rejection('full'));
+    return Promise.reject(this.#rejection('full', ctx));
   }
 
   /** Runs `fn` in a slot already counted in `#active`; the slot is freed when `fn` settles. */
@@ -139,16 +157,20 @@ export class BulkheadPolicy extends PolicyBase {
     else this.#active--;
   }
 
-  #rejection(reason: BulkheadRejectReason): BulkheadRejectedError {
+  #rejection(reason: BulkheadRejectReason, ctx: ExecutionContext): BulkheadRejectedError {
     if (this.#onReject.hasListeners) {
       this.#onReject.emit({ reason, active: this.#active, queued: this.#waiting.size });
     }
-    return new BulkheadRejectedError(
+    const error = new BulkheadRejectedError(
       reason,
       reason === 'full'
         ? `bulkhead: all ${this.#limit} slots and ${this.#queue} queue places are taken`
         : `bulkhead: no slot freed within the queue timeout of ${this.#queueTimeout} ms`,
     );
+    if (telemetry.hasSubscribers) {
+      publishEvent(this.#identity, ctx, 'bulkhead-rejected', this.#clock.now(), error, { reason });
+    }
+    return error;
   }
 
   describe(): PolicyDescription {
@@ -192,5 +214,6 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
           allowInfinity: true,
         });
   const clock = optionalClock('bulkhead', 'clock', opts.clock);
-  return new BulkheadPolicy(limit, queue, queueTimeout, clock);
+  const identity = identify('bulkhead', 'bulkhead', opts.name);
+  return new BulkheadPolicy(limit, queue, queueTimeout, clock, identity);
 }

@@ -1,9 +1,10 @@
-import { checkFunction, checkOptions, optionalFunction } from '@faultline/clock';
+import { checkFunction, checkOptions, optionalFunction, systemClock } from '@faultline/clock';
 import { OutcomeClassifier } from './classify.js';
 import type { Context, ExecutionContext } from './context.js';
 import { EventChannel, type Listener } from './events.js';
 import { handleAll, type Outcome, type ShouldHandle } from './outcome.js';
 import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
+import { identify, type PolicyIdentity, publishEvent, telemetry } from './telemetry.js';
 
 /** Produces the substitute value from the outcome that was handled. */
 export type FallbackFunction<R> = (outcome: Outcome<unknown>, ctx: Context) => R | PromiseLike<R>;
@@ -20,6 +21,8 @@ export interface FallbackOptions<R> {
    * rejects with that error. Required.
    */
   readonly fallback: FallbackFunction<R>;
+  /** The policy's name in telemetry (a downstream or a use, never a request). Default `'fallback'`. */
+  readonly name?: string;
 }
 
 /** The event of {@link FallbackPolicy.onFallback}. Plain data. */
@@ -41,12 +44,23 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
   readonly #classifier: OutcomeClassifier;
   readonly #fallback: FallbackFunction<R>;
   readonly #onFallback = new EventChannel<FallbackEvent>();
+  readonly #identity: PolicyIdentity;
 
   /** @internal Use {@link fallback}. */
-  constructor(shouldHandle: ShouldHandle, fallbackFn: FallbackFunction<R>) {
+  constructor(
+    shouldHandle: ShouldHandle,
+    fallbackFn: FallbackFunction<R>,
+    identity: PolicyIdentity = identify('fallback', 'fallback', undefined),
+  ) {
     super();
     this.#classifier = new OutcomeClassifier(shouldHandle);
     this.#fallback = fallbackFn;
+    this.#identity = identity;
+  }
+
+  /** The policy's name in telemetry (option `name`, default `'fallback'`). */
+  get name(): string {
+    return this.#identity.name;
   }
 
   /** Called with the handled outcome just before the fallback function runs. */
@@ -77,6 +91,11 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
   #substitute<T>(outcome: Outcome<unknown>, ctx: ExecutionContext): Promise<T> {
     if (this.#onFallback.hasListeners) {
       this.#onFallback.emit({ outcome, attempt: ctx.attempt });
+    }
+    if (telemetry.hasSubscribers) {
+      // A fallback has no clock of its own: the record's time is the system clock's.
+      const error = outcome.ok ? undefined : outcome.error;
+      publishEvent(this.#identity, ctx, 'fallback', systemClock.now(), error);
     }
     // Only called from the async executeInContext, so a synchronous throw becomes its rejection.
     return Promise.resolve(this.#fallback(outcome, ctx)) as Promise<T>;
@@ -113,5 +132,9 @@ export function fallback<R = unknown>(options: FallbackOptions<R>): FallbackPoli
     handleAll,
   );
   const fallbackFn = checkFunction<FallbackFunction<R>>('fallback', 'fallback', opts.fallback);
-  return new FallbackPolicy<R>(shouldHandle, fallbackFn);
+  return new FallbackPolicy<R>(
+    shouldHandle,
+    fallbackFn,
+    identify('fallback', 'fallback', opts.name),
+  );
 }

@@ -226,3 +226,72 @@ function noopRoot(): unknown {
   });
   return root;
 }
+
+describe('core policies publish', () => {
+  it('bulkhead: a named bulkhead-rejected record with the reason and the error', async () => {
+    const records = record();
+    const db = bulkhead({ limit: 1, name: 'db' });
+    expect(db.name).toBe('db');
+    expect(bulkhead({ limit: 1 }).name).toBe('bulkhead');
+    expect(() => bulkhead({ limit: 1, name: '' })).toThrow(/option "name"/);
+    let release!: () => void;
+    const holder = db.execute(() => new Promise<void>((resolve) => (release = resolve)));
+    const error = await named('orders', pipeline(db))
+      .execute(() => 1, { operation: 'read' })
+      .catch((e: unknown) => e);
+    release();
+    await holder;
+    const events = records.filter((r) => r.type === 'event');
+    expect(events).toEqual([
+      {
+        type: 'event',
+        event: 'bulkhead-rejected',
+        severity: 'warning',
+        policy: { kind: 'bulkhead', name: 'db' },
+        pipeline: 'orders',
+        operation: 'read',
+        time: expect.any(Number),
+        error,
+        attributes: { reason: 'full' },
+      },
+    ]);
+  });
+
+  it('fallback: a fallback record with the replaced error, none for an unhandled outcome', async () => {
+    const records = record();
+    const cached = fallback({ fallback: () => 'cached', name: 'prices' });
+    expect(cached.name).toBe('prices');
+    const boom = new Error('boom');
+    await expect(
+      cached.execute(() => {
+        throw boom;
+      }),
+    ).resolves.toBe('cached');
+    await cached.execute(() => 'fresh');
+    const events = records.filter((r) => r.type === 'event');
+    expect(events).toMatchObject([
+      { event: 'fallback', severity: 'information', policy: { kind: 'fallback', name: 'prices' } },
+    ]);
+    expect(events[0]).toMatchObject({ error: boom });
+  });
+
+  it('trackState keeps every live policy through its sweeps, and reading never changes state', () => {
+    const stream = new TelemetryStream();
+    const owners = Array.from({ length: 200 }, (_, i) => ({ state: i % 2 ? 'open' : 'closed' }));
+    for (const [i, owner] of owners.entries()) {
+      stream.trackState(
+        owner,
+        identify('x', 'circuit-breaker', `b${i}`),
+        ['closed', 'open'],
+        (o) => o.state,
+      );
+    }
+    const sources = stream.stateSources();
+    expect(sources.length).toBe(200);
+    expect(sources[3]).toEqual({
+      policy: { kind: 'circuit-breaker', name: 'b3' },
+      states: ['closed', 'open'],
+      state: 'open',
+    });
+  });
+});

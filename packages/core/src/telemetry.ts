@@ -43,6 +43,10 @@ export const telemetryEvents = {
   'idempotency-conflict': 'warning',
   'store-failure': 'warning',
   'registry-reload-failed': 'warning',
+  // A failure detector's registry: a peer crossed the suspicion threshold, or came back under
+  // the recovery band (the peer itself is never an attribute: peers are unbounded).
+  'peer-suspected': 'warning',
+  'peer-recovered': 'information',
 } as const satisfies Readonly<Record<string, TelemetrySeverity>>;
 
 /** A name from {@link telemetryEvents}. */
@@ -145,6 +149,8 @@ interface TrackedState {
 export class TelemetryStream {
   #listeners: readonly TelemetryListener[] = [];
   #tracked: TrackedState[] = [];
+  /** {@link trackState} sweeps out collected policies when the list reaches this length. */
+  #sweepAt = 64;
 
   /** Whether anybody listens. Policies check it before building a record. */
   get hasSubscribers(): boolean {
@@ -195,6 +201,12 @@ export class TelemetryStream {
     states: readonly string[],
     read: (owner: O) => string,
   ): void {
+    // Without a gauge reading stateSources(), a program that builds policies per tenant would
+    // grow this list forever: sweep collected owners whenever it doubles (amortised O(1)).
+    if (this.#tracked.length >= this.#sweepAt) {
+      this.#tracked = this.#tracked.filter((tracked) => tracked.owner.deref() !== undefined);
+      this.#sweepAt = Math.max(64, 2 * this.#tracked.length);
+    }
     this.#tracked.push({
       owner: new WeakRef(owner),
       policy,
