@@ -9,11 +9,15 @@ import {
   type ExecutionContext,
   executeInContext,
   formatValue,
+  identify,
   type Listener,
   optionalClock,
   PolicyBase,
   type PolicyDescription,
+  type PolicyIdentity,
+  publishEvent,
   type Task,
+  telemetry,
 } from '@faultline/core';
 import { AdaptiveTimeout } from './adaptive-timeout.js';
 import { ambientDeadline, hasAmbientDeadlineProvider } from './ambient.js';
@@ -38,6 +42,8 @@ export interface TimeoutOptions {
    * `duration` is an {@link AdaptiveTimeout}, otherwise `systemClock`.
    */
   readonly clock?: Clock;
+  /** The policy's name in telemetry (a downstream or a use, never a request). Default `'timeout'`. */
+  readonly name?: string;
 }
 
 /** The `onTimeout` event: the effective timeout and the time actually elapsed, in ms. */
@@ -73,6 +79,7 @@ export class TimeoutPolicy extends PolicyBase {
   readonly #dynamic: ((ctx: Context) => number) | undefined;
   readonly #adaptive: AdaptiveTimeout | undefined;
   readonly #onTimeout = new EventChannel<TimeoutEvent>();
+  readonly #identity: PolicyIdentity;
 
   /** @internal use {@link timeout}. */
   constructor(duration: TimeoutDuration, options?: TimeoutOptions) {
@@ -97,6 +104,12 @@ export class TimeoutPolicy extends PolicyBase {
       opts.clock === undefined
         ? (this.#adaptive?.clock ?? systemClock)
         : optionalClock(OWNER, 'clock', opts.clock);
+    this.#identity = identify(OWNER, 'timeout', opts.name);
+  }
+
+  /** The policy's name in telemetry (option `name`, default `'timeout'`). */
+  get name(): string {
+    return this.#identity.name;
   }
 
   /** Subscribes to timeouts (not to caller aborts). Returns an unsubscribe function. */
@@ -139,8 +152,9 @@ export class TimeoutPolicy extends PolicyBase {
     }
     if (ms <= 0) {
       // The budget is already spent: calling the function would only waste the callee's work.
-      this.#expired(0, 0, ownBound);
-      return Promise.reject(this.#timeoutError(0, ownBound, other, own));
+      const error = this.#timeoutError(0, ownBound, other, own);
+      this.#expired(0, 0, ownBound, ctx, error);
+      return Promise.reject(error);
     }
     // The function's context: its signal is created only if read, and policies nested inside
     // watch it with onAbort, which creates none. Its deadline's clock times the call: an
@@ -198,7 +212,7 @@ export class TimeoutPolicy extends PolicyBase {
         }
         const error = this.#timeoutError(ms, ownBound, source, own);
         child.abort(error);
-        this.#expired(ms, timer.now() - timerStart, ownBound);
+        this.#expired(ms, timer.now() - timerStart, ownBound, ctx, error);
         reject(error);
       });
       // The caller (or an enclosing policy) giving up is not a timeout: reject at once with its
@@ -256,7 +270,7 @@ export class TimeoutPolicy extends PolicyBase {
         const error = this.#timeoutError(ms, ownBound, source, own);
         timedOut = error;
         child.abort(error);
-        this.#expired(ms, timer.now() - timerStart, ownBound);
+        this.#expired(ms, timer.now() - timerStart, ownBound, ctx, error);
       });
       work.then(
         (value) => {
@@ -315,10 +329,21 @@ export class TimeoutPolicy extends PolicyBase {
     return ownBound ? new TimeoutError(ms) : new TimeoutError(ms, { source: other, own });
   }
 
-  #expired(ms: number, elapsed: number, ownBound: boolean): void {
+  #expired(
+    ms: number,
+    elapsed: number,
+    ownBound: boolean,
+    ctx: ExecutionContext,
+    error: TimeoutError,
+  ): void {
     // Censoring: a timed-out attempt only says "latency >= timeout" (see adaptiveTimeout).
     if (ownBound) this.#adaptive?.observeTimeout();
     if (this.#onTimeout.hasListeners) this.#onTimeout.emit({ timeout: ms, elapsed });
+    if (telemetry.hasSubscribers) {
+      // Which deadline fired (the error's source: timeout / deadline / ambient; bounded).
+      const attributes = { source: error.source };
+      publishEvent(this.#identity, ctx, 'timeout', this.clock.now(), error, attributes);
+    }
   }
 
   describe(): PolicyDescription {
