@@ -8,6 +8,7 @@ import {
   type ExecutionContext,
   executeInContext,
   formatValue,
+  identify,
   isExecutionRejected,
   type Listener,
   type Outcome,
@@ -17,9 +18,13 @@ import {
   optionalNumber,
   PolicyBase,
   type PolicyDescription,
+  type PolicyIdentity,
+  publishAttempt,
+  publishEvent,
   type Random,
   type ShouldHandle,
   type Task,
+  telemetry,
 } from '@faultline/core';
 import { exponential } from './backoff.js';
 import { isRetryBudget, type RetryBudget, type RetryTicket } from './budgets/budget.js';
@@ -65,6 +70,8 @@ export interface RetryOptions {
   readonly clock?: Clock;
   /** Randomness for the backoff's jitter. Default `Math.random`. */
   readonly random?: Random;
+  /** The policy's name in telemetry (a downstream or a use, never a request). Default `'retry'`. */
+  readonly name?: string;
 }
 
 /** Emitted before each retry's sleep. */
@@ -138,6 +145,7 @@ export class RetryPolicy extends PolicyBase {
   readonly #onRetry = new EventChannel<RetryEvent>();
   readonly #onGiveUp = new EventChannel<GiveUpEvent>();
   readonly #onSuccess = new EventChannel<RetrySuccessEvent>();
+  readonly #identity: PolicyIdentity;
 
   constructor(options?: RetryOptions) {
     super();
@@ -172,6 +180,12 @@ export class RetryPolicy extends PolicyBase {
     // Math.random keeps its contract.
     const random = optionalFunction<Random>(OWNER, 'random', opts.random, Math.random);
     this.#random = random === Math.random ? random : () => drawRandom(random, OWNER);
+    this.#identity = identify(OWNER, 'retry', opts.name);
+  }
+
+  /** The policy's name in telemetry (option `name`, default `'retry'`). */
+  get name(): string {
+    return this.#identity.name;
   }
 
   /** Before each retry's sleep. Returns an unsubscribe function. */
@@ -194,16 +208,21 @@ export class RetryPolicy extends PolicyBase {
   async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     const attemptCtx = ctx.attempt === 1 ? ctx : ctx.withAttempt(1);
     const ticket = this.#budget === undefined ? undefined : this.#budget.begin();
+    // Attempt durations are telemetry only: the clock is read while someone subscribes (NaN: not).
+    const start = telemetry.hasSubscribers ? this.#clock.now() : Number.NaN;
     let value: T;
     try {
       value = await fn(attemptCtx);
     } catch (error) {
-      return this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx);
+      return this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
     }
     // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
     // result, so the success path need not build an Outcome for them.
     if (this.#classifier.classifiesResults) {
-      return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx);
+      return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx, start);
+    }
+    if (!Number.isNaN(start) && telemetry.hasSubscribers) {
+      publishAttempt(this.#identity, ctx, 1, false, this.#clock.now() - start);
     }
     ticket?.succeed();
     if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: 1 });
@@ -221,6 +240,7 @@ export class RetryPolicy extends PolicyBase {
     ticket: RetryTicket | undefined,
     outcome: Outcome<T>,
     attemptCtx: ExecutionContext,
+    start: number,
   ): Promise<T> {
     let attempt = 1;
     try {
@@ -228,6 +248,11 @@ export class RetryPolicy extends PolicyBase {
       for (;;) {
         // The caller's abort (or an enclosing policy's) is never retried and never a success.
         const verdict = this.#classifier.classify(outcome, attemptCtx);
+        if (!Number.isNaN(start) && telemetry.hasSubscribers) {
+          const handled = verdict === 'handled';
+          const error = outcome.ok ? undefined : outcome.error;
+          publishAttempt(this.#identity, ctx, attempt, handled, this.#clock.now() - start, error);
+        }
         if (verdict === 'aborted') {
           if (outcome.ok) discardResult(outcome.value);
           throw outcome.ok ? ctx.abortReason : outcome.error;
@@ -239,7 +264,9 @@ export class RetryPolicy extends PolicyBase {
           if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: attempt });
           return outcome.value;
         }
-        if (attempt >= this.maxAttempts) return this.#giveUp('attempts', attempt, outcome, ticket);
+        if (attempt >= this.maxAttempts) {
+          return this.#giveUp('attempts', attempt, outcome, ticket, ctx);
+        }
         // The iterator is created on the first failure only, and advanced once per retry so that
         // its n-th value stays the delay before retry n even when a pushback replaced some.
         delays ??= this.#backoff.delays(this.#random);
@@ -248,24 +275,29 @@ export class RetryPolicy extends PolicyBase {
         // A custom Backoff that ends, or yields something that is not a finite delay, ends
         // retrying.
         if (step.done === true || !isFiniteDelay(backoffDelay)) {
-          return this.#giveUp('attempts', attempt, outcome, ticket);
+          return this.#giveUp('attempts', attempt, outcome, ticket, ctx);
         }
         const ms = this.#pushback(outcome, attemptCtx) ?? backoffDelay;
         // Only an uncapped pushback (maxRetryAfter: Infinity) can be infinite: "come back never"
         // ends retrying like a backoff that ends, rather than as a timer that never fires.
         if (ms === Number.POSITIVE_INFINITY) {
-          return this.#giveUp('attempts', attempt, outcome, ticket);
+          return this.#giveUp('attempts', attempt, outcome, ticket, ctx);
         }
         // Never start a sleep that would end at or after the deadline: the attempt after it could
         // not finish, and giving up now leaves the caller the remaining time for a fallback.
         const remaining = ctx.deadline.remaining();
         if (remaining !== Number.POSITIVE_INFINITY && ms >= remaining) {
-          return this.#giveUp('deadline', attempt, outcome, ticket);
+          return this.#giveUp('deadline', attempt, outcome, ticket, ctx);
         }
         if (ticket !== undefined && !ticket.tryRetry(outcome)) {
-          return this.#giveUp('budget', attempt, outcome, ticket);
+          return this.#giveUp('budget', attempt, outcome, ticket, ctx);
         }
         if (this.#onRetry.hasListeners) this.#onRetry.emit({ attempt, delay: ms, outcome });
+        if (telemetry.hasSubscribers) {
+          const error = outcome.ok ? undefined : outcome.error;
+          const attributes = { attempt, delay: ms };
+          publishEvent(this.#identity, ctx, 'retry', this.#clock.now(), error, attributes);
+        }
         // Aborted during the sleep: it rejects at once with the caller's reason (rethrown below),
         // and no further attempt starts. Either way the handled result is dropped (after the
         // sleep, so that onRetry listeners could still read it).
@@ -277,6 +309,7 @@ export class RetryPolicy extends PolicyBase {
         if (ctx.aborted) throw ctx.abortReason;
         attempt++;
         attemptCtx = ctx.withAttempt(attempt);
+        start = telemetry.hasSubscribers ? this.#clock.now() : Number.NaN;
         try {
           outcome = { ok: true, value: await fn(attemptCtx) };
         } catch (error) {
@@ -329,9 +362,17 @@ export class RetryPolicy extends PolicyBase {
     attempts: number,
     outcome: Outcome<T>,
     ticket: RetryTicket | undefined,
+    ctx: ExecutionContext,
   ): T {
     // An error outcome is rethrown below and #retry's catch ends the ticket; a result ends it here.
     if (outcome.ok) ticket?.fail();
+    if (telemetry.hasSubscribers) {
+      const now = this.#clock.now();
+      const error = outcome.ok ? undefined : outcome.error;
+      // The budget's own event first: alerts on it tell a retry storm averted from a flaky call.
+      if (reason === 'budget') publishEvent(this.#identity, ctx, 'budget-exhausted', now, error);
+      publishEvent(this.#identity, ctx, 'give-up', now, error, { reason, attempts });
+    }
     if (this.#onGiveUp.hasListeners) {
       const event: GiveUpEvent =
         reason === 'budget'
