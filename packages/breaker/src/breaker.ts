@@ -9,15 +9,20 @@ import {
   executeInContext,
   formatValue,
   handleAll,
+  identify,
   type Listener,
   type Outcome,
   OutcomeClassifier,
   optionalClock,
   PolicyBase,
   type PolicyDescription,
+  type PolicyIdentity,
+  publishEvent,
   type Random,
   type ShouldHandle,
   type Task,
+  type TelemetryEventName,
+  telemetry,
   type Verdict,
 } from '@faultline/core';
 import { type BreakDuration, BreakSchedule, checkBreakDuration } from './break-duration.js';
@@ -34,6 +39,13 @@ const OPEN = 1;
 const HALF_OPEN = 2;
 const ISOLATED = 3;
 const STATE_NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
+/** The telemetry event of entering each mode (same indexes). */
+const STATE_EVENTS: readonly TelemetryEventName[] = [
+  'circuit-closed',
+  'circuit-opened',
+  'circuit-half-opened',
+  'circuit-isolated',
+];
 
 // Admission results below zero are rejections; zero and above are the admitting generation.
 const REJECT_BROKEN = -1;
@@ -85,6 +97,11 @@ export interface CircuitBreakerOptions {
   readonly initialState?: CircuitSnapshot;
   /** Called with a fresh snapshot after every state change (persist it to survive restarts). */
   readonly onSnapshot?: (snapshot: CircuitSnapshot) => void;
+  /**
+   * The breaker's name in telemetry and on its state gauge (a downstream or a use, never a
+   * request). Default `'circuit-breaker'`.
+   */
+  readonly name?: string;
 }
 
 /** Event of {@link CircuitBreaker.onStateChange}. */
@@ -167,6 +184,7 @@ export class CircuitBreaker extends PolicyBase {
   readonly #timed: boolean;
   readonly #needsTime: boolean;
   readonly #settle: (generation: number, outcome: number, duration: number) => void;
+  readonly #identity: PolicyIdentity;
 
   #mode = CLOSED;
   /** Incremented on every transition (and new probe round); admissions carry it. */
@@ -251,6 +269,23 @@ export class CircuitBreaker extends PolicyBase {
     if (opts.initialState !== undefined) {
       this.#restore(checkSnapshot(OWNER, opts.initialState));
     }
+    this.#identity = identify(OWNER, 'circuit-breaker', opts.name);
+    // The state gauge (faultline.circuit_breaker.state) reads the breaker weakly, without moving it.
+    telemetry.trackState(this, this.#identity, STATE_NAMES, CircuitBreaker.#peek);
+  }
+
+  /** The breaker's name in telemetry (option `name`, default `'circuit-breaker'`). */
+  get name(): string {
+    return this.#identity.name;
+  }
+
+  /** The state as {@link state} reports it, without moving an elapsed break to half-open. */
+  static #peek(breaker: CircuitBreaker): CircuitState {
+    const mode = breaker.#mode;
+    if (mode === OPEN && breaker.#clock.now() - breaker.#openedAt >= breaker.#breakMs) {
+      return 'half-open';
+    }
+    return STATE_NAMES[mode]!;
   }
 
   /** The state now. Exact at read time: an elapsed break reads as `'half-open'`. */
@@ -262,8 +297,8 @@ export class CircuitBreaker extends PolicyBase {
   }
 
   async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    const generation = this.#mode === CLOSED ? this.#generation : this.#admit();
-    if (generation < 0) throw this.#rejection(generation);
+    const generation = this.#mode === CLOSED ? this.#generation : this.#admit(ctx);
+    if (generation < 0) throw this.#rejection(generation, ctx);
     // The clock is read only when durations matter (slow-call rule).
     const start = this.#timed ? this.#clock.now() : 0;
     let value: T;
@@ -279,9 +314,9 @@ export class CircuitBreaker extends PolicyBase {
       if (this.#completeValue(generation, start, value, ctx) === 'aborted') throw ctx.abortReason;
     } else if (this.#timed) {
       const now = this.#clock.now();
-      this.#complete(generation, false, now - start > this.#slowMs, now);
+      this.#complete(generation, false, now - start > this.#slowMs, now, ctx);
     } else {
-      this.#complete(generation, false, false, Number.NaN);
+      this.#complete(generation, false, false, Number.NaN, ctx);
     }
     return value;
   }
@@ -294,7 +329,7 @@ export class CircuitBreaker extends PolicyBase {
   tryAcquire(): CircuitPermit | undefined {
     const generation = this.#mode === CLOSED ? this.#generation : this.#admit();
     if (generation < 0) {
-      if (this.#reject.hasListeners) this.#rejection(generation);
+      if (this.#reject.hasListeners || telemetry.hasSubscribers) this.#rejection(generation);
       return undefined;
     }
     return new CircuitPermit(this.#settle, generation);
@@ -393,7 +428,7 @@ export class CircuitBreaker extends PolicyBase {
   // --- admission -------------------------------------------------------------------------
 
   /** Admission when not closed; returns the generation or a REJECT_* code. */
-  #admit(): number {
+  #admit(ctx?: ExecutionContext): number {
     const mode = this.#mode;
     if (mode === ISOLATED) return REJECT_ISOLATED;
     if (mode === CLOSED) return this.#generation;
@@ -405,7 +440,7 @@ export class CircuitBreaker extends PolicyBase {
         this.#rejectedAt = now;
         return REJECT_BROKEN;
       }
-      this.#toHalfOpen();
+      this.#toHalfOpen(ctx);
     }
     if (this.#admitted >= this.#probes) {
       // Every probe slot is taken. If none has decided for a whole break duration they are
@@ -427,12 +462,14 @@ export class CircuitBreaker extends PolicyBase {
   }
 
   /** Builds the rejection (failure path only) and emits onReject. */
-  #rejection(code: number): Error {
+  #rejection(code: number, ctx?: ExecutionContext): Error {
     if (code === REJECT_ISOLATED) {
       if (this.#reject.hasListeners) {
         this.#reject.emit({ state: 'isolated', retryAfter: undefined });
       }
-      return new IsolatedCircuitError();
+      const error = new IsolatedCircuitError();
+      if (telemetry.hasSubscribers) this.#publishRejection(error, 'isolated', ctx);
+      return error;
     }
     const now = this.#rejectedAt;
     const open = this.#mode === OPEN;
@@ -442,10 +479,16 @@ export class CircuitBreaker extends PolicyBase {
     if (this.#reject.hasListeners) {
       this.#reject.emit({ state: open ? 'open' : 'half-open', retryAfter });
     }
-    return new BrokenCircuitError(
+    const error = new BrokenCircuitError(
       retryAfter,
       open ? 'circuit is open' : 'circuit is half-open and its probes are in flight',
     );
+    if (telemetry.hasSubscribers) this.#publishRejection(error, open ? 'open' : 'half-open', ctx);
+    return error;
+  }
+
+  #publishRejection(error: Error, state: CircuitState, ctx: ExecutionContext | undefined): void {
+    publishEvent(this.#identity, ctx, 'circuit-rejected', this.#clock.now(), error, { state });
   }
 
   /** Ms of the current break still to run at `now` (open state). */
@@ -468,7 +511,7 @@ export class CircuitBreaker extends PolicyBase {
     if (handled && this.#failure.hasListeners && generation === this.#generation) {
       this.#failure.emit({ error, state: STATE_NAMES[this.#mode]! });
     }
-    this.#complete(generation, handled, this.#timed && now - start > this.#slowMs, now);
+    this.#complete(generation, handled, this.#timed && now - start > this.#slowMs, now, ctx);
   }
 
   #completeValue(
@@ -487,7 +530,7 @@ export class CircuitBreaker extends PolicyBase {
     if (handled && this.#failure.hasListeners && generation === this.#generation) {
       this.#failure.emit({ error: value, state: STATE_NAMES[this.#mode]! });
     }
-    this.#complete(generation, handled, this.#timed && now - start > this.#slowMs, now);
+    this.#complete(generation, handled, this.#timed && now - start > this.#slowMs, now, ctx);
     return verdict;
   }
 
@@ -506,7 +549,13 @@ export class CircuitBreaker extends PolicyBase {
   }
 
   /** Counts one outcome admitted in `generation`. `now` is NaN when not read yet. */
-  #complete(generation: number, failed: boolean, slow: boolean, now: number): void {
+  #complete(
+    generation: number,
+    failed: boolean,
+    slow: boolean,
+    now: number,
+    ctx?: ExecutionContext,
+  ): void {
     // Admitted before the last transition: the outcome belongs to a state that is gone.
     if (generation !== this.#generation) return;
     const mode = this.#mode;
@@ -515,11 +564,11 @@ export class CircuitBreaker extends PolicyBase {
       if (this.#trip.record(failed, slow, now)) {
         this.#tripFailures = this.#trip.failures;
         this.#tripRate = this.#trip.failureRate;
-        this.#toOpen(now, 'failure-threshold');
+        this.#toOpen(now, 'failure-threshold', ctx);
       }
     } else if (mode === HALF_OPEN) {
-      if (failed || slow) this.#toOpen(now, 'probe-failed');
-      else if (++this.#succeeded >= this.#probes) this.#toClosed('probes-succeeded');
+      if (failed || slow) this.#toOpen(now, 'probe-failed', ctx);
+      else if (++this.#succeeded >= this.#probes) this.#toClosed('probes-succeeded', ctx);
     }
   }
 
@@ -532,7 +581,7 @@ export class CircuitBreaker extends PolicyBase {
 
   // --- transitions -----------------------------------------------------------------------
 
-  #toOpen(now: number, reason: TransitionReason): void {
+  #toOpen(now: number, reason: TransitionReason, ctx?: ExecutionContext): void {
     if (Number.isNaN(now)) now = this.#clock.now();
     const attempt = this.#attempt + 1;
     const failures = this.#tripFailures;
@@ -541,35 +590,50 @@ export class CircuitBreaker extends PolicyBase {
     this.#attempt = attempt;
     this.#breakMs = breakMs;
     this.#openedAt = now;
-    this.#transition(OPEN, reason);
+    this.#transition(OPEN, reason, ctx);
     if (this.#open.hasListeners) {
       this.#open.emit({ reason, attempt, breakDuration: breakMs, failures, failureRate });
     }
   }
 
-  #toHalfOpen(): void {
+  #toHalfOpen(ctx?: ExecutionContext): void {
     this.#admitted = 0;
     this.#succeeded = 0;
     this.#roundStart = Number.NaN;
-    this.#transition(HALF_OPEN, 'break-elapsed');
+    this.#transition(HALF_OPEN, 'break-elapsed', ctx);
     if (this.#halfOpen.hasListeners) this.#halfOpen.emit({ reason: 'break-elapsed' });
   }
 
-  #toClosed(reason: TransitionReason): void {
+  #toClosed(reason: TransitionReason, ctx?: ExecutionContext): void {
     this.#attempt = 0;
     this.#breakMs = 0;
     this.#schedule.reset();
     this.#trip.reset();
-    this.#transition(CLOSED, reason);
+    this.#transition(CLOSED, reason, ctx);
     if (this.#close.hasListeners) this.#close.emit({ reason });
   }
 
-  #transition(to: number, reason: TransitionReason): void {
+  /**
+   * `ctx` is the call that caused the transition, when there is one (not for `isolate()`,
+   * `close()`, a permit's report or a state read): its pipeline and operation label the record.
+   */
+  #transition(to: number, reason: TransitionReason, ctx?: ExecutionContext): void {
     const from = this.#mode;
     this.#mode = to;
     this.#generation++;
     if (this.#stateChange.hasListeners) {
       this.#stateChange.emit({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, reason });
+    }
+    if (telemetry.hasSubscribers) {
+      const attributes = { from: STATE_NAMES[from]!, reason };
+      publishEvent(
+        this.#identity,
+        ctx,
+        STATE_EVENTS[to]!,
+        this.#clock.now(),
+        undefined,
+        attributes,
+      );
     }
     if (this.#snapshot.hasListeners) this.#snapshot.emit(this.#takeSnapshot());
   }

@@ -7,14 +7,18 @@ import {
   EventChannel,
   type ExecutionContext,
   executeInContext,
+  identify,
   type Listener,
   OutcomeClassifier,
   optionalClock,
   PolicyBase,
   type PolicyDescription,
+  type PolicyIdentity,
+  publishEvent,
   type Random,
   type ShouldHandle,
   type Task,
+  telemetry,
   type Verdict,
 } from '@faultline/core';
 import { ThrottledError } from './errors.js';
@@ -54,6 +58,11 @@ export interface AdaptiveThrottleOptions {
   readonly clock?: Clock;
   /** Random source for the rejection draw. Default `Math.random`. */
   readonly random?: Random;
+  /**
+   * The throttle's name in telemetry (a downstream or a use, never a request). Default
+   * `'adaptive-throttle'`.
+   */
+  readonly name?: string;
 }
 
 /** Event of {@link AdaptiveThrottle.onReject}. */
@@ -122,6 +131,7 @@ export class AdaptiveThrottle extends PolicyBase {
   readonly #counters: RollingCounters;
   readonly #settle: (outcome: number) => void;
   readonly #reject = new EventChannel<ThrottleRejectEvent>();
+  readonly #identity: PolicyIdentity;
   /** The probability used by the last rejected admission. */
   #rejectedWith = 0;
 
@@ -154,6 +164,12 @@ export class AdaptiveThrottle extends PolicyBase {
     this.#settle = (outcome) => {
       if (outcome !== IGNORED) this.#answered(outcome === ACCEPTED);
     };
+    this.#identity = identify(OWNER, 'adaptive-throttle', opts.name);
+  }
+
+  /** The throttle's name in telemetry (option `name`, default `'adaptive-throttle'`). */
+  get name(): string {
+    return this.#identity.name;
   }
 
   /** The probability that a request made now is rejected locally. */
@@ -178,7 +194,7 @@ export class AdaptiveThrottle extends PolicyBase {
   }
 
   async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    if (!this.#admit()) throw this.#rejection();
+    if (!this.#admit()) throw this.#rejection(ctx);
     let value: T;
     try {
       value = (await fn(ctx)) as T;
@@ -210,7 +226,7 @@ export class AdaptiveThrottle extends PolicyBase {
   /** Low-level admission: a permit, or `undefined` when the request is throttled. */
   tryAcquire(): ThrottlePermit | undefined {
     if (!this.#admit()) {
-      if (this.#reject.hasListeners) this.#rejection();
+      if (this.#reject.hasListeners || telemetry.hasSubscribers) this.#rejection();
       return undefined;
     }
     return new ThrottlePermit(this.#settle);
@@ -267,10 +283,16 @@ export class AdaptiveThrottle extends PolicyBase {
     if (accepted) counters.add(ACCEPTS);
   }
 
-  #rejection(): ThrottledError {
+  #rejection(ctx?: ExecutionContext): ThrottledError {
     const p = this.#rejectedWith;
     if (this.#reject.hasListeners) this.#reject.emit({ probability: p });
-    return new ThrottledError(p);
+    const error = new ThrottledError(p);
+    // The probability is a number, not a label: it goes on span events, never on metrics.
+    if (telemetry.hasSubscribers) {
+      const attributes = { probability: p };
+      publishEvent(this.#identity, ctx, 'throttled', this.#clock.now(), error, attributes);
+    }
+    return error;
   }
 }
 
