@@ -5,8 +5,12 @@ import {
   checkOptions,
   EventChannel,
   formatValue,
+  identify,
   optionalClock,
   optionalNumber,
+  type PolicyIdentity,
+  publishEvent,
+  telemetry,
 } from '@faultline/core';
 import type { FailureDetector } from './failure-detector.js';
 
@@ -14,6 +18,12 @@ import type { FailureDetector } from './failure-detector.js';
 export interface DetectorRegistryOptions {
   /** Drives the {@link DetectorRegistry.watch} timer. Default `systemClock`. */
   readonly clock?: Clock;
+  /**
+   * The registry's name in telemetry (the peer group it watches, e.g. `'cache-nodes'`). Its
+   * `peer-suspected` and `peer-recovered` records never carry a key: peers are unbounded.
+   * Default `'failure-detector'`.
+   */
+  readonly name?: string;
 }
 
 /** Options of {@link DetectorRegistry.watch}. */
@@ -57,6 +67,7 @@ export class DetectorRegistry<K = string> {
   readonly #suspected = new Set<K>();
   readonly #suspect = new EventChannel<SuspectEvent<K>>();
   readonly #recover = new EventChannel<K>();
+  readonly #identity: PolicyIdentity;
   #recoverRatio = 0.5;
   #cancelTimer: (() => void) | undefined;
   #watchId = 0;
@@ -67,6 +78,12 @@ export class DetectorRegistry<K = string> {
     const o = checkOptions<DetectorRegistryOptions>(OWNER, options);
     // The failure detectors ask for now() and setTimer() (none of them sleeps).
     this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
+    this.#identity = identify(OWNER, 'failure-detector', o.name);
+  }
+
+  /** The registry's name in telemetry (option `name`, default `'failure-detector'`). */
+  get name(): string {
+    return this.#identity.name;
   }
 
   /** Records a heartbeat from `key`, creating its detector on the first one. */
@@ -164,12 +181,19 @@ export class DetectorRegistry<K = string> {
         if (level < this.#recoverRatio * detector.threshold) {
           this.#suspected.delete(key);
           this.#recover.emit(key);
+          if (telemetry.hasSubscribers) this.#publish('peer-recovered', level);
         }
       } else if (level >= detector.threshold) {
         this.#suspected.add(key);
         this.#suspect.emit({ key, phi: level });
+        if (telemetry.hasSubscribers) this.#publish('peer-suspected', level);
       }
     }
+  }
+
+  #publish(event: 'peer-suspected' | 'peer-recovered', phi: number): void {
+    // An evaluation belongs to no call: no pipeline or operation labels.
+    publishEvent(this.#identity, undefined, event, this.#clock.now(), undefined, { phi });
   }
 
   /** Whether a {@link watch} is running. */

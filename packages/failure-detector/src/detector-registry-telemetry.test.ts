@@ -1,0 +1,69 @@
+import { VirtualClock } from '@faultline/clock';
+import { type TelemetryRecord, telemetry } from '@faultline/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DetectorRegistry } from './detector-registry.js';
+import type { FailureDetector } from './failure-detector.js';
+
+const unsubscribes: Array<() => void> = [];
+afterEach(() => {
+  for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+});
+
+/** A detector whose phi the test sets. */
+class StubDetector implements FailureDetector {
+  readonly threshold = 8;
+  level = 0;
+  isMonitoring = true;
+  heartbeat(): void {}
+  phi(): number {
+    return this.level;
+  }
+  isAvailable(): boolean {
+    return this.level < this.threshold;
+  }
+  timeUntilUnavailable(): number {
+    return 0;
+  }
+}
+
+describe('DetectorRegistry telemetry', () => {
+  it('publishes peer-suspected and peer-recovered under its name, never with the key', () => {
+    const records: TelemetryRecord[] = [];
+    unsubscribes.push(telemetry.subscribe((r) => records.push(r)));
+    const clock = new VirtualClock(42);
+    const registry = new DetectorRegistry(() => new StubDetector(), { clock, name: 'cache-nodes' });
+    expect(registry.name).toBe('cache-nodes');
+    expect(new DetectorRegistry(() => new StubDetector()).name).toBe('failure-detector');
+    expect(() => new DetectorRegistry(() => new StubDetector(), { name: '' })).toThrow(RangeError);
+    registry.heartbeat('10.0.0.7:6379');
+    const detector = registry.get('10.0.0.7:6379') as StubDetector;
+    detector.level = 9;
+    registry.evaluate();
+    registry.evaluate(); // still a suspect: no second record
+    detector.level = 1;
+    registry.evaluate();
+    expect(records).toEqual([
+      {
+        type: 'event',
+        event: 'peer-suspected',
+        severity: 'warning',
+        policy: { kind: 'failure-detector', name: 'cache-nodes' },
+        pipeline: undefined,
+        operation: undefined,
+        time: 42,
+        attributes: { phi: 9 },
+      },
+      {
+        type: 'event',
+        event: 'peer-recovered',
+        severity: 'information',
+        policy: { kind: 'failure-detector', name: 'cache-nodes' },
+        pipeline: undefined,
+        operation: undefined,
+        time: 42,
+        attributes: { phi: 1 },
+      },
+    ]);
+    expect(JSON.stringify(records)).not.toContain('10.0.0.7');
+  });
+});
