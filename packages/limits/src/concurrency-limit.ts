@@ -100,6 +100,11 @@ export class ConcurrencyLimitPolicy extends PolicyBase {
     return this.#state.queued;
   }
 
+  /** The queue's size and timeout (`size` 0: no queue). */
+  get queue(): { readonly size: number; readonly timeout: number } {
+    return this.#queue;
+  }
+
   /** The algorithm that sets the limit. */
   get algorithm(): LimitAlgorithm {
     return this.#state.algorithm;

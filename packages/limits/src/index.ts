@@ -35,6 +35,14 @@ export {
   gradient2,
 } from './gradient2.js';
 export {
+  concurrencyLimitedResponse,
+  type LimitResponse,
+  rateLimitedResponse,
+  rateLimitField,
+  rateLimitHeaders,
+  rateLimitPolicyField,
+} from './http-fields.js';
+export {
   isLimitAlgorithm,
   type LimitAlgorithm,
   type LimitAlgorithmKind,

@@ -1,0 +1,73 @@
+import { checkFunction, checkNumber, checkOptions, formatValue } from '@faultline/core';
+import { ConcurrencyLimitPolicy } from '../concurrency-limit.js';
+import type { ConcurrencyPermit } from '../concurrency-limit-state.js';
+import { RateLimiterPolicy } from '../rate-limiter.js';
+
+/** Options of the rate-limit middleware (every adapter). */
+export interface RateLimitMiddlewareOptions<Request> {
+  /**
+   * The limit a request counts against. Default: the client's address (the socket's remote
+   * address; behind a proxy every request shares the proxy's, which is one limit for all: set
+   * `key` from a trusted header or the authenticated principal then).
+   */
+  readonly key?: (request: Request) => string;
+  /** Permits a request takes (an integer ≥ 0). Default 1. */
+  readonly permits?: (request: Request) => number;
+}
+
+/** Options of the concurrency-limit middleware (every adapter). */
+export interface ConcurrencyLimitMiddlewareOptions {
+  /** The `Retry-After` of a shed request, whole seconds (an integer ≥ 1). Default 1. */
+  readonly retryAfter?: number;
+}
+
+/** @internal */
+export function checkRateLimiter(owner: string, value: unknown): RateLimiterPolicy {
+  if (!(value instanceof RateLimiterPolicy)) {
+    throw new TypeError(
+      `${owner}: limiter must be a rateLimiter(), received ${formatValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** @internal */
+export function checkConcurrencyLimiter(owner: string, value: unknown): ConcurrencyLimitPolicy {
+  if (!(value instanceof ConcurrencyLimitPolicy)) {
+    throw new TypeError(
+      `${owner}: limiter must be a concurrencyLimit(), received ${formatValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** @internal Validates the rate middleware's options; returns the key and permits functions. */
+export function rateOptions<Request>(
+  owner: string,
+  options: unknown,
+  defaultKey: (request: Request) => string,
+): { key: (request: Request) => string; permits: ((request: Request) => number) | undefined } {
+  const opts = checkOptions<RateLimitMiddlewareOptions<Request>>(owner, options);
+  return {
+    key: opts.key === undefined ? defaultKey : checkFunction(owner, 'key', opts.key),
+    permits: opts.permits === undefined ? undefined : checkFunction(owner, 'permits', opts.permits),
+  };
+}
+
+/** @internal Validates the concurrency middleware's options; returns `retryAfter`. */
+export function concurrencyOptions(owner: string, options: unknown): number {
+  const opts = checkOptions<ConcurrencyLimitMiddlewareOptions>(owner, options);
+  return opts.retryAfter === undefined
+    ? 1
+    : checkNumber(owner, 'retryAfter', opts.retryAfter, { min: 1, integer: true });
+}
+
+/**
+ * @internal Reports how a request that held a permit ended: a finished 5xx is a drop, any other
+ * finished response a sample, a connection that closed first neither (the client left).
+ */
+export function settlePermit(permit: ConcurrencyPermit, finished: boolean, status: number): void {
+  if (!finished) permit.ignore();
+  else if (status >= 500) permit.failure();
+  else permit.success();
+}
