@@ -19,6 +19,7 @@ import * as clock from '@faultline/clock';
 import * as core from '@faultline/core';
 import * as failureDetector from '@faultline/failure-detector';
 import * as idempotency from '@faultline/idempotency';
+import * as limits from '@faultline/limits';
 import * as retry from '@faultline/retry';
 import { runNode } from '@faultline/test-support';
 import * as timeout from '@faultline/timeout';
@@ -84,6 +85,19 @@ describe('faultline umbrella', () => {
       'createIdempotency',
       'memoryStore',
       'IdempotencyError',
+      // limits
+      'rateLimiter',
+      'tokenBucket',
+      'gcra',
+      'slidingWindow',
+      'memoryRateLimitStore',
+      'RateLimitRejectedError',
+      'concurrencyLimit',
+      'aimd',
+      'vegas',
+      'gradient2',
+      'fixed',
+      'ConcurrencyLimitRejectedError',
     ];
     const exported = faultline as Record<string, unknown>;
     const missing = keys.filter((key) => exported[key] === undefined);
@@ -91,7 +105,7 @@ describe('faultline umbrella', () => {
   });
 
   it('re-exports every runtime export of the packages it bundles, as the same object', () => {
-    const packages = { breaker, clock, core, failureDetector, idempotency, retry, timeout };
+    const packages = { breaker, clock, core, failureDetector, idempotency, limits, retry, timeout };
     const exported = faultline as Record<string, unknown>;
     const differences: string[] = [];
     for (const [name, module] of Object.entries(packages)) {
@@ -218,6 +232,7 @@ describe('faultline built import graph', () => {
       'failure-detector',
       'faultline',
       'idempotency',
+      'limits',
       'retry',
       'timeout',
     ]);

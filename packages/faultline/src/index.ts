@@ -2,10 +2,10 @@
  * faultline: every browser-safe faultline primitive from one import.
  *
  * Re-exports `@faultline/clock`, `@faultline/core`, `@faultline/timeout` (main entry),
- * `@faultline/retry`, `@faultline/breaker`, `@faultline/failure-detector` and the main entry of
+ * `@faultline/retry`, `@faultline/breaker`, `@faultline/failure-detector`, `@faultline/limits` and the main entry of
  * `@faultline/idempotency` (client keys and `idempotentFetch`, the framework-free server core
  * `createIdempotency`, `memoryStore`). Node-only entries (`@faultline/timeout/node`, the
- * idempotency adapters and the Redis / PostgreSQL stores) are not included: import them from
+ * idempotency and limits adapters and the Redis / PostgreSQL stores) are not included: import them from
  * their own packages.
  *
  * @packageDocumentation
@@ -19,5 +19,6 @@ export type { Backoff } from '@faultline/core';
 export * from '@faultline/core';
 export * from '@faultline/failure-detector';
 export * from '@faultline/idempotency';
+export * from '@faultline/limits';
 export * from '@faultline/retry';
 export * from '@faultline/timeout';
