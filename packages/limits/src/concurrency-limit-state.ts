@@ -85,6 +85,8 @@ export class ConcurrencyLimitState {
   readonly #clock: Clock;
   readonly #queueTimeout: number;
   readonly #hooks: ConcurrencyLimitHooks;
+  /** A fixed limit learns nothing from samples: its calls are not timed (a clock read each). */
+  readonly #timed: boolean;
   #inflight = 0;
   #queued = 0;
   #head: Waiter | undefined = undefined;
@@ -100,6 +102,7 @@ export class ConcurrencyLimitState {
     this.#clock = clock;
     this.#queueTimeout = queueTimeout;
     this.#hooks = hooks;
+    this.#timed = algorithm.kind !== 'fixed';
   }
 
   get inflight(): number {
@@ -118,7 +121,7 @@ export class ConcurrencyLimitState {
   /** Takes a slot (the caller checked {@link hasRoom}). */
   admit(): ConcurrencyPermit {
     const inflight = ++this.#inflight;
-    return new ConcurrencyPermit(this, this.#clock.now(), inflight);
+    return new ConcurrencyPermit(this, this.#timed ? this.#clock.now() : 0, inflight);
   }
 
   /** Waits in the FIFO for a slot; rejects on the caller's abort or the queue timeout. */
@@ -147,7 +150,7 @@ export class ConcurrencyLimitState {
   /** @internal A permit reports its outcome (once). */
   release(permit: ConcurrencyPermit, outcome: Outcome): void {
     this.#inflight--;
-    if (outcome !== IGNORED) {
+    if (outcome !== IGNORED && this.#timed) {
       const algorithm = this.algorithm;
       const previous = algorithm.limit;
       const rtt = this.#clock.now() - permit.start;

@@ -18,13 +18,13 @@ import type { LimitAlgorithm } from './limit-algorithm.js';
 function recording(limit = 2): LimitAlgorithm & { samples: Array<[number, number, boolean]> } {
   const samples: Array<[number, number, boolean]> = [];
   return {
-    kind: 'fixed',
+    kind: 'aimd', // any adaptive kind: a fixed limit is not timed
     limit,
     samples,
     update(rtt, inflight, didDrop) {
       samples.push([rtt, inflight, didDrop]);
     },
-    describe: () => ({ name: 'fixed', options: { limit } }),
+    describe: () => ({ name: 'aimd', options: { limit } }),
   };
 }
 

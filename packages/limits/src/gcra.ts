@@ -95,6 +95,14 @@ export class Gcra implements RateLimitAlgorithm<GcraState> {
     return { allowed, limit: this.limit, remaining, retryAfter, resetAfter: ttl };
   }
 
+  tryTake(state: GcraState, now: number, permits: number): boolean {
+    const tat = state.tat > now ? state.tat : now;
+    const newTat = tat + this.emissionInterval * permits;
+    if (now + TIME_EPSILON < newTat - this.window) return false;
+    state.tat = newTat;
+    return true;
+  }
+
   describe(): { name: 'gcra'; options: { rate: number; per: number; burst: number } } {
     return { name: 'gcra', options: { rate: this.rate, per: this.per, burst: this.burst } };
   }

@@ -21,6 +21,11 @@ export interface MemoryRateLimitStore extends RateLimitStore {
     permits: number,
     now: number,
   ): RateLimitDecision;
+  /**
+   * The success path of {@link consume}: takes the permits and returns `true` when they are
+   * granted, builds nothing; on `false` ask `consume` for the decision (it agrees).
+   */
+  take(key: string, algorithm: RateLimitAlgorithm, permits: number, now: number): boolean;
 }
 
 // Sweep entries at rest every this many operations, or, when more keys were left by the last
@@ -49,19 +54,30 @@ class MemoryStore implements MemoryRateLimitStore {
     permits: number,
     now: number,
   ): RateLimitDecision {
-    let entry: Entry;
-    if (key === this.#lastKey && algorithm === this.#lastAlgorithm) {
-      entry = this.#lastEntry!;
-    } else {
-      entry = this.#entry(key, algorithm, now);
-      this.#lastAlgorithm = algorithm;
-      this.#lastKey = key;
-      this.#lastEntry = entry;
-    }
+    const entry = this.#lookup(key, algorithm, now);
     const decision = algorithm.consume(entry.state, now, permits);
     entry.expiresAt = now + decision.resetAfter;
     if (++this.#operations >= this.#nextSweep) this.#sweep(now);
     return decision;
+  }
+
+  take(key: string, algorithm: RateLimitAlgorithm, permits: number, now: number): boolean {
+    const entry = this.#lookup(key, algorithm, now);
+    if (!algorithm.tryTake(entry.state, now, permits)) return false;
+    // At rest within one window (two for a sliding window's trailing segment): a bound, not
+    // the exact reset, so that no decision is built.
+    entry.expiresAt = now + 2 * algorithm.window;
+    if (++this.#operations >= this.#nextSweep) this.#sweep(now);
+    return true;
+  }
+
+  #lookup(key: string, algorithm: RateLimitAlgorithm, now: number): Entry {
+    if (key === this.#lastKey && algorithm === this.#lastAlgorithm) return this.#lastEntry!;
+    const entry = this.#entry(key, algorithm, now);
+    this.#lastAlgorithm = algorithm;
+    this.#lastKey = key;
+    this.#lastEntry = entry;
+    return entry;
   }
 
   #entry(key: string, algorithm: RateLimitAlgorithm, now: number): Entry {
@@ -106,4 +122,9 @@ class MemoryStore implements MemoryRateLimitStore {
  */
 export function memoryRateLimitStore(): MemoryRateLimitStore {
   return new MemoryStore();
+}
+
+/** Whether `store` is a {@link memoryRateLimitStore} of this copy of the package. */
+export function isMemoryStore(store: RateLimitStore): store is MemoryRateLimitStore {
+  return store instanceof MemoryStore;
 }

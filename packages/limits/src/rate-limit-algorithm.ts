@@ -49,6 +49,12 @@ export interface RateLimitAlgorithm<S = unknown> {
    * way). `permits` is an integer ≥ 0; `0` only reads the state (redis-cell's "peek").
    */
   consume(state: S, now: number, permits: number): RateLimitDecision;
+  /**
+   * The success path of {@link consume} without building a decision: takes `permits` and returns
+   * `true` exactly when `consume` would allow them (and leaves the same state); `false` leaves the
+   * state as `consume` would for a refusal, and the caller asks `consume` for the details.
+   */
+  tryTake(state: S, now: number, permits: number): boolean;
   /** Name and parameters as plain data. */
   describe(): { readonly name: RateLimitAlgorithmKind; readonly options: Record<string, number> };
 }

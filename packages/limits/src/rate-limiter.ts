@@ -15,6 +15,7 @@ import {
   type Task,
   telemetry,
 } from '@faultline/core';
+import { isMemoryStore, type MemoryRateLimitStore } from './memory-store.js';
 import type {
   RateLimitAlgorithm,
   RateLimitDecision,
@@ -43,6 +44,8 @@ export class RateLimiterPolicy extends PolicyBase {
   readonly #maxWait: number;
   readonly #key: ((ctx: ExecutionContext) => string) | undefined;
   readonly #store: RateLimitStore;
+  /** The store when it is the in-process one (its `take` is the allocation-free fast path). */
+  readonly #memory: MemoryRateLimitStore | undefined;
   readonly #clock: Clock;
   readonly #onReject = new EventChannel<RateLimiterRejectEvent>();
   readonly #onWait = new EventChannel<RateLimiterWaitEvent>();
@@ -56,6 +59,7 @@ export class RateLimiterPolicy extends PolicyBase {
     this.#maxWait = resolved.maxWait;
     this.#key = resolved.key;
     this.#store = resolved.store;
+    this.#memory = isMemoryStore(resolved.store) ? resolved.store : undefined;
     this.#clock = resolved.clock;
   }
 
@@ -85,7 +89,12 @@ export class RateLimiterPolicy extends PolicyBase {
     let decision: RateLimitDecision | PromiseLike<RateLimitDecision>;
     try {
       if (this.#key !== undefined) key = this.#keyOf(ctx);
-      decision = this.#store.consume(key, this.#algorithm, 1, this.#clock.now());
+      const now = this.#clock.now();
+      // The memory store's success path builds no decision object.
+      if (this.#memory !== undefined && this.#memory.take(key, this.#algorithm, 1, now)) {
+        return Promise.resolve(invoke(fn, ctx));
+      }
+      decision = this.#store.consume(key, this.#algorithm, 1, now);
     } catch (error) {
       return Promise.reject(error);
     }

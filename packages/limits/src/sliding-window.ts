@@ -131,6 +131,17 @@ export class SlidingWindow implements RateLimitAlgorithm<SlidingWindowState> {
     return 0;
   }
 
+  tryTake(state: SlidingWindowState, now: number, permits: number): boolean {
+    // Rare enough (a window's worth of calls per segment) to share consume()'s code: only the
+    // admission check is inlined.
+    if (this.#segmentOf(now) > state.head || state.total + permits > this.limit) {
+      return this.consume(state, now, permits).allowed;
+    }
+    state.counts[slotOf(state.head, this.segments + 1)]! += permits;
+    state.total += permits;
+    return true;
+  }
+
   describe(): {
     name: 'sliding-window';
     options: { limit: number; window: number; segments: number };

@@ -121,3 +121,34 @@ describe('tokenBucket', () => {
     );
   });
 });
+
+describe('tryTake (the allocation-free success path)', () => {
+  it('agrees with consume on every call, for all three algorithms', async () => {
+    const { slidingWindow } = await import('./sliding-window.js');
+    fc.assert(
+      fc.property(params, calls, ({ rate, per, burst }, sequence) => {
+        const algorithms = [
+          tokenBucket({ rate, per, burst }),
+          gcra({ rate, per, burst: burst - 1 }),
+          slidingWindow({ limit: burst, window: per, segments: 3 }),
+        ];
+        for (const algorithm of algorithms) {
+          const fast = memoryRateLimitStore();
+          const slow = memoryRateLimitStore();
+          let now = 0;
+          for (const { dt, permits } of sequence) {
+            now += dt;
+            const taken = fast.take('k', algorithm, permits, now);
+            const decision = slow.consume('k', algorithm, permits, now);
+            expect(taken).toBe(decision.allowed);
+            if (!taken) expect(fast.consume('k', algorithm, permits, now)).toEqual(decision);
+            expect(fast.consume('k', algorithm, 0, now)).toEqual(
+              slow.consume('k', algorithm, 0, now),
+            );
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

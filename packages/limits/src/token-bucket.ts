@@ -87,6 +87,20 @@ export class TokenBucket implements RateLimitAlgorithm<TokenBucketState> {
     };
   }
 
+  tryTake(state: TokenBucketState, now: number, permits: number): boolean {
+    let tokens = state.tokens;
+    if (now > state.updated) {
+      tokens += (now - state.updated) * this.#perMs;
+      if (tokens > this.burst) tokens = this.burst;
+      state.updated = now;
+      state.tokens = tokens;
+    }
+    if (permits > this.burst || tokens + this.#epsilon < permits) return false;
+    tokens -= permits;
+    state.tokens = tokens < 0 ? 0 : tokens;
+    return true;
+  }
+
   describe(): { name: 'token-bucket'; options: { rate: number; per: number; burst: number } } {
     return { name: 'token-bucket', options: { rate: this.rate, per: this.per, burst: this.burst } };
   }
