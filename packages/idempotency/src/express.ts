@@ -93,7 +93,9 @@ export function expressIdempotency(
           sendResponse(res, tooLarge(limit));
           return;
         }
-        throw error;
+        // The client went away mid-body: nobody to answer, nothing executed, no error to report.
+        res.destroy();
+        return;
       }
     }
     const body = req.rawBody ?? fingerprintBody(req.body);

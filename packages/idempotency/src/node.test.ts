@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { VirtualClock } from '@faultline/clock';
 import { describe, expect, it } from 'vitest';
 import { createIdempotency } from './idempotency.js';
@@ -22,28 +23,32 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 describeHttpScenarios(
   'node:http',
   async (idempotency, routes) => {
-    const handler = withIdempotency(async (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      // Reads the stream: the adapter replays the bytes it consumed for the fingerprint.
-      const body = await readJson(req);
-      const answer = await routes.handle(url.pathname.slice(1), body, url.searchParams);
-      res.writeHead(answer.status, answer.headers as Record<string, string | string[]>);
-      if ('stream' in answer) {
-        for (const chunk of answer.stream) {
-          res.write(chunk);
-          await new Promise((resolve) => setImmediate(resolve));
+    const handler = withIdempotency(
+      async (req, res) => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        // Reads the stream: the adapter replays the bytes it consumed for the fingerprint.
+        const body = await readJson(req);
+        const answer = await routes.handle(url.pathname.slice(1), body, url.searchParams);
+        res.writeHead(answer.status, answer.headers as Record<string, string | string[]>);
+        if ('stream' in answer) {
+          for (const chunk of answer.stream) {
+            res.write(chunk);
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          res.end();
+        } else {
+          res.end(answer.body);
         }
-        res.end();
-      } else {
-        res.end(answer.body);
-      }
-    }, idempotency);
-    const server = createServer((req, res) => {
-      handler(req, res).catch(() => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('internal error');
-      });
-    });
+      },
+      idempotency,
+      {
+        onError: (_error, _req, res) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('internal error');
+        },
+      },
+    );
+    const server = createServer(handler);
     const url = await listen(server);
     return { url, close: () => closeServer(server) };
   },
@@ -137,6 +142,102 @@ describe('withIdempotency: client disconnects', () => {
       expect(calls).toBe(1);
     } finally {
       open();
+      await closeServer(server);
+    }
+  });
+});
+
+/** Sends a POST head (and `partial` body bytes) over a raw socket, then destroys the socket. */
+async function cutMidBody(url: string, partial: string): Promise<void> {
+  const { port, hostname } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(
+    `POST /x HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nIdempotency-Key: k\r\n\r\n${partial}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  socket.destroy();
+}
+
+describe('withIdempotency: a client that goes away never crashes the server (issue 14, item 1)', () => {
+  it('the README wiring survives a client that closes the socket mid-body: the promise resolves, the handler never runs', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    let calls = 0;
+    const outcomes: unknown[] = [];
+    const handler = withIdempotency((_req, res) => {
+      calls++;
+      res.end();
+    }, idempotency);
+    const server = createServer((req, res) => {
+      handler(req, res).then(
+        () => outcomes.push('resolved'),
+        (error: unknown) => outcomes.push(error),
+      );
+    });
+    const url = await listen(server);
+    try {
+      await cutMidBody(url, '{"a":');
+      await cutMidBody(url, '');
+      for (let i = 0; i < 500 && outcomes.length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(outcomes).toEqual(['resolved', 'resolved']);
+      expect(calls).toBe(0);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it('a throwing handler: the key is released, the promise still resolves, onError gets the error (default: 500)', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const errors: unknown[] = [];
+    const outcomes: unknown[] = [];
+    let calls = 0;
+    const boom = new Error('boom');
+    const make = (options?: Parameters<typeof withIdempotency>[2]) =>
+      withIdempotency(
+        () => {
+          calls++;
+          throw boom;
+        },
+        idempotency,
+        options,
+      );
+    const logged: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    const plain = make();
+    const custom = make({
+      onError: (error, _req, res) => {
+        errors.push(error);
+        res.writeHead(418).end();
+      },
+    });
+    const server = createServer((req, res) => {
+      (req.url === '/custom' ? custom : plain)(req, res).then(
+        () => outcomes.push('resolved'),
+        (error: unknown) => outcomes.push(error),
+      );
+    });
+    const url = await listen(server);
+    const post = (path: string) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'idempotency-key': `k${path}` },
+        body: 'x',
+        signal: AbortSignal.timeout(10_000),
+      });
+    try {
+      expect((await post('/plain')).status).toBe(500);
+      expect((await post('/custom')).status).toBe(418);
+      expect((await post('/custom')).status).toBe(418); // released: executes again
+      expect(calls).toBe(3);
+      expect(errors).toEqual([boom, boom]);
+      expect(outcomes).toEqual(['resolved', 'resolved', 'resolved']);
+      expect(logged.length).toBe(1);
+    } finally {
+      console.error = original;
       await closeServer(server);
     }
   });

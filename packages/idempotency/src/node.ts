@@ -24,16 +24,41 @@ export type { NodeAdapterOptions } from './adapters/node-common.js';
 /** A `node:http` request handler. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+/** Options for {@link withIdempotency}. */
+export interface WithIdempotencyOptions extends NodeAdapterOptions {
+  /**
+   * Called when the handler throws or rejects (after the key was released), or when a `scope`
+   * or `fingerprint` callback throws. Default: log the error with `console.error` and answer
+   * 500 (or, when the response had already started, destroy it).
+   */
+  readonly onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void;
+}
+
+function defaultOnError(error: unknown, _req: IncomingMessage, res: ServerResponse): void {
+  console.error(error);
+  if (res.headersSent) {
+    res.destroy();
+  } else {
+    res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('Internal Server Error');
+  }
+}
+
 /**
  * Wraps a `node:http` handler with request dedup. For a protected request the adapter reads the
  * body (to fingerprint it) and hands the handler a fresh `IncomingMessage` that replays the same
  * bytes (also on `req.body` as a `Buffer`). A replay or a problem is sent without calling the
- * handler. If the handler throws or rejects, the key is released and the error is rethrown.
+ * handler.
+ *
+ * The returned function never rejects, so `http.createServer(withIdempotency(handler, idem))`
+ * is safe as it stands: a client that goes away before its body ended is dropped (the handler
+ * never runs), and a handler that throws or rejects has its key released and its error passed
+ * to `onError` (default: logged, then 500).
  */
 export function withIdempotency(
   handler: NodeHandler,
   idempotency: Idempotency,
-  options?: NodeAdapterOptions,
+  options?: WithIdempotencyOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const owner = 'withIdempotency';
   if (typeof handler !== 'function') {
@@ -41,9 +66,25 @@ export function withIdempotency(
   }
   const idem = checkIdempotency(owner, idempotency);
   const limit = checkMaxBodyBytes(owner, options);
+  const onError = options?.onError ?? defaultOnError;
+  if (typeof onError !== 'function') {
+    throw new TypeError(
+      `${owner}: option "onError" must be a function, received ${String(options?.onError)}`,
+    );
+  }
   const keyHeader = idem.options.header;
 
-  return async (req, res) => {
+  const fail = (error: unknown, req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      onError(error, req, res);
+    } catch (secondary) {
+      // An onError that throws must not turn into an unhandled rejection either.
+      console.error(secondary);
+      res.destroy();
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     if (passesThrough(idem, method, req.headers[keyHeader] !== undefined)) {
       await handler(req, res);
@@ -57,7 +98,9 @@ export function withIdempotency(
         sendResponse(res, tooLarge(limit));
         return;
       }
-      throw error;
+      // The client went away mid-body: there is nobody to answer and nothing was executed.
+      res.destroy();
+      return;
     }
     const result = await idem.begin(
       coreRequest(method, req.url, requestHeaders(req, keyHeader), body, req),
@@ -77,10 +120,15 @@ export function withIdempotency(
     try {
       await handler(replay, res);
     } catch (error) {
-      // Row 14: a throw releases the key; the error goes on to whoever called us.
+      // Row 14: a throw releases the key; the error goes on to onError.
       threw = true;
       await idem.release(token);
       throw error;
     }
   };
+
+  return (req, res) =>
+    handle(req, res).catch((error: unknown) => {
+      fail(error, req, res);
+    });
 }

@@ -112,9 +112,24 @@ export function requestHeaders(
 /** Thrown by {@link readBody} past the limit. @internal */
 export class BodyTooLarge extends Error {}
 
-/** @internal Reads the whole request body, up to `limit` bytes. */
+/** Thrown by {@link readBody} when the client went away before the body ended. @internal */
+export class BodyAborted extends Error {}
+
+/**
+ * @internal Reads the whole request body, up to `limit` bytes. Rejects with {@link BodyTooLarge}
+ * past the limit and with {@link BodyAborted} when the connection closes before the body ends
+ * (the client went away): a body read never leaves a promise pending or an error unhandled.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    if (req.readableEnded) {
+      resolve(Buffer.alloc(0));
+      return;
+    }
+    if (req.destroyed) {
+      reject(new BodyAborted('the request was closed before its body ended'));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
@@ -129,20 +144,23 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(Buffer.concat(chunks, size));
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
-    const onError = (error: Error): void => {
+    const onAbort = (): void => {
       cleanup();
-      reject(error);
+      reject(new BodyAborted('the client went away before the request body ended'));
     };
     const cleanup = (): void => {
       req.off('data', onData);
       req.off('end', onEnd);
-      req.off('error', onError);
+      req.off('error', onAbort);
+      req.off('close', onAbort);
     };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onError);
+    // Node emits 'error' ("aborted", ECONNRESET) and then 'close' for a cut body.
+    req.on('error', onAbort);
+    req.on('close', onAbort);
   });
 }
 
