@@ -16,11 +16,14 @@ import { formatValue } from '@faultline/clock';
 export type RedisArgument = string | Buffer;
 
 /**
- * The part of an ioredis client (`Redis` or `Cluster`, v5+) the stores use: `callBuffer`, which
- * sends any command and answers bulk strings as `Buffer`.
+ * The part of an ioredis client (`Redis` or `Cluster`, v5+) the stores use: `evalshaBuffer` and
+ * `evalBuffer` (bulk strings answered as `Buffer`). A client with only `callBuffer` works too,
+ * but not under `enableAutoPipelining` (ioredis loses the command name of `callBuffer` there).
  */
 export interface IoRedisClientLike {
-  callBuffer(command: string, ...args: (string | Buffer | number)[]): Promise<unknown>;
+  callBuffer?(command: string, ...args: (string | Buffer | number)[]): Promise<unknown>;
+  evalshaBuffer?(sha: string, numKeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
+  evalBuffer?(script: string, numKeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
 }
 
 /**
@@ -109,14 +112,41 @@ function connection(kind: RedisConnection['kind'], sendFor: (key: RedisArgument)
 }
 
 /**
- * Detects the client's shape (ioredis has `callBuffer`; a node-redis cluster has
+ * ioredis through its named script commands. `evalshaBuffer` keeps working under
+ * `enableAutoPipelining`, where `callBuffer(command, ...)` is sent without its command name
+ * (ioredis 6 treats the generic call's first argument as the command of the pipeline batch).
+ */
+function ioredisConnection(io: Required<Pick<IoRedisClientLike, 'evalshaBuffer' | 'evalBuffer'>>) {
+  return {
+    kind: 'ioredis',
+    async eval(script: LuaScript, keys: readonly RedisArgument[], args: readonly RedisArgument[]) {
+      try {
+        return await io.evalshaBuffer(script.sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return io.evalBuffer(script.source, keys.length, ...keys, ...args);
+      }
+    },
+  } satisfies RedisConnection;
+}
+
+/**
+ * Detects the client's shape (ioredis has `evalshaBuffer` or `callBuffer`; a node-redis cluster has
  * `getSlotMaster`; a node-redis client has `sendCommand` and `isOpen`) and returns the adapter.
  */
 export function redisConnection(owner: string, client: unknown): RedisConnection {
   const candidate = client as Record<string, unknown> | null;
   if (candidate !== null && typeof candidate === 'object') {
+    if (
+      typeof candidate.evalshaBuffer === 'function' &&
+      typeof candidate.evalBuffer === 'function'
+    ) {
+      return ioredisConnection(
+        client as Required<Pick<IoRedisClientLike, 'evalshaBuffer' | 'evalBuffer'>>,
+      );
+    }
     if (typeof candidate.callBuffer === 'function') {
-      const io = client as IoRedisClientLike;
+      const io = client as Required<Pick<IoRedisClientLike, 'callBuffer'>>;
       return connection('ioredis', () => (args) => {
         const [command, ...rest] = args as [string, ...RedisArgument[]];
         return io.callBuffer(command, ...rest);

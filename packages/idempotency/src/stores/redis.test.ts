@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdempotency } from '../idempotency.js';
 import type { StoredResponse } from '../store.js';
 import { serviceUrl } from '../testing/services.js';
 import { describeStoreConformance, realTime } from '../testing.js';
@@ -31,12 +32,16 @@ const ok: StoredResponse = {
 
 describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
   let io: Redis;
+  let pipelined: Redis;
   let node: NodeRedis;
   let admin: Redis;
 
   beforeAll(async () => {
     io = new Redis(url!, { lazyConnect: true });
     await io.connect();
+    // A common production setting: commands of one tick share one write (issue 14, item 25).
+    pipelined = new Redis(url!, { lazyConnect: true, enableAutoPipelining: true });
+    await pipelined.connect();
     node = createClient({ url: url! });
     node.on('error', () => {});
     await node.connect();
@@ -46,6 +51,7 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
   afterAll(async () => {
     await deleteRun(admin);
     io.disconnect();
+    pipelined.disconnect();
     await node.close();
     admin.disconnect();
   });
@@ -57,6 +63,7 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
 
   const clients = [
     ['ioredis', () => io],
+    ['ioredis (enableAutoPipelining)', () => pipelined],
     ['node-redis', () => node],
   ] as const;
   for (const [name, client] of clients) {
@@ -73,6 +80,32 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
       },
     );
   }
+
+  it('a server on an ioredis client with enableAutoPipelining executes, then replays (issue 14, item 25)', async () => {
+    const idempotency = createIdempotency({
+      store: redisStore({ client: pipelined, prefix: `${runPrefix}autopipelining:` }),
+      scope: () => 'u',
+    });
+    const request = {
+      method: 'POST',
+      path: '/orders',
+      headers: { 'idempotency-key': 'k' },
+      body: '{}',
+    };
+    const first = await idempotency.begin(request);
+    expect(first.kind).toBe('execute');
+    if (first.kind !== 'execute' || first.token === undefined) return;
+    expect(
+      await idempotency.complete(first.token, {
+        status: 201,
+        headers: [],
+        body: new Uint8Array([1]),
+      }),
+    ).toBe('stored');
+    // Several in one tick: they share one autopipelined write.
+    const replays = await Promise.all([1, 2, 3].map(() => idempotency.begin(request)));
+    expect(replays.map((replay) => replay.kind)).toEqual(['replay', 'replay', 'replay']);
+  });
 
   it('detects the client kind', () => {
     expect(redisStore({ client: io }).clientKind).toBe('ioredis');
