@@ -637,3 +637,49 @@ describe('createIdempotency: options', () => {
     });
   });
 });
+
+describe('createIdempotency: failure paths (issue 14)', () => {
+  /** Advances the virtual clock in small steps until `promise` settles (store calls are async). */
+  async function settle<T>(clock: VirtualClock, promise: Promise<T>, ms = 5_000): Promise<T> {
+    let done = false;
+    void promise.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
+    for (let spent = 0; !done && spent < ms; spent += 10) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await clock.advance(10);
+    }
+    return promise;
+  }
+
+  it('item 11: a slow completion that did land is reported stored, not fenced', async () => {
+    const clock = new VirtualClock();
+    const memory = memoryStore({ clock });
+    // The first write lands at once, but its answer arrives after storeTimeout (a slow
+    // network); the retried write is answered at once.
+    let calls = 0;
+    const slow: Store = {
+      claim: (key, claim) => memory.claim(key, claim),
+      get: (key) => memory.get(key),
+      renew: (key, owner, ttl) => memory.renew(key, owner, ttl),
+      release: (key, owner) => memory.release(key, owner),
+      async complete(key, owner, response, ttl) {
+        const landed = await memory.complete(key, owner, response, ttl);
+        if (++calls === 1) await clock.sleep(1_000);
+        return landed;
+      },
+    };
+    const { idem } = setup({ clock, storeTimeout: '500ms' }, slow);
+    const fenced: unknown[] = [];
+    idem.onFenced((event) => fenced.push(event));
+    const t = token(await idem.begin(request()));
+    expect(await settle(clock, idem.complete(t, created))).toBe('stored');
+    expect(fenced).toEqual([]);
+    expect((await memory.get(t.key))?.status).toBe('COMPLETED');
+  });
+});

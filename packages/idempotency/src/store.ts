@@ -130,8 +130,10 @@ export interface Store {
   /**
    * Compare-and-set: if `key` holds an IN_PROGRESS record owned by `owner` whose lock has not
    * expired, replaces it by `COMPLETED {same fingerprint, response}` expiring `recordTtl` ms from
-   * now (store clock) and returns `true`. Otherwise changes nothing and returns `false` (the
-   * owner was fenced off: its lock expired, or another owner took over, or the record is gone).
+   * now (store clock) and returns `true`. If `key` already holds a live COMPLETED record written
+   * by `owner` (a retried write whose first attempt landed but timed out on the way back), changes
+   * nothing and returns `true`. Otherwise changes nothing and returns `false` (the owner was fenced
+   * off: its lock expired, or another owner took over, or the record is gone).
    */
   complete(
     key: string,

@@ -354,7 +354,14 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       const now = clock.now();
       const entry = inProgress.get(key);
       if (entry === undefined || entry.owner !== ownerToken || entry.expiresAt <= now) {
-        return false;
+        // Already completed by this owner: a retried write whose first attempt landed.
+        const done = completed.get(key);
+        return (
+          done !== undefined &&
+          done.status === 'COMPLETED' &&
+          done.owner === ownerToken &&
+          done.expiresAt > now
+        );
       }
       inProgress.delete(key);
       entry.status = 'COMPLETED';

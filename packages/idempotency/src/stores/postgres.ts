@@ -223,6 +223,10 @@ WHERE key = $1 AND xmin::text = $5`;
   expires_at = ${later('$7')}, updated_at = now()
 WHERE key = $1 AND owner = $2 AND status = 'IN_PROGRESS' AND expires_at > now()`;
 
+  // A retried completion whose first attempt landed: the row is this owner's COMPLETED record.
+  const completedByOwnerSql = `SELECT 1 FROM ${t}
+WHERE key = $1 AND owner = $2 AND status = 'COMPLETED' AND expires_at > now()`;
+
   const renewSql = `UPDATE ${t} SET expires_at = ${later('$3')}, updated_at = now()
 WHERE key = $1 AND owner = $2 AND status = 'IN_PROGRESS' AND expires_at > now()`;
 
@@ -309,7 +313,9 @@ WHERE key = $1 AND owner = $2 AND status = 'IN_PROGRESS' AND expires_at > now()`
         response.bodyOmitted,
         ms(recordTtl),
       ]);
-      return result.rowCount === 1;
+      if (result.rowCount === 1) return true;
+      // Rare (fencing, or a retry after a timeout): one more round trip to tell them apart.
+      return (await query(completedByOwnerSql, [key, owner])).rowCount === 1;
     },
 
     async renew(key: string, owner: string, lockTtl: number): Promise<boolean> {

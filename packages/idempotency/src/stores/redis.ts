@@ -90,13 +90,19 @@ return {v, redis.call('PTTL', KEYS[1])}
 /**
  * Compare-and-set completion (row 12, fencing row 15): only the owner's IN_PROGRESS record,
  * which still exists (PX deletes it when the lock expires), becomes COMPLETED with the response
- * and a new PX. ARGV: owned prefix, response part, recordTtl.
+ * and a new PX. A record this owner already completed answers 1 unchanged (a retried write
+ * whose first attempt landed). ARGV: owned prefix, response part, recordTtl.
  */
 const COMPLETE = lua(`
 local v = redis.pcall('GET', KEYS[1])
-if type(v) ~= 'string' or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], '${COMPLETED_TAG}' .. string.sub(v, 5) .. ARGV[2], 'PX', ARGV[3])
-return 1
+if type(v) ~= 'string' then return 0 end
+local head = string.sub(v, 1, #ARGV[1])
+if head == ARGV[1] then
+  redis.call('SET', KEYS[1], '${COMPLETED_TAG}' .. string.sub(v, 5) .. ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+if head == '${COMPLETED_TAG}' .. string.sub(ARGV[1], 5) then return 1 end
+return 0
 `);
 
 /** Compare-and-renew (row 20): a lock that already expired is gone and cannot be revived. */

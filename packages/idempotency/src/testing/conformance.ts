@@ -254,11 +254,19 @@ export function describeStoreConformance(
         assert.equal(await store.get(key), undefined);
       });
 
-      test('is refused a second time (the record is no longer IN_PROGRESS)', async (store) => {
+      test('a second completion by the same owner answers true and changes nothing (a retried write that had landed)', async (store) => {
         const key = uniqueKey('twice');
         await store.claim(key, { owner: 'a', fingerprint: 'fp', lockTtl: long });
         assert.equal(await store.complete(key, 'a', response(), long), true);
-        assert.equal(await store.complete(key, 'a', response({ status: 500 }), long), false);
+        assert.equal(await store.complete(key, 'a', response({ status: 500 }), long), true);
+        assert.equal((await store.get(key))?.response?.status, 201);
+      });
+
+      test('a completion by another owner of a COMPLETED record is refused and changes nothing', async (store) => {
+        const key = uniqueKey('twice-other');
+        await store.claim(key, { owner: 'a', fingerprint: 'fp', lockTtl: long });
+        assert.equal(await store.complete(key, 'a', response(), long), true);
+        assert.equal(await store.complete(key, 'b', response({ status: 500 }), long), false);
         assert.equal((await store.get(key))?.response?.status, 201);
       });
     });
