@@ -400,7 +400,7 @@ describe('createIdempotency: the behaviour table', () => {
     const { idem, warnings } = setup({ onStoreError: 'fail-open' }, store);
     store.fail('claim', 'reject');
     expect(await idem.begin(request())).toEqual({ kind: 'execute', token: undefined });
-    expect(warnings.map((w) => w.code)).toEqual(['FAIL_OPEN']);
+    expect(warnings.map((w) => w.code)).toEqual(['STORE_FAILING', 'FAIL_OPEN']);
   });
 
   it('row 17: store down at completion: bounded retries, then the lock expires', async () => {
@@ -681,5 +681,79 @@ describe('createIdempotency: failure paths (issue 14)', () => {
     expect(await settle(clock, idem.complete(t, created))).toBe('stored');
     expect(fenced).toEqual([]);
     expect((await memory.get(t.key))?.status).toBe('COMPLETED');
+  });
+});
+
+describe('createIdempotency: store failures are logged by default (issue 14, item 12)', () => {
+  function capture(): { lines: string[]; restore: () => void } {
+    const lines: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => lines.push(args.map(String).join(' '));
+    return { lines, restore: () => (console.warn = original) };
+  }
+
+  it('item 12: the first failure and every change of state are logged once, with the cause', async () => {
+    const inner = memoryStore();
+    const store = faultyStore(inner);
+    const idem = createIdempotency({ store, scope: () => 'u' });
+    const log = capture();
+    try {
+      const auth = Object.assign(new Error('password authentication failed for user "app"'), {
+        code: '28P01',
+      });
+      store.fail('claim', 'reject');
+      const down = () => Promise.reject(auth);
+      const failing: Store = { claim: down, get: down, complete: down, renew: down, release: down };
+      const idem2 = createIdempotency({ store: failing, scope: () => 'u' });
+      for (let i = 0; i < 3; i++) {
+        expect(problemOf(await idem2.begin(request({}, `a${i}`))).status).toBe(503);
+      }
+      expect(log.lines.length).toBe(1);
+      expect(log.lines[0]).toMatch(/password authentication failed/);
+      expect(log.lines[0]).toMatch(/28P01/);
+      expect(log.lines[0]).toMatch(/claim/);
+
+      log.lines.length = 0;
+      for (let i = 0; i < 3; i++) await idem.begin(request({}, `b${i}`));
+      expect(log.lines.length).toBe(1); // failing
+      store.heal();
+      for (let i = 0; i < 3; i++) token(await idem.begin(request({}, `c${i}`)));
+      expect(log.lines.length).toBe(2); // recovered
+      expect(log.lines[1]).toMatch(/recovered/);
+      store.fail('claim', 'reject');
+      await idem.begin(request({}, 'd'));
+      await idem.begin(request({}, 'e'));
+      expect(log.lines.length).toBe(3); // failing again
+    } finally {
+      log.restore();
+    }
+  });
+
+  it('item 12: logger redirects the log; logger: false silences it; onWarning listeners get it instead', async () => {
+    const store = faultyStore(memoryStore());
+    store.fail('claim', 'reject');
+    const log = capture();
+    try {
+      const redirected: string[] = [];
+      const a = createIdempotency({
+        store,
+        scope: () => 'u',
+        logger: { warn: (message) => redirected.push(message) },
+      });
+      await a.begin(request());
+      expect(redirected.length).toBe(1);
+      const b = createIdempotency({ store, scope: () => 'u', logger: false });
+      await b.begin(request());
+      const c = createIdempotency({ store, scope: () => 'u' });
+      const codes: string[] = [];
+      c.onWarning((warning) => codes.push(warning.code));
+      await c.begin(request());
+      expect(codes).toEqual(['STORE_FAILING']);
+      expect(log.lines).toEqual([]);
+      expect(() => createIdempotency({ store, logger: 'console' as never })).toThrow(TypeError);
+      expect(() => createIdempotency({ store, logger: {} as never })).toThrow(/option "logger"/);
+    } finally {
+      log.restore();
+    }
   });
 });

@@ -16,7 +16,12 @@ import { type IdempotencyOptions, type ResolvedOptions, resolveOptions } from '.
 import { type HttpResponse, type Problem, problem, problemResponse } from './problem.js';
 import type { Store, StoredHeader, StoredRecord, StoredResponse } from './store.js';
 
-export type { ConcurrentPolicy, IdempotencyOptions, ResolvedOptions } from './options.js';
+export type {
+  ConcurrentPolicy,
+  IdempotencyLogger,
+  IdempotencyOptions,
+  ResolvedOptions,
+} from './options.js';
 
 const OWNER = 'createIdempotency';
 
@@ -84,7 +89,14 @@ export type FinishOutcome =
 
 /** Warnings worth logging. */
 export interface IdempotencyWarning {
-  readonly code: 'NO_SCOPE' | 'FAIL_OPEN' | 'UNREADABLE_RECORD';
+  readonly code:
+    | 'NO_SCOPE'
+    | 'FAIL_OPEN'
+    | 'UNREADABLE_RECORD'
+    /** A store call failed after the store had been answering (or on the first call). */
+    | 'STORE_FAILING'
+    /** A store call succeeded after failures. */
+    | 'STORE_RECOVERED';
   readonly message: string;
   readonly key?: string;
 }
@@ -187,7 +199,8 @@ function headerValue(
  * Leach, "Implementing Stripe-like Idempotency Keys in Postgres"; AWS Lambda Powertools.
  */
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
-  const { store, resolved, scope, fingerprint, replayAllow, clock } = resolveOptions(options);
+  const { store, resolved, scope, fingerprint, replayAllow, clock, logger } =
+    resolveOptions(options);
   const headerName = options.header ?? 'Idempotency-Key';
   const replayable = headerFilter(replayAllow);
   const covered = new Set(resolved.methods);
@@ -201,7 +214,34 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 
   const warn = (event: IdempotencyWarning): void => {
     if (warnings.hasListeners) warnings.emit(event);
-    else console.warn(`[@faultline/idempotency] ${event.message}`);
+    else logger?.warn(`[@faultline/idempotency] ${event.message}`);
+  };
+
+  // Store health, so that an outage is visible without subscribing to anything: the first
+  // failure and every change of state are logged once (a down store otherwise shows only as
+  // 503s, with the cause, e.g. a PostgreSQL authentication error, hidden).
+  let storeFailing = false;
+  const storeFailed = (
+    operation: StoreFailureEvent['operation'],
+    key: string,
+    error: unknown,
+  ): void => {
+    storeFailures.emit({ key, operation, error });
+    if (storeFailing) return;
+    storeFailing = true;
+    warn({
+      code: 'STORE_FAILING',
+      message: `the idempotency store is failing (${operation}: ${describeError(error)}); keyed requests ${
+        resolved.onStoreError === 'fail-closed'
+          ? 'get 503 STORE_UNAVAILABLE'
+          : 'run without protection (fail-open)'
+      } until it answers again`,
+    });
+  };
+  const storeAnswered = (): void => {
+    if (!storeFailing) return;
+    storeFailing = false;
+    warn({ code: 'STORE_RECOVERED', message: 'the idempotency store recovered' });
   };
 
   /**
@@ -213,11 +253,15 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     operation: StoreFailureEvent['operation'],
     key: string,
     run: () => Promise<T>,
+    // Background clean-ups say nothing about whether requests are served: they never move the
+    // store's health (a claim that times out while its clean-up release succeeds would flap).
+    health = true,
   ): Promise<T> =>
     new Promise<T>((resolvePromise, reject) => {
       let settled = false;
       const fail = (error: unknown): void => {
-        storeFailures.emit({ key, operation, error });
+        if (health) storeFailed(operation, key, error);
+        else storeFailures.emit({ key, operation, error });
         reject(error);
       };
       const cancel = clock.setTimer(resolved.storeTimeout, () => {
@@ -236,6 +280,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
           if (settled) return;
           settled = true;
           cancel();
+          if (storeFailing && health) storeAnswered();
           resolvePromise(value);
         },
         (error: unknown) => {
@@ -322,7 +367,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     if (owner !== undefined) {
       // A timed-out claim may still land: release it in the background so the key is not
       // locked for a whole lease. Failures here only mean the lock expires on its own.
-      call('release', key, () => store.release(key, owner)).catch(() => {});
+      call('release', key, () => store.release(key, owner), false).catch(() => {});
     }
     if (resolved.onStoreError === 'fail-open') {
       warn({
@@ -508,6 +553,16 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     onTakeover: (listener) => takeovers.subscribe(listener),
     options: resolved,
   };
+}
+
+/** An error for a log line: name, message and code (e.g. a PostgreSQL SQLSTATE), no stack. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const text = `${error.name}: ${error.message}`;
+    return typeof code === 'string' || typeof code === 'number' ? `${text} (code ${code})` : text;
+  }
+  return formatValue(error);
 }
 
 function pollInterval(wait: number): number {

@@ -65,6 +65,17 @@ export interface IdempotencyOptions {
   readonly namespace?: string;
   /** Clock for timeouts, renewals and waits (not for shared expiry). Default `systemClock`. */
   readonly clock?: Clock;
+  /**
+   * Where warnings go when nobody listens on `onWarning`: the store failing and recovering
+   * (logged once per change of state, with the cause), fail-open executions, no `scope`,
+   * unreadable records. Default `console`; `false` silences them.
+   */
+  readonly logger?: IdempotencyLogger | false;
+}
+
+/** Where {@link IdempotencyOptions.logger} sends warnings. */
+export interface IdempotencyLogger {
+  warn(message: string): void;
 }
 
 /** Options after validation and defaults. */
@@ -118,6 +129,21 @@ function checkClock(value: unknown): Clock {
     );
   }
   return candidate as Clock;
+}
+
+function checkLogger(value: unknown): IdempotencyLogger | undefined {
+  if (value === undefined) return console;
+  if (value === false) return undefined;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as Partial<IdempotencyLogger>).warn !== 'function'
+  ) {
+    throw new TypeError(
+      `${OWNER}: option "logger" must be false or an object with warn(message), received ${formatValue(value)}`,
+    );
+  }
+  return value as IdempotencyLogger;
 }
 
 function checkStringList(option: string, value: unknown, pattern: RegExp, what: string): string[] {
@@ -233,6 +259,7 @@ export interface ValidatedOptions {
   readonly fingerprint: IdempotencyOptions['fingerprint'];
   readonly replayAllow: readonly string[];
   readonly clock: Clock;
+  readonly logger: IdempotencyLogger | undefined;
 }
 
 /**
@@ -278,5 +305,13 @@ export function resolveOptions(options: IdempotencyOptions): ValidatedOptions {
     }
   }
   const clock = checkClock(opts.clock);
-  return { store, resolved, scope, fingerprint, replayAllow, clock };
+  return {
+    store,
+    resolved,
+    scope,
+    fingerprint,
+    replayAllow,
+    clock,
+    logger: checkLogger(opts.logger),
+  };
 }
