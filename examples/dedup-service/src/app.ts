@@ -22,6 +22,25 @@ export interface PaymentsAppOptions {
   readonly workMs?: number;
 }
 
+/** API tokens of the demo's tenants: a stand-in for your real authentication. */
+const TENANTS: ReadonlyMap<string, string> = new Map([['demo-token-acme', 'acme']]);
+
+/** Sets `req.tenant` from `Authorization: Bearer <token>`, or answers 401. */
+function authenticate(
+  req: express.Request & { tenant?: string },
+  res: express.Response,
+  next: express.NextFunction,
+): void {
+  const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+  const tenant = token === undefined ? undefined : TENANTS.get(token);
+  if (tenant === undefined) {
+    res.status(401).json({ error: 'unknown or missing API token' });
+    return;
+  }
+  req.tenant = tenant;
+  next();
+}
+
 export function createPaymentsApp(options: PaymentsAppOptions): {
   app: Express;
   idempotency: Idempotency;
@@ -30,14 +49,16 @@ export function createPaymentsApp(options: PaymentsAppOptions): {
     store: options.store,
     required: true, // a POST without a key is refused (400 MISSING_KEY): payments must be retry-safe
     // Keys belong to a principal: the same key from two tenants is two different operations.
-    // A real service takes this from its authentication, not from a header the client sets.
-    scope: (request) => String(request.headers['x-tenant'] ?? 'public'),
+    // The tenant comes from authentication (`authenticate` below), never from a header the
+    // client sets; a request without one would be refused (400 MISSING_SCOPE).
+    scope: (request) => (request.raw as { tenant?: string }).tenant,
     recordTtl: '24h', // how long a retry gets the stored response
     lockTtl: '30s', // lease of an execution in progress (renewed while the handler runs)
   });
   idempotency.onWarning(({ code, message }) => console.warn(`idempotency ${code}: ${message}`));
 
   const app = express();
+  app.use(authenticate);
   app.use(express.json());
   app.use(expressIdempotency(idempotency)); // after the body parser: the fingerprint covers req.body
 

@@ -100,7 +100,11 @@ describe('examples/dedup-service', () => {
       const post = () =>
         fetch(`${url}/payments`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': key,
+            authorization: 'Bearer demo-token-acme',
+          },
           body: JSON.stringify({ amount: 42, currency: 'EUR' }),
           signal: AbortSignal.timeout(10_000),
         });

@@ -29,7 +29,7 @@ console.log(`two instances (${a.url}, ${b.url}) sharing the ${kind} store`);
 async function pay(url: string, key: string | undefined, amount: number): Promise<string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    'x-tenant': 'acme',
+    authorization: 'Bearer demo-token-acme',
   };
   if (key !== undefined) headers['idempotency-key'] = key;
   const response = await fetch(`${url}/payments`, {

@@ -757,3 +757,53 @@ describe('createIdempotency: store failures are logged by default (issue 14, ite
     }
   });
 });
+
+describe('createIdempotency: a scope that returns nothing (issue 14, item 8)', () => {
+  const scoped = (options: Partial<IdempotencyOptions> = {}) =>
+    createIdempotency({
+      store: memoryStore(),
+      scope: (req) => req.headers['x-user-id'] as string | undefined,
+      ...options,
+    });
+
+  it('item 8: a request whose scope is undefined or empty is refused with 400 MISSING_SCOPE, never run in the global key space', async () => {
+    const idem = scoped();
+    const alice = request({ headers: { 'idempotency-key': 'k1', 'x-user-id': 'alice' } });
+    token(await idem.begin(alice));
+    for (const headers of [
+      { 'idempotency-key': 'k1' },
+      { 'idempotency-key': 'k1', 'x-user-id': '' },
+    ]) {
+      const refused = problemOf(await idem.begin(request({ headers })));
+      expect(refused.status).toBe(400);
+      expect(refused.body.code).toBe('MISSING_SCOPE');
+    }
+  });
+
+  it('item 8: globalKeys: true opts into one global key space for requests without a scope', async () => {
+    const idem = scoped({ globalKeys: true });
+    const t = token(await idem.begin(request({ headers: { 'idempotency-key': 'g' } })));
+    await idem.complete(t, created);
+    const replay = await idem.begin(request({ headers: { 'idempotency-key': 'g' } }));
+    expect(replay.kind).toBe('replay');
+    expect(() => scoped({ globalKeys: 'yes' as never })).toThrow(TypeError);
+  });
+
+  it('item 8: without a scope option keys are global and a warning says so once (unless globalKeys: true)', async () => {
+    const warned: string[] = [];
+    const noScope = createIdempotency({
+      store: memoryStore(),
+      logger: { warn: (m) => warned.push(m) },
+    });
+    await noScope.begin(request({}, 'a'));
+    await noScope.begin(request({}, 'b'));
+    expect(warned.length).toBe(1);
+    const quiet = createIdempotency({
+      store: memoryStore(),
+      globalKeys: true,
+      logger: { warn: (m) => warned.push(m) },
+    });
+    await quiet.begin(request({}, 'a'));
+    expect(warned.length).toBe(1);
+  });
+});

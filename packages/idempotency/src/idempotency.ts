@@ -419,7 +419,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 
     let scopeValue: string | undefined;
     if (scope === undefined) {
-      if (!warnedNoScope) {
+      if (!warnedNoScope && !resolved.globalKeys) {
         warnedNoScope = true;
         warn({
           code: 'NO_SCOPE',
@@ -434,6 +434,14 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       if (scopeValue !== undefined && typeof scopeValue !== 'string') {
         throw new TypeError(
           `${OWNER}: scope() must return a string or undefined, received ${formatValue(scopeValue)}`,
+        );
+      }
+      if ((scopeValue === undefined || scopeValue === '') && !resolved.globalKeys) {
+        // Never fall back to the global key space: this request would share records with every
+        // other request without a principal (and replay their responses).
+        return reject(
+          'MISSING_SCOPE',
+          `scope() found no principal for this request, so its ${headerName} cannot be attributed to anyone. Authenticate the request (or set globalKeys: true to share one key space).`,
         );
       }
     }

@@ -31,12 +31,21 @@ export interface IdempotencyOptions {
   /** The request header carrying the key. Default `'Idempotency-Key'`. */
   readonly header?: string;
   /**
-   * The principal the key belongs to (user or tenant id). Keys of different scopes never meet.
-   * Without it keys are global, and a one-time warning says so. May be async.
+   * The principal the key belongs to (user or tenant id), from your authentication, never from a
+   * header the client sets. Keys of different scopes never meet. A request for which it returns
+   * `undefined` or `''` is refused (400 `MISSING_SCOPE`) unless `globalKeys` is on. Without a
+   * `scope` keys are global, and a one-time warning says so. May be async.
    */
   readonly scope?: (
     request: IdempotencyRequest,
   ) => string | undefined | PromiseLike<string | undefined>;
+  /**
+   * Opt into one global key space for requests whose `scope` returns `undefined` (or `''`), and
+   * silence the warning about a missing `scope`. Without it such a request is refused with 400
+   * `MISSING_SCOPE`: falling back to global keys would let a request without a principal replay
+   * another principal's response. Default `false`.
+   */
+  readonly globalKeys?: boolean;
   /** Replaces the default fingerprint (SHA-256 of method, path, sorted query, body). May be async. */
   readonly fingerprint?: (request: IdempotencyRequest) => string | PromiseLike<string>;
   /** How long a COMPLETED record is replayed (row 11). Default `'24h'`; in [1 ms, 365 d]. */
@@ -82,6 +91,7 @@ export interface IdempotencyLogger {
 export interface ResolvedOptions {
   readonly methods: readonly string[];
   readonly required: boolean;
+  readonly globalKeys: boolean;
   readonly header: string;
   readonly recordTtl: number;
   readonly lockTtl: number;
@@ -202,6 +212,10 @@ function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
     methods,
     required:
       options.required === undefined ? false : checkBoolean(OWNER, 'required', options.required),
+    globalKeys:
+      options.globalKeys === undefined
+        ? false
+        : checkBoolean(OWNER, 'globalKeys', options.globalKeys),
     header: header.toLowerCase(),
     recordTtl,
     lockTtl,

@@ -7,7 +7,10 @@ export type ProblemCode =
   | 'CONFLICT'
   | 'FINGERPRINT_MISMATCH'
   | 'STORE_UNAVAILABLE'
-  | 'BODY_TOO_LARGE';
+  | 'BODY_TOO_LARGE'
+  | 'BODY_TOO_DEEP'
+  | 'MISSING_SCOPE'
+  | 'RESPONSE_UNAVAILABLE';
 
 /** An RFC 9457 problem details object, with faultline's `code` extension member. */
 export interface Problem {
@@ -46,6 +49,21 @@ const PROBLEMS: Readonly<Record<ProblemCode, { status: number; title: string; sl
     slug: 'store-unavailable',
   },
   BODY_TOO_LARGE: { status: 413, title: 'Request body too large', slug: 'body-too-large' },
+  BODY_TOO_DEEP: {
+    status: 400,
+    title: 'Request body nested too deeply',
+    slug: 'body-too-deep',
+  },
+  MISSING_SCOPE: {
+    status: 400,
+    title: 'No principal for this Idempotency-Key',
+    slug: 'missing-scope',
+  },
+  RESPONSE_UNAVAILABLE: {
+    status: 410,
+    title: 'The response to this Idempotency-Key is unavailable',
+    slug: 'response-unavailable',
+  },
 };
 
 /** Builds the problem for `code`. */
