@@ -30,6 +30,24 @@ export class StoreFullError extends IdempotencyError {
 }
 
 /**
+ * A JSON request body nested deeper than the fingerprint canonicalises ({@link MAX_JSON_DEPTH}
+ * levels). The server answers 400 `BODY_TOO_DEEP`. Code `BODY_TOO_DEEP`.
+ */
+export class BodyTooDeepError extends IdempotencyError {
+  override name = 'BodyTooDeepError';
+  constructor(limit: number) {
+    super(`the JSON body is nested more than ${limit} levels deep`, { code: 'BODY_TOO_DEEP' });
+  }
+}
+
+/**
+ * How deep a JSON body may nest for the default fingerprint (objects and arrays), as Jackson's
+ * default `maxNestingDepth`. Deeper bodies are refused rather than canonicalised: the limit
+ * keeps canonicalisation well inside the call stack.
+ */
+export const MAX_JSON_DEPTH = 1_000;
+
+/**
  * Thrown inside an `idempotentFetch` attempt when the server answered with a retryable status
  * (408, 425, 429, 500, 502, 503, 504, or 409 with `Retry-After`), so that a retry policy retries
  * it **with the same key**. It is the call's own failure (the server's answer), not a policy's

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkDuration } from './duration.js';
+import { BodyTooDeepError } from './errors.js';
 import {
   bodyBytes,
   canonicalJson,
@@ -61,9 +62,16 @@ describe('fingerprint', () => {
     );
   });
 
-  it('query order does not matter; values do', () => {
-    expect(canonicalQuery('b=2&a=1&a=0')).toBe(canonicalQuery('?a=0&a=1&b=2'));
+  it('query: the order of different names does not matter; values do', () => {
+    expect(canonicalQuery('b=2&a=0&a=1')).toBe(canonicalQuery('?a=0&a=1&b=2'));
     expect(canonicalQuery('a=1')).not.toBe(canonicalQuery('a=2'));
+  });
+
+  it('item 9: repeated query parameters keep their order (?sort=price&sort=name is another request)', () => {
+    expect(canonicalQuery('sort=price&sort=name')).not.toBe(canonicalQuery('sort=name&sort=price'));
+    expect(canonicalQuery('sort=price&page=2&sort=name')).toBe(
+      canonicalQuery('page=2&sort=price&sort=name'),
+    );
   });
 
   it('JSON detection and raw fallback', () => {
@@ -131,5 +139,57 @@ describe('checkDuration', () => {
   });
   it('out of range is a RangeError', () => {
     expect(() => checkDuration('f', 'o', '11ms', 0, 10)).toThrow(RangeError);
+  });
+});
+
+describe('fingerprint: JSON compared as the handler will see it (issue 14, items 9 and 10)', () => {
+  const json = (text: string) => new TextDecoder().decode(bodyBytes(text, 'application/json'));
+
+  it('item 9: duplicate members never compare equal to a different body', () => {
+    const dup = json('{"a":1,"a":2}');
+    expect(dup).not.toBe(json('{"a":2}'));
+    expect(dup).not.toBe(json('{"a":1}'));
+    expect(json('{"x":{"a":1,"a":2}}')).not.toBe(json('{"x":{"a":2}}'));
+    // The same duplicated body twice is the same request.
+    expect(dup).toBe(json('{"a":1,"a":2}'));
+  });
+
+  it('item 9: integers above 2^53 are compared by their digits, not by the double they round to', () => {
+    expect(json('{"n":9007199254740993}')).not.toBe(json('{"n":9007199254740992}'));
+    expect(json('[12345678901234567890]')).not.toBe(json('[12345678901234567000]'));
+    // Key order and whitespace still do not matter.
+    expect(json('{"n": 9007199254740993, "m": 1}')).toBe(json('{"m":1,"n":9007199254740993}'));
+    // A decimal with more digits than a double keeps is compared by its digits too.
+    expect(json('[0.1000000000000000055511151231257827]')).not.toBe(json('[0.1]'));
+    // Ordinary numbers compare by value, as JSON.parse sees them.
+    expect(json('[1.50, 1e2, -0]')).toBe(json('[1.5,100,0]'));
+  });
+
+  it('item 9: a parsed body with BigInt values (a BigInt-aware parser) is canonicalised by digits', () => {
+    expect(canonicalJson({ n: 9007199254740993n })).not.toBe(
+      canonicalJson({ n: 9007199254740992n }),
+    );
+    expect(canonicalJson({ n: 5n })).toBe('{"n":5}');
+  });
+
+  it('property: the raw canonicaliser agrees with JSON.parse + canonicalJson on ordinary JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.integer({ min: 0, max: 3 }), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        expect(json(text)).toBe(`json:${canonicalJson(JSON.parse(text))}`);
+      }),
+    );
+  });
+
+  it('item 10: 5 000 levels of nesting are refused with BodyTooDeepError, not a stack overflow', () => {
+    const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    expect(() => bodyBytes(deep, 'application/json')).toThrow(BodyTooDeepError);
+    let parsed: unknown = 1;
+    for (let i = 0; i < 5_000; i++) parsed = { a: parsed };
+    expect(() => canonicalJson(parsed)).toThrow(BodyTooDeepError);
+    expect(() => bodyBytes({ parsed }, undefined)).toThrow(BodyTooDeepError);
+    // 1 000 levels are fine.
+    const ok = `${'['.repeat(1_000)}${']'.repeat(1_000)}`;
+    expect(json(ok)).toBe(`json:${ok}`);
   });
 });

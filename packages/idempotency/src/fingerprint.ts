@@ -1,33 +1,269 @@
+import { BodyTooDeepError, MAX_JSON_DEPTH } from './errors.js';
 import { sha256HexSync } from './sha256.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Canonical JSON in the spirit of RFC 8785 (JCS): object keys sorted by UTF-16 code units, no
- * whitespace, `JSON.stringify` for primitives. Two JSON documents that differ only in key order
- * or whitespace canonicalise to the same text.
+ * Canonical JSON of a parsed value, in the spirit of RFC 8785 (JCS): object keys sorted by UTF-16
+ * code units, no whitespace, `JSON.stringify` for strings and numbers (a `bigint`, from a
+ * BigInt-aware parser, by its digits). Two JSON documents that differ only in key order or
+ * whitespace canonicalise to the same text. Throws {@link BodyTooDeepError} past
+ * {@link MAX_JSON_DEPTH} levels of nesting.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    const text = JSON.stringify(value);
-    return text === undefined ? 'null' : text;
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((key) => record[key] !== undefined)
-    .sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  return canonicalValue(value, 0);
 }
 
-/** Query parameters sorted by name, then value, so that their order does not matter. */
+function canonicalValue(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      // What JSON.stringify writes: shortest round-trip digits, -0 as 0, NaN/Infinity as null.
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      return 'null';
+  }
+  if (value === null) return 'null';
+  if (depth >= MAX_JSON_DEPTH) throw new BodyTooDeepError(MAX_JSON_DEPTH);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += canonicalValue(value[i], depth + 1);
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalValue(item, depth + 1)}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * Canonical JSON of a document given as text: the same text {@link canonicalJson} gives for
+ * ordinary JSON, but compared as a handler that reads the raw body could see it:
+ * - an object that repeats a member name is not canonicalised (`undefined`: compare the raw
+ *   bytes), because `JSON.parse` keeps the last value and other parsers the first;
+ * - a number with more significant digits than a double keeps (an integer above 2^53, a long
+ *   decimal) is kept as written, so two such numbers compare by their digits, not by the double
+ *   they round to.
+ * Returns `undefined` for text that is not JSON; throws {@link BodyTooDeepError} past
+ * {@link MAX_JSON_DEPTH} levels of nesting.
+ */
+export function canonicalJsonText(text: string): string | undefined {
+  const parser = new JsonCanonicaliser(text);
+  try {
+    const out = parser.value(0);
+    parser.space();
+    return parser.at === text.length ? out : undefined;
+  } catch (error) {
+    if (error === NOT_CANONICAL) return undefined;
+    throw error;
+  }
+}
+
+/** Thrown inside {@link JsonCanonicaliser}: not JSON, or a repeated member name. */
+const NOT_CANONICAL = Symbol('not canonical');
+
+/** A recursive-descent JSON reader that writes canonical text as it goes (RFC 8259 grammar). */
+class JsonCanonicaliser {
+  at = 0;
+  readonly #text: string;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  space(): void {
+    const text = this.#text;
+    let at = this.at;
+    for (; at < text.length; at++) {
+      const code = text.charCodeAt(at);
+      if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) break;
+    }
+    this.at = at;
+  }
+
+  value(depth: number): string {
+    this.space();
+    const code = this.#text.charCodeAt(this.at);
+    switch (code) {
+      case 0x7b: // {
+        return this.object(depth);
+      case 0x5b: // [
+        return this.array(depth);
+      case 0x22: // "
+        return JSON.stringify(this.string());
+      case 0x74: // t
+        return this.literal('true');
+      case 0x66: // f
+        return this.literal('false');
+      case 0x6e: // n
+        return this.literal('null');
+      default:
+        return this.number();
+    }
+  }
+
+  object(depth: number): string {
+    if (depth >= MAX_JSON_DEPTH) throw new BodyTooDeepError(MAX_JSON_DEPTH);
+    this.at++;
+    this.space();
+    if (this.#text.charCodeAt(this.at) === 0x7d) {
+      this.at++;
+      return '{}';
+    }
+    const members: [string, string][] = [];
+    for (;;) {
+      this.space();
+      if (this.#text.charCodeAt(this.at) !== 0x22) throw NOT_CANONICAL;
+      const key = this.string();
+      this.space();
+      if (this.#text.charCodeAt(this.at) !== 0x3a) throw NOT_CANONICAL;
+      this.at++;
+      members.push([key, this.value(depth + 1)]);
+      this.space();
+      const next = this.#text.charCodeAt(this.at++);
+      if (next === 0x7d) break;
+      if (next !== 0x2c) throw NOT_CANONICAL;
+    }
+    members.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let out = '{';
+    for (let i = 0; i < members.length; i++) {
+      const [key, item] = members[i]!;
+      // Sorted, so a repeated name sits next to its twin.
+      if (i > 0 && members[i - 1]![0] === key) throw NOT_CANONICAL;
+      if (i > 0) out += ',';
+      out += `${JSON.stringify(key)}:${item}`;
+    }
+    return `${out}}`;
+  }
+
+  array(depth: number): string {
+    if (depth >= MAX_JSON_DEPTH) throw new BodyTooDeepError(MAX_JSON_DEPTH);
+    this.at++;
+    this.space();
+    if (this.#text.charCodeAt(this.at) === 0x5d) {
+      this.at++;
+      return '[]';
+    }
+    let out = '[';
+    for (;;) {
+      out += this.value(depth + 1);
+      this.space();
+      const next = this.#text.charCodeAt(this.at++);
+      if (next === 0x5d) break;
+      if (next !== 0x2c) throw NOT_CANONICAL;
+      out += ',';
+    }
+    return `${out}]`;
+  }
+
+  /** The decoded string at `at` (which is on its opening quote). */
+  string(): string {
+    const text = this.#text;
+    const start = this.at;
+    let escaped = false;
+    let at = start + 1;
+    for (; ; at++) {
+      if (at >= text.length) throw NOT_CANONICAL;
+      const code = text.charCodeAt(at);
+      if (code === 0x22) break;
+      if (code < 0x20) throw NOT_CANONICAL;
+      if (code === 0x5c) {
+        escaped = true;
+        at++;
+      }
+    }
+    this.at = at + 1;
+    if (!escaped) return text.slice(start + 1, at);
+    try {
+      return JSON.parse(text.slice(start, at + 1)) as string;
+    } catch {
+      throw NOT_CANONICAL;
+    }
+  }
+
+  literal(word: string): string {
+    if (!this.#text.startsWith(word, this.at)) throw NOT_CANONICAL;
+    this.at += word.length;
+    return word;
+  }
+
+  number(): string {
+    const text = this.#text;
+    const start = this.at;
+    let at = start;
+    if (text.charCodeAt(at) === 0x2d) at++;
+    const first = text.charCodeAt(at);
+    if (first === 0x30) at++;
+    else if (first >= 0x31 && first <= 0x39) at = digits(text, at);
+    else throw NOT_CANONICAL;
+    if (text.charCodeAt(at) === 0x2e) {
+      const after = digits(text, at + 1);
+      if (after === at + 1) throw NOT_CANONICAL;
+      at = after;
+    }
+    const e = text.charCodeAt(at);
+    if (e === 0x65 || e === 0x45) {
+      at++;
+      const sign = text.charCodeAt(at);
+      if (sign === 0x2b || sign === 0x2d) at++;
+      const after = digits(text, at);
+      if (after === at) throw NOT_CANONICAL;
+      at = after;
+    }
+    this.at = at;
+    const literal = text.slice(start, at);
+    const value = Number(literal);
+    if (!Number.isFinite(value)) return literal;
+    const shortest = String(value);
+    // Up to 15 significant digits every decimal survives the round trip through a double.
+    if (literal.length <= 15) return shortest;
+    return significant(literal) === significant(shortest) ? shortest : literal;
+  }
+}
+
+function digits(text: string, at: number): number {
+  while (at < text.length) {
+    const code = text.charCodeAt(at);
+    if (code < 0x30 || code > 0x39) break;
+    at++;
+  }
+  return at;
+}
+
+/** The significant digits of a JSON number (no sign, point, exponent, leading/trailing zeros). */
+function significant(number: string): string {
+  const e = number.search(/[eE]/);
+  const mantissa = (e < 0 ? number : number.slice(0, e)).replace(/[-.]/g, '');
+  return mantissa.replace(/^0+/, '').replace(/0+$/, '');
+}
+
+/**
+ * Query parameters in a canonical order: sorted by name only, so that the order of *different*
+ * names does not matter while repeated names keep the order of their values
+ * (`?sort=price&sort=name` is not `?sort=name&sort=price`: a handler reading the list sees it).
+ */
 export function canonicalQuery(query: string): string {
   const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
   const pairs = Array.from(params.entries());
-  pairs.sort((a, b) =>
-    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0,
-  );
+  // Array.prototype.sort is stable (ES2019), so equal names keep their order.
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return new URLSearchParams(pairs).toString();
 }
 
@@ -48,12 +284,15 @@ export function bodyBytes(body: FingerprintBody, contentType: string | undefined
     return utf8(`json:${canonicalJson(body.parsed)}`);
   }
   if (isJsonContentType(contentType)) {
+    let text: string | undefined;
     try {
-      const text = typeof body === 'string' ? body : decoder.decode(body);
-      if (text.length > 0) return utf8(`json:${canonicalJson(JSON.parse(text))}`);
+      text = typeof body === 'string' ? body : decoder.decode(body);
     } catch {
-      // Not JSON after all: fingerprint the raw bytes.
+      // Not UTF-8: fingerprint the raw bytes.
     }
+    // Malformed JSON or a repeated member name: fingerprint the raw bytes.
+    const canonical = text === undefined || text.length === 0 ? undefined : canonicalJsonText(text);
+    if (canonical !== undefined) return utf8(`json:${canonical}`);
   }
   const raw = typeof body === 'string' ? utf8(body) : body;
   const out = new Uint8Array(raw.length + 4);

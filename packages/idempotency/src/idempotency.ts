@@ -1,6 +1,6 @@
 import { EventChannel, formatValue, type Listener } from '@faultline/core';
 import { BodyCapture } from './capture.js';
-import { StoreTimeoutError } from './errors.js';
+import { BodyTooDeepError, MAX_JSON_DEPTH, StoreTimeoutError } from './errors.js';
 import {
   type FingerprintBody,
   fingerprintBytes,
@@ -450,13 +450,22 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     const key = sha256HexNowText(keyText) ?? (await sha256Hex(utf8(keyText)));
     let fp: string;
     if (fingerprint === undefined) {
-      const fpBytes = fingerprintBytes({
-        method: request.method,
-        path: request.path,
-        query: request.query ?? '',
-        contentType: firstValue(request.headers['content-type']),
-        body: request.body,
-      });
+      let fpBytes: Uint8Array;
+      try {
+        fpBytes = fingerprintBytes({
+          method: request.method,
+          path: request.path,
+          query: request.query ?? '',
+          contentType: firstValue(request.headers['content-type']),
+          body: request.body,
+        });
+      } catch (error) {
+        if (!(error instanceof BodyTooDeepError)) throw error;
+        return reject(
+          'BODY_TOO_DEEP',
+          `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; it cannot be fingerprinted.`,
+        );
+      }
       fp = sha256HexNow(fpBytes) ?? (await sha256Hex(fpBytes));
     } else {
       const returned = fingerprint(request);

@@ -8,13 +8,16 @@ export {
 } from './client.js';
 export type { Duration } from './duration.js';
 export {
+  BodyTooDeepError,
   IdempotencyError,
+  MAX_JSON_DEPTH,
   RetryableStatusError,
   StoreFullError,
   StoreTimeoutError,
 } from './errors.js';
 export {
   canonicalJson,
+  canonicalJsonText,
   defaultFingerprint,
   type FingerprintBody,
   type FingerprintInput,

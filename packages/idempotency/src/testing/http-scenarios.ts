@@ -441,6 +441,27 @@ export function describeHttpScenarios(name: string, start: StartServer, api: Tes
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
     });
 
+    test('fingerprint (issue 14, item 9): repeated query parameters keep their order', async () => {
+      const h = await setup();
+      await h.post('/orders?sort=price&sort=name', { key: 'k1' });
+      await completed(h, 'k1');
+      assertProblem(
+        await h.post('/orders?sort=name&sort=price', { key: 'k1' }),
+        422,
+        'FINGERPRINT_MISMATCH',
+      );
+      const again = await h.post('/orders?sort=price&sort=name', { key: 'k1' });
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(h.count('orders'), 1);
+    });
+
+    test('fingerprint (issue 14, item 10): JSON nested 5 000 levels deep is a 400 BODY_TOO_DEEP problem, not a 500', async () => {
+      const h = await setup();
+      const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+      assertProblem(await h.post('/orders', { key: 'deep', body: deep }), 400, 'BODY_TOO_DEEP');
+      assert.equal(h.count('orders'), 0);
+    });
+
     test('row 11: after recordTtl the key executes again', async () => {
       const h = await setup({ options: { recordTtl: '1h' } });
       await h.post('/orders', { key: 'k1' });
