@@ -484,7 +484,12 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       let claim: Awaited<ReturnType<Store['claim']>>;
       try {
         claim = await call('claim', key, () =>
-          store.claim(key, { owner, fingerprint: fp, lockTtl: resolved.lockTtl }),
+          store.claim(key, {
+            owner,
+            fingerprint: fp,
+            lockTtl: resolved.lockTtl,
+            scope: scopeValue ?? '',
+          }),
         );
       } catch {
         return storeDown(key, owner);

@@ -8,7 +8,11 @@ const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const script = (entry: string) => `
 import { createIdempotency, memoryStore } from ${JSON.stringify(entry)};
 const N = Number(process.argv[2]);
-const store = memoryStore({ maxEntries: 1000 });
+// The store's clock moves 100 s per cycle, so a record (recordTtl 24 h) expires after 864 cycles:
+// the store stays full of live and expired records, and each claim reuses an expired one's room.
+let now = 0;
+const clock = { now: () => now, setTimer: (ms, fn) => { const t = setTimeout(fn, ms); t.unref(); return () => clearTimeout(t); } };
+const store = memoryStore({ maxEntries: 1000, clock });
 const idem = createIdempotency({ store, scope: () => 's' });
 const body = new TextEncoder().encode('{"ok":true}');
 const req = (i) => ({ method: 'POST', path: '/x', headers: { 'idempotency-key': 'k' + i, 'content-type': 'application/json' }, body: '{"a":1}' });
@@ -17,8 +21,9 @@ async function one(i) {
   if (r.kind !== 'execute' || !r.token) throw new Error('expected execute, got ' + r.kind);
   await idem.complete(r.token, { status: 201, headers: { 'content-type': 'application/json' }, body });
   if ((await idem.begin(req(i))).kind !== 'replay') throw new Error('expected replay');
+  now += 100_000;
 }
-// Warm up until the store is at capacity: from then on every record evicts an older one.
+// Warm up until the store is at capacity: from then on every claim removes an expired record.
 for (let i = 0; i < 5000; i++) await one(-i - 1);
 globalThis.gc(); globalThis.gc();
 const h0 = process.memoryUsage().heapUsed;

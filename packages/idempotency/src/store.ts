@@ -78,6 +78,11 @@ export interface ClaimRequest {
   readonly fingerprint: string;
   /** Lock lease in ms: the IN_PROGRESS record expires this long after the claim (store clock). */
   readonly lockTtl: number;
+  /**
+   * The principal the key belongs to (`''` for global keys). The key already encodes it; a store
+   * may use it to bound what one principal holds (the memory store's `maxEntriesPerScope`).
+   */
+  readonly scope?: string;
 }
 
 /**

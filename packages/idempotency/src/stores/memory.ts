@@ -6,12 +6,19 @@ import type { ClaimRequest, ClaimResult, Store, StoredRecord, StoredResponse } f
 /** Options for {@link memoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * Most records kept at once (IN_PROGRESS + COMPLETED). When full, the least recently used
-   * COMPLETED record is evicted; IN_PROGRESS records are never evicted, so a claim when every
-   * slot holds a live IN_PROGRESS record fails with `StoreFullError` (the server then applies its
-   * `onStoreError` policy). Default `10_000`; an integer in [1, 2^31).
+   * Most live records kept at once (IN_PROGRESS + COMPLETED). A live record is never dropped to
+   * make room: when the store is full, expired records are removed, and if none has expired a
+   * new key is refused with `StoreFullError` (the server answers 503 `STORE_UNAVAILABLE`, or
+   * runs unprotected with `onStoreError: 'fail-open'`, and logs it). Size it for your traffic
+   * times `recordTtl`. Default `10_000`; an integer in [1, 2^31).
    */
   readonly maxEntries?: number;
+  /**
+   * Most live records one scope (principal) may hold, so that one client sending fresh keys
+   * cannot fill the store for everyone else: its further keys are refused while other scopes
+   * still get room. Default `maxEntries` (no per-scope bound); an integer in [1, maxEntries].
+   */
+  readonly maxEntriesPerScope?: number;
   /** Monotonic clock for every expiry. Default `systemClock`. */
   readonly clock?: Clock;
   /**
@@ -33,25 +40,27 @@ export interface MemoryStore extends Store {
 
 interface Entry {
   readonly key: string;
+  /** The claim's scope (principal), for the per-scope bound. */
+  readonly scope: string;
   status: 'IN_PROGRESS' | 'COMPLETED' | 'UNREADABLE';
   fingerprint: string;
   owner: string;
   /** Clock time at which the lock (IN_PROGRESS) or the record (COMPLETED) expires. */
   expiresAt: number;
   response: StoredResponse | undefined;
-  /** LRU neighbours while the entry sits in {@link CompletedRecords}. */
+  /** Neighbours while the entry sits in {@link CompletedRecords}. */
   older: Entry | undefined;
   newer: Entry | undefined;
 }
 
 /**
  * COMPLETED (and unreadable) records: a `Map` for lookup plus an intrusive doubly linked list in
- * recency order, so a hit moves one entry in O(1) and eviction takes the oldest in O(1).
+ * completion order. With one `recordTtl` (the usual case) completion order is expiry order, so
+ * the expired records are the oldest ones and removing them costs O(1) each.
  *
- * Why not the `Map`'s own insertion order (`delete` + `set` on a hit, `keys().next()` to evict):
- * on V8 (Node 20) re-inserting a just-deleted key costs time linear in the map's size (~30 µs
- * at 10 000 entries), and `keys().next()` walks over every deleted slot left at the front of the
- * table until the next rehash (~5 µs per eviction at 10 000 entries). Both sat on every request.
+ * Why not the `Map`'s own insertion order (`keys().next()` for the oldest): on V8 (Node 20) it
+ * walks over every deleted slot left at the front of the table until the next rehash, which put
+ * microseconds per removal on the request path at 10 000 entries.
  */
 class CompletedRecords {
   readonly #map = new Map<string, Entry>();
@@ -66,7 +75,7 @@ class CompletedRecords {
     return this.#map.get(key);
   }
 
-  /** Inserts (or replaces) `key` as the most recently used record. */
+  /** Inserts (or replaces) `key` as the newest record. */
   set(key: string, entry: Entry): void {
     const existing = this.#map.get(key);
     if (existing !== undefined) this.#unlink(existing);
@@ -74,28 +83,21 @@ class CompletedRecords {
     this.#append(entry);
   }
 
-  delete(key: string): boolean {
+  delete(key: string): Entry | undefined {
     const entry = this.#map.get(key);
-    if (entry === undefined) return false;
+    if (entry === undefined) return undefined;
     this.#map.delete(key);
     this.#unlink(entry);
-    return true;
+    return entry;
   }
 
-  /** Marks `entry` (already held) as the most recently used. */
-  touch(entry: Entry): void {
-    if (this.#newest === entry) return;
-    this.#unlink(entry);
-    this.#append(entry);
+  /** The oldest record. */
+  oldest(): Entry | undefined {
+    return this.#oldest;
   }
 
-  /** The least recently used key. */
-  oldestKey(): string | undefined {
-    return this.#oldest?.key;
-  }
-
-  keys(): IterableIterator<string> {
-    return this.#map.keys();
+  values(): IterableIterator<Entry> {
+    return this.#map.values();
   }
 
   clear(): void {
@@ -125,6 +127,9 @@ class CompletedRecords {
 interface Internals {
   readonly inProgress: Map<string, Entry>;
   readonly completed: CompletedRecords;
+  readonly added: (entry: Entry) => void;
+  readonly removed: (entry: Entry) => void;
+  readonly floor: (expiresAt: number) => void;
 }
 
 /** Test hook: lets `@faultline/idempotency/testing` plant an unreadable record. */
@@ -135,10 +140,15 @@ export function corruptMemoryRecord(store: MemoryStore, key: string): void {
   const state = internals.get(store);
   if (state === undefined) throw new TypeError('corruptMemoryRecord: not a memoryStore');
   const existing = state.inProgress.get(key) ?? state.completed.get(key);
-  state.inProgress.delete(key);
-  // Unreadable records sit in the completed map: they are evictable garbage, never a live lock.
-  state.completed.set(key, {
+  if (existing !== undefined) {
+    state.inProgress.delete(key);
+    state.completed.delete(key);
+    state.removed(existing);
+  }
+  // Unreadable records sit in the completed map: garbage that a claim replaces, never a lock.
+  const entry: Entry = {
     key,
+    scope: existing?.scope ?? '',
     status: 'UNREADABLE',
     fingerprint: '',
     owner: '',
@@ -146,7 +156,10 @@ export function corruptMemoryRecord(store: MemoryStore, key: string): void {
     response: undefined,
     older: undefined,
     newer: undefined,
-  });
+  };
+  state.completed.set(key, entry);
+  state.added(entry);
+  state.floor(entry.expiresAt);
 }
 
 const OWNER = 'memoryStore';
@@ -165,8 +178,9 @@ function copyResponse(response: StoredResponse): StoredResponse {
 /**
  * The embedded default store: a `Map` in this process. `claim` checks and sets synchronously
  * (no `await` in between), so concurrent requests in one process can never both execute. All
- * expiry uses the monotonic `clock`. Not shared between processes: use the Redis or PostgreSQL
- * store when more than one instance serves the same keys.
+ * expiry uses the monotonic `clock`. Bounded (`maxEntries`, optionally `maxEntriesPerScope`)
+ * without ever dropping a live record: when full, a new key is refused. Not shared between
+ * processes: use the Redis or PostgreSQL store when more than one instance serves the same keys.
  */
 export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
   const owner = OWNER;
@@ -178,6 +192,14 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
           min: 1,
           max: 2 ** 31,
           maxExclusive: true,
+          integer: true,
+        });
+  const maxPerScope =
+    opts.maxEntriesPerScope === undefined
+      ? maxEntries
+      : checkNumber(owner, 'maxEntriesPerScope', opts.maxEntriesPerScope, {
+          min: 1,
+          max: maxEntries,
           integer: true,
         });
   const sweepInterval =
@@ -204,13 +226,35 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     clock = opts.clock;
   }
 
-  // `completed` keeps its records in recency order (the LRU list), and
-  // IN_PROGRESS entries live apart so eviction never has to skip over them.
+  // IN_PROGRESS entries live apart from the completed list, so removing expired records from
+  // its old end never has to skip over a lock.
   const inProgress = new Map<string, Entry>();
   const completed = new CompletedRecords();
+  // Records held per scope, only tracked when there is a per-scope bound.
+  const perScope = maxPerScope < maxEntries ? new Map<string, number>() : undefined;
   let cancelSweep: (() => void) | undefined;
+  // Lower bounds on the earliest expiry among IN_PROGRESS and COMPLETED records (exact after a
+  // sweep; renewals and removals only move the true minimum later). When `now` is below them
+  // nothing can have expired, so a full store costs O(1) per refused claim, not a scan.
+  let lockExpiryFloor = Number.POSITIVE_INFINITY;
+  let recordExpiryFloor = Number.POSITIVE_INFINITY;
 
   const size = (): number => inProgress.size + completed.size;
+
+  const added = (entry: Entry): void => {
+    if (perScope !== undefined) perScope.set(entry.scope, (perScope.get(entry.scope) ?? 0) + 1);
+  };
+  const removed = (entry: Entry): void => {
+    if (perScope === undefined) return;
+    const left = (perScope.get(entry.scope) ?? 1) - 1;
+    if (left === 0) perScope.delete(entry.scope);
+    else perScope.set(entry.scope, left);
+  };
+  const drop = (entry: Entry): void => {
+    if (entry.status === 'IN_PROGRESS') inProgress.delete(entry.key);
+    else completed.delete(entry.key);
+    removed(entry);
+  };
 
   const scheduleSweep = (): void => {
     if (cancelSweep !== undefined) return;
@@ -225,31 +269,51 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     );
   };
 
+  /** Removes the expired locks; returns how many. */
+  const sweepLocks = (now: number): number => {
+    let count = 0;
+    let floor = Number.POSITIVE_INFINITY;
+    for (const entry of inProgress.values()) {
+      if (entry.expiresAt <= now) {
+        drop(entry);
+        count++;
+      } else if (entry.expiresAt < floor) {
+        floor = entry.expiresAt;
+      }
+    }
+    lockExpiryFloor = floor;
+    return count;
+  };
+
+  /** Removes the expired completed (and unreadable) records; returns how many. */
+  const sweepRecords = (now: number): number => {
+    let count = 0;
+    let floor = Number.POSITIVE_INFINITY;
+    for (const entry of completed.values()) {
+      if (entry.expiresAt <= now) {
+        drop(entry);
+        count++;
+      } else if (entry.expiresAt < floor) {
+        floor = entry.expiresAt;
+      }
+    }
+    recordExpiryFloor = floor;
+    return count;
+  };
+
   const sweep = (): number => {
     const now = clock.now();
-    let removed = 0;
-    for (const [key, entry] of inProgress) {
-      if (entry.expiresAt <= now) {
-        inProgress.delete(key);
-        removed++;
-      }
-    }
-    for (const key of completed.keys()) {
-      if (completed.get(key)!.expiresAt <= now) {
-        completed.delete(key);
-        removed++;
-      }
-    }
-    return removed;
+    return sweepLocks(now) + sweepRecords(now);
   };
+
+  const full = (scope: string): boolean => size() >= maxEntries || scopeFull(scope);
 
   /** The live entry for `key`, deleting it when expired. Unreadable entries are returned. */
   const live = (key: string, now: number): Entry | undefined => {
     const entry = inProgress.get(key) ?? completed.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= now) {
-      inProgress.delete(key);
-      completed.delete(key);
+      drop(entry);
       return undefined;
     }
     return entry;
@@ -270,22 +334,33 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
           response: entry.response,
         };
 
+  const scopeFull = (scope: string): boolean =>
+    perScope !== undefined && (perScope.get(scope) ?? 0) >= maxPerScope;
+
   /**
-   * Makes room for one more entry, evicting LRU COMPLETED records only (O(1) each). Only when no
-   * COMPLETED record is left does it sweep for expired IN_PROGRESS ones (O(n), rare).
+   * Makes room for one more record of `scope` without dropping a live one, by removing expired
+   * records: first from the old end of the completed list (completion order is expiry order
+   * for one recordTtl: O(1) each), then, only if one may have expired, every expired lock and
+   * record (mixed recordTtls, expired locks). No room left: StoreFullError.
    */
-  const makeRoom = (): void => {
-    while (size() >= maxEntries) {
-      const oldest = completed.oldestKey();
-      if (oldest !== undefined) {
-        completed.delete(oldest);
-        continue;
-      }
-      if (sweep() === 0) {
-        throw new StoreFullError(
-          `memoryStore: all ${maxEntries} entries are IN_PROGRESS; cannot claim another key`,
-        );
-      }
+  const makeRoom = (scope: string, now: number): void => {
+    if (!full(scope)) return;
+    for (let oldest = completed.oldest(); oldest !== undefined; oldest = completed.oldest()) {
+      if (oldest.expiresAt > now) break;
+      drop(oldest);
+      if (!full(scope)) return;
+    }
+    if (now >= lockExpiryFloor && sweepLocks(now) > 0 && !full(scope)) return;
+    if (now >= recordExpiryFloor) sweepRecords(now);
+    if (size() >= maxEntries) {
+      throw new StoreFullError(
+        `memoryStore: all ${maxEntries} entries hold live records (none has expired); a new key is refused rather than dropping one. Raise maxEntries or lower recordTtl`,
+      );
+    }
+    if (scopeFull(scope)) {
+      throw new StoreFullError(
+        `memoryStore: one scope holds ${maxPerScope} live records (maxEntriesPerScope); its new keys are refused until some expire`,
+      );
     }
   };
 
@@ -299,6 +374,9 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       cancelSweep = undefined;
       inProgress.clear();
       completed.clear();
+      perScope?.clear();
+      lockExpiryFloor = Number.POSITIVE_INFINITY;
+      recordExpiryFloor = Number.POSITIVE_INFINITY;
     },
 
     // Each method body runs synchronously to completion: `async` only wraps the result, so the
@@ -310,18 +388,16 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       let previous: 'none' | 'expired' | 'unreadable' = existed === undefined ? 'none' : 'expired';
       if (current !== undefined) {
         if (current.status !== 'UNREADABLE') {
-          if (current.status === 'COMPLETED') {
-            // A hit: most recently used.
-            completed.touch(current);
-          }
           return { claimed: false, record: toRecord(current, now) };
         }
-        completed.delete(key);
+        drop(current);
         previous = 'unreadable';
       }
-      makeRoom();
-      inProgress.set(key, {
+      const scope = request.scope ?? '';
+      makeRoom(scope, now);
+      const entry: Entry = {
         key,
+        scope,
         status: 'IN_PROGRESS',
         fingerprint: request.fingerprint,
         owner: request.owner,
@@ -329,7 +405,10 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
         response: undefined,
         older: undefined,
         newer: undefined,
-      });
+      };
+      inProgress.set(key, entry);
+      added(entry);
+      if (entry.expiresAt < lockExpiryFloor) lockExpiryFloor = entry.expiresAt;
       scheduleSweep();
       return { claimed: true, previous };
     },
@@ -339,7 +418,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       const entry = live(key, now);
       if (entry === undefined) return undefined;
       if (entry.status === 'UNREADABLE') {
-        completed.delete(key);
+        drop(entry);
         return undefined;
       }
       return toRecord(entry, now);
@@ -368,6 +447,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       entry.response = copyResponse(response);
       entry.expiresAt = now + recordTtl;
       completed.set(key, entry);
+      if (entry.expiresAt < recordExpiryFloor) recordExpiryFloor = entry.expiresAt;
       return true;
     },
 
@@ -384,10 +464,18 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     async release(key: string, ownerToken: string): Promise<boolean> {
       const entry = inProgress.get(key);
       if (entry === undefined || entry.owner !== ownerToken) return false;
-      inProgress.delete(key);
+      drop(entry);
       return true;
     },
   };
-  internals.set(store, { inProgress, completed });
+  internals.set(store, {
+    inProgress,
+    completed,
+    added,
+    removed,
+    floor: (expiresAt) => {
+      if (expiresAt < recordExpiryFloor) recordExpiryFloor = expiresAt;
+    },
+  });
   return store;
 }
