@@ -14,7 +14,7 @@ import { type HeaderInput, headerFilter, replayableHeaders } from './headers.js'
 import { parseKeyHeader } from './key.js';
 import { type IdempotencyOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type HttpResponse, type Problem, problem, problemResponse } from './problem.js';
-import type { Store, StoredHeader, StoredRecord, StoredResponse } from './store.js';
+import type { ClaimResult, Store, StoredHeader, StoredRecord, StoredResponse } from './store.js';
 
 export type {
   ConcurrentPolicy,
@@ -363,11 +363,30 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     return { kind: 'execute', token };
   };
 
-  const storeDown = (key: string, owner: string | undefined): BeginResult => {
+  const storeDown = (
+    key: string,
+    owner: string | undefined,
+    pending?: Promise<ClaimResult>,
+  ): BeginResult => {
     if (owner !== undefined) {
-      // A timed-out claim may still land: release it in the background so the key is not
-      // locked for a whole lease. Failures here only mean the lock expires on its own.
-      call('release', key, () => store.release(key, owner), false).catch(() => {});
+      // The claim failed or timed out, and the request will not execute. A claim that timed out
+      // may still land, even after a clean-up sent now on another connection (a pool does not
+      // keep order): `abandon` (a store that can be overtaken implements it) makes sure this
+      // owner's claim never holds the key whenever it lands, and a claim reported to have landed
+      // late is released. Failures here only mean the lock expires on its own.
+      const cleanUp =
+        store.abandon === undefined
+          ? () => store.release(key, owner)
+          : () => store.abandon!(key, owner, resolved.lockTtl);
+      call('release', key, cleanUp, false).catch(() => {});
+      pending?.then(
+        (late) => {
+          if (late.claimed) {
+            call('release', key, () => store.release(key, owner), false).catch(() => {});
+          }
+        },
+        () => {},
+      );
     }
     if (resolved.onStoreError === 'fail-open') {
       warn({
@@ -482,17 +501,19 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     for (;;) {
       const owner = randomOwner();
       let claim: Awaited<ReturnType<Store['claim']>>;
+      let pending: Promise<ClaimResult> | undefined;
       try {
-        claim = await call('claim', key, () =>
-          store.claim(key, {
+        claim = await call('claim', key, () => {
+          pending = store.claim(key, {
             owner,
             fingerprint: fp,
             lockTtl: resolved.lockTtl,
             scope: scopeValue ?? '',
-          }),
-        );
+          });
+          return pending;
+        });
       } catch {
-        return storeDown(key, owner);
+        return storeDown(key, owner, pending);
       }
       if (claim.claimed) return execute(key, owner, claim.previous);
       const decided = decide(key, fp, claim.record);

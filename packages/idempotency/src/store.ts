@@ -161,4 +161,16 @@ export interface Store {
    * which nobody took over) is allowed and returns `true`.
    */
   release(key: string, owner: string): Promise<boolean>;
+
+  /**
+   * Optional. Called when a claim by `owner` failed or timed out on the client side: the server
+   * will not execute, but the claim may still land, possibly after this call (a store whose
+   * calls can overtake each other, such as one on a connection pool, must implement it). After
+   * it, `owner`'s claim must never hold `key`, whenever it lands: an IN_PROGRESS record of
+   * `owner` is removed, and a claim by `owner` arriving within `ttl` ms (store clock) must not
+   * take the key (it may fail). Claims by other owners are never hindered, and nothing else is
+   * touched. Stores whose calls keep their order (one Redis connection, the memory store) can
+   * leave it out: the server then calls `release`, and releases a claim reported late.
+   */
+  abandon?(key: string, owner: string, ttl: number): Promise<unknown>;
 }

@@ -48,6 +48,8 @@ export interface SweepOptions {
 
 /** A PostgreSQL-backed {@link Store}: see {@link postgresStore}. */
 export interface PostgresStore extends Store {
+  /** See {@link Store.abandon}: a pool lets a late claim overtake a clean-up. */
+  abandon(key: string, owner: string, ttl: number): Promise<void>;
   /** The quoted, validated table name in use. */
   readonly table: string;
   /** The DDL the store runs when `createTable` is on, for your migrations. */
@@ -146,6 +148,9 @@ function decodeRow(row: Record<string, unknown>): StoredRecord | undefined {
  *   same round trip.
  * - **Complete / renew / release**: one `UPDATE`/`DELETE` each, compare-and-set on the owner
  *   token, the IN_PROGRESS status and (complete, renew) `expires_at > now()` (fencing).
+ * - **Abandon**: a claim that timed out may land after a clean-up sent on another pooled
+ *   connection; the server writes an `ABANDONED` tombstone for its owner instead of a delete,
+ *   which that owner's late claim cannot take and any other owner's claim replaces at once.
  * - **Time**: `now()` of the database for every expiry; the app's clock is never read.
  * - **Bodies**: `bytea`, byte-identical.
  *
@@ -198,10 +203,11 @@ CREATE INDEX IF NOT EXISTS "${name}${INDEX_SUFFIX}" ON ${t} (expires_at);`;
     status = 'IN_PROGRESS', owner = EXCLUDED.owner, fingerprint = EXCLUDED.fingerprint,
     expires_at = EXCLUDED.expires_at, response_status = NULL, response_headers = NULL,
     response_body = NULL, body_omitted = NULL, created_at = now(), updated_at = now()
-  WHERE r.expires_at <= now()
+  WHERE r.expires_at <= now() OR (r.status = 'ABANDONED' AND r.owner <> EXCLUDED.owner)
   RETURNING (xmax = 0) AS inserted
 )
-SELECT true AS claimed, inserted, NULL::text AS status, NULL::text AS fingerprint,
+SELECT true AS claimed, inserted,
+  (SELECT status FROM ${t} WHERE key = $1) AS status, NULL::text AS fingerprint,
   NULL::double precision AS expires_in, NULL::integer AS response_status,
   NULL::jsonb AS response_headers, NULL::bytea AS response_body, NULL::boolean AS body_omitted,
   NULL::text AS version
@@ -231,6 +237,20 @@ WHERE key = $1 AND owner = $2 AND status = 'COMPLETED' AND expires_at > now()`;
 WHERE key = $1 AND owner = $2 AND status = 'IN_PROGRESS' AND expires_at > now()`;
 
   const releaseSql = `DELETE FROM ${t} WHERE key = $1 AND owner = $2 AND status = 'IN_PROGRESS'`;
+
+  // A tombstone for an owner whose claim timed out and may still land on another connection:
+  // the claim statement takes an ABANDONED row only for a *different* owner, so the late claim
+  // finds its own tombstone and holds nothing, while every retry (a new owner) claims at once.
+  // It replaces this owner's IN_PROGRESS row (the claim landed first) or an expired row; a live
+  // row of another owner or a COMPLETED record is left alone.
+  const abandonSql = `INSERT INTO ${t} AS r (key, status, owner, fingerprint, expires_at)
+VALUES ($1, 'ABANDONED', $2, '', ${later('$3')})
+ON CONFLICT (key) DO UPDATE SET
+  status = 'ABANDONED', owner = EXCLUDED.owner, fingerprint = '', expires_at = EXCLUDED.expires_at,
+  response_status = NULL, response_headers = NULL, response_body = NULL, body_omitted = NULL,
+  updated_at = now()
+WHERE (r.owner = EXCLUDED.owner AND r.status IN ('IN_PROGRESS', 'ABANDONED'))
+  OR r.expires_at <= now()`;
 
   // SKIP LOCKED: a sweep never waits for (or blocks) a claim or completion on the same rows;
   // the outer expiry check keeps a row that was taken over meanwhile.
@@ -281,7 +301,13 @@ WHERE key = $1 AND owner = $2 AND status = 'IN_PROGRESS' AND expires_at > now()`
         const row = rows[0];
         if (row === undefined) continue;
         if (row.claimed === true) {
-          return { claimed: true, previous: row.inserted === true ? 'none' : 'expired' };
+          // Taking over a tombstone is not a takeover of someone's lock.
+          const fresh = row.inserted === true || row.status === 'ABANDONED';
+          return { claimed: true, previous: fresh ? 'none' : 'expired' };
+        }
+        if (row.status === 'ABANDONED') {
+          // This owner's own tombstone: the server gave up on this claim (it timed out).
+          throw new Error(`${OWNER}: claim abandoned by the server (it timed out)`);
         }
         if (!(Number(row.expires_in) > 0)) continue;
         const record = decodeRow(row);
@@ -324,6 +350,10 @@ WHERE key = $1 AND owner = $2 AND status = 'IN_PROGRESS' AND expires_at > now()`
 
     async release(key: string, owner: string): Promise<boolean> {
       return (await query(releaseSql, [key, owner])).rowCount === 1;
+    },
+
+    async abandon(key: string, owner: string, ttl: number): Promise<void> {
+      await query(abandonSql, [key, owner, ms(ttl)]);
     },
 
     async sweep(sweepOptions?: SweepOptions): Promise<number> {

@@ -271,6 +271,43 @@ export function describeStoreConformance(
       });
     });
 
+    describe('abandon (optional: stores whose calls can overtake each other)', () => {
+      test('a claim by the abandoned owner that lands afterwards holds nothing; another owner claims at once', async (store) => {
+        if (store.abandon === undefined) return;
+        const key = uniqueKey('abandon-late');
+        await store.abandon(key, 'a', long);
+        const late = await store
+          .claim(key, { owner: 'a', fingerprint: 'fp', lockTtl: long })
+          .catch(() => undefined);
+        assert.ok(late === undefined || !late.claimed, 'the late claim must not hold the key');
+        assert.equal(await store.get(key), undefined);
+        assert.equal(await store.complete(key, 'a', response(), long), false);
+        const retry = await store.claim(key, { owner: 'b', fingerprint: 'fp', lockTtl: long });
+        assert.equal(retry.claimed, true);
+      });
+
+      test('after the claim landed, abandon frees the key for another owner', async (store) => {
+        if (store.abandon === undefined) return;
+        const key = uniqueKey('abandon-landed');
+        await store.claim(key, { owner: 'a', fingerprint: 'fp', lockTtl: long });
+        await store.abandon(key, 'a', long);
+        assert.equal(await store.renew(key, 'a', long), false);
+        const retry = await store.claim(key, { owner: 'b', fingerprint: 'fp', lockTtl: long });
+        assert.equal(retry.claimed, true);
+      });
+
+      test('never touches another owner’s lock or a COMPLETED record', async (store) => {
+        if (store.abandon === undefined) return;
+        const locked = uniqueKey('abandon-other');
+        await store.claim(locked, { owner: 'b', fingerprint: 'fp', lockTtl: long });
+        await store.abandon(locked, 'a', long);
+        assert.equal((await store.get(locked))?.status, 'IN_PROGRESS');
+        assert.equal(await store.complete(locked, 'b', response(), long), true);
+        await store.abandon(locked, 'b', long);
+        assert.equal((await store.get(locked))?.status, 'COMPLETED');
+      });
+    });
+
     describe('release', () => {
       test('deletes the owner’s IN_PROGRESS record so that a retry claims again', async (store) => {
         const key = uniqueKey('release');

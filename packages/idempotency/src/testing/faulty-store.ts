@@ -62,5 +62,10 @@ export function faultyStore(inner: Store): FaultyStore {
       run('complete', () => inner.complete(key, owner, response, ttl)),
     renew: (key, owner, ttl) => run('renew', () => inner.renew(key, owner, ttl)),
     release: (key, owner) => run('release', () => inner.release(key, owner)),
+    // Passed through untouched when the inner store has it (a clean-up, not an operation the
+    // fault modes cover).
+    ...(inner.abandon === undefined
+      ? {}
+      : { abandon: (key: string, owner: string, ttl: number) => inner.abandon!(key, owner, ttl) }),
   };
 }
