@@ -1,9 +1,12 @@
 import { createServer } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { expressIdempotency } from './express.js';
 import { createIdempotency } from './idempotency.js';
 import { memoryStore } from './stores/memory.js';
+import { postAndCut } from './testing/abort-matrix.js';
 import { closeServer, describeHttpScenarios, listen } from './testing/http-scenarios.js';
 
 describeHttpScenarios(
@@ -107,3 +110,50 @@ describe('expressIdempotency without a body parser', () => {
     expect(() => expressIdempotency(idempotency, { maxBodyBytes: 2 ** 31 })).toThrow(RangeError);
   });
 });
+
+describe('expressIdempotency: a client that leaves mid-response (issue 14, item 3)', () => {
+  it('item 3: a handler using stream.pipeline cut by the client: the retry gets 410 RESPONSE_UNAVAILABLE, never a second execution', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u', lockTtl: 600 });
+    const app = express();
+    app.use(express.json());
+    app.use(expressIdempotency(idempotency));
+    let calls = 0;
+    app.post('/stream', async (_req, res) => {
+      calls++;
+      res.setHeader('content-type', 'text/plain');
+      await pipeline(slowSource(), res);
+    });
+    // The client's cut rejects pipeline: Express's error handler sees a sent response.
+    app.use((_error: unknown, _req: unknown, res: { destroy(): void }, _next: unknown) => {
+      res.destroy();
+    });
+    const server = createServer(app);
+    const url = await listen(server);
+    try {
+      await postAndCut(url, '/stream', 'k');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const reply = await fetch(`${url}/stream`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+        body: '{"item":"book","qty":1}',
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(reply.status).toBe(410);
+      expect(await reply.json()).toMatchObject({ code: 'RESPONSE_UNAVAILABLE' });
+      expect(calls).toBe(1);
+    } finally {
+      await closeServer(server);
+    }
+  });
+});
+
+function slowSource(): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let i = 0; i < 20; i++) {
+        yield Buffer.from(`part-${i};`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    })(),
+  );
+}

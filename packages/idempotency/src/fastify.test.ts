@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fastifyIdempotency } from './fastify.js';
 import { createIdempotency } from './idempotency.js';
 import { memoryStore } from './stores/memory.js';
+import { postAndCut } from './testing/abort-matrix.js';
 import { describeHttpScenarios } from './testing/http-scenarios.js';
 
 describeHttpScenarios(
@@ -68,5 +69,44 @@ describe('fastifyIdempotency specifics', () => {
   it('rejects a missing idempotency option when the plugin loads', async () => {
     const app = Fastify();
     await expect(app.register(fastifyIdempotency, {} as never).ready()).rejects.toThrow(TypeError);
+  });
+});
+
+describe('fastifyIdempotency: a client that leaves mid-response (issue 14, item 3)', () => {
+  it('item 3: reply.send(stream) cut by the client: the retry gets 410 RESPONSE_UNAVAILABLE, never a second execution', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u', lockTtl: 600 });
+    const app = Fastify({ forceCloseConnections: true });
+    await app.register(fastifyIdempotency, { idempotency });
+    let calls = 0;
+    app.post('/stream', async (_request, reply) => {
+      calls++;
+      const source = Readable.from(
+        (async function* () {
+          for (let i = 0; i < 20; i++) {
+            yield Buffer.from(`part-${i};`);
+            await new Promise((resolve) => setTimeout(resolve, 30));
+          }
+        })(),
+      );
+      return reply.header('content-type', 'text/plain').send(source);
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    try {
+      await postAndCut(url, '/stream', 'k');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const reply = await fetch(`${url}/stream`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+        body: '{"item":"book","qty":1}',
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(reply.status).toBe(410);
+      expect(await reply.json()).toMatchObject({ code: 'RESPONSE_UNAVAILABLE' });
+      expect(calls).toBe(1);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -4,13 +4,14 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
+  type CaptureControl,
   captureResponse,
   checkIdempotency,
   coreRequest,
   passesThrough,
   requestHeaders,
 } from './adapters/node-common.js';
-import type { ExecutionToken, Idempotency, IdempotencyRequest } from './idempotency.js';
+import type { Idempotency, IdempotencyRequest } from './idempotency.js';
 
 /** Options for {@link fastifyIdempotency}. */
 export interface FastifyIdempotencyOptions {
@@ -45,7 +46,7 @@ export const fastifyIdempotency: FastifyPluginAsync<FastifyIdempotencyOptions> =
     }
     const idem = checkIdempotency(owner, options.idempotency);
     const keyHeader = idem.options.header;
-    const running = new WeakMap<FastifyRequest, { token: ExecutionToken; threw: boolean }>();
+    const running = new WeakMap<FastifyRequest, CaptureControl>();
 
     fastify.addHook('preHandler', async (request, reply) => {
       if (passesThrough(idem, request.method, request.headers[keyHeader] !== undefined)) return;
@@ -73,14 +74,11 @@ export const fastifyIdempotency: FastifyPluginAsync<FastifyIdempotencyOptions> =
         return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
       }
       if (result.token === undefined) return;
-      const state = { token: result.token, threw: false };
-      running.set(request, state);
-      captureResponse(reply.raw, idem, result.token, { failed: () => state.threw });
+      running.set(request, captureResponse(reply.raw, idem, result.token));
     });
 
     fastify.addHook('onError', async (request) => {
-      const state = running.get(request);
-      if (state !== undefined) state.threw = true;
+      running.get(request)?.threw();
     });
   },
   {

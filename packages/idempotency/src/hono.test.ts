@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { honoIdempotency } from './hono.js';
 import { createIdempotency } from './idempotency.js';
 import { memoryStore } from './stores/memory.js';
+import { postAndCut } from './testing/abort-matrix.js';
 import { closeServer, describeHttpScenarios } from './testing/http-scenarios.js';
 
 describeHttpScenarios(
@@ -87,5 +88,85 @@ describe('honoIdempotency specifics', () => {
       Array.from({ length: 20 }, (_, i) => `part-${i + 1};`).join(''),
     );
     expect(calls).toBe(1);
+  });
+});
+
+describe('honoIdempotency: a client that goes away (issue 14)', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  async function serveHono(app: Hono): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = await new Promise<Server>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+        resolve(s as Server),
+      );
+    });
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+  }
+  const retry = (url: string, path: string) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+      body: '{"item":"book","qty":1}',
+      signal: AbortSignal.timeout(10_000),
+    });
+
+  it('item 2: a client that leaves during a streamed response: the retry never executes the handler again', async () => {
+    const idempotency = createIdempotency({
+      store: memoryStore(),
+      scope: () => 'u',
+      lockTtl: 3_000,
+    });
+    const app = new Hono();
+    app.use('*', honoIdempotency(idempotency));
+    let calls = 0;
+    app.post('/stream', () => {
+      calls++;
+      let i = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (i > 0) await sleep(20);
+          if (i++ < 6) controller.enqueue(new TextEncoder().encode(`part-${i};`));
+          else controller.close();
+        },
+      });
+      return new Response(stream, { status: 200, headers: { 'content-type': 'text/plain' } });
+    });
+    const { url, close } = await serveHono(app);
+    try {
+      await postAndCut(url, '/stream', 'k');
+      let reply = await retry(url, '/stream');
+      for (let i = 0; i < 200 && reply.status === 409; i++) {
+        await reply.arrayBuffer();
+        await sleep(20);
+        reply = await retry(url, '/stream');
+      }
+      expect(calls).toBe(1);
+      expect(reply.headers.get('idempotent-replayed')).toBe('true');
+      expect(await reply.text()).toBe('part-1;part-2;part-3;part-4;part-5;part-6;');
+    } finally {
+      await close();
+    }
+  });
+
+  it('item 4: a hung handler whose client left: a retry takes over after lockTtl, as on the other adapters', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u', lockTtl: 600 });
+    const app = new Hono();
+    app.use('*', honoIdempotency(idempotency));
+    let calls = 0;
+    app.post('/hang', async (c) => {
+      calls++;
+      if (calls === 1) await new Promise(() => {});
+      return c.json({ ok: true }, 201);
+    });
+    const { url, close } = await serveHono(app);
+    try {
+      await postAndCut(url, '/hang', 'k', { until: () => calls === 1 });
+      await sleep(1_000);
+      const reply = await retry(url, '/hang');
+      expect(reply.status).toBe(201);
+      expect(calls).toBe(2);
+    } finally {
+      await close();
+    }
   });
 });

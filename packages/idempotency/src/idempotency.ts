@@ -87,6 +87,14 @@ export type FinishOutcome =
   /** The token was already finished. */
   | 'ignored';
 
+/** How far a response had got, as the adapter saw it (see {@link Idempotency.disconnected}). */
+export interface ResponseProgress {
+  /** The status line was sent (or, for a Web adapter, the handler returned its `Response`). */
+  readonly started: boolean;
+  /** The response status (meaningful when `started`). */
+  readonly status: number;
+}
+
 /** Warnings worth logging. */
 export interface IdempotencyWarning {
   readonly code:
@@ -137,6 +145,21 @@ export interface Idempotency {
   complete(token: ExecutionToken, response: CompletedResponse): Promise<FinishOutcome>;
   /** Deletes the record so that a retry executes again (handler threw). Never rejects. */
   release(token: ExecutionToken): Promise<FinishOutcome>;
+  /**
+   * The response started but was cut off and will never be captured whole (its stream was
+   * destroyed or failed, or the handler threw after sending the head). The request counts as
+   * executed: retries get 410 `RESPONSE_UNAVAILABLE` (stored for `recordTtl`), never a second
+   * execution. A `status` ≥ 500 releases instead, as a complete 5xx would (row 13). Never rejects.
+   */
+  interrupt(token: ExecutionToken, status: number): Promise<FinishOutcome>;
+  /**
+   * The client's connection closed before the response ended. Lease renewal stops. Unless
+   * `complete`, `release` or `interrupt` comes first (a handler that goes on writing still gets
+   * its whole response stored), `progress()` is asked once, lockTtl/3 later: a response that had
+   * started is then {@link interrupt}ed; one that had not lets the lock expire, so a retry takes
+   * over after lockTtl (the handler is hung or lost, as after a crash: row 8).
+   */
+  disconnected(token: ExecutionToken, progress: () => ResponseProgress): void;
   /** The store key for a client key in a scope: hash(namespace, scope, key). */
   storeKey(key: string, scope?: string): Promise<string>;
   /** Warnings: no `scope` (once), fail-open executions, unreadable records replaced. */
@@ -162,6 +185,7 @@ export class ExecutionToken {
   readonly maxStoredBodyBytes: number;
   /** @internal */ finished = false;
   /** @internal */ stopRenewal: (() => void) | undefined;
+  /** @internal Cancels the wait started by `disconnected`. */ cancelWait: (() => void) | undefined;
 
   /** @internal */
   constructor(key: string, owner: string, maxStoredBodyBytes: number) {
@@ -548,6 +572,8 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     if (token.finished) return 'ignored';
     token.finished = true;
     token.stopRenewal?.();
+    token.cancelWait?.();
+    token.cancelWait = undefined;
     // Row 17: bounded retries; the client already has its response.
     for (let attempt = 1; attempt <= resolved.completionAttempts; attempt++) {
       try {
@@ -570,17 +596,47 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     if (response.status >= 500 && !resolved.cacheServerErrors) return release(token);
     const omitted =
       response.bodyOmitted === true || response.body.length > resolved.maxStoredBodyBytes;
-    const stored: StoredResponse = {
+    return keep(token, {
       status: response.status,
       headers: replayableHeaders(response.headers, replayable),
       body: omitted ? new Uint8Array(0) : response.body,
       bodyOmitted: omitted,
-    };
-    return finish(
+    });
+  };
+
+  const keep = (token: ExecutionToken, stored: StoredResponse): Promise<FinishOutcome> =>
+    finish(
       token,
       () => store.complete(token.key, token.owner, stored, resolved.recordTtl),
       'complete',
       'stored',
+    );
+
+  const interrupt = (token: ExecutionToken, status: number): Promise<FinishOutcome> => {
+    if (status >= 500 && !resolved.cacheServerErrors) return release(token);
+    const value = problem(
+      'RESPONSE_UNAVAILABLE',
+      `A request with this ${headerName} was executed (its response started with status ${status}), but the response was cut off before it ended and cannot be replayed. Do not retry with this key; check the outcome another way (for example, read the resource).`,
+    );
+    // Stored as it is (not through the replay allow-list): its own headers are fixed.
+    const { headers, body } = problemResponse(value);
+    return keep(token, { status: value.status, headers, body, bodyOmitted: false });
+  };
+
+  const disconnected = (token: ExecutionToken, progress: () => ResponseProgress): void => {
+    if (token.finished || token.cancelWait !== undefined) return;
+    token.stopRenewal?.();
+    // The lease has at least 2/3 of lockTtl left (renewed every lockTtl/3), so a decision at
+    // lockTtl/3 is written while the lock is still ours.
+    token.cancelWait = clock.setTimer(
+      resolved.lockTtl / 3,
+      () => {
+        token.cancelWait = undefined;
+        if (token.finished) return;
+        const now = progress();
+        if (now.started) void interrupt(token, now.status);
+      },
+      { unref: true },
     );
   };
 
@@ -588,6 +644,8 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     begin,
     complete,
     release,
+    interrupt,
+    disconnected,
     storeKey: (key, scopeValue) => storeKey(key, scopeValue ?? ''),
     onWarning: (listener) => warnings.subscribe(listener),
     onFenced: (listener) => fenced.subscribe(listener),

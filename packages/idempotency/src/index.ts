@@ -32,11 +32,13 @@ export {
   type FencedEvent,
   type FinishOutcome,
   type Idempotency,
+  type IdempotencyLogger,
   type IdempotencyOptions,
   type IdempotencyRequest,
   type IdempotencyWarning,
   type ReplayEvent,
   type ResolvedOptions,
+  type ResponseProgress,
   type StoreFailureEvent,
   type TakeoverEvent,
 } from './idempotency.js';

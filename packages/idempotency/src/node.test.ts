@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { VirtualClock } from '@faultline/clock';
 import { describe, expect, it } from 'vitest';
 import { createIdempotency } from './idempotency.js';
 import { withIdempotency } from './node.js';
 import { memoryStore } from './stores/memory.js';
+import { postAndCut } from './testing/abort-matrix.js';
 import { closeServer, describeHttpScenarios, listen } from './testing/http-scenarios.js';
 import { faultyStore } from './testing.js';
 
@@ -238,6 +241,50 @@ describe('withIdempotency: a client that goes away never crashes the server (iss
       expect(logged.length).toBe(1);
     } finally {
       console.error = original;
+      await closeServer(server);
+    }
+  });
+});
+
+describe('withIdempotency: a client that leaves mid-response (issue 14, item 3)', () => {
+  it('item 3: a handler awaiting stream.pipeline cut by the client: the retry gets 410 RESPONSE_UNAVAILABLE, never a second execution', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u', lockTtl: 600 });
+    let calls = 0;
+    const server = createServer(
+      withIdempotency(
+        async (_req, res) => {
+          calls++;
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          await pipeline(
+            Readable.from(
+              (async function* () {
+                for (let i = 0; i < 20; i++) {
+                  yield Buffer.from(`part-${i};`);
+                  await new Promise((resolve) => setTimeout(resolve, 30));
+                }
+              })(),
+            ),
+            res,
+          );
+        },
+        idempotency,
+        { onError: () => {} },
+      ),
+    );
+    const url = await listen(server);
+    try {
+      await postAndCut(url, '/stream', 'k');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const reply = await fetch(`${url}/stream`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+        body: '{"item":"book","qty":1}',
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(reply.status).toBe(410);
+      expect(await reply.json()).toMatchObject({ code: 'RESPONSE_UNAVAILABLE' });
+      expect(calls).toBe(1);
+    } finally {
       await closeServer(server);
     }
   });

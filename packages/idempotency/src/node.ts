@@ -35,7 +35,10 @@ export interface WithIdempotencyOptions extends NodeAdapterOptions {
 }
 
 function defaultOnError(error: unknown, _req: IncomingMessage, res: ServerResponse): void {
-  console.error(error);
+  // A stream the client cut off ("Premature close" from stream.pipeline) is not a server error.
+  const gone =
+    res.destroyed && (error as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+  if (!gone) console.error(error);
   if (res.headersSent) {
     res.destroy();
   } else {
@@ -52,8 +55,10 @@ function defaultOnError(error: unknown, _req: IncomingMessage, res: ServerRespon
  *
  * The returned function never rejects, so `http.createServer(withIdempotency(handler, idem))`
  * is safe as it stands: a client that goes away before its body ended is dropped (the handler
- * never runs), and a handler that throws or rejects has its key released and its error passed
- * to `onError` (default: logged, then 500).
+ * never runs), and a handler that throws or rejects has its key released (or, when its response
+ * had started, marked cut off) and its error passed to `onError` (default: logged, then 500).
+ * A response the client cut off is stored whole if the handler still ends it, and answered
+ * with 410 `RESPONSE_UNAVAILABLE` to retries otherwise: never a second execution.
  */
 export function withIdempotency(
   handler: NodeHandler,
@@ -115,16 +120,16 @@ export function withIdempotency(
       await handler(replay, res);
       return;
     }
-    let threw = false;
-    captureResponse(res, idem, token, { failed: () => threw });
+    const capture = captureResponse(res, idem, token);
     try {
       await handler(replay, res);
     } catch (error) {
-      // Row 14: a throw releases the key; the error goes on to onError.
-      threw = true;
-      await idem.release(token);
+      // Row 14: a throw releases the key (or, after the response started, marks it cut off);
+      // the error goes on to onError.
+      capture.threw();
       throw error;
     }
+    capture.returned();
   };
 
   return (req, res) =>

@@ -3,7 +3,7 @@ import { IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from '
 import { installSha256, type Sha256Hex } from '../fingerprint.js';
 import type { ExecutionToken, Idempotency, IdempotencyRequest } from '../idempotency.js';
 
-export { checkIdempotency, passesThrough } from './common.js';
+export { checkIdempotency, checkMaxBodyBytes, passesThrough } from './common.js';
 
 import { type HttpResponse, problem, problemResponse } from '../problem.js';
 import type { StoredHeader } from '../store.js';
@@ -30,27 +30,6 @@ export interface NodeAdapterOptions {
    * it); a larger one is answered with 413 `BODY_TOO_LARGE`. Default 1 MiB.
    */
   readonly maxBodyBytes?: number;
-}
-
-/** @internal */
-export function checkMaxBodyBytes(owner: string, options: NodeAdapterOptions | undefined): number {
-  if (options === undefined) return 1_048_576;
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${owner}: options must be an object, received ${String(options)}`);
-  }
-  const value = options.maxBodyBytes;
-  if (value === undefined) return 1_048_576;
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(
-      `${owner}: option "maxBodyBytes" must be an integer in [0, 2147483648), received ${String(value)}`,
-    );
-  }
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 31) {
-    throw new RangeError(
-      `${owner}: option "maxBodyBytes" must be an integer in [0, 2147483648), received ${value}`,
-    );
-  }
-  return value;
 }
 
 /** @internal Splits `url` into path and query. */
@@ -240,32 +219,42 @@ function headerPairs(headers: OutgoingHttpHeaders | readonly unknown[]): StoredH
   return out;
 }
 
-/** How a captured response ended. @internal */
-export interface CaptureHooks {
-  /** `true` when the handler threw (the adapter knows): release instead of complete. */
-  failed?: () => boolean;
+/** What an adapter tells {@link captureResponse} about the handler. @internal */
+export interface CaptureControl {
+  /** The handler threw or rejected (node:http), or Fastify's `onError` ran. */
+  threw(): void;
+  /** The handler returned (node:http): a response cut off from now on will never end. */
+  returned(): void;
 }
 
 /**
  * Captures what the handler writes to `res` (status, headers, every body chunk up to the cap)
  * by wrapping `writeHead`, `write` and `end` on this one response object, and finishes the
- * execution when the handler calls `end()`: complete (or release for 5xx or a throw). The client
- * gets every byte first; the store write happens afterwards (rows 12, 17, 18, 19).
+ * execution when the handler calls `end()`: complete (or release for 5xx). The client gets every
+ * byte first; the store write happens afterwards (rows 12, 17, 18, 19).
  *
- * If the connection closes before `end()`, lease renewal stops: a handler that still ends
- * within `lockTtl` stores its response; one that never ends lets the lock lapse, so the record
- * never stays IN_PROGRESS.
+ * How an execution ends when things go wrong:
+ * - the handler throws before the response started: release (row 14); after: the response is
+ *   cut off (`interrupt`: retries get 410 `RESPONSE_UNAVAILABLE`, never a second execution);
+ * - the connection closes before `end()` (client gone, or the framework destroyed the response
+ *   when its stream failed): lease renewal stops; a handler that still ends its response (it
+ *   keeps writing to a closed socket) stores it whole; otherwise `disconnected` decides after
+ *   lockTtl/3 (started: `interrupt`; not started: the lock lapses and a retry takes over after
+ *   lockTtl, as for a crashed owner). When the adapter knows the handler has returned, a cut
+ *   response is interrupted at once.
  * @internal
  */
 export function captureResponse(
   res: ServerResponse,
   idempotency: Idempotency,
   token: ExecutionToken,
-  hooks: CaptureHooks = {},
-): void {
+): CaptureControl {
   const capture = token.capture();
   let headHeaders: StoredHeader[] | undefined;
-  let finished = false;
+  let ended = false;
+  let closed = false;
+  let returned = false;
+  let threw = false;
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
   const originalEnd = res.end;
@@ -288,14 +277,14 @@ export function captureResponse(
     const bytes = toBytes(args[0], args[1]);
     if (bytes !== undefined) capture.push(bytes);
     const result = (originalEnd as (...a: unknown[]) => ServerResponse).apply(this, args);
-    if (!finished) {
-      finished = true;
+    if (!ended) {
+      ended = true;
       res.writeHead = originalWriteHead;
       res.write = originalWrite;
       res.end = originalEnd;
-      if (hooks.failed?.() === true) {
-        void idempotency.release(token);
-      } else {
+      // After a throw the execution was already released or interrupted: this is the error
+      // response (`finish` ignores a finished token anyway).
+      if (!threw) {
         let headers = headerPairs(res.getHeaders());
         // Fastify passes every header to writeHead, so usually only one of the two has any.
         if (headHeaders !== undefined && headHeaders.length > 0) {
@@ -317,9 +306,27 @@ export function captureResponse(
     return result;
   } as ServerResponse['end'];
 
+  const progress = () => ({ started: res.headersSent, status: res.statusCode });
+
   res.once('close', () => {
-    if (!finished) token.stopRenewal?.();
+    if (ended) return;
+    closed = true;
+    if (returned && res.headersSent) void idempotency.interrupt(token, res.statusCode);
+    else idempotency.disconnected(token, progress);
   });
+
+  return {
+    threw() {
+      if (ended || threw) return;
+      threw = true;
+      if (res.headersSent) void idempotency.interrupt(token, res.statusCode);
+      else void idempotency.release(token);
+    },
+    returned() {
+      returned = true;
+      if (closed && !ended && res.headersSent) void idempotency.interrupt(token, res.statusCode);
+    },
+  };
 }
 
 /** @internal Builds the framework-free request. */
