@@ -41,6 +41,13 @@ function hasBody(req: IncomingMessage): boolean {
   );
 }
 
+/** The size of a body a parser already read (its JSON text for a parsed value). */
+function parsedSize(body: unknown): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.length;
+  return Buffer.byteLength(JSON.stringify(body) ?? '');
+}
+
 function fingerprintBody(body: unknown): IdempotencyRequest['body'] {
   if (body === undefined) return undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
@@ -51,7 +58,9 @@ function fingerprintBody(body: unknown): IdempotencyRequest['body'] {
  * Express 5 middleware for request dedup. Mount it after your body parser (`express.json()`,
  * `express.raw()`...): the fingerprint then covers `req.body` (canonical JSON for parsed
  * bodies). When no parser ran, the adapter reads the body itself and sets `req.rawBody` (a
- * `Buffer`) and `req.body` (parsed JSON for JSON content types, the `Buffer` otherwise).
+ * `Buffer`) and `req.body` (parsed JSON for JSON content types, the `Buffer` otherwise). A body
+ * over `maxBodyBytes` (default 1 MiB) is answered with 413 `BODY_TOO_LARGE` (a body parser with
+ * a lower limit of its own answers first).
  *
  * A replay or a problem is written without calling the next handler. A handler error reaches
  * Express's error handling; the record is released when the resulting response is a 5xx (the
@@ -74,6 +83,19 @@ export function expressIdempotency(
     const method = req.method ?? 'GET';
     if (passesThrough(idem, method, req.headers[keyHeader] !== undefined)) {
       next();
+      return;
+    }
+    // One limit for every adapter, whoever read the body: a declared size over it is refused
+    // without reading a byte; a chunked body already parsed is measured by what was parsed.
+    const declared = req.headers['content-length'];
+    if (
+      declared !== undefined
+        ? Number(declared) > limit
+        : req.body !== undefined &&
+          req.headers['transfer-encoding'] !== undefined &&
+          parsedSize(req.body) > limit
+    ) {
+      sendResponse(res, tooLarge(limit));
       return;
     }
     if (req.body === undefined && hasBody(req) && req.readable) {

@@ -2,14 +2,20 @@
  * Fastify 5 adapter: `app.register(fastifyIdempotency, { idempotency })`.
  * @module
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  BodyTooLarge,
   type CaptureControl,
   captureResponse,
   checkIdempotency,
+  checkMaxBodyBytes,
   coreRequest,
   passesThrough,
+  readBody,
   requestHeaders,
+  tooLarge,
 } from './adapters/node-common.js';
 import type { Idempotency, IdempotencyRequest } from './idempotency.js';
 
@@ -17,6 +23,12 @@ import type { Idempotency, IdempotencyRequest } from './idempotency.js';
 export interface FastifyIdempotencyOptions {
   /** The server core from `createIdempotency`. */
   readonly idempotency: Idempotency;
+  /**
+   * Largest request body of a protected request; a larger one is answered with 413
+   * `BODY_TOO_LARGE` before Fastify parses it (Fastify's own `bodyLimit`, if lower, answers
+   * first). Default 1 MiB, as for the other adapters.
+   */
+  readonly maxBodyBytes?: number;
 }
 
 function fingerprintBody(body: unknown): IdempotencyRequest['body'] {
@@ -45,7 +57,38 @@ export const fastifyIdempotency: FastifyPluginAsync<FastifyIdempotencyOptions> =
       throw new TypeError(`${owner}: options must be an object, received ${String(options)}`);
     }
     const idem = checkIdempotency(owner, options.idempotency);
+    const limit = checkMaxBodyBytes(owner, options);
     const keyHeader = idem.options.header;
+
+    const refuse = (reply: FastifyReply): void => {
+      const response = tooLarge(limit);
+      reply.code(response.status);
+      for (const [name, value] of response.headers) reply.header(name, value);
+      void reply.send(Buffer.from(response.body));
+    };
+
+    // Before Fastify parses the body: one limit and one answer (problem+json) for every adapter.
+    // A callback hook, so that a request within the limit costs no promise.
+    fastify.addHook('preParsing', (request, reply, payload, done) => {
+      if (passesThrough(idem, request.method, request.headers[keyHeader] !== undefined)) {
+        done(null, payload);
+        return;
+      }
+      const declared = request.headers['content-length'];
+      if (declared !== undefined || request.headers['transfer-encoding'] === undefined) {
+        if (declared !== undefined && Number(declared) > limit) refuse(reply);
+        else done(null, payload);
+        return;
+      }
+      // Chunked: no size up front, so read it here (bounded) and hand Fastify the bytes.
+      readBody(payload as unknown as IncomingMessage, limit).then(
+        (body) => done(null, Readable.from([body]) as unknown as typeof payload),
+        (error: unknown) => {
+          if (error instanceof BodyTooLarge) refuse(reply);
+          else done(error as Error);
+        },
+      );
+    });
     const running = new WeakMap<FastifyRequest, CaptureControl>();
 
     fastify.addHook('preHandler', async (request, reply) => {

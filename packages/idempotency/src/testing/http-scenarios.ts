@@ -462,6 +462,20 @@ export function describeHttpScenarios(name: string, start: StartServer, api: Tes
       assert.equal(h.count('orders'), 0);
     });
 
+    test('body limit (issue 14, item 5): a body over 1 MiB is a 413 BODY_TOO_LARGE problem, handler not run', async () => {
+      const h = await setup();
+      const big = JSON.stringify({ pad: 'x'.repeat(1_100_000) });
+      assertProblem(await h.post('/orders', { key: 'big', body: big }), 413, 'BODY_TOO_LARGE');
+      // The same without a Content-Length (chunked): counted as it arrives.
+      const chunked = await sendChunked(h.url, '/orders', 'big-chunked', big);
+      assert.equal(chunked.status, 413);
+      assert.equal(chunked.code, 'BODY_TOO_LARGE');
+      assert.equal(h.count('orders'), 0);
+      // Just under the limit is fine.
+      const fits = JSON.stringify({ pad: 'x'.repeat(1_000_000) });
+      assert.equal((await h.post('/orders', { key: 'fits', body: fits })).status, 201);
+    });
+
     test('row 11: after recordTtl the key executes again', async () => {
       const h = await setup({ options: { recordTtl: '1h' } });
       await h.post('/orders', { key: 'k1' });
@@ -607,6 +621,46 @@ export function describeHttpScenarios(name: string, start: StartServer, api: Tes
       assert.equal(bodies.size, 1, 'every 201 carries the same body');
     });
   });
+}
+
+/** POSTs `body` as a chunked stream (no Content-Length); returns the status and problem code. */
+async function sendChunked(
+  base: string,
+  path: string,
+  key: string,
+  body: string,
+): Promise<{ status: number; code: string | undefined }> {
+  const bytes = encoder.encode(body);
+  let offset = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.subarray(offset, offset + 65_536));
+      offset += 65_536;
+    },
+  });
+  try {
+    const response = await fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: stream,
+      duplex: 'half',
+      signal: AbortSignal.timeout(15_000),
+    } as RequestInit);
+    const text = await response.text();
+    let code: string | undefined;
+    try {
+      code = (JSON.parse(text) as { code?: string }).code;
+    } catch {
+      code = undefined;
+    }
+    return { status: response.status, code };
+  } catch (error) {
+    throw new Error(`chunked POST failed: ${String(error)}`);
+  }
 }
 
 /** POSTs with raw header lines (a repeated header), over a plain socket. */
