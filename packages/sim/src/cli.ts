@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
- * `faultline-sim <scenario | all> [--seed n] [--runs n] [--json] [--report out.html] [--workers n]`
- * The Node entry of @faultline/sim (`@faultline/sim/cli`, bin `faultline-sim`).
+ * `faultline-sim <scenario | all> | run <file> | compare …` (see `faultline-sim --help`).
+ * The Node entry of @faultline/sim (`@faultline/sim/cli`, bin `faultline-sim`): the CLI, and the
+ * readers of scenario files, policy files and observed latencies.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { main } from './cli/main.js';
 
 export { parseArgs, usage } from './cli/args.js';
-export { type CliIo, main } from './cli/main.js';
+export { type CliIo, main, version } from './cli/main.js';
+export { loadPolicyFile, loadScenarioFile, readLatencies } from './file/load.js';
 
 function invokedDirectly(): boolean {
   const entry = process.argv[1];
@@ -27,8 +29,9 @@ if (invokedDirectly()) {
       process.exitCode = code;
     },
     (error: unknown) => {
+      // Not a user mistake (those are one line and exit code 2, in main): a bug, with its stack.
       process.stderr.write(
-        `faultline-sim: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        `faultline-sim: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
       process.exitCode = 1;
     },

@@ -139,3 +139,18 @@ export function checkDistribution(owner: string, option: string, value: unknown)
   }
   return value as Distribution;
 }
+
+/**
+ * Every distribution under one name: `distributions.exponential(10)`. Prefer it to the bare
+ * `constant` and `exponential` exports, which share their names with `@faultline/retry`'s
+ * backoffs (one file importing both needs an alias).
+ */
+export const distributions = {
+  constant,
+  uniform,
+  normal,
+  exponential,
+  lognormal,
+  bimodal,
+  empirical,
+} as const;

@@ -1,9 +1,12 @@
 export {
   bimodal,
   checkDistribution,
+  /** @deprecated Shares its name with `@faultline/retry`'s backoff: use `distributions.constant`. */
   constant,
   type Distribution,
+  distributions,
   empirical,
+  /** @deprecated Shares its name with `@faultline/retry`'s backoff: use `distributions.exponential`. */
   exponential,
   lognormal,
   normal,
@@ -11,6 +14,8 @@ export {
   uniform,
 } from './distribution.js';
 export { SimClock, type SimulateOptions, type SimulationRun, simulate } from './engine.js';
+export { policySchema, scenarioSchema } from './file/schema.js';
+export { ScenarioFileError, validate } from './file/validate.js';
 export {
   type ClientRequest,
   type ClosedLoopOptions,
@@ -22,47 +27,86 @@ export {
   type Bucket,
   Metrics,
   type MetricsOptions,
+  P999_MIN_SAMPLES,
   percentile,
   type RunMetrics,
   type Totals,
   timeToRecover,
 } from './metrics.js';
 export { Network, type NetworkOptions, type Respond } from './network.js';
-export { type ReportOptions, renderReport } from './report/html.js';
-export { barChart, lineChart } from './report/svg.js';
+export { type ReportOptions, type ReportSection, renderReport } from './report/html.js';
+export { barChart, lineChart, smallMultiples } from './report/svg.js';
 export { type RunScenarioOptions, runScenario } from './run.js';
+export {
+  type BackoffSpec,
+  type BudgetSpec,
+  type ComparisonReport,
+  type ComparisonResult,
+  type ComparisonSpec,
+  comparisonScenario,
+  type DistributionSpec,
+  type Disturbance,
+  defineComparison,
+  distributionOf,
+  type PolicyFactory,
+  type PolicySpec,
+  type PolicySteps,
+  planComparison,
+  policyOf,
+  SpecError,
+  type TimeoutSpec,
+  type TrafficSpec,
+} from './scenarios/comparison.js';
 export {
   type ContentionOptions,
   type ContentionReport,
   type ContentionResult,
   type ContentionStrategy,
+  contentionLabels,
   contentionModel,
   contentionRun,
+  contentionScenario,
   contentionStrategies,
   planContention,
   runContention,
 } from './scenarios/contention.js';
 export {
   type GrayFailureReport,
+  grayFailureLabels,
+  grayFailureScenario,
   planGrayFailure,
   runGrayFailure,
 } from './scenarios/gray-failure.js';
 export {
+  builtInScenarios,
+  defineScenario,
+  isScenarioName,
   type ScenarioDefinition,
   type ScenarioName,
   type ScenarioReport,
+  type ScenarioReportBase,
   scenarioNames,
   scenarios,
   type Table,
 } from './scenarios/index.js';
 export {
   type LatencyShiftReport,
+  latencyShiftScenario,
   planLatencyShift,
   runLatencyShift,
 } from './scenarios/latency-shift.js';
+export {
+  type MetastableJson,
+  type MetastableResult,
+  metastableJson,
+  metastableModel,
+  metastableScenario,
+  metastableSpec,
+} from './scenarios/metastable.js';
 export { runPlan, type ScenarioOptions, type ScenarioPlan } from './scenarios/options.js';
 export {
   type PartialFailureReport,
+  partialFailureScenario,
   planPartialFailure,
   runPartialFailure,
 } from './scenarios/partial-failure.js';
@@ -70,6 +114,7 @@ export {
   planRetryStorm,
   type RetryStormReport,
   retryStormModel,
+  retryStormScenario,
   retryStormVariants,
   runRetryStorm,
   type StormVariant,
@@ -83,4 +128,4 @@ export {
   serviceRun,
 } from './scenarios/service.js';
 export { type Incident, Server, ServerError, type ServerOptions } from './server.js';
-export { formatTable, tableOf } from './table.js';
+export { formatSection, formatTable, tableOf } from './table.js';

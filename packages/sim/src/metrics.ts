@@ -18,8 +18,17 @@ export interface Totals {
   /** Latency of successful requests (first attempt to answer, retries included), ms. */
   readonly p50: number;
   readonly p99: number;
+  /**
+   * The 99.9th percentile, or `NaN` when fewer than {@link P999_MIN_SAMPLES} requests succeeded:
+   * below that the nearest rank is simply the maximum, and a bare number would pass for a p99.9.
+   */
   readonly p999: number;
+  /** Successful requests behind the latency quantiles. */
+  readonly samples: number;
 }
+
+/** Fewest samples for which a p99.9 is reported (1 000: at least one sample beyond it). */
+export const P999_MIN_SAMPLES = 1000;
 
 /** One time bucket of a run. */
 export interface Bucket extends Totals {
@@ -63,7 +72,8 @@ function totals(counts: Counts, seconds: number): Totals {
     amplification: counts.offered > 0 ? counts.attempts / counts.offered : 0,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
-    p999: percentile(sorted, 0.999),
+    p999: sorted.length >= P999_MIN_SAMPLES ? percentile(sorted, 0.999) : Number.NaN,
+    samples: sorted.length,
   };
 }
 

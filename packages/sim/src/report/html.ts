@@ -1,182 +1,6 @@
-import type { ScenarioReport, Table } from '../scenarios/index.js';
-import { scenarios } from '../scenarios/index.js';
-import { tableOf } from '../table.js';
-import { barChart, escapeXml, lineChart, type Series } from './svg.js';
-
-const seconds = (t: number): number => t / 1000;
-
-function chartsOf(report: ScenarioReport): string[] {
-  switch (report.scenario) {
-    case 'contention': {
-      const strategies = [...new Set(report.results.map((r) => r.strategy))];
-      const series = (key: 'calls' | 'time'): Series[] =>
-        strategies.map((strategy) => ({
-          name: strategy,
-          points: report.results
-            .filter((r) => r.strategy === strategy)
-            .map((r) => [r.clients, r[key]] as const),
-        }));
-      return [
-        lineChart({
-          title: 'Work: mean conditional writes per run',
-          xLabel: 'clients',
-          yLabel: 'calls (writes)',
-          series: series('calls'),
-        }),
-        lineChart({
-          title: 'Completion time: last write reply',
-          xLabel: 'clients',
-          yLabel: 'time (ms, log scale)',
-          series: series('time'),
-          logY: true,
-        }),
-      ];
-    }
-    case 'retry-storm': {
-      const band = {
-        from: seconds(report.model.outage.start),
-        to: seconds(report.model.outage.end),
-        label: 'outage (503s)',
-      };
-      const over = (key: 'serverLoad' | 'goodput'): Series[] =>
-        report.results.map((r) => ({
-          name: r.name,
-          points: r.buckets.map((b) => [seconds(b.t), b[key]] as const),
-        }));
-      return [
-        lineChart({
-          title: 'Server load: attempts the server receives',
-          xLabel: 'time (s)',
-          yLabel: 'requests/s',
-          series: over('serverLoad'),
-          band,
-          height: 400,
-        }),
-        lineChart({
-          title: 'Goodput: successful requests',
-          xLabel: 'time (s)',
-          yLabel: 'requests/s',
-          series: over('goodput'),
-          band,
-          height: 400,
-        }),
-        barChart({
-          title: 'Amplification during the outage (attempts per request)',
-          yLabel: 'attempts / request',
-          bars: report.results.map((r) => ({ label: r.name, value: r.amplification })),
-          reference: { value: 1, label: 'no retries = 1' },
-        }),
-        barChart({
-          title: 'Time to recover after the outage',
-          yLabel: 'seconds',
-          bars: report.results.map((r) => ({
-            label: r.name,
-            value: r.timeToRecover === null ? null : r.timeToRecover / 1000,
-            note:
-              r.timeToRecover === null
-                ? 'not within run'
-                : `${(r.timeToRecover / 1000).toFixed(1)} s`,
-          })),
-        }),
-      ];
-    }
-    case 'latency-shift': {
-      const band = {
-        from: seconds(report.model.shift.start),
-        to: seconds(report.model.shift.end),
-        label: `latency ×${report.model.shift.factor}`,
-      };
-      return [
-        lineChart({
-          title: 'Goodput through the latency shift',
-          xLabel: 'time (s)',
-          yLabel: 'successful requests/s',
-          series: report.results.map((r) => ({
-            name: r.name,
-            points: r.buckets.map((b) => [seconds(b.t), b.goodput] as const),
-          })),
-          band,
-        }),
-        lineChart({
-          title: 'Timeout in force',
-          xLabel: 'time (s)',
-          yLabel: 'timeout (ms, log scale)',
-          logY: true,
-          series: report.results.map((r) => ({
-            name: r.name,
-            points: r.buckets.map((b) => [seconds(b.t) + 0.5, b.timeout] as const),
-          })),
-          band,
-        }),
-      ];
-    }
-    case 'gray-failure':
-      return [
-        lineChart({
-          title: 'Goodput while one backend is slow',
-          xLabel: 'time (s)',
-          yLabel: 'successful requests/s',
-          series: report.results.map((r) => ({
-            name: r.strategy,
-            points: r.buckets.map((b) => [seconds(b.t), b.goodput] as const),
-          })),
-          band: {
-            from: 10,
-            to: seconds((report.results[0]?.buckets.length ?? 30) * 1000),
-            label: 'backend 0 slow',
-          },
-        }),
-        barChart({
-          title: 'Success rate while the backend is slow',
-          yLabel: 'success (%)',
-          bars: report.results.map((r) => ({
-            label: r.strategy,
-            value: r.successDuring === null ? null : r.successDuring * 100,
-            note: r.successDuring === null ? 'n/a' : `${(r.successDuring * 100).toFixed(1)} %`,
-          })),
-        }),
-      ];
-    case 'partial-failure': {
-      const policies = [...new Set(report.results.map((r) => r.policy))];
-      const measured = (key: 'successRate' | 'load'): Series[] =>
-        policies.map((policy) => ({
-          name: `${policy} (measured)`,
-          points: report.results
-            .filter((r) => r.policy === policy)
-            .map((r) => [r.x, r[key]] as const),
-        }));
-      const first = report.results.filter((r) => r.policy === policies[0]);
-      return [
-        lineChart({
-          title: 'Success rate versus failure probability',
-          xLabel: 'failure probability x',
-          yLabel: 'share of requests that succeed',
-          series: [
-            ...measured('successRate'),
-            {
-              name: '1 − x³ (theory)',
-              dashed: true,
-              points: first.map((r) => [r.x, r.expectedSuccessRate] as const),
-            },
-          ],
-        }),
-        lineChart({
-          title: 'Load versus failure probability',
-          xLabel: 'failure probability x',
-          yLabel: 'attempts per request',
-          series: [
-            ...measured('load'),
-            {
-              name: '(1 − x³)/(1 − x) (theory)',
-              dashed: true,
-              points: first.map((r) => [r.x, r.expectedLoad] as const),
-            },
-          ],
-        }),
-      ];
-    }
-  }
-}
+import type { ScenarioDefinition, ScenarioReportBase, Table } from '../scenarios/definition.js';
+import { definitionOf } from '../scenarios/index.js';
+import { escapeXml } from './svg.js';
 
 function htmlTable(table: Table): string {
   const head = table.columns.map((c) => `<th>${escapeXml(c)}</th>`).join('');
@@ -193,31 +17,59 @@ export interface ReportOptions {
   readonly subtitle?: string;
 }
 
+/** A report with the definition that presents it (needed for scenarios that are not built in). */
+export interface ReportSection {
+  readonly report: ScenarioReportBase;
+  readonly definition: ScenarioDefinition;
+}
+
+function sectionOf(item: ScenarioReportBase | ReportSection): ReportSection {
+  if ('definition' in item && 'report' in item) return item;
+  const report = item as ScenarioReportBase;
+  const definition = definitionOf(report);
+  if (definition === undefined) {
+    throw new TypeError(
+      `renderReport: no built-in scenario named "${report.scenario}"; pass { report, definition }`,
+    );
+  }
+  return { report, definition };
+}
+
+const anchor = (name: string): string => name.replace(/[^A-Za-z0-9_-]+/g, '-');
+
 /**
  * A self-contained HTML page (inline CSS and SVG, no scripts, no network) with a section per
- * scenario: description, charts and the summary table. Opens in any browser from a file.
+ * scenario: its measured conclusions first, then the model, the charts, notes on what the charts
+ * show, and the summary table. Opens in any browser from a file.
  */
 export function renderReport(
-  reports: readonly ScenarioReport[],
+  reports: ReadonlyArray<ScenarioReportBase | ReportSection>,
   options: ReportOptions = {},
 ): string {
   const title = options.title ?? 'faultline: retry policies under failure';
-  const sections = reports
-    .map((report) => {
-      const definition = scenarios[report.scenario];
-      const charts = chartsOf(report)
+  const sections = reports.map(sectionOf);
+  const body = sections
+    .map(({ report, definition }) => {
+      const conclusions = definition.conclusions(report);
+      const notes = definition.notes?.(report) ?? [];
+      const charts = definition
+        .charts(report)
         .map((svg) => `<figure>${svg}</figure>`)
         .join('\n');
-      return `<section id="${report.scenario}">
+      return `<section id="${anchor(definition.name)}">
 <h2>${escapeXml(definition.title)}</h2>
-<p>${escapeXml(definition.description)}</p>
+<div class="conclusion"><strong>What this run shows.</strong> ${conclusions.map((c) => escapeXml(c)).join(' ')}</div>
+<p class="model"><strong>Model.</strong> ${escapeXml(definition.description)} Seed ${report.seed}, ${report.runs} run${report.runs === 1 ? '' : 's'} per configuration.</p>
 <div class="charts">${charts}</div>
-${htmlTable(tableOf(report))}
+${notes.length > 0 ? `<ul class="notes">${notes.map((n) => `<li>${escapeXml(n)}</li>`).join('\n')}</ul>` : ''}
+${htmlTable(definition.table(report))}
 </section>`;
     })
     .join('\n');
-  const nav = reports
-    .map((r) => `<a href="#${r.scenario}">${escapeXml(r.scenario)}</a>`)
+  const nav = sections
+    .map(
+      ({ definition }) => `<a href="#${anchor(definition.name)}">${escapeXml(definition.name)}</a>`,
+    )
     .join(' · ');
   return `<!doctype html>
 <html lang="en">
@@ -226,10 +78,14 @@ ${htmlTable(tableOf(report))}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeXml(title)}</title>
 <style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto; max-width: 1340px; padding: 0 16px; color: #222; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto; max-width: 1340px; padding: 0 16px; color: #222; line-height: 1.45; }
 h1 { font-size: 24px; margin-bottom: 4px; }
-h2 { font-size: 19px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 36px; }
+h2 { font-size: 19px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 40px; }
 .sub { color: #666; margin-top: 0; }
+.conclusion { background: #eef5ee; border-left: 4px solid #2ca02c; padding: 8px 12px; margin: 10px 0; font-size: 15px; }
+.model { color: #444; font-size: 14px; }
+.notes { color: #333; font-size: 14px; max-width: 1300px; }
+.notes li { margin: 4px 0; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 figure { margin: 0; border: 1px solid #eee; }
 figure svg { display: block; max-width: 100%; height: auto; }
@@ -245,7 +101,7 @@ nav { margin: 8px 0 0; }
 <h1>${escapeXml(title)}</h1>
 <p class="sub">${escapeXml(options.subtitle ?? '')}</p>
 <nav>${nav}</nav>
-${sections}
+${body}
 </body>
 </html>
 `;

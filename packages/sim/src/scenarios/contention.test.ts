@@ -50,7 +50,7 @@ describe('contention (Brooker OCC model)', async () => {
 });
 
 describe('faultline-sim contention --json', () => {
-  it('prints exactly { scenario, results: [{ clients, strategy, calls, time }] }', async () => {
+  it('prints exactly { scenario, seed, runs, results: [{ clients, strategy, calls, time }] }', async () => {
     let out = '';
     const stdout = {
       write: (chunk: string) => {
@@ -62,8 +62,11 @@ describe('faultline-sim contention --json', () => {
     const stderr = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
     expect(await main(['contention', '--json', '--runs', '1'], { stdout, stderr })).toBe(0);
     const report = JSON.parse(out) as ContentionReport;
-    expect(Object.keys(report)).toEqual(['scenario', 'results']);
+    // Every --json output carries seed and runs (spec "Round 2").
+    expect(Object.keys(report)).toEqual(['scenario', 'seed', 'runs', 'results']);
     expect(report.scenario).toBe('contention');
+    expect(report.seed).toBe(1);
+    expect(report.runs).toBe(1);
     expect(report.results).toHaveLength(19 * 5);
     expect(new Set(report.results.map((r) => r.clients))).toEqual(
       new Set(Array.from({ length: 19 }, (_, i) => 10 * (i + 1))),

@@ -8,7 +8,10 @@ import type { SimulationRun } from '../engine.js';
 import { openLoop } from '../load.js';
 import { Metrics, type RunMetrics } from '../metrics.js';
 import { Network } from '../network.js';
+import { list, num, pct } from '../report/format.js';
+import { barChart, lineChart } from '../report/svg.js';
 import { Server } from '../server.js';
+import { defineScenario } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { mean, meanBuckets, round, runSeed } from './service.js';
 
@@ -209,3 +212,83 @@ export function planGrayFailure(
 export function runGrayFailure(options: ScenarioOptions = {}): Promise<GrayFailureReport> {
   return runPlan(planGrayFailure(options), options.simulate);
 }
+
+/** What each strategy is, for people (the JSON keeps the short keys). */
+export const grayFailureLabels: Readonly<Record<GrayStrategy, string>> = {
+  none: 'no detection (blind round robin)',
+  breaker: 'skip if breaker open',
+  'phi detector': 'skip if phi detector suspects',
+};
+
+/** `faultline-sim gray-failure`: see {@link planGrayFailure}. */
+export const grayFailureScenario = defineScenario({
+  name: 'gray-failure',
+  title: 'Gray failure: one slow backend of four',
+  description:
+    'A client balances 1000 requests/s over four backends; from 10 s one serves 20× slower but stays up. Per-attempt timeout 100 ms, 2 attempts. Blind round robin versus skipping backends whose breaker is open or whose phi-accrual detector (fed by timely answers) suspects them.',
+  defaultRuns: 2,
+  plan: (options) => planGrayFailure(options),
+  conclusions(report) {
+    const by = (s: GrayStrategy) => report.results.find((r) => r.strategy === s);
+    const blind = by('none');
+    const out: string[] = [];
+    if (blind !== undefined) {
+      out.push(
+        `Balancing blindly, ${pct(1 - (blind.successDuring ?? 1))} of requests failed while backend 0 was slow (it still answers, too late), and every failed attempt was retried elsewhere (${num(blind.amplification, 2)} attempts per request).`,
+      );
+    }
+    const detectors = report.results.filter((r) => r.strategy !== 'none');
+    if (detectors.length > 0) {
+      out.push(
+        `Taking the slow backend out of rotation kept ${list(detectors.map((r) => `${pct(r.successDuring)} (${grayFailureLabels[r.strategy]})`))} of requests successful, with a lower p99 (${list(detectors.map((r) => `${num(r.p99During, 0)} ms`))} against ${num(blind?.p99During, 0)} ms).`,
+      );
+    }
+    return out;
+  },
+  table(report) {
+    return {
+      title: 'gray-failure: one backend of four 20× slower from 10 s',
+      columns: [
+        'detection',
+        'success (whole run)',
+        'success while gray',
+        'amplification',
+        'p99 (ms)',
+      ],
+      rows: report.results.map((r) => [
+        grayFailureLabels[r.strategy],
+        pct(r.successRate),
+        pct(r.successDuring),
+        num(r.amplification, 3),
+        num(r.p99During, 0),
+      ]),
+    };
+  },
+  charts(report) {
+    return [
+      lineChart({
+        title: 'Goodput while one backend is slow',
+        xLabel: 'time (s)',
+        yLabel: 'successful requests/s',
+        series: report.results.map((r) => ({
+          name: grayFailureLabels[r.strategy],
+          points: r.buckets.map((b) => [b.t / 1000, b.goodput] as const),
+        })),
+        band: {
+          from: grayFailureModel.gray.start / 1000,
+          to: report.results[0]?.buckets.length ?? 30,
+          label: 'backend 0 slow',
+        },
+      }),
+      barChart({
+        title: 'Success rate while the backend is slow',
+        yLabel: 'success (%)',
+        bars: report.results.map((r) => ({
+          label: grayFailureLabels[r.strategy],
+          value: r.successDuring === null ? null : r.successDuring * 100,
+          note: r.successDuring === null ? 'n/a' : pct(r.successDuring),
+        })),
+      }),
+    ];
+  },
+});

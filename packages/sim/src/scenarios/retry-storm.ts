@@ -12,6 +12,9 @@ import {
 import { timeout } from '@faultline/timeout';
 import { exponential as exponentialDistribution, normal } from '../distribution.js';
 import { timeToRecover } from '../metrics.js';
+import { list, num, pct, secondsText } from '../report/format.js';
+import { barChart, smallMultiples } from '../report/svg.js';
+import { defineScenario } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import {
   mean,
@@ -312,3 +315,143 @@ export function windowTotals(
   const bucketMs = buckets.length > 1 ? buckets[1]!.t - buckets[0]!.t : 1000;
   return { offered, attempts, serverLoad, successes, seconds: (width * bucketMs) / 1000 };
 }
+
+/** Seconds after the outage ends until the policy's goodput first reaches half of before. */
+function darkAfterOutage(report: RetryStormReport, result: StormResult): number | null {
+  const end = report.model.outage.end;
+  const before = result.goodputBefore ?? 0;
+  for (const b of result.buckets) {
+    if (b.t < end) continue;
+    if ((b.goodput ?? 0) >= before / 2) return (b.t - end) / 1000;
+  }
+  return null;
+}
+
+function retryStormConclusions(report: RetryStormReport): string[] {
+  const out: string[] = [];
+  const by = (name: string) => report.results.find((r) => r.name === name);
+  const plain = by('3 attempts');
+  const budgets = report.results.filter(
+    (r) => r.name.includes('budget') || r.name.includes('bucket'),
+  );
+  if (plain !== undefined) {
+    out.push(
+      `Plain retries multiplied the load on the failing server by ${num(plain.amplification, 2)} during the outage (${num(plain.serverLoadBefore, 0)} → ${num(plain.serverLoadOutage, 0)} attempts/s reached it)` +
+        (budgets.length > 0
+          ? `; with a retry budget it stayed near 1 (${list(budgets.map((b) => `${b.name.replace('3 attempts + ', '')} ${num(b.amplification, 2)}`))}).`
+          : '.'),
+    );
+  }
+  const shedders = report.results.filter((r) => r.allowance === null);
+  if (shedders.length > 0) {
+    out.push(
+      `The breaker and the adaptive throttle shed load at the client instead: ${list(shedders.map((r) => `${r.name.replace('3 attempts + ', '')} ${num(r.amplification, 2)} attempts per request`))}.`,
+    );
+  }
+  const recovered = report.results.filter((r) => r.timeToRecover !== null);
+  const never = report.results.filter((r) => r.timeToRecover === null);
+  if (recovered.length > 0) {
+    const fastest = Math.min(...recovered.map((r) => r.timeToRecover!));
+    const slowest = recovered.reduce((a, b) => (b.timeToRecover! > a.timeToRecover! ? b : a));
+    out.push(
+      `After the outage, ${recovered.length} of ${report.results.length} configurations recovered within ${secondsText(slowest.timeToRecover)} (fastest ${secondsText(fastest)}; slowest: ${slowest.name})` +
+        (never.length > 0
+          ? `; ${list(never.map((r) => r.name))} did not recover in every run (${list(never.map((r) => `${r.recovered}/${report.runs}`))}).`
+          : '.'),
+    );
+  }
+  return out;
+}
+
+function retryStormNotes(report: RetryStormReport): string[] {
+  const notes: string[] = [];
+  const throttle = report.results.find((r) => r.name.includes('adaptive throttle'));
+  if (throttle !== undefined) {
+    const dark = darkAfterOutage(report, throttle);
+    notes.push(
+      `Why the adaptive throttle's goodput stays near zero after the outage ended (${dark === null ? 'it never reached half of its earlier goodput within the run' : `it took ${num(dark, 0)} s to reach half of its earlier goodput`}): during a total outage the throttle saw no accepted request at all, so it rejects a new attempt locally with probability ≈ requests / (requests + 1), and its own rejections keep counting as requests. Only the few attempts it lets through can show the server is back; each success raises the accepted count, which can at most double the share let through per window (10 s here), so it climbs back over several windows (Google SRE book, "Handling Overload"). The breaker, by contrast, probes after a fixed break and closes at the first successful probes.`,
+    );
+  }
+  notes.push(
+    'Server load counts every attempt that reached the server, including retries whose callers had already given up; goodput counts requests that succeeded. Each panel shows one configuration in colour and the others in grey behind it, on the same scale.',
+  );
+  return notes;
+}
+
+/** `faultline-sim retry-storm`: see {@link planRetryStorm}. */
+export const retryStormScenario = defineScenario({
+  name: 'retry-storm',
+  title: 'Retry storm: a 10 s outage at 80 % utilisation',
+  description:
+    'Open-loop clients (800 requests/s) call a server with 1000 requests/s of capacity that answers 503 for 10 s. Amplification = attempts per offered request during the outage; time to recover = from the end of the outage until goodput is back within 5 % of before.',
+  defaultRuns: 3,
+  plan: (options) => planRetryStorm(options),
+  conclusions: retryStormConclusions,
+  notes: retryStormNotes,
+  table(report) {
+    return {
+      title: `retry-storm: ${report.model.rate} req/s on ${report.model.capacity} req/s capacity, outage ${report.model.outage.start / 1000}–${report.model.outage.end / 1000} s (${report.runs} runs)`,
+      columns: [
+        'policy',
+        'allowance',
+        'amplification',
+        'server load (req/s) before → outage',
+        'time to recover',
+        'success',
+      ],
+      rows: report.results.map((r) => [
+        r.name,
+        r.allowance === null ? '—' : `1 + ${num(r.allowance, 3)}`,
+        num(r.amplification, 3),
+        `${num(r.serverLoadBefore, 0)} → ${num(r.serverLoadOutage, 0)}`,
+        r.timeToRecover === null
+          ? `never (${r.recovered}/${report.runs} runs)`
+          : secondsText(r.timeToRecover),
+        pct(r.successRate),
+      ]),
+    };
+  },
+  charts(report) {
+    const band = {
+      from: report.model.outage.start / 1000,
+      to: report.model.outage.end / 1000,
+      label: 'outage (503s)',
+    };
+    const over = (key: 'serverLoad' | 'goodput') =>
+      report.results.map((r) => ({
+        name: r.name,
+        points: r.buckets.map((b) => [b.t / 1000, b[key]] as const),
+      }));
+    return [
+      smallMultiples({
+        title: 'Server load: attempts the server receives, per configuration',
+        xLabel: 'time (s)',
+        yLabel: 'requests/s',
+        series: over('serverLoad'),
+        band,
+      }),
+      smallMultiples({
+        title: 'Goodput: successful requests, per configuration',
+        xLabel: 'time (s)',
+        yLabel: 'requests/s',
+        series: over('goodput'),
+        band,
+      }),
+      barChart({
+        title: 'Amplification during the outage (attempts per request)',
+        yLabel: 'attempts / request',
+        bars: report.results.map((r) => ({ label: r.name, value: r.amplification })),
+        reference: { value: 1, label: 'no retries = 1' },
+      }),
+      barChart({
+        title: 'Time to recover after the outage',
+        yLabel: 'seconds',
+        bars: report.results.map((r) => ({
+          label: r.name,
+          value: r.timeToRecover === null ? null : r.timeToRecover / 1000,
+          note: r.timeToRecover === null ? 'not within run' : secondsText(r.timeToRecover),
+        })),
+      }),
+    ];
+  },
+});

@@ -7,7 +7,11 @@ import { Server, type ServerOptions } from '../server.js';
 
 /** Client load of a service scenario. */
 export type LoadModel =
-  | { readonly kind: 'open'; readonly rate: number }
+  | {
+      readonly kind: 'open';
+      /** Requests per second, or steps: the rate from `at` (ms) until the next step. */
+      readonly rate: number | ReadonlyArray<{ readonly at: number; readonly rate: number }>;
+    }
   | {
       readonly kind: 'closed';
       readonly clients: number;
@@ -67,7 +71,14 @@ export function serviceRun(options: ServiceRunOptions): SimulationRun<ServiceRun
       const request = (): Promise<unknown> => policy.execute(attempt);
       const load = options.load;
       if (load.kind === 'open') {
-        openLoop(clock, random, { rate: load.rate, until: options.until }, request, metrics);
+        // A Poisson process is memoryless, so a piecewise-constant rate is one open loop per step.
+        const steps = typeof load.rate === 'number' ? [{ at: 0, rate: load.rate }] : load.rate;
+        steps.forEach((step, i) => {
+          const until = Math.min(options.until, steps[i + 1]?.at ?? options.until);
+          if (step.rate > 0 && until > step.at) {
+            openLoop(clock, random, { rate: step.rate, start: step.at, until }, request, metrics);
+          }
+        });
       } else {
         closedLoop(
           clock,

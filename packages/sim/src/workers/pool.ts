@@ -1,30 +1,31 @@
 import { Worker } from 'node:worker_threads';
-import { type ScenarioName, type ScenarioReport, scenarios } from '../scenarios/index.js';
-import type { WorkMessage, WorkRequest } from './protocol.js';
+import type { ScenarioDefinition, ScenarioReportBase } from '../scenarios/definition.js';
+import type { ScenarioSource, WorkMessage, WorkRequest } from './protocol.js';
 
 /**
  * Runs a scenario's runs on `workers` worker threads (run i goes to worker i mod n) and merges
  * the outcomes in run order before aggregating, so the report is identical for any `workers`.
- * Needs the built package (the worker loads `dist/workers/worker.js`).
+ * `definition` is the scenario in this thread (it aggregates); `source` tells each worker how to
+ * build the same one. Needs the built package (the worker loads `dist/workers/worker.js`).
  */
-export async function runScenarioOnWorkers(
-  name: ScenarioName,
+export async function runOnWorkers<R extends ScenarioReportBase>(
+  definition: ScenarioDefinition<R>,
+  source: ScenarioSource,
   options: {
     readonly seed: number;
-    readonly runs?: number;
+    readonly runs: number;
     readonly workers: number;
     readonly onProgress?: (done: number, total: number) => void;
   },
-): Promise<ScenarioReport> {
-  const definition = scenarios[name];
-  const runs = options.runs ?? definition.defaultRuns;
-  const plan = definition.plan({ seed: options.seed, runs });
+): Promise<R> {
+  const { seed, runs } = options;
+  const plan = definition.plan({ seed, runs });
   const total = plan.specs.length;
   const count = Math.max(1, Math.min(options.workers, total));
   const progress = new Array<number>(count).fill(0);
   const shards = await Promise.all(
     Array.from({ length: count }, (_, shard) => {
-      const request: WorkRequest = { scenario: name, seed: options.seed, runs, shard, count };
+      const request: WorkRequest = { source, seed, runs, shard, count };
       return new Promise<readonly unknown[]>((resolve, reject) => {
         const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: request });
         worker.on('message', (message: WorkMessage) => {
