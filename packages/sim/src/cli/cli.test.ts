@@ -207,5 +207,14 @@ describe('faultline-sim', () => {
     expect([one.code, one.stderr, two.code, two.stderr]).toEqual([0, '', 0, '']);
     expect(two.stdout).toBe(one.stdout);
     expect(JSON.parse(one.stdout).scenario).toBe('gray-failure');
+    // A scenario file too: each worker loads and checks the file again.
+    const file = fileURLToPath(
+      new URL('../../../../docs/examples/simulator/three-policies.json', import.meta.url),
+    );
+    const fileArgs = ['run', file, '--runs', '2', '--json'];
+    const single = await runNode({ file: cli, args: fileArgs });
+    const sharded = await runNode({ file: cli, args: [...fileArgs, '--workers', '2'] });
+    expect([single.code, sharded.code]).toEqual([0, 0]);
+    expect(sharded.stdout).toBe(single.stdout);
   }, 60_000);
 });

@@ -58,7 +58,9 @@ describe('malformed scenario files: one line naming the field, exit code 2', () 
     const { code, err, out } = await runFile('wrong-type.json', spec);
     expect(code).toBe(2);
     expect(err).toMatch(oneLine);
-    expect(err).toContain('traffic.rate: must be a number or an array, received "fast"');
+    expect(err).toBe(
+      `faultline-sim: ${join(dir, 'wrong-type.json')}: traffic.rate: must be a number or an array, received "fast"\n`,
+    );
     expect(out).toBe('');
   });
 

@@ -22,7 +22,7 @@ import { fieldPath, ScenarioFileError, validate } from './validate.js';
 /** A file's error: `file: field: message`. */
 function inFile(file: string, error: unknown): never {
   if (error instanceof ScenarioFileError || error instanceof SpecError) {
-    throw new ScenarioFileError(error.field, `${file}: ${error.message}`);
+    throw ScenarioFileError.inFile(file, error);
   }
   throw error;
 }

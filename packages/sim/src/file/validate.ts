@@ -16,6 +16,13 @@ export class ScenarioFileError extends Error {
     super(field === '' ? message : `${field}: ${message}`);
     this.field = field;
   }
+
+  /** The same error, its message prefixed with the file it is in: `file: field: message`. */
+  static inFile(file: string, error: { readonly field: string; readonly message: string }) {
+    const located = new ScenarioFileError('', `${file}: ${error.message}`);
+    (located as { field: string }).field = error.field;
+    return located;
+  }
 }
 
 const ANNOTATIONS = new Set(['description', '$schema', '$id', 'title', '$comment', '$defs']);
