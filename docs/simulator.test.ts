@@ -4,13 +4,12 @@
  * the built CLI), its files must be the ones in that directory, and the output must carry the
  * verdict the page shows. The scenario file and `compare` must agree (same model, same seed).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { runNode } from '@faultline/test-support';
+import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const examples = join(root, 'docs', 'examples', 'simulator');
@@ -27,23 +26,17 @@ function blocks(lang: string): string[] {
   );
 }
 
-/** Runs one documented command line, `faultline-sim` being the built CLI. */
-function run(command: string): { status: number | null; stdout: string; stderr: string } {
+/** Runs one documented command line, `faultline-sim` being the built CLI (global setup builds). */
+async function run(
+  command: string,
+  cwd = examples,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const args = command.replace(/^faultline-sim /, '').split(/\s+/);
-  const result = spawnSync(process.execPath, [cli, ...args], {
-    cwd: examples,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  const result = await runNode({ file: cli, args, cwd, timeout: 100_000 });
+  return { status: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
 const verdict = (stdout: string): string => stdout.slice(stdout.indexOf('\n\n'));
-
-beforeAll(() => {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-b', 'packages/sim'], { cwd: root });
-}, 120_000);
 
 describe('docs/guides/simulator.md: your latencies, your policies', () => {
   const commands = blocks('sh').flatMap((b) =>
@@ -64,11 +57,11 @@ describe('docs/guides/simulator.md: your latencies, your policies', () => {
     expect(commands).toHaveLength(4);
   });
 
-  it('compare and the scenario file print the same table and verdict: three policies, a winner', () => {
-    const compare = run(commands.find((c) => c.includes(' compare '))!);
+  it('compare and the scenario file print the same table and verdict: three policies, a winner', async () => {
+    const compare = await run(commands.find((c) => c.includes(' compare '))!);
     expect(compare.stderr).toBe('');
     expect(compare.status).toBe(0);
-    const file = run(commands.find((c) => c === 'faultline-sim run three-policies.json')!);
+    const file = await run(commands.find((c) => c === 'faultline-sim run three-policies.json')!);
     expect(file.status).toBe(0);
     for (const policy of ['no-retry', 'retry-3', 'retry-3-budget']) {
       expect(file.stdout).toMatch(new RegExp(`^${policy} `, 'm'));
@@ -85,9 +78,9 @@ describe('docs/guides/simulator.md: your latencies, your policies', () => {
     expect(file.stdout).toContain(quoted.slice(0, quoted.indexOf('```')).trimEnd());
   }, 120_000);
 
-  it('--report writes the HTML report, which opens with the verdict', () => {
+  it('--report writes the HTML report, which opens with the verdict', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'faultline-sim-docs-')), 'orders-api.html');
-    const result = run(
+    const result = await run(
       commands.find((c) => c.includes('--report'))!.replace('orders-api.html', out),
     );
     expect(result.status).toBe(0);
@@ -98,8 +91,8 @@ describe('docs/guides/simulator.md: your latencies, your policies', () => {
     expect(html).toContain('Trade-off: retry-3-budget');
   }, 120_000);
 
-  it('the TypeScript scenario with a policy written as code runs', () => {
-    const result = run(commands.find((c) => c.endsWith('.ts'))!);
+  it('the TypeScript scenario with a policy written as code runs', async () => {
+    const result = await run(commands.find((c) => c.endsWith('.ts'))!);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^retry-3-breaker /m);
@@ -108,7 +101,7 @@ describe('docs/guides/simulator.md: your latencies, your policies', () => {
     );
   }, 120_000);
 
-  it('the errors the page shows are the errors the CLI prints', () => {
+  it('the errors the page shows are the errors the CLI prints', async () => {
     const shown = section.match(/^faultline-sim: three-policies\.json: .*$/gm)!;
     expect(shown).toHaveLength(2);
     const original = readFileSync(join(examples, 'three-policies.json'), 'utf8');
@@ -129,10 +122,7 @@ describe('docs/guides/simulator.md: your latencies, your policies', () => {
     ] as const) {
       expect(variant).not.toBe(original);
       writeFileSync(join(dir, 'three-policies.json'), variant);
-      const broken = spawnSync(process.execPath, [cli, 'run', 'three-policies.json'], {
-        cwd: dir,
-        encoding: 'utf8',
-      });
+      const broken = await run('faultline-sim run three-policies.json', dir);
       expect(broken.status).toBe(2);
       expect(broken.stderr).toBe(`${line}\n`);
     }
