@@ -183,6 +183,32 @@ describe('scenario files that run', () => {
     expect(out).toContain('as code');
   });
 
+  it('a closed loop of 10 000 clients', async () => {
+    const { code, out, err } = await runFile('ten-thousand.json', {
+      duration: 3_000,
+      runs: 1,
+      traffic: { kind: 'closed', clients: 10_000, think: { kind: 'exponential', mean: 1_000 } },
+      downstream: {
+        latency: { kind: 'exponential', mean: 20 },
+        concurrency: 250,
+        queueLimit: 10_000,
+      },
+      policies: {
+        'retry-3': {
+          retry: { maxAttempts: 3, backoff: { kind: 'constant', ms: 10 } },
+          timeout: 1_000,
+        },
+      },
+    });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/closed loop, 10000 clients/);
+    // About 10 000 requests a second (each client thinks 1 s on average), all served.
+    const row = out.split('\n').find((line) => line.startsWith('retry-3 '))!;
+    const goodput = Number(row.trim().split(/\s+/)[3]);
+    expect(goodput).toBeGreaterThan(5_000);
+  }, 60_000);
+
   it('TypeScript through the loader', async () => {
     const source = `
       interface Spec { duration: number }
