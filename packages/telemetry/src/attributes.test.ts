@@ -11,6 +11,7 @@ import {
   SECONDS_BUCKETS,
   stateReadings,
 } from './attributes.js';
+import { EventTally } from './event-tally.js';
 
 describe('errorType', () => {
   it('is the code of a faultline rejection and the name of any other error, never the message', () => {
@@ -123,5 +124,37 @@ describe('attribute sets', () => {
       a: { closed: 0, open: 1 },
       b: { closed: 2, open: 0 },
     });
+  });
+});
+
+describe('EventTally', () => {
+  it('counts per policy, event, pipeline, operation and error type, building attributes once', () => {
+    const tally = new EventTally();
+    const policy = identify('x', 'retry', 'github');
+    const other = identify('x', 'retry', 'gitlab');
+    const base = {
+      type: 'event',
+      severity: 'information',
+      pipeline: 'api',
+      operation: 'op',
+      time: 0,
+    } as const;
+    tally.add({ ...base, event: 'retry', policy, error: new TypeError('a') });
+    tally.add({ ...base, event: 'retry', policy, error: new TypeError('b: another message') });
+    tally.add({ ...base, event: 'retry', policy, error: new RangeError('c') });
+    tally.add({ ...base, event: 'retry', policy: other });
+    tally.add({ ...base, event: 'retry', policy, operation: undefined });
+    const series = [...tally.series()].map((s) => [
+      s.attributes['faultline.policy.name'],
+      s.attributes['error.type'],
+      s.attributes['faultline.operation'],
+      s.count,
+    ]);
+    expect(series).toEqual([
+      ['github', 'TypeError', 'op', 2],
+      ['github', 'RangeError', 'op', 1],
+      ['github', undefined, undefined, 1],
+      ['gitlab', undefined, 'op', 1],
+    ]);
   });
 });

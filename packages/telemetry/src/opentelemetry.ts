@@ -23,6 +23,7 @@ import {
   SECONDS_BUCKETS,
   stateReadings,
 } from './attributes.js';
+import { EventTally } from './event-tally.js';
 
 export type { Instrumentation } from './attributes.js';
 
@@ -92,10 +93,17 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ins
     );
   }
   const meter: Meter = meterProvider.getMeter(SCOPE, SCOPE_VERSION);
-  const events = meter.createCounter('faultline.resilience.events', {
+  // Observable: the adapter keeps the counts (EventTally) and the SDK reads them at collection,
+  // so an event costs a Map lookup rather than the SDK's per-add hashing of seven attributes.
+  const events = meter.createObservableCounter('faultline.resilience.events', {
     description: 'Resilience events: retries, give-ups, timeouts, rejections, circuit transitions.',
     unit: '{event}',
   });
+  const tally = new EventTally();
+  const observeEvents = (result: ObservableResult): void => {
+    for (const series of tally.series()) result.observe(series.count, series.attributes);
+  };
+  events.addCallback(observeEvents);
   const histogramAdvice = { advice: { explicitBucketBoundaries: [...SECONDS_BUCKETS] } };
   const attempts = meter.createHistogram('faultline.resilience.attempt.duration', {
     description: 'Duration of each attempt made by a policy that makes several (retry, hedge).',
@@ -127,13 +135,11 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ins
   const listener = (record: TelemetryRecord): void => {
     switch (record.type) {
       case 'event': {
-        const attributes = eventAttributes(record);
-        events.add(1, attributes);
+        tally.add(record);
         if (record.severity === 'information') return;
         const span = activeSpan();
         if (span === undefined) return;
-        // A copy: the SDK may keep the metric's attribute object as the key of its series.
-        const spanAttributes: Attributes = { ...attributes };
+        const spanAttributes: Attributes = eventAttributes(record);
         if (record.attributes !== undefined) {
           for (const key of Object.keys(record.attributes)) {
             spanAttributes[`faultline.${key}`] = record.attributes[key];
@@ -165,6 +171,7 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ins
       if (!enabled) return;
       enabled = false;
       unsubscribe();
+      events.removeCallback(observeEvents);
       breakerState.removeCallback(observeStates);
     },
   };

@@ -8,13 +8,13 @@ import { type TelemetryRecord, telemetry } from '@faultline/core';
 import { Counter, Gauge, Histogram, type Registry, register } from 'prom-client';
 import {
   attemptAttributes,
-  eventAttributes,
   executionAttributes,
   type Instrumentation,
   type MetricAttributes,
   SECONDS_BUCKETS,
   stateReadings,
 } from './attributes.js';
+import { EventTally } from './event-tally.js';
 
 export type { Instrumentation } from './attributes.js';
 
@@ -103,11 +103,18 @@ export function instrumentPrometheus(options: PrometheusOptions = {}): Instrumen
     }
   }
   const registers = [registry];
-  const events = new Counter({
+  // Counted by the adapter and written at scrape time: prom-client hashes the labels of every
+  // inc(), which would make each event cost microseconds.
+  const tally = new EventTally();
+  new Counter({
     name: PROMETHEUS_METRICS.events,
     help: 'Resilience events: retries, give-ups, timeouts, rejections, circuit transitions.',
     labelNames: EVENT_LABELS,
     registers,
+    collect() {
+      this.reset();
+      for (const series of tally.series()) this.inc(labels(series.attributes), series.count);
+    },
   });
   const attempts = new Histogram({
     name: PROMETHEUS_METRICS.attemptDuration,
@@ -142,7 +149,7 @@ export function instrumentPrometheus(options: PrometheusOptions = {}): Instrumen
   const listener = (record: TelemetryRecord): void => {
     switch (record.type) {
       case 'event':
-        events.inc(labels(eventAttributes(record)));
+        tally.add(record);
         return;
       case 'attempt':
         attempts.observe(labels(attemptAttributes(record)), record.duration / 1000);
