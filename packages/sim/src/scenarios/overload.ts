@@ -482,3 +482,122 @@ export function runOverload(
 ): Promise<OverloadReport> {
   return runPlan(planOverload(options), options.simulate);
 }
+
+/** The report as a table (one row per policy). */
+export function overloadTable(report: OverloadReport): {
+  title: string;
+  columns: string[];
+  rows: string[][];
+} {
+  const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)} %`);
+  const num = (v: number | null, digits = 0) => (v === null ? '–' : v.toFixed(digits));
+  return {
+    title: 'overload: a 20 s brownout halves capacity (500 of 800 requests/s can be served)',
+    columns: [
+      'policy',
+      'goodput during /s',
+      'timeouts during',
+      'rejected during',
+      'p99 before ms',
+      'p99 during ms',
+      'p99 ×',
+      'rejected before',
+      'limit before → during',
+      'recover ms',
+    ],
+    rows: report.results.map((r) => [
+      r.policy,
+      num(r.goodputDuring, 1),
+      pct(r.timeoutsDuring),
+      pct(r.rejectedDuring),
+      num(r.p99Before, 1),
+      num(r.p99During, 1),
+      num(r.p99Ratio, 2),
+      pct(r.rejectedBefore),
+      r.limitBefore === null ? '–' : `${r.limitBefore} → ${r.limitDuring}`,
+      r.timeToRecover === null ? 'not in run' : num(r.timeToRecover),
+    ]),
+  };
+}
+
+/** Measured conclusions, computed from the report's numbers. */
+export function overloadConclusions(report: OverloadReport): string[] {
+  const by = (name: string) => report.results.find((r) => r.policy === name);
+  const lines: string[] = [];
+  const none = by('none');
+  if (none !== undefined) {
+    lines.push(
+      `Without a limit the server queues what it cannot serve: ${none.goodputDuring}/s of goodput and ${((none.timeoutsDuring ?? 0) * 100).toFixed(1)} % timeouts during the brownout (only the first ~1.7 s, while the queue builds from empty, succeed), and the backlog is ${none.timeToRecover === null ? 'not drained by the end of the run' : `drained ${none.timeToRecover} ms after it`}.`,
+    );
+  }
+  const adaptive = report.results.filter(
+    (r) => r.policy.endsWith('-tuned') || r.policy.endsWith('-server'),
+  );
+  const best = [...adaptive].sort((a, b) => (a.p99Ratio ?? Infinity) - (b.p99Ratio ?? Infinity))[0];
+  if (best !== undefined) {
+    lines.push(
+      `Best adaptive limit (${best.policy}): ${best.goodputDuring}/s of goodput (${(((best.goodputDuring ?? 0) / 500) * 100).toFixed(0)} % of the 500/s the server can serve), ${((best.timeoutsDuring ?? 0) * 100).toFixed(1)} % timeouts, p99 ${best.p99Ratio}× the p99 before (2× is the floor: every service time doubles), ${((best.rejectedBefore ?? 0) * 100).toFixed(1)} % rejected before; its limit went from ${best.limitBefore} to ${best.limitDuring}.`,
+    );
+  }
+  const defaults = ['aimd', 'vegas', 'gradient2'].map(by).filter((r) => r !== undefined);
+  if (defaults.length > 0) {
+    lines.push(
+      `At Netflix's defaults: ${defaults.map((r) => `${r.policy} ${r.goodputDuring}/s, p99 ${r.p99Ratio}×, ${((r.rejectedBefore ?? 0) * 100).toFixed(1)} % rejected before`).join('; ')}.`,
+    );
+  }
+  return lines;
+}
+
+/** Charts: the limit over time, goodput and p99 per second, the brownout shaded. */
+export function overloadCharts(
+  report: OverloadReport,
+  chart: typeof import('../report/svg.js').lineChart,
+): string[] {
+  const band = {
+    from: report.model.brownout.start / 1000,
+    to: report.model.brownout.end / 1000,
+    label: 'brownout',
+  };
+  const series = (
+    pick: (b: OverloadResult['series'][number]) => number | null,
+    filter: (r: OverloadResult) => boolean,
+  ) =>
+    report.results.filter(filter).map((r) => ({
+      name: r.policy,
+      points: r.series.map((b) => [b.t / 1000 + 0.5, pick(b)] as [number, number | null]),
+    }));
+  return [
+    chart({
+      title: 'Concurrency limit over time',
+      xLabel: 'time (s)',
+      yLabel: 'limit (calls in flight)',
+      series: series(
+        (b) => b.limit,
+        (r) => r.policy !== 'none',
+      ),
+      band,
+      logY: true,
+    }),
+    chart({
+      title: 'Goodput (successful responses per second, by request start)',
+      xLabel: 'time (s)',
+      yLabel: 'responses/s',
+      series: series(
+        (b) => b.goodput,
+        () => true,
+      ),
+      band,
+    }),
+    chart({
+      title: 'p99 latency of successful requests',
+      xLabel: 'time (s)',
+      yLabel: 'ms',
+      series: series(
+        (b) => b.p99,
+        () => true,
+      ),
+      band,
+      logY: true,
+    }),
+  ];
+}
