@@ -190,35 +190,43 @@ describe.skipIf(url === undefined)('redisRateLimitStore (real Redis)', () => {
         store: redisRateLimitStore({ client, prefix: ${JSON.stringify(prefix)} }),
       });
       await client.ping();
-      // Both processes start together (a wall-clock barrier) and interleave their calls.
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, START_AT - Date.now())));
+      process.stdout.write('ready\\n');
+      await new Promise((resolve) => process.stdin.once('data', resolve));
       const decisions = [];
       for (let i = 0; i < 40; i++) decisions.push(await limiter.tryAcquire('shared'));
       client.disconnect();
       process.stdout.write(String(decisions.filter((d) => d.allowed).length));
     `;
-    const startAt = Date.now() + 2000;
-    const run = () =>
-      new Promise<number>((resolve, reject) => {
-        const proc = spawn(
-          process.execPath,
-          ['--input-type=module', '-e', child.replace('START_AT', String(startAt))],
-          {
-            cwd: fileURLToPath(new URL('../..', import.meta.url)),
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-        let out = '';
-        let err = '';
-        proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          out += chunk;
-        });
-        proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-          err += chunk;
-        });
-        proc.on('exit', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(err))));
+    const start = () => {
+      const proc = spawn(process.execPath, ['--input-type=module', '-e', child], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        stdio: ['pipe', 'pipe', 'pipe'],
       });
-    const [a, b] = await Promise.all([run(), run()]);
+      let out = '';
+      let err = '';
+      let onReady: () => void = () => {};
+      const ready = new Promise<void>((resolve) => {
+        onReady = resolve;
+      });
+      proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        if (out.startsWith('ready\n')) onReady();
+      });
+      proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        err += chunk;
+      });
+      const granted = new Promise<number>((resolve, reject) => {
+        proc.on('exit', (code) =>
+          code === 0 ? resolve(Number(out.slice('ready\n'.length))) : reject(new Error(err)),
+        );
+      });
+      return { ready, go: () => proc.stdin.end('go\n'), granted };
+    };
+    // A barrier: both processes connect, say "ready", and start together on "go".
+    const children = [start(), start()];
+    await Promise.all(children.map((c) => c.ready));
+    for (const c of children) c.go();
+    const [a = 0, b = 0] = await Promise.all(children.map((c) => c.granted));
     expect(a + b).toBe(30);
     expect(a).toBeGreaterThan(0);
     expect(b).toBeGreaterThan(0);
