@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { VirtualClock } from '@faultline/clock';
 import { ExecutionRejectedError } from '@faultline/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { constant } from './backoff.js';
 import { fetchTask, isNetworkError, retryableHttp } from './http.js';
 import { retry } from './retry.js';
@@ -144,12 +144,33 @@ describe('retryableHttp against a real HTTP server (global fetch)', () => {
     expect(res.status).toBe(200);
   });
 
-  it('a call it cannot see (plain fetch) is not retried unless assumeIdempotent', async () => {
+  it('a call it cannot see (plain fetch) is not retried unless assumeIdempotent, and it warns once', async () => {
+    // Issue 14 item 19: retryableHttp() around a plain fetch closure (as the docs wrote it) never
+    // retried, silently. It still cannot know the method (a Response does not carry it), so it
+    // does not guess; but it says so once, with the two ways out.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const clock = new VirtualClock();
     const path = route(statusThenOk(503));
-    const res = await drive(
-      clock,
-      policy(clock).execute(({ signal }) => fetch(base + path, { signal })),
+    const p = policy(clock);
+    let res: Response;
+    let calls: unknown[][] = [];
+    try {
+      res = await drive(
+        clock,
+        p.execute(({ signal }) => fetch(base + path, { signal })),
+      );
+      const second = route(statusThenOk(503));
+      await drive(
+        clock,
+        p.execute(({ signal }) => fetch(base + second, { signal })),
+      );
+      calls = [...warn.mock.calls];
+    } finally {
+      warn.mockRestore();
+    }
+    expect(calls).toHaveLength(1);
+    expect(String(calls[0]![0])).toMatch(
+      /^retryableHttp: a 503 response was not retried because its request method is unknown .*fetchTask\(url, init\).*assumeIdempotent: true/s,
     );
     expect(res.status).toBe(503);
     const again = route(statusThenOk(503));
@@ -160,6 +181,34 @@ describe('retryableHttp against a real HTTP server (global fetch)', () => {
       ),
     );
     expect(ok.status).toBe(200);
+  });
+
+  it("fetchTask(url, (ctx) => init) builds each attempt's init (per-attempt headers) and sees the method", async () => {
+    const clock = new VirtualClock();
+    const seen: Array<string | undefined> = [];
+    const path = route((req, res, hit) => {
+      seen.push(req.headers['x-attempt'] as string | undefined);
+      res.statusCode = hit === 1 ? 503 : 200;
+      res.end();
+    });
+    const res = await drive(
+      clock,
+      policy(clock).execute(
+        fetchTask(base + path, (ctx) => ({
+          method: 'PUT',
+          headers: { 'x-attempt': `${ctx.attempt}` },
+        })),
+      ),
+    );
+    expect(res.status).toBe(200);
+    expect(seen).toEqual(['1', '2']);
+    const post = route(statusThenOk(503));
+    const refused = await drive(
+      clock,
+      policy(clock).execute(fetchTask(base + post, () => ({ method: 'POST', body: 'x' }))),
+    );
+    expect(refused.status).toBe(503);
+    expect(hits.get(post)).toHaveLength(1);
   });
 
   it('retries a connection reset (the server destroys the socket)', async () => {
@@ -271,6 +320,41 @@ describe('retryableHttp: classification', () => {
     expect(handles({ ok: false, error: 'string' }, ctx)).toBe(false);
     expect(handles({ ok: true, value: { status: 200 } }, ctx)).toBe(false);
   });
+  it('sees the method on outcomes that carry their request (axios, node:http, ky, got)', () => {
+    const strict = retryableHttp();
+    const handled = (outcome: Parameters<typeof strict>[0]) => strict(outcome, ctx);
+    // axios: response.config and error.config (lower-case method, plain or AxiosHeaders headers)
+    expect(handled({ ok: true, value: { status: 503, config: { method: 'get' } } })).toBe(true);
+    expect(handled({ ok: true, value: { status: 503, config: { method: 'post' } } })).toBe(false);
+    const keyed = { method: 'post', headers: { 'Idempotency-Key': 'k' } };
+    expect(handled({ ok: true, value: { status: 503, config: keyed } })).toBe(true);
+    const axiosError = { response: { status: 502 }, config: { method: 'put' } };
+    expect(handled({ ok: false, error: axiosError })).toBe(true);
+    // node:http: an IncomingMessage's req is the ClientRequest
+    const clientRequest = { method: 'GET', getHeader: () => undefined };
+    expect(handled({ ok: true, value: { statusCode: 503, req: clientRequest } })).toBe(true);
+    const postRequest = {
+      method: 'POST',
+      getHeader: (name: string) => (name === 'idempotency-key' ? 'k' : undefined),
+    };
+    expect(handled({ ok: true, value: { statusCode: 503, req: postRequest } })).toBe(true);
+    // ky: HTTPError has request (a fetch Request) and response
+    const kyError = {
+      response: { status: 503 },
+      request: new Request('http://127.0.0.1/', { method: 'DELETE' }),
+    };
+    expect(handled({ ok: false, error: kyError })).toBe(true);
+    const kyPost = {
+      response: { status: 503 },
+      request: new Request('http://127.0.0.1/', { method: 'POST' }),
+    };
+    expect(handled({ ok: false, error: kyPost })).toBe(false);
+    // got: error.options.method
+    expect(
+      handled({ ok: false, error: { response: { statusCode: 504 }, options: { method: 'HEAD' } } }),
+    ).toBe(true);
+  });
+
   it('validates its options', () => {
     const bad: Array<[unknown, ErrorConstructor, RegExp]> = [
       [{ methods: 'GET' }, TypeError, /"methods"/],

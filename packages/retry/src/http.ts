@@ -41,11 +41,13 @@ function infoOf(input: RequestInfo | URL, init: RequestInit | undefined): HttpRe
  * A task that calls `fetch(input, init)` with the attempt's signal and lets
  * {@link retryableHttp} see the request's method and `Idempotency-Key`:
  * `policy.execute(fetchTask(url, { method: 'PUT', body }))`. A fetch `Response` does not say
- * which method produced it, so this is how the method reaches the retry decision.
+ * which method produced it, so this is how the method reaches the retry decision. `init` may be
+ * a function of the attempt's context, for what changes per attempt:
+ * `fetchTask(url, (ctx) => ({ headers: deadlineToHeaders(ctx.deadline) }))`.
  */
 export function fetchTask(
   input: RequestInfo | URL,
-  init?: RequestInit,
+  init?: RequestInit | ((ctx: Context) => RequestInit),
   fetchImpl: FetchLike = (i, o) => fetch(i, o),
 ): Task<Response> {
   if (typeof fetchImpl !== 'function') {
@@ -53,31 +55,83 @@ export function fetchTask(
       `fetchTask: option "fetchImpl" must be a function like fetch, received ${formatValue(fetchImpl)}`,
     );
   }
-  if (init !== undefined && (init === null || typeof init !== 'object')) {
+  if (
+    init !== undefined &&
+    typeof init !== 'function' &&
+    (init === null || typeof init !== 'object')
+  ) {
     throw new TypeError(
-      `fetchTask: option "init" must be a RequestInit object, received ${formatValue(init)}`,
+      `fetchTask: option "init" must be a RequestInit object or a function (ctx) => RequestInit, received ${formatValue(init)}`,
     );
   }
-  const info = infoOf(input, init);
+  const fixed = typeof init === 'function' ? undefined : infoOf(input, init);
   const request = typeof Request === 'function' && input instanceof Request ? input : undefined;
   return async (ctx: Context) => {
+    let info = fixed;
     try {
+      const attemptInit = typeof init === 'function' ? init(ctx) : init;
+      info ??= infoOf(input, attemptInit);
       // A Request's body can be read once: each attempt sends a clone, the original stays unused.
       // (A ReadableStream body in `init` cannot be replayed at all: use a string, Blob or buffer.)
       const target = request === undefined ? input : request.clone();
-      const response = await fetchImpl(target, { ...init, signal: ctx.signal });
+      const response = await fetchImpl(target, { ...attemptInit, signal: ctx.signal });
       requests.set(response, info);
       return response;
     } catch (error) {
-      if (error !== null && typeof error === 'object') requests.set(error, info);
+      if (info !== undefined && error !== null && typeof error === 'object') {
+        requests.set(error, info);
+      }
       throw error;
     }
   };
 }
 
-/** The request a `Response` or error from {@link fetchTask} came from, if known. */
+/**
+ * The request a `Response` or error came from, if known: recorded by {@link fetchTask}, or
+ * carried by the outcome itself, as HTTP clients attach it: axios (`config`), Node's
+ * `IncomingMessage` (`req`, the `ClientRequest`), ky (`request`, a fetch `Request`) and got
+ * (`options`), on the response or on the error (and on an error's `response`).
+ */
 export function requestOf(value: unknown): HttpRequestInfo | undefined {
-  return value !== null && typeof value === 'object' ? requests.get(value) : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  const recorded = requests.get(value);
+  if (recorded !== undefined) return recorded;
+  const carried = carriedRequest(value);
+  if (carried !== undefined) return carried;
+  const response = (value as { response?: unknown }).response;
+  return response !== null && typeof response === 'object' ? carriedRequest(response) : undefined;
+}
+
+// Where HTTP clients keep the request on a response or an error (see requestOf).
+const REQUEST_FIELDS = ['config', 'req', 'request', 'options'] as const;
+
+function carriedRequest(value: object): HttpRequestInfo | undefined {
+  for (const field of REQUEST_FIELDS) {
+    const request = (value as Record<string, unknown>)[field];
+    if (request === null || typeof request !== 'object') continue;
+    const method = (request as { method?: unknown }).method;
+    if (typeof method !== 'string' || method === '') continue;
+    return { method: method.toUpperCase(), idempotencyKey: hasIdempotencyKey(request) };
+  }
+  return undefined;
+}
+
+function hasIdempotencyKey(request: object): boolean {
+  const getHeader = (request as { getHeader?: unknown }).getHeader;
+  if (typeof getHeader === 'function') {
+    return getHeader.call(request, 'idempotency-key') !== undefined; // node:http ClientRequest
+  }
+  const headers = (request as { headers?: unknown }).headers;
+  if (headers === null || typeof headers !== 'object') return false;
+  if (typeof Headers === 'function' && headers instanceof Headers) {
+    return headers.has('idempotency-key');
+  }
+  const get = (headers as { get?: unknown }).get;
+  if (typeof get === 'function') {
+    const found: unknown = get.call(headers, 'idempotency-key'); // AxiosHeaders
+    if (found !== undefined && found !== null) return true;
+  }
+  return Object.keys(headers).some((name) => name.toLowerCase() === 'idempotency-key');
 }
 
 /** RFC 9110 §9.2.2 idempotent methods (TRACE left out: nobody retries it on purpose). */
@@ -155,8 +209,10 @@ export interface RetryableHttpOptions {
   /** Response statuses (and error `status`/`response.status`) to retry. Default 408, 429, 500, 502, 503, 504. */
   readonly statuses?: readonly number[];
   /**
-   * Whether to retry a call whose request this cannot see (not made through {@link fetchTask}).
-   * Default `false`: retrying a POST you cannot see could charge a card twice.
+   * Whether to retry a call whose request this cannot see (not made through {@link fetchTask},
+   * and not carrying its request as axios, node:http, ky and got outcomes do). Default `false`:
+   * retrying a POST you cannot see could charge a card twice; the first such failure that is
+   * not retried is reported once with `console.warn`.
    */
   readonly assumeIdempotent?: boolean;
 }
@@ -180,15 +236,31 @@ export function retryableHttp(options?: RetryableHttpOptions): ShouldHandle {
       `${owner}: option "assumeIdempotent" must be a boolean, received ${formatValue(assume)}`,
     );
   }
-  const replayable = (source: unknown): boolean => {
+  let warned = false;
+  // Only asked about a transient failure, i.e. one that would be retried if the request may be
+  // sent again.
+  const replayable = (source: unknown, what: string): boolean => {
     const info = requestOf(source);
-    if (info === undefined) return assume;
-    return info.idempotencyKey || methods.has(info.method);
+    if (info !== undefined) return info.idempotencyKey || methods.has(info.method);
+    if (!assume && !warned) {
+      // Not retrying is the safe answer (a POST sent twice can charge a card twice), but a
+      // silent one made the documented `execute(({ signal }) => fetch(url, { signal }))` retry
+      // nothing at all. Say so once.
+      warned = true;
+      console.warn(
+        `retryableHttp: ${what} was not retried because its request method is unknown (a fetch ` +
+          'Response does not carry it). Call through fetchTask(url, init) so that the method is ' +
+          'seen, or use retryableHttp({ assumeIdempotent: true }) if every request through this ' +
+          'policy is idempotent. (Shown once per retryableHttp().)',
+      );
+    }
+    return assume;
   };
   return (outcome: Outcome<unknown>): boolean => {
     if (outcome.ok) {
       const status = httpStatusOf(outcome.value);
-      return status !== undefined && statuses.has(status) && replayable(outcome.value);
+      if (status === undefined || !statuses.has(status)) return false;
+      return replayable(outcome.value, `a ${status} response`);
     }
     const error = outcome.error;
     if (isExecutionRejected(error) && !isTimeoutError(error)) return false;
@@ -197,8 +269,18 @@ export function retryableHttp(options?: RetryableHttpOptions): ShouldHandle {
       isNetworkError(error) ||
       isTimeoutError(error) ||
       (status !== undefined && statuses.has(status));
-    return transient && replayable(error);
+    return (
+      transient &&
+      replayable(error, status === undefined ? describeError(error) : `a ${status} error`)
+    );
   };
+}
+
+function describeError(error: unknown): string {
+  const e = error as { name?: unknown; message?: unknown } | null;
+  return typeof e?.name === 'string' && typeof e.message === 'string'
+    ? `an error (${e.name}: ${e.message})`
+    : 'an error';
 }
 
 function checkList<K extends 'string' | 'number'>(
