@@ -232,6 +232,42 @@ describe('adaptiveTimeout', () => {
     expect(recovered).toEqual(Array(12).fill(200));
   });
 
+  it('a success after a censored climb keeps the timeout above it: multiplier × the newest success', () => {
+    // Found running the README pipeline fast → slow (20 → 400 ms): after the climb 50, 100, 200,
+    // 400, 800 the first success reset the backoff, and one 400 ms sample among 60 of 20 ms does
+    // not move a p99.9, so the timeout fell back to 50 and the next two calls failed again.
+    const adaptive = adaptiveTimeout({
+      clock: new VirtualClock(),
+      min: 50,
+      max: 2_000,
+      minSamples: 1,
+    });
+    for (let i = 0; i < 60; i++) adaptive.observe(20);
+    expect(adaptive.current()).toBe(50);
+    for (let i = 0; i < 4; i++) adaptive.observeTimeout();
+    expect(adaptive.current()).toBe(800);
+    adaptive.observe(400);
+    expect(adaptive.current()).toBe(600); // 1.5 × 400, not the p99.9 of the window (20 ms)
+    adaptive.observe(400);
+    expect(adaptive.current()).toBe(600);
+    adaptive.observe(20); // back to fast: the window's p99.9 (the 400s) still holds it up
+    expect(adaptive.current()).toBeGreaterThan(590);
+  });
+
+  it('forgets by time: once its samples leave the window, current() is initial again without a new observation', async () => {
+    // Found running the README pipeline through an outage (issue 14 item 17): failures are not
+    // learned, so nothing refreshed the estimate, and 70 s later the breaker's probe still got
+    // the 50 ms learned before the outage: it timed out against a server answering in 120 ms.
+    const clock = new VirtualClock();
+    const adaptive = adaptiveTimeout({ clock, min: 50, max: 2_000, window: 60_000 });
+    for (let i = 0; i < 30; i++) adaptive.observe(20);
+    expect(adaptive.current()).toBe(50);
+    await clock.advance(30_000);
+    expect(adaptive.current()).toBe(50); // still in the window
+    await clock.advance(36_000);
+    expect(adaptive.current()).toBe(1_000); // every sample expired: back to initial
+  });
+
   it('shouldHandle decides what is not learned; a throwing one rejects the call', async () => {
     const clock = new VirtualClock();
     const slowAnswers = adaptiveTimeout({

@@ -86,6 +86,10 @@ export class AdaptiveTimeout {
   readonly #onChange = new EventChannel<AdaptiveTimeoutChange>();
   #backoff = 1;
   #value: number;
+  /** The newest successful duration observed (quantile estimator). */
+  #latest = 0;
+  /** When the window may next lose a slice, so that {@link current} must recompute. */
+  #expiresAt = Number.NEGATIVE_INFINITY;
 
   /** @internal use {@link adaptiveTimeout}. */
   constructor(options?: AdaptiveTimeoutOptions) {
@@ -143,10 +147,13 @@ export class AdaptiveTimeout {
   }
 
   /**
-   * The timeout (ms) the next attempt gets. A field read: the estimate is recomputed when an
-   * outcome is observed (a success or a timeout), so the hot path reads no clock for it.
+   * The timeout (ms) the next attempt gets. Recomputed when an outcome is observed, and when a
+   * slice of the window has expired since the last computation: samples leave the window by
+   * time, so after an outage that taught nothing (failures are not learned) or an idle hour the
+   * timeout is `initial` again rather than what the old, expired samples said.
    */
   current(): number {
+    if (this.#quantiles !== undefined && this.clock.now() >= this.#expiresAt) this.#refresh();
     return this.#value;
   }
 
@@ -162,8 +169,12 @@ export class AdaptiveTimeout {
 
   /** Observes the duration (ms) of a successful attempt; ends any censoring backoff. */
   observe(ms: number): void {
-    if (this.#quantiles !== undefined) this.#quantiles.observe(ms);
-    else this.#rtt!.observe(ms); // Karn's rule: only successes get here.
+    if (this.#quantiles !== undefined) {
+      this.#quantiles.observe(ms);
+      this.#latest = ms;
+    } else {
+      this.#rtt!.observe(ms); // Karn's rule: only successes get here.
+    }
     this.#backoff = 1;
     this.#refresh();
   }
@@ -202,8 +213,18 @@ export class AdaptiveTimeout {
     let base: number;
     const quantiles = this.#quantiles;
     if (quantiles !== undefined) {
+      // Valid until the current slice of the window ends (then a slice may expire).
+      const slice = this.window / quantiles.slices;
+      this.#expiresAt = (Math.floor(this.clock.now() / slice) + 1) * slice;
       const estimate = quantiles.quantile(this.quantile, this.minSamples);
-      base = Number.isNaN(estimate) ? this.initial : this.multiplier * estimate;
+      // The newest success is the best evidence of the current regime. After a latency shift
+      // the window's quantile lags until enough new samples arrive (a p99.9 moves after 1 in
+      // 1000), so without this a success right after a censored climb would drop the timeout
+      // back below the latency it just measured, and the next calls would time out again.
+      const latest = this.#latest;
+      base = Number.isNaN(estimate)
+        ? this.initial
+        : this.multiplier * (latest > estimate ? latest : estimate);
     } else {
       const rtt = this.#rtt!;
       base = rtt.samples < this.minSamples ? this.initial : rtt.rto;
