@@ -1,6 +1,13 @@
 export { buildWorkspace, inCI, repoRoot } from './build.js';
 export type { ChildExitReport } from './child.js';
 export {
+  type FlakyBehaviour,
+  type FlakyRequest,
+  type FlakyServer,
+  type FlakyServerOptions,
+  startFlakyServer,
+} from './flaky-server.js';
+export {
   EXIT_LIMIT_MS,
   type NodeChild,
   type NodeRun,
