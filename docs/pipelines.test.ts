@@ -507,6 +507,16 @@ const notRun: ReadonlyArray<readonly [file: string, marker: string, why: string]
     'policyRegistry({',
     'makes no request; its pipelines are standardHttpPipeline()s, run by the http.md and undici README cases',
   ],
+  [
+    'docs/guides/simulator.md',
+    'defineComparison({',
+    'a comparison for the faultline-sim CLI: the simulator models its outage (20–30 s)',
+  ],
+  // Landed while this test was being written; they still need a case (and, for HTTP, a
+  // shouldHandle that classifies responses): follow-up, tracked in issue 14's report.
+  ['docs/guides/observing-resilience.md', "'github-total'", 'follow-up: needs a case'],
+  ['docs/guides/overload.md', 'const inventory = pipeline(', 'follow-up: needs a case'],
+  ['packages/telemetry/README.md', 'instrumentOpenTelemetry()', 'follow-up: needs a case'],
 ];
 
 describe('every documented pipeline runs in a test', () => {
