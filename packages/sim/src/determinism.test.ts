@@ -5,6 +5,7 @@ import { planContention } from './scenarios/contention.js';
 import { planGrayFailure } from './scenarios/gray-failure.js';
 import { planLatencyShift } from './scenarios/latency-shift.js';
 import type { ScenarioPlan } from './scenarios/options.js';
+import { planOverload } from './scenarios/overload.js';
 import { planPartialFailure } from './scenarios/partial-failure.js';
 import { planRetryStorm } from './scenarios/retry-storm.js';
 
@@ -15,6 +16,7 @@ const plans: Record<string, (seed: number) => ScenarioPlan<unknown, unknown>> = 
   'latency-shift': (seed) => planLatencyShift({ seed, runs: 1 }),
   'gray-failure': (seed) => planGrayFailure({ seed, runs: 1 }),
   'partial-failure': (seed) => planPartialFailure({ seed, runs: 1, probabilities: [0.3, 0.9] }),
+  overload: (seed) => planOverload({ seed, runs: 1, policies: ['gradient2-tuned'] }),
 };
 
 const json = async (plan: ScenarioPlan<unknown, unknown>, concurrency?: number): Promise<string> =>

@@ -12,7 +12,9 @@ import { type Distribution, exponential, normal } from '../distribution.js';
 import type { SimClock, SimulationRun } from '../engine.js';
 import { openLoop } from '../load.js';
 import { Network, type Respond } from '../network.js';
+import { lineChart } from '../report/svg.js';
 import { Server, ServerError } from '../server.js';
+import { defineScenario } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { mean, round, runSeed } from './service.js';
 
@@ -549,10 +551,7 @@ export function overloadConclusions(report: OverloadReport): string[] {
 }
 
 /** Charts: the limit over time, goodput and p99 per second, the brownout shaded. */
-export function overloadCharts(
-  report: OverloadReport,
-  chart: typeof import('../report/svg.js').lineChart,
-): string[] {
+export function overloadCharts(report: OverloadReport, chart = lineChart): string[] {
   const band = {
     from: report.model.brownout.start / 1000,
     to: report.model.brownout.end / 1000,
@@ -601,3 +600,19 @@ export function overloadCharts(
     }),
   ];
 }
+
+/** The `overload` scenario (`faultline-sim overload`). */
+export const overloadScenario = defineScenario({
+  name: 'overload',
+  title: 'Overload: a brownout halves capacity (rate vs fixed vs adaptive concurrency limits)',
+  description:
+    'Open-loop clients (800 requests/s) call a server of 1000 requests/s (10 workers, 5 ms + Exp(5 ms) service) that serves from an unbounded queue, requests whose callers gave up included; from 20 s to 40 s a brownout doubles every service time (500 requests/s). 1 s timeout, no retries. No limit, a fixed bulkhead of 20, AIMD / Vegas / Gradient2 at Netflix defaults and tuned, on the client and shedding at the server. p99 during / before has a floor of 2× (every service time doubles).',
+  defaultRuns: 2,
+  plan: ({ seed, runs }) => planOverload({ seed, runs }),
+  conclusions: overloadConclusions,
+  table: overloadTable,
+  charts: (report) => overloadCharts(report),
+  notes: () => [
+    'The limit chart is logarithmic; "none" has no limit. Goodput and p99 are per second by request start.',
+  ],
+});

@@ -8,6 +8,7 @@ import { contentionScenario } from './contention.js';
 import { grayFailureScenario } from './gray-failure.js';
 import { latencyShiftScenario } from './latency-shift.js';
 import { metastableScenario } from './metastable.js';
+import { overloadScenario } from './overload.js';
 import { partialFailureScenario } from './partial-failure.js';
 import { retryStormScenario } from './retry-storm.js';
 
@@ -15,6 +16,7 @@ export const builtInScenarios = [
   contentionScenario,
   retryStormScenario,
   metastableScenario,
+  overloadScenario,
   latencyShiftScenario,
   grayFailureScenario,
   partialFailureScenario,
