@@ -64,12 +64,15 @@ beforeEach(async () => {
   dispatcher = getGlobalDispatcher();
   http = await VirtualHttp.start();
   (globalThis as { url?: string }).url = http.url();
+  // Free names the blocks assume (docs/snippets.d.ts): an Express app to mount middleware on.
+  (globalThis as { app?: unknown }).app = { use() {} };
   spies = quiet.map((method) => vi.spyOn(console, method).mockImplementation(() => {}));
 });
 afterEach(async () => {
   restoreDispatcher();
   for (const spy of spies) spy.mockRestore();
   delete (globalThis as { url?: string }).url;
+  delete (globalThis as { app?: unknown }).app;
   await http.stop();
 });
 
@@ -426,6 +429,34 @@ const cases: Case[] = [
     recovery: 6_000,
     slow: 0,
   },
+  {
+    file: 'docs/guides/observing-resilience.md',
+    marker: "name: 'github-total'",
+    exports: ['github'],
+    subject: (m, h) => ({
+      call: () => policyOf(m, 'github').execute(fetchTask(h.url('/repos/x/y'))),
+    }),
+    failsFast: 5, // the breaker's probes
+    recovery: 6_000,
+    slow: 0,
+  },
+  {
+    file: 'docs/guides/overload.md',
+    marker: 'const inventory = pipeline(',
+    exports: [], // `stock` is exported by the block
+    subject: (m) => ({ call: () => (m.stock as (sku: string) => Promise<unknown>)('42') }),
+    recovery: 500,
+    slow: 0,
+  },
+  {
+    file: 'packages/telemetry/README.md',
+    marker: 'instrumentOpenTelemetry()',
+    exports: ['github'],
+    subject: (m, h) => ({ call: () => policyOf(m, 'github').execute(fetchTask(h.url('/zen'))) }),
+    failsFast: 5, // the breaker's probes
+    recovery: 6_000,
+    slow: 0,
+  },
 ];
 
 describe('documented pipelines: outage → recovery and fast → slow, against a local server', () => {
@@ -512,11 +543,6 @@ const notRun: ReadonlyArray<readonly [file: string, marker: string, why: string]
     'defineComparison({',
     'a comparison for the faultline-sim CLI: the simulator models its outage (20–30 s)',
   ],
-  // Landed while this test was being written; they still need a case (and, for HTTP, a
-  // shouldHandle that classifies responses): follow-up, tracked in issue 14's report.
-  ['docs/guides/observing-resilience.md', "'github-total'", 'follow-up: needs a case'],
-  ['docs/guides/overload.md', 'const inventory = pipeline(', 'follow-up: needs a case'],
-  ['packages/telemetry/README.md', 'instrumentOpenTelemetry()', 'follow-up: needs a case'],
 ];
 
 describe('every documented pipeline runs in a test', () => {
