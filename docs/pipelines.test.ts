@@ -409,6 +409,16 @@ const cases: Case[] = [
     slow: 0,
   },
   {
+    file: 'README.md',
+    marker: "standardHttpPipeline({ name: 'github' })",
+    exports: ['zen'],
+    subject: (m, h) => ({
+      call: () => (m.zen as { fetch(url: string): Promise<Response> }).fetch(h.url('/zen')),
+    }),
+    recovery: 6_000,
+    slow: 0,
+  },
+  {
     file: 'docs/guides/http.md',
     marker: "standardHttpPipeline({ name: 'inventory' })",
     exports: ['inventory'],
