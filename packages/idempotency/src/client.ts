@@ -1,6 +1,7 @@
 import { checkOptions, checkString, formatValue, type Policy } from '@faultline/core';
 import { v7 } from 'uuid';
 import { RetryableStatusError } from './errors.js';
+import { HTTP_TOKEN } from './headers.js';
 
 /** `fetch`'s shape. */
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
@@ -39,8 +40,6 @@ export function isRetryableStatus(response: Response): boolean {
   return RETRYABLE.has(response.status);
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 /**
  * Wraps `fetch` so that each logical call with an unsafe method (POST, PATCH) gets one
  * `Idempotency-Key` (a fresh {@link idempotencyKey}, or the one the caller set) that every
@@ -61,7 +60,7 @@ export function idempotentFetch(fetchImpl: FetchLike, options?: IdempotentFetchO
   const opts = checkOptions<IdempotentFetchOptions>(owner, options);
   const header =
     opts.header === undefined ? 'Idempotency-Key' : checkString(owner, 'header', opts.header);
-  if (!TOKEN.test(header)) {
+  if (!HTTP_TOKEN.test(header)) {
     throw new RangeError(
       `${owner}: option "header" must be a header name (an RFC 9110 token), received ${formatValue(header)}`,
     );
@@ -73,7 +72,7 @@ export function idempotentFetch(fetchImpl: FetchLike, options?: IdempotentFetchO
         `${owner}: option "methods" must be an array of HTTP method names, received ${formatValue(opts.methods)}`,
       );
     }
-    if (opts.methods.length === 0 || opts.methods.some((m) => !TOKEN.test(m))) {
+    if (opts.methods.length === 0 || opts.methods.some((m) => !HTTP_TOKEN.test(m))) {
       throw new RangeError(
         `${owner}: option "methods" must be a non-empty list of HTTP method names, received ${formatValue(opts.methods)}`,
       );

@@ -17,7 +17,8 @@ import {
   tooLarge,
 } from './adapters/node-common.js';
 import { isJsonContentType } from './fingerprint.js';
-import type { Idempotency, IdempotencyRequest } from './idempotency.js';
+import type { IdempotencyRequest } from './request.js';
+import type { Idempotency } from './server-types.js';
 
 export type { NodeAdapterOptions } from './adapters/node-common.js';
 

@@ -17,7 +17,8 @@ import {
   requestHeaders,
   tooLarge,
 } from './adapters/node-common.js';
-import type { Idempotency, IdempotencyRequest } from './idempotency.js';
+import type { IdempotencyRequest } from './request.js';
+import type { Idempotency } from './server-types.js';
 
 /** Options for {@link fastifyIdempotency}. */
 export interface FastifyIdempotencyOptions {

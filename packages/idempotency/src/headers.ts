@@ -1,5 +1,17 @@
 import type { StoredHeader } from './store.js';
 
+/** RFC 9110 §5.6.2 `tchar`: the characters of a token (a method, a header field name). */
+const TCHAR = "!#$%&'*+.^_`|~0-9A-Za-z-";
+
+/** An RFC 9110 token: an HTTP method or header field name. */
+export const HTTP_TOKEN = new RegExp(`^[${TCHAR}]+$`);
+
+/** A header name, or a prefix of one ending in `*` (a `replayHeaders` entry). */
+export const HEADER_NAME_PATTERN = new RegExp(`^[${TCHAR}]+\\*?$`);
+
+/** A predicate on lower-case header names, from an allow-list (see {@link headerFilter}). */
+export type HeaderFilter = (name: string) => boolean;
+
 /**
  * The replay allow-list used when `replayHeaders` is not given. A trailing `*` matches a prefix.
  * Representation and navigation metadata only: nothing that belongs to the first exchange.
@@ -40,7 +52,7 @@ export const NEVER_REPLAYED: ReadonlySet<string> = new Set([
 ]);
 
 /** Compiles an allow-list to a predicate over lower-case names. */
-export function headerFilter(allow: readonly string[]): (name: string) => boolean {
+export function headerFilter(allow: readonly string[]): HeaderFilter {
   const exact = new Set<string>();
   const prefixes: string[] = [];
   for (const entry of allow) {

@@ -5,7 +5,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { checkIdempotency, checkMaxBodyBytes } from './adapters/common.js';
 import { webIdempotency } from './adapters/web.js';
-import type { Idempotency } from './idempotency.js';
+import type { Idempotency } from './server-types.js';
 
 /** Options for {@link honoIdempotency}. */
 export interface HonoIdempotencyOptions {

@@ -1,5 +1,6 @@
 import { VirtualClock } from '@faultline/clock';
 import { describe, expect, it } from 'vitest';
+import { leaseOfToken } from './execution-token.js';
 import {
   type BeginResult,
   createIdempotency,
@@ -231,10 +232,10 @@ describe('createIdempotency: the behaviour table', () => {
     const takeovers: string[] = [];
     idem.onTakeover((event) => takeovers.push(event.key));
     const old = token(await idem.begin(request()));
-    old.stopRenewal?.(); // the owner crashed: nobody renews
+    leaseOfToken(old).stopRenewal(); // the owner crashed: nobody renews
     await clock.advance(3_001);
     const fresh = token(await idem.begin(request()));
-    expect(fresh.owner).not.toBe(old.owner);
+    expect(leaseOfToken(fresh).owner).not.toBe(leaseOfToken(old).owner);
     expect((await memory.get(fresh.key))?.status).toBe('IN_PROGRESS');
     expect(takeovers).toEqual([fresh.key]);
   });

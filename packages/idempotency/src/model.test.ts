@@ -1,6 +1,7 @@
 import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { leaseOfToken } from './execution-token.js';
 import { createIdempotency, type ExecutionToken } from './idempotency.js';
 import { memoryStore } from './stores/memory.js';
 
@@ -122,7 +123,7 @@ describe('createIdempotency against a reference model', () => {
             const owns = record?.state === 'IN_PROGRESS' && record.owner === entry.owner;
             if (step.kind === 'crash') {
               if (!entry.finished && owns && record.crashedAt === undefined) {
-                entry.token.stopRenewal?.();
+                leaseOfToken(entry.token).stopRenewal();
                 record.crashedAt = now;
               }
               continue;
@@ -155,7 +156,7 @@ describe('createIdempotency against a reference model', () => {
             }
           }
         } finally {
-          for (const entry of tokens) entry.token.stopRenewal?.();
+          for (const entry of tokens) leaseOfToken(entry.token).stopRenewal();
           store.close();
         }
       }),

@@ -17,7 +17,7 @@ import {
   sendResponse,
   tooLarge,
 } from './adapters/node-common.js';
-import type { Idempotency } from './idempotency.js';
+import type { Idempotency } from './server-types.js';
 
 export type { NodeAdapterOptions } from './adapters/node-common.js';
 

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
 import {
   checkBoolean,
   checkFunction,
@@ -7,13 +7,20 @@ import {
   checkOptions,
   checkString,
   formatValue,
+  optionalClock,
 } from '@faultline/core';
 import { checkDuration, type Duration } from './duration.js';
-import { DEFAULT_REPLAY_HEADERS, NEVER_REPLAYED } from './headers.js';
-import type { IdempotencyRequest } from './idempotency.js';
+import {
+  DEFAULT_REPLAY_HEADERS,
+  HEADER_NAME_PATTERN,
+  HTTP_TOKEN,
+  NEVER_REPLAYED,
+} from './headers.js';
+import type { IdempotencyRequest } from './request.js';
 import type { Store } from './store.js';
 
-const OWNER = 'createIdempotency';
+/** The factory these options belong to, as error messages name it. */
+const FACTORY = 'createIdempotency';
 const MAX_TIMER = 2_147_483_647;
 const YEAR = 365 * 86_400_000;
 
@@ -106,8 +113,6 @@ export interface ResolvedOptions {
   readonly namespace: string;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 function checkStore(value: unknown): Store {
   const candidate = value as Partial<Store> | null | undefined;
   if (
@@ -118,27 +123,10 @@ function checkStore(value: unknown): Store {
     )
   ) {
     throw new TypeError(
-      `${OWNER}: option "store" must be a Store (claim, get, complete, renew, release), received ${formatValue(value)}`,
+      `${FACTORY}: option "store" must be a Store (claim, get, complete, renew, release), received ${formatValue(value)}`,
     );
   }
   return candidate as Store;
-}
-
-function checkClock(value: unknown): Clock {
-  if (value === undefined) return systemClock;
-  const candidate = value as Partial<Clock> | null;
-  if (
-    candidate === null ||
-    typeof candidate !== 'object' ||
-    typeof candidate.now !== 'function' ||
-    typeof candidate.setTimer !== 'function' ||
-    typeof candidate.sleep !== 'function'
-  ) {
-    throw new TypeError(
-      `${OWNER}: option "clock" must be a Clock (now, sleep, setTimer), received ${formatValue(value)}`,
-    );
-  }
-  return candidate as Clock;
 }
 
 function checkLogger(value: unknown): IdempotencyLogger | undefined {
@@ -150,7 +138,7 @@ function checkLogger(value: unknown): IdempotencyLogger | undefined {
     typeof (value as Partial<IdempotencyLogger>).warn !== 'function'
   ) {
     throw new TypeError(
-      `${OWNER}: option "logger" must be false or an object with warn(message), received ${formatValue(value)}`,
+      `${FACTORY}: option "logger" must be false or an object with warn(message), received ${formatValue(value)}`,
     );
   }
   return value as IdempotencyLogger;
@@ -159,13 +147,13 @@ function checkLogger(value: unknown): IdempotencyLogger | undefined {
 function checkStringList(option: string, value: unknown, pattern: RegExp, what: string): string[] {
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
     throw new TypeError(
-      `${OWNER}: option "${option}" must be an array of ${what}, received ${formatValue(value)}`,
+      `${FACTORY}: option "${option}" must be an array of ${what}, received ${formatValue(value)}`,
     );
   }
   for (const item of value as string[]) {
     if (!pattern.test(item)) {
       throw new RangeError(
-        `${OWNER}: option "${option}" must contain only ${what}, received ${formatValue(item)}`,
+        `${FACTORY}: option "${option}" must contain only ${what}, received ${formatValue(item)}`,
       );
     }
   }
@@ -176,53 +164,55 @@ function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
   const methods = (
     options.methods === undefined
       ? ['POST', 'PATCH']
-      : checkStringList('methods', options.methods, TOKEN, 'HTTP method names')
+      : checkStringList('methods', options.methods, HTTP_TOKEN, 'HTTP method names')
   ).map((method) => method.toUpperCase());
   if (methods.length === 0) {
     throw new RangeError(
-      `${OWNER}: option "methods" must list at least one HTTP method, received []`,
+      `${FACTORY}: option "methods" must list at least one HTTP method, received []`,
     );
   }
   const header =
-    options.header === undefined ? 'idempotency-key' : checkString(OWNER, 'header', options.header);
-  if (!TOKEN.test(header)) {
+    options.header === undefined
+      ? 'idempotency-key'
+      : checkString(FACTORY, 'header', options.header);
+  if (!HTTP_TOKEN.test(header)) {
     throw new RangeError(
-      `${OWNER}: option "header" must be a header name (an RFC 9110 token), received ${formatValue(header)}`,
+      `${FACTORY}: option "header" must be a header name (an RFC 9110 token), received ${formatValue(header)}`,
     );
   }
   const recordTtl =
     options.recordTtl === undefined
       ? 86_400_000
-      : checkDuration(OWNER, 'recordTtl', options.recordTtl, 1, YEAR);
+      : checkDuration(FACTORY, 'recordTtl', options.recordTtl, 1, YEAR);
   const lockTtl =
     options.lockTtl === undefined
       ? 60_000
-      : checkDuration(OWNER, 'lockTtl', options.lockTtl, 3, MAX_TIMER);
+      : checkDuration(FACTORY, 'lockTtl', options.lockTtl, 3, MAX_TIMER);
   let concurrentWait: number | undefined;
   const concurrent = options.concurrent;
   if (concurrent !== undefined && concurrent !== 'reject') {
     if (concurrent === null || typeof concurrent !== 'object' || !('wait' in concurrent)) {
       throw new TypeError(
-        `${OWNER}: option "concurrent" must be 'reject' or { wait: duration }, received ${formatValue(concurrent)}`,
+        `${FACTORY}: option "concurrent" must be 'reject' or { wait: duration }, received ${formatValue(concurrent)}`,
       );
     }
-    concurrentWait = checkDuration(OWNER, 'concurrent.wait', concurrent.wait, 0, MAX_TIMER);
+    concurrentWait = checkDuration(FACTORY, 'concurrent.wait', concurrent.wait, 0, MAX_TIMER);
   }
   return {
     methods,
     required:
-      options.required === undefined ? false : checkBoolean(OWNER, 'required', options.required),
+      options.required === undefined ? false : checkBoolean(FACTORY, 'required', options.required),
     globalKeys:
       options.globalKeys === undefined
         ? false
-        : checkBoolean(OWNER, 'globalKeys', options.globalKeys),
+        : checkBoolean(FACTORY, 'globalKeys', options.globalKeys),
     header: header.toLowerCase(),
     recordTtl,
     lockTtl,
     maxKeyLength:
       options.maxKeyLength === undefined
         ? 255
-        : checkNumber(OWNER, 'maxKeyLength', options.maxKeyLength, {
+        : checkNumber(FACTORY, 'maxKeyLength', options.maxKeyLength, {
             min: 1,
             max: 65_536,
             integer: true,
@@ -230,7 +220,7 @@ function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
     maxStoredBodyBytes:
       options.maxStoredBodyBytes === undefined
         ? 1_048_576
-        : checkNumber(OWNER, 'maxStoredBodyBytes', options.maxStoredBodyBytes, {
+        : checkNumber(FACTORY, 'maxStoredBodyBytes', options.maxStoredBodyBytes, {
             min: 0,
             max: 2 ** 31,
             maxExclusive: true,
@@ -239,21 +229,21 @@ function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
     cacheServerErrors:
       options.cacheServerErrors === undefined
         ? false
-        : checkBoolean(OWNER, 'cacheServerErrors', options.cacheServerErrors),
+        : checkBoolean(FACTORY, 'cacheServerErrors', options.cacheServerErrors),
     onStoreError:
       options.onStoreError === undefined
         ? 'fail-closed'
-        : checkOneOf(OWNER, 'onStoreError', options.onStoreError, ['fail-closed', 'fail-open']),
+        : checkOneOf(FACTORY, 'onStoreError', options.onStoreError, ['fail-closed', 'fail-open']),
     concurrentWait,
-    strict: options.strict === undefined ? false : checkBoolean(OWNER, 'strict', options.strict),
+    strict: options.strict === undefined ? false : checkBoolean(FACTORY, 'strict', options.strict),
     storeTimeout:
       options.storeTimeout === undefined
         ? 2_000
-        : checkDuration(OWNER, 'storeTimeout', options.storeTimeout, 1, MAX_TIMER),
+        : checkDuration(FACTORY, 'storeTimeout', options.storeTimeout, 1, MAX_TIMER),
     completionAttempts:
       options.completionAttempts === undefined
         ? 3
-        : checkNumber(OWNER, 'completionAttempts', options.completionAttempts, {
+        : checkNumber(FACTORY, 'completionAttempts', options.completionAttempts, {
             min: 1,
             max: 10,
             integer: true,
@@ -261,7 +251,7 @@ function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
     namespace:
       options.namespace === undefined
         ? 'faultline'
-        : checkString(OWNER, 'namespace', options.namespace),
+        : checkString(FACTORY, 'namespace', options.namespace),
   };
 }
 
@@ -282,23 +272,23 @@ export interface ValidatedOptions {
  * @internal
  */
 export function resolveOptions(options: IdempotencyOptions): ValidatedOptions {
-  const opts = checkOptions<IdempotencyOptions>(OWNER, options);
+  const opts = checkOptions<IdempotencyOptions>(FACTORY, options);
   const store = checkStore(opts.store);
   const resolved = resolve(opts);
   if (resolved.lockTtl > resolved.recordTtl) {
     throw new RangeError(
-      `${OWNER}: option "lockTtl" must be at most recordTtl (${resolved.recordTtl} ms), received ${opts.lockTtl === undefined ? `its default ${resolved.lockTtl} ms: set lockTtl too` : formatValue(opts.lockTtl)}`,
+      `${FACTORY}: option "lockTtl" must be at most recordTtl (${resolved.recordTtl} ms), received ${opts.lockTtl === undefined ? `its default ${resolved.lockTtl} ms: set lockTtl too` : formatValue(opts.lockTtl)}`,
     );
   }
   const scope =
     opts.scope === undefined
       ? undefined
-      : checkFunction<NonNullable<IdempotencyOptions['scope']>>(OWNER, 'scope', opts.scope);
+      : checkFunction<NonNullable<IdempotencyOptions['scope']>>(FACTORY, 'scope', opts.scope);
   const fingerprint =
     opts.fingerprint === undefined
       ? undefined
       : checkFunction<NonNullable<IdempotencyOptions['fingerprint']>>(
-          OWNER,
+          FACTORY,
           'fingerprint',
           opts.fingerprint,
         );
@@ -307,18 +297,18 @@ export function resolveOptions(options: IdempotencyOptions): ValidatedOptions {
     replayAllow = checkStringList(
       'replayHeaders',
       opts.replayHeaders,
-      /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\*?$/,
+      HEADER_NAME_PATTERN,
       'header names (a trailing * matches a prefix)',
     );
     for (const name of replayAllow) {
       if (NEVER_REPLAYED.has(name.toLowerCase())) {
         throw new RangeError(
-          `${OWNER}: option "replayHeaders" must not list ${formatValue(name)} (never replayed)`,
+          `${FACTORY}: option "replayHeaders" must not list ${formatValue(name)} (never replayed)`,
         );
       }
     }
   }
-  const clock = checkClock(opts.clock);
+  const clock = optionalClock(FACTORY, 'clock', opts.clock);
   return {
     store,
     resolved,

@@ -1,5 +1,5 @@
 import { checkNumber, formatValue } from '@faultline/core';
-import type { Idempotency } from '../idempotency.js';
+import type { Idempotency } from '../server-types.js';
 
 /** @internal Checks an adapter's `idempotency` argument. */
 export function checkIdempotency(owner: string, value: unknown): Idempotency {

@@ -1,7 +1,9 @@
 import * as nodeCrypto from 'node:crypto';
 import { IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { ExecutionToken } from '../execution-token.js';
 import { installSha256, type Sha256Hex } from '../fingerprint.js';
-import type { ExecutionToken, Idempotency, IdempotencyRequest } from '../idempotency.js';
+import type { IdempotencyRequest } from '../request.js';
+import type { Idempotency } from '../server-types.js';
 
 export { checkIdempotency, checkMaxBodyBytes, passesThrough } from './common.js';
 

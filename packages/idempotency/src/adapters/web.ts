@@ -1,5 +1,7 @@
-import type { ExecutionToken, Idempotency, ResponseProgress } from '../idempotency.js';
+import type { ExecutionToken } from '../execution-token.js';
 import { type HttpResponse, problem, problemResponse } from '../problem.js';
+import type { ResponseProgress } from '../request.js';
+import type { Idempotency } from '../server-types.js';
 import { passesThrough } from './common.js';
 
 /** One protected execution seen by a Web adapter, from `begin` to the end of its response. */

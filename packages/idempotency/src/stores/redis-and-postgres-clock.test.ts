@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import pg, { type Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { leaseOfToken } from '../execution-token.js';
 import { createIdempotency, type Idempotency } from '../idempotency.js';
 import type { Store } from '../store.js';
 import { serviceUrl } from '../testing/services.js';
@@ -106,7 +107,7 @@ for (const skew of [+TWO_HOURS, -TWO_HOURS]) {
         expect(record!.expiresIn).toBeLessThanOrEqual(LOCK); // not 2 h more, not 2 h less
         // The owner "crashes" (never completes); after LOCK ms of real time the lock is gone,
         // not two hours later: a retry takes over and executes.
-        if (first.kind === 'execute') first.token?.stopRenewal?.();
+        if (first.kind === 'execute' && first.token) leaseOfToken(first.token).stopRenewal();
         await realTime(LOCK + 150 - (performance.now() - lockedAt));
         expect(await execute(idempotency, key)).toBe('executed');
         const completedAt = performance.now();

@@ -1,0 +1,463 @@
+import type { Clock } from '@faultline/clock';
+import { EventChannel, formatValue, type Listener } from '@faultline/core';
+import { isThenable } from '@faultline/core/internal';
+import { BodyTooDeepError, MAX_JSON_DEPTH } from './errors.js';
+import type {
+  FencedEvent,
+  IdempotencyWarning,
+  ReplayEvent,
+  StoreFailureEvent,
+  TakeoverEvent,
+} from './events.js';
+import { ExecutionToken, Lease, leaseOfToken } from './execution-token.js';
+import {
+  fingerprintBytes,
+  framedText,
+  sha256Hex,
+  sha256HexNow,
+  sha256HexNowText,
+  utf8,
+} from './fingerprint.js';
+import { type HeaderFilter, headerFilter, replayableHeaders } from './headers.js';
+import { parseKeyHeader } from './key.js';
+import type { IdempotencyLogger, ResolvedOptions, ValidatedOptions } from './options.js';
+import { type ProblemCode, problem, problemResponse } from './problem.js';
+import type { CompletedResponse, IdempotencyRequest, ResponseProgress } from './request.js';
+import type { BeginResult, FinishOutcome, Idempotency } from './server-types.js';
+import type {
+  ClaimPrevious,
+  ClaimResult,
+  Store,
+  StoredHeader,
+  StoredRecord,
+  StoredResponse,
+} from './store.js';
+import { StoreCalls } from './store-calls.js';
+
+const FACTORY = 'createIdempotency';
+
+/** What `begin` learns about a protected request before touching the store. */
+interface Identity {
+  /** The store key: hash of namespace, scope and client key. */
+  readonly key: string;
+  readonly fingerprint: string;
+  /** The principal (`''` for global keys). */
+  readonly scope: string;
+}
+
+/**
+ * The server core behind {@link Idempotency} (see `createIdempotency`): decides what each
+ * request gets (`begin`), then records how its execution ended (`complete`, `release`,
+ * `interrupt`, `disconnected`). It owns the lock lease of every execution it starts.
+ */
+export class IdempotencyServer implements Idempotency {
+  readonly options: ResolvedOptions;
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #scope: ValidatedOptions['scope'];
+  readonly #fingerprint: ValidatedOptions['fingerprint'];
+  readonly #logger: IdempotencyLogger | undefined;
+  readonly #replayable: HeaderFilter;
+  readonly #covered: ReadonlySet<string>;
+  /** The key header as the user spelled it, for messages. */
+  readonly #headerName: string;
+  readonly #calls: StoreCalls;
+  readonly #warnings = new EventChannel<IdempotencyWarning>();
+  readonly #fenced = new EventChannel<FencedEvent>();
+  readonly #storeFailures = new EventChannel<StoreFailureEvent>();
+  readonly #replays = new EventChannel<ReplayEvent>();
+  readonly #takeovers = new EventChannel<TakeoverEvent>();
+  #warnedNoScope = false;
+
+  constructor(validated: ValidatedOptions, headerName: string) {
+    const { resolved } = validated;
+    this.options = resolved;
+    this.#store = validated.store;
+    this.#clock = validated.clock;
+    this.#scope = validated.scope;
+    this.#fingerprint = validated.fingerprint;
+    this.#logger = validated.logger;
+    this.#replayable = headerFilter(validated.replayAllow);
+    this.#covered = new Set(resolved.methods);
+    this.#headerName = headerName;
+    this.#calls = new StoreCalls(
+      validated.clock,
+      resolved.storeTimeout,
+      this.#storeFailures,
+      (warning) => this.#warn(warning),
+      resolved.onStoreError === 'fail-closed',
+    );
+    // Methods stay usable when taken off the object (`const { begin } = idempotency`).
+    this.begin = this.begin.bind(this);
+    this.complete = this.complete.bind(this);
+    this.release = this.release.bind(this);
+    this.interrupt = this.interrupt.bind(this);
+    this.disconnected = this.disconnected.bind(this);
+    this.storeKey = this.storeKey.bind(this);
+    this.onWarning = this.onWarning.bind(this);
+    this.onFenced = this.onFenced.bind(this);
+    this.onStoreFailure = this.onStoreFailure.bind(this);
+    this.onReplay = this.onReplay.bind(this);
+    this.onTakeover = this.onTakeover.bind(this);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Deciding (rows 1-11, 16, 21)
+
+  async begin(request: IdempotencyRequest): Promise<BeginResult> {
+    if (!this.#covered.has(request.method.toUpperCase())) return UNPROTECTED;
+    const identity = await this.#identify(request);
+    if (!('key' in identity)) return identity;
+    const { key, fingerprint, scope } = identity;
+    const { concurrentWait, lockTtl } = this.options;
+    const waitUntil = concurrentWait === undefined ? undefined : this.#clock.now() + concurrentWait;
+    for (;;) {
+      const lease = new Lease();
+      let claim: ClaimResult;
+      let pending: Promise<ClaimResult> | undefined;
+      try {
+        claim = await this.#calls.run('claim', key, () => {
+          pending = this.#store.claim(key, { owner: lease.owner, fingerprint, lockTtl, scope });
+          return pending;
+        });
+      } catch {
+        return this.#storeDown(key, lease.owner, pending);
+      }
+      if (claim.claimed) return this.#execute(key, lease, claim.previous);
+      const decided = this.#decide(key, fingerprint, claim.record);
+      if (decided !== undefined) return decided;
+      if (waitUntil === undefined) return this.#conflict();
+      // Row 6 with { wait }: poll until the first request completes, is released, or time is up.
+      let record: StoredRecord | undefined = claim.record;
+      while (record !== undefined && record.status === 'IN_PROGRESS') {
+        const left = waitUntil - this.#clock.now();
+        if (left <= 0) return this.#conflict();
+        await this.#clock.sleep(Math.min(left, pollInterval(concurrentWait!)));
+        try {
+          record = await this.#calls.run('get', key, () => this.#store.get(key));
+        } catch {
+          return this.#storeDown(key, undefined, undefined);
+        }
+        if (record !== undefined) {
+          const outcome = this.#decide(key, fingerprint, record);
+          if (outcome !== undefined) return outcome;
+        }
+      }
+      // Released or expired: claim again (and maybe execute).
+    }
+  }
+
+  /**
+   * The key, fingerprint and scope of a covered request, or what to answer instead (no key,
+   * a malformed key, no principal, a body too deep to fingerprint). Rejects only when a
+   * `scope` or `fingerprint` callback throws or returns a non-string (an application bug).
+   */
+  async #identify(request: IdempotencyRequest): Promise<Identity | BeginResult> {
+    const options = this.options;
+    const rawKey = headerValue(request.headers, options.header);
+    if (rawKey === undefined) {
+      if (options.required) {
+        return refuse('MISSING_KEY', `This request requires an ${this.#headerName} header.`);
+      }
+      return UNPROTECTED;
+    }
+    const parsed = parseKeyHeader(rawKey, options.maxKeyLength, options.strict);
+    if (!parsed.ok) return refuse('INVALID_KEY', `Invalid ${this.#headerName}: ${parsed.reason}.`);
+
+    let scope = '';
+    if (this.#scope === undefined) {
+      if (!this.#warnedNoScope && !options.globalKeys) {
+        this.#warnedNoScope = true;
+        this.#warn({
+          code: 'NO_SCOPE',
+          message: `${FACTORY} has no "scope": keys are global, so two clients sending the same key share one record. Pass scope: (request) => principal.`,
+        });
+      }
+    } else {
+      // Await only a real promise: a synchronous scope (the usual case) costs no extra hop.
+      const returned = this.#scope(request);
+      const value = isThenable(returned) ? await returned : returned;
+      if (value !== undefined && typeof value !== 'string') {
+        throw new TypeError(
+          `${FACTORY}: scope() must return a string or undefined, received ${formatValue(value)}`,
+        );
+      }
+      if ((value === undefined || value === '') && !options.globalKeys) {
+        // Never fall back to the global key space: this request would share records with every
+        // other request without a principal (and replay their responses).
+        return refuse(
+          'MISSING_SCOPE',
+          `scope() found no principal for this request, so its ${this.#headerName} cannot be attributed to anyone. Authenticate the request (or set globalKeys: true to share one key space).`,
+        );
+      }
+      scope = value ?? '';
+    }
+    // Small inputs hash synchronously (no promise hop); large ones go to Web Crypto.
+    const keyText = this.#storeKeyText(parsed.key, scope);
+    const key = sha256HexNowText(keyText) ?? (await sha256Hex(utf8(keyText)));
+    let fingerprint: string;
+    if (this.#fingerprint === undefined) {
+      let bytes: Uint8Array;
+      try {
+        bytes = fingerprintBytes({
+          method: request.method,
+          path: request.path,
+          query: request.query ?? '',
+          contentType: firstValue(request.headers['content-type']),
+          body: request.body,
+        });
+      } catch (error) {
+        if (!(error instanceof BodyTooDeepError)) throw error;
+        return refuse(
+          'BODY_TOO_DEEP',
+          `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; it cannot be fingerprinted.`,
+        );
+      }
+      fingerprint = sha256HexNow(bytes) ?? (await sha256Hex(bytes));
+    } else {
+      const returned = this.#fingerprint(request);
+      fingerprint = isThenable(returned) ? await returned : returned;
+      if (typeof fingerprint !== 'string') {
+        throw new TypeError(
+          `${FACTORY}: fingerprint() must return a string, received ${formatValue(fingerprint)}`,
+        );
+      }
+    }
+    return { key, fingerprint, scope };
+  }
+
+  /** Replay, mismatch, or `undefined` for a live IN_PROGRESS record with our fingerprint. */
+  #decide(key: string, fingerprint: string, record: StoredRecord): BeginResult | undefined {
+    if (record.fingerprint !== fingerprint) {
+      // Rows 7 and 10: a mismatch is permanent, so it wins over 409.
+      return refuse(
+        'FINGERPRINT_MISMATCH',
+        `This ${this.#headerName} was used with a different request (method, path, query or body).`,
+      );
+    }
+    if (record.status === 'COMPLETED' && record.response !== undefined) {
+      return this.#replay(key, record.response);
+    }
+    return undefined;
+  }
+
+  #replay(key: string, stored: StoredResponse): BeginResult {
+    const replayable = this.#replayable;
+    const headers: StoredHeader[] = stored.headers.filter(([name]) => replayable(name));
+    headers.push(['idempotent-replayed', 'true']);
+    if (stored.bodyOmitted) headers.push(['idempotency-body-omitted', 'true']);
+    if (this.#replays.hasListeners) this.#replays.emit({ key, status: stored.status });
+    return { kind: 'replay', response: { status: stored.status, headers, body: stored.body } };
+  }
+
+  #conflict(): BeginResult {
+    return refuse(
+      'CONFLICT',
+      `A request with this ${this.#headerName} is still being processed. Retry later with the same key.`,
+      1,
+    );
+  }
+
+  /** Rows 5 and 8: this request now owns the key; its lease is renewed while it runs (row 20). */
+  #execute(key: string, lease: Lease, previous: ClaimPrevious): BeginResult {
+    if (previous === 'unreadable') {
+      this.#warn({
+        code: 'UNREADABLE_RECORD',
+        message: 'an unreadable idempotency record was replaced; the request executes again',
+        key,
+      });
+    } else if (previous === 'expired' && this.#takeovers.hasListeners) {
+      this.#takeovers.emit({ key });
+    }
+    const { lockTtl } = this.options;
+    // Renew at a third of the lease, so that two renewals can fail before the lock lapses.
+    lease.keepAlive(
+      this.#clock,
+      lockTtl / 3,
+      () => this.#calls.run('renew', key, () => this.#store.renew(key, lease.owner, lockTtl)),
+      () => this.#fenced.emit({ key, operation: 'renew' }),
+    );
+    const token = new ExecutionToken(key, lease, this.options.maxStoredBodyBytes);
+    return { kind: 'execute', token };
+  }
+
+  /** Row 16: the claim failed or timed out; `owner` is the claim's fencing token, if any. */
+  #storeDown(
+    key: string,
+    owner: string | undefined,
+    pending: Promise<ClaimResult> | undefined,
+  ): BeginResult {
+    if (owner !== undefined) {
+      // The request will not execute, but a claim that timed out may still land, even after a
+      // clean-up sent now on another connection (a pool does not keep order): `abandon` (which a
+      // store that can be overtaken implements) makes sure this owner's claim never holds the
+      // key whenever it lands, and a claim reported to have landed late is released. Failures
+      // here only mean the lock expires on its own.
+      const store = this.#store;
+      const lockTtl = this.options.lockTtl;
+      this.#calls.cleanUp('release', key, () =>
+        store.abandon === undefined
+          ? store.release(key, owner)
+          : store.abandon(key, owner, lockTtl),
+      );
+      pending?.then(
+        (late) => {
+          if (late.claimed) this.#calls.cleanUp('release', key, () => store.release(key, owner));
+        },
+        () => {},
+      );
+    }
+    if (this.options.onStoreError === 'fail-open') {
+      this.#warn({
+        code: 'FAIL_OPEN',
+        message: 'idempotency store unavailable: request executes without protection (fail-open)',
+        key,
+      });
+      return UNPROTECTED;
+    }
+    return refuse(
+      'STORE_UNAVAILABLE',
+      'The idempotency store did not answer; the request was not executed. Retry with the same key.',
+      1,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Finishing (rows 12-15, 17-19, and the cut responses)
+
+  complete(token: ExecutionToken, response: CompletedResponse): Promise<FinishOutcome> {
+    const options = this.options;
+    if (response.status >= 500 && !options.cacheServerErrors) return this.release(token);
+    const omitted =
+      response.bodyOmitted === true || response.body.length > options.maxStoredBodyBytes;
+    return this.#keep(token, {
+      status: response.status,
+      headers: replayableHeaders(response.headers, this.#replayable),
+      body: omitted ? new Uint8Array(0) : response.body,
+      bodyOmitted: omitted,
+    });
+  }
+
+  release(token: ExecutionToken): Promise<FinishOutcome> {
+    const owner = leaseOfToken(token).owner;
+    return this.#finish(token, () => this.#store.release(token.key, owner), 'release', 'released');
+  }
+
+  interrupt(token: ExecutionToken, status: number): Promise<FinishOutcome> {
+    if (status >= 500 && !this.options.cacheServerErrors) return this.release(token);
+    const value = problem(
+      'RESPONSE_UNAVAILABLE',
+      `A request with this ${this.#headerName} was executed (its response started with status ${status}), but the response was cut off before it ended and cannot be replayed. Do not retry with this key; check the outcome another way (for example, read the resource).`,
+    );
+    // Stored as it is (not through the replay allow-list): its own headers are fixed.
+    const { headers, body } = problemResponse(value);
+    return this.#keep(token, { status: value.status, headers, body, bodyOmitted: false });
+  }
+
+  disconnected(token: ExecutionToken, progress: () => ResponseProgress): void {
+    const lease = leaseOfToken(token);
+    if (lease.finished) return;
+    lease.stopRenewal();
+    // The lease has at least 2/3 of lockTtl left (renewed every lockTtl/3), so a decision at
+    // lockTtl/3 is written while the lock is still ours.
+    lease.wait(this.#clock, this.options.lockTtl / 3, () => {
+      const now = progress();
+      if (now.started) void this.interrupt(token, now.status);
+    });
+  }
+
+  #keep(token: ExecutionToken, stored: StoredResponse): Promise<FinishOutcome> {
+    const owner = leaseOfToken(token).owner;
+    const recordTtl = this.options.recordTtl;
+    return this.#finish(
+      token,
+      () => this.#store.complete(token.key, owner, stored, recordTtl),
+      'complete',
+      'stored',
+    );
+  }
+
+  async #finish(
+    token: ExecutionToken,
+    write: () => Promise<boolean>,
+    operation: 'complete' | 'release',
+    success: FinishOutcome,
+  ): Promise<FinishOutcome> {
+    if (!leaseOfToken(token).finish()) return 'ignored';
+    // Row 17: bounded retries; the client already has its response.
+    const attempts = this.options.completionAttempts;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        if (await this.#calls.run(operation, token.key, write)) return success;
+        this.#fenced.emit({ key: token.key, operation });
+        return 'fenced';
+      } catch {
+        if (attempt < attempts) await this.#clock.sleep(Math.min(50 * 2 ** (attempt - 1), 1_000));
+      }
+    }
+    return 'failed';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Keys and events
+
+  storeKey(key: string, scope?: string): Promise<string> {
+    return sha256Hex(utf8(this.#storeKeyText(key, scope ?? '')));
+  }
+
+  #storeKeyText(key: string, scope: string): string {
+    return framedText(['faultline-idempotency-v1', this.options.namespace, scope, key]);
+  }
+
+  /** Warnings go to `onWarning` listeners when there are any, else to the logger. */
+  #warn(warning: IdempotencyWarning): void {
+    if (this.#warnings.hasListeners) this.#warnings.emit(warning);
+    else this.#logger?.warn(`[@faultline/idempotency] ${warning.message}`);
+  }
+
+  onWarning(listener: Listener<IdempotencyWarning>): () => void {
+    return this.#warnings.subscribe(listener);
+  }
+
+  onFenced(listener: Listener<FencedEvent>): () => void {
+    return this.#fenced.subscribe(listener);
+  }
+
+  onStoreFailure(listener: Listener<StoreFailureEvent>): () => void {
+    return this.#storeFailures.subscribe(listener);
+  }
+
+  onReplay(listener: Listener<ReplayEvent>): () => void {
+    return this.#replays.subscribe(listener);
+  }
+
+  onTakeover(listener: Listener<TakeoverEvent>): () => void {
+    return this.#takeovers.subscribe(listener);
+  }
+}
+
+/** Run the handler without protection (rows 1, 2, fail-open). One shared object. */
+const UNPROTECTED: BeginResult = Object.freeze({ kind: 'execute', token: undefined });
+
+/** An RFC 9457 problem answered instead of running the handler. */
+function refuse(code: ProblemCode, detail: string, retryAfter?: number): BeginResult {
+  const value = problem(code, detail);
+  return { kind: 'reject', problem: value, response: problemResponse(value, retryAfter) };
+}
+
+function headerValue(
+  headers: IdempotencyRequest['headers'],
+  name: string,
+): string | readonly string[] | undefined {
+  const value = headers[name];
+  if (Array.isArray(value) && value.length === 0) return undefined;
+  return value as string | readonly string[] | undefined;
+}
+
+function firstValue(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+function pollInterval(wait: number): number {
+  return Math.max(5, Math.min(100, wait / 20));
+}
