@@ -1,5 +1,6 @@
-import { type Clock, systemClock } from '@faultline/clock';
-import { checkNumber, checkOptions, formatValue } from '@faultline/core';
+import type { Clock } from '@faultline/clock';
+import { checkNumber, checkOptions, optionalClock } from '@faultline/core';
+import { LinkedList, ListNode } from '@faultline/core/internal';
 import { StoreFullError } from '../errors.js';
 import type { ClaimRequest, ClaimResult, Store, StoredRecord, StoredResponse } from '../store.js';
 
@@ -38,7 +39,8 @@ export interface MemoryStore extends Store {
   close(): void;
 }
 
-interface Entry {
+/** One record; also a node of the completion-ordered list while it is COMPLETED. */
+class Entry extends ListNode {
   readonly key: string;
   /** The claim's scope (principal), for the per-scope bound. */
   readonly scope: string;
@@ -47,14 +49,28 @@ interface Entry {
   owner: string;
   /** Clock time at which the lock (IN_PROGRESS) or the record (COMPLETED) expires. */
   expiresAt: number;
-  response: StoredResponse | undefined;
-  /** Neighbours while the entry sits in {@link CompletedRecords}. */
-  older: Entry | undefined;
-  newer: Entry | undefined;
+  response: StoredResponse | undefined = undefined;
+
+  constructor(
+    key: string,
+    scope: string,
+    status: Entry['status'],
+    fingerprint: string,
+    owner: string,
+    expiresAt: number,
+  ) {
+    super();
+    this.key = key;
+    this.scope = scope;
+    this.status = status;
+    this.fingerprint = fingerprint;
+    this.owner = owner;
+    this.expiresAt = expiresAt;
+  }
 }
 
 /**
- * COMPLETED (and unreadable) records: a `Map` for lookup plus an intrusive doubly linked list in
+ * COMPLETED (and unreadable) records: a `Map` for lookup plus core's intrusive linked list in
  * completion order. With one `recordTtl` (the usual case) completion order is expiry order, so
  * the expired records are the oldest ones and removing them costs O(1) each.
  *
@@ -64,8 +80,7 @@ interface Entry {
  */
 class CompletedRecords {
   readonly #map = new Map<string, Entry>();
-  #oldest: Entry | undefined;
-  #newest: Entry | undefined;
+  #order = new LinkedList<Entry>();
 
   get size(): number {
     return this.#map.size;
@@ -78,22 +93,22 @@ class CompletedRecords {
   /** Inserts (or replaces) `key` as the newest record. */
   set(key: string, entry: Entry): void {
     const existing = this.#map.get(key);
-    if (existing !== undefined) this.#unlink(existing);
+    if (existing !== undefined) this.#order.remove(existing);
     this.#map.set(key, entry);
-    this.#append(entry);
+    this.#order.push(entry);
   }
 
   delete(key: string): Entry | undefined {
     const entry = this.#map.get(key);
     if (entry === undefined) return undefined;
     this.#map.delete(key);
-    this.#unlink(entry);
+    this.#order.remove(entry);
     return entry;
   }
 
   /** The oldest record. */
   oldest(): Entry | undefined {
-    return this.#oldest;
+    return this.#order.head;
   }
 
   values(): IterableIterator<Entry> {
@@ -102,25 +117,8 @@ class CompletedRecords {
 
   clear(): void {
     this.#map.clear();
-    this.#oldest = undefined;
-    this.#newest = undefined;
-  }
-
-  #append(entry: Entry): void {
-    entry.older = this.#newest;
-    entry.newer = undefined;
-    if (this.#newest === undefined) this.#oldest = entry;
-    else this.#newest.newer = entry;
-    this.#newest = entry;
-  }
-
-  #unlink(entry: Entry): void {
-    if (entry.older === undefined) this.#oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) this.#newest = entry.older;
-    else entry.newer.older = entry.older;
-    entry.older = undefined;
-    entry.newer = undefined;
+    // The dropped entries keep stale links to each other only: garbage together.
+    this.#order = new LinkedList<Entry>();
   }
 }
 
@@ -146,23 +144,21 @@ export function corruptMemoryRecord(store: MemoryStore, key: string): void {
     state.removed(existing);
   }
   // Unreadable records sit in the completed map: garbage that a claim replaces, never a lock.
-  const entry: Entry = {
+  const entry = new Entry(
     key,
-    scope: existing?.scope ?? '',
-    status: 'UNREADABLE',
-    fingerprint: '',
-    owner: '',
-    expiresAt: existing?.expiresAt ?? Number.POSITIVE_INFINITY,
-    response: undefined,
-    older: undefined,
-    newer: undefined,
-  };
+    existing?.scope ?? '',
+    'UNREADABLE',
+    '',
+    '',
+    existing?.expiresAt ?? Number.POSITIVE_INFINITY,
+  );
   state.completed.set(key, entry);
   state.added(entry);
   state.floor(entry.expiresAt);
 }
 
-const OWNER = 'memoryStore';
+/** The factory, as error messages name it. */
+const FACTORY = 'memoryStore';
 
 function copyResponse(response: StoredResponse): StoredResponse {
   // Callers may reuse their buffers; the store keeps its own copy so replays stay byte-identical.
@@ -183,12 +179,11 @@ function copyResponse(response: StoredResponse): StoredResponse {
  * processes: use the Redis or PostgreSQL store when more than one instance serves the same keys.
  */
 export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
-  const owner = OWNER;
-  const opts = checkOptions<MemoryStoreOptions>(owner, options);
+  const opts = checkOptions<MemoryStoreOptions>(FACTORY, options);
   const maxEntries =
     opts.maxEntries === undefined
       ? 10_000
-      : checkNumber(owner, 'maxEntries', opts.maxEntries, {
+      : checkNumber(FACTORY, 'maxEntries', opts.maxEntries, {
           min: 1,
           max: 2 ** 31,
           maxExclusive: true,
@@ -197,7 +192,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
   const maxPerScope =
     opts.maxEntriesPerScope === undefined
       ? maxEntries
-      : checkNumber(owner, 'maxEntriesPerScope', opts.maxEntriesPerScope, {
+      : checkNumber(FACTORY, 'maxEntriesPerScope', opts.maxEntriesPerScope, {
           min: 1,
           max: maxEntries,
           integer: true,
@@ -205,26 +200,12 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
   const sweepInterval =
     opts.sweepInterval === undefined
       ? 60_000
-      : checkNumber(owner, 'sweepInterval', opts.sweepInterval, {
+      : checkNumber(FACTORY, 'sweepInterval', opts.sweepInterval, {
           min: 1,
           max: 2 ** 31,
           maxExclusive: true,
         });
-  let clock: Clock = systemClock;
-  if (opts.clock !== undefined) {
-    const candidate = opts.clock as Partial<Clock> | null;
-    if (
-      candidate === null ||
-      typeof candidate !== 'object' ||
-      typeof candidate.now !== 'function' ||
-      typeof candidate.setTimer !== 'function'
-    ) {
-      throw new TypeError(
-        `${owner}: option "clock" must be a Clock (now(), setTimer()), received ${formatValue(opts.clock)}`,
-      );
-    }
-    clock = opts.clock;
-  }
+  const clock = optionalClock(FACTORY, 'clock', opts.clock, ['now', 'setTimer']);
 
   // IN_PROGRESS entries live apart from the completed list, so removing expired records from
   // its old end never has to skip over a lock.
@@ -395,17 +376,14 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       }
       const scope = request.scope ?? '';
       makeRoom(scope, now);
-      const entry: Entry = {
+      const entry = new Entry(
         key,
         scope,
-        status: 'IN_PROGRESS',
-        fingerprint: request.fingerprint,
-        owner: request.owner,
-        expiresAt: now + request.lockTtl,
-        response: undefined,
-        older: undefined,
-        newer: undefined,
-      };
+        'IN_PROGRESS',
+        request.fingerprint,
+        request.owner,
+        now + request.lockTtl,
+      );
       inProgress.set(key, entry);
       added(entry);
       if (entry.expiresAt < lockExpiryFloor) lockExpiryFloor = entry.expiresAt;
