@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { honoIdempotency } from './hono.js';
 import { createIdempotency } from './idempotency.js';
 import { memoryStore } from './stores/memory.js';
-import { postAndCut } from './testing/abort-matrix.js';
+import { postAgain, postAndCut } from './testing/abort-matrix.js';
 import { closeServer, describeHttpScenarios } from './testing/http-scenarios.js';
 
 describeHttpScenarios(
@@ -102,14 +102,6 @@ describe('honoIdempotency: a client that goes away (issue 14)', () => {
     const { port } = server.address() as AddressInfo;
     return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
   }
-  const retry = (url: string, path: string) =>
-    fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
-      body: '{"item":"book","qty":1}',
-      signal: AbortSignal.timeout(10_000),
-    });
-
   it('item 2: a client that leaves during a streamed response: the retry never executes the handler again', async () => {
     const idempotency = createIdempotency({
       store: memoryStore(),
@@ -134,11 +126,11 @@ describe('honoIdempotency: a client that goes away (issue 14)', () => {
     const { url, close } = await serveHono(app);
     try {
       await postAndCut(url, '/stream', 'k');
-      let reply = await retry(url, '/stream');
+      let reply = await postAgain(url, '/stream', 'k');
       for (let i = 0; i < 200 && reply.status === 409; i++) {
         await reply.arrayBuffer();
         await sleep(20);
-        reply = await retry(url, '/stream');
+        reply = await postAgain(url, '/stream', 'k');
       }
       expect(calls).toBe(1);
       expect(reply.headers.get('idempotent-replayed')).toBe('true');
@@ -162,7 +154,7 @@ describe('honoIdempotency: a client that goes away (issue 14)', () => {
     try {
       await postAndCut(url, '/hang', 'k', { until: () => calls === 1 });
       await sleep(1_000);
-      const reply = await retry(url, '/hang');
+      const reply = await postAgain(url, '/hang', 'k');
       expect(reply.status).toBe(201);
       expect(calls).toBe(2);
     } finally {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createIdempotency } from './idempotency.js';
 import { withIdempotency } from './node.js';
 import { memoryStore } from './stores/memory.js';
-import { postAndCut } from './testing/abort-matrix.js';
+import { postAgain, postAndCut } from './testing/abort-matrix.js';
 import { closeServer, describeHttpScenarios, listen } from './testing/http-scenarios.js';
 import { faultyStore } from './testing.js';
 
@@ -275,12 +275,7 @@ describe('withIdempotency: a client that leaves mid-response (issue 14, item 3)'
     try {
       await postAndCut(url, '/stream', 'k');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const reply = await fetch(`${url}/stream`, {
-        method: 'POST',
-        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
-        body: '{"item":"book","qty":1}',
-        signal: AbortSignal.timeout(10_000),
-      });
+      const reply = await postAgain(url, '/stream', 'k');
       expect(reply.status).toBe(410);
       expect(await reply.json()).toMatchObject({ code: 'RESPONSE_UNAVAILABLE' });
       expect(calls).toBe(1);

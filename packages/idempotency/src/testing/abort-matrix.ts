@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { createIdempotency, type Idempotency } from '../idempotency.js';
 import type { Store } from '../store.js';
 import type { TestApi } from './conformance.js';
@@ -158,17 +158,8 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
   }
 }
 
-/**
- * One request over a raw socket that the client destroys at `phase`. Resolves once the socket is
- * destroyed.
- */
-async function cutRequest(
-  base: string,
-  cell: Cell,
-  key: string,
-  executions: () => number,
-): Promise<void> {
-  const url = new URL(`/m/${cell.mode}`, base);
+/** A raw loopback connection to `url`, and what it has received so far (as latin1 text). */
+async function rawConnection(url: URL): Promise<{ socket: Socket; received: () => string }> {
   const socket = connect(Number(url.port), url.hostname);
   socket.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -180,16 +171,36 @@ async function cutRequest(
   socket.on('data', (chunk: string) => {
     received += chunk;
   });
-  const head = [
-    `POST ${url.pathname} HTTP/1.1`,
+  return { socket, received: () => received };
+}
+
+/** The head of a keyed JSON POST of {@link BODY}, plus extra header lines. */
+function postHead(url: URL, key: string, extra: readonly string[] = []): string {
+  return [
+    `POST ${url.pathname}${url.search} HTTP/1.1`,
     `Host: ${url.host}`,
     'Content-Type: application/json',
     `Content-Length: ${BODY.length}`,
     `Idempotency-Key: ${key}`,
-    `X-Behaviour: ${cell.behaviour}`,
+    ...extra,
     '',
     '',
   ].join('\r\n');
+}
+
+/**
+ * One request over a raw socket that the client destroys at `phase`. Resolves once the socket is
+ * destroyed.
+ */
+async function cutRequest(
+  base: string,
+  cell: Cell,
+  key: string,
+  executions: () => number,
+): Promise<void> {
+  const url = new URL(`/m/${cell.mode}`, base);
+  const { socket, received } = await rawConnection(url);
+  const head = postHead(url, key, [`X-Behaviour: ${cell.behaviour}`]);
   switch (cell.phase) {
     case 'before-body':
       socket.write(head);
@@ -206,58 +217,43 @@ async function cutRequest(
     case 'mid-response-written':
     case 'mid-response-stream':
       socket.write(head + BODY);
-      await until(() => received.includes('first|'), `the first body bytes for ${key}`);
+      await until(() => received().includes('first|'), `the first body bytes for ${key}`);
       break;
   }
   socket.destroy();
 }
 
 /**
- * POSTs `body` to `base + path` with `key` over a raw socket and destroys the socket once the
- * response has shown `marker` (default: after the head, the first body bytes) or `until()`
- * holds. For the per-item disconnect tests.
+ * POSTs {@link BODY} to `base + path` with `key` over a raw socket and destroys the socket once
+ * the response has shown its first body bytes, or `until()` holds. For the per-item disconnect
+ * tests.
  */
 export async function postAndCut(
   base: string,
   path: string,
   key: string,
-  options: { readonly marker?: string; readonly until?: () => boolean } = {},
+  options: { readonly until?: () => boolean } = {},
 ): Promise<void> {
   const url = new URL(path, base);
-  const socket = connect(Number(url.port), url.hostname);
-  socket.on('error', () => {});
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  let received = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    received += chunk;
-  });
-  socket.write(
-    [
-      `POST ${url.pathname}${url.search} HTTP/1.1`,
-      `Host: ${url.host}`,
-      'Content-Type: application/json',
-      `Content-Length: ${BODY.length}`,
-      `Idempotency-Key: ${key}`,
-      '',
-      BODY,
-    ].join('\r\n'),
-  );
-  const cutWhen = options.until;
-  const marker = options.marker;
-  await until(
-    cutWhen ??
-      (() => {
-        const head = received.indexOf('\r\n\r\n');
-        if (head < 0) return false;
-        return marker === undefined ? received.length > head + 4 : received.includes(marker);
-      }),
-    'the moment to cut the connection',
-  );
+  const { socket, received } = await rawConnection(url);
+  socket.write(postHead(url, key) + BODY);
+  const afterHead = (): boolean => {
+    const text = received();
+    const head = text.indexOf('\r\n\r\n');
+    return head >= 0 && text.length > head + 4;
+  };
+  await until(options.until ?? afterHead, 'the moment to cut the connection');
   socket.destroy();
+}
+
+/** The retry after a cut: the same keyed POST of {@link BODY}, answered in full. */
+export function postAgain(base: string, path: string, key: string): Promise<Response> {
+  return fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: BODY,
+    signal: AbortSignal.timeout(10_000),
+  });
 }
 
 interface Retry {
