@@ -11,6 +11,7 @@ import {
   codeBlock,
   codeBlocks,
   loadBlock,
+  type Phase,
   type PhaseResult,
   recoveredAfter,
   root,
@@ -45,6 +46,8 @@ interface Case {
   readonly slow: number;
   /** How long the outage lasts (longer than any learning window in the pipeline). */
   readonly outage?: number;
+  /** Also run an outage of reset connections (no HTTP answer at all) with the same bound. */
+  readonly resets?: boolean;
   /**
    * The pipeline sheds load in an outage (a breaker, a throttle): at most this many requests
    * reach the server in the outage's last 10 s (40 calls, each up to its maxAttempts without).
@@ -111,7 +114,10 @@ async function load(c: Case): Promise<Module> {
   return module;
 }
 
-async function outageThenRecovery(c: Case): Promise<PhaseResult[]> {
+async function outageThenRecovery(
+  c: Case,
+  failure: Phase['behaviour'] = down,
+): Promise<PhaseResult[]> {
   const module = await load(c);
   const subject = c.subject(module, http);
   const outage = c.outage ?? 20_000;
@@ -121,7 +127,7 @@ async function outageThenRecovery(c: Case): Promise<PhaseResult[]> {
       subject,
       [
         { behaviour: healthy(20), duration: 10_000 },
-        { behaviour: down, duration: outage },
+        { behaviour: failure, duration: outage },
         // The server comes back slower than before (a cold start): 120 ms per answer.
         { behaviour: healthy(120), duration: Math.max(30_000, c.recovery + 10_000) },
       ],
@@ -155,6 +161,7 @@ const cases: Case[] = [
     marker: 'const github = pipeline(',
     exports: ['github'],
     subject: (m, h) => ({ call: () => policyOf(m, 'github').execute(fetchTask(h.url('/zen'))) }),
+    resets: true,
     outage: 70_000, // longer than the adaptive timeout's 60 s window
     failsFast: 5, // the breaker's probes
     recovery: 6_000,
@@ -164,6 +171,7 @@ const cases: Case[] = [
     file: 'docs/getting-started.md',
     marker: '// 4. each attempt, learned',
     exports: ['api'],
+    resets: true,
     subject: (m, h) => ({ call: () => policyOf(m, 'api').execute(fetchTask(h.url())) }),
     outage: 70_000,
     failsFast: 5, // the breaker's probes
@@ -492,6 +500,27 @@ describe('documented pipelines: outage → recovery and fast → slow, against a
           c.recovery,
         );
       }, 60_000);
+
+      if (c.resets) {
+        it(`outage of reset connections → recovery: every call succeeds from ${c.recovery} ms after`, async () => {
+          const [warm, outage, recovery] = await outageThenRecovery(c, { kind: 'reset' });
+          expect(
+            warm!.calls.every((call) => call.ok),
+            `warm: ${summary(warm!)}`,
+          ).toBe(true);
+          if (c.failsFast !== undefined) {
+            const last10s = requestsBefore(recovery!.start, 10_000);
+            expect(
+              last10s,
+              `outage: ${summary(outage!)}; ${last10s} requests in its last 10 s`,
+            ).toBeLessThanOrEqual(c.failsFast);
+          }
+          measured.push([`${c.file}: ${c.marker || c.label}`, 'resets', recoveredAfter(recovery!)]);
+          expect(recoveredAfter(recovery!), `recovery: ${summary(recovery!)}`).toBeLessThanOrEqual(
+            c.recovery,
+          );
+        }, 60_000);
+      }
 
       it(`fast → slow (20 → 400 ms): every call succeeds from ${c.slow} ms after the shift`, async () => {
         const [fast, slow] = await fastThenSlow(c);
