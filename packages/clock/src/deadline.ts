@@ -3,6 +3,17 @@ import { checkClock, checkNumber } from './validate.js';
 
 export { neverAbortedSignal };
 
+// `Symbol.dispose` (explicit resource management) is in TypeScript's `esnext.disposable` lib and
+// in @types/node, but not in the ES2022/DOM libs a browser project typically compiles with: without
+// this declaration our published .d.ts would not compile there (skipLibCheck off). It is the same
+// declaration @types/node makes, and merges with the lib's. At run time a missing Symbol.dispose
+// only leaves the `using` form unavailable; dispose() is always there.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /**
  * The abort reason of a {@link Deadline.signal}. Its `name` is `'TimeoutError'`, like the
  * platform's `AbortSignal.timeout()` reason, so code that checks `error.name` treats both alike.
