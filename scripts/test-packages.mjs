@@ -24,24 +24,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
+import { CHROMIUM_PATH as CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { inParallel, publishablePackages, repoRoot } from './workspace.mjs';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The flags CI's Chromium runs with: no sandbox (root in a container), no GPU, nothing that
-// phones home or updates itself.
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 const failures = [];
