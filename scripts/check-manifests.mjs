@@ -61,6 +61,8 @@ export function manifestProblems(pkg, context) {
     }
     for (const [subpath, target] of Object.entries(exportsMap)) {
       if (subpath === './package.json') continue;
+      // Data files (a JSON Schema, …) are exported as themselves.
+      if (typeof target === 'string' && target.endsWith('.json')) continue;
       const keys = target !== null && typeof target === 'object' ? Object.keys(target) : [];
       const types = keys.indexOf('types');
       const fallback = keys.indexOf('default');
