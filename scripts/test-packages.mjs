@@ -122,34 +122,47 @@ console.log(`attw: ${packages.length} packages checked (${elapsed()})`);
 
 // --- consumers ----------------------------------------------------------------------------------
 
-/** Entry points of a packed package: `{ specifier, typesFile }` for every exports subpath. */
+/** Entry points of a packed package: `{ specifier, types, code }` for every code subpath. */
 function entryPoints(pkg) {
-  return Object.entries(pkg.manifest.exports)
-    .filter(([subpath]) => subpath !== './package.json')
-    .map(([subpath, target]) => ({
-      specifier: posix.join(pkg.manifest.name, subpath),
-      types: target.types,
-    }));
+  return (
+    Object.entries(pkg.manifest.exports)
+      // Code entries only: './package.json' and data files (a JSON Schema) are not modules to run.
+      .filter(([subpath, target]) => subpath !== './package.json' && typeof target === 'object')
+      .map(([subpath, target]) => ({
+        specifier: posix.join(pkg.manifest.name, subpath),
+        types: target.types,
+        code: target.default,
+      }))
+  );
 }
 
 /**
- * Bare module specifiers the declaration files of an entry point reach (following relative
- * imports): an entry whose types need an optional peer (express, pg, …) is left out of the
- * TypeScript consumers, which do not install the peers.
+ * Bare module specifiers a file reaches, following its relative imports (`.d.ts` files for
+ * types, `.js` files for code). An entry point that reaches an optional peer (express, pg,
+ * @opentelemetry/api, …) is left out of the consumers, which do not install the peers.
  */
-function declarationImports(packageDir, typesFile) {
+function reachedImports(packageDir, file) {
   const seen = new Set();
   const bare = new Set();
-  const pending = [join(packageDir, typesFile)];
+  const declarations = file.endsWith('.d.ts');
+  const pending = [join(packageDir, file)];
   while (pending.length > 0) {
-    const file = pending.pop();
-    if (seen.has(file) || !existsSync(file)) continue;
-    seen.add(file);
-    const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+    const current = pending.pop();
+    if (seen.has(current) || !existsSync(current)) continue;
+    seen.add(current);
+    // Without comments: a doc comment's example (`import Redis from 'ioredis'`) is no import.
+    const text = readFileSync(current, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
+    // Types: every import; code: static imports only (a lazy import('pg') loads without pg).
+    const pattern = declarations
+      ? /(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g
+      : /(?:\bfrom|^\s*import)\s*['"]([^'"]+)['"]/gm;
+    for (const match of text.matchAll(pattern)) {
       const specifier = match[1];
       if (specifier.startsWith('.')) {
-        pending.push(join(dirname(file), specifier.replace(/\.js$/, '.d.ts')));
+        const target = join(dirname(current), specifier);
+        pending.push(declarations ? target.replace(/\.js$/, '.d.ts') : target);
       } else {
         bare.add(specifier);
       }
@@ -182,17 +195,32 @@ await sh(
 console.log(`installed the tarballs with npm (${elapsed()})`);
 
 const installed = (pkg) => join(consumers, 'node_modules', pkg.manifest.name);
-const allEntries = packages.flatMap(entryPoints);
+const allEntries = [];
 const typedEntries = [];
 const untyped = [];
 for (const pkg of packages) {
   const peers = new Set(Object.keys(pkg.manifest.peerDependencies ?? {}));
-  for (const entry of entryPoints(pkg)) {
-    const needs = [...declarationImports(installed(pkg), entry.types)].filter(
-      (specifier) => peers.has(specifier) || peers.has(specifier.split('/')[0]),
+  const needsPeer = (file) =>
+    [...reachedImports(installed(pkg), file)].filter(
+      (specifier) =>
+        peers.has(specifier) ||
+        peers.has(
+          specifier
+            .split('/')
+            .slice(0, specifier.startsWith('@') ? 2 : 1)
+            .join('/'),
+        ),
     );
-    if (needs.length === 0) typedEntries.push(entry);
-    else untyped.push(`${entry.specifier} (types need ${needs.join(', ')})`);
+  for (const entry of entryPoints(pkg)) {
+    const codeNeeds = needsPeer(entry.code);
+    if (codeNeeds.length > 0) {
+      untyped.push(`${entry.specifier} (needs ${codeNeeds.join(', ')} to load)`);
+      continue;
+    }
+    allEntries.push(entry);
+    const typeNeeds = needsPeer(entry.types);
+    if (typeNeeds.length === 0) typedEntries.push(entry);
+    else untyped.push(`${entry.specifier} (types need ${typeNeeds.join(', ')})`);
   }
 }
 /** Main entry points ('.'), the ones a bundler user imports; subpaths are Node's (node, express…). */
@@ -438,9 +466,7 @@ ${smokeBody(['faultline'])}`,
 });
 
 if (untyped.length > 0) {
-  console.log(
-    `  note: left out of the TypeScript consumers (optional peers not installed): ${untyped.join('; ')}`,
-  );
+  console.log(`  note: left out (their optional peers are not installed): ${untyped.join('; ')}`);
 }
 if (!process.argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
 if (failures.length > 0) {
