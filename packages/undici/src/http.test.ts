@@ -212,6 +212,20 @@ describe('resilience(): the undici interceptor', () => {
     await agent.close();
   });
 
+  it('its default per-origin pipelines run on the given clock', async () => {
+    const agent = new Agent().compose(resilience({ clock }));
+    script = [status(503, { 'Retry-After': '2' })];
+    const res = await drive(request(`${base}/default`, { dispatcher: agent }));
+    expect(res.statusCode).toBe(200);
+    await res.body.text();
+    expect(seen.length).toBe(2);
+    expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(2_000);
+    expect(() => resilience({ clock: {} as never })).toThrow(/"clock"/);
+    expect(() => resilience({ random: 1 as never })).toThrow(/"random"/);
+    expect(() => resilience({ policy: 5 as never })).toThrow(/"policy"/);
+    await agent.close();
+  });
+
   it('works for fetch through the dispatcher (Node 20 fetch and undici fetch)', async () => {
     const agent = new Agent().compose(resilience({ policy: standardHttpPipeline({ clock }) }));
     script = [status(503), status(503)];

@@ -1,10 +1,14 @@
+import type { Clock } from '@faultline/clock';
 import {
   type Context,
   checkOptions,
   formatValue,
   isContextual,
+  optionalClock,
+  optionalFunction,
   type Policy,
   type PolicyBase,
+  type Random,
 } from '@faultline/core';
 import { type InterceptedRequestInfo, recordRequest } from './http-outcome.js';
 import { policyRegistry } from './policy-registry.js';
@@ -81,6 +85,10 @@ export interface ResilienceInterceptorOptions {
    * per origin, so each host has its own circuit breaker and budget.
    */
   readonly policy?: Policy | ((request: DispatchOptionsLike) => Policy);
+  /** Time for the default per-origin pipelines (ignored with `policy`). Default `systemClock`. */
+  readonly clock?: Clock;
+  /** Jitter for the default per-origin pipelines (ignored with `policy`). Default `Math.random`. */
+  readonly random?: Random;
 }
 
 const idempotencyKeyHeader = 'idempotency-key';
@@ -170,8 +178,10 @@ export function resilience(
   const policyOption = opts.policy;
   let policyFor: (request: DispatchOptionsLike) => Policy;
   if (policyOption === undefined) {
+    const clock = optionalClock('resilience', 'clock', opts.clock);
+    const random = optionalFunction<Random>('resilience', 'random', opts.random, Math.random);
     const registry = policyRegistry<StandardHttpPipeline>({
-      create: (origin) => standardHttpPipeline({ name: origin }),
+      create: (origin) => standardHttpPipeline({ name: origin, clock, random }),
     });
     policyFor = (request) => registry.get(originOf(request));
   } else if (typeof policyOption === 'function') {
