@@ -101,6 +101,7 @@ async function main(): Promise<void> {
 
   // 2. Every one of our cases against the baseline checkout's build of the same case.
   let baseline: readonly Case[] = [];
+  const pairs: string[] = [];
   if (baselineDir !== undefined) {
     const url = pathToFileURL(resolve(baselineDir, 'benchmarks/dist/cases.js')).href;
     baseline = ((await import(url)) as { cases: readonly Case[] }).cases;
@@ -114,6 +115,19 @@ async function main(): Promise<void> {
       });
       bench(`after: ${ours.id}`, async () => {
         await after();
+      });
+      pairs.push(ours.id);
+    }
+    // The same pairs again in the opposite order (ABBA): a case that runs second inherits the
+    // first one's garbage and timer-list state, so each side runs once in each position.
+    for (const id of [...pairs].reverse()) {
+      const before = baseline.find((candidate) => candidate.id === id)!.make();
+      const after = byId.get(id)!.make();
+      bench(`after: ${id} (2)`, async () => {
+        await after();
+      });
+      bench(`before: ${id} (2)`, async () => {
+        await before();
       });
     }
   }
@@ -141,14 +155,15 @@ async function main(): Promise<void> {
   );
   if (baseline.length > 0) {
     console.log('\n## No subscriber: after / before (same run, interleaved)\n');
-    for (const ours of cases.filter((candidate) => candidate.ours)) {
-      const before = avg(`before: ${ours.id}`);
-      if (Number.isNaN(before)) continue;
-      const after = avg(`after: ${ours.id}`);
-      const ratio = after / before;
-      const ratio50 = p50(`after: ${ours.id}`) / p50(`before: ${ours.id}`);
+    const both = (get: (name: string) => number, side: string, id: string) =>
+      (get(`${side}: ${id}`) + get(`${side}: ${id} (2)`)) / 2;
+    for (const id of pairs) {
+      const before = both(avg, 'before', id);
+      const after = both(avg, 'after', id);
+      const before50 = both(p50, 'before', id);
+      const after50 = both(p50, 'after', id);
       console.log(
-        `${ours.id.padEnd(24)} before ${before.toFixed(1).padStart(7)}  after ${after.toFixed(1).padStart(7)}  avg ×${ratio.toFixed(3)}  p50 ×${ratio50.toFixed(3)}`,
+        `${id.padEnd(24)} before ${before.toFixed(1).padStart(7)}  after ${after.toFixed(1).padStart(7)}  avg ×${(after / before).toFixed(3)}  p50 ${before50.toFixed(1)} → ${after50.toFixed(1)} ×${(after50 / before50).toFixed(3)}`,
       );
     }
   }
