@@ -67,37 +67,40 @@ async function main(): Promise<void> {
   // 1. Records with the SDK attached, and the pipeline with and without it. mitata runs the
   // cases one after the other, so the subscriber is attached and detached around each.
   const detaching: Array<Promise<void>> = [];
+  const sdkCases = !process.argv.includes('--baseline-only');
   const withSdk = (name: string, body: () => unknown) =>
     bench(name, function* () {
       const sdk = attachSdk();
       yield body;
       detaching.push(sdk.detach());
     });
-  withSdk('event record → OTel counter (7 attributes)', () => {
-    publishEvent(identity, call, 'retry', 0, error, { attempt: 1, delay: 100 });
-  });
-  withSdk('attempt record → OTel histogram', () => {
-    publishAttempt(identity, call, 2, true, 12.5, error);
-  });
-  withSdk('execution record → OTel histogram', () => {
-    telemetry.publish(execution);
-  });
-  const noop = () => {};
-  bench('event record → a no-op subscriber', function* () {
-    const unsubscribe = telemetry.subscribe(noop);
-    yield () => publishEvent(identity, call, 'retry', 0, error, { attempt: 1, delay: 100 });
-    unsubscribe();
-  });
-  const bare = byId.get('bare')!.make();
-  bench('bare await fn()', async () => {
-    await bare();
-  });
-  const quiet = pipelineCase.make();
-  bench('pipeline success, no subscriber', async () => {
-    do_not_optimize(await quiet());
-  });
-  const observed = pipelineCase.make();
-  withSdk('pipeline success, OTel SDK attached', () => observed());
+  if (sdkCases) {
+    withSdk('event record → OTel counter (7 attributes)', () => {
+      publishEvent(identity, call, 'retry', 0, error, { attempt: 1, delay: 100 });
+    });
+    withSdk('attempt record → OTel histogram', () => {
+      publishAttempt(identity, call, 2, true, 12.5, error);
+    });
+    withSdk('execution record → OTel histogram', () => {
+      telemetry.publish(execution);
+    });
+    const noop = () => {};
+    bench('event record → a no-op subscriber', function* () {
+      const unsubscribe = telemetry.subscribe(noop);
+      yield () => publishEvent(identity, call, 'retry', 0, error, { attempt: 1, delay: 100 });
+      unsubscribe();
+    });
+    const bare = byId.get('bare')!.make();
+    bench('bare await fn()', async () => {
+      await bare();
+    });
+    const quiet = pipelineCase.make();
+    bench('pipeline success, no subscriber', async () => {
+      do_not_optimize(await quiet());
+    });
+    const observed = pipelineCase.make();
+    withSdk('pipeline success, OTel SDK attached', () => observed());
+  }
 
   // 2. Every one of our cases against the baseline checkout's build of the same case.
   let baseline: readonly Case[] = [];
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
       `${figure.name.padEnd(48)} avg ${figure.avgNs.toFixed(1).padStart(8)}  p50 ${figure.p50Ns.toFixed(1).padStart(8)}`,
     );
   }
+  console.log(`\n(telemetry.hasSubscribers after the run: ${telemetry.hasSubscribers})`);
   const event = avg('event record → OTel counter (7 attributes)');
   console.log(
     `\nper emitted event with the OTel SDK attached: ${(event / 1000).toFixed(3)} µs (target ≤ 1 µs) ${event <= 1000 ? 'MET' : 'MISSED'}`,
