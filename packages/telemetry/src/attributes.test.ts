@@ -157,4 +157,26 @@ describe('EventTally', () => {
       ['gitlab', undefined, 'op', 1],
     ]);
   });
+
+  it('policies that share a kind and name share their series (one observation per attribute set)', () => {
+    const tally = new EventTally();
+    const base = {
+      type: 'event',
+      severity: 'warning',
+      pipeline: undefined,
+      operation: undefined,
+      time: 0,
+    } as const;
+    tally.add({
+      ...base,
+      event: 'circuit-rejected',
+      policy: identify('x', 'circuit-breaker', undefined),
+    });
+    tally.add({
+      ...base,
+      event: 'circuit-rejected',
+      policy: identify('x', 'circuit-breaker', undefined),
+    });
+    expect([...tally.series()].map((s) => s.count)).toEqual([2]);
+  });
 });

@@ -15,25 +15,37 @@ export interface EventSeries {
  * and the SDK hashes each series once per collection. Counts are cumulative, as the counter's.
  */
 export class EventTally {
-  readonly #byPolicy = new Map<PolicyIdentity, Map<string, EventSeries>>();
+  /** Series by policy kind and name: policies that share a name share their series. */
+  readonly #byName = new Map<string, Map<string, EventSeries>>();
+  /** The same maps by identity object: one lookup per event, without building a string. */
+  readonly #byPolicy = new WeakMap<PolicyIdentity, Map<string, EventSeries>>();
 
   /** Counts one event record. */
   add(record: TelemetryEventRecord): void {
     let series = this.#byPolicy.get(record.policy);
-    if (series === undefined) {
-      series = new Map();
-      this.#byPolicy.set(record.policy, series);
-    }
+    if (series === undefined) series = this.#seriesOf(record.policy);
     const type = record.error === undefined ? '' : errorType(record.error);
-    // NUL cannot occur in a name the vocabulary or checkName lets through as meaningful text.
+    // NUL separates the parts: it does not occur in event names, and a name or operation holding
+    // one would only merge two series of that same policy.
     const key = `${record.event}\0${record.pipeline ?? ''}\0${record.operation ?? ''}\0${type}`;
     const found = series.get(key);
     if (found !== undefined) found.count++;
     else series.set(key, { attributes: eventAttributes(record), count: 1 });
   }
 
-  /** Every series counted so far. */
+  /** Every series counted so far (one per attribute set). */
   *series(): IterableIterator<EventSeries> {
-    for (const series of this.#byPolicy.values()) yield* series.values();
+    for (const series of this.#byName.values()) yield* series.values();
+  }
+
+  #seriesOf(policy: PolicyIdentity): Map<string, EventSeries> {
+    const name = `${policy.kind}\0${policy.name}`;
+    let series = this.#byName.get(name);
+    if (series === undefined) {
+      series = new Map();
+      this.#byName.set(name, series);
+    }
+    this.#byPolicy.set(policy, series);
+    return series;
   }
 }

@@ -231,11 +231,13 @@ describe('OpenTelemetry metrics from a real MeterProvider (flaky HTTP server on 
       expect(point.attributes['faultline.pipeline.name']).toBe('inventory');
       expect((point.value as Histogram).buckets.boundaries).toEqual(SECONDS_BUCKETS);
     }
-    // The timed-out attempt lasted the per-attempt timeout: 0.15 s, in the (0.1, 0.25] bucket.
+    // The timed-out attempt lasted at least the per-attempt timeout, 0.15 s: a bucket above
+    // 0.1 s ((0.1, 0.25] on a quiet machine; a loaded one may fire the timer late).
     const timedOutAttempt = attempts.points.find((p) => p.attributes['error.type'] === 'TIMEOUT')!;
     const histogram = timedOutAttempt.value as Histogram;
     expect(histogram.sum).toBeGreaterThanOrEqual(0.149);
-    expect(histogram.buckets.counts[SECONDS_BUCKETS.indexOf(0.25)]).toBe(1);
+    const above = histogram.buckets.counts.slice(SECONDS_BUCKETS.indexOf(0.1) + 1);
+    expect(above.reduce((sum, count) => sum + count, 0)).toBe(1);
 
     // Executions of the named pipeline, by outcome.
     const executions = metrics.get('faultline.resilience.pipeline.duration')!;
