@@ -153,8 +153,8 @@ describe('EventTally', () => {
     expect(series).toEqual([
       ['github', 'TypeError', 'op', 2],
       ['github', 'RangeError', 'op', 1],
-      ['github', undefined, undefined, 1],
       ['gitlab', undefined, 'op', 1],
+      ['github', undefined, undefined, 1],
     ]);
   });
 

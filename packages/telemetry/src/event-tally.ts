@@ -14,38 +14,54 @@ export interface EventSeries {
  * pays one Map lookup per policy and one per (event, pipeline, operation, error type) instead,
  * and the SDK hashes each series once per collection. Counts are cumulative, as the counter's.
  */
+type ByType = Map<string, EventSeries>;
+type ByOperation = Map<string, ByType>;
+type ByPipeline = Map<string, ByOperation>;
+type ByEvent = Map<string, ByPipeline>;
+
+/** `map.get(key)`, creating an empty map there first if there is none. */
+function child<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let found = map.get(key);
+  if (found === undefined) {
+    found = new Map();
+    map.set(key, found);
+  }
+  return found;
+}
+
 export class EventTally {
   /** Series by policy kind and name: policies that share a name share their series. */
-  readonly #byName = new Map<string, Map<string, EventSeries>>();
-  /** The same maps by identity object: one lookup per event, without building a string. */
-  readonly #byPolicy = new WeakMap<PolicyIdentity, Map<string, EventSeries>>();
+  readonly #byName = new Map<string, ByEvent>();
+  /** The same maps by identity object, so that an event builds no string to find its series. */
+  readonly #byPolicy = new WeakMap<PolicyIdentity, ByEvent>();
+  readonly #all: EventSeries[] = [];
 
   /** Counts one event record. */
   add(record: TelemetryEventRecord): void {
-    let series = this.#byPolicy.get(record.policy);
-    if (series === undefined) series = this.#seriesOf(record.policy);
-    const type = record.error === undefined ? '' : errorType(record.error);
-    // NUL separates the parts: it does not occur in event names, and a name or operation holding
-    // one would only merge two series of that same policy.
-    const key = `${record.event}\0${record.pipeline ?? ''}\0${record.operation ?? ''}\0${type}`;
-    const found = series.get(key);
-    if (found !== undefined) found.count++;
-    else series.set(key, { attributes: eventAttributes(record), count: 1 });
-  }
-
-  /** Every series counted so far (one per attribute set). */
-  *series(): IterableIterator<EventSeries> {
-    for (const series of this.#byName.values()) yield* series.values();
-  }
-
-  #seriesOf(policy: PolicyIdentity): Map<string, EventSeries> {
-    const name = `${policy.kind}\0${policy.name}`;
-    let series = this.#byName.get(name);
-    if (series === undefined) {
-      series = new Map();
-      this.#byName.set(name, series);
+    let byEvent = this.#byPolicy.get(record.policy);
+    if (byEvent === undefined) {
+      byEvent = child(this.#byName, `${record.policy.kind}\0${record.policy.name}`);
+      this.#byPolicy.set(record.policy, byEvent);
     }
-    this.#byPolicy.set(policy, series);
-    return series;
+    // Nested maps keyed by the strings the record already holds (their hashes are cached):
+    // building one key string per event cost more than the lookups.
+    const byType = child(
+      child(child(byEvent, record.event), record.pipeline ?? ''),
+      record.operation ?? '',
+    );
+    const type = record.error === undefined ? '' : errorType(record.error);
+    const found = byType.get(type);
+    if (found !== undefined) {
+      found.count++;
+      return;
+    }
+    const series: EventSeries = { attributes: eventAttributes(record), count: 1 };
+    byType.set(type, series);
+    this.#all.push(series);
+  }
+
+  /** Every series counted so far (one per attribute set), in the order they appeared. */
+  series(): readonly EventSeries[] {
+    return this.#all;
   }
 }
