@@ -7,7 +7,9 @@ import {
   checkOptions,
   checkString,
   formatValue,
+  identify,
   optionalClock,
+  type PolicyIdentity,
 } from '@faultline/core';
 import { checkDuration, type Duration } from './duration.js';
 import {
@@ -79,6 +81,11 @@ export interface IdempotencyOptions {
   readonly completionAttempts?: number;
   /** Separates applications sharing one store. Default `'faultline'`. */
   readonly namespace?: string;
+  /**
+   * The name its telemetry records carry (`faultline.policy.name`), to tell several servers
+   * apart. Default `'idempotency'`.
+   */
+  readonly name?: string;
   /** Clock for timeouts, renewals and waits (not for shared expiry). Default `systemClock`. */
   readonly clock?: Clock;
   /**
@@ -264,6 +271,8 @@ export interface ValidatedOptions {
   readonly replayAllow: readonly string[];
   readonly clock: Clock;
   readonly logger: IdempotencyLogger | undefined;
+  /** Kind `'idempotency'` and the `name` option, for telemetry records. */
+  readonly identity: PolicyIdentity;
 }
 
 /**
@@ -309,6 +318,7 @@ export function resolveOptions(options: IdempotencyOptions): ValidatedOptions {
     }
   }
   const clock = optionalClock(FACTORY, 'clock', opts.clock);
+  const identity = identify(FACTORY, 'idempotency', opts.name);
   return {
     store,
     resolved,
@@ -317,5 +327,6 @@ export function resolveOptions(options: IdempotencyOptions): ValidatedOptions {
     replayAllow,
     clock,
     logger: checkLogger(opts.logger),
+    identity,
   };
 }

@@ -1,5 +1,13 @@
 import type { Clock } from '@faultline/clock';
-import { EventChannel, formatValue, type Listener } from '@faultline/core';
+import {
+  EventChannel,
+  formatValue,
+  type Listener,
+  type PolicyIdentity,
+  publishEvent,
+  type TelemetryAttributes,
+  telemetry,
+} from '@faultline/core';
 import { isThenable } from '@faultline/core/internal';
 import { BodyTooDeepError, MAX_JSON_DEPTH } from './errors.js';
 import type {
@@ -62,6 +70,8 @@ export class IdempotencyServer implements Idempotency {
   /** The key header as the user spelled it, for messages. */
   readonly #headerName: string;
   readonly #calls: StoreCalls;
+  /** Kind and name on telemetry records (`store-failure`, `idempotency-replay`, …). */
+  readonly #identity: PolicyIdentity;
   readonly #warnings = new EventChannel<IdempotencyWarning>();
   readonly #fenced = new EventChannel<FencedEvent>();
   readonly #storeFailures = new EventChannel<StoreFailureEvent>();
@@ -80,12 +90,14 @@ export class IdempotencyServer implements Idempotency {
     this.#replayable = headerFilter(validated.replayAllow);
     this.#covered = new Set(resolved.methods);
     this.#headerName = headerName;
+    this.#identity = validated.identity;
     this.#calls = new StoreCalls(
       validated.clock,
       resolved.storeTimeout,
       this.#storeFailures,
       (warning) => this.#warn(warning),
       resolved.onStoreError === 'fail-closed',
+      validated.identity,
     );
     // Methods stay usable when taken off the object (`const { begin } = idempotency`).
     this.begin = this.begin.bind(this);
@@ -230,6 +242,7 @@ export class IdempotencyServer implements Idempotency {
   #decide(key: string, fingerprint: string, record: StoredRecord): BeginResult | undefined {
     if (record.fingerprint !== fingerprint) {
       // Rows 7 and 10: a mismatch is permanent, so it wins over 409.
+      this.#publish('idempotency-conflict', MISMATCH);
       return refuse(
         'FINGERPRINT_MISMATCH',
         `This ${this.#headerName} was used with a different request (method, path, query or body).`,
@@ -247,10 +260,12 @@ export class IdempotencyServer implements Idempotency {
     headers.push(['idempotent-replayed', 'true']);
     if (stored.bodyOmitted) headers.push(['idempotency-body-omitted', 'true']);
     if (this.#replays.hasListeners) this.#replays.emit({ key, status: stored.status });
+    if (telemetry.hasSubscribers) this.#publish('idempotency-replay', { status: stored.status });
     return { kind: 'replay', response: { status: stored.status, headers, body: stored.body } };
   }
 
   #conflict(): BeginResult {
+    this.#publish('idempotency-conflict', IN_PROGRESS);
     return refuse(
       'CONFLICT',
       `A request with this ${this.#headerName} is still being processed. Retry later with the same key.`,
@@ -409,6 +424,18 @@ export class IdempotencyServer implements Idempotency {
     return framedText(['faultline-idempotency-v1', this.options.namespace, scope, key]);
   }
 
+  /**
+   * A record on core's telemetry stream: never a key, a URL or a scope (attribute values must
+   * have bounded cardinality). Nothing is built while nobody subscribes.
+   */
+  #publish(
+    event: 'idempotency-replay' | 'idempotency-conflict',
+    attributes: TelemetryAttributes,
+  ): void {
+    if (!telemetry.hasSubscribers) return;
+    publishEvent(this.#identity, undefined, event, this.#clock.now(), undefined, attributes);
+  }
+
   /** Warnings go to `onWarning` listeners when there are any, else to the logger. */
   #warn(warning: IdempotencyWarning): void {
     if (this.#warnings.hasListeners) this.#warnings.emit(warning);
@@ -435,6 +462,10 @@ export class IdempotencyServer implements Idempotency {
     return this.#takeovers.subscribe(listener);
   }
 }
+
+/** `reason` attributes of `idempotency-conflict` records. */
+const IN_PROGRESS: TelemetryAttributes = Object.freeze({ reason: 'in-progress' });
+const MISMATCH: TelemetryAttributes = Object.freeze({ reason: 'fingerprint-mismatch' });
 
 /** Run the handler without protection (rows 1, 2, fail-open). One shared object. */
 const UNPROTECTED: BeginResult = Object.freeze({ kind: 'execute', token: undefined });

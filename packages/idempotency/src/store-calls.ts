@@ -1,5 +1,12 @@
 import type { Clock } from '@faultline/clock';
-import { type EventChannel, formatValue } from '@faultline/core';
+import {
+  type EventChannel,
+  formatValue,
+  type PolicyIdentity,
+  publishEvent,
+  type TelemetryAttributes,
+  telemetry,
+} from '@faultline/core';
 import { raceTimer } from '@faultline/core/internal';
 import { StoreTimeoutError } from './errors.js';
 import type { IdempotencyWarning, StoreFailureEvent } from './events.js';
@@ -18,6 +25,7 @@ export class StoreCalls {
   readonly #failures: EventChannel<StoreFailureEvent>;
   readonly #warn: (warning: IdempotencyWarning) => void;
   readonly #whileDown: string;
+  readonly #identity: PolicyIdentity;
   #failing = false;
 
   constructor(
@@ -26,7 +34,9 @@ export class StoreCalls {
     failures: EventChannel<StoreFailureEvent>,
     warn: (warning: IdempotencyWarning) => void,
     failClosed: boolean,
+    identity: PolicyIdentity,
   ) {
+    this.#identity = identity;
     this.#clock = clock;
     this.#timeout = timeout;
     this.#failures = failures;
@@ -48,7 +58,7 @@ export class StoreCalls {
         return value;
       },
       (error: unknown) => {
-        this.#failures.emit({ key, operation, error });
+        this.#report(operation, key, error);
         if (!this.#failing) this.#failed(operation, error);
         throw error;
       },
@@ -63,9 +73,24 @@ export class StoreCalls {
   cleanUp(operation: StoreFailureEvent['operation'], key: string, call: () => Promise<unknown>) {
     raceTimer(this.#clock, this.#timeout, call, () => this.#timedOut(operation)).catch(
       (error: unknown) => {
-        this.#failures.emit({ key, operation, error });
+        this.#report(operation, key, error);
       },
     );
+  }
+
+  /** One failed call: `onStoreFailure`, and a `store-failure` record (never the key). */
+  #report(operation: StoreFailureEvent['operation'], key: string, error: unknown): void {
+    if (this.#failures.hasListeners) this.#failures.emit({ key, operation, error });
+    if (telemetry.hasSubscribers) {
+      publishEvent(
+        this.#identity,
+        undefined,
+        'store-failure',
+        this.#clock.now(),
+        error,
+        OPERATION_ATTRIBUTES[operation],
+      );
+    }
   }
 
   #timedOut(operation: string): StoreTimeoutError {
@@ -85,6 +110,16 @@ export class StoreCalls {
     this.#warn({ code: 'STORE_RECOVERED', message: 'the idempotency store recovered' });
   }
 }
+
+/** The attributes of a `store-failure` record, one frozen object per operation. */
+const OPERATION_ATTRIBUTES: Readonly<Record<StoreFailureEvent['operation'], TelemetryAttributes>> =
+  Object.freeze({
+    claim: Object.freeze({ operation: 'claim' }),
+    get: Object.freeze({ operation: 'get' }),
+    complete: Object.freeze({ operation: 'complete' }),
+    renew: Object.freeze({ operation: 'renew' }),
+    release: Object.freeze({ operation: 'release' }),
+  });
 
 /** An error for a log line: name, message and code (e.g. a PostgreSQL SQLSTATE), no stack. */
 function describeError(error: unknown): string {
