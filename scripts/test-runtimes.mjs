@@ -3,8 +3,8 @@
 // `pnpm test:runtimes [bun] [deno]` and read the summary: tests passed and failed per runtime, and
 // every test file that does not pass there, with its first error.
 //
-// - Bun: its own test runner (`bun test`), which runs Vitest files as they are (it maps the
-//   `vitest` import to `bun:test`), with the `@faultline/source` export condition.
+// - Bun: its own test runner (`bun test`, one run per package), which runs Vitest files as they
+//   are (it maps the `vitest` import to `bun:test`), with the `@faultline/source` export condition.
 // - Deno: Deno's test runner needs `Deno.test`, so Vitest itself runs on Deno (`deno run -A
 //   vitest`): the same test files, one Vitest project per package, Deno executing them.
 import { execFile } from 'node:child_process';
@@ -52,25 +52,36 @@ async function capture(command, args, options) {
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 const strip = (text) => text.replace(ANSI, '');
 
-/** Bun: one `bun test` per file, so that one file that cannot load costs only itself. */
+/** Bun: one `bun test` per package; failing tests are listed by name with their file. */
 async function bun() {
   const results = [];
   for (const name of packages) {
-    for (const file of testFiles(name)) {
-      const { output } = await capture(
-        'npx',
-        ['-y', BUN, 'test', '--conditions', '@faultline/source', '--timeout', '30000', `./${file}`],
-        { timeout: 300_000 },
-      );
-      const text = strip(output);
-      const pass = Number(/^\s*(\d+) pass$/m.exec(text)?.[1] ?? 0);
-      const fail = Number(/^\s*(\d+) fail$/m.exec(text)?.[1] ?? 0);
-      const errors = Number(/^\s*(\d+) errors?$/m.exec(text)?.[1] ?? 0);
-      const firstError =
-        /^(?:error|TypeError|ReferenceError|SyntaxError|Error)[^\n]*$/m.exec(text)?.[0] ??
-        /^\(fail\)[^\n]*$/m.exec(text)?.[0];
-      results.push({ file, pass, fail: fail + errors + (pass + fail === 0 ? 1 : 0), firstError });
-    }
+    const { output } = await capture(
+      'npx',
+      [
+        '-y',
+        BUN,
+        'test',
+        '--conditions',
+        '@faultline/source',
+        '--timeout',
+        '20000',
+        `packages/${name}`,
+      ],
+      { timeout: 900_000 },
+    );
+    const text = strip(output);
+    const pass = Number(/^\s*(\d+) pass$/m.exec(text)?.[1] ?? 0);
+    const fail = Number(/^\s*(\d+) fail$/m.exec(text)?.[1] ?? 0);
+    const errors = Number(/^\s*(\d+) errors?$/m.exec(text)?.[1] ?? 0);
+    const failedNames = [...text.matchAll(/^\(fail\) ([^\n]*)$/gm)].map((m) => m[1]);
+    results.push({
+      file: `packages/${name}`,
+      pass,
+      fail: fail + errors,
+      firstError: /^(?:error|TypeError|ReferenceError|SyntaxError|Error)[^\n]*$/m.exec(text)?.[0],
+      failedNames,
+    });
   }
   return results;
 }
