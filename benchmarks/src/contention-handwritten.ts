@@ -217,7 +217,12 @@ function runOnce(
 
 /** The whole sweep: clients 10…190 step 10 × 5 strategies × `runs` runs. */
 export function runHandwrittenContention(
-  options: { runs?: number; seed?: number; clients?: readonly number[] } = {},
+  options: {
+    runs?: number;
+    seed?: number;
+    clients?: readonly number[];
+    strategies?: readonly HandStrategy[];
+  } = {},
 ): HandResult[] {
   const runs = options.runs ?? 100;
   const seed = options.seed ?? 1;
@@ -226,6 +231,7 @@ export function runHandwrittenContention(
   const out = { calls: 0, time: 0 };
   for (const clients of clientCounts) {
     for (const [s, strategy] of handStrategies.entries()) {
+      if (options.strategies !== undefined && !options.strategies.includes(strategy)) continue;
       let calls = 0;
       let time = 0;
       for (let run = 0; run < runs; run++) {

@@ -19,6 +19,11 @@ const INITIAL_CAPACITY = 64;
 // `new Promise`, which runs the executor synchronously), instead of a closure per sleep.
 let sleepClock: SimClock | undefined;
 let sleepMs = 0;
+/** How `setTimer`'s callback (stored as the entry's argument) is called: no closure per timer. */
+function callNoArgument(callback: () => void): void {
+  callback();
+}
+
 function sleepExecutor(resolve: () => void): void {
   sleepClock!.schedule(sleepMs, resolve);
   sleepClock = undefined;
@@ -40,18 +45,31 @@ export class SimClock implements Clock {
   #seq = 0;
   #pending = 0;
   #fired = 0;
-  // A binary min-heap ordered by (due, seq), kept in parallel arrays (no object per timer).
+  // A binary min-heap ordered by (due, seq), kept in parallel typed arrays (no object per
+  // timer). The heap moves only numbers: an entry's callback, argument and kind live in a slot
+  // (reused through a free list) that the entry points at, so sifting writes no object
+  // references, and a cancelled timer's callback is dropped at once (the entry stays in the heap
+  // as a tombstone until it surfaces) instead of keeping its closures alive until its due time.
   #size = 0;
   #due = new Float64Array(INITIAL_CAPACITY);
   #order = new Float64Array(INITIAL_CAPACITY);
+  #slot = new Int32Array(INITIAL_CAPACITY);
+  // Per slot: callback, argument, 1 for a synchronous delivery (`scheduleSync`: its callback
+  // queues no promise reaction), 1 once cancelled, and the id of the timer that owns it (-1: free).
   #callbacks: Array<((arg: unknown) => void) | undefined> = new Array(INITIAL_CAPACITY);
   #args: unknown[] = new Array(INITIAL_CAPACITY);
-  // 1 for a synchronous delivery (`scheduleSync`): its callback queues no promise reaction.
   #sync = new Uint8Array(INITIAL_CAPACITY);
-  // Sequence numbers of timers cancelled while still in the heap; skipped when they surface.
-  readonly #cancelled = new Set<number>();
+  #dead = new Uint8Array(INITIAL_CAPACITY);
+  #owner = new Float64Array(INITIAL_CAPACITY).fill(-1);
+  // Free slots (a stack); slots at or above `#slots` have never been used.
+  #free = new Int32Array(INITIAL_CAPACITY);
+  #freeCount = 0;
+  #slots = 0;
+  /** Cancelled entries still in the heap. */
+  #deadCount = 0;
+  /** The slot of the last entry pushed (read by `setTimer` for its cancel function). */
+  #lastSlot = 0;
 
-  /** A clock driven by {@link simulate} shares its call's settle state; a lone clock has its own. */
   constructor(settle: SettleState = new SettleState()) {
     this.#settle = settle;
     this.setTimer = this.setTimer.bind(this);
@@ -75,19 +93,20 @@ export class SimClock implements Clock {
   }
 
   setTimer(ms: number, callback: () => void, _options?: TimerOptions): () => void {
-    // 0: pending, 1: fired, 2: cancelled. Simulated timers never keep a process alive, so
-    // `unref` has nothing to do.
-    let state = 0;
-    const id = this.schedule(ms, () => {
-      state = 1;
-      callback();
-    });
-    return () => {
-      if (state !== 0) return;
-      state = 2;
-      this.#cancelled.add(id);
-      this.#pending--;
-    };
+    // Simulated timers never keep a process alive, so `unref` has nothing to do. One closure per
+    // timer (the cancel function); the slot's owner tells whether the timer is still pending.
+    const id = this.#push(ms, callNoArgument as (arg: unknown) => void, callback, 0);
+    const slot = this.#lastSlot;
+    return () => this.#cancel(id, slot);
+  }
+
+  #cancel(id: number, slot: number): void {
+    if (this.#owner[slot] !== id || this.#dead[slot] === 1) return;
+    this.#dead[slot] = 1;
+    this.#callbacks[slot] = undefined;
+    this.#args[slot] = undefined;
+    this.#deadCount++;
+    this.#pending--;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -135,11 +154,15 @@ export class SimClock implements Clock {
     const id = this.#seq++;
     const at = this.#now + (ms > 0 ? ms : 0);
     if (this.#size === this.#due.length) this.#grow();
+    const slot = this.#freeCount > 0 ? this.#free[--this.#freeCount]! : this.#slots++;
+    this.#callbacks[slot] = callback;
+    this.#args[slot] = arg;
+    this.#sync[slot] = isSync;
+    this.#owner[slot] = id;
+    this.#lastSlot = slot;
     const due = this.#due;
     const order = this.#order;
-    const callbacks = this.#callbacks;
-    const args = this.#args;
-    const sync = this.#sync;
+    const slots = this.#slot;
     let index = this.#size++;
     while (index > 0) {
       const parent = (index - 1) >> 1;
@@ -147,23 +170,19 @@ export class SimClock implements Clock {
       if (parentDue < at || (parentDue === at && order[parent]! < id)) break;
       due[index] = parentDue;
       order[index] = order[parent]!;
-      callbacks[index] = callbacks[parent];
-      args[index] = args[parent];
-      sync[index] = sync[parent]!;
+      slots[index] = slots[parent]!;
       index = parent;
     }
     due[index] = at;
     order[index] = id;
-    callbacks[index] = callback;
-    args[index] = arg;
-    sync[index] = isSync;
+    slots[index] = slot;
     this.#pending++;
     return id;
   }
 
   /** The due time of the next live timer, or `Infinity` when none is pending. */
   nextDue(): number {
-    this.#skipCancelled();
+    if (this.#deadCount > 0) this.#skipCancelled();
     return this.#size > 0 ? this.#due[0]! : Number.POSITIVE_INFINITY;
   }
 
@@ -173,12 +192,14 @@ export class SimClock implements Clock {
    * next call; {@link simulate} does.
    */
   fireNext(until: number = Number.POSITIVE_INFINITY): boolean {
-    if (this.#cancelled.size > 0) this.#skipCancelled();
+    if (this.#deadCount > 0) this.#skipCancelled();
     if (this.#size === 0) return false;
     const at = this.#due[0]!;
     if (at > until) return false;
-    const callback = this.#callbacks[0]!;
-    const arg = this.#args[0];
+    const slot = this.#slot[0]!;
+    const callback = this.#callbacks[slot]!;
+    const arg = this.#args[slot];
+    this.#release(slot);
     this.#pop();
     this.#pending--;
     this.#fired++;
@@ -194,13 +215,15 @@ export class SimClock implements Clock {
   fireTurn(until: number, maxEvents: number): boolean {
     let fired = false;
     for (;;) {
-      if (this.#cancelled.size > 0) this.#skipCancelled();
+      if (this.#deadCount > 0) this.#skipCancelled();
       if (this.#size === 0) return fired;
       const at = this.#due[0]!;
       if (at > until) return fired;
-      const callback = this.#callbacks[0]!;
-      const arg = this.#args[0];
-      const isSync = this.#sync[0] === 1;
+      const slot = this.#slot[0]!;
+      const callback = this.#callbacks[slot]!;
+      const arg = this.#args[slot];
+      const isSync = this.#sync[slot] === 1;
+      this.#release(slot);
       this.#pop();
       this.#pending--;
       if (++this.#fired > maxEvents) return true;
@@ -218,43 +241,58 @@ export class SimClock implements Clock {
 
   #grow(): void {
     const capacity = this.#due.length * 2;
-    const due = new Float64Array(capacity);
-    due.set(this.#due);
-    const order = new Float64Array(capacity);
-    order.set(this.#order);
-    this.#due = due;
-    this.#order = order;
+    const widen = <T extends Float64Array | Int32Array | Uint8Array>(
+      array: T,
+      make: (n: number) => T,
+    ): T => {
+      const wider = make(capacity);
+      wider.set(array);
+      return wider;
+    };
+    this.#due = widen(this.#due, (n) => new Float64Array(n));
+    this.#order = widen(this.#order, (n) => new Float64Array(n));
+    this.#slot = widen(this.#slot, (n) => new Int32Array(n));
+    this.#sync = widen(this.#sync, (n) => new Uint8Array(n));
+    this.#dead = widen(this.#dead, (n) => new Uint8Array(n));
+    this.#free = widen(this.#free, (n) => new Int32Array(n));
+    const owner = widen(this.#owner, (n) => new Float64Array(n).fill(-1));
+    owner.fill(-1, this.#owner.length);
+    this.#owner = owner;
     this.#callbacks.length = capacity;
     this.#args.length = capacity;
-    const sync = new Uint8Array(capacity);
-    sync.set(this.#sync);
-    this.#sync = sync;
   }
 
+  /** Frees a fired or cancelled entry's slot, dropping its references. */
+  #release(slot: number): void {
+    this.#callbacks[slot] = undefined;
+    this.#args[slot] = undefined;
+    this.#owner[slot] = -1;
+    this.#free[this.#freeCount++] = slot;
+  }
+
+  /** Pops the cancelled entries at the top of the heap. */
   #skipCancelled(): void {
-    const cancelled = this.#cancelled;
-    while (this.#size > 0 && cancelled.delete(this.#order[0]!)) this.#pop();
+    const dead = this.#dead;
+    while (this.#size > 0) {
+      const slot = this.#slot[0]!;
+      if (dead[slot] !== 1) return;
+      dead[slot] = 0;
+      this.#deadCount--;
+      this.#release(slot);
+      this.#pop();
+    }
   }
 
+  /** Removes the root (its slot already released): the last entry sifts down from the top. */
   #pop(): void {
     const size = --this.#size;
+    if (size === 0) return;
     const due = this.#due;
     const order = this.#order;
-    const callbacks = this.#callbacks;
-    const args = this.#args;
-    const sync = this.#sync;
-    if (size === 0) {
-      callbacks[0] = undefined;
-      args[0] = undefined;
-      return;
-    }
+    const slots = this.#slot;
     const lastDue = due[size]!;
     const lastOrder = order[size]!;
-    const lastCallback = callbacks[size];
-    const lastArg = args[size];
-    const lastSync = sync[size]!;
-    callbacks[size] = undefined;
-    args[size] = undefined;
+    const lastSlot = slots[size]!;
     let index = 0;
     for (;;) {
       const left = 2 * index + 1;
@@ -271,16 +309,12 @@ export class SimClock implements Clock {
       if (lastDue < childDue || (lastDue === childDue && lastOrder < order[child]!)) break;
       due[index] = childDue;
       order[index] = order[child]!;
-      callbacks[index] = callbacks[child];
-      args[index] = args[child];
-      sync[index] = sync[child]!;
+      slots[index] = slots[child]!;
       index = child;
     }
     due[index] = lastDue;
     order[index] = lastOrder;
-    callbacks[index] = lastCallback;
-    args[index] = lastArg;
-    sync[index] = lastSync;
+    slots[index] = lastSlot;
   }
 }
 
