@@ -92,6 +92,7 @@ figure svg { display: block; max-width: 100%; height: auto; }
 table { border-collapse: collapse; margin-top: 12px; font-size: 13px; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+td { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 thead { background: #f6f6f6; }
 nav { margin: 8px 0 0; }

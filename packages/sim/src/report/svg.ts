@@ -477,7 +477,10 @@ export function barChart(options: BarChartOptions): string {
   const width = options.width ?? 640;
   const height = options.height ?? 380;
   const longest = Math.max(0, ...options.bars.map((b) => b.label.length));
-  const margin = { left: 70, right: 20, top: 34, bottom: 24 + Math.min(150, longest * 3.2) };
+  // With a reference line its label sits above the plot (a label on the line would collide with
+  // the value printed on a bar of about the same height).
+  const top = options.reference === undefined ? 34 : 46;
+  const margin = { left: 70, right: 20, top, bottom: 24 + Math.min(150, longest * 3.2) };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const values = options.bars.map((b) => b.value ?? 0);
@@ -524,7 +527,8 @@ export function barChart(options: BarChartOptions): string {
     const y = ty(options.reference.value).toFixed(1);
     parts.push(
       `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y}" y2="${y}" stroke="#333" stroke-dasharray="5 4"/>`,
-      `<text x="${margin.left + plotW - 4}" y="${Number(y) - 5}" text-anchor="end" fill="#333">${escapeXml(options.reference.label)}</text>`,
+      `<line x1="${margin.left + plotW - 150}" x2="${margin.left + plotW - 126}" y1="${margin.top - 12}" y2="${margin.top - 12}" stroke="#333" stroke-dasharray="5 4"/>`,
+      `<text x="${margin.left + plotW - 120}" y="${margin.top - 12}" dominant-baseline="middle" fill="#333">${escapeXml(options.reference.label)}</text>`,
     );
   }
   parts.push(
