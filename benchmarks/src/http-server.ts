@@ -13,6 +13,7 @@ import type * as FastifyAdapter from '@faultline/idempotency/fastify';
 import type * as RedisEntry from '@faultline/idempotency/redis';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
+import { serveParent } from './http-harness.js';
 
 // `FAULTLINE_IDEMPOTENCY_DIR` (set by `http.ts --idempotency-dir`) loads another build of the
 // package, e.g. an older commit's `dist/`, for before/after comparisons in one run.
@@ -31,11 +32,6 @@ const { fastifyIdempotency } = await load<typeof FastifyAdapter>(
 );
 const { redisStore } = await load<typeof RedisEntry>('@faultline/idempotency/redis', 'redis.js');
 type Store = Core.Store;
-
-/** Messages the child sends to the parent. */
-export type ServerMessage =
-  | { readonly type: 'ready'; readonly port: number }
-  | { readonly type: 'cpu'; readonly userMs: number; readonly systemMs: number };
 
 /** The configurations the child can serve. */
 export type ServerMode = 'bare' | 'hook' | 'memory' | 'redis';
@@ -79,23 +75,7 @@ await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 const port = typeof address === 'object' && address !== null ? address.port : 0;
 
-const send = (message: ServerMessage): void => {
-  process.send?.(message);
-};
-send({ type: 'ready', port });
-
-process.on('message', (message: unknown) => {
-  if (message === 'cpu') {
-    const usage = process.cpuUsage();
-    send({ type: 'cpu', userMs: usage.user / 1000, systemMs: usage.system / 1000 });
-  } else if (message === 'close') {
-    void shutdown();
-  }
-});
-process.on('disconnect', () => void shutdown());
-
-async function shutdown(): Promise<void> {
+serveParent(port, async () => {
   await app.close();
   redis?.disconnect();
-  process.exit(0);
-}
+});

@@ -18,33 +18,29 @@
  * package: an older build, for before/after numbers), `--out <file>` (default
  * `results/http-latest.json`).
  */
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import type { ServerMessage, ServerMode } from './http-server.js';
+import {
+  deleteKeys,
+  flag,
+  type Load,
+  load,
+  median,
+  numberFlag,
+  type ServerChild,
+  startChild,
+  startRedis,
+} from './http-harness.js';
+import type { ServerMode } from './http-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // Flags
 
-function flag(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index < 0 ? undefined : process.argv[index + 1];
-}
-function numberFlag(name: string, fallback: number): number {
-  const value = flag(name);
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new RangeError(`${name}: received ${value}`);
-  return parsed;
-}
 const quick = process.argv.includes('--quick');
 const duration = numberFlag('--duration', quick ? 2 : 10);
 const connections = numberFlag('--connections', 50);
@@ -91,131 +87,18 @@ const KEY_HEADER = 'idempotency-key';
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** One raw `PING` (RESP inline command) on a fresh socket: `true` on `+PONG`. */
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: string) => {
-      answer += chunk;
-      if (answer.includes('\r\n')) {
-        socket.destroy();
-        resolve(answer.startsWith('+PONG'));
-      }
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-interface RedisServer {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** A throwaway `redis-server` on a free loopback port (never a shared one), or undefined. */
-async function startRedis(): Promise<RedisServer | undefined> {
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  while (!(await pings(port))) {
-    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} never answered PING`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-interface ServerChild {
-  readonly port: number;
-  readonly url: string;
-  cpuMs(): Promise<number>;
-  close(): Promise<void>;
-}
-
-async function startServer(mode: ServerMode, redisUrl: string | undefined): Promise<ServerChild> {
-  const execArgv = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`];
-  const child: ChildProcess = fork(
+function startServer(mode: ServerMode, redisUrl: string | undefined): Promise<ServerChild> {
+  return startChild(
     join(here, 'http-server.js'),
     redisUrl === undefined ? [mode] : [mode, redisUrl],
     {
-      execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
       env:
         idempotencyDir === undefined
           ? process.env
           : { ...process.env, FAULTLINE_IDEMPOTENCY_DIR: idempotencyDir },
     },
   );
-  const next = <T extends ServerMessage['type']>(
-    type: T,
-  ): Promise<Extract<ServerMessage, { type: T }>> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (message: ServerMessage): void => {
-        if (message.type !== type) return;
-        cleanup();
-        resolve(message as Extract<ServerMessage, { type: T }>);
-      };
-      const onExit = (code: number | null): void => {
-        cleanup();
-        reject(new Error(`http-server (${mode}) exited with ${code}`));
-      };
-      const cleanup = (): void => {
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-      };
-      child.on('message', onMessage);
-      child.on('exit', onExit);
-    });
-  const { port } = await next('ready');
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    async cpuMs() {
-      const reply = next('cpu');
-      child.send('cpu');
-      const { userMs, systemMs } = await reply;
-      return userMs + systemMs;
-    },
-    async close() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.send('close');
-      // SIGTERM lets a --cpu-prof child still write its profile; SIGKILL only if that hangs.
-      const term = setTimeout(() => child.kill('SIGTERM'), 5_000);
-      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(term);
-      clearTimeout(kill);
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,49 +130,9 @@ async function prime(url: string, key: string): Promise<void> {
   throw new Error('the primed key never replayed');
 }
 
-interface Load {
-  readonly requests: number;
-  readonly seconds: number;
-  readonly rps: number;
-  readonly latencyP50Ms: number;
-  readonly latencyP99Ms: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
-}
-
-/**
- * autocannon against `url` for `seconds`. Every configuration builds its requests the same way
- * (a `setupRequest` hook that sets the key header), so the client costs the same in each; the
- * bare server ignores the header.
- */
-async function load(url: string, seconds: number, key: () => string): Promise<Load> {
-  const result = await autocannon({
-    url: `${url}${PATH}`,
-    connections,
-    duration: seconds,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: BODY,
-    requests: [
-      {
-        setupRequest: (request) => {
-          request.headers = { ...request.headers, [KEY_HEADER]: key() };
-          return request;
-        },
-      },
-    ],
-  });
-  return {
-    requests: result.requests.total,
-    seconds: result.duration,
-    rps: result.requests.total / result.duration,
-    latencyP50Ms: result.latency.p50,
-    latencyP99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-  };
+/** autocannon against `url` for `seconds`, every configuration building its requests alike. */
+function loadFor(url: string, seconds: number, key: () => string): Promise<Load> {
+  return load(`${url}${PATH}`, { seconds, connections, body: BODY, keyHeader: KEY_HEADER, key });
 }
 
 interface Run extends Load {
@@ -305,7 +148,8 @@ interface Run extends Load {
 }
 
 async function measure(config: Config, round: number, redis: Redis | undefined, redisUrl?: string) {
-  if (config.mode === 'redis') await redis?.flushall();
+  // Only what the benchmark wrote (its own redis-server all the same): never FLUSHALL.
+  if (config.mode === 'redis' && redis !== undefined) await deleteKeys(redis, ['faultline:idem:*']);
   const server = await startServer(config.mode, redisUrl);
   try {
     let key = freshKey;
@@ -314,11 +158,11 @@ async function measure(config: Config, round: number, redis: Redis | undefined, 
       await prime(server.url, fixed);
       key = () => fixed;
     }
-    await load(server.url, warmup, key);
+    await loadFor(server.url, warmup, key);
     const serverBefore = await server.cpuMs();
     const clientBefore = process.cpuUsage();
     const started = performance.now();
-    const result = await load(server.url, duration, key);
+    const result = await loadFor(server.url, duration, key);
     const wall = performance.now() - started;
     const clientUsage = process.cpuUsage(clientBefore);
     const serverCpu = (await server.cpuMs()) - serverBefore;
@@ -442,12 +286,6 @@ async function countRoundTrips(redisUrl: string, count: number): Promise<RoundTr
 
 // ---------------------------------------------------------------------------------------------
 // Main
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const redisServer = wantRedis ? await startRedis() : undefined;
 if (wantRedis && redisServer === undefined) {

@@ -1,0 +1,260 @@
+/**
+ * The plumbing the HTTP benchmarks share (`http.ts`, `http-peers.ts`): a throwaway
+ * `redis-server` of the benchmark's own (never a shared one), server children that report their
+ * CPU time over IPC, autocannon runs, and clean-up by key prefix (SCAN + DEL, never FLUSHALL).
+ */
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createConnection, createServer } from 'node:net';
+import autocannon from 'autocannon';
+import type { Redis } from 'ioredis';
+
+/** A free loopback TCP port (best effort). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One raw `PING` (RESP inline command) on a fresh socket: `true` on `+PONG`. */
+function pings(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      if (answer.includes('\r\n')) {
+        socket.destroy();
+        resolve(answer.startsWith('+PONG'));
+      }
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A `redis-server` child on a free loopback port. */
+export interface RedisServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a throwaway `redis-server` (never a shared one), or `undefined` when not installed. */
+export async function startRedis(): Promise<RedisServer | undefined> {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  process.once('exit', () => child.kill('SIGKILL'));
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  while (!(await pings(port))) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} never answered PING`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Deletes the keys matching `patterns` with SCAN + DEL: the benchmarks clear only what they
+ * wrote, never FLUSHALL (a Redis may be shared, and even the benchmark's own is cleared by what
+ * it knows it wrote).
+ */
+export async function deleteKeys(redis: Redis, patterns: readonly string[]): Promise<void> {
+  for (const pattern of patterns) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  }
+}
+
+/** What a server child sends over IPC. */
+export type ChildMessage =
+  | { readonly type: 'ready'; readonly port: number }
+  | { readonly type: 'cpu'; readonly userMs: number; readonly systemMs: number };
+
+/** A server child process. */
+export interface ServerChild {
+  readonly url: string;
+  /** Its CPU time so far (user + system), ms. */
+  cpuMs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Forks `script` with `args` and waits for its `ready` message. `execArgv` (e.g. `--cpu-prof`)
+ * and `env` go to the child.
+ */
+export async function startChild(
+  script: string,
+  args: readonly string[],
+  options: { readonly execArgv?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<ServerChild> {
+  const child: ChildProcess = fork(script, [...args], {
+    execArgv: [...(options.execArgv ?? [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: options.env ?? process.env,
+  });
+  const next = <T extends ChildMessage['type']>(
+    type: T,
+  ): Promise<Extract<ChildMessage, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: ChildMessage): void => {
+        if (message.type !== type) return;
+        cleanup();
+        resolve(message as Extract<ChildMessage, { type: T }>);
+      };
+      const onExit = (code: number | null): void => {
+        cleanup();
+        reject(new Error(`${script} ${args.join(' ')} exited with ${code}`));
+      };
+      const cleanup = (): void => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+    });
+  const { port } = await next('ready');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async cpuMs() {
+      const reply = next('cpu');
+      child.send('cpu');
+      const { userMs, systemMs } = await reply;
+      return userMs + systemMs;
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send('close');
+      // SIGTERM lets a --cpu-prof child still write its profile; SIGKILL only if that hangs.
+      const term = setTimeout(() => child.kill('SIGTERM'), 5_000);
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(term);
+      clearTimeout(kill);
+    },
+  };
+}
+
+/** One autocannon run's figures. */
+export interface Load {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+}
+
+/**
+ * autocannon POSTs of `body` to `url` for `seconds` over `connections`, each request with the
+ * key header set by `key()` (a `setupRequest` hook, so that every configuration costs the
+ * client the same).
+ */
+export async function load(
+  url: string,
+  options: {
+    readonly seconds: number;
+    readonly connections: number;
+    readonly body: string;
+    readonly keyHeader: string;
+    readonly key: () => string;
+  },
+): Promise<Load> {
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: options.body,
+    requests: [
+      {
+        setupRequest: (request) => {
+          request.headers = { ...request.headers, [options.keyHeader]: options.key() };
+          return request;
+        },
+      },
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.total / result.duration,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+/** The median of `values`. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The value after `name` on the command line. */
+export function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index < 0 ? undefined : process.argv[index + 1];
+}
+
+/** A positive number after `name` on the command line, or `fallback`. */
+export function numberFlag(name: string, fallback: number): number {
+  const value = flag(name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new RangeError(`${name}: received ${value}`);
+  return parsed;
+}
+
+/**
+ * The child side of {@link startChild}: reports `{ ready, port }`, answers `'cpu'` with the CPU
+ * time so far, and runs `shutdown` (then exits) on `'close'` or when the parent goes away.
+ */
+export function serveParent(port: number, shutdown: () => Promise<void>): void {
+  const send = (message: ChildMessage): void => {
+    process.send?.(message);
+  };
+  const stop = (): void => {
+    void shutdown().finally(() => process.exit(0));
+  };
+  send({ type: 'ready', port });
+  process.on('message', (message: unknown) => {
+    if (message === 'cpu') {
+      const usage = process.cpuUsage();
+      send({ type: 'cpu', userMs: usage.user / 1000, systemMs: usage.system / 1000 });
+    } else if (message === 'close') {
+      stop();
+    }
+  });
+  process.on('disconnect', stop);
+}

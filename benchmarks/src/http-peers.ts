@@ -1,0 +1,260 @@
+/**
+ * `pnpm bench:http:peers`: @faultline/idempotency against the JS peers on the same Express 5 and
+ * Fastify 5 server, the same trivial `POST /orders` handler and the same Redis (a
+ * `redis-server` of the benchmark's own on a free loopback port): express-idempotency 1.0.6
+ * (with express-idempotency-redis-adapter 1.0.8; Express only) and @node-idempotency/core 1.0.11
+ * (memory and Redis storage adapters, through a thin wrapper like its unpublished upstream
+ * plugins). Fresh keys and replays, memory and Redis; req/s and server CPU µs per request,
+ * measured by autocannon on 127.0.0.1 with every configuration run once per round, rounds
+ * interleaved (rotated order), medians of the per-round figures and ratios reported.
+ *
+ * Flags: `--duration <s>` (default 10), `--connections <n>` (50), `--rounds <n>` (3),
+ * `--warmup <s>` (2), `--quick` (3 s, 1 round, 1 s warm-up), `--only <id,...>`,
+ * `--framework express|fastify`, `--cpu-prof <dir>`, `--out <file>` (default
+ * `results/http-peers-latest.json`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import {
+  deleteKeys,
+  flag,
+  type Load,
+  load,
+  median,
+  numberFlag,
+  type ServerChild,
+  startChild,
+  startRedis,
+} from './http-harness.js';
+import type { ServerSpec } from './http-peers-server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const quick = process.argv.includes('--quick');
+const duration = numberFlag('--duration', quick ? 3 : 10);
+const connections = numberFlag('--connections', 50);
+const rounds = numberFlag('--rounds', quick ? 1 : 3);
+const warmup = numberFlag('--warmup', quick ? 1 : 2);
+const only = flag('--only')?.split(',');
+const frameworkOnly = flag('--framework');
+const cpuProfDir = flag('--cpu-prof');
+
+interface Config {
+  readonly id: string;
+  readonly spec: ServerSpec;
+  readonly keys: 'fresh' | 'replay';
+}
+
+/** Every case, per framework: bare, ours, the peers; memory and Redis; fresh keys and replays. */
+function configs(redisUrl: string | undefined): Config[] {
+  const out: Config[] = [];
+  for (const framework of ['express', 'fastify'] as const) {
+    if (frameworkOnly !== undefined && frameworkOnly !== framework) continue;
+    out.push({
+      id: `${framework}/bare`,
+      spec: { framework, middleware: 'bare', store: 'memory' },
+      keys: 'fresh',
+    });
+    const middlewares: ServerSpec['middleware'][] = ['faultline', 'node-idempotency'];
+    if (framework === 'express') middlewares.push('express-idempotency');
+    for (const store of ['memory', 'redis'] as const) {
+      if (store === 'redis' && redisUrl === undefined) continue;
+      for (const middleware of middlewares) {
+        const clients: (ServerSpec['client'] | undefined)[] =
+          middleware === 'faultline' && store === 'redis' ? ['ioredis', 'ioredis-ap'] : [undefined];
+        for (const client of clients) {
+          for (const keys of ['fresh', 'replay'] as const) {
+            const name = client === undefined ? middleware : `${middleware}(${client})`;
+            const spec: ServerSpec =
+              store === 'redis'
+                ? {
+                    framework,
+                    middleware,
+                    store,
+                    redisUrl: redisUrl!,
+                    ...(client ? { client } : {}),
+                  }
+                : { framework, middleware, store };
+            out.push({ id: `${framework}/${name}/${store}/${keys}`, spec, keys });
+          }
+        }
+      }
+    }
+  }
+  return out.filter(
+    (config) =>
+      only === undefined ||
+      only.some((id) => config.id.includes(id)) ||
+      config.spec.middleware === 'bare',
+  );
+}
+
+const BODY = '{"item":42,"quantity":1}';
+const PATH = '/orders';
+const KEY_HEADER = 'idempotency-key';
+let keyCounter = 0;
+const keyPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
+const freshKey = (): string => `${keyPrefix}-${++keyCounter}`;
+
+async function post(url: string, key: string): Promise<Response> {
+  const response = await fetch(`${url}${PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [KEY_HEADER]: key },
+    body: BODY,
+  });
+  await response.arrayBuffer();
+  return response;
+}
+
+/** One request with `key`, then waits until the key replays (completion is asynchronous). */
+async function prime(url: string, key: string): Promise<void> {
+  const first = await post(url, key);
+  if (first.status >= 300) throw new Error(`priming request answered ${first.status}`);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const again = await post(url, key);
+    if (again.status < 300 && again.headers.get('idempotent-replayed') !== null) return;
+    // express-idempotency marks nothing on a replay; a 2xx after the first is its replay.
+    if (again.status < 300 && again.headers.get('x-hit') === null && attempt > 2) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the primed key never replayed');
+}
+
+interface Run extends Load {
+  readonly config: string;
+  readonly round: number;
+  readonly serverCpuUsPerRequest: number;
+  readonly loadavg1: number;
+}
+
+async function measure(config: Config, round: number, admin: Redis | undefined): Promise<Run> {
+  if (config.spec.store === 'redis' && admin !== undefined) {
+    // What the benchmark's servers wrote: our prefix, node-idempotency's, and the raw keys
+    // express-idempotency stores under the client's key.
+    await deleteKeys(admin, ['bench:*', `${keyPrefix}*`]);
+  }
+  const execArgv = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`];
+  const server: ServerChild = await startChild(
+    join(here, 'http-peers-server.js'),
+    [JSON.stringify(config.spec)],
+    { execArgv },
+  );
+  try {
+    let key = freshKey;
+    if (config.keys === 'replay') {
+      const fixed = freshKey();
+      await prime(server.url, fixed);
+      key = () => fixed;
+    }
+    const options = { connections, body: BODY, keyHeader: KEY_HEADER, key };
+    await load(`${server.url}${PATH}`, { ...options, seconds: warmup });
+    const before = await server.cpuMs();
+    const result = await load(`${server.url}${PATH}`, { ...options, seconds: duration });
+    const cpu = (await server.cpuMs()) - before;
+    return {
+      config: config.id,
+      round,
+      ...result,
+      serverCpuUsPerRequest: +((cpu * 1000) / Math.max(1, result.requests)).toFixed(1),
+      loadavg1: +loadavg()[0]!.toFixed(2),
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+const redisServer = await startRedis();
+if (redisServer === undefined)
+  console.error('bench:http:peers: no redis-server: Redis cases skipped.');
+const admin = redisServer === undefined ? undefined : new Redis(redisServer.url);
+const list = configs(redisServer?.url);
+const loadBefore = loadavg();
+console.error(
+  `bench:http:peers: ${list.length} configurations × ${rounds} round(s), ${duration} s each (+${warmup} s warm-up), ${connections} connections, Node ${process.version}; load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')}`,
+);
+const runs: Run[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const order = list.map((_, i) => list[(i + round - 1) % list.length]!);
+  for (const config of order) {
+    const run = await measure(config, round, admin);
+    runs.push(run);
+    console.error(
+      `  round ${round} ${config.id.padEnd(46)} ${run.rps.toFixed(0).padStart(7)} req/s  ${run.serverCpuUsPerRequest.toFixed(1).padStart(6)} µs/req  non2xx ${run.non2xx}  errors ${run.errors + run.timeouts}  load ${run.loadavg1}`,
+    );
+  }
+}
+admin?.disconnect();
+await redisServer?.stop();
+const loadAfter = loadavg();
+
+/** Per config: medians, and per-round ratios to bare and to the fastest peer of its case. */
+const summary = list.map((config) => {
+  const own = runs.filter((run) => run.config === config.id);
+  const framework = config.spec.framework;
+  const caseOf = (id: string) => id.split('/').slice(2).join('/'); // store/keys
+  const ratioTo = (pick: (run: Run) => Run | undefined) =>
+    +median(
+      own.map((run) => {
+        const other = pick(run);
+        return other === undefined ? Number.NaN : run.rps / other.rps;
+      }),
+    ).toFixed(3);
+  const bare = (run: Run) =>
+    runs.find((r) => r.round === run.round && r.config === `${framework}/bare`);
+  const fastestPeer = (run: Run) =>
+    runs
+      .filter(
+        (r) =>
+          r.round === run.round &&
+          r.config.startsWith(`${framework}/`) &&
+          (r.config.includes('/node-idempotency/') || r.config.includes('/express-idempotency/')) &&
+          caseOf(r.config) === caseOf(config.id),
+      )
+      .sort((a, b) => b.rps - a.rps)[0];
+  return {
+    id: config.id,
+    rpsMedian: Math.round(median(own.map((run) => run.rps))),
+    cpuUsPerRequestMedian: median(own.map((run) => run.serverCpuUsPerRequest)),
+    xBare: ratioTo(bare),
+    xFastestPeer: config.spec.middleware === 'faultline' ? ratioTo(fastestPeer) : undefined,
+    non2xx: own.reduce((sum, run) => sum + run.non2xx, 0),
+    errors: own.reduce((sum, run) => sum + run.errors + run.timeouts, 0),
+  };
+});
+
+console.log(
+  `\n## Idempotency middleware vs the JS peers (autocannon, ${connections} connections, ${duration} s, ${rounds} round(s), medians)\n`,
+);
+console.log(
+  `${'configuration'.padEnd(50)} ${'req/s'.padStart(8)} ${'µs/req'.padStart(7)} ${'×bare'.padStart(6)} ${'×best peer'.padStart(10)}  non2xx`,
+);
+for (const row of summary) {
+  console.log(
+    `${row.id.padEnd(50)} ${String(row.rpsMedian).padStart(8)} ${row.cpuUsPerRequestMedian.toFixed(1).padStart(7)} ${row.xBare.toFixed(3).padStart(6)} ${(row.xFastestPeer === undefined ? '' : row.xFastestPeer.toFixed(3)).padStart(10)}  ${row.non2xx}${row.errors > 0 ? ` (errors ${row.errors})` : ''}`,
+  );
+}
+console.log(
+  `\nload average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')} (2 cores shared; ratios are paired per round)`,
+);
+const out = flag('--out') ?? join(here, '..', 'results', 'http-peers-latest.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      settings: { duration, connections, rounds, warmup, body: BODY, path: PATH },
+      loadavgBefore: loadBefore,
+      loadavgAfter: loadAfter,
+      summary,
+      runs,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.error(`bench:http:peers: wrote ${out}`);
