@@ -389,6 +389,35 @@ describe('onAbort', () => {
     expect(listeners(caller.signal)).toBe(0);
   });
 
+  it('a parent abort reaches a signal read late even when a listener registered before its link disposes the child', () => {
+    // The same race for the signal: a function that reads ctx.signal after an await (a fetch
+    // started late) links it after the timeout's caller-abort handler; that handler's abort() and
+    // dispose() must not unlink it unaborted.
+    const caller = new OriginalAbortController();
+    const root = contextFor(caller.signal);
+    const child = root.child();
+    root.onAbort(() => {
+      child.abort(root.abortReason);
+      child.dispose();
+    });
+    const signal = child.signal;
+    caller.abort('caller');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('caller');
+    expect(listeners(caller.signal)).toBe(0);
+  });
+
+  it('dispose() alone during the parent abort still aborts a signal already read', () => {
+    const caller = new OriginalAbortController();
+    const root = contextFor(caller.signal);
+    const child = root.child();
+    root.onAbort(() => child.dispose());
+    const signal = child.signal;
+    caller.abort('caller');
+    expect(signal.reason).toBe('caller');
+    expect(listeners(caller.signal)).toBe(0);
+  });
+
   it('nested children notify hop by hop with no signal, and unwatch when they leave', () => {
     const caller = new OriginalAbortController();
     const outer = contextFor(caller.signal).child();

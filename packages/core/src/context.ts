@@ -421,6 +421,7 @@ export class CancellableContext extends ExecutionContext {
       // Already aborted through the parent, but our watcher on it may not have run yet: it comes
       // after every listener registered on the parent before it (a timeout's caller-abort
       // handler calls abort() then dispose() from there). Notify now, or never.
+      this.#followParent();
       this.#notify();
       return;
     }
@@ -441,12 +442,24 @@ export class CancellableContext extends ExecutionContext {
    */
   dispose(): void {
     this.#disposed = true;
+    // Same race for the signal: its link may still be waiting in the parent's dispatch, and
+    // unlinking it now would leave a signal read after the parent's listener (say, by a fetch
+    // started after an await) never aborted.
+    if (this.#parent.aborted) this.#followParent();
     this.#unlink();
     // Disposed while the parent's abort is still being dispatched (our watcher not yet called):
     // the subscribers are told rather than dropped, so no wait inside outlives the call.
     if (this.#listeners !== undefined && this.#parent.aborted) this.#notify();
     this.#stopWatching();
     this.#listeners = undefined;
+  }
+
+  /** Aborts a signal already handed out with the parent's reason, if the parent's link has not. */
+  #followParent(): void {
+    const controller = this.#controller;
+    if (controller === undefined || controller.signal.aborted) return;
+    this.#unlink();
+    controller.abort(this.#parent.abortReason);
   }
 
   #unlink(): void {
