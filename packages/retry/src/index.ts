@@ -40,6 +40,7 @@ export {
   retryableHttp,
 } from './http.js';
 export {
+  discardResult,
   type GiveUpEvent,
   type GiveUpReason,
   type RetryAfter,

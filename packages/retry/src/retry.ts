@@ -109,11 +109,11 @@ const OWNER = 'retry';
 function ignore(): void {}
 
 /**
- * Drops a handled result that a retry replaces. A fetch `Response` whose body is never read holds
+ * Drops a handled result that a retry (or a hedge) replaces. A fetch `Response` whose body is never read holds
  * its connection until garbage collection (undici: "consume or cancel the response body"), so a
  * burst of retried 503s could exhaust the pool; its body is cancelled.
  */
-function discardResult(value: unknown): void {
+export function discardResult(value: unknown): void {
   if (value === null || typeof value !== 'object') return;
   const { body, bodyUsed } = value as { body?: unknown; bodyUsed?: unknown };
   if (bodyUsed !== false || body === null || typeof body !== 'object') return;
