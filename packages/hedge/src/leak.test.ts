@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Runs against the built package (the test command builds first; or `npx tsc -b packages/hedge`).
+const dist = new URL('../dist/index.js', import.meta.url);
+const retryDist = new URL('../../retry/dist/index.js', import.meta.url);
+
+const child = `
+import { getEventListeners } from 'node:events';
+const { hedge, learnedDelay } = await import(${JSON.stringify(dist.href)});
+const { ratioBudget } = await import(${JSON.stringify(retryDist.href)});
+const caller = new AbortController(); // long-lived, like a server's shutdown signal
+const latency = hedge(); // 2 s delay: the first attempt always wins in time
+const parallel = hedge({ delay: 0, maxHedgedAttempts: 2 });
+const fallback = hedge({ delay: -1 });
+const budgeted = hedge({ delay: 0, budget: ratioBudget({ ratio: 0.5, minRetriesPerSecond: 100 }) });
+const learned = hedge({ delay: learnedDelay({ initial: 5 }) });
+const racing = hedge({ delay: 1 }); // a real 1 ms hedge that wins
+let hedges = 0;
+let aborts = 0;
+for (const p of [latency, parallel, fallback, budgeted, learned, racing]) p.onHedge(() => { hedges++; });
+const ok = async () => 1;
+const reads = async (ctx) => ctx.signal.aborted;
+// Attempt 1 answers; the others wait for their abort (the losers).
+const first = (ctx) => ctx.attempt === 1 ? Promise.resolve(1) : new Promise((resolve) => {
+  ctx.signal.addEventListener('abort', () => { aborts++; resolve(0); }, { once: true });
+});
+// Attempt 1 fails (handled); attempt 2 answers.
+const flaky = async (ctx) => { if (ctx.attempt === 1) throw new Error('transient'); return 2; };
+// Attempt 1 hangs until aborted; the 1 ms hedge answers.
+const slow = (ctx) => ctx.attempt === 1
+  ? new Promise((resolve) => ctx.signal.addEventListener('abort', () => { aborts++; resolve(0); }, { once: true }))
+  : Promise.resolve(2);
+async function run(n) {
+  for (let i = 0; i < n; i++) {
+    const signal = caller.signal;
+    switch (i % 6) {
+      case 0: await latency.execute(i % 2 === 0 ? ok : reads, signal); break;
+      case 1: await parallel.execute(first, signal); break;
+      case 2: await fallback.execute(flaky, signal); break;
+      case 3: await budgeted.execute(first, signal); break;
+      case 4: await learned.execute(reads, signal); break;
+      case 5: if (i % 1200 === 5) await racing.execute(slow, signal); else await racing.execute(ok, signal); break;
+    }
+  }
+}
+await run(12_000); // warm-up: JIT code and lazily built structures are not growth
+globalThis.gc(); globalThis.gc();
+hedges = 0;
+aborts = 0;
+const before = process.memoryUsage().heapUsed;
+await run(100_000);
+// Let the losers' late settlements and the shared hedge timers run out.
+await new Promise((resolve) => setTimeout(resolve, 20));
+globalThis.gc(); globalThis.gc();
+const after = process.memoryUsage().heapUsed;
+const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+process.stdout.write(JSON.stringify({
+  growth: after - before,
+  listeners: getEventListeners(caller.signal, 'abort').length,
+  timers,
+  hedges,
+  aborts,
+}) + '\\n');
+`;
+
+describe('leaks', () => {
+  it('100 000 hedged calls with a long-lived caller signal: no listener, no timer, < 1 MB heap growth, prompt exit', async () => {
+    expect(existsSync(fileURLToPath(dist)), 'build first: npx tsc -b packages/hedge').toBe(true);
+    const proc = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', child], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let reportedAt = 0;
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.includes('\n') && reportedAt === 0) reportedAt = performance.now();
+    });
+    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    const exitDelay = performance.now() - reportedAt;
+    console.log(`hedge leak test output: ${stdout.trim()}`);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as {
+      growth: number;
+      listeners: number;
+      timers: number;
+      hedges: number;
+      aborts: number;
+    };
+    // Per 6 calls: parallel 2 hedges, fallback 1, budgeted 0.5 (its ratio 0.5 grants one
+    // hedge per two calls), and the racing policy's for 1 call in 1 200.
+    const sixes = 100_000 / 6;
+    const racing = Math.round(100_000 / 1200);
+    expect(Math.abs(result.hedges - (sixes * 3.5 + racing))).toBeLessThan(10);
+    // Every loser saw its abort: all those hedges but fallback's (its first attempt failed).
+    expect(Math.abs(result.aborts - (sixes * 2.5 + racing))).toBeLessThan(10);
+    expect(result.listeners).toBe(0);
+    expect(result.timers).toBe(0); // nothing left that could keep the process alive
+    expect(result.growth).toBeLessThan(1024 * 1024);
+    // Spec: exits within 200 ms of its last call; loose bound because the machine is shared.
+    expect(exitDelay).toBeLessThan(1000);
+    console.log(
+      `hedge leak test: heap growth ${result.growth} B, ${result.hedges} hedges, ${result.aborts} losers aborted, exit ${exitDelay.toFixed(0)} ms after the report`,
+    );
+  }, 180_000);
+
+  it('a hedge due for a first attempt that waits on nothing else keeps the process alive until it fires', async () => {
+    const program = `
+      const { hedge } = await import(${JSON.stringify(dist.href)});
+      const policy = hedge({ delay: 50 });
+      // Attempt 1 waits for its abort only (no socket, no timer): without a ref'd hedge timer
+      // Node would exit here with an unsettled top-level await (code 13).
+      const value = await policy.execute((ctx) => ctx.attempt === 1
+        ? new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted')))
+        : 'hedge');
+      process.stdout.write(value + '\\n');
+    `;
+    const proc = spawn(process.execPath, ['--input-type=module', '-e', program], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toBe('hedge\n');
+  }, 60_000);
+});
