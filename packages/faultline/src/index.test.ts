@@ -15,9 +15,11 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as breaker from '@faultline/breaker';
+import * as chaos from '@faultline/chaos';
 import * as clock from '@faultline/clock';
 import * as core from '@faultline/core';
 import * as failureDetector from '@faultline/failure-detector';
+import * as hedge from '@faultline/hedge';
 import * as idempotency from '@faultline/idempotency';
 import * as limits from '@faultline/limits';
 import * as retry from '@faultline/retry';
@@ -79,6 +81,15 @@ describe('faultline umbrella', () => {
       'ExponentialDetector',
       'DetectorRegistry',
       'HeartbeatMonitor',
+      // hedge
+      'hedge',
+      'learnedDelay',
+      'HedgeSupersededError',
+      // chaos
+      'chaosFault',
+      'chaosLatency',
+      'chaosOutcome',
+      'chaosBehavior',
       // idempotency (browser-safe main entry)
       'idempotencyKey',
       'idempotentFetch',
@@ -105,7 +116,18 @@ describe('faultline umbrella', () => {
   });
 
   it('re-exports every runtime export of the packages it bundles, as the same object', () => {
-    const packages = { breaker, clock, core, failureDetector, idempotency, limits, retry, timeout };
+    const packages = {
+      breaker,
+      chaos,
+      clock,
+      core,
+      failureDetector,
+      hedge,
+      idempotency,
+      limits,
+      retry,
+      timeout,
+    };
     const exported = faultline as Record<string, unknown>;
     const differences: string[] = [];
     for (const [name, module] of Object.entries(packages)) {
@@ -227,10 +249,12 @@ describe('faultline built import graph', () => {
     );
     expect([...packagesSeen].sort()).toEqual([
       'breaker',
+      'chaos',
       'clock',
       'core',
       'failure-detector',
       'faultline',
+      'hedge',
       'idempotency',
       'limits',
       'retry',
