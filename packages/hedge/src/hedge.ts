@@ -29,8 +29,16 @@ function modeOf(delay: HedgeDelay): HedgeMode {
   return delay > 0 && delay < Number.POSITIVE_INFINITY ? 'latency' : 'fallback';
 }
 
+// One frozen abort reason per winning attempt number, shared by every call: building an Error
+// (its stack trace) per hedged call cost more than the rest of the call in the simulator.
+const supersededBy: HedgeSupersededError[] = [];
 function superseded(winner: number): HedgeSupersededError {
-  return new HedgeSupersededError(winner);
+  let reason = supersededBy[winner];
+  if (reason === undefined) {
+    reason = Object.freeze(new HedgeSupersededError(winner));
+    supersededBy[winner] = reason;
+  }
+  return reason;
 }
 
 /**

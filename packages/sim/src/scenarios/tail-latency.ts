@@ -1,0 +1,254 @@
+import { type Context, ExecutionContext, type Policy, seededRandom } from '@faultline/core';
+import { hedge, learnedDelay } from '@faultline/hedge';
+import { ratioBudget } from '@faultline/retry';
+import { bimodal, lognormal, uniform } from '../distribution.js';
+import type { SimClock, SimulationRun } from '../engine.js';
+import { percentile } from '../metrics.js';
+import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
+import { round, runSeed } from './service.js';
+
+/**
+ * The tail-latency model, after Dean and Barroso ("The Tail at Scale", CACM 2013): a request
+ * reads from `leaves` servers and completes when all have answered. A leaf answers from a fast
+ * log-normal with probability 1 − `slowProbability` and from a slow uniform otherwise,
+ * independently per attempt: about 10 % of requests touch a slow leaf without hedging
+ * (1 − 0.999¹⁰⁰), about 0.01 % with one hedge.
+ */
+export const tailLatencyModel = {
+  leaves: 100,
+  fast: { median: 5, sigma: 0.5 },
+  slow: { min: 200, max: 2000 },
+  slowProbability: 0.001,
+  /** Requests per run, arriving as a Poisson process at `rate` per second. */
+  requests: 20_000,
+  rate: 1000,
+  /** Requests before this are a warm-up (the learned delay has no samples yet): not counted. */
+  warmup: 1000,
+} as const;
+
+/** The policies compared. */
+export const tailLatencyPolicies = [
+  'none',
+  'hedge-10ms',
+  'hedge-p95',
+  'hedge-p95-budget',
+  'hedge-2',
+] as const;
+export type TailLatencyPolicy = (typeof tailLatencyPolicies)[number];
+
+/**
+ * Builds a leaf client's policy: shared by every leaf call of the run, as a client's policy is.
+ * Returns the policy and a reader of the hedge delay in force (for the report).
+ */
+function policyFor(
+  name: TailLatencyPolicy,
+  clock: SimClock,
+): { policy: Policy | undefined; delay: () => number | undefined } {
+  switch (name) {
+    case 'none':
+      return { policy: undefined, delay: () => undefined };
+    case 'hedge-10ms':
+      return { policy: hedge({ delay: 10, clock }), delay: () => 10 };
+    case 'hedge-p95':
+    case 'hedge-p95-budget':
+    case 'hedge-2': {
+      const delay = learnedDelay({ maxExtraLoad: 0.05, clock });
+      const budget =
+        name === 'hedge-p95-budget'
+          ? { budget: ratioBudget({ ratio: 0.05, minRetriesPerSecond: 0, clock }) }
+          : {};
+      const maxHedgedAttempts = name === 'hedge-2' ? 2 : 1;
+      return {
+        policy: hedge({ delay, maxHedgedAttempts, clock, ...budget }),
+        delay: () => delay.current(),
+      };
+    }
+  }
+}
+
+/** The context of an unwrapped leaf call (`none`): nothing can cancel it. */
+const noContext = { attempt: 1 } as Context;
+
+/** What one run of one policy measured. */
+export interface TailLatencyRun {
+  /** Latencies of the counted requests, ms. */
+  readonly latencies: Float64Array;
+  /** Leaf attempts the counted requests sent (first attempts and hedges). */
+  readonly leafRequests: number;
+  /** The hedge delay in force at the end (ms), when there is one. */
+  readonly delay: number | undefined;
+}
+
+/**
+ * One run: `requests` fan-out requests through one leaf policy. Each leaf attempt draws its
+ * latency from the model and answers after it on the simulator's clock; an attempt cancelled by
+ * the hedge (it lost) stops its timer, as a cancelled RPC frees its server.
+ */
+function tailLatencyRun(name: TailLatencyPolicy, seed: number, requests: number) {
+  const m = tailLatencyModel;
+  const leafLatency = bimodal(
+    lognormal(m.fast),
+    uniform(m.slow.min, m.slow.max),
+    m.slowProbability,
+  );
+  const run: SimulationRun<TailLatencyRun> = {
+    setup(clock) {
+      // Separate streams, so that every policy sees the same arrivals.
+      const arrivals = seededRandom(runSeed(seed, 1));
+      const leaves = seededRandom(runSeed(seed, 2));
+      const { policy, delay } = policyFor(name, clock);
+      const total = m.warmup + requests;
+      const latencies = new Float64Array(requests);
+      let counted = 0;
+      let leafRequests = 0;
+      let started = 0;
+      // One leaf attempt: answers after its latency unless its hedge cancels it first.
+      const leaf = (ctx: Context, counting: boolean): Promise<void> => {
+        if (counting) leafRequests++;
+        const ms = leafLatency.sample(leaves);
+        return new Promise<void>((resolve) => {
+          const cancel = clock.setTimer(ms, resolve);
+          // Told of a cancellation without creating an AbortSignal per leaf call (millions per
+          // run): faultline contexts offer onAbort to code that knows them.
+          if (ctx instanceof ExecutionContext) ctx.onAbort(cancel);
+        });
+      };
+      const request = (index: number): void => {
+        const counting = index >= m.warmup;
+        const start = clock.now();
+        const calls: Array<Promise<void>> = new Array(m.leaves);
+        for (let i = 0; i < m.leaves; i++) {
+          calls[i] =
+            policy === undefined
+              ? leaf(noContext, counting)
+              : policy.execute((ctx) => leaf(ctx, counting));
+        }
+        void Promise.all(calls).then(() => {
+          if (counting) latencies[counted++] = clock.now() - start;
+        });
+      };
+      const gap = (): number => (-1000 / m.rate) * Math.log(1 - arrivals());
+      const arrive = (): void => {
+        request(started++);
+        if (started < total) clock.setTimer(gap(), arrive);
+      };
+      clock.setTimer(gap(), arrive);
+      return {
+        result: () => ({
+          latencies: latencies.subarray(0, counted).sort(),
+          leafRequests,
+          delay: delay(),
+        }),
+      };
+    },
+  };
+  return run;
+}
+
+/**
+ * One policy's results (latencies in ms over every counted request of every run).
+ * @inline
+ */
+export interface TailLatencyResult {
+  readonly policy: TailLatencyPolicy;
+  readonly requests: number;
+  readonly leafRequests: number;
+  /** Extra leaf requests per leaf call: leafRequests / (requests × leaves) − 1. */
+  readonly extraLoad: number | null;
+  readonly p50: number | null;
+  readonly p99: number | null;
+  readonly p999: number | null;
+  /** The hedge delay in force at the end of the runs (mean), ms; null without a hedge. */
+  readonly delay: number | null;
+}
+
+export interface TailLatencyReport {
+  readonly scenario: 'tail-latency';
+  readonly seed: number;
+  readonly runs: number;
+  readonly model: {
+    readonly leaves: number;
+    readonly fast: string;
+    readonly slow: string;
+    readonly slowProbability: number;
+    readonly requests: number;
+    readonly rate: number;
+  };
+  readonly results: readonly TailLatencyResult[];
+}
+
+/** Options of the `tail-latency` scenario. */
+export interface TailLatencyOptions extends ScenarioOptions {
+  /** Counted requests per run per policy. Default 20 000 (for a stable p99.9). */
+  readonly requests?: number;
+  /** The policies to compare. Default all of {@link tailLatencyPolicies}. */
+  readonly policies?: readonly TailLatencyPolicy[];
+}
+
+/**
+ * `tail-latency`: fan-out requests over 100 leaves, each leaf slow one time in a thousand;
+ * no hedge, a fixed 10 ms hedge, a hedge at the learned p95 (Finagle's `maxExtraLoad` 0.05),
+ * the same capped by a 5 % ratio budget, and two hedges at the p95. Reports latency quantiles
+ * and the extra load hedging costs.
+ */
+export function planTailLatency(
+  options: TailLatencyOptions = {},
+): ScenarioPlan<TailLatencyRun, TailLatencyReport> {
+  const { seed, runs } = scenarioDefaults('planTailLatency', options, 1);
+  const requests = options.requests ?? tailLatencyModel.requests;
+  const policies = options.policies ?? tailLatencyPolicies;
+  const specs = policies.flatMap((name) =>
+    Array.from({ length: runs }, (_, run) => tailLatencyRun(name, runSeed(seed, run), requests)),
+  );
+  return {
+    specs,
+    aggregate: (outcomes) => {
+      const m = tailLatencyModel;
+      const results = policies.map((policy, p): TailLatencyResult => {
+        const mine = outcomes.slice(p * runs, (p + 1) * runs);
+        const all = new Float64Array(mine.reduce((n, run) => n + run.latencies.length, 0));
+        let offset = 0;
+        let leafRequests = 0;
+        for (const run of mine) {
+          all.set(run.latencies, offset);
+          offset += run.latencies.length;
+          leafRequests += run.leafRequests;
+        }
+        all.sort();
+        const delays = mine.map((run) => run.delay).filter((d) => d !== undefined);
+        return {
+          policy,
+          requests: all.length,
+          leafRequests,
+          extraLoad: round(leafRequests / (all.length * m.leaves) - 1, 4),
+          p50: round(percentile(all, 0.5), 1),
+          p99: round(percentile(all, 0.99), 1),
+          p999: round(percentile(all, 0.999), 1),
+          delay:
+            delays.length === 0
+              ? null
+              : round(delays.reduce((a, b) => a + b, 0) / delays.length, 2),
+        };
+      });
+      return {
+        scenario: 'tail-latency',
+        seed,
+        runs,
+        model: {
+          leaves: m.leaves,
+          fast: `lognormal(median ${m.fast.median} ms, sigma ${m.fast.sigma})`,
+          slow: `uniform(${m.slow.min}, ${m.slow.max}) ms`,
+          slowProbability: m.slowProbability,
+          requests,
+          rate: m.rate,
+        },
+        results,
+      };
+    },
+  };
+}
+
+/** Runs {@link planTailLatency} in this thread. */
+export function runTailLatency(options: TailLatencyOptions = {}): Promise<TailLatencyReport> {
+  return runPlan(planTailLatency(options), options.simulate);
+}
