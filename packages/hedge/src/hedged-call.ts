@@ -14,12 +14,8 @@ import {
   type Task,
   telemetry,
 } from '@faultline/core';
-import {
-  discardResult,
-  type RetryAfter,
-  type RetryBudget,
-  type RetryTicket,
-} from '@faultline/retry';
+import { discardResult, isThenable } from '@faultline/core/internal';
+import type { RetryAfter, RetryBudget, RetryTicket } from '@faultline/retry';
 import { turnTime } from './coarse-time.js';
 import type { HedgeSupersededError } from './hedge-errors.js';
 import type {
@@ -94,14 +90,6 @@ const TIMED = 4;
  * event-loop turn's time serves, as precise as a timer (see coarse-time.ts).
  */
 const EXACT = 8;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
-}
 
 /** Reports an attempt's outcome to its call; never throws (a throw here would go unhandled). */
 function settleSafely(attempt: Attempt, ok: boolean, result: unknown): void {
@@ -398,20 +386,7 @@ class HedgedCall<T> extends CancellableContext implements TimerEntry {
     if (launched > 1 || engine.learned !== undefined || telemetry.hasSubscribers) {
       this.#settleAttempts(attempt, ok, result);
     } else this.dispose();
-    const ticket = this.#ticket;
-    if (ticket !== undefined) {
-      try {
-        if (ok) ticket.succeed();
-        else ticket.fail();
-      } catch (error) {
-        reportListenerError(error);
-      }
-    }
-    const last = this.#last;
-    if (last !== undefined) {
-      this.#last = undefined;
-      if (last.ok) discardResult(last.value);
-    }
+    this.#release(ok);
     if (engine.onWin.hasListeners) {
       engine.onWin.emit({ attempt: attempt.attempt, attempts: launched });
     }
@@ -459,11 +434,23 @@ class HedgedCall<T> extends CancellableContext implements TimerEntry {
       if (!attempt.done) attempt.abort(ok ? undefined : result);
       attempt.dispose();
     }
+    this.#release(false);
+    if (ok) this.#resolve!(result as T);
+    else this.#reject!(result);
+  }
+
+  /**
+   * Ends the budget ticket (succeeded: the call ends with a success) and drops a handled result
+   * the outcome replaced (its unread body is cancelled).
+   */
+  #release(succeeded: boolean): void {
     const ticket = this.#ticket;
     if (ticket !== undefined) {
       try {
-        ticket.fail();
+        if (succeeded) ticket.succeed();
+        else ticket.fail();
       } catch (error) {
+        // A user-written budget that throws must not change the call's outcome.
         reportListenerError(error);
       }
     }
@@ -472,8 +459,6 @@ class HedgedCall<T> extends CancellableContext implements TimerEntry {
       this.#last = undefined;
       if (last.ok) discardResult(last.value);
     }
-    if (ok) this.#resolve!(result as T);
-    else this.#reject!(result);
   }
 
   #publishAttempt(

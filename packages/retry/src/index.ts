@@ -40,7 +40,6 @@ export {
   retryableHttp,
 } from './http.js';
 export {
-  discardResult,
   type GiveUpEvent,
   type GiveUpReason,
   type RetryAfter,

@@ -26,6 +26,7 @@ import {
   type Task,
   telemetry,
 } from '@faultline/core';
+import { discardResult } from '@faultline/core/internal';
 import { exponential } from './backoff.js';
 import { isRetryBudget, type RetryBudget, type RetryTicket } from './budgets/budget.js';
 import { BudgetExhaustedError } from './errors.js';
@@ -105,27 +106,6 @@ export interface RetrySuccessEvent {
 }
 
 const OWNER = 'retry';
-
-function ignore(): void {}
-
-/**
- * Drops a handled result that a retry (or a hedge) replaces. A fetch `Response` whose body is never read holds
- * its connection until garbage collection (undici: "consume or cancel the response body"), so a
- * burst of retried 503s could exhaust the pool; its body is cancelled.
- */
-export function discardResult(value: unknown): void {
-  if (value === null || typeof value !== 'object') return;
-  const { body, bodyUsed } = value as { body?: unknown; bodyUsed?: unknown };
-  if (bodyUsed !== false || body === null || typeof body !== 'object') return;
-  const cancel = (body as { cancel?: unknown }).cancel;
-  if (typeof cancel !== 'function') return;
-  try {
-    // Rejects when a listener locked the body to read it: then it is theirs to finish.
-    Promise.resolve(cancel.call(body)).then(undefined, ignore);
-  } catch {
-    // Not a real stream: nothing to release.
-  }
-}
 
 function isFiniteDelay(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value < Number.POSITIVE_INFINITY;
