@@ -4,6 +4,8 @@ import { ratioBudget } from '@faultline/retry';
 import { bimodal, lognormal, uniform } from '../distribution.js';
 import type { SimClock, SimulationRun } from '../engine.js';
 import { percentile } from '../metrics.js';
+import { barChart, lineChart } from '../report/svg.js';
+import type { Table } from './index.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { round, runSeed } from './service.js';
 
@@ -156,6 +158,7 @@ export interface TailLatencyResult {
   /** Extra leaf requests per leaf call: leafRequests / (requests × leaves) − 1. */
   readonly extraLoad: number | null;
   readonly p50: number | null;
+  readonly p90: number | null;
   readonly p99: number | null;
   readonly p999: number | null;
   /** The hedge delay in force at the end of the runs (mean), ms; null without a hedge. */
@@ -222,6 +225,7 @@ export function planTailLatency(
           leafRequests,
           extraLoad: round(leafRequests / (all.length * m.leaves) - 1, 4),
           p50: round(percentile(all, 0.5), 1),
+          p90: round(percentile(all, 0.9), 1),
           p99: round(percentile(all, 0.99), 1),
           p999: round(percentile(all, 0.999), 1),
           delay:
@@ -251,4 +255,112 @@ export function planTailLatency(
 /** Runs {@link planTailLatency} in this thread. */
 export function runTailLatency(options: TailLatencyOptions = {}): Promise<TailLatencyReport> {
   return runPlan(planTailLatency(options), options.simulate);
+}
+
+const fmt = (value: number | null | undefined, digits = 1): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+const pct = (value: number | null | undefined, digits = 1): string =>
+  value === null || value === undefined ? '—' : `${(value * 100).toFixed(digits)} %`;
+
+/** The summary table of a `tail-latency` report. */
+export function tailLatencyTable(report: TailLatencyReport): Table {
+  const none = report.results.find((r) => r.policy === 'none');
+  return {
+    title: `tail-latency: ${report.model.leaves} leaves per request, a leaf slow with p = ${report.model.slowProbability} (${report.results[0]?.requests ?? 0} requests per policy)`,
+    columns: [
+      'policy',
+      'delay (ms)',
+      'extra load',
+      'p50 (ms)',
+      'p99 (ms)',
+      'p99.9 (ms)',
+      'p99.9 cut',
+      'leaf requests',
+    ],
+    rows: report.results.map((r) => [
+      r.policy,
+      r.delay === null ? '—' : fmt(r.delay, 1),
+      pct(r.extraLoad),
+      fmt(r.p50),
+      fmt(r.p99),
+      fmt(r.p999),
+      none?.p999 && r.p999 ? `${fmt(none.p999 / r.p999, 1)}×` : '—',
+      String(r.leafRequests),
+    ]),
+  };
+}
+
+/** The measured conclusions of a `tail-latency` report, in plain sentences. */
+export function tailLatencyConclusions(report: TailLatencyReport): string[] {
+  const by = new Map(report.results.map((r) => [r.policy, r]));
+  const none = by.get('none');
+  const p95 = by.get('hedge-p95');
+  const fixed = by.get('hedge-10ms');
+  const budget = by.get('hedge-p95-budget');
+  const two = by.get('hedge-2');
+  const out: string[] = [];
+  const cut = (r: TailLatencyResult): string =>
+    none?.p999 && r.p999 ? `${fmt(none.p999 / r.p999, 0)}×` : '—';
+  if (none !== undefined) {
+    const slowShare = 1 - (1 - report.model.slowProbability) ** report.model.leaves;
+    out.push(
+      `Without hedging about ${pct(slowShare, 0)} of requests wait for a slow leaf: p99 ${fmt(none.p99, 0)} ms, p99.9 ${fmt(none.p999, 0)} ms.`,
+    );
+  }
+  if (p95 !== undefined) {
+    out.push(
+      `Hedging at the learned p95 (${fmt(p95.delay, 1)} ms) cut the p99.9 to ${fmt(p95.p999)} ms (${cut(p95)}) for ${pct(p95.extraLoad)} more leaf requests.`,
+    );
+  }
+  if (fixed !== undefined && p95 !== undefined) {
+    out.push(
+      `A fixed 10 ms hedge cut it about as far (${fmt(fixed.p999)} ms) but cost ${pct(fixed.extraLoad)}: below the p95 it hedges leaves that would have answered in time.`,
+    );
+  }
+  if (budget !== undefined && p95 !== undefined && budget.p999 !== null && p95.p999 !== null) {
+    out.push(
+      budget.p999 > 2 * p95.p999
+        ? `A 5 % budget held the extra load at ${pct(budget.extraLoad)}, but set at exactly the rate the p95 hedge asks for it denied some hedges, and the slow leaves they were for came back: p99.9 ${fmt(budget.p999, 0)} ms. Give the budget headroom over maxExtraLoad (it is there for latency shifts and overload).`
+        : `A 5 % budget held the extra load at ${pct(budget.extraLoad)} with the same tail (p99.9 ${fmt(budget.p999)} ms).`,
+    );
+  }
+  if (two !== undefined) {
+    out.push(
+      `A second hedge changed little (p99.9 ${fmt(two.p999)} ms, ${pct(two.extraLoad)} extra): after one hedge a request meets a slow leaf twice about once in ten thousand.`,
+    );
+  }
+  return out;
+}
+
+/** The charts of a `tail-latency` report: the latency tail per policy, and the extra load. */
+export function tailLatencyCharts(report: TailLatencyReport): string[] {
+  // Quantiles on a "nines" axis (−log10(1 − q): p90 = 1, p99 = 2, p99.9 = 3), latency on a log axis.
+  const levels = [
+    [0.5, 'p50'],
+    [0.9, 'p90'],
+    [0.99, 'p99'],
+    [0.999, 'p999'],
+  ] as const;
+  return [
+    lineChart({
+      title: 'Request latency by quantile (log scale)',
+      xLabel: 'quantile, in nines: 1 = p90, 2 = p99, 3 = p99.9',
+      yLabel: 'latency (ms)',
+      logY: true,
+      series: report.results.map((r) => ({
+        name: r.policy,
+        points: levels.map(([q, key]) => [-Math.log10(1 - q), r[key]] as const),
+        ...(r.policy === 'none' ? { dashed: true } : {}),
+      })),
+    }),
+    barChart({
+      title: 'Extra load: leaf requests per leaf call, minus one',
+      yLabel: 'extra load (%)',
+      reference: { value: 5, label: 'maxExtraLoad 5 %' },
+      bars: report.results.map((r) => ({
+        label: r.policy,
+        value: r.extraLoad === null ? null : +(r.extraLoad * 100).toFixed(2),
+      })),
+    }),
+  ];
 }
