@@ -1,9 +1,17 @@
-// Renders the charts of docs/guides/choosing-a-budget.md (the simulator's `retry-storm` scenario)
-// and docs/guides/timeout.md (`latency-shift`), with the simulator's own SVG charts. Deterministic for a seed: re-run it after a
-// change to the policies or the model and commit the SVGs.
+// Renders the charts of docs/guides/choosing-a-budget.md (the simulator's `retry-storm` scenario),
+// docs/guides/timeout.md (`latency-shift`) and docs/guides/hedging.md (`tail-latency`), with the
+// simulator's own SVG charts. Deterministic for a seed: re-run it after a change to the policies or
+// the model and commit the SVGs.
 //   npx tsc -b packages/sim && node docs/images/render-charts.mjs
 import { writeFileSync } from 'node:fs';
-import { barChart, lineChart, runLatencyShift, runRetryStorm } from '@faultline/sim';
+import {
+  barChart,
+  lineChart,
+  runLatencyShift,
+  runRetryStorm,
+  runTailLatency,
+  tailLatencyCharts,
+} from '@faultline/sim';
 
 const here = new URL('.', import.meta.url);
 const report = await runRetryStorm({ seed: 1 });
@@ -115,3 +123,12 @@ console.table(
     p99,
   })),
 );
+
+// tail-latency: The Tail at Scale on the real hedge policy (docs/guides/hedging.md). About a
+// minute of CPU: 20 000 fan-out requests of 100 leaves per policy.
+const tail = await runTailLatency({ seed: 1 });
+const [quantiles, load] = tailLatencyCharts(tail);
+writeFileSync(new URL('tail-latency-quantiles.svg', here), `${quantiles}\n`);
+writeFileSync(new URL('tail-latency-load.svg', here), `${load}\n`);
+console.log('wrote docs/images/tail-latency-quantiles.svg, tail-latency-load.svg');
+console.table(tail.results);

@@ -127,5 +127,18 @@ export {
   type ServiceRunResult,
   serviceRun,
 } from './scenarios/service.js';
+export {
+  planTailLatency,
+  runTailLatency,
+  type TailLatencyOptions,
+  type TailLatencyPolicy,
+  type TailLatencyReport,
+  type TailLatencyResult,
+  tailLatencyCharts,
+  tailLatencyConclusions,
+  tailLatencyModel,
+  tailLatencyPolicies,
+  tailLatencyTable,
+} from './scenarios/tail-latency.js';
 export { type Incident, Server, ServerError, type ServerOptions } from './server.js';
 export { formatSection, formatTable, tableOf } from './table.js';

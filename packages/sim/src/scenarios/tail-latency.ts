@@ -354,9 +354,9 @@ export function tailLatencyCharts(report: TailLatencyReport): string[] {
       })),
     }),
     barChart({
-      title: 'Extra load: leaf requests per leaf call, minus one',
+      title: 'Extra load: leaf requests per leaf call − 1 (dashed: maxExtraLoad 5 %)',
       yLabel: 'extra load (%)',
-      reference: { value: 5, label: 'maxExtraLoad 5 %' },
+      reference: { value: 5, label: '' },
       bars: report.results.map((r) => ({
         label: r.policy,
         value: r.extraLoad === null ? null : +(r.extraLoad * 100).toFixed(2),
