@@ -3,7 +3,9 @@
  * `fn` is an async no-op; `*-signal` variants read `ctx.signal` the way `fetch` would.
  */
 import { circuitBreaker, consecutiveFailures, failureRate } from '@faultline/breaker';
-import { bulkhead, type Context, pipeline } from '@faultline/core';
+import { chaosFault } from '@faultline/chaos';
+import { bulkhead, type Context, noop, pipeline } from '@faultline/core';
+import { hedge } from '@faultline/hedge';
 import { exponential, retry } from '@faultline/retry';
 import { timeout } from '@faultline/timeout';
 import {
@@ -73,6 +75,35 @@ export const cases: readonly Case[] = [
     },
   },
   { id: 'p-retry', label: 'p-retry pRetry(fn)', ours: false, make: () => () => pRetry(fn) },
+
+  // hedge: its success path (the first attempt answers before the delay) against retry's
+  {
+    id: 'hedge',
+    label: 'faultline hedge (first attempt wins)',
+    ours: true,
+    peer: 'retry',
+    target: 1.5,
+    memory: true,
+    make: () => {
+      const policy = hedge(); // 1 hedge after 2 s (Polly's defaults)
+      return () => policy.execute(fn);
+    },
+  },
+
+  // chaos: a disabled chaos policy costs what noop costs
+  { id: 'noop', label: 'faultline noop policy', ours: false, make: () => () => noop.execute(fn) },
+  {
+    id: 'chaos-disabled',
+    label: 'faultline chaosFault (enabled: false)',
+    ours: true,
+    peer: 'noop',
+    target: 1.1,
+    memory: true,
+    make: () => {
+      const policy = chaosFault({ fault: new Error('never'), enabled: false });
+      return () => policy.execute(fn);
+    },
+  },
 
   // circuit breaker, consecutive
   {
