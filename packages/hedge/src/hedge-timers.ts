@@ -46,13 +46,24 @@ export class HedgeTimers {
   readonly #clock: Clock;
   /** Whether to use the platform's timers directly (the system clock). */
   readonly #native: boolean;
-  readonly #heap: TimerEntry[] = [];
+  // A binary min-heap in an array that never shrinks (`#size` live slots): pushing into and
+  // popping out of a one-element array on every call made V8 reallocate its backing store.
+  readonly #heap: Array<TimerEntry | undefined> = [];
+  #size = 0;
   #seq = 0;
   /** Due time the clock timer is armed for; Infinity when none is armed. */
   #armedFor = Number.POSITIVE_INFINITY;
   #cancel: (() => void) | undefined;
   #handle: ReturnType<typeof setTimeout> | undefined;
+  /** The handle when it can be ref'd and unref'd (Node), else undefined. */
+  #refable: Refable | undefined;
+  /** Whether an unref is pending for the end of the event-loop turn. */
+  #idleCheck = false;
   readonly #fire = (): void => this.#onTimer();
+  readonly #unrefIfIdle = (): void => {
+    this.#idleCheck = false;
+    if (this.#size === 0) this.#refable?.unref();
+  };
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -61,19 +72,20 @@ export class HedgeTimers {
 
   /** Entries waiting. */
   get size(): number {
-    return this.#heap.length;
+    return this.#size;
   }
 
   /** Queues `entry` to run `onDue()` at clock time `due` (it must not be queued already). */
   add(entry: TimerEntry, due: number): void {
     entry.due = due;
     entry.seq = this.#seq++;
-    const heap = this.#heap;
-    entry.index = heap.length;
-    heap.push(entry);
-    this.#up(entry.index);
+    const index = this.#size++;
+    entry.index = index;
+    this.#heap[index] = entry;
+    this.#up(index);
     if (due < this.#armedFor) this.#arm(due);
-    else if (heap.length === 1) this.#keepAlive(true);
+    // Already ref'd when an unref is still pending for this turn: then ref() is a flag check.
+    else if (index === 0) this.#refable?.ref();
   }
 
   /** Takes `entry` out of the queue; a no-op when it is not queued. */
@@ -82,7 +94,9 @@ export class HedgeTimers {
     if (index < 0) return;
     entry.index = -1;
     const heap = this.#heap;
-    const last = heap.pop()!;
+    const size = --this.#size;
+    const last = heap[size]!;
+    heap[size] = undefined;
     if (last !== entry) {
       heap[index] = last;
       last.index = index;
@@ -90,15 +104,13 @@ export class HedgeTimers {
       this.#up(last.index);
     }
     // The timer stays armed (if it fires with nothing due it re-arms for the new head), but an
-    // idle policy must not hold the process open.
-    if (heap.length === 0) this.#keepAlive(false);
-  }
-
-  #keepAlive(on: boolean): void {
-    const handle = this.#handle;
-    if (handle === undefined || !isRefable(handle)) return;
-    if (on) handle.ref();
-    else handle.unref();
+    // idle policy must not hold the process open: unref it at the end of this event-loop turn if
+    // the heap is still empty then. Not at once: calls that come and go within one turn (the
+    // usual case under load) would toggle the process-wide timer ref count twice per call.
+    if (size === 0 && this.#refable !== undefined && !this.#idleCheck) {
+      this.#idleCheck = true;
+      setImmediate(this.#unrefIfIdle);
+    }
   }
 
   #arm(due: number): void {
@@ -107,10 +119,13 @@ export class HedgeTimers {
     if (this.#native) {
       if (this.#handle !== undefined) clearTimeout(this.#handle);
       // Longer delays would fire at once on every platform: wait in slices, re-arming on fire.
-      this.#handle = setTimeout(
+      const handle = setTimeout(
         this.#fire,
         ms < MAX_TIMER_DELAY ? (ms > 0 ? ms : 0) : MAX_TIMER_DELAY,
       );
+      this.#handle = handle;
+      // Only Node's handles can stop keeping the process alive (browsers have no such notion).
+      this.#refable = isRefable(handle) && typeof setImmediate === 'function' ? handle : undefined;
       return;
     }
     if (this.#cancel !== undefined) this.#cancel();
@@ -120,6 +135,7 @@ export class HedgeTimers {
   #onTimer(): void {
     this.#cancel = undefined;
     this.#handle = undefined;
+    this.#refable = undefined;
     this.#armedFor = Number.POSITIVE_INFINITY;
     const heap = this.#heap;
     const now = this.#clock.now();
@@ -153,7 +169,7 @@ export class HedgeTimers {
 
   #down(index: number): void {
     const heap = this.#heap;
-    const size = heap.length;
+    const size = this.#size;
     const entry = heap[index]!;
     for (;;) {
       const left = 2 * index + 1;

@@ -79,6 +79,7 @@ export class HedgePolicy extends PolicyBase {
       fixedDelay: typeof delay === 'number' ? delay : undefined,
       dynamicDelay: typeof delay === 'function' ? (delay as (ctx: Context) => number) : undefined,
       learned: delay instanceof LearnedDelay ? delay : undefined,
+      timed: typeof delay !== 'number' || (delay > 0 && delay < Number.POSITIVE_INFINITY),
       classifier: new OutcomeClassifier(resolved.shouldHandle),
       budget: resolved.budget,
       retryAfter: resolved.retryAfter,

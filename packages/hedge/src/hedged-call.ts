@@ -4,7 +4,7 @@ import {
   type Context,
   checkNumber,
   type EventChannel,
-  type ExecutionContext,
+  ExecutionContext,
   isExecutionRejected,
   type Outcome,
   type OutcomeClassifier,
@@ -36,6 +36,8 @@ export interface HedgeEngine {
   readonly fixedDelay: number | undefined;
   readonly dynamicDelay: ((ctx: Context) => number) | undefined;
   readonly learned: LearnedDelay | undefined;
+  /** Whether the delay is a fixed positive one or computed (attempt start times are read). */
+  readonly timed: boolean;
   readonly classifier: OutcomeClassifier;
   readonly budget: RetryBudget | undefined;
   readonly retryAfter: RetryAfter | undefined;
@@ -90,32 +92,25 @@ const TIMED = 4;
  * event-loop turn's time serves, as precise as a timer (see coarse-time.ts).
  */
 const EXACT = 8;
-
-/** Reports an attempt's outcome to its call; never throws (a throw here would go unhandled). */
-function settleSafely(attempt: Attempt, ok: boolean, result: unknown): void {
-  try {
-    const call = attempt instanceof HedgeAttempt ? attempt.call : attempt;
-    call.settle(attempt, ok, result);
-  } catch (error) {
-    // settle handles every user error itself: this only keeps a bug from going unhandled.
-    reportListenerError(error);
-  }
-}
+/** Attempt 1 was aborted (it lost, or the call ended without it). */
+const ABORTED = 16;
+/** Attempt 1 is over (its context disposed). */
+const DISPOSED = 32;
 
 /**
- * Waits for an attempt's function and reports its outcome: `then` with two small closures, the
- * cheapest way to hear of a promise (an async function awaiting it costs more).
+ * Waits for an attempt's function and reports its outcome to the call: `then` with two small
+ * closures, the cheapest way to hear of a promise (an async function awaiting it costs more).
  */
-function watch(attempt: Attempt, result: unknown): void {
+function watch(call: HedgedCall<unknown>, attempt: Attempt, result: unknown): void {
   const promise = isThenable(result) ? result : Promise.resolve(result);
   try {
     promise.then(
-      (value) => settleSafely(attempt, true, value),
-      (error: unknown) => settleSafely(attempt, false, error),
+      (value) => call.settle(attempt, true, value),
+      (error: unknown) => call.settle(attempt, false, error),
     );
   } catch (error) {
     // A foreign thenable whose then() throws: that is the attempt's outcome.
-    Promise.resolve().then(() => settleSafely(attempt, false, error));
+    Promise.resolve().then(() => call.settle(attempt, false, error));
   }
 }
 
@@ -130,7 +125,7 @@ let building: HedgedCall<unknown> | undefined;
  * handled outcome once nothing is left to try. Driven by events (an attempt settling, its hedge
  * delay elapsing); it never waits for losers to notice their abort.
  */
-class HedgedCall<T> extends CancellableContext implements TimerEntry {
+class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   // TimerEntry: the call is its own entry in the policy's timer heap.
   due = 0;
   seq = 0;
@@ -139,12 +134,21 @@ class HedgedCall<T> extends CancellableContext implements TimerEntry {
   start = 0;
   /** Whether attempt 1's function settled. */
   done = false;
+  readonly deadline: Deadline;
   readonly #engine: HedgeEngine;
   readonly #fn: Task<T>;
   readonly #ctx: ExecutionContext;
   #flags: number;
   #launched = 0;
   #running = 0;
+  /**
+   * Attempt 1's cancellable context, `ctx.child()`, created only when somebody reads the signal,
+   * subscribes to the abort, or aborts attempt 1 after that: on the success path nobody does,
+   * and the call stays one small object.
+   */
+  #inner: CancellableContext | undefined;
+  /** Attempt 1's own abort reason (it lost, or the call ended without it). */
+  #reason: unknown;
   /** Attempts 2 and up, created only when a hedge starts. */
   #others: HedgeAttempt[] | undefined;
   /** The last handled outcome: the result when every attempt fails. */
@@ -154,27 +158,74 @@ class HedgedCall<T> extends CancellableContext implements TimerEntry {
   #reject: ((error: unknown) => void) | undefined;
 
   private constructor(engine: HedgeEngine, fn: Task<T>, ctx: ExecutionContext) {
-    super(ctx, ctx.deadline);
+    super();
+    this.deadline = ctx.deadline;
     this.#engine = engine;
     this.#fn = fn;
     this.#ctx = ctx;
-    let flags = 0;
-    if (engine.learned !== undefined || telemetry.hasSubscribers) flags = TIMED | EXACT;
-    else {
-      const delay = engine.fixedDelay;
-      if (
-        delay === undefined ||
-        (delay > 0 && delay < Number.POSITIVE_INFINITY) ||
-        engine.onHedge.hasListeners
-      ) {
-        flags = TIMED;
-      }
-    }
-    this.#flags = flags;
+    this.#flags =
+      engine.learned !== undefined || telemetry.hasSubscribers
+        ? TIMED | EXACT
+        : engine.timed || engine.onHedge.hasListeners
+          ? TIMED
+          : 0;
   }
 
-  override get attempt(): number {
+  // Attempt 1's context: the caller's, with its own abort and attempt number 1. A lighter
+  // CancellableContext: the real one is created on demand (see #inner).
+
+  get attempt(): number {
     return 1;
+  }
+
+  get aborted(): boolean {
+    return (this.#flags & ABORTED) !== 0 || this.#ctx.aborted;
+  }
+
+  get abortReason(): unknown {
+    return (this.#flags & ABORTED) !== 0 ? this.#reason : this.#ctx.abortReason;
+  }
+
+  override get pipeline(): string | undefined {
+    return this.#ctx.pipeline;
+  }
+
+  override get operation(): string | undefined {
+    return this.#ctx.operation;
+  }
+
+  get signal(): AbortSignal {
+    return this.#cancellable().signal;
+  }
+
+  override onAbort(listener: () => void): (() => void) | undefined {
+    return this.#cancellable().onAbort(listener);
+  }
+
+  /** Aborts attempt 1 (not the caller) with `reason`. Idempotent. */
+  abort(reason: unknown): void {
+    if ((this.#flags & ABORTED) !== 0) return;
+    this.#flags |= ABORTED;
+    this.#reason = reason;
+    this.#inner?.abort(reason);
+  }
+
+  /** Attempt 1 is over: unlink what it added to the caller's context. */
+  dispose(): void {
+    this.#flags |= DISPOSED;
+    this.#inner?.dispose();
+  }
+
+  #cancellable(): CancellableContext {
+    let inner = this.#inner;
+    if (inner === undefined) {
+      inner = this.#ctx.child(this.deadline);
+      this.#inner = inner;
+      // Catch up with what happened before anybody asked.
+      if ((this.#flags & ABORTED) !== 0) inner.abort(this.#reason);
+      if ((this.#flags & DISPOSED) !== 0) inner.dispose();
+    }
+    return inner;
   }
 
   static #executor(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
@@ -234,7 +285,7 @@ class HedgedCall<T> extends CancellableContext implements TimerEntry {
     } catch (error) {
       result = Promise.reject(error);
     }
-    watch(attempt, result);
+    watch(this as HedgedCall<unknown>, attempt, result);
     if (n < this.#engine.maxAttempts && (this.#flags & (SETTLED | STOPPED)) === 0) {
       this.#schedule(attempt);
     }
@@ -312,8 +363,17 @@ class HedgedCall<T> extends CancellableContext implements TimerEntry {
     }
   }
 
-  /** An attempt's function settled. */
+  /** An attempt's function settled. Never throws (a throw here would go unhandled). */
   settle(attempt: Attempt, ok: boolean, result: unknown): void {
+    try {
+      this.#settle(attempt, ok, result);
+    } catch (error) {
+      // #settle handles every user error itself: this only keeps a bug from going unhandled.
+      reportListenerError(error);
+    }
+  }
+
+  #settle(attempt: Attempt, ok: boolean, result: unknown): void {
     attempt.done = true;
     this.#running--;
     if ((this.#flags & SETTLED) !== 0) {
