@@ -8,6 +8,7 @@ import type { ScenarioPlan } from './scenarios/options.js';
 import { planOverload } from './scenarios/overload.js';
 import { planPartialFailure } from './scenarios/partial-failure.js';
 import { planRetryStorm } from './scenarios/retry-storm.js';
+import { planTailLatency } from './scenarios/tail-latency.js';
 
 // Small versions of every scenario (fewer runs, smaller fleets) keep this fast.
 const plans: Record<string, (seed: number) => ScenarioPlan<unknown, unknown>> = {
@@ -17,6 +18,8 @@ const plans: Record<string, (seed: number) => ScenarioPlan<unknown, unknown>> = 
   'gray-failure': (seed) => planGrayFailure({ seed, runs: 1 }),
   'partial-failure': (seed) => planPartialFailure({ seed, runs: 1, probabilities: [0.3, 0.9] }),
   overload: (seed) => planOverload({ seed, runs: 1, policies: ['gradient2-tuned'] }),
+  'tail-latency': (seed) =>
+    planTailLatency({ seed, runs: 1, requests: 300, policies: ['none', 'hedge-p95-budget'] }),
 };
 
 const json = async (plan: ScenarioPlan<unknown, unknown>, concurrency?: number): Promise<string> =>

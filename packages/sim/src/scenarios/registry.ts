@@ -11,6 +11,7 @@ import { metastableScenario } from './metastable.js';
 import { overloadScenario } from './overload.js';
 import { partialFailureScenario } from './partial-failure.js';
 import { retryStormScenario } from './retry-storm.js';
+import { tailLatencyScenario } from './tail-latency.js';
 
 export const builtInScenarios = [
   contentionScenario,
@@ -20,4 +21,5 @@ export const builtInScenarios = [
   latencyShiftScenario,
   grayFailureScenario,
   partialFailureScenario,
+  tailLatencyScenario,
 ] as const;
