@@ -1,4 +1,5 @@
 import { type Clock, MAX_TIMER_DELAY, reportListenerError, systemClock } from '@faultline/clock';
+import { atTurnEnd, deferrable } from './turn.js';
 
 /** Something waiting for a hedge delay: a hedged call. */
 export interface TimerEntry {
@@ -38,9 +39,10 @@ function isRefable(handle: unknown): handle is Refable {
  * and leaves a binary heap (O(log n), n = calls waiting for a hedge), and the clock timer is
  * armed for the earliest due entry, re-armed only when it fires or when an earlier entry arrives.
  *
- * On the system clock the timer is a platform timer that keeps the process alive exactly while
- * some call waits for a hedge (Node's `ref`/`unref`, ~20 ns): a hedge due for a first attempt
- * that waits on nothing else still fires, and an idle policy never holds the process open.
+ * On the system clock the timer is a platform timer that keeps the process alive while some call
+ * waits for a hedge (Node's `ref`), and lets go of it at the end of the turn in which the last one
+ * left (`unref`, see turn.ts): a hedge due for a first attempt that waits on nothing else still
+ * fires, and an idle policy never holds the process open.
  */
 export class HedgeTimers {
   readonly #clock: Clock;
@@ -109,7 +111,7 @@ export class HedgeTimers {
     // usual case under load) would toggle the process-wide timer ref count twice per call.
     if (size === 0 && this.#refable !== undefined && !this.#idleCheck) {
       this.#idleCheck = true;
-      setImmediate(this.#unrefIfIdle);
+      atTurnEnd(this.#unrefIfIdle);
     }
   }
 
@@ -125,7 +127,7 @@ export class HedgeTimers {
       );
       this.#handle = handle;
       // Only Node's handles can stop keeping the process alive (browsers have no such notion).
-      this.#refable = isRefable(handle) && typeof setImmediate === 'function' ? handle : undefined;
+      this.#refable = isRefable(handle) && deferrable ? handle : undefined;
       return;
     }
     if (this.#cancel !== undefined) this.#cancel();

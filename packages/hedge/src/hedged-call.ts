@@ -16,7 +16,6 @@ import {
 } from '@faultline/core';
 import { discardResult, isThenable } from '@faultline/core/internal';
 import type { RetryAfter, RetryBudget, RetryTicket } from '@faultline/retry';
-import { turnTime } from './coarse-time.js';
 import type { HedgeSupersededError } from './hedge-errors.js';
 import type {
   HedgeEvent,
@@ -27,6 +26,7 @@ import type {
 } from './hedge-events.js';
 import type { HedgeTimers, TimerEntry } from './hedge-timers.js';
 import type { LearnedDelay } from './learned-delay.js';
+import { turnTime } from './turn.js';
 
 /** What every call of one hedge policy shares: its resolved options, timers and channels. */
 export interface HedgeEngine {
