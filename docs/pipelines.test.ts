@@ -157,6 +157,28 @@ const { fetchTask } = await import('@faultline/retry');
 
 const cases: Case[] = [
   {
+    file: 'docs/guides/hedging.md',
+    marker: 'const reads = pipeline(',
+    exports: ['reads'],
+    subject: (m, h) => ({ call: () => policyOf(m, 'reads').execute(fetchTask(h.url())) }),
+    recovery: 500,
+    slow: 0,
+  },
+  {
+    file: 'packages/chaos/README.md',
+    marker: 'const api = pipeline(',
+    exports: ['api', 'flakyFetch'],
+    subject: (m, h) => ({
+      call: () =>
+        policyOf(m, 'api').execute(
+          fetchTask(h.url(), undefined, m.flakyFetch as Parameters<typeof fetchTask>[2]),
+        ),
+    }),
+    failsFast: 5, // the breaker's probes
+    recovery: 6_000,
+    slow: 0,
+  },
+  {
     file: 'README.md',
     marker: 'const github = pipeline(',
     exports: ['github'],
@@ -581,6 +603,16 @@ const notRun: ReadonlyArray<readonly [file: string, marker: string, why: string]
     'docs/guides/simulator.md',
     'defineComparison({',
     'a comparison for the faultline-sim CLI: the simulator models its outage (20–30 s)',
+  ],
+  [
+    'docs/guides/fault-injection.md',
+    'const server = http.createServer(',
+    'a complete program with its own server on real time: docs/fault-injection.test.ts runs it, with injection on and off',
+  ],
+  [
+    'docs/guides/fault-injection.md',
+    'const clock = new VirtualClock();',
+    'a unit test on a VirtualClock that makes no request (packages/chaos/src/compose.test.ts runs the same)',
   ],
 ];
 

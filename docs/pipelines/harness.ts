@@ -99,6 +99,12 @@ const CLOCKED: Readonly<Record<string, readonly [number, boolean]>> = {
   rateLimiter: [0, false],
   concurrencyLimit: [0, false],
   standardHttpPipeline: [0, true],
+  hedge: [0, false],
+  learnedDelay: [0, false],
+  chaosFault: [0, true],
+  chaosLatency: [0, true],
+  chaosOutcome: [0, true],
+  chaosBehavior: [0, true],
   deadlineFromHeaders: [1, false],
   withRequestDeadline: [2, false],
 };
