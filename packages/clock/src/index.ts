@@ -25,21 +25,6 @@ export {
 export { estimateOffset, type OffsetEstimate, type OffsetSample } from './offset.js';
 export { type PauseEvent, type WatchPausesOptions, watchPauses } from './pauses.js';
 export { Stopwatch } from './stopwatch.js';
-export {
-  type ClockMethod,
-  checkBoolean,
-  checkFunction,
-  checkNumber,
-  checkOneOf,
-  checkOptions,
-  checkString,
-  formatValue,
-  type NumberRange,
-  optionalClock,
-  optionalFunction,
-  optionalNumber,
-  reportListenerError,
-} from './validate.js';
 export { VirtualClock } from './virtual-clock.js';
 export {
   deadlineFromGrpcTimeout,

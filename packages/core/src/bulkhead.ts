@@ -1,4 +1,5 @@
-import { type Clock, checkNumber, checkOptions, optionalClock } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
+import { checkNumber, checkOptions, optionalClock } from '@faultline/clock/internal';
 import type { ExecutionContext } from './context.js';
 import { ExecutionRejectedError } from './errors.js';
 import { EventChannel, type Listener } from './events.js';

@@ -1,4 +1,5 @@
-import { Deadline, neverAbortedSignal, reportListenerError } from '@faultline/clock';
+import { Deadline, neverAbortedSignal } from '@faultline/clock';
+import { reportListenerError } from '@faultline/clock/internal';
 import { LinkedList, ListNode } from './internal/linked-list.js';
 
 /** What a wrapped function learns about the execution it runs in. */

@@ -1,4 +1,4 @@
-import { reportListenerError } from '@faultline/clock';
+import { reportListenerError } from '@faultline/clock/internal';
 
 /** A listener for events of type `T`. */
 export type Listener<T> = (event: T) => void;

@@ -1,4 +1,5 @@
-import { checkFunction, checkOptions, optionalFunction, systemClock } from '@faultline/clock';
+import { systemClock } from '@faultline/clock';
+import { checkFunction, checkOptions, optionalFunction } from '@faultline/clock/internal';
 import { OutcomeClassifier } from './classify.js';
 import type { Context, ExecutionContext } from './context.js';
 import { EventChannel, type Listener } from './events.js';

@@ -1,4 +1,5 @@
-// The option validators: one implementation, in @faultline/clock (which cannot import core).
+// The option validators: one implementation, in @faultline/clock/internal (the clock cannot import
+// core); this is their public home.
 export {
   type ClockMethod,
   checkBoolean,
@@ -12,7 +13,7 @@ export {
   optionalClock,
   optionalFunction,
   optionalNumber,
-} from '@faultline/clock';
+} from '@faultline/clock/internal';
 export type { Backoff } from './backoff.js';
 export {
   type BulkheadOptions,

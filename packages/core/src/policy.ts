@@ -1,4 +1,5 @@
-import { checkString, formatValue, systemClock } from '@faultline/clock';
+import { systemClock } from '@faultline/clock';
+import { checkString, formatValue } from '@faultline/clock/internal';
 import {
   adoptContext,
   type Context,

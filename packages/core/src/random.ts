@@ -1,4 +1,4 @@
-import { formatValue } from '@faultline/clock';
+import { formatValue } from '@faultline/clock/internal';
 
 /** A source of uniformly distributed numbers in [0, 1). `Math.random` is one. */
 export type Random = () => number;

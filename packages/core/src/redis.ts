@@ -7,7 +7,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { formatValue } from '@faultline/clock';
+import { formatValue } from '@faultline/clock/internal';
 
 /**
  * One argument of a Redis command.

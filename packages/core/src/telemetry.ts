@@ -1,4 +1,4 @@
-import { checkString, formatValue, reportListenerError } from '@faultline/clock';
+import { checkString, formatValue, reportListenerError } from '@faultline/clock/internal';
 
 /**
  * The telemetry stream: one publish/subscribe point that every faultline policy reports to, shaped

@@ -1,4 +1,5 @@
-import { type Clock, reportListenerError } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
+import { reportListenerError } from '@faultline/clock/internal';
 import {
   checkFunction,
   checkOptions,
