@@ -169,27 +169,31 @@ describe('Deadline and Stopwatch argument validation', () => {
 
   it('Deadline.after: ms wrong type / out of range; clock wrong type', () => {
     expect(() => Deadline.after('5' as unknown as number)).toThrow(TypeError);
-    expect(() => Deadline.after('5' as unknown as number)).toThrow(/Deadline.after: "ms"/);
+    expect(() => Deadline.after('5' as unknown as number)).toThrow(/Deadline.after: argument "ms"/);
     expect(() => Deadline.after(Number.NaN)).toThrow(TypeError);
     expect(() => Deadline.after(-1)).toThrow(RangeError);
     expect(() => Deadline.after(-1)).toThrow(
-      /"ms" must be a number in \[0, Infinity\], received -1/,
+      /argument "ms" must be a number in \[0, Infinity\], received -1/,
     );
     expect(() => Deadline.after(5, notAClock)).toThrow(TypeError);
-    expect(() => Deadline.after(5, notAClock)).toThrow(/Deadline.after: "clock" must be a Clock/);
+    expect(() => Deadline.after(5, notAClock)).toThrow(
+      /Deadline.after: argument "clock" must be a Clock/,
+    );
   });
 
   it('Deadline.at: time wrong type / out of range; clock wrong type', () => {
     expect(() => Deadline.at('5' as unknown as number)).toThrow(TypeError);
-    expect(() => Deadline.at('5' as unknown as number)).toThrow(/Deadline.at: "time"/);
+    expect(() => Deadline.at('5' as unknown as number)).toThrow(/Deadline.at: argument "time"/);
     expect(() => Deadline.at(Number.NEGATIVE_INFINITY)).toThrow(RangeError);
-    expect(() => Deadline.at(Number.NEGATIVE_INFINITY)).toThrow(/"time".*-Infinity/);
-    expect(() => Deadline.at(5, null as unknown as Clock)).toThrow(/Deadline.at: "clock"/);
+    expect(() => Deadline.at(Number.NEGATIVE_INFINITY)).toThrow(/argument "time".*-Infinity/);
+    expect(() => Deadline.at(5, null as unknown as Clock)).toThrow(/Deadline.at: argument "clock"/);
   });
 
   it('Stopwatch.start: clock wrong type (a Clock has no range)', () => {
     expect(() => Stopwatch.start(notAClock)).toThrow(TypeError);
-    expect(() => Stopwatch.start(notAClock)).toThrow(/Stopwatch.start: "clock" must be a Clock/);
+    expect(() => Stopwatch.start(notAClock)).toThrow(
+      /Stopwatch.start: argument "clock" must be a Clock/,
+    );
     expect(() => Stopwatch.start(42 as unknown as Clock)).toThrow(/received 42/);
   });
 });

@@ -1,4 +1,4 @@
-import { checkNumber, checkOptions } from './validate.js';
+import { checkNumber, checkOptions, formatValue } from './validate.js';
 
 /** The four timestamps of one request/response exchange (ms; RFC 5905 §8 names). */
 export interface OffsetSample {
@@ -45,12 +45,12 @@ export function estimateOffset(sample: OffsetSample): OffsetEstimate {
   const t4 = checkNumber(owner, 't4', s.t4);
   if (t4 < t1) {
     throw new RangeError(
-      `${owner}: option "t4" must be >= t1 (${t1}), received ${t4}: the client's clock ran backwards`,
+      `${owner}: option "t4" must be >= t1 (${t1}), received ${formatValue(t4)}: the client's clock ran backwards`,
     );
   }
   if (t3 < t2) {
     throw new RangeError(
-      `${owner}: option "t3" must be >= t2 (${t2}), received ${t3}: the server's clock ran backwards`,
+      `${owner}: option "t3" must be >= t2 (${t2}), received ${formatValue(t3)}: the server's clock ran backwards`,
     );
   }
   return { offset: (t2 - t1 + (t3 - t4)) / 2, delay: t4 - t1 - (t3 - t2) };

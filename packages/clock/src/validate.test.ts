@@ -208,19 +208,21 @@ describe('one implementation for every package', () => {
     );
   });
 
-  it("names a plain argument without 'option' (isOption: false)", () => {
+  it("names a positional argument 'argument', not 'option' (isOption: false)", () => {
     expect(() => checkNumber('VirtualClock.advance', 'ms', -1, { min: 0 }, false)).toThrow(
-      new RangeError('VirtualClock.advance: "ms" must be a number in [0, Infinity), received -1'),
+      new RangeError(
+        'VirtualClock.advance: argument "ms" must be a number in [0, Infinity), received -1',
+      ),
     );
     expect(() => checkFunction('f', 'callback', 1, false)).toThrow(
-      new TypeError('f: "callback" must be a function, received 1'),
+      new TypeError('f: argument "callback" must be a function, received 1'),
     );
   });
 
   it("the clock package's own clock argument check keeps its wording; input from outside is cut at 64 characters", () => {
     expect(() => checkClock('Deadline.after', 'clock', { now: () => 0 }, false)).toThrow(
       new TypeError(
-        'Deadline.after: "clock" must be a Clock (an object with now, sleep and setTimer), received {}',
+        'Deadline.after: argument "clock" must be a Clock (an object with now, sleep and setTimer), received {}',
       ),
     );
     expect(formatInput('x'.repeat(65))).toBe(JSON.stringify(`${'x'.repeat(64)}…`));

@@ -60,14 +60,17 @@ function describeRange(range: NumberRange): string {
   return `${kind} in ${openLow ? '(' : '['}${min}, ${max}${openHigh ? ')' : ']'}`;
 }
 
-/** `name` as a message says it: `option "x"` for an option, `"x"` for a plain argument. */
+/**
+ * `name` as a message says it: `option "x"` for a member of an options object, `argument "x"` for
+ * a positional argument (`timeout(ms)`, `constant(ms)`, `VirtualClock.advance(ms)`).
+ */
 function label(name: string, isOption: boolean): string {
-  return isOption ? `option "${name}"` : `"${name}"`;
+  return isOption ? `option "${name}"` : `argument "${name}"`;
 }
 
 /**
  * Checks a number against `range`; returns it unchanged. `isOption: false` names `name` as a
- * plain argument (`"ms"`) rather than an option (`option "ms"`).
+ * positional argument (`argument "ms"`) rather than an option (`option "ms"`).
  */
 export function checkNumber(
   owner: string,

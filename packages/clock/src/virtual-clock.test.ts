@@ -406,20 +406,22 @@ describe('sleep on VirtualClock leaves nothing behind', () => {
 describe('VirtualClock argument validation', () => {
   it('start: wrong type and out of range', () => {
     expect(() => new VirtualClock('5' as unknown as number)).toThrow(TypeError);
-    expect(() => new VirtualClock('5' as unknown as number)).toThrow(/VirtualClock: "start"/);
+    expect(() => new VirtualClock('5' as unknown as number)).toThrow(
+      /VirtualClock: argument "start"/,
+    );
     expect(() => new VirtualClock(Number.POSITIVE_INFINITY)).toThrow(RangeError);
-    expect(() => new VirtualClock(Number.POSITIVE_INFINITY)).toThrow(/"start".*Infinity/);
+    expect(() => new VirtualClock(Number.POSITIVE_INFINITY)).toThrow(/argument "start".*Infinity/);
   });
 
   it.each(['advance', 'jump'] as const)('%s(ms): wrong type and out of range', async (method) => {
     const clock = new VirtualClock();
     await expect(clock[method]('1' as unknown as number)).rejects.toThrow(TypeError);
     await expect(clock[method]('1' as unknown as number)).rejects.toThrow(
-      `VirtualClock.${method}: "ms"`,
+      `VirtualClock.${method}: argument "ms"`,
     );
     await expect(clock[method](-1)).rejects.toThrow(RangeError);
     await expect(clock[method](-1)).rejects.toThrow(
-      /"ms" must be a number in \[0, Infinity\), received -1/,
+      /argument "ms" must be a number in \[0, Infinity\), received -1/,
     );
     await expect(clock[method](Number.POSITIVE_INFINITY)).rejects.toThrow(RangeError);
   });
@@ -428,9 +430,9 @@ describe('VirtualClock argument validation', () => {
     const clock = new VirtualClock();
     await expect(clock.runAll('10' as unknown as number)).rejects.toThrow(TypeError);
     await expect(clock.runAll('10' as unknown as number)).rejects.toThrow(
-      /VirtualClock.runAll: "limit"/,
+      /VirtualClock.runAll: argument "limit"/,
     );
     await expect(clock.runAll(-1)).rejects.toThrow(RangeError);
-    await expect(clock.runAll(-1)).rejects.toThrow(/"limit".*received -1/);
+    await expect(clock.runAll(-1)).rejects.toThrow(/argument "limit".*received -1/);
   });
 });

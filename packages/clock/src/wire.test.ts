@@ -130,7 +130,7 @@ describe('grpc-timeout', () => {
     expect(() => formatGrpcTimeout('5' as unknown as number)).toThrow(TypeError);
     expect(() => formatGrpcTimeout(Number.NaN)).toThrow(TypeError);
     expect(() => formatGrpcTimeout(-1)).toThrow(RangeError);
-    expect(() => formatGrpcTimeout(-1)).toThrow(/formatGrpcTimeout: "ms".*received -1/);
+    expect(() => formatGrpcTimeout(-1)).toThrow(/formatGrpcTimeout: argument "ms".*received -1/);
     expect(() => formatGrpcTimeout(Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });
 });
@@ -176,7 +176,7 @@ describe('plain milliseconds', () => {
     expect(() => parseTimeoutMillis(15 as unknown as string)).toThrow(TypeError);
     expect(() => formatTimeoutMillis('5' as unknown as number)).toThrow(TypeError);
     expect(() => formatTimeoutMillis(-0.5)).toThrow(RangeError);
-    expect(() => formatTimeoutMillis(-0.5)).toThrow(/formatTimeoutMillis: "ms"/);
+    expect(() => formatTimeoutMillis(-0.5)).toThrow(/formatTimeoutMillis: argument "ms"/);
     expect(() => formatTimeoutMillis(Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });
 
@@ -213,7 +213,11 @@ describe('Deadline-level helpers', () => {
 
   it('reject a wrong clock', () => {
     const bad = {} as Clock;
-    expect(() => deadlineFromGrpcTimeout('1S', bad)).toThrow(/deadlineFromGrpcTimeout: "clock"/);
-    expect(() => deadlineFromTimeoutMillis('1', bad)).toThrow(/deadlineFromTimeoutMillis: "clock"/);
+    expect(() => deadlineFromGrpcTimeout('1S', bad)).toThrow(
+      /deadlineFromGrpcTimeout: argument "clock"/,
+    );
+    expect(() => deadlineFromTimeoutMillis('1', bad)).toThrow(
+      /deadlineFromTimeoutMillis: argument "clock"/,
+    );
   });
 });

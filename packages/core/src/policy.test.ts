@@ -322,6 +322,6 @@ describe('pipeline', () => {
     expect(() => pipeline(noop, {} as Policy)).toThrow(TypeError);
     expect(() => pipeline(noop, {} as Policy)).toThrow(/argument 1/);
     expect(() => pipeline(null as unknown as Policy)).toThrow(/argument 0/);
-    expect(() => pipeline('retry' as unknown as Policy)).toThrow(/received retry/);
+    expect(() => pipeline('retry' as unknown as Policy)).toThrow(/received "retry"/);
   });
 });

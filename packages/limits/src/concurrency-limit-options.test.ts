@@ -93,13 +93,13 @@ describe('concurrencyLimit options', () => {
       'fixed type',
       () => fixed('3' as never),
       TypeError,
-      'fixed: "n" must be an integer in [1, Infinity), received "3"',
+      'fixed: argument "n" must be an integer in [1, Infinity), received "3"',
     ],
     [
       'fixed range',
       () => fixed(0),
       RangeError,
-      'fixed: "n" must be an integer in [1, Infinity), received 0',
+      'fixed: argument "n" must be an integer in [1, Infinity), received 0',
     ],
     [
       'aimd options',

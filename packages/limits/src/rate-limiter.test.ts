@@ -220,7 +220,7 @@ describe('rateLimiter', () => {
       );
       await expect(limiter.tryAcquire('k', -1)).rejects.toThrow(
         new RangeError(
-          'rateLimiter.tryAcquire: "permits" must be an integer in [0, Infinity), received -1',
+          'rateLimiter.tryAcquire: argument "permits" must be an integer in [0, Infinity), received -1',
         ),
       );
       await expect(limiter.tryAcquire('k', 1.5)).rejects.toBeInstanceOf(RangeError);
