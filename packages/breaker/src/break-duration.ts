@@ -31,7 +31,7 @@ export function checkBreakDuration(owner: string, value: unknown): BreakDuration
     }
     if (!(value >= 0 && Number.isFinite(value))) {
       throw new RangeError(
-        `${owner}: option "breakDuration" must be a number in [0, Infinity), received ${value}`,
+        `${owner}: option "breakDuration" must be a number in [0, Infinity), received ${formatValue(value)}`,
       );
     }
     return value;

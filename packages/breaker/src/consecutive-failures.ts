@@ -40,7 +40,7 @@ class ConsecutiveState implements TripState {
  * @param n - failures in a row that open the circuit: an integer ≥ 1 (default 5).
  */
 export function consecutiveFailures(n = 5): TripStrategy {
-  const threshold = checkNumber('consecutiveFailures', 'n', n, { min: 1, integer: true });
+  const threshold = checkNumber('consecutiveFailures', 'n', n, { min: 1, integer: true }, false);
   return {
     create: () => new ConsecutiveState(threshold),
     describe: () => ({ name: 'consecutiveFailures', options: { n: threshold } }),

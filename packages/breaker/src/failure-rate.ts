@@ -126,7 +126,7 @@ export function failureRate(options?: FailureRateOptions): TripStrategy {
       minimumThroughput = Math.min(minimumThroughput, windowCalls);
     } else if (minimumThroughput > windowCalls) {
       throw new RangeError(
-        `${OWNER}: option "minimumThroughput" must be an integer in [1, ${windowCalls}] (window.calls), received ${minimumThroughput}`,
+        `${OWNER}: option "minimumThroughput" must be an integer in [1, ${windowCalls}] (window.calls), received ${formatValue(minimumThroughput)}`,
       );
     }
   } else {

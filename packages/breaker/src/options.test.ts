@@ -40,15 +40,15 @@ const cases: Case[] = [
     'consecutiveFailures n type',
     () => consecutiveFailures('5' as unknown as number),
     TypeError,
-    /consecutiveFailures: option "n"/,
+    /consecutiveFailures: argument "n"/,
   ],
   [
     'consecutiveFailures n range',
     () => consecutiveFailures(0),
     RangeError,
-    /consecutiveFailures: option "n".*received 0/,
+    /consecutiveFailures: argument "n".*received 0/,
   ],
-  ['consecutiveFailures n integer', () => consecutiveFailures(2.5), RangeError, /option "n"/],
+  ['consecutiveFailures n integer', () => consecutiveFailures(2.5), RangeError, /argument "n"/],
   // failureRate
   ['failureRate options type', fr(5), TypeError, /failureRate: options must be an object/],
   [

@@ -1,4 +1,4 @@
-import { reportListenerError } from '@faultline/clock/internal';
+import { formatValue, reportListenerError } from '@faultline/clock/internal';
 
 /** A listener for events of type `T`. */
 export type Listener<T> = (event: T) => void;
@@ -25,7 +25,7 @@ export class EventChannel<T> {
 
   subscribe(listener: Listener<T>): () => void {
     if (typeof listener !== 'function') {
-      throw new TypeError(`event listener must be a function, received ${String(listener)}`);
+      throw new TypeError(`event listener must be a function, received ${formatValue(listener)}`);
     }
     const subscription: Subscription<T> = { listener, removed: false };
     this.#subscriptions = [...this.#subscriptions, subscription];

@@ -1,3 +1,4 @@
+import { formatValue } from '@faultline/clock/internal';
 import type { Context } from './context.js';
 
 /** The result of one execution: a value or an error. */
@@ -60,7 +61,7 @@ export function handleErrors(...matchers: Array<ErrorClass | ErrorPredicate>): S
   for (const matcher of matchers) {
     if (typeof matcher !== 'function') {
       throw new TypeError(
-        `handleErrors: each argument must be an error class or a predicate, received ${String(matcher)}`,
+        `handleErrors: each argument must be an error class or a predicate, received ${formatValue(matcher)}`,
       );
     }
   }
@@ -74,7 +75,7 @@ export function handleErrors(...matchers: Array<ErrorClass | ErrorPredicate>): S
 export function handleResults<T = unknown>(predicate: (value: T) => boolean): ShouldHandle {
   if (typeof predicate !== 'function') {
     throw new TypeError(
-      `handleResults: predicate must be a function, received ${String(predicate)}`,
+      `handleResults: predicate must be a function, received ${formatValue(predicate)}`,
     );
   }
   return (outcome) => outcome.ok && predicate(outcome.value as T);
@@ -85,7 +86,7 @@ export function or(...rules: ShouldHandle[]): ShouldHandle {
   for (const rule of rules) {
     if (typeof rule !== 'function') {
       throw new TypeError(
-        `or: each argument must be a ShouldHandle function, received ${String(rule)}`,
+        `or: each argument must be a ShouldHandle function, received ${formatValue(rule)}`,
       );
     }
   }

@@ -258,7 +258,7 @@ export function pipeline(...policies: Policy[]): PolicyBase {
       typeof (policy as Partial<Policy>).execute !== 'function'
     ) {
       throw new TypeError(
-        `pipeline: argument ${index} must be a Policy (an object with execute()), received ${String(policy)}`,
+        `pipeline: argument ${index} must be a Policy (an object with execute()), received ${formatValue(policy)}`,
       );
     }
     if (policy instanceof Pipeline && policy.name === undefined) flat.push(...policy.policies);

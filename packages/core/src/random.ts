@@ -12,11 +12,15 @@ export type Random = () => number;
  */
 export function seededRandom(seed: number): Random {
   if (typeof seed !== 'number' || Number.isNaN(seed)) {
-    throw new TypeError(`seededRandom: seed must be a finite number, received ${String(seed)}`);
+    throw new TypeError(
+      `seededRandom: seed must be a finite number, received ${formatValue(seed)}`,
+    );
   }
   if (!Number.isFinite(seed)) {
     // Like checkNumber: a number of the right type but outside the allowed values.
-    throw new RangeError(`seededRandom: seed must be a finite number, received ${seed}`);
+    throw new RangeError(
+      `seededRandom: seed must be a finite number, received ${formatValue(seed)}`,
+    );
   }
   let s = seed >>> 0;
   const splitmix32 = (): number => {

@@ -165,7 +165,7 @@ export class TelemetryStream {
   subscribe(listener: TelemetryListener): () => void {
     if (typeof listener !== 'function') {
       throw new TypeError(
-        `telemetry.subscribe: listener must be a function, received ${typeof listener}`,
+        `telemetry.subscribe: listener must be a function, received ${formatValue(listener)}`,
       );
     }
     // Copied on write: a listener (un)subscribing during a publish does not disturb it.

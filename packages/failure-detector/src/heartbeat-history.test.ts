@@ -153,7 +153,7 @@ describe('HeartbeatHistory', () => {
     // Bounded (issue 14 item 21): 10 000 intervals is 10× Akka's and Cassandra's window.
     expect(new HeartbeatHistory(10_000).maxSampleSize).toBe(10_000);
     expect(() => new HeartbeatHistory(10_001)).toThrow(RangeError);
-    expect(() => new HeartbeatHistory(1e9)).toThrow(/option "maxSampleSize"/);
+    expect(() => new HeartbeatHistory(1e9)).toThrow(/argument "maxSampleSize"/);
     const history = new HeartbeatHistory(2);
     expect(() => history.add(-1)).toThrow(RangeError);
     expect(() => history.add(Number.POSITIVE_INFINITY)).toThrow(RangeError);

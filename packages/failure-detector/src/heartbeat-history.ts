@@ -68,11 +68,17 @@ export class HeartbeatHistory implements HeartbeatStatistics {
    * intervals to keep.
    */
   constructor(maxSampleSize: number) {
-    this.maxSampleSize = checkNumber('HeartbeatHistory', 'maxSampleSize', maxSampleSize, {
-      min: 1,
-      max: MAX_SAMPLE_SIZE,
-      integer: true,
-    });
+    this.maxSampleSize = checkNumber(
+      'HeartbeatHistory',
+      'maxSampleSize',
+      maxSampleSize,
+      {
+        min: 1,
+        max: MAX_SAMPLE_SIZE,
+        integer: true,
+      },
+      false,
+    );
     this.#samples = new Float64Array(Math.min(maxSampleSize, INITIAL_CAPACITY));
   }
 
@@ -107,9 +113,7 @@ export class HeartbeatHistory implements HeartbeatStatistics {
    */
   add(interval: number): void {
     if (!(interval >= 0 && interval < Number.POSITIVE_INFINITY) || typeof interval !== 'number') {
-      throw new (typeof interval === 'number' && !Number.isNaN(interval) ? RangeError : TypeError)(
-        `HeartbeatHistory.add: interval must be a number in [0, Infinity), received ${String(interval)}`,
-      );
+      checkNumber('HeartbeatHistory.add', 'interval', interval, { min: 0 }, false);
     }
     let samples = this.#samples;
     const max = this.maxSampleSize;

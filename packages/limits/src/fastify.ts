@@ -4,6 +4,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
+import { formatValue } from '@faultline/core';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type ConcurrencyLimitMiddlewareOptions,
@@ -42,7 +43,7 @@ function send(reply: FastifyReply, response: LimitResponse): FastifyReply {
 
 function checkPluginOptions(owner: string, options: unknown): Record<string, unknown> {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${owner}: options must be an object, received ${String(options)}`);
+    throw new TypeError(`${owner}: options must be an object, received ${formatValue(options)}`);
   }
   return options as Record<string, unknown>;
 }

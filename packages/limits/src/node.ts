@@ -4,6 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatValue } from '@faultline/core';
 import {
   type ConcurrencyLimitMiddlewareOptions,
   checkConcurrencyLimiter,
@@ -26,7 +27,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown
 
 function checkHandler(owner: string, handler: unknown): NodeHandler {
   if (typeof handler !== 'function') {
-    throw new TypeError(`${owner}: handler must be a function, received ${String(handler)}`);
+    throw new TypeError(`${owner}: handler must be a function, received ${formatValue(handler)}`);
   }
   return handler as NodeHandler;
 }

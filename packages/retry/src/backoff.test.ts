@@ -282,8 +282,8 @@ describe('bounds (fast-check)', () => {
 
 describe('option validation', () => {
   const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
-    ['constant ms type', () => constant('1' as never), TypeError, /constant: option "ms"/],
-    ['constant ms range', () => constant(-1), RangeError, /constant: option "ms"/],
+    ['constant ms type', () => constant('1' as never), TypeError, /constant: argument "ms"/],
+    ['constant ms range', () => constant(-1), RangeError, /constant: argument "ms"/],
     ['linear options type', () => linear(5 as never), TypeError, /linear: options/],
     ['linear initial type', () => linear({ initial: 'x' as never }), TypeError, /"initial"/],
     ['linear initial range', () => linear({ initial: -1 }), RangeError, /"initial"/],
@@ -292,8 +292,13 @@ describe('option validation', () => {
     ['linear max type', () => linear({ initial: 1, max: '9' as never }), TypeError, /"max"/],
     ['linear max range', () => linear({ initial: 10, max: 5 }), RangeError, /"max"/],
     ['linear max Infinity', () => linear({ initial: 10, max: Infinity }), RangeError, /"max"/],
-    ['fromDelays type', () => fromDelays('1,2' as never), TypeError, /fromDelays: option "delays"/],
-    ['fromDelays empty', () => fromDelays([]), RangeError, /fromDelays: option "delays"/],
+    [
+      'fromDelays type',
+      () => fromDelays('1,2' as never),
+      TypeError,
+      /fromDelays: argument "delays"/,
+    ],
+    ['fromDelays empty', () => fromDelays([]), RangeError, /fromDelays: argument "delays"/],
     ['fromDelays item type', () => fromDelays([1, '2' as never]), TypeError, /"delays\[1\]"/],
     ['fromDelays item range', () => fromDelays([1, -2]), RangeError, /"delays\[1\]"/],
     ['exponential options type', () => exponential([] as never), TypeError, /exponential: options/],

@@ -50,7 +50,7 @@ class ConstantDelays extends Delays {
 
 /** The same delay before every retry. */
 export function constant(ms: number): Backoff {
-  checkNumber('constant', 'ms', ms, { min: 0, max: LIMIT });
+  checkNumber('constant', 'ms', ms, { min: 0, max: LIMIT }, false);
   return {
     delays: () => new ConstantDelays(ms),
   };
@@ -114,16 +114,16 @@ class ListDelays extends Delays {
 export function fromDelays(delays: readonly number[]): Backoff {
   if (!Array.isArray(delays)) {
     throw new TypeError(
-      `fromDelays: option "delays" must be a non-empty array of numbers in [0, ${LIMIT}], received ${formatValue(delays)}`,
+      `fromDelays: argument "delays" must be a non-empty array of numbers in [0, ${LIMIT}], received ${formatValue(delays)}`,
     );
   }
   if (delays.length === 0) {
     throw new RangeError(
-      `fromDelays: option "delays" must be a non-empty array of numbers in [0, ${LIMIT}], received []`,
+      `fromDelays: argument "delays" must be a non-empty array of numbers in [0, ${LIMIT}], received []`,
     );
   }
   const list = delays.map((value, index) =>
-    checkNumber('fromDelays', `delays[${index}]`, value, { min: 0, max: LIMIT }),
+    checkNumber('fromDelays', `delays[${index}]`, value, { min: 0, max: LIMIT }, false),
   );
   Object.freeze(list);
   return { delays: () => new ListDelays(list) };

@@ -1,4 +1,4 @@
-import { checkNumber, checkOptions, type Random } from '@faultline/core';
+import { checkNumber, checkOptions, formatValue, type Random } from '@faultline/core';
 
 /**
  * A distribution of non-negative durations (ms) or sizes. `sample(random)` draws one value using
@@ -17,14 +17,14 @@ const finite = { min: 0 } as const;
 
 /** Always `value`. */
 export function constant(value: number): Distribution {
-  checkNumber('constant', 'value', value, finite);
+  checkNumber('constant', 'value', value, finite, false);
   return { sample: () => value, mean: value, label: `constant(${value})` };
 }
 
 /** Uniform on [min, max). */
 export function uniform(min: number, max: number): Distribution {
-  checkNumber('uniform', 'min', min, finite);
-  checkNumber('uniform', 'max', max, { min });
+  checkNumber('uniform', 'min', min, finite, false);
+  checkNumber('uniform', 'max', max, { min }, false);
   const width = max - min;
   return {
     sample: (random) => min + random() * width,
@@ -46,8 +46,8 @@ export function standardNormal(random: Random): number {
  * when `sd` is large relative to `mean`).
  */
 export function normal(mean: number, sd: number): Distribution {
-  checkNumber('normal', 'mean', mean, finite);
-  checkNumber('normal', 'sd', sd, finite);
+  checkNumber('normal', 'mean', mean, finite, false);
+  checkNumber('normal', 'sd', sd, finite, false);
   return {
     sample: (random) => Math.abs(mean + sd * standardNormal(random)),
     mean,
@@ -57,7 +57,7 @@ export function normal(mean: number, sd: number): Distribution {
 
 /** Exponential with the given mean (memoryless: Poisson inter-arrival times, M/M/c service). */
 export function exponential(mean: number): Distribution {
-  checkNumber('exponential', 'mean', mean, { min: 0, minExclusive: true });
+  checkNumber('exponential', 'mean', mean, { min: 0, minExclusive: true }, false);
   return {
     // 1 - random() is in (0, 1], so the logarithm is finite.
     sample: (random) => -mean * Math.log(1 - random()),
@@ -87,9 +87,9 @@ export function lognormal(options: { median: number; sigma: number }): Distribut
  * disk: the bimodal latency that fixed timeouts handle badly).
  */
 export function bimodal(fast: Distribution, slow: Distribution, p: number): Distribution {
-  checkDistribution('bimodal', 'fast', fast);
-  checkDistribution('bimodal', 'slow', slow);
-  checkNumber('bimodal', 'p', p, { min: 0, max: 1 });
+  checkDistribution('bimodal', 'fast', fast, false);
+  checkDistribution('bimodal', 'slow', slow, false);
+  checkNumber('bimodal', 'p', p, { min: 0, max: 1 }, false);
   return {
     sample: (random) => (random() < p ? slow.sample(random) : fast.sample(random)),
     mean: (1 - p) * fast.mean + p * slow.mean,
@@ -104,10 +104,10 @@ export function bimodal(fast: Distribution, slow: Distribution, p: number): Dist
 export function empirical(values: readonly number[]): Distribution {
   if (!Array.isArray(values) || values.length === 0) {
     throw new TypeError(
-      `empirical: option "values" must be a non-empty array of numbers, received ${String(values)}`,
+      `empirical: argument "values" must be a non-empty array of numbers, received ${formatValue(values)}`,
     );
   }
-  for (const value of values) checkNumber('empirical', 'values[]', value, finite);
+  for (const value of values) checkNumber('empirical', 'values[]', value, finite, false);
   const sorted = Float64Array.from(values).sort();
   const last = sorted.length - 1;
   let sum = 0;
@@ -126,15 +126,23 @@ export function empirical(values: readonly number[]): Distribution {
   };
 }
 
-/** Throws unless `value` looks like a {@link Distribution}. */
-export function checkDistribution(owner: string, option: string, value: unknown): Distribution {
+/**
+ * Throws unless `value` looks like a {@link Distribution}. `isOption: false` names `option` as a
+ * positional argument (`bimodal(fast, slow, p)`).
+ */
+export function checkDistribution(
+  owner: string,
+  option: string,
+  value: unknown,
+  isOption = true,
+): Distribution {
   if (
     value === null ||
     typeof value !== 'object' ||
     typeof (value as Partial<Distribution>).sample !== 'function'
   ) {
     throw new TypeError(
-      `${owner}: option "${option}" must be a Distribution (an object with sample(random)), received ${String(value)}`,
+      `${owner}: ${isOption ? 'option' : 'argument'} "${option}" must be a Distribution (an object with sample(random)), received ${formatValue(value)}`,
     );
   }
   return value as Distribution;

@@ -1,5 +1,11 @@
 import type { Clock, TimerOptions } from '@faultline/clock';
-import { checkFunction, checkOneOf, checkOptions, optionalNumber } from '@faultline/core';
+import {
+  checkFunction,
+  checkOneOf,
+  checkOptions,
+  formatValue,
+  optionalNumber,
+} from '@faultline/core';
 
 /**
  * How one {@link simulate} call tells that its runs have settled: the microtask generation it is
@@ -408,7 +414,7 @@ export function simulate<R>(
       : checkFunction<(done: number, total: number) => void>(owner, 'onProgress', opts.onProgress);
   if (!Array.isArray(runs)) {
     throw new TypeError(
-      `${owner}: runs must be an array of SimulationRun, received ${String(runs)}`,
+      `${owner}: runs must be an array of SimulationRun, received ${formatValue(runs)}`,
     );
   }
   const results = new Array<R>(runs.length);

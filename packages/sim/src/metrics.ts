@@ -153,7 +153,7 @@ export class Metrics {
 
   /** The run's report over `[0, until)`. */
   summary(until: number): RunMetrics {
-    checkNumber('Metrics.summary', 'until', until, { min: 0 });
+    checkNumber('Metrics.summary', 'until', until, { min: 0 }, false);
     const count = Math.ceil(until / this.bucket);
     while (this.#buckets.length < count) this.#buckets.push(new Counts());
     const buckets: Bucket[] = [];

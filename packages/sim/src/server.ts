@@ -3,6 +3,7 @@ import {
   checkNumber,
   checkOneOf,
   checkOptions,
+  formatValue,
   optionalNumber,
   type Random,
 } from '@faultline/core';
@@ -129,7 +130,7 @@ export class Server {
     const incidents = opts.incidents ?? [];
     if (!Array.isArray(incidents)) {
       throw new TypeError(
-        `${owner}: option "incidents" must be an array, received ${String(incidents)}`,
+        `${owner}: option "incidents" must be an array, received ${formatValue(incidents)}`,
       );
     }
     this.#incidents = incidents.map((incident, i) =>
@@ -137,7 +138,7 @@ export class Server {
     );
     if (opts.onReceive !== undefined && typeof opts.onReceive !== 'function') {
       throw new TypeError(
-        `${owner}: option "onReceive" must be a function, received ${String(opts.onReceive)}`,
+        `${owner}: option "onReceive" must be a function, received ${formatValue(opts.onReceive)}`,
       );
     }
     this.#onReceive = opts.onReceive;
@@ -234,7 +235,7 @@ export class Server {
 
 function checkIncident(owner: string, incident: unknown): Incident {
   if (incident === null || typeof incident !== 'object') {
-    throw new TypeError(`${owner} must be an incident object, received ${String(incident)}`);
+    throw new TypeError(`${owner} must be an incident object, received ${formatValue(incident)}`);
   }
   const value = incident as Record<string, unknown>;
   const kind = checkOneOf(owner, 'kind', value.kind, ['outage', 'brownout', 'collapse'] as const);

@@ -4,7 +4,7 @@
  * convention): the application brings the SDK and its exporters.
  */
 
-import { type TelemetryRecord, telemetry } from '@faultline/core';
+import { formatValue, type TelemetryRecord, telemetry } from '@faultline/core';
 import {
   type Attributes,
   type Meter,
@@ -73,7 +73,7 @@ const CLIENT_SPAN = 2;
 export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Instrumentation {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(
-      `instrumentOpenTelemetry: options must be an object, received ${String(options)}`,
+      `instrumentOpenTelemetry: options must be an object, received ${formatValue(options)}`,
     );
   }
   const meterProvider = options.meterProvider ?? metrics.getMeterProvider();

@@ -4,7 +4,7 @@
  * get the same series through the OTel Prometheus exporter instead.
  */
 
-import { type TelemetryRecord, telemetry } from '@faultline/core';
+import { formatValue, type TelemetryRecord, telemetry } from '@faultline/core';
 import { Counter, Gauge, Histogram, type Registry, register } from 'prom-client';
 import {
   attemptAttributes,
@@ -86,7 +86,7 @@ function labels(attributes: MetricAttributes): Record<string, string> {
 export function instrumentPrometheus(options: PrometheusOptions = {}): Instrumentation {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(
-      `instrumentPrometheus: options must be an object, received ${String(options)}`,
+      `instrumentPrometheus: options must be an object, received ${formatValue(options)}`,
     );
   }
   const registry = options.registry ?? register;

@@ -1,4 +1,5 @@
 import type { Deadline } from '@faultline/clock';
+import { formatValue } from '@faultline/core';
 
 /**
  * Where a `timeout` policy looks for an ambient deadline: the deadline of the request being
@@ -18,7 +19,7 @@ let provider: AmbientDeadlineProvider | undefined;
 export function registerAmbientDeadlineProvider(next: AmbientDeadlineProvider): () => void {
   if (typeof next !== 'function') {
     throw new TypeError(
-      `registerAmbientDeadlineProvider: provider must be a function, received ${String(next)}`,
+      `registerAmbientDeadlineProvider: provider must be a function, received ${formatValue(next)}`,
     );
   }
   provider = next;

@@ -104,7 +104,7 @@ export class QuantileEstimator {
 
   /** Records a latency `ms` (≥ 0) at the current time. */
   observe(ms: number): void {
-    if (!(ms >= 0)) checkNumber(OWNER, 'ms', ms, { min: 0, allowInfinity: true });
+    if (!(ms >= 0)) checkNumber(OWNER, 'ms', ms, { min: 0, allowInfinity: true }, false);
     this.#age(this.clock.now());
     let index: number;
     if (ms <= MIN_TRACKED) index = 0;
@@ -131,7 +131,7 @@ export class QuantileEstimator {
    * like DDSketch.
    */
   quantile(q: number, minCount = 1): number {
-    if (!(q >= 0 && q <= 1)) checkNumber(OWNER, 'q', q, { min: 0, max: 1 });
+    if (!(q >= 0 && q <= 1)) checkNumber(OWNER, 'q', q, { min: 0, max: 1 }, false);
     this.#age(this.clock.now());
     const count = this.#count;
     if (count === 0 || count < minCount) return Number.NaN;

@@ -537,7 +537,7 @@ describe('timeout: describe and options', () => {
     expect(() => timeout(undefined as unknown as number)).toThrow(TypeError);
     expect(() => timeout(-1)).toThrow(RangeError);
     expect(() => timeout(-1)).toThrow(
-      /timeout: option "duration" must be a number in \[0, Infinity\], received -1/,
+      /timeout: argument "duration" must be a number in \[0, Infinity\], received -1/,
     );
   });
 

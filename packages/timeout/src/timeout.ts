@@ -85,14 +85,20 @@ export class TimeoutPolicy extends PolicyBase {
   constructor(duration: TimeoutDuration, options?: TimeoutOptions) {
     super();
     if (typeof duration === 'number') {
-      this.#fixed = checkNumber(OWNER, 'duration', duration, { min: 0, allowInfinity: true });
+      this.#fixed = checkNumber(
+        OWNER,
+        'duration',
+        duration,
+        { min: 0, allowInfinity: true },
+        false,
+      );
     } else if (duration instanceof AdaptiveTimeout) {
       this.#adaptive = duration;
     } else if (typeof duration === 'function') {
       this.#dynamic = duration;
     } else {
       throw new TypeError(
-        `${OWNER}: option "duration" must be a number in [0, Infinity], a function (ctx) => ms or an AdaptiveTimeout, received ${formatValue(duration)}`,
+        `${OWNER}: argument "duration" must be a number in [0, Infinity], a function (ctx) => ms or an AdaptiveTimeout, received ${formatValue(duration)}`,
       );
     }
     const opts = checkOptions<TimeoutOptions>(OWNER, options);
@@ -125,7 +131,7 @@ export class TimeoutPolicy extends PolicyBase {
     else {
       try {
         own = this.#dynamic!(ctx);
-        checkNumber(OWNER, 'duration(ctx) result', own, { min: 0, allowInfinity: true });
+        checkNumber(OWNER, 'duration(ctx) result', own, { min: 0, allowInfinity: true }, false);
       } catch (error) {
         return Promise.reject(error);
       }

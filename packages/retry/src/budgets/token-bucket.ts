@@ -1,4 +1,4 @@
-import { checkNumber, checkOptions, type Outcome } from '@faultline/core';
+import { checkNumber, checkOptions, formatValue, type Outcome } from '@faultline/core';
 import type { RetryBudget, RetryTicket } from './budget.js';
 
 /** Options for {@link tokenBucketBudget} (gRFC A6 `retryThrottling`). */
@@ -39,7 +39,7 @@ export class TokenBucketBudget implements RetryBudget, RetryTicket {
     const ratioMilli = this.tokenRatio * SCALE;
     if (Math.abs(ratioMilli - Math.round(ratioMilli)) > 1e-6 || Math.round(ratioMilli) === 0) {
       throw new RangeError(
-        `${owner}: option "tokenRatio" must be a number > 0 with at most 3 decimal places (gRFC A6), received ${this.tokenRatio}`,
+        `${owner}: option "tokenRatio" must be a number > 0 with at most 3 decimal places (gRFC A6), received ${formatValue(this.tokenRatio)}`,
       );
     }
     // grpc-java truncates `maxTokens * 1000` to an int; the epsilon keeps 0.3 * 1000 from
@@ -47,7 +47,7 @@ export class TokenBucketBudget implements RetryBudget, RetryTicket {
     this.#max = Math.floor(this.maxTokens * SCALE + 1e-6);
     if (this.#max === 0) {
       throw new RangeError(
-        `${owner}: option "maxTokens" must be a number in (0, 1000] of at least 0.001, received ${this.maxTokens}`,
+        `${owner}: option "maxTokens" must be a number in (0, 1000] of at least 0.001, received ${formatValue(this.maxTokens)}`,
       );
     }
     this.#ratio = Math.round(ratioMilli);

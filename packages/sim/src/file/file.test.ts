@@ -103,7 +103,7 @@ describe('malformed scenario files: one line naming the field, exit code 2', () 
     result = await runFile('bad-range.json', spec);
     expect(result.code).toBe(2);
     expect(result.err).toMatch(oneLine);
-    expect(result.err).toMatch(/downstream\.latency: uniform: option "max" must be/);
+    expect(result.err).toMatch(/downstream\.latency: uniform: argument "max" must be/);
   });
 
   it('a value out of range, a bad policy combination, a missing field', async () => {
