@@ -2,7 +2,9 @@ import { getEventListeners } from 'node:events';
 import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { type BulkheadRejectEvent, BulkheadRejectedError, bulkhead } from './bulkhead.js';
+import { bulkhead } from './bulkhead.js';
+import { BulkheadRejectedError } from './bulkhead-errors.js';
+import type { BulkheadRejectEvent } from './bulkhead-events.js';
 import { contextFor, type ExecutionContext } from './context.js';
 import { ExecutionRejectedError } from './errors.js';
 import {
@@ -522,42 +524,5 @@ describe('bulkhead: property', () => {
       ),
       { numRuns: 150 },
     );
-  });
-});
-
-describe('bulkhead: options', () => {
-  const cases: Array<[string, unknown, typeof TypeError | typeof RangeError]> = [
-    ['limit', undefined, TypeError],
-    ['limit', '2', TypeError],
-    ['limit', 0, RangeError],
-    ['limit', 1.5, RangeError],
-    ['limit', Number.POSITIVE_INFINITY, RangeError],
-    ['queue', '1', TypeError],
-    ['queue', -1, RangeError],
-    ['queue', 0.5, RangeError],
-    ['queueTimeout', '100', TypeError],
-    ['queueTimeout', 0, RangeError],
-    ['queueTimeout', -5, RangeError],
-    ['clock', { now: () => 0 }, TypeError],
-    ['clock', 'system', TypeError],
-  ];
-  it.each(cases)('option %s = %o throws a %o naming it', (option, value, Kind) => {
-    const options = { limit: 1, [option]: value };
-    expect(() => bulkhead(options as never)).toThrow(Kind);
-    expect(() => bulkhead(options as never)).toThrow(new RegExp(`bulkhead: option "${option}"`));
-  });
-
-  it('the options argument must be an object', () => {
-    expect(() => bulkhead(undefined as never)).toThrow(/option "limit"/);
-    expect(() => bulkhead(4 as never)).toThrow(TypeError);
-    expect(() => bulkhead(null as never)).toThrow(/bulkhead: options must be an object/);
-  });
-
-  it('accepts the documented ranges', () => {
-    expect(() => bulkhead({ limit: 1, queue: 0 })).not.toThrow();
-    expect(() => bulkhead({ limit: 1000, queue: Number.POSITIVE_INFINITY })).not.toThrow();
-    expect(() => bulkhead({ limit: 1, queueTimeout: 0.5 })).not.toThrow();
-    expect(() => bulkhead({ limit: 1, queueTimeout: Number.POSITIVE_INFINITY })).not.toThrow();
-    expect(() => bulkhead({ limit: 1, clock: new VirtualClock() })).not.toThrow();
   });
 });

@@ -1,61 +1,16 @@
 import type { Clock } from '@faultline/clock';
-import { checkNumber, checkOptions, optionalClock } from '@faultline/clock/internal';
+import { BulkheadRejectedError, type BulkheadRejectReason } from './bulkhead-errors.js';
+import type { BulkheadRejectEvent } from './bulkhead-events.js';
+import { type BulkheadOptions, resolveBulkheadOptions } from './bulkhead-options.js';
 import type { ExecutionContext } from './context.js';
-import { ExecutionRejectedError } from './errors.js';
 import { EventChannel, type Listener } from './events.js';
+import { formatMs } from './internal/format.js';
 import { WaitQueue } from './internal/wait-queue.js';
 import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
 import { identify, type PolicyIdentity, publishEvent, telemetry } from './telemetry.js';
 
-/** Options for {@link bulkhead}. */
-export interface BulkheadOptions {
-  /** How many executions may run at once. An integer ≥ 1. Required. */
-  readonly limit: number;
-  /**
-   * How many callers may wait (FIFO) for a slot when all `limit` are taken; more are rejected at
-   * once. An integer ≥ 0, or `Infinity` for an unbounded queue. Default `0` (no queue).
-   */
-  readonly queue?: number;
-  /**
-   * How long (ms) a caller may wait in the queue before it is rejected with a
-   * {@link BulkheadRejectedError} (code `BULKHEAD_QUEUE_TIMEOUT`). A number > 0, or `Infinity`.
-   * Default `Infinity` (wait until a slot frees or the caller aborts).
-   */
-  readonly queueTimeout?: number;
-  /** The clock that runs `queueTimeout`. Default `systemClock`. */
-  readonly clock?: Clock;
-  /** The policy's name in telemetry (a downstream or a use, never a request). Default `'bulkhead'`. */
-  readonly name?: string;
-}
-
-/** Why a bulkhead turned a caller away. */
-export type BulkheadRejectReason = 'full' | 'queueTimeout';
-
-/** The event of {@link BulkheadPolicy.onReject}. Plain data. */
-export interface BulkheadRejectEvent {
-  /** `'full'`: every slot and queue place was taken; `'queueTimeout'`: waited `queueTimeout`. */
-  readonly reason: BulkheadRejectReason;
-  /** Executions running when the caller was rejected. */
-  readonly active: number;
-  /** Callers waiting when the caller was rejected (not counting it). */
-  readonly queued: number;
-}
-
-/**
- * The rejection of a caller that found the bulkhead full (code `BULKHEAD_FULL`) or waited in its
- * queue longer than `queueTimeout` (code `BULKHEAD_QUEUE_TIMEOUT`). `retryAfter` is `undefined`:
- * a bulkhead cannot know when a slot will free.
- */
-export class BulkheadRejectedError extends ExecutionRejectedError {
-  override name = 'BulkheadRejectedError';
-  /** Why the caller was turned away. */
-  readonly reason: BulkheadRejectReason;
-
-  constructor(reason: BulkheadRejectReason, message: string) {
-    super(message, { code: reason === 'full' ? 'BULKHEAD_FULL' : 'BULKHEAD_QUEUE_TIMEOUT' });
-    this.reason = reason;
-  }
-}
+const OWNER = 'bulkhead';
+const KIND = 'bulkhead';
 
 /**
  * The bulkhead policy: isolates a resource by bounding its concurrency, so one slow dependency
@@ -82,21 +37,16 @@ export class BulkheadPolicy extends PolicyBase {
     throw error;
   };
 
-  /** @internal Use {@link bulkhead}. */
-  constructor(
-    limit: number,
-    queue: number,
-    queueTimeout: number,
-    clock: Clock,
-    identity: PolicyIdentity = identify('bulkhead', 'bulkhead', undefined),
-  ) {
+  /** Validates `options` (see {@link resolveBulkheadOptions}); {@link bulkhead} is the same. */
+  constructor(options: BulkheadOptions) {
     super();
-    this.#limit = limit;
-    this.#queue = queue;
-    this.#queueTimeout = queueTimeout;
-    this.#waiting = new WaitQueue(clock);
-    this.#clock = clock;
-    this.#identity = identity;
+    const resolved = resolveBulkheadOptions(options);
+    this.#limit = resolved.limit;
+    this.#queue = resolved.queue;
+    this.#queueTimeout = resolved.queueTimeout;
+    this.#clock = resolved.clock;
+    this.#waiting = new WaitQueue(resolved.clock);
+    this.#identity = identify(OWNER, KIND, resolved.name);
   }
 
   /** The policy's name in telemetry (option `name`, default `'bulkhead'`). */
@@ -166,7 +116,7 @@ export class BulkheadPolicy extends PolicyBase {
       reason,
       reason === 'full'
         ? `bulkhead: all ${this.#limit} slots and ${this.#queue} queue places are taken`
-        : `bulkhead: no slot freed within the queue timeout of ${this.#queueTimeout} ms`,
+        : `bulkhead: no slot freed within the queue timeout of ${formatMs(this.#queueTimeout)} ms`,
     );
     if (telemetry.hasSubscribers) {
       publishEvent(this.#identity, ctx, 'bulkhead-rejected', this.#clock.now(), error, { reason });
@@ -176,7 +126,7 @@ export class BulkheadPolicy extends PolicyBase {
 
   describe(): PolicyDescription {
     return {
-      name: 'bulkhead',
+      name: KIND,
       options: { limit: this.#limit, queue: this.#queue, queueTimeout: this.#queueTimeout },
     };
   }
@@ -196,25 +146,5 @@ export class BulkheadPolicy extends PolicyBase {
  * ```
  */
 export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
-  const opts = checkOptions<BulkheadOptions>('bulkhead', options);
-  const limit = checkNumber('bulkhead', 'limit', opts.limit, { min: 1, integer: true });
-  const queue =
-    opts.queue === undefined
-      ? 0
-      : checkNumber('bulkhead', 'queue', opts.queue, {
-          min: 0,
-          integer: true,
-          allowInfinity: true,
-        });
-  const queueTimeout =
-    opts.queueTimeout === undefined
-      ? Number.POSITIVE_INFINITY
-      : checkNumber('bulkhead', 'queueTimeout', opts.queueTimeout, {
-          min: 0,
-          minExclusive: true,
-          allowInfinity: true,
-        });
-  const clock = optionalClock('bulkhead', 'clock', opts.clock);
-  const identity = identify('bulkhead', 'bulkhead', opts.name);
-  return new BulkheadPolicy(limit, queue, queueTimeout, clock, identity);
+  return new BulkheadPolicy(options);
 }

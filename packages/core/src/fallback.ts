@@ -1,38 +1,20 @@
 import { systemClock } from '@faultline/clock';
-import { checkFunction, checkOptions, optionalFunction } from '@faultline/clock/internal';
 import { OutcomeClassifier } from './classify.js';
-import type { Context, ExecutionContext } from './context.js';
+import type { ExecutionContext } from './context.js';
 import { EventChannel, type Listener } from './events.js';
-import { handleAll, type Outcome, type ShouldHandle } from './outcome.js';
+import type { FallbackEvent } from './fallback-events.js';
+import {
+  type FallbackFunction,
+  type FallbackOptions,
+  resolveFallbackOptions,
+} from './fallback-options.js';
+import { describeFunction } from './internal/describe.js';
+import type { Outcome } from './outcome.js';
 import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
 import { identify, type PolicyIdentity, publishEvent, telemetry } from './telemetry.js';
 
-/** Produces the substitute value from the outcome that was handled. */
-export type FallbackFunction<R> = (outcome: Outcome<unknown>, ctx: Context) => R | PromiseLike<R>;
-
-/** Options for {@link fallback}. */
-export interface FallbackOptions<R> {
-  /**
-   * Which outcomes to replace. Default {@link handleAll} (every error, no result). A rejection
-   * caused by the caller's own abort is never replaced, whatever this says.
-   */
-  readonly shouldHandle?: ShouldHandle;
-  /**
-   * Returns (or resolves to) the substitute value. If it throws or rejects, the execution
-   * rejects with that error. Required.
-   */
-  readonly fallback: FallbackFunction<R>;
-  /** The policy's name in telemetry (a downstream or a use, never a request). Default `'fallback'`. */
-  readonly name?: string;
-}
-
-/** The event of {@link FallbackPolicy.onFallback}. Plain data. */
-export interface FallbackEvent {
-  /** The outcome being replaced. */
-  readonly outcome: Outcome<unknown>;
-  /** The attempt number of the context the fallback ran in. */
-  readonly attempt: number;
-}
+const OWNER = 'fallback';
+const KIND = 'fallback';
 
 /**
  * The fallback policy: replaces a handled outcome with a substitute value (a cached response, a
@@ -47,16 +29,13 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
   readonly #onFallback = new EventChannel<FallbackEvent>();
   readonly #identity: PolicyIdentity;
 
-  /** @internal Use {@link fallback}. */
-  constructor(
-    shouldHandle: ShouldHandle,
-    fallbackFn: FallbackFunction<R>,
-    identity: PolicyIdentity = identify('fallback', 'fallback', undefined),
-  ) {
+  /** Validates `options` (see {@link resolveFallbackOptions}); {@link fallback} is the same. */
+  constructor(options: FallbackOptions<R>) {
     super();
-    this.#classifier = new OutcomeClassifier(shouldHandle);
-    this.#fallback = fallbackFn;
-    this.#identity = identity;
+    const resolved = resolveFallbackOptions(options);
+    this.#classifier = new OutcomeClassifier(resolved.shouldHandle);
+    this.#fallback = resolved.fallback;
+    this.#identity = identify(OWNER, KIND, resolved.name);
   }
 
   /** The policy's name in telemetry (option `name`, default `'fallback'`). */
@@ -104,8 +83,11 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
 
   describe(): PolicyDescription {
     return {
-      name: 'fallback',
-      options: { shouldHandle: this.#classifier.shouldHandle, fallback: this.#fallback },
+      name: KIND,
+      options: {
+        shouldHandle: describeFunction(this.#classifier.shouldHandle),
+        fallback: 'custom',
+      },
     };
   }
 }
@@ -125,17 +107,5 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
  * ```
  */
 export function fallback<R = unknown>(options: FallbackOptions<R>): FallbackPolicy<R> {
-  const opts = checkOptions<FallbackOptions<R>>('fallback', options);
-  const shouldHandle = optionalFunction<ShouldHandle>(
-    'fallback',
-    'shouldHandle',
-    opts.shouldHandle,
-    handleAll,
-  );
-  const fallbackFn = checkFunction<FallbackFunction<R>>('fallback', 'fallback', opts.fallback);
-  return new FallbackPolicy<R>(
-    shouldHandle,
-    fallbackFn,
-    identify('fallback', 'fallback', opts.name),
-  );
+  return new FallbackPolicy<R>(options);
 }

@@ -15,14 +15,15 @@ export {
   optionalNumber,
 } from '@faultline/clock/internal';
 export type { Backoff } from './backoff.js';
+export { BulkheadPolicy, bulkhead } from './bulkhead.js';
+export { BulkheadRejectedError, type BulkheadRejectReason } from './bulkhead-errors.js';
+export type { BulkheadRejectEvent } from './bulkhead-events.js';
 export {
+  BULKHEAD_DEFAULTS,
   type BulkheadOptions,
-  BulkheadPolicy,
-  type BulkheadRejectEvent,
-  BulkheadRejectedError,
-  type BulkheadRejectReason,
-  bulkhead,
-} from './bulkhead.js';
+  type ResolvedBulkheadOptions,
+  resolveBulkheadOptions,
+} from './bulkhead-options.js';
 export { OutcomeClassifier, type Verdict } from './classify.js';
 export {
   adoptContext,
@@ -40,13 +41,15 @@ export {
   isExecutionRejected,
 } from './errors.js';
 export { EventChannel, type Listener } from './events.js';
+export { FallbackPolicy, fallback } from './fallback.js';
+export type { FallbackEvent } from './fallback-events.js';
 export {
-  type FallbackEvent,
+  FALLBACK_DEFAULTS,
   type FallbackFunction,
   type FallbackOptions,
-  FallbackPolicy,
-  fallback,
-} from './fallback.js';
+  type ResolvedFallbackOptions,
+  resolveFallbackOptions,
+} from './fallback-options.js';
 export { handleHttpFailures, httpStatusOf, isHttpFailureStatus } from './http-status.js';
 export {
   type ErrorClass,

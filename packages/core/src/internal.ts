@@ -1,11 +1,12 @@
 /**
  * `@faultline/core/internal`: the pieces every faultline package shares and no user needs: an
  * intrusive linked list, a queue of abortable waiters, a promise-vs-timer race, `isThenable`,
- * `formatMs`, `discardResult`. For faultline's own packages (and policy authors who accept that these may change
- * in any release); applications use the main entry.
+ * `formatMs`, `discardResult`, `describeFunction`. For faultline's own packages (and policy
+ * authors who accept that these may change in any release); applications use the main entry.
  *
  * @packageDocumentation
  */
+export { describeFunction } from './internal/describe.js';
 export { discardResult } from './internal/discard.js';
 export { formatMs } from './internal/format.js';
 export { LinkedList, ListNode } from './internal/linked-list.js';
