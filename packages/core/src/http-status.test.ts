@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { rootContext } from './context.js';
-import { handleHttpFailures, httpStatusOf, isHttpFailureStatus } from './http-status.js';
+import {
+  handleHttpFailures,
+  httpStatusOf,
+  isHttpFailureStatus,
+  isRetryableHttpStatus,
+  RETRYABLE_HTTP_STATUSES,
+} from './http-status.js';
 
 describe('HTTP status classification', () => {
+  it('one list of retryable statuses: 408, 425 Too Early, 429 and the transient 5xx', () => {
+    expect(RETRYABLE_HTTP_STATUSES).toEqual([408, 425, 429, 500, 502, 503, 504]);
+    expect(Object.isFrozen(RETRYABLE_HTTP_STATUSES)).toBe(true);
+    for (const status of [425, 503]) expect(isRetryableHttpStatus(status)).toBe(true);
+    // The request itself is wrong, or the server will not change its mind.
+    for (const status of [400, 409, 422, 501, 505])
+      expect(isRetryableHttpStatus(status)).toBe(false);
+  });
+
   it('reads the status of fetch, node:http/undici and HTTP client error shapes', () => {
     expect(httpStatusOf(new Response('x', { status: 503 }))).toBe(503);
     expect(httpStatusOf({ statusCode: 429 })).toBe(429);

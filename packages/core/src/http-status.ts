@@ -29,6 +29,22 @@ export function isHttpFailureStatus(status: number): boolean {
 }
 
 /**
+ * The statuses that say "the same request may succeed if sent again", for retries and
+ * idempotent clients: 408 Request Timeout, 425 Too Early (RFC 8470 §5.2: the server refused
+ * early data without processing it, and the client may retry), 429 Too Many Requests, and the
+ * transient 5xx: 500, 502, 503, 504 (RFC 9110 §15.6; not 501 or 505, which will not change).
+ * One list for retry's `retryableHttp` and idempotency's client.
+ */
+export const RETRYABLE_HTTP_STATUSES: readonly number[] = Object.freeze([
+  408, 425, 429, 500, 502, 503, 504,
+]);
+
+/** Whether `status` is one of {@link RETRYABLE_HTTP_STATUSES}. */
+export function isRetryableHttpStatus(status: number): boolean {
+  return RETRYABLE_HTTP_STATUSES.includes(status);
+}
+
+/**
  * A `ShouldHandle` for calls over HTTP, for policies that judge the *server* (a circuit breaker,
  * a fallback; an adaptive timeout, which learns from nothing it handles): a result with an HTTP
  * failure status ({@link isHttpFailureStatus}), and every error except one that carries another

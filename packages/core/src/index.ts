@@ -50,7 +50,13 @@ export {
   type ResolvedFallbackOptions,
   resolveFallbackOptions,
 } from './fallback-options.js';
-export { handleHttpFailures, httpStatusOf, isHttpFailureStatus } from './http-status.js';
+export {
+  handleHttpFailures,
+  httpStatusOf,
+  isHttpFailureStatus,
+  isRetryableHttpStatus,
+  RETRYABLE_HTTP_STATUSES,
+} from './http-status.js';
 export {
   type ErrorClass,
   type ErrorPredicate,

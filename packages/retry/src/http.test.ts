@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VirtualClock } from '@faultline/clock';
-import { ExecutionRejectedError } from '@faultline/core';
+import { ExecutionRejectedError, RETRYABLE_HTTP_STATUSES } from '@faultline/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { constant } from './backoff.js';
-import { fetchTask, isNetworkError, retryableHttp } from './http.js';
+import { fetchTask, isNetworkError, RETRYABLE_STATUSES, retryableHttp } from './http.js';
 import { retry } from './retry.js';
 import { httpRetryAfter } from './retry-after.js';
 
@@ -286,6 +286,13 @@ describe('retryableHttp against a real HTTP server (global fetch)', () => {
 describe('retryableHttp: classification', () => {
   const handles = retryableHttp({ assumeIdempotent: true });
   const ctx = { attempt: 1 } as never;
+  it("retries core's one list of statuses by default, 425 Too Early included", () => {
+    expect(RETRYABLE_STATUSES).toBe(RETRYABLE_HTTP_STATUSES);
+    const tooEarly = new Response(null, { status: 425 });
+    expect(handles({ ok: true, value: tooEarly }, ctx)).toBe(true);
+    expect(handles({ ok: true, value: new Response(null, { status: 501 }) }, ctx)).toBe(false);
+  });
+
   it('handles network errors, timeouts and retryable statuses on errors', () => {
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     expect(handles({ ok: false, error: reset }, ctx)).toBe(true);

@@ -5,6 +5,7 @@ import {
   httpStatusOf,
   isExecutionRejected,
   type Outcome,
+  RETRYABLE_HTTP_STATUSES,
   type ShouldHandle,
   type Task,
 } from '@faultline/core';
@@ -143,8 +144,11 @@ export const IDEMPOTENT_METHODS: readonly string[] = Object.freeze([
   'DELETE',
 ]);
 
-/** Statuses worth retrying: request timeout, too many requests, and the transient 5xx. */
-export const RETRYABLE_STATUSES: readonly number[] = Object.freeze([408, 429, 500, 502, 503, 504]);
+/**
+ * Statuses worth retrying: core's `RETRYABLE_HTTP_STATUSES` (408, 425, 429, 500, 502, 503, 504),
+ * the one list retry and idempotency's client share.
+ */
+export const RETRYABLE_STATUSES: readonly number[] = RETRYABLE_HTTP_STATUSES;
 
 // Connection-level failures: Node's errno codes and undici's error codes, as found on the error or
 // (for fetch's `TypeError: fetch failed`) on its `cause`.
@@ -206,7 +210,7 @@ function hasUnrecognisedCode(cause: unknown): boolean {
 export interface RetryableHttpOptions {
   /** Methods that may be retried (case-insensitive). Default GET, HEAD, OPTIONS, PUT, DELETE. */
   readonly methods?: readonly string[];
-  /** Response statuses (and error `status`/`response.status`) to retry. Default 408, 429, 500, 502, 503, 504. */
+  /** Response statuses (and error `status`/`response.status`) to retry. Default 408, 425, 429, 500, 502, 503, 504. */
   readonly statuses?: readonly number[];
   /**
    * Whether to retry a call whose request this cannot see (not made through {@link fetchTask},
