@@ -1,4 +1,5 @@
-import { type Clock, MAX_TIMER_DELAY, reportListenerError, systemClock } from '@faultline/clock';
+import { type Clock, MAX_TIMER_DELAY, systemClock } from '@faultline/clock';
+import { reportListenerError } from '@faultline/clock/internal';
 import { atTurnEnd, deferrable } from './turn.js';
 
 /** Something waiting for a hedge delay: a hedged call. */

@@ -1,4 +1,5 @@
-import { type Clock, type Deadline, reportListenerError } from '@faultline/clock';
+import type { Clock, Deadline } from '@faultline/clock';
+import { reportListenerError } from '@faultline/clock/internal';
 import {
   CancellableContext,
   type Context,
