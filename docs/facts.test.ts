@@ -12,7 +12,7 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 
 describe('docs state facts', () => {
   it("README's default REDIS_URL / DATABASE_URL are the ones the integration tests use", () => {
-    const services = read('packages/idempotency/src/testing/services.ts');
+    const services = read('packages/test-support/src/services.ts');
     const defaults = [...services.matchAll(/env: '(\w+)',\s*url: '([^']+)'/g)].map((m) => [
       m[1],
       m[2],

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { serviceUrl } from '@faultline/test-support';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
@@ -24,7 +25,6 @@ import {
   type StartMatrixServer,
 } from './testing/abort-matrix.js';
 import { closeServer, listen } from './testing/http-scenarios.js';
-import { serviceUrl } from './testing/services.js';
 
 const never = (): Promise<never> => new Promise<never>(() => {});
 

@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { type NodeChild, startNode } from '@faultline/test-support';
+import { type NodeChild, serviceUrl, startNode } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceUrl } from './testing/services.js';
 
 // Two real server processes (node:http + withIdempotency over the built dist/, built by the Vitest
 // global setup) share one store

@@ -16,3 +16,11 @@ export {
   runNode,
   startNode,
 } from './run-node.js';
+export {
+  freePort,
+  requireBinary,
+  type ServiceKind,
+  serviceUrl,
+  startRedisServer,
+  type ThrowawayRedis,
+} from './services.js';

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serviceUrl } from '@faultline/test-support';
 import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotency } from '../idempotency.js';
 import { withIdempotency } from '../node.js';
-import { serviceUrl } from '../testing/services.js';
 import { type PostgresStore, postgresStore } from './postgres.js';
 
 // PostgreSQL outages that touch only this file's own connections: the app's pool logs in as a

@@ -1,8 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { serviceUrl } from '@faultline/test-support';
 import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotency } from '../idempotency.js';
-import { serviceUrl } from '../testing/services.js';
 import { postgresStore } from './postgres.js';
 
 // A claim that stalls on the network (issue 14, item 6): the core gives up after storeTimeout

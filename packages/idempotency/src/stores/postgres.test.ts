@@ -1,7 +1,7 @@
+import { serviceUrl } from '@faultline/test-support';
 import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredResponse } from '../store.js';
-import { serviceUrl } from '../testing/services.js';
 import { describeStoreConformance, realTime } from '../testing.js';
 import { postgresStore } from './postgres.js';
 

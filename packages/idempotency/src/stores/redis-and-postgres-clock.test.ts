@@ -1,10 +1,10 @@
+import { serviceUrl } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import pg, { type Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { leaseOfToken } from '../execution-token.js';
 import { createIdempotency, type Idempotency } from '../idempotency.js';
 import type { Store } from '../store.js';
-import { serviceUrl } from '../testing/services.js';
 import { describeStoreConformance, realTime } from '../testing.js';
 import { postgresStore } from './postgres.js';
 import { redisStore } from './redis.js';

@@ -1,10 +1,10 @@
 import { VirtualClock } from '@faultline/clock';
+import { serviceUrl } from '@faultline/test-support';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, StoredRecord, StoredResponse } from '../store.js';
-import { serviceUrl } from '../testing/services.js';
 import { memoryStore } from './memory.js';
 import { postgresStore } from './postgres.js';
 import { redisStore } from './redis.js';

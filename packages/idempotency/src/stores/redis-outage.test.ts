@@ -3,12 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireBinary, startRedisServer, type ThrowawayRedis } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotency } from '../idempotency.js';
 import { withIdempotency } from '../node.js';
-import { requireBinary, startRedisServer, type ThrowawayRedis } from '../testing/services.js';
 import { type RedisStore, redisStore } from './redis.js';
 
 // Store outages on a throwaway redis-server owned by this file (never the shared one): paused

@@ -1,9 +1,9 @@
 import type { RedisClientLike } from '@faultline/core/redis';
+import { requireBinary, startRedisServer, type ThrowawayRedis } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotency } from '../idempotency.js';
-import { requireBinary, startRedisServer, type ThrowawayRedis } from '../testing/services.js';
 import { redisStore } from './redis.js';
 
 // Round trips per request, counted twice: by MONITOR on a throwaway redis-server (every command

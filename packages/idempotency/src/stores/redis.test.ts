@@ -1,10 +1,10 @@
 import { Buffer } from 'node:buffer';
+import { serviceUrl } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotency } from '../idempotency.js';
 import type { StoredResponse } from '../store.js';
-import { serviceUrl } from '../testing/services.js';
 import { describeStoreConformance, realTime } from '../testing.js';
 import { redisStore } from './redis.js';
 

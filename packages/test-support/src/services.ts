@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { inCI } from './build.js';
 
 /**
  * Integration-test plumbing for the Redis and PostgreSQL stores: find the shared services, skip
@@ -22,11 +23,6 @@ const DEFAULTS: Record<ServiceKind, { env: string; url: string; start: string }>
     start: 'pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start',
   },
 };
-
-/** `true` when tests must fail instead of skipping (`CI=true`, set by `.ci/run`). */
-export function inCI(): boolean {
-  return process.env.CI === 'true' || process.env.CI === '1';
-}
 
 function tcpReachable(host: string, port: number, timeout = 2_000): Promise<boolean> {
   return new Promise((resolve) => {
