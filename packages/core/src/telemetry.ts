@@ -39,6 +39,16 @@ export const telemetryEvents = {
   'chaos-behavior': 'information',
   'lease-acquired': 'information',
   'lease-lost': 'error',
+  // A lease's local validity ended before a renewal (a renew failing, or a process pause); the
+  // holder is told to stop, as for a lost lease.
+  'lease-expired': 'error',
+  'lease-released': 'information',
+  // acquire({ wait }) gave up: the lease stayed held elsewhere.
+  'lease-unavailable': 'warning',
+  // A fence refused an access carrying a token lower than one it had seen (a stale holder).
+  'fenced-out': 'warning',
+  'leader-elected': 'information',
+  'leader-demoted': 'warning',
   'idempotency-replay': 'information',
   'idempotency-conflict': 'warning',
   'store-failure': 'warning',
