@@ -1,3 +1,9 @@
+export { type FencedAccess, FenceGuard, type FenceGuardOptions, fenceGuard } from './fence.js';
+export {
+  HeldLease,
+  type KeepAliveOptions,
+} from './held-lease.js';
+export { type AcquireOptions, createLease, Lease, type RunOptions } from './lease.js';
 export {
   FencedOutError,
   LeaseExpiredError,
@@ -6,6 +12,20 @@ export {
   LeaseStoreTimeoutError,
   LeaseUnavailableError,
 } from './lease-errors.js';
+export type {
+  LeaseAcquiredEvent,
+  LeaseLossReason,
+  LeaseLostEvent,
+  LeaseReleasedEvent,
+  LeaseStoreFailureEvent,
+  LeaseUnavailableEvent,
+} from './lease-events.js';
+export {
+  LEASE_DEFAULTS,
+  type LeaseOptions,
+  type ResolvedLeaseOptions,
+  resolveLeaseOptions,
+} from './lease-options.js';
 export {
   isLeaseGrant,
   isLeaseStore,
