@@ -112,11 +112,18 @@ export class HeldLease {
     const sentAt = clock.now();
     const oldUntil = this.#validUntil;
     // An answer after the local validity ended is of no use: wait no longer than that.
-    const renewed = await this.#host.call(
-      'renew',
-      () => store.renew(resource, owner, this.token, ttl),
-      Math.min(storeTimeout, left),
-    );
+    let renewed: boolean;
+    try {
+      renewed = await this.#host.call(
+        'renew',
+        () => store.renew(resource, owner, this.token, ttl),
+        Math.min(storeTimeout, left),
+      );
+    } catch (error) {
+      // The lease ending meanwhile says more than the store's failure (which was reported).
+      if (this.#ended) throw this.#controller.signal.reason;
+      throw error;
+    }
     if (this.#ended) throw this.#controller.signal.reason;
     if (clock.now() >= oldUntil) {
       // The validity ran out while the renewal was on its way (a pause, a slow store): once it
