@@ -4,6 +4,7 @@ import { runScenario } from './run.js';
 import { planContention } from './scenarios/contention.js';
 import { planGrayFailure } from './scenarios/gray-failure.js';
 import { planLatencyShift } from './scenarios/latency-shift.js';
+import { planLeasePause } from './scenarios/lease-pause.js';
 import type { ScenarioPlan } from './scenarios/options.js';
 import { planOverload } from './scenarios/overload.js';
 import { planPartialFailure } from './scenarios/partial-failure.js';
@@ -20,6 +21,7 @@ const plans: Record<string, (seed: number) => ScenarioPlan<unknown, unknown>> = 
   overload: (seed) => planOverload({ seed, runs: 1, policies: ['gradient2-tuned'] }),
   'tail-latency': (seed) =>
     planTailLatency({ seed, runs: 1, requests: 300, policies: ['none', 'hedge-p95-budget'] }),
+  'lease-pause': (seed) => planLeasePause({ seed, runs: 30 }),
 };
 
 const json = async (plan: ScenarioPlan<unknown, unknown>, concurrency?: number): Promise<string> =>

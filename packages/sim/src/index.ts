@@ -96,6 +96,23 @@ export {
   runLatencyShift,
 } from './scenarios/latency-shift.js';
 export {
+  type LeasePauseJson,
+  type LeasePauseOptions,
+  type LeasePauseReport,
+  type LeasePauseResult,
+  type LeasePauseRun,
+  type LeasePauseVariant,
+  leasePauseCharts,
+  leasePauseConclusions,
+  leasePauseJson,
+  leasePauseModel,
+  leasePauseScenario,
+  leasePauseTable,
+  leasePauseVariants,
+  planLeasePause,
+  runLeasePause,
+} from './scenarios/lease-pause.js';
+export {
   type MetastableJson,
   type MetastableResult,
   metastableJson,

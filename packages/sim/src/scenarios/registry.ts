@@ -7,6 +7,7 @@
 import { contentionScenario } from './contention.js';
 import { grayFailureScenario } from './gray-failure.js';
 import { latencyShiftScenario } from './latency-shift.js';
+import { leasePauseScenario } from './lease-pause.js';
 import { metastableScenario } from './metastable.js';
 import { overloadScenario } from './overload.js';
 import { partialFailureScenario } from './partial-failure.js';
@@ -22,4 +23,5 @@ export const builtInScenarios = [
   grayFailureScenario,
   partialFailureScenario,
   tailLatencyScenario,
+  leasePauseScenario,
 ] as const;
