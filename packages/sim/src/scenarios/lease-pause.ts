@@ -1,17 +1,17 @@
 import { checkOneOf, formatValue, seededRandom } from '@faultline/core';
-import { lognormal, uniform } from '../distribution.js';
-import type { SimClock, SimulationRun } from '../engine.js';
-import { barChart } from '../report/svg.js';
-import { defineScenario, type Table } from './definition.js';
 import {
   createLease,
-  type FenceGuard,
   FencedOutError,
+  type FenceGuard,
   fenceGuard,
   type HeldLease,
   LeaseUnavailableError,
   memoryLeaseStore,
 } from '@faultline/lease';
+import { lognormal, uniform } from '../distribution.js';
+import type { SimClock, SimulationRun } from '../engine.js';
+import { barChart } from '../report/svg.js';
+import { defineScenario, type Table } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { round, runSeed } from './service.js';
 
