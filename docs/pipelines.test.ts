@@ -595,6 +595,11 @@ describe('simulated pipelines: the simulator models the outage', () => {
  */
 const notRun: ReadonlyArray<readonly [file: string, marker: string, why: string]> = [
   [
+    'packages/fleet/README.md',
+    'const payments = pipeline(',
+    'needs a Redis shared by several processes: packages/fleet/src/fleet.redis.test.ts runs fleetBudget and fleetBreaker in 4 Node processes',
+  ],
+  [
     'docs/guides/http.md',
     'policyRegistry({',
     'makes no request; its pipelines are standardHttpPipeline()s, run by the http.md and undici README cases',

@@ -52,6 +52,8 @@ export const telemetryEvents = {
   'idempotency-replay': 'information',
   'idempotency-conflict': 'warning',
   'store-failure': 'warning',
+  // A store answered again after store-failure records (fleet instances rejoin shared state).
+  'store-recovered': 'information',
   'registry-reload-failed': 'warning',
   // A failure detector's registry: a peer crossed the suspicion threshold, or came back under
   // the recovery band (the peer itself is never an attribute: peers are unbounded).

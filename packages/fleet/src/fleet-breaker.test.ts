@@ -1,0 +1,228 @@
+import { BrokenCircuitError, consecutiveFailures, failureRate } from '@faultline/breaker';
+import { VirtualClock } from '@faultline/clock';
+import { type TelemetryRecord, telemetry } from '@faultline/core';
+import { describe, expect, it } from 'vitest';
+import { type FleetBreaker, fleetBreaker } from './fleet-breaker.js';
+import type { FleetBreakerOptions } from './fleet-breaker-options.js';
+import { memoryFleetStore } from './memory-store.js';
+
+async function settle(clock: VirtualClock, ms = 0): Promise<void> {
+  await clock.advance(ms);
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+const boom = () => Promise.reject(new Error('boom'));
+const ok = () => Promise.resolve('ok');
+
+/** Runs `fn` through `breaker`: 'ok', 'failed' or 'rejected'. */
+async function call(breaker: FleetBreaker, fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await breaker.execute(fn);
+    return 'ok';
+  } catch (error) {
+    return error instanceof BrokenCircuitError ? 'rejected' : 'failed';
+  }
+}
+
+function fleet(
+  n: number,
+  extra: Partial<FleetBreakerOptions> = {},
+  down: () => boolean = () => false,
+) {
+  const clock = new VirtualClock();
+  const store = memoryFleetStore({ clock, failing: down });
+  const breakers = Array.from({ length: n }, (_, i) =>
+    fleetBreaker({
+      store,
+      name: 'downstream',
+      trip: consecutiveFailures(3),
+      breakDuration: 1000,
+      sync: 100,
+      clock,
+      instance: `i${i}`,
+      ...extra,
+    }),
+  );
+  return {
+    clock,
+    store,
+    breakers,
+    close: () => {
+      for (const b of breakers) b.close();
+    },
+  };
+}
+
+describe('fleetBreaker', () => {
+  it('one instance trips: the fleet opens, every instance rejects within one sync', async () => {
+    const { clock, breakers, close } = fleet(4);
+    await settle(clock);
+    const opened: number[] = [];
+    for (const [i, b] of breakers.entries()) b.onOpen(() => opened.push(i));
+    for (let k = 0; k < 3; k++) expect(await call(breakers[0]!, boom)).toBe('failed');
+    await settle(clock); // the trip asks the store at once
+    expect(breakers[0]!.state).toBe('open');
+    expect(opened).toEqual([0]);
+    expect(breakers[1]!.state).toBe('closed');
+    await settle(clock, 100);
+    expect(breakers.map((b) => b.state)).toEqual(['open', 'open', 'open', 'open']);
+    expect(await call(breakers[3]!, ok)).toBe('rejected');
+    close();
+  });
+
+  it('half-open: exactly one probe per break in the whole fleet', async () => {
+    const { clock, breakers, close } = fleet(4);
+    await settle(clock);
+    let probes = 0;
+    const failingProbe = () => {
+      probes++;
+      return boom();
+    };
+    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await settle(clock, 100);
+    // Ten breaks: every instance calls every 10 ms throughout.
+    for (let t = 0; t < 10 * 1000 + 500; t += 10) {
+      for (const b of breakers) await call(b, failingProbe);
+      await settle(clock, 10);
+    }
+    expect(probes).toBe(10);
+    close();
+  });
+
+  it('a successful probe closes the circuit for everyone', async () => {
+    const { clock, breakers, close } = fleet(3);
+    await settle(clock);
+    const closed: string[] = [];
+    for (const b of breakers) b.onClose((e) => closed.push(e.reason));
+    for (let k = 0; k < 3; k++) await call(breakers[1]!, boom);
+    await settle(clock, 1100);
+    expect(breakers[0]!.state).toBe('half-open');
+    expect(await call(breakers[0]!, ok)).toBe('rejected'); // asks for the permit
+    await settle(clock);
+    expect(await call(breakers[0]!, ok)).toBe('ok'); // the probe
+    await settle(clock, 100);
+    expect(breakers.map((b) => b.state)).toEqual(['closed', 'closed', 'closed']);
+    expect(closed).toHaveLength(3);
+    close();
+  });
+
+  it('a probe holder that dies does not wedge the fleet: the permit expires after a break', async () => {
+    const { clock, breakers, close } = fleet(2);
+    await settle(clock);
+    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await settle(clock, 1100);
+    await call(breakers[0]!, ok);
+    await settle(clock);
+    // Instance 0 takes the permit with a call that never ends, then dies.
+    void breakers[0]!.execute(() => new Promise(() => {}));
+    breakers[0]!.close();
+    await settle(clock);
+    expect(await call(breakers[1]!, ok)).toBe('rejected');
+    await settle(clock, 500);
+    expect(await call(breakers[1]!, ok)).toBe('rejected'); // permit still held
+    await settle(clock, 500);
+    expect(await call(breakers[1]!, ok)).toBe('rejected'); // asks: the permit has expired
+    await settle(clock);
+    expect(await call(breakers[1]!, ok)).toBe('ok');
+    await settle(clock);
+    expect(breakers[1]!.state).toBe('closed');
+    close();
+  });
+
+  it('quorum 2: one sick instance cannot open the others', async () => {
+    const { clock, breakers, close } = fleet(4, { quorum: 2 });
+    await settle(clock);
+    for (let t = 0; t < 2000; t += 10) {
+      await call(breakers[0]!, boom);
+      for (const b of breakers.slice(1)) expect(await call(b, ok)).toBe('ok');
+      await settle(clock, 10);
+    }
+    expect(breakers.map((b) => b.state)).toEqual(['closed', 'closed', 'closed', 'closed']);
+    // A second sick instance makes the quorum.
+    await call(breakers[1]!, boom);
+    await settle(clock, 100); // opened by the second instance's step…
+    await settle(clock, 100); // …and seen by all within one sync
+    expect(breakers.map((b) => b.state)).toEqual(['open', 'open', 'open', 'open']);
+    close();
+  });
+
+  it('failureRate: the fleet sums the windows (no instance alone reaches minimumThroughput)', async () => {
+    const { clock, breakers, close } = fleet(4, {
+      trip: failureRate({ threshold: 0.5, minimumThroughput: 20, window: 10_000 }),
+    });
+    await settle(clock);
+    for (let k = 0; k < 6; k++) for (const b of breakers) await call(b, boom);
+    await settle(clock, 100); // the last instance's step sees 24 calls…
+    expect(breakers[3]!.state).toBe('open');
+    await settle(clock, 100); // …and the others follow within one sync
+    expect(breakers.map((b) => b.state)).toEqual(['open', 'open', 'open', 'open']);
+    close();
+  });
+
+  it('store down: local decisions (local trip, local probe); rejoins the shared state', async () => {
+    let down = false;
+    const { clock, breakers, close } = fleet(2, {}, () => down);
+    const failures: string[] = [];
+    const rejoined: number[] = [];
+    breakers[0]!.onStoreFailure((e) => failures.push(e.operation));
+    breakers[0]!.onRejoin((e) => rejoined.push(e.downtime));
+    await settle(clock);
+    down = true;
+    await settle(clock, 100);
+    expect(breakers[0]!.local).toBe(true);
+    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    expect(breakers[0]!.state).toBe('open'); // opened locally, at once
+    expect(breakers[1]!.state).toBe('closed');
+    await settle(clock, 1000);
+    expect(await call(breakers[0]!, ok)).toBe('ok'); // a local probe
+    expect(breakers[0]!.state).toBe('closed');
+    down = false;
+    await settle(clock, 100);
+    expect(breakers[0]!.local).toBe(false);
+    expect(rejoined).toHaveLength(1);
+    expect(failures.length).toBeGreaterThan(0);
+    close();
+  });
+
+  it('state survives an instance restart (a new instance adopts the open circuit)', async () => {
+    const { clock, store, breakers, close } = fleet(1);
+    await settle(clock);
+    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await settle(clock);
+    close();
+    const restarted = fleetBreaker({
+      store,
+      name: 'downstream',
+      trip: consecutiveFailures(3),
+      breakDuration: 1000,
+      sync: 100,
+      clock,
+    });
+    await settle(clock);
+    expect(restarted.state).toBe('open');
+    restarted.close();
+  });
+
+  it('publishes circuit telemetry and store-failure records', async () => {
+    let down = false;
+    const { clock, breakers, close } = fleet(1, {}, () => down);
+    const records: TelemetryRecord[] = [];
+    const unsubscribe = telemetry.subscribe((r) => records.push(r));
+    await settle(clock);
+    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await settle(clock);
+    await call(breakers[0]!, ok);
+    down = true;
+    await settle(clock, 100);
+    unsubscribe();
+    close();
+    const events = records.flatMap((r) =>
+      r.type === 'event' ? [`${r.event}:${r.policy.kind}:${r.policy.name}`] : [],
+    );
+    expect(events).toEqual([
+      'circuit-opened:fleet-circuit-breaker:downstream',
+      'circuit-rejected:fleet-circuit-breaker:downstream',
+      'store-failure:fleet-circuit-breaker:downstream',
+    ]);
+  });
+});

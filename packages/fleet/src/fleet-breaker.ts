@@ -1,0 +1,361 @@
+import {
+  BrokenCircuitError,
+  type CircuitState,
+  type FailureEvent,
+  type OpenEvent,
+  type RejectEvent,
+  type StateChangeEvent,
+  type TransitionEvent,
+  type TransitionReason,
+} from '@faultline/breaker';
+import type { Clock } from '@faultline/clock';
+import {
+  EventChannel,
+  type ExecutionContext,
+  executeInContext,
+  handleAll,
+  identify,
+  type Listener,
+  OutcomeClassifier,
+  PolicyBase,
+  type PolicyDescription,
+  type PolicyIdentity,
+  publishEvent,
+  type Task,
+  type TelemetryEventName,
+  telemetry,
+} from '@faultline/core';
+import { type FleetBreakerOptions, resolveFleetBreakerOptions } from './fleet-breaker-options.js';
+import {
+  CLOSED,
+  FleetCircuitState,
+  NOTHING,
+  REJECT,
+  REPORT_SUCCESS,
+  STATE_NAMES,
+  SYNC_NOW,
+} from './fleet-breaker-state.js';
+import type { BreakerRequest, BreakerRule, FleetOpenReason, FleetStore } from './store.js';
+import type { FleetRejoinEvent, FleetStoreFailureEvent } from './store-events.js';
+import { FleetSync } from './sync.js';
+
+const OWNER = 'fleetBreaker';
+const KIND = 'fleet-circuit-breaker';
+const STATE_EVENTS: readonly TelemetryEventName[] = [
+  'circuit-closed',
+  'circuit-opened',
+  'circuit-half-opened',
+];
+
+/**
+ * A circuit breaker whose state is shared by every instance of a service (see
+ * {@link fleetBreaker}). Same states, events, errors and telemetry as `circuitBreaker`; the
+ * decisions to open and to close are the fleet's, made atomically in the store.
+ */
+export class FleetBreaker extends PolicyBase {
+  readonly #store: FleetStore;
+  readonly #name: string;
+  readonly #instance: string;
+  readonly #rule: BreakerRule;
+  readonly #quorum: number;
+  readonly #breakMs: number;
+  readonly #stale: number;
+  readonly #clock: Clock;
+  readonly #classifier: OutcomeClassifier;
+  readonly #slowMs: number;
+  readonly #timed: boolean;
+  readonly #needsTime: boolean;
+  readonly #identity: PolicyIdentity;
+  readonly #description: PolicyDescription;
+  readonly #state: FleetCircuitState;
+  readonly #sync: FleetSync;
+
+  readonly #stateChange = new EventChannel<StateChangeEvent>();
+  readonly #open = new EventChannel<OpenEvent>();
+  readonly #halfOpen = new EventChannel<TransitionEvent>();
+  readonly #close = new EventChannel<TransitionEvent>();
+  readonly #reject = new EventChannel<RejectEvent>();
+  readonly #failure = new EventChannel<FailureEvent>();
+
+  constructor(options: FleetBreakerOptions) {
+    super();
+    const o = resolveFleetBreakerOptions(options);
+    this.#store = o.store;
+    this.#name = o.name;
+    this.#instance = o.instance;
+    this.#rule = o.rule;
+    this.#quorum = o.quorum;
+    this.#breakMs = o.breakDuration;
+    // An instance that stopped publishing (crashed, partitioned) stops counting after 4 periods.
+    this.#stale = 4 * o.sync;
+    this.#clock = o.clock;
+    this.#classifier = new OutcomeClassifier(o.shouldHandle);
+    const trip = o.trip.create();
+    this.#slowMs = trip.slowCallDuration;
+    this.#timed = this.#slowMs !== Number.POSITIVE_INFINITY;
+    this.#needsTime = trip.needsTime;
+    this.#identity = identify(OWNER, KIND, o.name);
+    this.#description = {
+      name: KIND,
+      options: {
+        name: o.name,
+        store: o.store.kind,
+        trip: o.trip.describe(),
+        breakDuration: o.breakDuration,
+        quorum: o.quorum,
+        sync: o.sync,
+        storeTimeout: o.storeTimeout,
+        shouldHandle: o.shouldHandle === handleAll ? 'handleAll' : 'custom',
+      },
+    };
+    this.#state = new FleetCircuitState(trip, o.window(), o.breakDuration, {
+      transition: (from, to, reason) => this.#transitioned(from, to, reason),
+      opened: (reason, attempt, breakMs, failures, rate) =>
+        this.#opened(reason, attempt, breakMs, failures, rate),
+    });
+    this.#sync = new FleetSync(o.clock, o.sync, o.storeTimeout, this.#identity, () => this.#step());
+    telemetry.trackState(this, this.#identity, STATE_NAMES, FleetBreaker.#peek);
+  }
+
+  static #peek(breaker: FleetBreaker): CircuitState {
+    return breaker.#state.peek(breaker.#clock.now());
+  }
+
+  /** The breaker's name (the shared circuit's and telemetry's). */
+  get name(): string {
+    return this.#identity.name;
+  }
+
+  /** This instance's id in the shared state. */
+  get instance(): string {
+    return this.#instance;
+  }
+
+  /** Whether the breaker runs on its local state because the store is failing. */
+  get local(): boolean {
+    return this.#sync.failing;
+  }
+
+  /** The state now, as this instance knows it (an elapsed break reads as `'half-open'`). */
+  get state(): CircuitState {
+    return this.#state.peek(this.#clock.now());
+  }
+
+  async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    const state = this.#state;
+    const generation =
+      state.mode === CLOSED ? state.generation : state.admit(this.#clock.now(), this.#sync.failing);
+    if (generation === REJECT) throw this.#rejection(ctx);
+    const start = this.#timed ? this.#clock.now() : 0;
+    let value: T;
+    try {
+      value = (await fn(ctx)) as T;
+    } catch (error) {
+      this.#settle(generation, start, { ok: false, error }, ctx, error);
+      throw error;
+    }
+    if (this.#classifier.classifiesResults) {
+      if (this.#settle(generation, start, { ok: true, value }, ctx, value) === 'aborted') {
+        throw ctx.abortReason;
+      }
+    } else {
+      this.#count(generation, false, start);
+    }
+    return value;
+  }
+
+  /** Stops the background sync. The breaker keeps its last state, on local decisions. */
+  close(): void {
+    this.#sync.close();
+  }
+
+  describe(): PolicyDescription {
+    return this.#description;
+  }
+
+  onStateChange(listener: Listener<StateChangeEvent>): () => void {
+    return this.#stateChange.subscribe(listener);
+  }
+
+  onOpen(listener: Listener<OpenEvent>): () => void {
+    return this.#open.subscribe(listener);
+  }
+
+  onHalfOpen(listener: Listener<TransitionEvent>): () => void {
+    return this.#halfOpen.subscribe(listener);
+  }
+
+  onClose(listener: Listener<TransitionEvent>): () => void {
+    return this.#close.subscribe(listener);
+  }
+
+  onReject(listener: Listener<RejectEvent>): () => void {
+    return this.#reject.subscribe(listener);
+  }
+
+  onFailure(listener: Listener<FailureEvent>): () => void {
+    return this.#failure.subscribe(listener);
+  }
+
+  /** A store step failed: the breaker now decides locally. */
+  onStoreFailure(listener: Listener<FleetStoreFailureEvent>): () => void {
+    return this.#sync.onStoreFailure(listener);
+  }
+
+  /** The store answered again: the breaker follows the shared state again. */
+  onRejoin(listener: Listener<FleetRejoinEvent>): () => void {
+    return this.#sync.onRejoin(listener);
+  }
+
+  // --- outcomes --------------------------------------------------------------------------
+
+  #settle(
+    generation: number,
+    start: number,
+    outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
+    ctx: ExecutionContext,
+    subject: unknown,
+  ): string {
+    let verdict: string;
+    try {
+      verdict = this.#classifier.classify(outcome, ctx);
+    } catch (error) {
+      this.#state.release(generation);
+      throw error;
+    }
+    if (verdict === 'aborted') {
+      this.#state.release(generation);
+      return verdict;
+    }
+    const handled = verdict === 'handled';
+    if (handled && this.#failure.hasListeners && generation === this.#state.generation) {
+      this.#failure.emit({ error: subject, state: STATE_NAMES[this.#state.mode]! });
+    }
+    this.#count(generation, handled, start);
+    return verdict;
+  }
+
+  #count(generation: number, failed: boolean, start: number): void {
+    const state = this.#state;
+    if (generation !== state.generation) return;
+    const now = this.#timed || this.#needsTime ? this.#clock.now() : 0;
+    const slow = this.#timed && now - start > this.#slowMs;
+    const action = state.complete(generation, failed, slow, now, this.#sync.failing);
+    if (action === NOTHING) return;
+    if (action === SYNC_NOW) {
+      this.#sync.kick();
+      return;
+    }
+    void this.#report(action === REPORT_SUCCESS, state.reportToken);
+  }
+
+  /** Reports a fleet probe's result; on store failure, decides on local state. */
+  async #report(success: boolean, token: number): Promise<void> {
+    const ok = await this.#sync.once('report', async () => {
+      const reply = await this.#store.breaker(
+        this.#name,
+        this.#request(success ? 'success' : 'failure', token),
+      );
+      this.#state.adopt(reply, this.#clock.now());
+    });
+    if (!ok) this.#state.reportFailed(success, this.#clock.now());
+  }
+
+  // --- the store ---------------------------------------------------------------------------
+
+  #request(op: BreakerRequest['op'], token: number): BreakerRequest {
+    const window = this.#state.window;
+    return {
+      op,
+      instance: this.#instance,
+      seen: this.#state.breakId,
+      calls: window.calls,
+      failures: window.failures,
+      slow: window.slow,
+      rule: this.#rule,
+      quorum: this.#quorum,
+      stale: this.#stale,
+      breakDuration: this.#breakMs,
+      token,
+    };
+  }
+
+  async #step(): Promise<void> {
+    const state = this.#state;
+    // Ask for the probe permit only when a call wanted it: an idle instance leaves the probe to
+    // the instances that have traffic.
+    const op = state.wantPermit && state.mode !== CLOSED ? 'probe' : 'sync';
+    state.wantPermit = false;
+    const reply = await this.#store.breaker(this.#name, this.#request(op, 0));
+    state.adopt(reply, this.#clock.now());
+  }
+
+  // --- events ------------------------------------------------------------------------------
+
+  #rejection(ctx: ExecutionContext): Error {
+    const state = this.#state;
+    // A refusal for want of a permit: ask the store for one in the background.
+    if (state.wantPermit) this.#sync.kick();
+    const retryAfter = state.retryAfter();
+    const open = state.mode !== 2;
+    if (this.#reject.hasListeners) {
+      this.#reject.emit({ state: open ? 'open' : 'half-open', retryAfter });
+    }
+    const error = new BrokenCircuitError(
+      retryAfter,
+      open ? 'circuit is open' : 'circuit is half-open and the fleet probe is elsewhere',
+    );
+    if (telemetry.hasSubscribers) {
+      publishEvent(this.#identity, ctx, 'circuit-rejected', this.#clock.now(), error, {
+        state: open ? 'open' : 'half-open',
+      });
+    }
+    return error;
+  }
+
+  #transitioned(from: number, to: number, reason: TransitionReason): void {
+    if (this.#stateChange.hasListeners) {
+      this.#stateChange.emit({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, reason });
+    }
+    if (to === 2 && this.#halfOpen.hasListeners) this.#halfOpen.emit({ reason });
+    if (to === CLOSED && this.#close.hasListeners) this.#close.emit({ reason });
+    if (telemetry.hasSubscribers) {
+      publishEvent(this.#identity, undefined, STATE_EVENTS[to]!, this.#clock.now(), undefined, {
+        from: STATE_NAMES[from]!,
+        reason,
+      });
+    }
+  }
+
+  #opened(
+    reason: FleetOpenReason,
+    attempt: number,
+    breakDuration: number,
+    failures: number,
+    failureRate: number,
+  ): void {
+    if (this.#open.hasListeners) {
+      this.#open.emit({ reason, attempt, breakDuration, failures, failureRate });
+    }
+  }
+}
+
+/**
+ * Creates a {@link FleetBreaker}: a circuit breaker shared by every instance of a service.
+ *
+ * - Each instance publishes its window every `sync` ms; the store opens the circuit for all when
+ *   the sum of the windows trips and at least `quorum` instances have failures.
+ * - Every instance rejects within one `sync` of the opening.
+ * - Half-open: exactly one probe per break in the whole fleet, through a store-side permit that
+ *   expires after `breakDuration` (a probe that dies does not wedge the fleet).
+ * - The call path never waits on the store; when it fails the instance runs on local state.
+ *
+ * @example
+ * ```ts
+ * const breaker = fleetBreaker({ store, name: 'payments', trip: consecutiveFailures(5) });
+ * const res = await breaker.execute(({ signal }) => fetch(url, { signal }));
+ * ```
+ */
+export function fleetBreaker(options: FleetBreakerOptions): FleetBreaker {
+  return new FleetBreaker(options);
+}
