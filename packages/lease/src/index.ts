@@ -3,6 +3,11 @@ export {
   HeldLease,
   type KeepAliveOptions,
 } from './held-lease.js';
+export {
+  LeaderElection,
+  type LeaderElectionOptions,
+  leaderElection,
+} from './leader-election.js';
 export { type AcquireOptions, createLease, Lease, type RunOptions } from './lease.js';
 export {
   FencedOutError,

@@ -1,4 +1,4 @@
-import { type PauseEvent, watchPauses } from '@faultline/clock';
+import { type Clock, type PauseEvent, watchPauses } from '@faultline/clock';
 import {
   checkFunction,
   checkOptions,
@@ -77,6 +77,9 @@ export class Lease {
   /** This holder's id on the store. */
   readonly owner: string;
   readonly ttl: number;
+  /** The longest pause between two tries while waiting (see `retryInterval`). */
+  readonly retryInterval: number;
+  readonly clock: Clock;
   readonly #options: ResolvedLeaseOptions;
   readonly #identity: PolicyIdentity;
   readonly #host: LeaseHost;
@@ -96,6 +99,8 @@ export class Lease {
     this.resource = resolved.resource;
     this.owner = resolved.owner;
     this.ttl = resolved.ttl;
+    this.retryInterval = resolved.retryInterval;
+    this.clock = resolved.clock;
     this.#host = {
       options: resolved,
       call: (operation, run, timeout) => this.#call(operation, run, timeout, undefined, undefined),
