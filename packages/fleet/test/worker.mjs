@@ -1,0 +1,171 @@
+// One instance of a service, for the multi-process tests (fleet.redis.test.ts). Imports the built
+// dist/ (what users get). Configured by environment variables; prints one JSON line per event
+// the test waits for and a final `{"done": …}` line; exits on its own.
+import { circuitBreaker, consecutiveFailures } from '@faultline/breaker';
+import { fleetBreaker, fleetBudget } from '@faultline/fleet';
+import { redisFleetStore } from '@faultline/fleet/redis';
+import { constant, ratioBudget, retry } from '@faultline/retry';
+import { Redis } from 'ioredis';
+
+const env = process.env;
+const mode = env.MODE;
+const id = Number(env.ID);
+const startAt = Number(env.START_AT);
+const duration = Number(env.DURATION ?? '3000');
+const sync = Number(env.SYNC ?? '100');
+const wall = () => performance.timeOrigin + performance.now();
+const say = (value) => process.stdout.write(`${JSON.stringify({ id, ...value })}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const client = new Redis(env.REDIS_URL, {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  retryStrategy: () => 20,
+  lazyConnect: true,
+});
+client.on('error', () => {});
+await client.connect();
+const store = redisFleetStore({ client, prefix: env.PREFIX });
+say({ ready: true });
+await sleep(Math.max(0, startAt - wall()));
+
+if (mode === 'budget' || mode === 'budget-local') {
+  const shape = { ratio: Number(env.RATIO), minRetriesPerSecond: Number(env.FLOOR), ttl: 1000 };
+  const budget =
+    mode === 'budget'
+      ? fleetBudget({ store, name: 'downstream', budget: shape, sync })
+      : ratioBudget(shape);
+  const policy = retry({ maxAttempts: 3, backoff: constant(0), budget });
+  let calls = 0;
+  let attempts = 0;
+  const failing = () => {
+    attempts++;
+    throw new Error('downstream is down');
+  };
+  const end = startAt + duration;
+  while (wall() < end) {
+    for (let k = 0; k < 5; k++) {
+      calls++;
+      await policy.execute(failing).catch(() => {});
+    }
+    await sleep(10);
+  }
+  budget.close?.();
+  say({ done: true, calls, retries: attempts - calls });
+} else if (mode === 'breaker' || mode === 'breaker-local') {
+  const options = { trip: consecutiveFailures(5), breakDuration: Number(env.BREAK ?? '300') };
+  const breaker =
+    mode === 'breaker'
+      ? fleetBreaker({ store, name: 'downstream', sync, ...options })
+      : circuitBreaker(options);
+  const opens = [];
+  let probes = 0;
+  let rejected = 0;
+  let firstReject;
+  let attempt = 0;
+  breaker.onOpen((event) => {
+    attempt = event.attempt;
+    opens.push(wall());
+  });
+  const failing = () => {
+    if (breaker.state === 'half-open') probes++;
+    throw new Error('downstream is down');
+  };
+  const end = startAt + 30_000;
+  while (attempt < Number(env.BREAKS ?? '11') && wall() < end) {
+    try {
+      await breaker.execute(failing);
+    } catch (error) {
+      if (error.name === 'BrokenCircuitError') {
+        rejected++;
+        firstReject ??= wall();
+      }
+    }
+    await sleep(5);
+  }
+  breaker.close?.();
+  say({ done: true, probes, opens, firstReject, rejected, attempt });
+} else if (mode === 'quorum') {
+  const breaker = fleetBreaker({
+    store,
+    name: 'downstream',
+    sync,
+    trip: consecutiveFailures(5),
+    breakDuration: 1000,
+    quorum: Number(env.QUORUM),
+  });
+  let opened = 0;
+  breaker.onOpen(() => opened++);
+  const sick = env.SICK === '1';
+  const fn = () => (sick ? Promise.reject(new Error('bad route')) : Promise.resolve('ok'));
+  let calls = 0;
+  while (wall() < startAt + duration) {
+    calls++;
+    await breaker.execute(fn).catch(() => {});
+    await sleep(5);
+  }
+  breaker.close();
+  say({ done: true, opened, calls });
+} else if (mode === 'probe-kill') {
+  const breaker = fleetBreaker({
+    store,
+    name: 'downstream',
+    sync,
+    trip: consecutiveFailures(5),
+    breakDuration: Number(env.BREAK),
+  });
+  // Fails until the first break; then a probe hangs (the test kills the process holding it).
+  const fn = () => {
+    if (breaker.state === 'half-open') {
+      say({ probing: true, at: wall() });
+      return new Promise(() => {});
+    }
+    return Promise.reject(new Error('down'));
+  };
+  while (wall() < startAt + 20_000) {
+    breaker.execute(fn).catch(() => {});
+    await sleep(5);
+  }
+  say({ done: true });
+} else if (mode === 'outage') {
+  const breaker = fleetBreaker({
+    store,
+    name: 'downstream',
+    sync,
+    storeTimeout: Number(env.STORE_TIMEOUT),
+    trip: consecutiveFailures(5),
+  });
+  const budget = fleetBudget({
+    store,
+    name: 'downstream',
+    sync,
+    storeTimeout: Number(env.STORE_TIMEOUT),
+  });
+  const policy = retry({ maxAttempts: 2, backoff: constant(0), budget });
+  breaker.onStoreFailure(() => {});
+  breaker.onRejoin(() => say({ rejoined: 'breaker', at: wall() }));
+  budget.onRejoin(() => say({ rejoined: 'budget', at: wall() }));
+  let failedOnce = false;
+  breaker.onStoreFailure(() => {
+    if (!failedOnce) say({ failing: true, at: wall() });
+    failedOnce = true;
+  });
+  const latencies = [];
+  let failures = 0;
+  const fn = () => Promise.resolve('ok');
+  while (wall() < startAt + duration) {
+    const t0 = performance.now();
+    try {
+      await policy.execute(() => breaker.execute(fn));
+    } catch {
+      failures++;
+    }
+    latencies.push([wall(), performance.now() - t0]);
+    await sleep(5);
+  }
+  breaker.close();
+  budget.close();
+  say({ done: true, failures, latencies, state: breaker.state, local: breaker.local });
+}
+lastCall();
+client.disconnect();
