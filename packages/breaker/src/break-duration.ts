@@ -99,9 +99,10 @@ export class BreakSchedule {
     this.#last = 0;
   }
 
-  describe(): unknown {
+  /** For `describe()`: the ms, `'backoff'`, or `'custom'` for a user function (plain data). */
+  describe(): number | 'backoff' | 'custom' {
     const source = this.#source;
     if (typeof source === 'number') return source;
-    return typeof source === 'function' ? 'function' : 'backoff';
+    return typeof source === 'function' ? 'custom' : 'backoff';
   }
 }

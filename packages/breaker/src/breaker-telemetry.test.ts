@@ -1,10 +1,11 @@
 import { VirtualClock } from '@faultline/clock';
 import { named, pipeline, type TelemetryRecord, telemetry } from '@faultline/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { circuitBreaker } from './breaker.js';
+import { adaptiveThrottle } from './adaptive-throttle.js';
+import { ThrottledError } from './adaptive-throttle-errors.js';
+import { circuitBreaker } from './circuit-breaker.js';
+import { BrokenCircuitError } from './circuit-breaker-errors.js';
 import { consecutiveFailures } from './consecutive-failures.js';
-import { BrokenCircuitError, ThrottledError } from './errors.js';
-import { adaptiveThrottle } from './throttle.js';
 
 const unsubscribes: Array<() => void> = [];
 afterEach(() => {

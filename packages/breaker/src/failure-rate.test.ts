@@ -1,7 +1,7 @@
 import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { circuitBreaker } from './breaker.js';
+import { circuitBreaker } from './circuit-breaker.js';
 import { CountWindow } from './count-window.js';
 import { failureRate } from './failure-rate.js';
 import { RollingCounters } from './rolling-counters.js';

@@ -4,11 +4,11 @@
  */
 import { VirtualClock } from '@faultline/clock';
 import { describe, expect, it } from 'vitest';
-import { circuitBreaker } from './breaker.js';
+import { adaptiveThrottle } from './adaptive-throttle.js';
+import { circuitBreaker } from './circuit-breaker.js';
 import { consecutiveFailures } from './consecutive-failures.js';
 import { failureRate } from './failure-rate.js';
 import type { CircuitSnapshot } from './snapshot.js';
-import { adaptiveThrottle } from './throttle.js';
 
 type Case = [
   label: string,

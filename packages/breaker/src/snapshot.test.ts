@@ -1,9 +1,9 @@
 import { VirtualClock } from '@faultline/clock';
 import type { Backoff } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
-import { circuitBreaker } from './breaker.js';
+import { circuitBreaker } from './circuit-breaker.js';
+import { BrokenCircuitError } from './circuit-breaker-errors.js';
 import { consecutiveFailures } from './consecutive-failures.js';
-import { BrokenCircuitError } from './errors.js';
 import type { CircuitSnapshot } from './snapshot.js';
 
 const boom = () => Promise.reject(new Error('boom'));
@@ -200,7 +200,7 @@ describe('snapshots', () => {
 });
 
 describe('snapshots mid-transition', () => {
-  it('with breakDuration 0, onSnapshot sees open then half-open, in order', async () => {
+  it('with breakDuration 0, onSnapshot sees open then half-open, in order, on the next call', async () => {
     const clock = new VirtualClock();
     const seen: string[] = [];
     const breaker = circuitBreaker({
@@ -213,6 +213,11 @@ describe('snapshots mid-transition', () => {
     await breaker.execute(boom).catch(() => {});
     expect(seen).toEqual(['closed>open', 'open']);
     expect(breaker.state).toBe('half-open');
+    // Reading the state (or a snapshot) moves nothing and fires nothing (issue 15); the next
+    // call makes the lazy open → half-open transition.
+    expect(breaker.toJSON().state).toBe('half-open');
+    expect(seen).toEqual(['closed>open', 'open']);
+    breaker.tryAcquire()?.ignore();
     expect(seen).toEqual(['closed>open', 'open', 'open>half-open', 'half-open']);
   });
 });

@@ -8,9 +8,10 @@ import {
 } from '@faultline/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { circuitBreaker, type StateChangeEvent } from './breaker.js';
+import { circuitBreaker } from './circuit-breaker.js';
+import { BrokenCircuitError, IsolatedCircuitError } from './circuit-breaker-errors.js';
+import type { StateChangeEvent } from './circuit-breaker-events.js';
 import { consecutiveFailures } from './consecutive-failures.js';
-import { BrokenCircuitError, IsolatedCircuitError } from './errors.js';
 import { failureRate } from './failure-rate.js';
 
 function deferred<T = void>() {

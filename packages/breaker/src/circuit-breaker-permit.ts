@@ -1,9 +1,10 @@
 import { formatValue } from '@faultline/core';
 
 /** How a permit's call ended, as reported to the breaker (internal; not exported). */
-export const PERMIT_SUCCESS = 0;
-export const PERMIT_FAILURE = 1;
-export const PERMIT_IGNORE = 2;
+export type PermitOutcome = 'success' | 'failure' | 'ignore';
+
+/** The breaker's side of a permit: counts `outcome` for a call admitted in `admitted`. */
+export type PermitSettle = (admitted: unknown, outcome: PermitOutcome, duration: number) => void;
 
 /**
  * Permission for one call from `breaker.tryAcquire()`. Report how the call went exactly once:
@@ -11,35 +12,33 @@ export const PERMIT_IGNORE = 2;
  * e.g. the caller gave up). Later reports are ignored. Durations feed the slow-call rule.
  */
 export class CircuitPermit {
-  readonly #settle: (generation: number, outcome: number, duration: number) => void;
-  readonly #generation: number;
+  readonly #settle: PermitSettle;
+  /** The breaker state the call was admitted in (opaque here). */
+  readonly #admitted: unknown;
   #done = false;
 
   /** @internal Created by the breaker. */
-  constructor(
-    settle: (generation: number, outcome: number, duration: number) => void,
-    generation: number,
-  ) {
+  constructor(settle: PermitSettle, admitted: unknown) {
     this.#settle = settle;
-    this.#generation = generation;
+    this.#admitted = admitted;
   }
 
   /** The call succeeded after `durationMs` (default 0). */
   success(durationMs = 0): void {
-    this.#report(PERMIT_SUCCESS, durationMs);
+    this.#report('success', durationMs);
   }
 
   /** The call failed (a failure the breaker should count) after `durationMs` (default 0). */
   failure(durationMs = 0): void {
-    this.#report(PERMIT_FAILURE, durationMs);
+    this.#report('failure', durationMs);
   }
 
   /** The call ended without an outcome worth counting; frees a half-open probe slot. */
   ignore(): void {
-    this.#report(PERMIT_IGNORE, 0);
+    this.#report('ignore', 0);
   }
 
-  #report(outcome: number, durationMs: number): void {
+  #report(outcome: PermitOutcome, durationMs: number): void {
     if (typeof durationMs !== 'number' || !(durationMs >= 0)) {
       const Kind =
         typeof durationMs === 'number' && !Number.isNaN(durationMs) ? RangeError : TypeError;
@@ -49,6 +48,6 @@ export class CircuitPermit {
     }
     if (this.#done) return;
     this.#done = true;
-    this.#settle(this.#generation, outcome, durationMs);
+    this.#settle(this.#admitted, outcome, durationMs);
   }
 }

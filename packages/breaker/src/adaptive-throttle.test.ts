@@ -1,9 +1,9 @@
 import { type Clock, VirtualClock } from '@faultline/clock';
 import { ExecutionRejectedError, seededRandom } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
-import { ThrottledError } from './errors.js';
+import { adaptiveThrottle } from './adaptive-throttle.js';
+import { ThrottledError } from './adaptive-throttle-errors.js';
 import { handleOverload } from './overload.js';
-import { adaptiveThrottle } from './throttle.js';
 
 function manualClock(): Clock & { t: number } {
   const clock = {

@@ -7,10 +7,10 @@
 import type { Clock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { circuitBreaker } from './breaker.js';
+import { circuitBreaker } from './circuit-breaker.js';
+import type { CircuitPermit } from './circuit-breaker-permit.js';
 import { consecutiveFailures } from './consecutive-failures.js';
 import { failureRate } from './failure-rate.js';
-import type { CircuitPermit } from './permit.js';
 import type { CircuitState } from './snapshot.js';
 
 type Trip =
