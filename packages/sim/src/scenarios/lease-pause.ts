@@ -390,6 +390,7 @@ export function leasePauseJson(report: LeasePauseReport): LeasePauseJson {
   };
 }
 
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const share = (part: number, whole: number): string =>
   whole === 0 ? '—' : `${((part / whole) * 100).toFixed(2)} %`;
 
@@ -404,7 +405,6 @@ export function leasePauseTable(report: LeasePauseReport): Table {
       'acknowledged',
       'stale writes accepted',
       'stale writes rejected',
-      'stale reads rejected',
       'pauses past expiry',
     ],
     rows: report.results.map((r) => [
@@ -414,7 +414,6 @@ export function leasePauseTable(report: LeasePauseReport): Table {
       String(r.acknowledged),
       String(r.staleWritesAccepted),
       String(r.staleWritesRejected),
-      String(r.staleReadsRejected),
       String(r.pausesPastExpiry),
     ]),
   };
@@ -429,17 +428,17 @@ export function leasePauseConclusions(report: LeasePauseReport): string[] {
   const fenced = by.get('fenced');
   if (unfenced !== undefined) {
     out.push(
-      `A lease alone is not mutual exclusion: checking remaining() > 0 before writing, ${unfenced.runsWithLostUpdates} of ${unfenced.runs} runs (${share(unfenced.runsWithLostUpdates, unfenced.runs)}) lost acknowledged increments (${unfenced.lostUpdates} in all), and the storage accepted ${unfenced.staleWritesAccepted} writes from holders whose lease had been taken over.`,
+      `A lease alone is not mutual exclusion: checking remaining() > 0 before writing, ${count(unfenced.runsWithLostUpdates, 'run')} of ${unfenced.runs} (${share(unfenced.runsWithLostUpdates, unfenced.runs)}) lost acknowledged increments (${unfenced.lostUpdates} in all). ${count(unfenced.pausesPastExpiry, 'pause')} outlasted the lease between a holder's check and its write: another client took the lease over, and the paused holder's write landed anyway (${count(unfenced.staleWritesAccepted, 'stale write')} accepted).`,
     );
   }
   if (writes !== undefined) {
     out.push(
-      `Fencing writes only rejected ${writes.staleWritesRejected} stale writes but still lost updates in ${writes.runsWithLostUpdates} runs (${share(writes.runsWithLostUpdates, writes.runs)}): the new holder read, the paused old holder's write landed (the storage had seen no higher token on a write), and the new holder wrote back a value computed from a stale read (${writes.staleWritesAccepted} such writes accepted).`,
+      `Fencing writes only rejected ${count(writes.staleWritesRejected, 'stale write')} but still lost updates in ${count(writes.runsWithLostUpdates, 'run')} (${share(writes.runsWithLostUpdates, writes.runs)}): the new holder read, the paused holder's write landed before the new holder's own (the storage had seen no higher token on a write), and the new holder wrote back a value computed from its now stale read.`,
     );
   }
   if (fenced !== undefined) {
     out.push(
-      `Fencing every access, reads included, lost ${fenced.lostUpdates} updates and accepted ${fenced.staleWritesAccepted} stale writes in ${fenced.runs} runs: ${fenced.staleWritesRejected} stale writes and ${fenced.staleReadsRejected} stale reads were rejected.`,
+      `Fencing every access, reads included (a read records its token), lost ${fenced.lostUpdates} updates and accepted ${count(fenced.staleWritesAccepted, 'stale write')} in ${fenced.runs} runs; it rejected ${count(fenced.staleWritesRejected, 'stale write')}.`,
     );
   }
   return out;
