@@ -1,0 +1,90 @@
+// One of the three candidates of src/stores/leader.test.ts, over the *built* package (dist/).
+// Configured by environment variables:
+//   STORE=redis|postgres, STORE_URL, PREFIX (Redis lease prefix) or TABLE (PostgreSQL lease
+//   table), FENCE (Redis fenced hash key, or PostgreSQL fence table), LOG (Redis list in the
+//   fenced key's slot, or PostgreSQL log table), RESOURCE, NAME, TTL, RETRY (ms).
+// Runs a leaderElection; while it leads, writes "<name> <token>" to a log every 40 ms through the
+// fence, checking its lease only *after* each write (so the first write after a pause is tried,
+// as one already under way would be). Prints (wall-clock ms first):
+//   "<t> elected <name> <token>", "<t> demoted <name> <reason>",
+//   "<t> write <name> <token> accepted|rejected".
+// On SIGUSR2 stops the election and exits.
+import { createLease, FencedOutError, leaderElection } from '@faultline/lease';
+
+const env = process.env;
+const name = env.NAME;
+
+let write;
+let close;
+let store;
+if (env.STORE === 'postgres') {
+  const { default: pg } = await import('pg');
+  const { postgresLeaseStore, fencedTransaction } = await import('@faultline/lease/postgres');
+  const pool = new pg.Pool({ connectionString: env.STORE_URL, max: 3 });
+  pool.on('error', () => {});
+  store = postgresLeaseStore({ pool, table: env.TABLE });
+  write = (token) =>
+    fencedTransaction(pool, { table: env.FENCE, resource: env.RESOURCE, token }, (client) =>
+      client.query(`INSERT INTO "${env.LOG}" (name, token) VALUES ($1, $2)`, [name, String(token)]),
+    );
+  close = () => pool.end();
+} else {
+  const { Redis } = await import('ioredis');
+  const { redisLeaseStore, fencedEval, fencedScript } = await import('@faultline/lease/redis');
+  const client = new Redis(env.STORE_URL);
+  client.on('error', () => {});
+  store = redisLeaseStore({ client, prefix: env.PREFIX });
+  const append = fencedScript(`return redis.call('RPUSH', KEYS[2], ARGV[2])`);
+  write = (token) =>
+    fencedEval(client, {
+      key: env.FENCE,
+      token,
+      script: append,
+      keys: [env.LOG],
+      args: [`${name} ${token}`],
+    });
+  close = () => client.quit();
+}
+
+const ttl = Number(env.TTL);
+const lease = createLease({
+  store,
+  resource: env.RESOURCE,
+  ttl,
+  safetyMargin: 50,
+  retryInterval: Number(env.RETRY),
+});
+const say = (line) => console.log(`${Date.now()} ${line}`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let leading;
+const election = leaderElection({
+  lease,
+  onElected: (held) => {
+    say(`elected ${name} ${held.token}`);
+    leading = (async () => {
+      for (;;) {
+        await sleep(40);
+        let result;
+        try {
+          await write(held.token);
+          result = 'accepted';
+        } catch (error) {
+          if (!(error instanceof FencedOutError)) throw error;
+          result = 'rejected';
+        }
+        say(`write ${name} ${held.token} ${result}`);
+        if (held.signal.aborted) return;
+      }
+    })();
+  },
+  onDemoted: (reason) => say(`demoted ${name} ${reason?.name ?? reason}`),
+}).start();
+
+const keepAlive = setInterval(() => {}, 60_000);
+await new Promise((resolve) => process.once('SIGUSR2', resolve));
+clearInterval(keepAlive);
+await election.stop();
+await leading;
+await close();
+globalThis.lastCall?.();
