@@ -6,5 +6,6 @@
 declare const url: string;
 /** An Express 5 app (express is not a root dependency; examples/dedup-service has a real one). */
 declare const app: { use(...handlers: unknown[]): void };
-/** A connected ioredis client (ioredis is not a root dependency). */
-declare const redis: import('@faultline/idempotency/redis').IoRedisClientLike;
+/** A connected ioredis client (ioredis is not a root dependency): every store's view of one. */
+declare const redis: import('@faultline/idempotency/redis').IoRedisClientLike &
+  import('@faultline/limits/redis').IoRedisLike;
