@@ -23,6 +23,7 @@ export const BROWSER_SAFE = [
   'chaos',
   'limits',
   'idempotency',
+  'lease',
 ];
 
 /** Third-party packages that only run on Node (servers, database and Redis clients, …). */

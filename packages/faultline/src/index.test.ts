@@ -21,6 +21,7 @@ import * as core from '@faultline/core';
 import * as failureDetector from '@faultline/failure-detector';
 import * as hedge from '@faultline/hedge';
 import * as idempotency from '@faultline/idempotency';
+import * as lease from '@faultline/lease';
 import * as limits from '@faultline/limits';
 import * as retry from '@faultline/retry';
 import { runNode } from '@faultline/test-support';
@@ -90,6 +91,13 @@ describe('faultline umbrella', () => {
       'chaosLatency',
       'chaosOutcome',
       'chaosBehavior',
+      // lease (browser-safe main entry)
+      'createLease',
+      'memoryLeaseStore',
+      'fenceGuard',
+      'leaderElection',
+      'FencedOutError',
+      'LeaseUnavailableError',
       // idempotency (browser-safe main entry)
       'idempotencyKey',
       'idempotentFetch',
@@ -124,6 +132,7 @@ describe('faultline umbrella', () => {
       failureDetector,
       hedge,
       idempotency,
+      lease,
       limits,
       retry,
       timeout,
@@ -256,6 +265,7 @@ describe('faultline built import graph', () => {
       'faultline',
       'hedge',
       'idempotency',
+      'lease',
       'limits',
       'retry',
       'timeout',

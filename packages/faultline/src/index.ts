@@ -3,7 +3,8 @@
  *
  * Re-exports `@faultline/clock`, `@faultline/core`, `@faultline/timeout` (main entry),
  * `@faultline/retry`, `@faultline/breaker`, `@faultline/failure-detector`, `@faultline/limits`,
- * `@faultline/hedge`, `@faultline/chaos` and the main entry of
+ * `@faultline/hedge`, `@faultline/chaos`, the main entry of `@faultline/lease` (leases, fencing,
+ * leader election, `memoryLeaseStore`) and the main entry of
  * `@faultline/idempotency` (client keys and `idempotentFetch`, the framework-free server core
  * `createIdempotency`, `memoryStore`). Node-only entries (`@faultline/timeout/node`, the
  * idempotency and limits adapters and the Redis / PostgreSQL stores) are not included: import them from
@@ -22,6 +23,7 @@ export * from '@faultline/core';
 export * from '@faultline/failure-detector';
 export * from '@faultline/hedge';
 export * from '@faultline/idempotency';
+export * from '@faultline/lease';
 export * from '@faultline/limits';
 export * from '@faultline/retry';
 export * from '@faultline/timeout';
