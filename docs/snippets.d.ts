@@ -9,3 +9,5 @@ declare const app: { use(...handlers: unknown[]): void };
 /** A connected ioredis client (ioredis is not a root dependency): every store's view of one. */
 declare const redis: import('@faultline/idempotency/redis').IoRedisClientLike &
   import('@faultline/limits/redis').IoRedisLike;
+/** A `pg` Pool (pg is not a root dependency; packages/lease tests use a real one). */
+declare const pool: import('@faultline/lease/postgres').PgPool;
