@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { main } from '../cli/main.js';
 import { simulate } from '../engine.js';
+import { renderReport } from '../report/html.js';
 import {
   leasePauseJson,
+  leasePauseScenario,
   leasePauseVariants,
   planLeasePause,
   runLeasePause,
@@ -65,11 +68,22 @@ describe('lease-pause (Jepsen lock-set with a pause nemesis, on the real lease)'
     );
   }, 120_000);
 
-  it('--json has the published shape', async () => {
-    const json = leasePauseJson(await runLeasePause({ seed: 3, runs: 5 }));
+  it('faultline-sim lease-pause --json prints the published shape; the report renders', async () => {
+    const out: string[] = [];
+    const sink = (chunk: string): boolean => {
+      out.push(chunk);
+      return true;
+    };
+    const io = {
+      stdout: { write: sink, isTTY: false } as unknown as NodeJS.WriteStream,
+      stderr: { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream,
+    };
+    expect(await main(['lease-pause', '--runs', '5', '--seed', '3', '--json'], io)).toBe(0);
+    const json = JSON.parse(out.join(''));
+    expect(json).toEqual(leasePauseJson(await runLeasePause({ seed: 3, runs: 5 })));
     expect(Object.keys(json)).toEqual(['scenario', 'seed', 'runs', 'results']);
-    expect(json.scenario).toBe('lease-pause');
-    expect(json.results.map((r) => Object.keys(r))).toEqual(
+    expect(json).toMatchObject({ scenario: 'lease-pause', seed: 3, runs: 5 });
+    expect(json.results.map((r: Record<string, unknown>) => Object.keys(r))).toEqual(
       leasePauseVariants.map(() => [
         'variant',
         'runs',
@@ -79,7 +93,11 @@ describe('lease-pause (Jepsen lock-set with a pause nemesis, on the real lease)'
         'staleWritesRejected',
       ]),
     );
-  });
+    const report = await runLeasePause({ seed: 3, runs: 5 });
+    const html = renderReport([{ report, definition: leasePauseScenario }]);
+    expect(html).toContain('Leases under process pauses');
+    expect(html.match(/<svg/g)).toHaveLength(2);
+  }, 60_000);
 
   it('validates its options', () => {
     expect(() => planLeasePause({ runs: 0 })).toThrow(RangeError);
