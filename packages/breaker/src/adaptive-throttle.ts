@@ -59,14 +59,14 @@ export class AdaptiveThrottlePolicy extends PolicyBase {
     const resolved = resolveAdaptiveThrottleOptions(options);
     this.#options = resolved;
     const { k, minimumRequests, window, buckets } = resolved;
-    this.#state = new AdaptiveThrottleState(k, minimumRequests, window, buckets);
+    this.#state = new AdaptiveThrottleState(k, minimumRequests, window, buckets, resolved.clock);
     this.#classifier = new OutcomeClassifier(resolved.shouldHandle);
     this.#clock = resolved.clock;
     const random: Random = resolved.random;
     // Checked at every draw, so a broken source fails naming this option (see drawRandom).
     this.#draw = () => drawRandom(random, OWNER);
     this.#settle = (outcome) => {
-      if (outcome !== 'ignored') this.#state.answered(this.#clock.now(), outcome === 'accepted');
+      if (outcome !== 'ignored') this.#state.answered(outcome === 'accepted');
     };
     this.#identity = identify(OWNER, KIND, resolved.name);
   }
@@ -78,7 +78,7 @@ export class AdaptiveThrottlePolicy extends PolicyBase {
 
   /** The probability that a request made now is rejected locally. */
   get probability(): number {
-    return this.#state.probability(this.#clock.now());
+    return this.#state.probability();
   }
 
   /**
@@ -86,16 +86,16 @@ export class AdaptiveThrottlePolicy extends PolicyBase {
    * rejected locally. Requests still in flight are not counted yet.
    */
   get requests(): number {
-    return this.#state.requests(this.#clock.now());
+    return this.#state.requests();
   }
 
   /** Requests the backend accepted in the window. */
   get accepts(): number {
-    return this.#state.accepts(this.#clock.now());
+    return this.#state.accepts();
   }
 
   async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    const rejectedAt = this.#state.admit(this.#clock.now(), this.#draw);
+    const rejectedAt = this.#state.admit(this.#draw);
     if (rejectedAt !== undefined) throw this.#rejection(rejectedAt, ctx);
     let value: T;
     try {
@@ -106,7 +106,7 @@ export class AdaptiveThrottlePolicy extends PolicyBase {
     }
     // A result-blind rule skips building an Outcome on success.
     if (!this.#classifier.classifiesResults) {
-      this.#state.answered(this.#clock.now(), true);
+      this.#state.answered(true);
       return value;
     }
     const verdict = this.#classifier.classify({ ok: true, value }, ctx);
@@ -118,7 +118,7 @@ export class AdaptiveThrottlePolicy extends PolicyBase {
 
   /** Low-level admission: a permit, or `undefined` when the request is throttled. */
   tryAcquire(): ThrottlePermit | undefined {
-    const rejectedAt = this.#state.admit(this.#clock.now(), this.#draw);
+    const rejectedAt = this.#state.admit(this.#draw);
     if (rejectedAt !== undefined) {
       if (this.#onReject.hasListeners || telemetry.hasSubscribers) this.#rejection(rejectedAt);
       return undefined;
@@ -143,7 +143,7 @@ export class AdaptiveThrottlePolicy extends PolicyBase {
    * classifier bug would read as backend overload).
    */
   #count(verdict: Verdict): void {
-    if (verdict !== 'aborted') this.#state.answered(this.#clock.now(), verdict === 'unhandled');
+    if (verdict !== 'aborted') this.#state.answered(verdict === 'unhandled');
   }
 
   #rejection(probability: number, ctx?: ExecutionContext): ThrottledError {

@@ -57,6 +57,14 @@ export class RollingCounters {
     this.#headBase = (((slice % buckets) + buckets) % buckets) * fields;
   }
 
+  /**
+   * The absolute slice number (`floor(now / (window / buckets))`) of the last {@link advance};
+   * `-Infinity` before the first. Slices `head - buckets + 1 … head` are the live ones.
+   */
+  get head(): number {
+    return this.#head;
+  }
+
   /** Adds `n` to counter `field` in the current slice. Call {@link advance} first. */
   add(field: number, n = 1): void {
     this.#slots[this.#headBase + field]! += n;
