@@ -2,7 +2,12 @@
  * Every overhead case, ours and the peers', built once and reused as in production.
  * `fn` is an async no-op; `*-signal` variants read `ctx.signal` the way `fetch` would.
  */
-import { circuitBreaker, consecutiveFailures, failureRate } from '@faultline/breaker';
+import {
+  adaptiveThrottle,
+  circuitBreaker,
+  consecutiveFailures,
+  failureRate,
+} from '@faultline/breaker';
 import { chaosFault } from '@faultline/chaos';
 import { bulkhead, type Context, noop, pipeline } from '@faultline/core';
 import { hedge } from '@faultline/hedge';
@@ -168,6 +173,19 @@ export const cases: readonly Case[] = [
       const breaker = new CircuitBreaker(fn);
       opened.push(breaker);
       return () => breaker.fire();
+    },
+  },
+
+  // adaptive throttle (no JS peer implements the SRE book's client-side throttling)
+  {
+    id: 'throttle',
+    label: 'faultline adaptiveThrottle (defaults)',
+    ours: true,
+    targetBare: 1.5,
+    memory: true,
+    make: () => {
+      const policy = adaptiveThrottle();
+      return () => policy.execute(fn);
     },
   },
 
