@@ -48,6 +48,7 @@ export class FleetCircuitState {
   readonly #window: FleetWindow;
   readonly #breakMs: number;
   readonly #sink: TransitionSink;
+  readonly #clock: () => number;
 
   mode = CLOSED;
   generation = 0;
@@ -72,7 +73,14 @@ export class FleetCircuitState {
   /** When the last rejection was decided (for retryAfter). */
   rejectedAt = 0;
 
-  constructor(trip: TripState, window: FleetWindow, breakMs: number, sink: TransitionSink) {
+  constructor(
+    trip: TripState,
+    window: FleetWindow,
+    breakMs: number,
+    sink: TransitionSink,
+    clock: () => number,
+  ) {
+    this.#clock = clock;
     this.#trip = trip;
     this.#window = window;
     this.#breakMs = breakMs;
@@ -142,6 +150,8 @@ export class FleetCircuitState {
     local: boolean,
   ): number {
     if (generation !== this.generation) return NOTHING;
+    // NaN when the caller did not need the clock: read it only to open the circuit.
+    if ((failed || slow) && Number.isNaN(now)) now = this.#clock();
     if (this.mode === CLOSED) {
       this.#window.record(failed, slow, now);
       if (!this.#trip.record(failed, slow, now)) return NOTHING;

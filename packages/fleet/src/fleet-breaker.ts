@@ -108,11 +108,18 @@ export class FleetBreaker extends PolicyBase {
         shouldHandle: o.shouldHandle === handleAll ? 'handleAll' : 'custom',
       },
     };
-    this.#state = new FleetCircuitState(trip, o.window(), o.breakDuration, {
-      transition: (from, to, reason) => this.#transitioned(from, to, reason),
-      opened: (reason, attempt, breakMs, failures, rate) =>
-        this.#opened(reason, attempt, breakMs, failures, rate),
-    });
+    const clock = o.clock;
+    this.#state = new FleetCircuitState(
+      trip,
+      o.window(),
+      o.breakDuration,
+      {
+        transition: (from, to, reason) => this.#transitioned(from, to, reason),
+        opened: (reason, attempt, breakMs, failures, rate) =>
+          this.#opened(reason, attempt, breakMs, failures, rate),
+      },
+      () => clock.now(),
+    );
     this.#sync = new FleetSync(o.clock, o.sync, o.storeTimeout, this.#identity, () => this.#step());
     telemetry.trackState(this, this.#identity, STATE_NAMES, FleetBreaker.#peek);
   }
@@ -238,7 +245,7 @@ export class FleetBreaker extends PolicyBase {
   #count(generation: number, failed: boolean, start: number): void {
     const state = this.#state;
     if (generation !== state.generation) return;
-    const now = this.#timed || this.#needsTime ? this.#clock.now() : 0;
+    const now = this.#timed || this.#needsTime ? this.#clock.now() : Number.NaN;
     const slow = this.#timed && now - start > this.#slowMs;
     const action = state.complete(generation, failed, slow, now, this.#sync.failing);
     if (action === NOTHING) return;

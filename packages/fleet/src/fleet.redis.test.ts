@@ -29,7 +29,7 @@ async function fleetOf(
   n: number,
   url: string,
   env: (i: number) => Record<string, string>,
-): Promise<{ children: NodeChild[]; startAt: number }> {
+): Promise<{ children: NodeChild[]; startAt: number; prefix: string }> {
   const prefix = `faultline:test:fleet:${run}:${++tests}:`;
   // Far enough ahead for every process to start and connect on a loaded machine.
   const startAt = Date.now() + 4_000;
@@ -42,7 +42,7 @@ async function fleetOf(
     }),
   );
   await Promise.all(children.map((c) => c.waitFor(/"ready":true/, 20_000)));
-  return { children, startAt };
+  return { children, startAt, prefix };
 }
 
 function lines(child: NodeChild): Line[] {
@@ -105,9 +105,11 @@ describe.skipIf(redisUrl === undefined)('4 processes on Redis', () => {
       `fleet breaker: lag of each instance's opening behind the first ${lags.map((l) => l.toFixed(1)).join(', ')} ms; ` +
         `${probes} probes over 10 breaks; 4 local breakers: ${localProbes}`,
     );
-    for (const lag of lags) expect(lag).toBeLessThanOrEqual(SYNC + 50);
-    expect(probes).toBe(10);
-    expect(localProbes).toBe(40);
+    const detail = JSON.stringify({ fleet, local });
+    for (const lag of lags) expect(lag, detail).toBeLessThanOrEqual(SYNC + 50);
+    // Probes of breaks 1–10 (each worker stops once it sees the 11th opening).
+    expect(probes, detail).toBe(10);
+    expect(localProbes, detail).toBe(40);
   }, 60_000);
 
   it('breaker, one sick instance with quorum 2: the others never open (with quorum 1 they do)', async () => {
@@ -129,7 +131,7 @@ describe.skipIf(redisUrl === undefined)('4 processes on Redis', () => {
 
   it('a probe holder killed mid-probe does not wedge the fleet: the next probe comes after the permit expires', async () => {
     const BREAK = 1_000;
-    const { children } = await fleetOf(4, url, () => ({
+    const { children, prefix } = await fleetOf(4, url, () => ({
       MODE: 'probe-kill',
       BREAK: String(BREAK),
       SYNC: '100',
@@ -139,14 +141,28 @@ describe.skipIf(redisUrl === undefined)('4 processes on Redis', () => {
     );
     const firstAt = (lines(children[first]!).find((l) => l.probing) as Line).at as number;
     await children[first]!.stop('SIGKILL');
+    // The permit as the store holds it: token and expiry, on the store's clock (TIME).
+    const key = `${prefix}{downstream}:breaker`;
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(url);
+    const [token1, until1] = await redis.hmget(key, 'p', 'pu');
     const rest = children.filter((_, i) => i !== first);
     const second = await Promise.race(
       rest.map((c) => c.waitFor(/"probing":true/, 30_000).then(() => c)),
     );
     const secondAt = (lines(second).find((l) => l.probing) as Line).at as number;
     for (const c of rest) await c.stop('SIGKILL');
-    console.log(`probe holder killed; next probe ${(secondAt - firstAt).toFixed(0)} ms later`);
-    expect(secondAt - firstAt).toBeGreaterThanOrEqual(BREAK - 5);
+    const [token2, until2] = await redis.hmget(key, 'p', 'pu');
+    await redis.quit();
+    // A new permit is granted at store time until2 − BREAK: never before the old one expired.
+    const granted = Number(until2) - BREAK - Number(until1);
+    console.log(
+      `probe holder killed; permit ${token1} → ${token2}, granted ${granted.toFixed(1)} ms after the first expired (store clock); next probe started ${(secondAt - firstAt).toFixed(0)} ms after the first`,
+    );
+    expect(Number(token2)).toBeGreaterThan(Number(token1));
+    expect(granted).toBeGreaterThanOrEqual(0);
+    // …and soon after: the next call that wants it asks at once (within a sync and a call).
+    expect(granted).toBeLessThanOrEqual(200);
     expect(secondAt - firstAt).toBeLessThanOrEqual(BREAK + 500);
   }, 60_000);
 });

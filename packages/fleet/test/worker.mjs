@@ -67,12 +67,18 @@ if (mode === 'budget' || mode === 'budget-local') {
     attempt = event.attempt;
     opens.push(wall());
   });
+  const breaks = Number(env.BREAKS ?? '11');
+  let later = 0;
   const failing = () => {
-    if (breaker.state === 'half-open') probes++;
+    // A probe of break k runs while this instance knows attempt k; the run stops at `breaks`.
+    if (breaker.state === 'half-open') {
+      if (attempt < breaks) probes++;
+      else later++;
+    }
     throw new Error('downstream is down');
   };
   const end = startAt + 30_000;
-  while (attempt < Number(env.BREAKS ?? '11') && wall() < end) {
+  while (attempt < breaks && wall() < end) {
     try {
       await breaker.execute(failing);
     } catch (error) {
@@ -84,7 +90,7 @@ if (mode === 'budget' || mode === 'budget-local') {
     await sleep(5);
   }
   breaker.close?.();
-  say({ done: true, probes, opens, firstReject, rejected, attempt });
+  say({ done: true, probes, later, opens, firstReject, rejected, attempt });
 } else if (mode === 'quorum') {
   const breaker = fleetBreaker({
     store,
