@@ -24,6 +24,7 @@ export const BROWSER_SAFE = [
   'limits',
   'idempotency',
   'lease',
+  'fleet',
 ];
 
 /** Third-party packages that only run on Node (servers, database and Redis clients, …). */
