@@ -74,14 +74,17 @@ describe('telemetry stream', () => {
         throw new Error('listener bug');
       }),
     );
-    const reported: unknown[] = [];
+    // Counted per channel: a runtime may deliver one report to both (Deno's process
+    // 'uncaughtException' is itself an 'error' listener); a second report shows on each.
+    const fromEvents: unknown[] = [];
+    const fromProcess: unknown[] = [];
     const onError = (event: Event): void => {
       event.preventDefault();
-      reported.push((event as ErrorEvent).error);
+      fromEvents.push((event as ErrorEvent).error);
     };
     const hasErrorEvents = typeof globalThis.addEventListener === 'function';
     if (hasErrorEvents) globalThis.addEventListener('error', onError);
-    const onUncaught = (error: unknown): void => void reported.push(error);
+    const onUncaught = (error: unknown): void => void fromProcess.push(error);
     process.on('uncaughtException', onUncaught);
     try {
       await expect(noop.execute(() => 7)).resolves.toBe(7);
@@ -91,7 +94,7 @@ describe('telemetry stream', () => {
       if (hasErrorEvents) globalThis.removeEventListener('error', onError);
     }
     expect(records.map((r) => r.type)).toEqual(['execution']);
-    expect(reported.length).toBe(1);
+    expect(Math.max(fromEvents.length, fromProcess.length)).toBe(1);
   });
 
   it('gives every event its severity from the one vocabulary', () => {
