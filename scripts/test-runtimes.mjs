@@ -67,6 +67,13 @@ export const EXCLUDED = [
       "asserts Node's behaviour (no global reportError); Bun has reportError, and the test beside it covers that path (left out in Chromium for the same reason)",
   },
   {
+    runtime: 'deno',
+    package: 'core',
+    test: 'without reportError (Node), a throwing listener surfaces as an uncaught exception',
+    reason:
+      "asserts Node's behaviour (no global reportError); Deno has reportError, and the test beside it covers that path (left out in Chromium and Bun for the same reason)",
+  },
+  {
     runtime: 'bun',
     package: 'timeout',
     file: 'packages/timeout/src/success-path.test.ts',
