@@ -1,23 +1,43 @@
 import type { Clock } from '@faultline/clock';
 import { BodyCapture } from './capture.js';
+import { Deadline, type DeadlineQueue } from './deadline-queue.js';
+
+/**
+ * What renews the leases of one server: the queue that times every renewal (one timer for all,
+ * each lease due `lockTtl / 3` after its claim or last renewal), the store call, and what to do
+ * when the lock turns out lost.
+ * @internal
+ */
+export interface Renewer {
+  readonly queue: DeadlineQueue<Lease>;
+  renew(lease: Lease): Promise<boolean>;
+  lost(lease: Lease): void;
+}
 
 /**
  * The server's side of one execution: the fencing token its writes are compared against, and
  * the timers of its lock lease (renewal while the handler runs; the wait after the client left).
  * Hidden behind {@link ExecutionToken}: adapters hold the token, only the server core reaches
- * the lease.
+ * the lease. A lease is its own entry in the renewal queue, so keeping it alive allocates
+ * nothing per request.
  * @internal
  */
-export class Lease {
+export class Lease extends Deadline {
+  /** The store key the lease is on. */
+  readonly key: string;
   /**
    * The fencing token: an unguessable id written with the claim, which every later write of
    * this execution must present (a client must not be able to forge another owner's writes).
    */
   readonly owner: string = crypto.randomUUID();
   #finished = false;
-  #renewing = false;
-  #cancelRenewal: (() => void) | undefined;
+  #renewer: Renewer | undefined;
   #cancelWait: (() => void) | undefined;
+
+  constructor(key: string) {
+    super();
+    this.key = key;
+  }
 
   /** Whether the execution was completed, released or interrupted. */
   get finished(): boolean {
@@ -25,39 +45,41 @@ export class Lease {
   }
 
   /**
-   * Calls `renew` every `interval` ms until stopped. When it answers `false` (the lock was lost)
-   * renewal stops and `lost()` is called; when it fails (store trouble) it keeps trying, and if
-   * the trouble lasts the lock expires and the next write is fenced.
+   * Renews the lease through `renewer` every `lockTtl / 3` until stopped. When a renewal answers
+   * `false` (the lock was lost) renewal stops and `renewer.lost` is called; when it fails (store
+   * trouble) it keeps trying, and if the trouble lasts the lock expires and the next write is
+   * fenced.
    */
-  keepAlive(clock: Clock, interval: number, renew: () => Promise<boolean>, lost: () => void): void {
-    const arm = (): void => {
-      this.#cancelRenewal = clock.setTimer(interval, tick, { unref: true });
-    };
-    const tick = (): void => {
-      this.#cancelRenewal = undefined;
-      renew().then(
-        (renewed) => {
-          if (!this.#renewing) return;
-          if (renewed) {
-            arm();
-          } else {
-            this.#renewing = false;
-            lost();
-          }
-        },
-        () => {
-          if (this.#renewing) arm();
-        },
-      );
-    };
-    this.#renewing = true;
-    arm();
+  keepAlive(renewer: Renewer): void {
+    this.#renewer = renewer;
+    renewer.queue.add(this);
+  }
+
+  /** The renewal is due (called by the renewal queue). */
+  expire(): void {
+    const renewer = this.#renewer;
+    if (renewer === undefined) return;
+    renewer.renew(this).then(
+      (renewed) => {
+        if (this.#renewer !== renewer) return;
+        if (renewed) {
+          renewer.queue.add(this);
+        } else {
+          this.#renewer = undefined;
+          renewer.lost(this);
+        }
+      },
+      () => {
+        if (this.#renewer === renewer) renewer.queue.add(this);
+      },
+    );
   }
 
   stopRenewal(): void {
-    this.#renewing = false;
-    this.#cancelRenewal?.();
-    this.#cancelRenewal = undefined;
+    const renewer = this.#renewer;
+    if (renewer === undefined) return;
+    this.#renewer = undefined;
+    renewer.queue.remove(this);
   }
 
   /** Runs `then` after `ms` unless the execution finishes first. Once: `false` if already set. */

@@ -9,6 +9,7 @@ import {
   telemetry,
 } from '@faultline/core';
 import { isThenable } from '@faultline/core/internal';
+import { DeadlineQueue } from './deadline-queue.js';
 import { BodyTooDeepError, MAX_JSON_DEPTH } from './errors.js';
 import type {
   FencedEvent,
@@ -17,7 +18,7 @@ import type {
   StoreFailureEvent,
   TakeoverEvent,
 } from './events.js';
-import { ExecutionToken, Lease, leaseOfToken } from './execution-token.js';
+import { ExecutionToken, Lease, leaseOfToken, type Renewer } from './execution-token.js';
 import {
   fingerprintBytes,
   framedText,
@@ -70,6 +71,8 @@ export class IdempotencyServer implements Idempotency {
   /** The key header as the user spelled it, for messages. */
   readonly #headerName: string;
   readonly #calls: StoreCalls;
+  /** Renews the lease of every execution in progress (one timer for all). */
+  readonly #renewer: Renewer;
   /** Kind and name on telemetry records (`store-failure`, `idempotency-replay`, …). */
   readonly #identity: PolicyIdentity;
   readonly #warnings = new EventChannel<IdempotencyWarning>();
@@ -99,6 +102,17 @@ export class IdempotencyServer implements Idempotency {
       resolved.onStoreError === 'fail-closed',
       validated.identity,
     );
+    const store = validated.store;
+    const lockTtl = resolved.lockTtl;
+    const calls = this.#calls;
+    const fenced = this.#fenced;
+    this.#renewer = {
+      // Renew at a third of the lease, so that two renewals can fail before the lock lapses.
+      queue: new DeadlineQueue<Lease>(validated.clock, lockTtl / 3, true),
+      renew: (lease) =>
+        calls.run('renew', lease.key, () => store.renew(lease.key, lease.owner, lockTtl)),
+      lost: (lease) => fenced.emit({ key: lease.key, operation: 'renew' }),
+    };
     // Methods stay usable when taken off the object (`const { begin } = idempotency`).
     this.begin = this.begin.bind(this);
     this.complete = this.complete.bind(this);
@@ -124,7 +138,7 @@ export class IdempotencyServer implements Idempotency {
     const { concurrentWait, lockTtl } = this.options;
     const waitUntil = concurrentWait === undefined ? undefined : this.#clock.now() + concurrentWait;
     for (;;) {
-      const lease = new Lease();
+      const lease = new Lease(key);
       let claim: ClaimResult;
       let pending: Promise<ClaimResult> | undefined;
       try {
@@ -284,14 +298,7 @@ export class IdempotencyServer implements Idempotency {
     } else if (previous === 'expired' && this.#takeovers.hasListeners) {
       this.#takeovers.emit({ key });
     }
-    const { lockTtl } = this.options;
-    // Renew at a third of the lease, so that two renewals can fail before the lock lapses.
-    lease.keepAlive(
-      this.#clock,
-      lockTtl / 3,
-      () => this.#calls.run('renew', key, () => this.#store.renew(key, lease.owner, lockTtl)),
-      () => this.#fenced.emit({ key, operation: 'renew' }),
-    );
+    lease.keepAlive(this.#renewer);
     const token = new ExecutionToken(key, lease, this.options.maxStoredBodyBytes);
     return { kind: 'execute', token };
   }

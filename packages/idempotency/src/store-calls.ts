@@ -7,7 +7,8 @@ import {
   type TelemetryAttributes,
   telemetry,
 } from '@faultline/core';
-import { raceTimer } from '@faultline/core/internal';
+import { isThenable } from '@faultline/core/internal';
+import { Deadline, DeadlineQueue } from './deadline-queue.js';
 import { StoreTimeoutError } from './errors.js';
 import type { IdempotencyWarning, StoreFailureEvent } from './events.js';
 
@@ -26,6 +27,8 @@ export class StoreCalls {
   readonly #warn: (warning: IdempotencyWarning) => void;
   readonly #whileDown: string;
   readonly #identity: PolicyIdentity;
+  /** Calls in flight, oldest first, each expiring `timeout` after it started. */
+  readonly #pending: DeadlineQueue<PendingCall>;
   #failing = false;
 
   constructor(
@@ -39,6 +42,7 @@ export class StoreCalls {
     this.#identity = identity;
     this.#clock = clock;
     this.#timeout = timeout;
+    this.#pending = new DeadlineQueue(clock, timeout, false);
     this.#failures = failures;
     this.#warn = warn;
     this.#whileDown = failClosed
@@ -46,23 +50,22 @@ export class StoreCalls {
       : 'run without protection (fail-open)';
   }
 
-  /** Runs one store call that serves a request; a failure rejects (after being reported). */
+  /**
+   * Runs one store call that serves a request; a failure rejects (after being reported). The
+   * `storeTimeout` of every call in flight is kept by one timer (see {@link DeadlineQueue}),
+   * not one per call: a request makes two or three store calls.
+   */
   run<T>(
     operation: StoreFailureEvent['operation'],
     key: string,
     call: () => Promise<T>,
   ): Promise<T> {
-    return raceTimer(this.#clock, this.#timeout, call, () => this.#timedOut(operation)).then(
-      (value) => {
-        if (this.#failing) this.#recovered();
-        return value;
-      },
-      (error: unknown) => {
-        this.#report(operation, key, error);
-        if (!this.#failing) this.#failed(operation, error);
-        throw error;
-      },
-    );
+    return new Promise<T>((resolve, reject) => {
+      this.#start(
+        new PendingCall(this, operation, key, true, resolve as (value: unknown) => void, reject),
+        call,
+      );
+    });
   }
 
   /**
@@ -71,11 +74,37 @@ export class StoreCalls {
    * would otherwise flap between failing and recovered.
    */
   cleanUp(operation: StoreFailureEvent['operation'], key: string, call: () => Promise<unknown>) {
-    raceTimer(this.#clock, this.#timeout, call, () => this.#timedOut(operation)).catch(
-      (error: unknown) => {
-        this.#report(operation, key, error);
-      },
-    );
+    this.#start(new PendingCall(this, operation, key, false, ignore, ignore), call);
+  }
+
+  #start(pending: PendingCall, call: () => Promise<unknown>): void {
+    this.#pending.add(pending);
+    let result: unknown;
+    try {
+      result = call();
+    } catch (error) {
+      pending.failed(error);
+      return;
+    }
+    if (isThenable(result)) result.then(pending.succeeded, pending.failed);
+    else pending.succeeded(result);
+  }
+
+  /** @internal The call behind `pending` answered in time. */
+  settled(pending: PendingCall): boolean {
+    if (!this.#pending.remove(pending)) return false;
+    if (pending.serving && this.#failing) this.#recovered();
+    return true;
+  }
+
+  /** @internal The call behind `pending` failed in time, or its time ran out (`expired`). */
+  failedCall(pending: PendingCall, error: unknown, expired: boolean): boolean {
+    if (!expired && !this.#pending.remove(pending)) return false;
+    const failure = expired ? this.#timedOut(pending.operation) : error;
+    this.#report(pending.operation, pending.key, failure);
+    if (pending.serving && !this.#failing) this.#failed(pending.operation, failure);
+    pending.reject(failure);
+    return true;
   }
 
   /** One failed call: `onStoreFailure`, and a `store-failure` record (never the key). */
@@ -108,6 +137,52 @@ export class StoreCalls {
   #recovered(): void {
     this.#failing = false;
     this.#warn({ code: 'STORE_RECOVERED', message: 'the idempotency store recovered' });
+  }
+}
+
+const ignore = (): void => {};
+
+/**
+ * One store call in flight: settled by the store's answer or by its deadline, whichever comes
+ * first (what comes second is ignored; a late rejection is handled).
+ * @internal
+ */
+class PendingCall extends Deadline {
+  readonly #calls: StoreCalls;
+  readonly operation: StoreFailureEvent['operation'];
+  readonly key: string;
+  /** Serves a request (moves the health state), or a background clean-up (does not). */
+  readonly serving: boolean;
+  readonly #resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+
+  constructor(
+    calls: StoreCalls,
+    operation: StoreFailureEvent['operation'],
+    key: string,
+    serving: boolean,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ) {
+    super();
+    this.#calls = calls;
+    this.operation = operation;
+    this.key = key;
+    this.serving = serving;
+    this.#resolve = resolve;
+    this.reject = reject;
+  }
+
+  readonly succeeded = (value: unknown): void => {
+    if (this.#calls.settled(this)) this.#resolve(value);
+  };
+
+  readonly failed = (error: unknown): void => {
+    this.#calls.failedCall(this, error, false);
+  };
+
+  expire(): void {
+    this.#calls.failedCall(this, undefined, true);
   }
 }
 
