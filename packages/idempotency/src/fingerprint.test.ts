@@ -7,6 +7,8 @@ import {
   canonicalJson,
   canonicalQuery,
   defaultFingerprint,
+  fingerprintBytes,
+  fingerprintText,
   framed,
   isJsonContentType,
   sha256Hex,
@@ -191,5 +193,50 @@ describe('fingerprint: JSON compared as the handler will see it (issue 14, items
     // 1 000 levels are fine.
     const ok = `${'['.repeat(1_000)}${']'.repeat(1_000)}`;
     expect(json(ok)).toBe(`json:${ok}`);
+  });
+});
+
+describe('fingerprintText (the native-hash fast path)', () => {
+  const bodies = fc.oneof(
+    fc.constant(undefined),
+    fc.jsonValue().map((parsed) => ({ parsed })),
+    fc.json(),
+    fc.json().map((text) => new TextEncoder().encode(text)),
+    fc.string({ unit: 'binary' }),
+    fc.uint8Array({ maxLength: 40 }),
+  );
+  const fields = fc.record({
+    method: fc.constantFrom('POST', 'patch', 'PUT'),
+    path: fc.string({ unit: 'binary' }),
+    query: fc.oneof(fc.constant(''), fc.string({ unit: 'binary' })),
+    contentType: fc.constantFrom(undefined, 'application/json', 'text/plain', 'application/x+json'),
+    body: bodies,
+  });
+
+  it('is, in UTF-8, exactly the bytes fingerprintBytes hashes (or undefined: use those)', () => {
+    fc.assert(
+      fc.property(fields, (input) => {
+        const text = fingerprintText(input);
+        const bytes = fingerprintBytes(input);
+        if (text !== undefined) expect(new TextEncoder().encode(text)).toEqual(bytes);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('covers the usual requests: no body, a parsed body, JSON text and JSON bytes', () => {
+    const base = { method: 'POST', path: '/orders', query: '', contentType: 'application/json' };
+    expect(fingerprintText({ ...base, body: undefined })).toBe('s4:POSTs7:/orderss0:b0:');
+    expect(fingerprintText({ ...base, body: { parsed: { b: 'é', a: 1 } } })).toBe(
+      's4:POSTs7:/orderss0:b21:json:{"a":1,"b":"é"}', // é: 2 bytes
+    );
+    expect(fingerprintText({ ...base, body: '{"a": [1, "😀"]}' })).toBe(
+      's4:POSTs7:/orderss0:b21:json:{"a":[1,"😀"]}', // 😀: 2 code units, 4 bytes
+    );
+    expect(fingerprintText({ ...base, body: new TextEncoder().encode('{"a":1}') })).toBeDefined();
+    // Not JSON, or not UTF-8: the bytes path.
+    expect(fingerprintText({ ...base, body: '{oops' })).toBeUndefined();
+    expect(fingerprintText({ ...base, body: new Uint8Array([0xff, 0xfe]) })).toBeUndefined();
+    expect(fingerprintText({ ...base, contentType: 'text/plain', body: 'x' })).toBeUndefined();
   });
 });

@@ -431,6 +431,66 @@ export function defaultFingerprint(input: FingerprintInput): Promise<string> {
   return sha256Hex(fingerprintBytes(input));
 }
 
+/**
+ * The bytes {@link fingerprintBytes} returns, as text whose UTF-8 is exactly those bytes, when the
+ * body is absent or JSON (parsed, or text that canonicalises); `undefined` otherwise (raw bytes,
+ * text that is not JSON: use {@link fingerprintBytes}). A native hasher encodes the text itself,
+ * so the usual JSON request skips the JS UTF-8 loop and every intermediate byte array.
+ * Throws {@link BodyTooDeepError} as `fingerprintBytes` does.
+ * @internal
+ */
+export function fingerprintText(input: FingerprintInput): string | undefined {
+  const body = input.body;
+  let json: string | undefined;
+  if (body === undefined) {
+    json = undefined;
+  } else if (typeof body === 'object' && !(body instanceof Uint8Array)) {
+    json = canonicalJson(body.parsed);
+  } else if (body.length > 0 && isJsonContentType(input.contentType)) {
+    let text: string;
+    try {
+      text = typeof body === 'string' ? body : decoder.decode(body);
+    } catch {
+      return undefined; // Not UTF-8: raw bytes.
+    }
+    json = canonicalJsonText(text);
+    if (json === undefined) return undefined;
+  } else {
+    return undefined;
+  }
+  const method = input.method.toUpperCase();
+  const path = input.path;
+  const query = input.query.length === 0 ? '' : canonicalQuery(input.query);
+  const head = `s${method.length}:${method}s${path.length}:${path}s${query.length}:${query}`;
+  if (json === undefined) return `${head}b0:`;
+  // Canonical JSON comes from JSON.stringify: well-formed UTF-16, so its UTF-8 length is exact.
+  return `${head}b${utf8Length(json) + 5}:json:${json}`;
+}
+
+/** The UTF-8 length of well-formed UTF-16 text (a lone surrogate counts as U+FFFD, 3 bytes). */
+function utf8Length(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      length += 1;
+    } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      // A surrogate pair: two code units, four bytes.
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length += 2;
+        i++;
+      } else {
+        length += 2;
+      }
+    } else {
+      length += 2;
+    }
+  }
+  return length;
+}
+
 /** The bytes {@link defaultFingerprint} hashes. @internal */
 export function fingerprintBytes(input: FingerprintInput): Uint8Array {
   return framed([

@@ -21,6 +21,7 @@ import type {
 import { ExecutionToken, Lease, leaseOfToken, type Renewer } from './execution-token.js';
 import {
   fingerprintBytes,
+  fingerprintText,
   framedText,
   sha256Hex,
   sha256HexNow,
@@ -223,15 +224,19 @@ export class IdempotencyServer implements Idempotency {
     const key = sha256HexNowText(keyText) ?? (await sha256Hex(utf8(keyText)));
     let fingerprint: string;
     if (this.#fingerprint === undefined) {
-      let bytes: Uint8Array;
+      const input = {
+        method: request.method,
+        path: request.path,
+        query: request.query ?? '',
+        contentType: firstValue(request.headers['content-type']),
+        body: request.body,
+      };
+      let text: string | undefined;
+      let bytes: Uint8Array | undefined;
       try {
-        bytes = fingerprintBytes({
-          method: request.method,
-          path: request.path,
-          query: request.query ?? '',
-          contentType: firstValue(request.headers['content-type']),
-          body: request.body,
-        });
+        // JSON and empty bodies as text (hashed natively), anything else as bytes.
+        text = fingerprintText(input);
+        if (text === undefined) bytes = fingerprintBytes(input);
       } catch (error) {
         if (!(error instanceof BodyTooDeepError)) throw error;
         return refuse(
@@ -239,7 +244,11 @@ export class IdempotencyServer implements Idempotency {
           `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; it cannot be fingerprinted.`,
         );
       }
-      fingerprint = sha256HexNow(bytes) ?? (await sha256Hex(bytes));
+      if (text !== undefined) {
+        fingerprint = sha256HexNowText(text) ?? (await sha256Hex(utf8(text)));
+      } else {
+        fingerprint = sha256HexNow(bytes!) ?? (await sha256Hex(bytes!));
+      }
     } else {
       const returned = this.#fingerprint(request);
       fingerprint = isThenable(returned) ? await returned : returned;
