@@ -1,3 +1,5 @@
+import { copyBytes } from './bytes.js';
+
 /**
  * Collects a response body as it is written, up to `limit` bytes. Past the limit it drops what it
  * holds and only counts, so a huge or endless stream costs no memory (behaviour rows 18, 19).
@@ -24,15 +26,27 @@ export class BodyCapture {
 
   /** Records a chunk (copied: callers may reuse their buffers). */
   push(chunk: Uint8Array): void {
+    if (this.#count(chunk)) this.#chunks.push(copyBytes(chunk));
+  }
+
+  /**
+   * Records a chunk nobody else holds (the adapter just encoded it from a string), without
+   * copying it.
+   */
+  pushOwned(chunk: Uint8Array): void {
+    if (this.#count(chunk)) this.#chunks.push(chunk);
+  }
+
+  /** Counts `chunk`; whether to keep it. */
+  #count(chunk: Uint8Array): boolean {
     this.#size += chunk.length;
-    if (this.#omitted) return;
+    if (this.#omitted) return false;
     if (this.#size > this.limit) {
       this.#omitted = true;
       this.#chunks = [];
-      return;
+      return false;
     }
-    // new Uint8Array(view) copies; a Node Buffer's slice() would only make another view.
-    if (chunk.length > 0) this.#chunks.push(new Uint8Array(chunk));
+    return chunk.length > 0;
   }
 
   /** The captured bytes (empty when omitted). */

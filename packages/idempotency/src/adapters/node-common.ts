@@ -1,5 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
 import { IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { BodyCapture } from '../capture.js';
 import type { ExecutionToken } from '../execution-token.js';
 import { installSha256, type Sha256Hex } from '../fingerprint.js';
 import type { IdempotencyRequest } from '../request.js';
@@ -189,13 +190,16 @@ export function tooLarge(limit: number): HttpResponse {
   );
 }
 
-function toBytes(chunk: unknown, encoding: unknown): Uint8Array | undefined {
-  if (chunk === undefined || chunk === null || typeof chunk === 'function') return undefined;
+/** Records a chunk passed to `write`/`end` (a string is encoded here, so it needs no copy). */
+function captureChunk(capture: BodyCapture, chunk: unknown, encoding: unknown): void {
   if (typeof chunk === 'string') {
-    return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    if (chunk.length === 0) return;
+    capture.pushOwned(
+      Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'),
+    );
+  } else if (chunk instanceof Uint8Array) {
+    capture.push(chunk);
   }
-  if (chunk instanceof Uint8Array) return chunk;
-  return undefined;
 }
 
 function headerPairs(headers: OutgoingHttpHeaders | readonly unknown[]): StoredHeader[] {
@@ -270,14 +274,12 @@ export function captureResponse(
   } as ServerResponse['writeHead'];
 
   res.write = function write(this: ServerResponse, ...args: unknown[]) {
-    const bytes = toBytes(args[0], args[1]);
-    if (bytes !== undefined) capture.push(bytes);
+    captureChunk(capture, args[0], args[1]);
     return (originalWrite as (...a: unknown[]) => boolean).apply(this, args);
   } as ServerResponse['write'];
 
   res.end = function end(this: ServerResponse, ...args: unknown[]) {
-    const bytes = toBytes(args[0], args[1]);
-    if (bytes !== undefined) capture.push(bytes);
+    captureChunk(capture, args[0], args[1]);
     const result = (originalEnd as (...a: unknown[]) => ServerResponse).apply(this, args);
     if (!ended) {
       ended = true;

@@ -1,8 +1,16 @@
 import type { Clock } from '@faultline/clock';
 import { checkNumber, checkOptions, optionalClock } from '@faultline/core';
 import { LinkedList, ListNode } from '@faultline/core/internal';
+import { copyBytes } from '../bytes.js';
 import { StoreFullError } from '../errors.js';
-import type { ClaimRequest, ClaimResult, Store, StoredRecord, StoredResponse } from '../store.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  Store,
+  StoredHeader,
+  StoredRecord,
+  StoredResponse,
+} from '../store.js';
 
 /** Options for {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -160,15 +168,64 @@ export function corruptMemoryRecord(store: MemoryStore, key: string): void {
 /** The factory, as error messages name it. */
 const FACTORY = 'memoryStore';
 
-function copyResponse(response: StoredResponse): StoredResponse {
+function copyResponse(response: StoredResponse, headers: HeaderLists): StoredResponse {
   // Callers may reuse their buffers; the store keeps its own copy so replays stay byte-identical.
   return {
     status: response.status,
-    headers: response.headers.map(([name, value]) => [name, value] as const),
-    // A copy, not response.body.slice(): on a Node Buffer that is only another view.
-    body: new Uint8Array(response.body),
+    headers: headers.intern(response.headers),
+    body: copyBytes(response.body),
     bodyOmitted: response.bodyOmitted,
   };
+}
+
+/** Header lists with more entries than this are copied, never interned. */
+const MAX_INTERNED_HEADERS = 16;
+/** Most distinct header lists interned per store. */
+const MAX_INTERNED_LISTS = 1_024;
+
+/**
+ * Frozen, shared copies of the stored header lists: the responses of one endpoint nearly always
+ * carry the same few headers (a content type, an `x-` header), so thousands of records share one
+ * list instead of an array of pairs each. Bounded: past {@link MAX_INTERNED_LISTS} distinct
+ * lists (or for long lists) a record gets a frozen copy of its own.
+ */
+class HeaderLists {
+  readonly #lists = new Map<string, readonly StoredHeader[]>();
+  #last: readonly StoredHeader[] = Object.freeze([]);
+
+  intern(headers: readonly StoredHeader[]): readonly StoredHeader[] {
+    const last = this.#last;
+    if (sameHeaders(headers, last)) return last;
+    if (headers.length > MAX_INTERNED_HEADERS) return freezeHeaders(headers);
+    let id = '';
+    for (const [name, value] of headers) id += `${name.length}:${name}${value.length}:${value}`;
+    let list = this.#lists.get(id);
+    if (list === undefined) {
+      list = freezeHeaders(headers);
+      if (this.#lists.size >= MAX_INTERNED_LISTS) return list;
+      this.#lists.set(id, list);
+    }
+    this.#last = list;
+    return list;
+  }
+
+  clear(): void {
+    this.#lists.clear();
+  }
+}
+
+function sameHeaders(a: readonly StoredHeader[], b: readonly StoredHeader[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
+}
+
+function freezeHeaders(headers: readonly StoredHeader[]): readonly StoredHeader[] {
+  return Object.freeze(headers.map(([name, value]) => Object.freeze([name, value] as const)));
 }
 
 /**
@@ -211,6 +268,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
   // its old end never has to skip over a lock.
   const inProgress = new Map<string, Entry>();
   const completed = new CompletedRecords();
+  const headerLists = new HeaderLists();
   // Records held per scope, only tracked when there is a per-scope bound.
   const perScope = maxPerScope < maxEntries ? new Map<string, number>() : undefined;
   let cancelSweep: (() => void) | undefined;
@@ -356,6 +414,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       inProgress.clear();
       completed.clear();
       perScope?.clear();
+      headerLists.clear();
       lockExpiryFloor = Number.POSITIVE_INFINITY;
       recordExpiryFloor = Number.POSITIVE_INFINITY;
     },
@@ -422,7 +481,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       }
       inProgress.delete(key);
       entry.status = 'COMPLETED';
-      entry.response = copyResponse(response);
+      entry.response = copyResponse(response, headerLists);
       entry.expiresAt = now + recordTtl;
       completed.set(key, entry);
       if (entry.expiresAt < recordExpiryFloor) recordExpiryFloor = entry.expiresAt;
