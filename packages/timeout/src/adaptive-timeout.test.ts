@@ -2,9 +2,10 @@ import { VirtualClock } from '@faultline/clock';
 import { pipeline, seededRandom } from '@faultline/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AdaptiveTimeoutChange, adaptiveTimeout } from './adaptive-timeout.js';
+import { adaptiveTimeout } from './adaptive-timeout.js';
+import type { AdaptiveTimeoutChangeEvent as AdaptiveTimeoutChange } from './adaptive-timeout-events.js';
 import { timeout } from './timeout.js';
-import { TimeoutError } from './timeout-error.js';
+import { TimeoutError } from './timeout-errors.js';
 
 describe('adaptiveTimeout', () => {
   it('uses initial until minSamples successes, then multiplier × quantile', () => {
@@ -297,33 +298,5 @@ describe('adaptiveTimeout', () => {
     }
     await expect(timeout(throwing).execute(() => 1)).rejects.toBe(bug);
     expect(throwing.samples).toBe(0);
-  });
-
-  it('validates every option: wrong type and out of range', () => {
-    const cases: Array<[string, unknown, unknown]> = [
-      ['quantile', '99.9', 0],
-      ['multiplier', '1.5x', 0.5],
-      ['min', '10ms', -1],
-      ['max', null, 5], // below the default min 10
-      ['initial', '1s', 100_000], // above the default max
-      ['minSamples', '20', 0],
-      ['window', '1m', 0],
-    ];
-    for (const [option, wrongType, outOfRange] of cases) {
-      expect(() => adaptiveTimeout({ [option]: wrongType }), option).toThrow(TypeError);
-      expect(() => adaptiveTimeout({ [option]: outOfRange }), option).toThrow(RangeError);
-      expect(() => adaptiveTimeout({ [option]: outOfRange }), option).toThrow(
-        new RegExp(`adaptiveTimeout: option "${option}"`),
-      );
-    }
-    expect(() => adaptiveTimeout({ max: Number.POSITIVE_INFINITY })).toThrow(RangeError);
-    expect(() => adaptiveTimeout({ minSamples: 1.5 })).toThrow(RangeError);
-    expect(() => adaptiveTimeout({ estimator: 7 as never })).toThrow(TypeError);
-    expect(() => adaptiveTimeout({ estimator: 'ewma' as never })).toThrow(RangeError);
-    expect(() => adaptiveTimeout({ clock: {} as never })).toThrow(TypeError);
-    expect(() => adaptiveTimeout({ shouldHandle: 503 as never })).toThrow(
-      /adaptiveTimeout: option "shouldHandle"/,
-    );
-    expect(() => adaptiveTimeout('fast' as never)).toThrow(TypeError);
   });
 });

@@ -1,63 +1,16 @@
 import type { Clock } from '@faultline/clock';
+import { type Context, EventChannel, type Listener, type ShouldHandle } from '@faultline/core';
+import { describeFunction } from '@faultline/core/internal';
+import type { AdaptiveTimeoutChangeEvent } from './adaptive-timeout-events.js';
 import {
-  type Context,
-  checkOneOf,
-  checkOptions,
-  EventChannel,
-  handleHttpFailures,
-  type Listener,
-  optionalClock,
-  optionalFunction,
-  optionalNumber,
-  type ShouldHandle,
-} from '@faultline/core';
+  type AdaptiveEstimator,
+  type AdaptiveTimeoutOptions,
+  resolveAdaptiveTimeoutOptions,
+} from './adaptive-timeout-options.js';
 import { QuantileEstimator } from './quantile-estimator.js';
 import { RttEstimator } from './rtt-estimator.js';
 
-/** Which estimator learns the timeout. */
-export type AdaptiveEstimator = 'quantile' | 'rtt';
-
-/** Options of {@link adaptiveTimeout}. */
-export interface AdaptiveTimeoutOptions {
-  /** Latency quantile the timeout is derived from, in (0, 1]. Default 0.999. */
-  readonly quantile?: number;
-  /** Headroom factor over the quantile, in [1, 100]. Default 1.5. */
-  readonly multiplier?: number;
-  /** Smallest timeout in ms, ≥ 0. Default 10. */
-  readonly min?: number;
-  /** Largest timeout in ms (finite, ≥ `min`). Default 30 000. */
-  readonly max?: number;
-  /** Timeout in ms until `minSamples` successes are known, in [`min`, `max`]. Default 1 000. */
-  readonly initial?: number;
-  /** Successful samples needed before the estimate is used, an integer ≥ 1. Default 20. */
-  readonly minSamples?: number;
-  /** Sliding window of the quantile estimator in ms (> 0). Default 60 000. */
-  readonly window?: number;
-  /**
-   * `'quantile'` (default): `clamp(multiplier · q-quantile of the window, min, max)`.
-   * `'rtt'`: the RFC 6298 retransmission timeout (`RttEstimator`) with these bounds.
-   */
-  readonly estimator?: AdaptiveEstimator;
-  /** Clock of the window (and of a `timeout` using this, unless it has its own). */
-  readonly clock?: Clock;
-  /**
-   * Which results are failures, and so are **not** learned from: an instant 503 from a server in
-   * trouble says nothing about how long a real answer takes, and learning it would drag the
-   * timeout to its floor just before the server recovers. Errors are never learned from (a
-   * timeout is censored instead). Default `handleHttpFailures`: results with an HTTP status 5xx,
-   * 408 or 429. If it throws, the call rejects with its error and nothing is learned.
-   */
-  readonly shouldHandle?: ShouldHandle;
-}
-
-/** The `onChange` event: the timeout before and after, in ms. */
-export interface AdaptiveTimeoutChange {
-  readonly previous: number;
-  readonly current: number;
-}
-
-const OWNER = 'adaptiveTimeout';
-const ESTIMATORS: readonly AdaptiveEstimator[] = ['quantile', 'rtt'];
+const KIND = 'adaptiveTimeout';
 
 /**
  * A timeout learned from the latencies of successful attempts. Pass it to `timeout()`, which
@@ -83,7 +36,7 @@ export class AdaptiveTimeout {
   readonly #shouldHandle: ShouldHandle;
   readonly #quantiles: QuantileEstimator | undefined;
   readonly #rtt: RttEstimator | undefined;
-  readonly #onChange = new EventChannel<AdaptiveTimeoutChange>();
+  readonly #onChange = new EventChannel<AdaptiveTimeoutChangeEvent>();
   #backoff = 1;
   #value: number;
   /** The newest successful duration observed (quantile estimator). */
@@ -91,48 +44,19 @@ export class AdaptiveTimeout {
   /** When the window may next lose a slice, so that {@link current} must recompute. */
   #expiresAt = Number.NEGATIVE_INFINITY;
 
-  /** @internal use {@link adaptiveTimeout}. */
+  /** Validates `options` (see {@link resolveAdaptiveTimeoutOptions}); {@link adaptiveTimeout} is the same. */
   constructor(options?: AdaptiveTimeoutOptions) {
-    const opts = checkOptions<AdaptiveTimeoutOptions>(OWNER, options);
-    this.quantile = optionalNumber(OWNER, 'quantile', opts.quantile, 0.999, {
-      min: 0,
-      minExclusive: true,
-      max: 1,
-    });
-    this.multiplier = optionalNumber(OWNER, 'multiplier', opts.multiplier, 1.5, {
-      min: 1,
-      max: 100,
-    });
-    this.min = optionalNumber(OWNER, 'min', opts.min, 10, { min: 0 });
-    this.max = optionalNumber(OWNER, 'max', opts.max, Math.max(30_000, this.min), {
-      min: this.min,
-    });
-    this.initial = optionalNumber(
-      OWNER,
-      'initial',
-      opts.initial,
-      Math.min(Math.max(1000, this.min), this.max),
-      { min: this.min, max: this.max },
-    );
-    this.minSamples = optionalNumber(OWNER, 'minSamples', opts.minSamples, 20, {
-      min: 1,
-      integer: true,
-    });
-    this.window = optionalNumber(OWNER, 'window', opts.window, 60_000, {
-      min: 0,
-      minExclusive: true,
-    });
-    this.estimator =
-      opts.estimator === undefined
-        ? 'quantile'
-        : checkOneOf(OWNER, 'estimator', opts.estimator, ESTIMATORS);
-    this.clock = optionalClock(OWNER, 'clock', opts.clock);
-    this.#shouldHandle = optionalFunction<ShouldHandle>(
-      OWNER,
-      'shouldHandle',
-      opts.shouldHandle,
-      handleHttpFailures,
-    );
+    const resolved = resolveAdaptiveTimeoutOptions(options);
+    this.quantile = resolved.quantile;
+    this.multiplier = resolved.multiplier;
+    this.min = resolved.min;
+    this.max = resolved.max;
+    this.initial = resolved.initial;
+    this.minSamples = resolved.minSamples;
+    this.window = resolved.window;
+    this.estimator = resolved.estimator;
+    this.clock = resolved.clock;
+    this.#shouldHandle = resolved.shouldHandle;
     if (this.estimator === 'quantile') {
       this.#quantiles = new QuantileEstimator({ window: this.window, clock: this.clock });
     } else {
@@ -163,7 +87,7 @@ export class AdaptiveTimeout {
   }
 
   /** Subscribes to changes of {@link current}. Returns an unsubscribe function. */
-  onChange(listener: Listener<AdaptiveTimeoutChange>): () => void {
+  onChange(listener: Listener<AdaptiveTimeoutChangeEvent>): () => void {
     return this.#onChange.subscribe(listener);
   }
 
@@ -197,7 +121,7 @@ export class AdaptiveTimeout {
   /** Name and options, for `describe()` of the timeout policy using it. */
   describe(): Readonly<Record<string, unknown>> {
     return {
-      name: 'adaptiveTimeout',
+      name: KIND,
       quantile: this.quantile,
       multiplier: this.multiplier,
       min: this.min,
@@ -206,6 +130,7 @@ export class AdaptiveTimeout {
       minSamples: this.minSamples,
       window: this.window,
       estimator: this.estimator,
+      shouldHandle: describeFunction(this.#shouldHandle),
     };
   }
 

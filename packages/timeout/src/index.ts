@@ -1,10 +1,15 @@
+export { AdaptiveTimeout, adaptiveTimeout } from './adaptive-timeout.js';
+export type {
+  AdaptiveTimeoutChange,
+  AdaptiveTimeoutChangeEvent,
+} from './adaptive-timeout-events.js';
 export {
+  ADAPTIVE_TIMEOUT_DEFAULTS,
   type AdaptiveEstimator,
-  AdaptiveTimeout,
-  type AdaptiveTimeoutChange,
   type AdaptiveTimeoutOptions,
-  adaptiveTimeout,
-} from './adaptive-timeout.js';
+  type ResolvedAdaptiveTimeoutOptions,
+  resolveAdaptiveTimeoutOptions,
+} from './adaptive-timeout-options.js';
 export {
   type AmbientDeadlineProvider,
   ambientDeadline,
@@ -21,12 +26,14 @@ export {
 } from './headers.js';
 export { QuantileEstimator, type QuantileEstimatorOptions } from './quantile-estimator.js';
 export { RttEstimator, type RttEstimatorOptions } from './rtt-estimator.js';
+export { TimeoutPolicy, timeout } from './timeout.js';
+export { TimeoutError, type TimeoutSource } from './timeout-errors.js';
+export type { TimeoutEvent } from './timeout-events.js';
 export {
+  type ResolvedTimeoutOptions,
+  resolveTimeoutOptions,
+  TIMEOUT_DEFAULTS,
   type TimeoutDuration,
-  type TimeoutEvent,
   type TimeoutOptions,
-  TimeoutPolicy,
   type TimeoutStrategy,
-  timeout,
-} from './timeout.js';
-export { TimeoutError, type TimeoutSource } from './timeout-error.js';
+} from './timeout-options.js';

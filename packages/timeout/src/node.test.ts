@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deadlineToHeaders } from './headers.js';
 import { currentDeadline, withDeadline, withRequestDeadline } from './node.js';
 import { timeout } from './timeout.js';
-import { TimeoutError } from './timeout-error.js';
+import { TimeoutError } from './timeout-errors.js';
 
 interface Reply {
   readonly status: number;

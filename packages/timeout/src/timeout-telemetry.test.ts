@@ -2,7 +2,7 @@ import { VirtualClock } from '@faultline/clock';
 import { named, pipeline, type TelemetryRecord, telemetry } from '@faultline/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { timeout } from './timeout.js';
-import { TimeoutError } from './timeout-error.js';
+import { TimeoutError } from './timeout-errors.js';
 
 const unsubscribes: Array<() => void> = [];
 afterEach(() => {

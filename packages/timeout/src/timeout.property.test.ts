@@ -3,7 +3,7 @@ import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { timeout } from './timeout.js';
-import { TimeoutError } from './timeout-error.js';
+import { TimeoutError } from './timeout-errors.js';
 
 /**
  * The timeout policy against a reference model, over random durations, latencies, caller aborts,

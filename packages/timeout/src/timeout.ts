@@ -1,67 +1,36 @@
-import { type Clock, Deadline, systemClock } from '@faultline/clock';
+import { type Clock, Deadline } from '@faultline/clock';
 import {
   type CancellableContext,
   type Context,
   checkNumber,
-  checkOneOf,
-  checkOptions,
   EventChannel,
   type ExecutionContext,
   executeInContext,
-  formatValue,
   identify,
   type Listener,
-  optionalClock,
   PolicyBase,
   type PolicyDescription,
   type PolicyIdentity,
   publishEvent,
+  rootContext,
   type Task,
   telemetry,
 } from '@faultline/core';
+import { isThenable } from '@faultline/core/internal';
 import { AdaptiveTimeout } from './adaptive-timeout.js';
 import { ambientDeadline, hasAmbientDeadlineProvider } from './ambient.js';
-import { TimeoutError, type TimeoutSource } from './timeout-error.js';
-
-/**
- * - `'aggressive'` (default): at expiry, abort `ctx.signal` and reject at once, abandoning the
- *   function if it ignores its signal. A timeout then bounds latency whatever the function does.
- * - `'cooperative'`: at expiry, abort `ctx.signal` and wait for the function to settle.
- */
-export type TimeoutStrategy = 'aggressive' | 'cooperative';
-
-/** How long an attempt may take: fixed ms, computed per call, or learned. */
-export type TimeoutDuration = number | ((ctx: Context) => number) | AdaptiveTimeout;
-
-/** Options of {@link timeout}. */
-export interface TimeoutOptions {
-  /** What happens at expiry; see {@link TimeoutStrategy}. Default `'aggressive'`. */
-  readonly strategy?: TimeoutStrategy;
-  /**
-   * Clock for the timer and the measured durations. Default: the adaptive timeout's clock when
-   * `duration` is an {@link AdaptiveTimeout}, otherwise `systemClock`.
-   */
-  readonly clock?: Clock;
-  /** The policy's name in telemetry (a downstream or a use, never a request). Default `'timeout'`. */
-  readonly name?: string;
-}
-
-/** The `onTimeout` event: the effective timeout and the time actually elapsed, in ms. */
-export interface TimeoutEvent {
-  readonly timeout: number;
-  readonly elapsed: number;
-}
+import { TimeoutError, type TimeoutSource } from './timeout-errors.js';
+import type { TimeoutEvent } from './timeout-events.js';
+import {
+  resolveTimeoutOptions,
+  type TimeoutDuration,
+  type TimeoutOptions,
+  type TimeoutStrategy,
+} from './timeout-options.js';
+import { type TimerEntry, TimerQueue } from './timer-queue.js';
 
 const OWNER = 'timeout';
-const STRATEGIES: readonly TimeoutStrategy[] = ['aggressive', 'cooperative'];
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as Partial<PromiseLike<T>>).then === 'function'
-  );
-}
+const KIND = 'timeout';
 
 /**
  * The `timeout` policy. Build it with {@link timeout}.
@@ -70,47 +39,44 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
  * ambient deadline when `@faultline/timeout/node` is loaded), and the function sees
  * `ctx.deadline` = the earliest of both, so nested timeouts and downstream services inherit the
  * tightest budget.
+ *
+ * Both strategies run the same code (a {@link TimeoutCall} per call); they differ only in what
+ * the expiry does to the returned promise. The calls' timers share one platform timer per policy
+ * (a {@link TimerQueue}): the success path sets and clears no platform timer of its own.
  */
 export class TimeoutPolicy extends PolicyBase {
   /** See {@link TimeoutStrategy}. */
   readonly strategy: TimeoutStrategy;
   readonly clock: Clock;
+  /** `true` for `'aggressive'`. */
+  readonly #aggressive: boolean;
   readonly #fixed: number | undefined;
   readonly #dynamic: ((ctx: Context) => number) | undefined;
   readonly #adaptive: AdaptiveTimeout | undefined;
   readonly #onTimeout = new EventChannel<TimeoutEvent>();
   readonly #identity: PolicyIdentity;
+  /** What the calls of this policy share (built once). */
+  readonly #shared: Shared;
 
-  /** @internal use {@link timeout}. */
+  /** Validates `duration` and `options` (see {@link resolveTimeoutOptions}); {@link timeout} is the same. */
   constructor(duration: TimeoutDuration, options?: TimeoutOptions) {
     super();
-    if (typeof duration === 'number') {
-      this.#fixed = checkNumber(
-        OWNER,
-        'duration',
-        duration,
-        { min: 0, allowInfinity: true },
-        false,
-      );
-    } else if (duration instanceof AdaptiveTimeout) {
-      this.#adaptive = duration;
-    } else if (typeof duration === 'function') {
-      this.#dynamic = duration;
-    } else {
-      throw new TypeError(
-        `${OWNER}: argument "duration" must be a number in [0, Infinity], a function (ctx) => ms or an AdaptiveTimeout, received ${formatValue(duration)}`,
-      );
-    }
-    const opts = checkOptions<TimeoutOptions>(OWNER, options);
-    this.strategy =
-      opts.strategy === undefined
-        ? 'aggressive'
-        : checkOneOf(OWNER, 'strategy', opts.strategy, STRATEGIES);
-    this.clock =
-      opts.clock === undefined
-        ? (this.#adaptive?.clock ?? systemClock)
-        : optionalClock(OWNER, 'clock', opts.clock);
-    this.#identity = identify(OWNER, 'timeout', opts.name);
+    const resolved = resolveTimeoutOptions(duration, options);
+    if (typeof duration === 'number') this.#fixed = duration;
+    else if (duration instanceof AdaptiveTimeout) this.#adaptive = duration;
+    else this.#dynamic = duration;
+    this.strategy = resolved.strategy;
+    this.#aggressive = resolved.strategy === 'aggressive';
+    this.clock = resolved.clock;
+    this.#identity = identify(OWNER, KIND, resolved.name);
+    this.#shared = {
+      aggressive: this.#aggressive,
+      adaptive: this.#adaptive,
+      clock: resolved.clock,
+      timers: new TimerQueue(resolved.clock),
+      timeoutError: (ms, source, own) => this.#timeoutError(ms, source, own),
+      expired: (ms, elapsed, ctx, error) => this.#expired(ms, elapsed, ctx, error),
+    };
   }
 
   /** The policy's name in telemetry (option `name`, default `'timeout'`). */
@@ -156,10 +122,11 @@ export class TimeoutPolicy extends PolicyBase {
       // No timeout anywhere (then `enclosing` is `ctx.deadline`): nothing to add.
       return new Promise<T>((resolve) => resolve(fn(ctx)));
     }
+    const source: TimeoutSource = ownBound ? 'timeout' : other;
     if (ms <= 0) {
       // The budget is already spent: calling the function would only waste the callee's work.
-      const error = this.#timeoutError(0, ownBound, other, own);
-      this.#expired(0, 0, ownBound, ctx, error);
+      const error = this.#timeoutError(0, source, own);
+      this.#expired(0, 0, ctx, error);
       return Promise.reject(error);
     }
     // The function's context: its signal is created only if read, and policies nested inside
@@ -172,11 +139,11 @@ export class TimeoutPolicy extends PolicyBase {
     try {
       result = fn(child);
     } catch (error) {
-      this.#release(child, ownBound);
+      release(child, ownBound);
       return Promise.reject(error);
     }
     if (!isThenable(result)) {
-      this.#release(child, ownBound);
+      release(child, ownBound);
       if (this.#adaptive !== undefined) {
         try {
           this.#adaptive.observeResult(result, this.clock.now() - start, ctx);
@@ -186,164 +153,51 @@ export class TimeoutPolicy extends PolicyBase {
       }
       return Promise.resolve(result);
     }
-    const source: TimeoutSource = ownBound ? 'timeout' : other;
-    return this.strategy === 'aggressive'
-      ? this.#aggressive(result, child, ctx, ms, start, source, own)
-      : this.#cooperative(result, child, ctx, ms, start, source, own);
-  }
-
-  #aggressive<T>(
-    work: PromiseLike<T>,
-    child: CancellableContext,
-    ctx: ExecutionContext,
-    ms: number,
-    start: number,
-    source: TimeoutSource,
-    own: number,
-  ): Promise<T> {
-    const ownBound = source === 'timeout';
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      let unwatch: (() => void) | undefined;
-      const timer = child.deadline.clock;
-      const timerStart = timer === this.clock ? start : timer.now();
-      const cancel = timer.setTimer(ms, () => {
-        if (settled) return;
-        settled = true;
-        if (unwatch !== undefined) unwatch();
-        if (ctx.aborted) {
-          this.#release(child, ownBound);
-          reject(ctx.abortReason);
-          return;
-        }
-        const error = this.#timeoutError(ms, ownBound, source, own);
-        child.abort(error);
-        this.#expired(ms, timer.now() - timerStart, ownBound, ctx, error);
-        reject(error);
-      });
-      // The caller (or an enclosing policy) giving up is not a timeout: reject at once with its
-      // reason, no onTimeout. Nothing is registered when the context can never abort.
-      unwatch = ctx.onAbort(() => {
-        if (settled) return;
-        settled = true;
-        cancel();
-        if (unwatch !== undefined) unwatch();
-        child.abort(ctx.abortReason);
-        this.#release(child, ownBound);
-        reject(ctx.abortReason);
-      });
-      // Both handlers are attached even after we give up: the abandoned execution's late
-      // rejection is handled here, never reported as unhandled.
-      work.then(
-        (value) => {
-          if (settled) return;
-          settled = true;
-          cancel();
-          if (unwatch !== undefined) unwatch();
-          this.#release(child, ownBound);
-          if (this.#adaptive !== undefined && !this.#learn(value, start, ctx, reject)) return;
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          cancel();
-          if (unwatch !== undefined) unwatch();
-          this.#release(child, ownBound);
-          reject(ctx.aborted ? ctx.abortReason : error);
-        },
-      );
-    });
-  }
-
-  #cooperative<T>(
-    work: PromiseLike<T>,
-    child: CancellableContext,
-    ctx: ExecutionContext,
-    ms: number,
-    start: number,
-    source: TimeoutSource,
-    own: number,
-  ): Promise<T> {
-    const ownBound = source === 'timeout';
-    return new Promise<T>((resolve, reject) => {
-      let timedOut: TimeoutError | undefined;
-      const timer = child.deadline.clock;
-      const timerStart = timer === this.clock ? start : timer.now();
-      const cancel = timer.setTimer(ms, () => {
-        // After a caller's abort the function is winding down for another reason: not a timeout.
-        if (ctx.aborted) return;
-        const error = this.#timeoutError(ms, ownBound, source, own);
-        timedOut = error;
-        child.abort(error);
-        this.#expired(ms, timer.now() - timerStart, ownBound, ctx, error);
-      });
-      work.then(
-        (value) => {
-          cancel();
-          this.#release(child, ownBound);
-          // A value that arrives after the timeout is still the right answer (cooperative).
-          if (
-            timedOut === undefined &&
-            this.#adaptive !== undefined &&
-            !this.#learn(value, start, ctx, reject)
-          ) {
-            return;
-          }
-          resolve(value);
-        },
-        (error: unknown) => {
-          cancel();
-          this.#release(child, ownBound);
-          if (timedOut !== undefined) reject(timedOut);
-          else reject(ctx.aborted ? ctx.abortReason : error);
-        },
-      );
-    });
-  }
-
-  /**
-   * The call is over: unlink the child from its parent and, when the deadline is this policy's
-   * own, clear the timer behind its `signal()` if the function asked for one (nobody else can).
-   */
-  #release(child: CancellableContext, ownBound: boolean): void {
-    child.dispose();
-    if (ownBound) child.deadline.dispose();
-  }
-
-  /**
-   * Lets the adaptive timeout learn from a resolved attempt (only from results its `shouldHandle`
-   * does not call failures). Returns `false` after rejecting with the classifier's error.
-   */
-  #learn(
-    value: unknown,
-    start: number,
-    ctx: ExecutionContext,
-    reject: (e: unknown) => void,
-  ): boolean {
-    try {
-      this.#adaptive!.observeResult(value, this.clock.now() - start, ctx);
-      return true;
-    } catch (error) {
-      reject(error);
-      return false;
+    const shared = this.#shared;
+    const call = new TimeoutCall<T>(shared, child, ctx, ms, start, source, own);
+    const timer = child.deadline.clock;
+    if (
+      timer !== this.clock ||
+      !shared.timers.tryAdd(call as TimeoutCall<unknown>, start + ms, start)
+    ) {
+      // Another clock's deadline, or one due before the queue's last entry: a timer of its own.
+      call.timerStart = timer === this.clock ? start : timer.now();
+      call.cancel = timer.setTimer(ms, () => call.expire(timer.now()));
     }
+    if (!shared.aggressive) {
+      // Cooperative: the call settles when the function does, so its promise is the function's,
+      // followed (Promise.resolve returns a native one as is). The expiry only aborts its signal.
+      return Promise.resolve(
+        result.then(
+          (value) => call.succeeded(value),
+          (error: unknown) => call.failed(error),
+        ),
+      );
+    }
+    // Aggressive: a promise of its own, which the expiry or the caller's abort may settle first.
+    const promise = new Promise<T>(capture);
+    call.resolve = captured.resolve as (value: T) => void;
+    call.reject = captured.reject;
+    // The caller (or an enclosing policy) giving up is not a timeout: reject at once with its
+    // reason, no onTimeout. Nothing is registered when the context can never abort.
+    if (ctx !== rootContext) call.unwatch = ctx.onAbort(() => call.callerAborted());
+    // Both handlers stay attached after the call gave up: the abandoned execution's late
+    // rejection is handled here, never reported as unhandled.
+    result.then(
+      (value) => call.resolveWith(value),
+      (error: unknown) => call.rejectWith(error),
+    );
+    return promise;
   }
 
   /** The rejection (failure path only): names the deadline that fired when it is not ours. */
-  #timeoutError(ms: number, ownBound: boolean, other: TimeoutSource, own: number): TimeoutError {
-    return ownBound ? new TimeoutError(ms) : new TimeoutError(ms, { source: other, own });
+  #timeoutError(ms: number, source: TimeoutSource, own: number): TimeoutError {
+    return source === 'timeout' ? new TimeoutError(ms) : new TimeoutError(ms, { source, own });
   }
 
-  #expired(
-    ms: number,
-    elapsed: number,
-    ownBound: boolean,
-    ctx: ExecutionContext,
-    error: TimeoutError,
-  ): void {
+  #expired(ms: number, elapsed: number, ctx: ExecutionContext, error: TimeoutError): void {
     // Censoring: a timed-out attempt only says "latency >= timeout" (see adaptiveTimeout).
-    if (ownBound) this.#adaptive?.observeTimeout();
+    if (error.source === 'timeout') this.#adaptive?.observeTimeout();
     if (this.#onTimeout.hasListeners) this.#onTimeout.emit({ timeout: ms, elapsed });
     if (telemetry.hasSubscribers) {
       // Which deadline fired (the error's source: timeout / deadline / ambient; bounded).
@@ -354,14 +208,215 @@ export class TimeoutPolicy extends PolicyBase {
 
   describe(): PolicyDescription {
     return {
-      name: 'timeout',
+      name: KIND,
       options: {
         duration:
-          this.#fixed ?? (this.#adaptive !== undefined ? this.#adaptive.describe() : 'dynamic'),
+          this.#fixed ?? (this.#adaptive !== undefined ? this.#adaptive.describe() : 'custom'),
         strategy: this.strategy,
       },
     };
   }
+}
+
+/** What the calls of one {@link TimeoutPolicy} share, built once with the policy. */
+interface Shared {
+  readonly aggressive: boolean;
+  readonly adaptive: AdaptiveTimeout | undefined;
+  readonly clock: Clock;
+  readonly timers: TimerQueue<TimeoutCall<unknown>>;
+  timeoutError(ms: number, source: TimeoutSource, own: number): TimeoutError;
+  expired(ms: number, elapsed: number, ctx: ExecutionContext, error: TimeoutError): void;
+}
+
+const PENDING = 0;
+/** Cooperative only: the timer fired, the function has not settled yet. */
+const TIMED_OUT = 1;
+const SETTLED = 2;
+
+/**
+ * One call in flight: an entry of the policy's {@link TimerQueue} (or the owner of a timer of its
+ * own), settled by whichever comes first of the function, the timer and (aggressive) the caller's
+ * abort. One object per call holds what the closures of a `new Promise` race would capture.
+ */
+class TimeoutCall<T> implements TimerEntry {
+  prev: this | undefined = undefined;
+  next: this | undefined = undefined;
+  due = 0;
+  resolve: (value: T) => void = settleNothing;
+  reject: (reason: unknown) => void = settleNothing;
+  /** The timer of its own, when the queue could not take it. */
+  cancel: (() => void) | undefined = undefined;
+  /** The time the timer of its own started, on its clock. */
+  timerStart: number;
+  unwatch: (() => void) | undefined = undefined;
+  #state = PENDING;
+  #timedOut: TimeoutError | undefined = undefined;
+  readonly #shared: Shared;
+  readonly #child: CancellableContext;
+  readonly #ctx: ExecutionContext;
+  readonly #ms: number;
+  readonly #start: number;
+  readonly #source: TimeoutSource;
+  readonly #own: number;
+
+  constructor(
+    shared: Shared,
+    child: CancellableContext,
+    ctx: ExecutionContext,
+    ms: number,
+    start: number,
+    source: TimeoutSource,
+    own: number,
+  ) {
+    this.#shared = shared;
+    this.#child = child;
+    this.#ctx = ctx;
+    this.#ms = ms;
+    this.#start = start;
+    this.timerStart = start;
+    this.#source = source;
+    this.#own = own;
+  }
+
+  /** The timer fired (`now` on the timer's clock). */
+  expire(now: number): void {
+    if (this.#state !== PENDING) return;
+    this.cancel = undefined;
+    const ctx = this.#ctx;
+    const aggressive = this.#shared.aggressive;
+    if (ctx.aborted) {
+      // The caller's abort got here first (its listener has not run yet): not a timeout. An
+      // aggressive timeout rejects with its reason; a cooperative one waits for the function.
+      if (aggressive) {
+        this.#state = SETTLED;
+        this.#stopWatching();
+        this.#release();
+        this.reject(ctx.abortReason);
+      }
+      return;
+    }
+    const error = this.#shared.timeoutError(this.#ms, this.#source, this.#own);
+    if (aggressive) {
+      this.#state = SETTLED;
+      this.#stopWatching();
+    } else {
+      this.#state = TIMED_OUT;
+      this.#timedOut = error;
+    }
+    this.#child.abort(error);
+    this.#shared.expired(this.#ms, now - this.timerStart, ctx, error);
+    // Aggressive: the function is abandoned; its late outcome is handled, never reported.
+    if (aggressive) this.reject(error);
+  }
+
+  /** The caller (or an enclosing policy) aborted: aggressive timeouts only. */
+  callerAborted(): void {
+    if (this.#state !== PENDING) return;
+    this.#state = SETTLED;
+    this.#stopTimer();
+    this.#stopWatching();
+    const reason = this.#ctx.abortReason;
+    this.#child.abort(reason);
+    this.#release();
+    this.reject(reason);
+  }
+
+  /**
+   * The function resolved: the value to resolve the call with. Throws an adaptive timeout's
+   * classifier's error (the call then rejects with it and nothing is learned).
+   */
+  succeeded(value: T): T {
+    const timedOut = this.#finish();
+    // Cooperative: a value that arrives after the timeout is still the right answer, but says
+    // nothing new about latency (the timeout was already observed).
+    const adaptive = this.#shared.adaptive;
+    if (adaptive !== undefined && timedOut === undefined) {
+      adaptive.observeResult(value, this.#shared.clock.now() - this.#start, this.#ctx);
+    }
+    return value;
+  }
+
+  /** The function rejected: throws what the call rejects with. */
+  failed(error: unknown): never {
+    const timedOut = this.#finish();
+    const ctx = this.#ctx;
+    throw timedOut ?? (ctx.aborted ? ctx.abortReason : error);
+  }
+
+  /** Aggressive: settles the call with the function's value, unless it has already settled. */
+  resolveWith(value: T): void {
+    if (this.#state === SETTLED) return;
+    let settled: T;
+    try {
+      settled = this.succeeded(value);
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    this.resolve(settled);
+  }
+
+  /** Aggressive: settles the call with the function's error, unless it has already settled. */
+  rejectWith(error: unknown): void {
+    if (this.#state === SETTLED) return;
+    try {
+      this.failed(error);
+    } catch (reason) {
+      this.reject(reason);
+    }
+  }
+
+  /** The function settled: stops the timer and the watch, releases the child. */
+  #finish(): TimeoutError | undefined {
+    this.#state = SETTLED;
+    this.#stopTimer();
+    this.#stopWatching();
+    this.#release();
+    return this.#timedOut;
+  }
+
+  #stopTimer(): void {
+    const cancel = this.cancel;
+    if (cancel === undefined) {
+      this.#shared.timers.remove(this as TimeoutCall<unknown>);
+    } else {
+      this.cancel = undefined;
+      cancel();
+    }
+  }
+
+  #stopWatching(): void {
+    const unwatch = this.unwatch;
+    if (unwatch !== undefined) {
+      this.unwatch = undefined;
+      unwatch();
+    }
+  }
+
+  #release(): void {
+    release(this.#child, this.#source === 'timeout');
+  }
+}
+
+function settleNothing(): void {}
+
+/** The resolving functions of the last `new Promise(capture)`: no executor closure per call. */
+const captured: { resolve: (value: unknown) => void; reject: (reason: unknown) => void } = {
+  resolve: settleNothing,
+  reject: settleNothing,
+};
+function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  captured.resolve = resolve as (value: unknown) => void;
+  captured.reject = reject;
+}
+
+/**
+ * The call is over: unlink the child from its parent and, when the deadline is the policy's own,
+ * clear the timer behind its `signal()` if the function asked for one (nobody else can).
+ */
+function release(child: CancellableContext, ownBound: boolean): void {
+  child.dispose();
+  if (ownBound) child.deadline.dispose();
 }
 
 /**

@@ -13,9 +13,9 @@ const SOURCES: Record<Exclude<TimeoutSource, 'timeout'>, string> = {
 };
 
 /**
- * The rejection of a `timeout` policy whose time ran out. Built only when a timeout fires (never
- * on the success path: capturing a stack costs ~2–4 µs on Node 20, which is what makes the peers'
- * timeouts 70–100× an empty `await`).
+ * The rejection of a `timeout` policy whose time ran out (code `TIMEOUT`). Built only when a
+ * timeout fires, never on the success path: capturing a stack costs microseconds, and building
+ * an Error (or a DOMException) per call is most of what the peers' timeouts cost.
  */
 export class TimeoutError extends ExecutionRejectedError {
   override name = 'TimeoutError';
@@ -50,7 +50,11 @@ function describeTimeout(timeout: number, source: TimeoutSource, own: number | u
   return `${after}: ${SOURCES[source]} expired before this timeout${mine}`;
 }
 
-/** Whole ms from 10 ms up; two significant digits below (0.25 ms stays 0.25, not 0). */
+/**
+ * Whole ms from 10 ms up; two significant digits below (0.25 ms stays 0.25). Unlike core's
+ * `formatMs` (a tenth of a ms): a sub-millisecond timeout is a configured value worth reading
+ * exactly, not a measured one.
+ */
 function formatMs(ms: number): string {
   if (Number.isInteger(ms) || !Number.isFinite(ms)) return String(ms);
   return ms >= 10 ? String(Math.round(ms)) : String(Number(ms.toPrecision(2)));
