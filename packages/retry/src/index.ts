@@ -11,24 +11,34 @@ export {
   linear,
 } from './backoff.js';
 export { isRetryBudget, type RetryBudget, type RetryTicket } from './budgets/budget.js';
+export { ConcurrencyBudget, concurrencyBudget } from './budgets/concurrency.js';
 export {
-  ConcurrencyBudget,
+  CONCURRENCY_BUDGET_DEFAULTS,
   type ConcurrencyBudgetOptions,
-  concurrencyBudget,
-} from './budgets/concurrency.js';
+  type ResolvedConcurrencyBudgetOptions,
+  resolveConcurrencyBudgetOptions,
+} from './budgets/concurrency-options.js';
+export { QuotaBudget, quotaBudget } from './budgets/quota.js';
 export {
   isThrottlingOutcome,
-  QuotaBudget,
+  QUOTA_BUDGET_DEFAULTS,
   type QuotaBudgetOptions,
-  quotaBudget,
-} from './budgets/quota.js';
-export { RatioBudget, type RatioBudgetOptions, ratioBudget } from './budgets/ratio.js';
+  type ResolvedQuotaBudgetOptions,
+  resolveQuotaBudgetOptions,
+} from './budgets/quota-options.js';
+export { RatioBudget, ratioBudget } from './budgets/ratio.js';
 export {
-  TokenBucketBudget,
+  RATIO_BUDGET_DEFAULTS,
+  type RatioBudgetOptions,
+  type ResolvedRatioBudgetOptions,
+  resolveRatioBudgetOptions,
+} from './budgets/ratio-options.js';
+export { TokenBucketBudget, tokenBucketBudget } from './budgets/token-bucket.js';
+export {
+  type ResolvedTokenBucketBudgetOptions,
+  resolveTokenBucketBudgetOptions,
   type TokenBucketBudgetOptions,
-  tokenBucketBudget,
-} from './budgets/token-bucket.js';
-export { BudgetExhaustedError } from './errors.js';
+} from './budgets/token-bucket-options.js';
 export {
   fetchTask,
   type HttpRequestInfo,
@@ -39,16 +49,7 @@ export {
   requestOf,
   retryableHttp,
 } from './http.js';
-export {
-  type GiveUpEvent,
-  type GiveUpReason,
-  type RetryAfter,
-  type RetryEvent,
-  type RetryOptions,
-  RetryPolicy,
-  type RetrySuccessEvent,
-  retry,
-} from './retry.js';
+export { RetryPolicy, retry } from './retry.js';
 export {
   type HeadersLike,
   httpRetryAfter,
@@ -56,4 +57,20 @@ export {
   parseRetryAfter,
   retryAfterFromHeaders,
 } from './retry-after.js';
+export { BudgetExhaustedError } from './retry-errors.js';
+export type {
+  GiveUpEvent,
+  GiveUpReason,
+  RetryEvent,
+  RetryGiveUpEvent,
+  RetryGiveUpReason,
+  RetrySuccessEvent,
+} from './retry-events.js';
+export {
+  RETRY_DEFAULTS,
+  type ResolvedRetryOptions,
+  type RetryAfter,
+  type RetryOptions,
+  resolveRetryOptions,
+} from './retry-options.js';
 export { handleTransient, isTimeoutError } from './should-handle.js';

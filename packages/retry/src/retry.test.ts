@@ -18,8 +18,9 @@ import { concurrencyBudget } from './budgets/concurrency.js';
 import { quotaBudget } from './budgets/quota.js';
 import { ratioBudget } from './budgets/ratio.js';
 import { tokenBucketBudget } from './budgets/token-bucket.js';
-import { BudgetExhaustedError } from './errors.js';
-import { type GiveUpEvent, type RetryEvent, retry } from './retry.js';
+import { retry } from './retry.js';
+import { BudgetExhaustedError } from './retry-errors.js';
+import type { RetryGiveUpEvent as GiveUpEvent, RetryEvent } from './retry-events.js';
 
 /** Lets pending promise reactions run (no timers involved). */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -635,50 +636,5 @@ describe('retry: a faulty random source', () => {
       );
       expect(attempts).toEqual([1]); // no zero-delay retry storm
     }
-  });
-});
-
-describe('retry: option validation', () => {
-  const cases: Array<[string, unknown, ErrorConstructor, RegExp]> = [
-    ['options', 'fast', TypeError, /retry: options/],
-    ['maxAttempts type', { maxAttempts: '3' }, TypeError, /"maxAttempts"/],
-    ['maxAttempts range', { maxAttempts: 0 }, RangeError, /"maxAttempts"/],
-    ['maxAttempts integer', { maxAttempts: 2.5 }, RangeError, /"maxAttempts"/],
-    ['backoff type', { backoff: 100 }, TypeError, /"backoff"/],
-    ['backoff shape', { backoff: {} }, TypeError, /"backoff"/],
-    ['shouldHandle type', { shouldHandle: true }, TypeError, /"shouldHandle"/],
-    ['budget type', { budget: 5 }, TypeError, /"budget"/],
-    ['budget shape', { budget: { tryRetry() {} } }, TypeError, /"budget"/],
-    ['retryAfter type', { retryAfter: 1000 }, TypeError, /"retryAfter"/],
-    ['maxRetryAfter type', { maxRetryAfter: '60s' }, TypeError, /"maxRetryAfter"/],
-    ['maxRetryAfter range', { maxRetryAfter: -1 }, RangeError, /"maxRetryAfter"/],
-    ['clock type', { clock: Date }, TypeError, /"clock"/],
-    ['random type', { random: 0.5 }, TypeError, /"random"/],
-  ];
-  for (const [name, options, Kind, message] of cases) {
-    it(name, () => {
-      expect(() => retry(options as never)).toThrow(Kind);
-      expect(() => retry(options as never)).toThrow(message);
-    });
-  }
-
-  it('range-like checks for options without a numeric range', () => {
-    // These options are functions or objects: their "out of range" is a wrong shape, tested above;
-    // a custom Backoff yielding something that is not a finite delay ends retrying instead.
-    const clock = new VirtualClock();
-    const bad: Backoff = { delays: () => [Number.NaN][Symbol.iterator]() };
-    const { fn, attempts } = failing(5);
-    return retry({ backoff: bad, clock })
-      .execute(fn)
-      .catch(() => {
-        expect(attempts).toEqual([1]);
-      });
-  });
-
-  it('describe()', () => {
-    expect(retry({ maxAttempts: 4 }).describe()).toMatchObject({
-      name: 'retry',
-      options: { maxAttempts: 4 },
-    });
   });
 });

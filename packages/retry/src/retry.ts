@@ -2,20 +2,15 @@ import type { Clock } from '@faultline/clock';
 import {
   type Backoff,
   type Context,
-  checkOptions,
   drawRandom,
   EventChannel,
   type ExecutionContext,
   executeInContext,
-  formatValue,
   identify,
   isExecutionRejected,
   type Listener,
   type Outcome,
   OutcomeClassifier,
-  optionalClock,
-  optionalFunction,
-  optionalNumber,
   PolicyBase,
   type PolicyDescription,
   type PolicyIdentity,
@@ -26,141 +21,59 @@ import {
   type Task,
   telemetry,
 } from '@faultline/core';
-import { discardResult } from '@faultline/core/internal';
-import { exponential } from './backoff.js';
-import { isRetryBudget, type RetryBudget, type RetryTicket } from './budgets/budget.js';
-import { BudgetExhaustedError } from './errors.js';
+import { describeFunction, discardResult } from '@faultline/core/internal';
+import type { RetryBudget, RetryTicket } from './budgets/budget.js';
+import { describeBudget } from './budgets/describe.js';
+import { BudgetExhaustedError } from './retry-errors.js';
+import type {
+  RetryEvent,
+  RetryGiveUpEvent,
+  RetryGiveUpReason,
+  RetrySuccessEvent,
+} from './retry-events.js';
+import { type RetryAfter, type RetryOptions, resolveRetryOptions } from './retry-options.js';
 import { handleTransient } from './should-handle.js';
-import { checkBackoff } from './validate.js';
-
-/**
- * Reads a server's (or an inner policy's) pushback from an outcome: milliseconds to wait before
- * the next attempt, or `undefined` for none. `httpRetryAfter` is the ready one for `Response`s.
- */
-export type RetryAfter = (outcome: Outcome<unknown>, ctx: Context) => number | undefined;
-
-/** Options for {@link retry}. */
-export interface RetryOptions {
-  /**
-   * Attempts in all, **including the first**: `3` is one call and up to two retries. An integer
-   * ≥ 1, or `Infinity` (then bound it with a deadline or a budget). Default 3.
-   */
-  readonly maxAttempts?: number;
-  /** Delays between attempts. Default `exponential()` (100 ms doubling to 10 s, full jitter). */
-  readonly backoff?: Backoff;
-  /**
-   * Which outcomes are failures worth retrying. Default: every error except
-   * `ExecutionRejectedError`s other than a timeout. The caller's abort is never retried. A handled
-   * result that a retry replaces is dropped: a `Response`'s unread body is cancelled.
-   */
-  readonly shouldHandle?: ShouldHandle;
-  /** A budget shared with every other call to the same downstream. Default none. */
-  readonly budget?: RetryBudget;
-  /**
-   * Pushback: when it returns a number for a handled outcome, that many ms (clamped to
-   * `maxRetryAfter`) replace the backoff delay. An `ExecutionRejectedError`'s own `retryAfter`
-   * is used when this returns `undefined` (or is not given).
-   */
-  readonly retryAfter?: RetryAfter;
-  /**
-   * Upper bound on a pushback delay, in ms, ≥ 0 or `Infinity`. Default 60 000. With `Infinity`,
-   * an infinite pushback gives up (`reason: 'attempts'`) instead of sleeping forever.
-   */
-  readonly maxRetryAfter?: number;
-  /** Default `systemClock`. */
-  readonly clock?: Clock;
-  /** Randomness for the backoff's jitter. Default `Math.random`. */
-  readonly random?: Random;
-  /** The policy's name in telemetry (a downstream or a use, never a request). Default `'retry'`. */
-  readonly name?: string;
-}
-
-/** Emitted before each retry's sleep. */
-export interface RetryEvent {
-  /** The 1-based number of the attempt that failed; attempt `attempt + 1` follows. */
-  readonly attempt: number;
-  /** The sleep before the next attempt, in ms. */
-  readonly delay: number;
-  /** The failed attempt's outcome. */
-  readonly outcome: Outcome<unknown>;
-}
-
-/** Why the policy stopped retrying a handled failure. */
-export type GiveUpReason = 'attempts' | 'budget' | 'deadline';
-
-/** Emitted when the policy stops retrying a handled failure. */
-export interface GiveUpEvent {
-  /** Attempts made. */
-  readonly attempts: number;
-  readonly reason: GiveUpReason;
-  /** The last attempt's outcome: its error is rethrown unchanged, its result resolved. */
-  readonly outcome: Outcome<unknown>;
-  /** For `reason: 'budget'`: the budget's rejection (its `cause` is the last error). */
-  readonly rejection?: BudgetExhaustedError;
-}
-
-/** Emitted when a call succeeds (with an outcome the policy does not handle). */
-export interface RetrySuccessEvent {
-  /** Attempts made, 1 when the first one succeeded. */
-  readonly attempts: number;
-}
 
 const OWNER = 'retry';
+const KIND = 'retry';
 
 function isFiniteDelay(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value < Number.POSITIVE_INFINITY;
 }
-const noRetryAfter: RetryAfter = () => undefined;
 
 /** The retry policy; build it with {@link retry}. */
 export class RetryPolicy extends PolicyBase {
   readonly maxAttempts: number;
   readonly #backoff: Backoff;
   readonly #classifier: OutcomeClassifier;
+  readonly #shouldHandle: ShouldHandle;
   readonly #budget: RetryBudget | undefined;
   readonly #retryAfter: RetryAfter;
   readonly #maxRetryAfter: number;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #onRetry = new EventChannel<RetryEvent>();
-  readonly #onGiveUp = new EventChannel<GiveUpEvent>();
+  readonly #onGiveUp = new EventChannel<RetryGiveUpEvent>();
   readonly #onSuccess = new EventChannel<RetrySuccessEvent>();
   readonly #identity: PolicyIdentity;
 
+  /** Validates `options` (see {@link resolveRetryOptions}); {@link retry} is the same. */
   constructor(options?: RetryOptions) {
     super();
-    const opts = checkOptions<RetryOptions>(OWNER, options);
-    this.maxAttempts = optionalNumber(OWNER, 'maxAttempts', opts.maxAttempts, 3, {
-      min: 1,
-      integer: true,
-      allowInfinity: true,
-    });
-    this.#backoff = opts.backoff === undefined ? exponential() : checkBackoff(OWNER, opts.backoff);
-    this.#classifier = new OutcomeClassifier(
-      optionalFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle, handleTransient),
-    );
-    if (opts.budget !== undefined && !isRetryBudget(opts.budget)) {
-      throw new TypeError(
-        `${OWNER}: option "budget" must be a RetryBudget (an object with begin()), received ${formatValue(opts.budget)}`,
-      );
-    }
-    this.#budget = opts.budget;
-    this.#retryAfter = optionalFunction<RetryAfter>(
-      OWNER,
-      'retryAfter',
-      opts.retryAfter,
-      noRetryAfter,
-    );
-    this.#maxRetryAfter = optionalNumber(OWNER, 'maxRetryAfter', opts.maxRetryAfter, 60_000, {
-      min: 0,
-      allowInfinity: true,
-    });
-    this.#clock = optionalClock(OWNER, 'clock', opts.clock);
+    const resolved = resolveRetryOptions(options);
+    this.maxAttempts = resolved.maxAttempts;
+    this.#backoff = resolved.backoff;
+    this.#classifier = new OutcomeClassifier(resolved.shouldHandle);
+    this.#shouldHandle = resolved.shouldHandle;
+    this.#budget = resolved.budget;
+    this.#retryAfter = resolved.retryAfter;
+    this.#maxRetryAfter = resolved.maxRetryAfter;
+    this.#clock = resolved.clock;
     // A user's source is checked at every draw (so the error names this policy's option);
     // Math.random keeps its contract.
-    const random = optionalFunction<Random>(OWNER, 'random', opts.random, Math.random);
+    const random = resolved.random;
     this.#random = random === Math.random ? random : () => drawRandom(random, OWNER);
-    this.#identity = identify(OWNER, 'retry', opts.name);
+    this.#identity = identify(OWNER, KIND, resolved.name);
   }
 
   /** The policy's name in telemetry (option `name`, default `'retry'`). */
@@ -174,7 +87,7 @@ export class RetryPolicy extends PolicyBase {
   }
 
   /** When the policy stops retrying a handled failure (attempts, budget or deadline). */
-  onGiveUp(listener: Listener<GiveUpEvent>): () => void {
+  onGiveUp(listener: Listener<RetryGiveUpEvent>): () => void {
     return this.#onGiveUp.subscribe(listener);
   }
 
@@ -338,7 +251,7 @@ export class RetryPolicy extends PolicyBase {
   }
 
   #giveUp<T>(
-    reason: GiveUpReason,
+    reason: RetryGiveUpReason,
     attempts: number,
     outcome: Outcome<T>,
     ticket: RetryTicket | undefined,
@@ -354,7 +267,7 @@ export class RetryPolicy extends PolicyBase {
       publishEvent(this.#identity, ctx, 'give-up', now, error, { reason, attempts });
     }
     if (this.#onGiveUp.hasListeners) {
-      const event: GiveUpEvent =
+      const event: RetryGiveUpEvent =
         reason === 'budget'
           ? {
               attempts,
@@ -376,11 +289,12 @@ export class RetryPolicy extends PolicyBase {
 
   describe(): PolicyDescription {
     return {
-      name: 'retry',
+      name: KIND,
       options: {
         maxAttempts: this.maxAttempts,
         maxRetryAfter: this.#maxRetryAfter,
-        budget: this.#budget === undefined ? undefined : this.#budget.constructor.name,
+        shouldHandle: describeFunction(this.#shouldHandle, { handleTransient }),
+        budget: this.#budget === undefined ? undefined : describeBudget(this.#budget),
       },
     };
   }

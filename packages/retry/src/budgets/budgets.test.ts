@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RetryBudget, RetryTicket } from './budget.js';
 import { concurrencyBudget } from './concurrency.js';
-import { isThrottlingOutcome, quotaBudget } from './quota.js';
+import { quotaBudget } from './quota.js';
+import { isThrottlingOutcome } from './quota-options.js';
 import { ratioBudget } from './ratio.js';
 import { tokenBucketBudget } from './token-bucket.js';
 

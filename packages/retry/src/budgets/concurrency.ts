@@ -1,13 +1,8 @@
-import { checkOptions, optionalNumber } from '@faultline/core';
 import type { RetryBudget, RetryTicket } from './budget.js';
-
-/** Options for {@link concurrencyBudget} (Envoy's retry budget). */
-export interface ConcurrencyBudgetOptions {
-  /** Retries in flight allowed per call in flight, in [0, 1]. Default 0.2 (Envoy: 20 %). */
-  readonly ratio?: number;
-  /** Retries in flight always allowed, integer ≥ 0. Default 3 (Envoy's `min_retry_concurrency`). */
-  readonly min?: number;
-}
+import {
+  type ConcurrencyBudgetOptions,
+  resolveConcurrencyBudgetOptions,
+} from './concurrency-options.js';
 
 class ConcurrencyTicket implements RetryTicket {
   readonly #budget: ConcurrencyBudget;
@@ -53,15 +48,14 @@ export class ConcurrencyBudget implements RetryBudget {
   #calls = 0;
   #retries = 0;
 
+  /**
+   * Validates `options` (see {@link resolveConcurrencyBudgetOptions}); {@link concurrencyBudget}
+   * is the same.
+   */
   constructor(options?: ConcurrencyBudgetOptions) {
-    const owner = 'concurrencyBudget';
-    const opts = checkOptions<ConcurrencyBudgetOptions>(owner, options);
-    this.ratio = optionalNumber(owner, 'ratio', opts.ratio, 0.2, { min: 0, max: 1 });
-    this.min = optionalNumber(owner, 'min', opts.min, 3, {
-      min: 0,
-      max: Number.MAX_SAFE_INTEGER,
-      integer: true,
-    });
+    const resolved = resolveConcurrencyBudgetOptions(options);
+    this.ratio = resolved.ratio;
+    this.min = resolved.min;
   }
 
   /** Calls begun and not yet ended. */

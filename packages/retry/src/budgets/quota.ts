@@ -1,53 +1,6 @@
-import {
-  checkOptions,
-  formatValue,
-  type Outcome,
-  optionalFunction,
-  optionalNumber,
-} from '@faultline/core';
+import { formatValue, type Outcome } from '@faultline/core';
 import type { RetryBudget, RetryTicket } from './budget.js';
-
-/** Options for {@link quotaBudget} (the AWS SDKs' standard retry quota). */
-export interface QuotaBudgetOptions {
-  /** Initial and maximum quota, ≥ 0. Default 500. */
-  readonly capacity?: number;
-  /** Cost of a retry after any other retryable failure, ≥ 0. Default 14. */
-  readonly cost?: number;
-  /** Cost of a retry after a throttling outcome, ≥ 0. Default 5. */
-  readonly throttlingCost?: number;
-  /** Refunded by a call that succeeds on its first attempt, ≥ 0. Default 1. */
-  readonly refund?: number;
-  /**
-   * Whether an outcome is throttling. Default: an error or Response with status 429, or an error
-   * whose `name` or `code` contains "Throttl".
-   */
-  readonly isThrottling?: (outcome: Outcome<unknown>) => boolean;
-}
-
-function statusOf(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return undefined;
-  const v = value as {
-    status?: unknown;
-    statusCode?: unknown;
-    $metadata?: { httpStatusCode?: unknown };
-    response?: { status?: unknown };
-  };
-  return v.status ?? v.statusCode ?? v.$metadata?.httpStatusCode ?? v.response?.status;
-}
-
-function mentionsThrottling(value: unknown): boolean {
-  return typeof value === 'string' && value.includes('Throttl');
-}
-
-/** The default {@link QuotaBudgetOptions.isThrottling}. */
-export function isThrottlingOutcome(outcome: Outcome<unknown>): boolean {
-  if (outcome.ok) return statusOf(outcome.value) === 429;
-  const error = outcome.error as { name?: unknown; code?: unknown } | null;
-  if (error === null || typeof error !== 'object') return false;
-  return (
-    statusOf(error) === 429 || mentionsThrottling(error.name) || mentionsThrottling(error.code)
-  );
-}
+import { type QuotaBudgetOptions, resolveQuotaBudgetOptions } from './quota-options.js';
 
 class QuotaTicket implements RetryTicket {
   readonly #budget: QuotaBudget;
@@ -89,20 +42,14 @@ export class QuotaBudget implements RetryBudget {
   readonly #isThrottling: (outcome: Outcome<unknown>) => boolean;
   #available: number;
 
+  /** Validates `options` (see {@link resolveQuotaBudgetOptions}); {@link quotaBudget} is the same. */
   constructor(options?: QuotaBudgetOptions) {
-    const owner = 'quotaBudget';
-    const opts = checkOptions<QuotaBudgetOptions>(owner, options);
-    const range = { min: 0, max: Number.MAX_SAFE_INTEGER };
-    this.capacity = optionalNumber(owner, 'capacity', opts.capacity, 500, range);
-    this.cost = optionalNumber(owner, 'cost', opts.cost, 14, range);
-    this.throttlingCost = optionalNumber(owner, 'throttlingCost', opts.throttlingCost, 5, range);
-    this.refund = optionalNumber(owner, 'refund', opts.refund, 1, range);
-    this.#isThrottling = optionalFunction(
-      owner,
-      'isThrottling',
-      opts.isThrottling,
-      isThrottlingOutcome,
-    );
+    const resolved = resolveQuotaBudgetOptions(options);
+    this.capacity = resolved.capacity;
+    this.cost = resolved.cost;
+    this.throttlingCost = resolved.throttlingCost;
+    this.refund = resolved.refund;
+    this.#isThrottling = resolved.isThrottling;
     this.#available = this.capacity;
   }
 

@@ -1,19 +1,6 @@
-import type { Clock } from '@faultline/clock';
-import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 import type { RetryBudget, RetryTicket } from './budget.js';
+import { type RatioBudgetOptions, resolveRatioBudgetOptions } from './ratio-options.js';
 import { WindowedAdder } from './windowed-adder.js';
-
-/** Options for {@link ratioBudget} (Finagle's `RetryBudget`). */
-export interface RatioBudgetOptions {
-  /** Retries allowed per call, on top of the reserve, in [0, 1000]. Default 0.2. */
-  readonly ratio?: number;
-  /** Reserve of retries per second for quiet or just-started clients, integer ≥ 0. Default 10. */
-  readonly minRetriesPerSecond?: number;
-  /** How long a call's deposit lasts, in ms, in [1000, 60 000]. Default 10 000. */
-  readonly ttl?: number;
-  /** Default `systemClock`. */
-  readonly clock?: Clock;
-}
 
 // Finagle TokenRetryBudget.ScaleFactor: lets ratio > 1 and fractional ratios work in integers.
 const SCALE = 1000;
@@ -35,19 +22,13 @@ export class RatioBudget implements RetryBudget, RetryTicket {
   readonly #reserve: number;
   readonly #adder: WindowedAdder | undefined;
 
+  /** Validates `options` (see {@link resolveRatioBudgetOptions}); {@link ratioBudget} is the same. */
   constructor(options?: RatioBudgetOptions) {
-    const owner = 'ratioBudget';
-    const opts = checkOptions<RatioBudgetOptions>(owner, options);
-    this.ratio = optionalNumber(owner, 'ratio', opts.ratio, 0.2, { min: 0, max: SCALE });
-    this.minRetriesPerSecond = optionalNumber(
-      owner,
-      'minRetriesPerSecond',
-      opts.minRetriesPerSecond,
-      10,
-      { min: 0, integer: true, max: 1_000_000 },
-    );
-    this.ttl = optionalNumber(owner, 'ttl', opts.ttl, 10_000, { min: 1000, max: 60_000 });
-    const clock = optionalClock(owner, 'clock', opts.clock);
+    const resolved = resolveRatioBudgetOptions(options);
+    this.ratio = resolved.ratio;
+    this.minRetriesPerSecond = resolved.minRetriesPerSecond;
+    this.ttl = resolved.ttl;
+    const clock = resolved.clock;
     // With only a reserve, deposits earn nothing and each retry costs 1 (Finagle does the same).
     this.#deposit = this.ratio === 0 ? 0 : SCALE;
     this.#withdrawal = this.ratio === 0 ? 1 : Math.trunc(SCALE / this.ratio);

@@ -1,13 +1,9 @@
-import { checkNumber, checkOptions, formatValue, type Outcome } from '@faultline/core';
+import type { Outcome } from '@faultline/core';
 import type { RetryBudget, RetryTicket } from './budget.js';
-
-/** Options for {@link tokenBucketBudget} (gRFC A6 `retryThrottling`). */
-export interface TokenBucketBudgetOptions {
-  /** Capacity of the bucket and its initial content, in (0, 1000]. Required. */
-  readonly maxTokens: number;
-  /** Tokens added by each successful call, > 0 with at most 3 decimals. Required. */
-  readonly tokenRatio: number;
-}
+import {
+  resolveTokenBucketBudgetOptions,
+  type TokenBucketBudgetOptions,
+} from './token-bucket-options.js';
 
 const SCALE = 1000;
 
@@ -24,32 +20,18 @@ export class TokenBucketBudget implements RetryBudget, RetryTicket {
   readonly #threshold: number;
   #milli: number;
 
+  /**
+   * Validates `options` (see {@link resolveTokenBucketBudgetOptions}); {@link tokenBucketBudget}
+   * is the same.
+   */
   constructor(options: TokenBucketBudgetOptions) {
-    const owner = 'tokenBucketBudget';
-    const opts = checkOptions<TokenBucketBudgetOptions>(owner, options);
-    this.maxTokens = checkNumber(owner, 'maxTokens', opts.maxTokens, {
-      min: 0,
-      minExclusive: true,
-      max: 1000,
-    });
-    this.tokenRatio = checkNumber(owner, 'tokenRatio', opts.tokenRatio, {
-      min: 0,
-      minExclusive: true,
-    });
-    const ratioMilli = this.tokenRatio * SCALE;
-    if (Math.abs(ratioMilli - Math.round(ratioMilli)) > 1e-6 || Math.round(ratioMilli) === 0) {
-      throw new RangeError(
-        `${owner}: option "tokenRatio" must be a number > 0 with at most 3 decimal places (gRFC A6), received ${formatValue(this.tokenRatio)}`,
-      );
-    }
+    const resolved = resolveTokenBucketBudgetOptions(options);
+    this.maxTokens = resolved.maxTokens;
+    this.tokenRatio = resolved.tokenRatio;
     // grpc-java truncates `maxTokens * 1000` to an int; the epsilon keeps 0.3 * 1000 from
     // truncating to 299.
     this.#max = Math.floor(this.maxTokens * SCALE + 1e-6);
-    if (this.#max === 0) {
-      throw new RangeError(
-        `${owner}: option "maxTokens" must be a number in (0, 1000] of at least 0.001, received ${formatValue(this.maxTokens)}`,
-      );
-    }
+    const ratioMilli = this.tokenRatio * SCALE;
     this.#ratio = Math.round(ratioMilli);
     this.#threshold = Math.floor(this.#max / 2);
     this.#milli = this.#max;

@@ -1,0 +1,42 @@
+import { checkNumber, checkOptions } from '@faultline/core';
+
+/** Options for {@link concurrencyBudget} (Envoy's retry budget). */
+export interface ConcurrencyBudgetOptions {
+  /** Retries in flight allowed per call in flight, in [0, 1]. Default 0.2 (Envoy: 20 %). */
+  readonly ratio?: number;
+  /** Retries in flight always allowed, integer ≥ 0. Default 3 (Envoy's `min_retry_concurrency`). */
+  readonly min?: number;
+}
+
+/** The defaults of {@link ConcurrencyBudgetOptions} (Envoy's): the single source of each. */
+export const CONCURRENCY_BUDGET_DEFAULTS = Object.freeze({ ratio: 0.2, min: 3 } as const);
+
+/** {@link ConcurrencyBudgetOptions} validated, with every default applied. */
+export interface ResolvedConcurrencyBudgetOptions {
+  readonly ratio: number;
+  readonly min: number;
+}
+
+const OWNER = 'concurrencyBudget';
+
+/** Validates {@link ConcurrencyBudgetOptions} and applies {@link CONCURRENCY_BUDGET_DEFAULTS}. */
+export function resolveConcurrencyBudgetOptions(
+  options?: ConcurrencyBudgetOptions,
+): ResolvedConcurrencyBudgetOptions {
+  const opts = checkOptions<ConcurrencyBudgetOptions>(OWNER, options);
+  const d = CONCURRENCY_BUDGET_DEFAULTS;
+  return {
+    ratio:
+      opts.ratio === undefined
+        ? d.ratio
+        : checkNumber(OWNER, 'ratio', opts.ratio, { min: 0, max: 1 }),
+    min:
+      opts.min === undefined
+        ? d.min
+        : checkNumber(OWNER, 'min', opts.min, {
+            min: 0,
+            max: Number.MAX_SAFE_INTEGER,
+            integer: true,
+          }),
+  };
+}
