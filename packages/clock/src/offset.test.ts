@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { estimateOffset, type OffsetSample } from './offset.js';
 
 describe('estimateOffset (RFC 5905 §8)', () => {
-  it('matches the spec example: t1 1000, t2 1045, t3 1047, t4 1014 → offset 39, delay 12', () => {
+  it('a worked example of θ = ((t2 − t1) + (t3 − t4)) / 2, δ = (t4 − t1) − (t3 − t2): t1 1000, t2 1045, t3 1047, t4 1014 → offset 39, delay 12', () => {
     expect(estimateOffset({ t1: 1000, t2: 1045, t3: 1047, t4: 1014 })).toEqual({
       offset: 39,
       delay: 12,

@@ -12,8 +12,9 @@ import {
 
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
 
-// Counts AbortController constructions: the spec says a policy that needs no per-call signal must
-// not create one on the success path.
+// Counts AbortController constructions: a policy that needs no per-call signal must not create
+// one on the success path (CONTRIBUTING.md, the policy checklist: "the success path allocates
+// nothing it does not need").
 let constructed = 0;
 const OriginalAbortController = globalThis.AbortController;
 beforeEach(() => {

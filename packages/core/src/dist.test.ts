@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promptExitProblem, runNode } from '@faultline/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 
-// The quality spec's leak test: 100 000 calls through each policy with one long-lived caller
+// The leak test every policy passes: 100 000 calls through each policy with one long-lived caller
 // signal; afterwards no abort listener is left on it, the heap after GC has grown < 1 MB, and the
 // process exits within 200 ms of its last call (nothing ref'd left behind). It runs in a child
 // `node --expose-gc` against the built dist/ so that the main test process needs no flags.

@@ -2,7 +2,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promptExitProblem, runNode } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 
-// The quality spec's exit test: a process that used the monitor, the registry's watch and real
+// The exit test (CONTRIBUTING.md, "Tests that spawn Node"): a process that used the monitor, the registry's watch and real
 // sockets exits promptly after its last call, so nothing we left behind (timers, sockets,
 // listeners) keeps it alive. The child imports the built dist/ (built by the Vitest global setup).
 

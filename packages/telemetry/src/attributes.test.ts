@@ -37,7 +37,7 @@ describe('errorType', () => {
 
 describe('attribute sets', () => {
   const policy = identify('x', 'retry', 'github');
-  it('events: the spec set, optional labels only when present, record attributes never', () => {
+  it('events: the documented set (README), optional labels only when present, record attributes never', () => {
     expect(
       eventAttributes({
         type: 'event',

@@ -168,7 +168,7 @@ async function scenario(
 }
 
 describe('/metrics over HTTP', () => {
-  it('from the OpenTelemetry Prometheus exporter: events with the spec labels, a breaker gauge that flips', async () => {
+  it('from the OpenTelemetry Prometheus exporter: events with the same labels, a breaker gauge that flips', async () => {
     const exporter = new PrometheusExporter({ preventServerStart: true });
     const meterProvider = new MeterProvider({ readers: [exporter] });
     disposers.push(() => meterProvider.shutdown());

@@ -24,7 +24,10 @@ export interface PrometheusOptions {
   readonly registry?: Registry;
 }
 
-/** The metric names, as in the spec (OpenTelemetry's with dots as underscores). */
+/**
+ * The metric names: `instrumentOpenTelemetry`'s instruments (./opentelemetry.ts) with dots as
+ * underscores, as the OpenTelemetry Prometheus exporter names them.
+ */
 export const PROMETHEUS_METRICS = Object.freeze({
   events: 'faultline_resilience_events_total',
   attemptDuration: 'faultline_resilience_attempt_duration_seconds',

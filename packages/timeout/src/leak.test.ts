@@ -52,7 +52,7 @@ describe('leaks', () => {
     expect(result.listeners).toBe(0);
     expect(result.timers).toBe(0); // nothing left that could keep the process alive
     expect(result.growth).toBeLessThan(1024 * 1024);
-    // Exits within 200 ms of its last call (quality spec); `timers` above is the deterministic
+    // Exits within EXIT_LIMIT_MS (200 ms) of its last call; `timers` above is the deterministic
     // check that nothing could keep it alive.
     expect(promptExitProblem(run)).toBeUndefined();
     console.log(

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RttEstimator } from './rtt-estimator.js';
 
-// The reference table of specs/timeout.md, computed by hand from RFC 6298 §2.2–2.3 with
+// A reference table computed by hand from RFC 6298 §2.2–2.3 (SRTT ← (1 − α)·SRTT + α·R',
+// RTTVAR ← (1 − β)·RTTVAR + β·|SRTT − R'|, RTO = SRTT + max(G, K·RTTVAR)) with
 // alpha = 1/8, beta = 1/4, K = 4, G = 1.
 const SAMPLES = [100, 120, 80, 300, 90];
 const TABLE = [

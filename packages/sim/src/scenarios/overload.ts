@@ -19,7 +19,7 @@ import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } fr
 import { mean, round, runSeed } from './service.js';
 
 /**
- * The overload model (specs/limits.md): open-loop clients at 800 requests/s on a server of 1000
+ * The overload model: open-loop clients at 800 requests/s on a server of 1000
  * requests/s (10 workers, service time 5 ms + Exp(5 ms)); from 20 s to 40 s a brownout doubles
  * every service time (capacity 500 requests/s). 1 s attempt timeout, no retries; the server
  * serves requests whose callers gave up, from an unbounded FIFO queue.
