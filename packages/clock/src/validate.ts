@@ -117,7 +117,7 @@ export function optionalNumber(
 }
 
 /** Checks that a value is a function (`TypeError` otherwise); returns it unchanged. */
-export function checkFunction<F extends Function>(
+export function checkFunction<F extends (...args: never[]) => unknown>(
   owner: string,
   name: string,
   value: unknown,
@@ -132,7 +132,7 @@ export function checkFunction<F extends Function>(
 }
 
 /** Checks an optional function option: `undefined` gives `fallback`. */
-export function optionalFunction<F extends Function>(
+export function optionalFunction<F extends (...args: never[]) => unknown>(
   owner: string,
   option: string,
   value: unknown,
