@@ -80,9 +80,9 @@ export function fleetCases(store: FleetStore) {
     ['retry + fleetBudget', () => retryShared.execute(fn)],
   ];
   const close = () => {
-    fleet.close();
-    fleetRate.close();
-    shared.close();
+    fleet.dispose();
+    fleetRate.dispose();
+    shared.dispose();
   };
   return { cases, close };
 }

@@ -76,6 +76,6 @@ describe('fleetBreaker options', () => {
         shouldHandle: 'handleAll',
       },
     });
-    breaker.close();
+    breaker.dispose();
   });
 });

@@ -128,7 +128,7 @@ describe('fleetBreaker model tests (fast-check)', () => {
           }
           expect(breaker.state).toBe(reference.read(clock.now()));
         }
-        breaker.close();
+        breaker.dispose();
       }),
       { numRuns: 200 },
     );
@@ -173,7 +173,7 @@ describe('fleetBreaker model tests (fast-check)', () => {
             if (o.outcome === 'hang') live.push(now);
           }
         }
-        for (const b of breakers) b.close();
+        for (const b of breakers) b.dispose();
       }),
       { numRuns: 150 },
     );

@@ -48,7 +48,7 @@ function fleet(
     store,
     breakers,
     close: () => {
-      for (const b of breakers) b.close();
+      for (const b of breakers) b.dispose();
     },
   };
 }
@@ -115,7 +115,7 @@ describe('fleetBreaker', () => {
     await settle(clock);
     // Instance 0 takes the permit with a call that never ends, then dies.
     void breakers[0]!.execute(() => new Promise(() => {}));
-    breakers[0]!.close();
+    breakers[0]!.dispose();
     await settle(clock);
     expect(await call(breakers[1]!, ok)).toBe('rejected');
     await settle(clock, 500);
@@ -184,6 +184,29 @@ describe('fleetBreaker', () => {
     close();
   });
 
+  it('tryAcquire(): permits for calls it cannot wrap, the fleet probe included', async () => {
+    const { clock, breakers, close } = fleet(2);
+    await settle(clock);
+    for (let k = 0; k < 3; k++) breakers[0]!.tryAcquire()!.failure(5);
+    await settle(clock);
+    expect(breakers[0]!.tryAcquire()).toBeUndefined();
+    await settle(clock, 1100);
+    expect(breakers[1]!.tryAcquire()).toBeUndefined(); // half-open: asks for the permit
+    await settle(clock);
+    const probe = breakers[1]!.tryAcquire()!;
+    expect(probe).toBeDefined();
+    expect(breakers[0]!.tryAcquire()).toBeUndefined(); // the fleet's one probe is elsewhere
+    probe.ignore(); // counts nothing: the permit serves the next call
+    const again = breakers[1]!.tryAcquire()!;
+    expect(() => again.success(-1)).toThrow(RangeError);
+    expect(() => again.success(Number.NaN)).toThrow(TypeError);
+    again.success(1);
+    again.failure(1); // a second report is ignored
+    await settle(clock, 100);
+    expect(breakers.map((b) => b.state)).toEqual(['closed', 'closed']);
+    close();
+  });
+
   it('state survives an instance restart (a new instance adopts the open circuit)', async () => {
     const { clock, store, breakers, close } = fleet(1);
     await settle(clock);
@@ -200,7 +223,7 @@ describe('fleetBreaker', () => {
     });
     await settle(clock);
     expect(restarted.state).toBe('open');
-    restarted.close();
+    restarted.dispose();
   });
 
   it('publishes circuit telemetry and store-failure records', async () => {

@@ -26,6 +26,7 @@ import {
   telemetry,
 } from '@faultline/core';
 import { type FleetBreakerOptions, resolveFleetBreakerOptions } from './fleet-breaker-options.js';
+import { FleetCircuitPermit } from './fleet-breaker-permit.js';
 import {
   CLOSED,
   FleetCircuitState,
@@ -150,8 +151,7 @@ export class FleetBreaker extends PolicyBase {
 
   async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     const state = this.#state;
-    const generation =
-      state.mode === CLOSED ? state.generation : state.admit(this.#clock.now(), this.#sync.failing);
+    const generation = state.mode === CLOSED ? state.generation : this.#admit();
     if (generation === REJECT) throw this.#rejection(ctx);
     const start = this.#timed ? this.#clock.now() : 0;
     let value: T;
@@ -171,8 +171,51 @@ export class FleetBreaker extends PolicyBase {
     return value;
   }
 
-  /** Stops the background sync. The breaker keeps its last state, on local decisions. */
-  close(): void {
+  /**
+   * Low-level admission, for streaming calls and libraries that do their own I/O (as
+   * `circuitBreaker.tryAcquire()`): a permit if the call may go ahead (report its outcome with
+   * `success(ms)` / `failure(ms)`, or `ignore()`), `undefined` if the circuit rejects it.
+   */
+  tryAcquire(): FleetCircuitPermit | undefined {
+    const state = this.#state;
+    const generation = state.mode === CLOSED ? state.generation : this.#admit();
+    if (generation === REJECT) {
+      if (this.#reject.hasListeners || telemetry.hasSubscribers) this.#rejection(undefined);
+      return undefined;
+    }
+    return new FleetCircuitPermit(this.#settlePermit, generation);
+  }
+
+  readonly #settlePermit = (generation: number, outcome: 0 | 1 | 2, duration: number): void => {
+    if (outcome === 2) {
+      this.#state.release(generation);
+      return;
+    }
+    if (generation !== this.#state.generation) return;
+    const action = this.#state.complete(
+      generation,
+      outcome === 1,
+      duration > this.#slowMs,
+      this.#needsTime ? this.#clock.now() : Number.NaN,
+      this.#sync.failing,
+    );
+    this.#act(action);
+  };
+
+  /** Admission when not closed; a refusal for want of a permit asks the store for one. */
+  #admit(): number {
+    const state = this.#state;
+    const generation = state.admit(this.#clock.now(), this.#sync.failing);
+    if (generation === REJECT && state.wantPermit) this.#sync.kick();
+    return generation;
+  }
+
+  /**
+   * Stops the background sync; the breaker keeps its last state, on local decisions. (Not
+   * `close()`: on `circuitBreaker` that forces the circuit closed.) Not needed for the process to
+   * exit: the sync timer is unref'd.
+   */
+  dispose(): void {
     this.#sync.close();
   }
 
@@ -247,13 +290,16 @@ export class FleetBreaker extends PolicyBase {
     if (generation !== state.generation) return;
     const now = this.#timed || this.#needsTime ? this.#clock.now() : Number.NaN;
     const slow = this.#timed && now - start > this.#slowMs;
-    const action = state.complete(generation, failed, slow, now, this.#sync.failing);
+    this.#act(state.complete(generation, failed, slow, now, this.#sync.failing));
+  }
+
+  #act(action: number): void {
     if (action === NOTHING) return;
     if (action === SYNC_NOW) {
       this.#sync.kick();
       return;
     }
-    void this.#report(action === REPORT_SUCCESS, state.reportToken);
+    void this.#report(action === REPORT_SUCCESS, this.#state.reportToken);
   }
 
   /** Reports a fleet probe's result; on store failure, decides on local state. */
@@ -299,10 +345,8 @@ export class FleetBreaker extends PolicyBase {
 
   // --- events ------------------------------------------------------------------------------
 
-  #rejection(ctx: ExecutionContext): Error {
+  #rejection(ctx: ExecutionContext | undefined): Error {
     const state = this.#state;
-    // A refusal for want of a permit: ask the store for one in the background.
-    if (state.wantPermit) this.#sync.kick();
     const retryAfter = state.retryAfter();
     const open = state.mode !== 2;
     if (this.#reject.hasListeners) {

@@ -71,6 +71,6 @@ describe('fleetBudget options', () => {
     expect(() => memoryFleetStore({ clock: 5 as never })).toThrow(TypeError);
     expect(() => memoryFleetStore({ failing: true as never })).toThrow(/"failing"/);
     const budget = fleetBudget({ ...base, clock: new VirtualClock() });
-    budget.close();
+    budget.dispose();
   });
 });

@@ -42,7 +42,7 @@ describe('fleetBudget (ratio, Finagle semantics fleet-wide)', () => {
       }
       await settle(clock, 10);
     }
-    for (const b of fleet) b.close();
+    for (const b of fleet) b.dispose();
     // Finagle's bound over the run: ratio·calls plus the reserve (10/s · 1 s) once per ttl.
     const bound = 0.1 * calls + 10 * 2;
     expect(fleetRetries).toBeLessThanOrEqual(bound);
@@ -79,7 +79,7 @@ describe('fleetBudget (ratio, Finagle semantics fleet-wide)', () => {
     const before = steps;
     for (let i = 0; i < 10; i++) expect(budget.begin().tryRetry(failure)).toBe(true);
     expect(steps).toBe(before); // no round trip for the batch
-    budget.close();
+    budget.dispose();
   });
 
   it('falls back to a local budget when the store fails, and rejoins when it answers', async () => {
@@ -112,7 +112,7 @@ describe('fleetBudget (ratio, Finagle semantics fleet-wide)', () => {
     expect(budget.local).toBe(false);
     expect(rejoins).toEqual([250]);
     unsubscribe();
-    budget.close();
+    budget.dispose();
     const events = records.flatMap((r) => (r.type === 'event' ? [r.event] : []));
     expect(events).toEqual(['store-failure', 'store-recovered']);
   });
@@ -133,7 +133,7 @@ describe('fleetBudget (ratio, Finagle semantics fleet-wide)', () => {
     await settle(clock, 1);
     expect(errors).toHaveLength(1);
     expect((errors[0] as Error).name).toBe('FleetStoreTimeoutError');
-    budget.close();
+    budget.dispose();
   });
 
   it('token budgets (gRFC A6) share one bucket', async () => {
@@ -152,15 +152,15 @@ describe('fleetBudget (ratio, Finagle semantics fleet-wide)', () => {
     }
     // From 10 tokens with threshold 5: four retries fleet-wide (9, 8, 7, 6), as one bucket.
     expect(granted).toBe(4);
-    a.close();
-    b.close();
+    a.dispose();
+    b.dispose();
   });
 
-  it('the sync timer is unref-safe and stops on close()', async () => {
+  it('the sync timer stops on dispose()', async () => {
     const clock = new VirtualClock();
     const budget = fleetBudget({ store: memoryFleetStore({ clock }), name: 'b', clock });
     expect(clock.pendingTimers).toBe(1);
-    budget.close();
+    budget.dispose();
     expect(clock.pendingTimers).toBe(0);
   });
 });

@@ -118,8 +118,11 @@ export class FleetBudget implements RetryBudget, RetryTicket {
     return this.#sync.onRejoin(listener);
   }
 
-  /** Stops the background sync (the budget then keeps deciding on what it holds). */
-  close(): void {
+  /**
+   * Stops the background sync (the budget then keeps deciding on what it holds). Not needed for
+   * the process to exit: the sync timer is unref'd.
+   */
+  dispose(): void {
     this.#sync.close();
   }
 

@@ -11,6 +11,7 @@ export {
   type ResolvedFleetBreakerOptions,
   resolveFleetBreakerOptions,
 } from './fleet-breaker-options.js';
+export { FleetCircuitPermit } from './fleet-breaker-permit.js';
 export { FleetBudget, fleetBudget } from './fleet-budget.js';
 export {
   FLEET_BUDGET_DEFAULTS,

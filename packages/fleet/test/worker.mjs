@@ -50,7 +50,7 @@ if (mode === 'budget' || mode === 'budget-local') {
     }
     await sleep(10);
   }
-  budget.close?.();
+  budget.dispose?.();
   say({ done: true, calls, retries: attempts - calls });
 } else if (mode === 'breaker' || mode === 'breaker-local') {
   const options = { trip: consecutiveFailures(5), breakDuration: Number(env.BREAK ?? '300') };
@@ -89,7 +89,7 @@ if (mode === 'budget' || mode === 'budget-local') {
     }
     await sleep(5);
   }
-  breaker.close?.();
+  breaker.dispose?.();
   say({ done: true, probes, later, opens, firstReject, rejected, attempt });
 } else if (mode === 'quorum') {
   const breaker = fleetBreaker({
@@ -110,7 +110,7 @@ if (mode === 'budget' || mode === 'budget-local') {
     await breaker.execute(fn).catch(() => {});
     await sleep(5);
   }
-  breaker.close();
+  breaker.dispose();
   say({ done: true, opened, calls });
 } else if (mode === 'probe-kill') {
   const breaker = fleetBreaker({
@@ -169,8 +169,8 @@ if (mode === 'budget' || mode === 'budget-local') {
     latencies.push([wall(), performance.now() - t0]);
     await sleep(5);
   }
-  breaker.close();
-  budget.close();
+  breaker.dispose();
+  budget.dispose();
   say({ done: true, failures, latencies, state: breaker.state, local: breaker.local });
 }
 lastCall();
