@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RedisClientLike } from '@faultline/core/redis';
 import {
   requireBinary,
@@ -263,7 +266,15 @@ describe.skipIf(!hasRedisServer)('redisLeaseStore on a throwaway redis-server', 
   }, 30_000);
 
   it('a failover to a replica that missed the last grants never hands out an old token', async () => {
-    const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(server.port)]);
+    // Its own directory: a replica writes the primary's snapshot (dump.rdb) to disk on sync.
+    const dir = mkdtempSync(join(tmpdir(), 'fl-lease-replica-'));
+    const replica = await startRedisServer([
+      '--replicaof',
+      '127.0.0.1',
+      String(server.port),
+      '--dir',
+      dir,
+    ]);
     const primary = new Redis(server.url, { maxRetriesPerRequest: null });
     const promoted = new Redis(replica.url, { maxRetriesPerRequest: null });
     try {
@@ -300,6 +311,7 @@ describe.skipIf(!hasRedisServer)('redisLeaseStore on a throwaway redis-server', 
       primary.disconnect();
       promoted.disconnect();
       await replica.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
 
