@@ -4,8 +4,10 @@
 // and package, tests passed, failed and excluded, then every exclusion with its reason and every
 // failure with its first error. The exit code is 1 when any test fails.
 //
-// - The test files are the ones headless Chromium runs (scripts/browser-safe.mjs): a file that
-//   reaches a Node built-in or a Node-only package is left out everywhere, with that reason.
+// - The test files are the ones headless Chromium runs (scripts/browser-safe.mjs: a file that
+//   reaches a Node built-in or a Node-only package is left out, with that reason), plus those
+//   that reach only node:assert / node:events, which Bun and Deno implement themselves
+//   (RUNTIME_BUILTINS: idempotency's conformance tests).
 // - Bun: its own test runner (`bun test`, one run per package), which runs Vitest files as they
 //   are (it maps the `vitest` import to `bun:test`), with the `@faultline/source` export condition
 //   and scripts/bun-vitest-shim.mjs preloaded (vi.stubGlobal / vi.unstubAllGlobals, which Bun's
@@ -90,7 +92,10 @@ for (const runtime of runtimes) {
   if (!(runtime in VERSIONS)) throw new RangeError(`unknown runtime ${JSON.stringify(runtime)}`);
 }
 
-const plan = browserTestPlan().filter(
+/** Node built-ins that Bun and Deno provide natively: test files reaching only these run there. */
+const RUNTIME_BUILTINS = new Set(['node:events', 'node:assert', 'node:assert/strict']);
+
+const plan = browserTestPlan(repoRoot, RUNTIME_BUILTINS).filter(
   (pkg) => onlyPackages.length === 0 || onlyPackages.includes(pkg.name),
 );
 
@@ -297,7 +302,7 @@ for (const entry of EXCLUDED.filter(
   );
 }
 console.log(
-  '\nExcluded everywhere outside Node (scripts/browser-safe.mjs; the Chromium run leaves them out too):',
+  '\nTest files left out on Bun and Deno (they reach a Node-only module; scripts/browser-safe.mjs):',
 );
 for (const pkg of plan) {
   for (const { file, reason } of pkg.excluded) console.log(`  ${file}: ${reason}`);
