@@ -1,7 +1,8 @@
 import { type Clock, VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DetectorRegistry, type WatchOptions } from './detector-registry.js';
+import { DetectorRegistry } from './detector-registry.js';
+import type { WatchOptions } from './detector-registry-options.js';
 import type { FailureDetector } from './failure-detector.js';
 import { PhiAccrualDetector } from './phi-accrual-detector.js';
 

@@ -1,48 +1,28 @@
 import type { Clock } from '@faultline/clock';
 import {
   checkFunction,
-  checkNumber,
-  checkOptions,
   EventChannel,
   formatValue,
   identify,
-  optionalClock,
-  optionalNumber,
   type PolicyIdentity,
   publishEvent,
   telemetry,
 } from '@faultline/core';
+import type {
+  DetectorRegistryRecoverEvent,
+  DetectorRegistrySuspectEvent,
+} from './detector-registry-events.js';
+import {
+  DETECTOR_REGISTRY_DEFAULTS,
+  type DetectorRegistryOptions,
+  resolveDetectorRegistryOptions,
+  resolveWatchOptions,
+  type WatchOptions,
+} from './detector-registry-options.js';
 import type { FailureDetector } from './failure-detector.js';
 
-/** Options of {@link DetectorRegistry}. */
-export interface DetectorRegistryOptions {
-  /** Drives the {@link DetectorRegistry.watch} timer. Default `systemClock`. */
-  readonly clock?: Clock;
-  /**
-   * The registry's name in telemetry (the peer group it watches, e.g. `'cache-nodes'`). Its
-   * `peer-suspected` and `peer-recovered` records never carry a key: peers are unbounded.
-   * Default `'failure-detector'`.
-   */
-  readonly name?: string;
-}
-
-/** Options of {@link DetectorRegistry.watch}. */
-export interface WatchOptions {
-  /** How often every detector is evaluated, ms (> 0). Required. */
-  readonly interval: number;
-  /**
-   * Hysteresis: a suspect recovers only once its phi is below `recoverRatio · threshold`, in
-   * (0, 1]. Default 0.5. 1 disables hysteresis.
-   */
-  readonly recoverRatio?: number;
-}
-
-interface SuspectEvent<K> {
-  readonly key: K;
-  readonly phi: number;
-}
-
 const OWNER = 'DetectorRegistry';
+const KIND = 'failure-detector';
 
 /**
  * One failure detector per peer, created on the peer's first heartbeat by a factory, as Akka's
@@ -65,20 +45,22 @@ export class DetectorRegistry<K = string> {
   readonly #clock: Clock;
   readonly #detectors = new Map<K, FailureDetector>();
   readonly #suspected = new Set<K>();
-  readonly #suspect = new EventChannel<SuspectEvent<K>>();
-  readonly #recover = new EventChannel<K>();
+  readonly #suspect = new EventChannel<DetectorRegistrySuspectEvent<K>>();
+  readonly #recover = new EventChannel<DetectorRegistryRecoverEvent<K>>();
   readonly #identity: PolicyIdentity;
-  #recoverRatio = 0.5;
+  #recoverRatio: number = DETECTOR_REGISTRY_DEFAULTS.recoverRatio;
   #cancelTimer: (() => void) | undefined;
   #watchId = 0;
 
-  /** @param factory creates the detector for a key on its first heartbeat. */
+  /**
+   * @param factory creates the detector for a key on its first heartbeat. Validates both
+   * arguments (see {@link resolveDetectorRegistryOptions}).
+   */
   constructor(factory: (key: K) => FailureDetector, options?: DetectorRegistryOptions) {
-    this.#factory = checkFunction<(key: K) => FailureDetector>(OWNER, 'factory', factory);
-    const o = checkOptions<DetectorRegistryOptions>(OWNER, options);
-    // The failure detectors ask for now() and setTimer() (none of them sleeps).
-    this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
-    this.#identity = identify(OWNER, 'failure-detector', o.name);
+    const resolved = resolveDetectorRegistryOptions(factory, options);
+    this.#factory = resolved.factory;
+    this.#clock = resolved.clock;
+    this.#identity = identify(OWNER, KIND, resolved.name);
   }
 
   /** The registry's name in telemetry (option `name`, default `'failure-detector'`). */
@@ -167,7 +149,7 @@ export class DetectorRegistry<K = string> {
   /** Called with `key` when a suspect recovers. Returns an unsubscribe function. */
   onRecover(listener: (key: K) => void): () => void {
     checkFunction(OWNER, 'onRecover listener', listener);
-    return this.#recover.subscribe(listener);
+    return this.#recover.subscribe((event) => listener(event.key));
   }
 
   /**
@@ -180,12 +162,12 @@ export class DetectorRegistry<K = string> {
       if (this.#suspected.has(key)) {
         if (level < this.#recoverRatio * detector.threshold) {
           this.#suspected.delete(key);
-          this.#recover.emit(key);
+          if (this.#recover.hasListeners) this.#recover.emit({ key });
           if (telemetry.hasSubscribers) this.#publish('peer-recovered', level);
         }
       } else if (level >= detector.threshold) {
         this.#suspected.add(key);
-        this.#suspect.emit({ key, phi: level });
+        if (this.#suspect.hasListeners) this.#suspect.emit({ key, phi: level });
         if (telemetry.hasSubscribers) this.#publish('peer-suspected', level);
       }
     }
@@ -207,14 +189,7 @@ export class DetectorRegistry<K = string> {
    * leaves no timer behind).
    */
   watch(options: WatchOptions): () => void {
-    const owner = `${OWNER}.watch`;
-    const o = checkOptions<WatchOptions>(owner, options);
-    const interval = checkNumber(owner, 'interval', o.interval, { min: 0, minExclusive: true });
-    const recoverRatio = optionalNumber(owner, 'recoverRatio', o.recoverRatio, 0.5, {
-      min: 0,
-      minExclusive: true,
-      max: 1,
-    });
+    const { interval, recoverRatio } = resolveWatchOptions(options);
     this.unwatch();
     this.#recoverRatio = recoverRatio;
     const id = ++this.#watchId;

@@ -1,6 +1,7 @@
 import { type Clock, VirtualClock } from '@faultline/clock';
 import { describe, expect, it } from 'vitest';
-import { ExponentialDetector, type ExponentialDetectorOptions } from './exponential-detector.js';
+import { ExponentialDetector } from './exponential-detector.js';
+import type { ExponentialDetectorOptions } from './exponential-detector-options.js';
 
 async function at(clock: VirtualClock, t: number): Promise<void> {
   await clock.advance(t - clock.now());

@@ -1,30 +1,10 @@
 import type { Clock } from '@faultline/clock';
-import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
-import type { FailureDetector } from './failure-detector.js';
 import {
-  HeartbeatHistory,
-  type HeartbeatStatistics,
-  MAX_SAMPLE_SIZE,
-} from './heartbeat-history.js';
-
-/** Options of {@link ExponentialDetector}. Durations in ms. */
-export interface ExponentialDetectorOptions {
-  /** Suspicion level at which the peer is considered unavailable (> 0). Default 8 (Cassandra's `phi_convict_threshold`). */
-  readonly threshold?: number;
-  /** How many recent intervals the mean uses (integer >= 1). Default 1000 (Cassandra's window). */
-  readonly maxSampleSize?: number;
-  /** The interval the first heartbeat seeds the window with (> 0). Default 1000. */
-  readonly initialInterval?: number;
-  /**
-   * Longer intervals are not learned (> 0), so that one long partition does not teach the
-   * detector to tolerate long silences. Default `10 · initialInterval`.
-   */
-  readonly maxInterval?: number;
-  /** Time source. Default `systemClock`. */
-  readonly clock?: Clock;
-}
-
-const OWNER = 'ExponentialDetector';
+  type ExponentialDetectorOptions,
+  resolveExponentialDetectorOptions,
+} from './exponential-detector-options.js';
+import type { FailureDetector } from './failure-detector.js';
+import { HeartbeatHistory, type HeartbeatStatistics } from './heartbeat-history.js';
 
 /**
  * Cassandra's failure detector (`org.apache.cassandra.gms.FailureDetector`, CASSANDRA-2597):
@@ -44,30 +24,14 @@ export class ExponentialDetector implements FailureDetector {
   /** `mean · ln 10`, cached when the window changes. */
   #scale = 1;
 
+  /** Validates `options` (see {@link resolveExponentialDetectorOptions}). */
   constructor(options?: ExponentialDetectorOptions) {
-    const o = checkOptions<ExponentialDetectorOptions>(OWNER, options);
-    this.threshold = optionalNumber(OWNER, 'threshold', o.threshold, 8, {
-      min: 0,
-      minExclusive: true,
-    });
-    this.maxSampleSize = optionalNumber(OWNER, 'maxSampleSize', o.maxSampleSize, 1000, {
-      min: 1,
-      max: MAX_SAMPLE_SIZE,
-      integer: true,
-    });
-    this.initialInterval = optionalNumber(OWNER, 'initialInterval', o.initialInterval, 1000, {
-      min: 0,
-      minExclusive: true,
-    });
-    this.maxInterval = optionalNumber(
-      OWNER,
-      'maxInterval',
-      o.maxInterval,
-      10 * this.initialInterval,
-      { min: 0, minExclusive: true },
-    );
-    // The failure detectors ask for now() and setTimer() (none of them sleeps).
-    this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
+    const resolved = resolveExponentialDetectorOptions(options);
+    this.threshold = resolved.threshold;
+    this.maxSampleSize = resolved.maxSampleSize;
+    this.initialInterval = resolved.initialInterval;
+    this.maxInterval = resolved.maxInterval;
+    this.#clock = resolved.clock;
     this.#history = new HeartbeatHistory(this.maxSampleSize);
   }
 

@@ -3,7 +3,8 @@ import { seededRandom } from '@faultline/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DetectorRegistry } from './detector-registry.js';
-import { HeartbeatMonitor, type HeartbeatMonitorOptions } from './heartbeat-monitor.js';
+import { HeartbeatMonitor } from './heartbeat-monitor.js';
+import type { HeartbeatMonitorOptions } from './heartbeat-monitor-options.js';
 import { PhiAccrualDetector } from './phi-accrual-detector.js';
 
 function setup(clock: VirtualClock) {

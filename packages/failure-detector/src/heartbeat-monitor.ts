@@ -1,43 +1,12 @@
 import type { Clock } from '@faultline/clock';
 import { reportListenerError } from '@faultline/clock/internal';
+import { checkFunction, drawRandom, EventChannel, type Random } from '@faultline/core';
+import type { DetectorRegistry } from './detector-registry.js';
+import type { HeartbeatMonitorProbeFailureEvent } from './heartbeat-monitor-events.js';
 import {
-  checkFunction,
-  checkOptions,
-  drawRandom,
-  EventChannel,
-  formatValue,
-  optionalClock,
-  optionalFunction,
-  optionalNumber,
-  type Random,
-} from '@faultline/core';
-import { DetectorRegistry } from './detector-registry.js';
-
-/** Options of {@link HeartbeatMonitor}. Durations in ms. */
-export interface HeartbeatMonitorOptions<T> {
-  /** The peers to probe; each is also its key in `registry`. No duplicates. */
-  readonly targets: readonly T[];
-  /**
-   * Checks one target: resolves if it answered, rejects (or times out) if not. Receives a signal
-   * that aborts at `timeout` and on {@link HeartbeatMonitor.stop}; pass it to `fetch`.
-   */
-  readonly probe: (target: T, signal: AbortSignal) => PromiseLike<unknown> | unknown;
-  /** Records a heartbeat for each successful probe. */
-  readonly registry: DetectorRegistry<T>;
-  /** Mean time between two probes of one target (> 0). Default 1000. */
-  readonly interval?: number;
-  /** A probe that has not settled after `timeout` is aborted and counts as failed (> 0). Default `interval`. */
-  readonly timeout?: number;
-  /**
-   * Each delay is drawn uniformly in `interval · [1 - jitter, 1 + jitter]`, so that probes of many
-   * targets (and of many monitors) do not align, in [0, 1). Default 0.1.
-   */
-  readonly jitter?: number;
-  /** Timer source. Default `systemClock`. */
-  readonly clock?: Clock;
-  /** Random source for the jitter and the initial phase. Default `Math.random`. */
-  readonly random?: Random;
-}
+  type HeartbeatMonitorOptions,
+  resolveHeartbeatMonitorOptions,
+} from './heartbeat-monitor-options.js';
 
 interface Probe {
   readonly controller: AbortController;
@@ -81,45 +50,20 @@ export class HeartbeatMonitor<T> {
   readonly #targets = new Map<T, TargetState<T>>();
   /** Removed targets whose probe has not settled yet: re-adding one waits for it. */
   readonly #draining = new Map<T, TargetState<T>>();
-  readonly #failure = new EventChannel<{ readonly target: T; readonly error: unknown }>();
+  readonly #failure = new EventChannel<HeartbeatMonitorProbeFailureEvent<T>>();
   #running = false;
 
+  /** Validates `options` (see {@link resolveHeartbeatMonitorOptions}). */
   constructor(options: HeartbeatMonitorOptions<T>) {
-    const o = checkOptions<HeartbeatMonitorOptions<T>>(OWNER, options);
-    if (!Array.isArray(o.targets)) {
-      throw new TypeError(
-        `${OWNER}: option "targets" must be an array, received ${formatValue(o.targets)}`,
-      );
-    }
-    this.#probe = checkFunction(OWNER, 'probe', o.probe);
-    if (!(o.registry instanceof DetectorRegistry)) {
-      throw new TypeError(
-        `${OWNER}: option "registry" must be a DetectorRegistry, received ${formatValue(o.registry)}`,
-      );
-    }
-    this.#registry = o.registry;
-    this.interval = optionalNumber(OWNER, 'interval', o.interval, 1000, {
-      min: 0,
-      minExclusive: true,
-    });
-    this.timeout = optionalNumber(OWNER, 'timeout', o.timeout, this.interval, {
-      min: 0,
-      minExclusive: true,
-    });
-    this.jitter = optionalNumber(OWNER, 'jitter', o.jitter, 0.1, {
-      min: 0,
-      max: 1,
-      maxExclusive: true,
-    });
-    // The failure detectors ask for now() and setTimer() (none of them sleeps).
-    this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
-    this.#random = optionalFunction<Random>(OWNER, 'random', o.random, Math.random);
-    for (const target of o.targets as readonly T[]) {
-      if (this.#targets.has(target)) {
-        throw new RangeError(
-          `${OWNER}: option "targets" must not contain duplicates, received ${formatValue(target)} twice`,
-        );
-      }
+    const resolved = resolveHeartbeatMonitorOptions(options);
+    this.#probe = resolved.probe;
+    this.#registry = resolved.registry;
+    this.interval = resolved.interval;
+    this.timeout = resolved.timeout;
+    this.jitter = resolved.jitter;
+    this.#clock = resolved.clock;
+    this.#random = resolved.random;
+    for (const target of resolved.targets) {
       this.#targets.set(target, { target, cancelTimer: undefined, probe: undefined });
     }
   }

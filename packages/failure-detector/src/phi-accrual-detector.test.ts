@@ -2,7 +2,8 @@ import { type Clock, VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { phi } from './phi.js';
-import { PhiAccrualDetector, type PhiAccrualDetectorOptions } from './phi-accrual-detector.js';
+import { PhiAccrualDetector } from './phi-accrual-detector.js';
+import type { PhiAccrualDetectorOptions } from './phi-accrual-detector-options.js';
 
 /** Moves a VirtualClock to the absolute time `t`. */
 async function at(clock: VirtualClock, t: number): Promise<void> {

@@ -1,42 +1,11 @@
 import type { Clock } from '@faultline/clock';
-import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 import type { FailureDetector } from './failure-detector.js';
-import {
-  HeartbeatHistory,
-  type HeartbeatStatistics,
-  MAX_SAMPLE_SIZE,
-} from './heartbeat-history.js';
+import { HeartbeatHistory, type HeartbeatStatistics } from './heartbeat-history.js';
 import { phi, standardizedElapsedForPhi } from './phi.js';
-
-/** Options of {@link PhiAccrualDetector}. Durations in ms. Defaults are Akka's cluster detector. */
-export interface PhiAccrualDetectorOptions {
-  /**
-   * Suspicion level at which the peer is considered unavailable (> 0). Default 8: a 10⁻⁸ chance
-   * of a mistake under the learned distribution. Lower detects faster and suspects wrongly more.
-   */
-  readonly threshold?: number;
-  /** How many recent intervals the statistics use (integer in [1, 10 000]). Default 1000. */
-  readonly maxSampleSize?: number;
-  /**
-   * Floor on the standard deviation (> 0). Default 100. Very regular heartbeats would otherwise
-   * make phi jump at the slightest delay.
-   */
-  readonly minStdDeviation?: number;
-  /**
-   * Extra time tolerated before phi starts to rise (>= 0), added to the mean: lost or delayed
-   * heartbeats, GC pauses, network hiccups. Default 3000.
-   */
-  readonly acceptableHeartbeatPause?: number;
-  /**
-   * Guess of the heartbeat interval used until real intervals arrive (> 0). Default 1000. The
-   * first heartbeat seeds the history with `est - ⌊est/4⌋` and `est + ⌊est/4⌋` (Akka).
-   */
-  readonly firstHeartbeatEstimate?: number;
-  /** Time source. Default `systemClock`. */
-  readonly clock?: Clock;
-}
-
-const OWNER = 'PhiAccrualDetector';
+import {
+  type PhiAccrualDetectorOptions,
+  resolvePhiAccrualDetectorOptions,
+} from './phi-accrual-detector-options.js';
 
 /**
  * The phi accrual failure detector (Hayashibara et al., 2004) with Akka's semantics
@@ -71,37 +40,15 @@ export class PhiAccrualDetector implements FailureDetector {
   /** The elapsed time at which phi reaches the threshold, cached with μ and σ. */
   #crossingElapsed = 0;
 
+  /** Validates `options` (see {@link resolvePhiAccrualDetectorOptions}). */
   constructor(options?: PhiAccrualDetectorOptions) {
-    const o = checkOptions<PhiAccrualDetectorOptions>(OWNER, options);
-    this.threshold = optionalNumber(OWNER, 'threshold', o.threshold, 8, {
-      min: 0,
-      minExclusive: true,
-    });
-    this.maxSampleSize = optionalNumber(OWNER, 'maxSampleSize', o.maxSampleSize, 1000, {
-      min: 1,
-      max: MAX_SAMPLE_SIZE,
-      integer: true,
-    });
-    this.minStdDeviation = optionalNumber(OWNER, 'minStdDeviation', o.minStdDeviation, 100, {
-      min: 0,
-      minExclusive: true,
-    });
-    this.acceptableHeartbeatPause = optionalNumber(
-      OWNER,
-      'acceptableHeartbeatPause',
-      o.acceptableHeartbeatPause,
-      3000,
-      { min: 0 },
-    );
-    this.firstHeartbeatEstimate = optionalNumber(
-      OWNER,
-      'firstHeartbeatEstimate',
-      o.firstHeartbeatEstimate,
-      1000,
-      { min: 0, minExclusive: true },
-    );
-    // The failure detectors ask for now() and setTimer() (none of them sleeps).
-    this.#clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
+    const resolved = resolvePhiAccrualDetectorOptions(options);
+    this.threshold = resolved.threshold;
+    this.maxSampleSize = resolved.maxSampleSize;
+    this.minStdDeviation = resolved.minStdDeviation;
+    this.acceptableHeartbeatPause = resolved.acceptableHeartbeatPause;
+    this.firstHeartbeatEstimate = resolved.firstHeartbeatEstimate;
+    this.#clock = resolved.clock;
     this.#history = new HeartbeatHistory(this.maxSampleSize);
     this.#crossing = standardizedElapsedForPhi(this.threshold);
   }
