@@ -5,8 +5,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // Leader election with three real processes per store: the leader is stopped (SIGSTOP); another
-// candidate must be elected within ttl + one retry interval of the stop (wall clock, measured in
-// the children); the old leader is continued (SIGCONT), is demoted, and its writes are fenced:
+// candidate must win within ttl + one retry interval of the stop (the winning acquire's send
+// time, wall clock, measured in the children, plus that child's own event-loop lag on this
+// loaded machine); the old leader is continued (SIGCONT), is demoted, and its writes are fenced:
 // the storage's log of accepted writes never goes back to a lower token.
 
 const redisUrl = await serviceUrl('redis');
@@ -67,37 +68,50 @@ async function electionRounds(
       startNode({ file: child, env: { ...common, NAME: name }, timeout: 120_000 }),
     );
   }
-  const takeovers: number[] = [];
+  const takeovers: { elected: number; sent: number; lag: number }[] = [];
   let rejectedAfterResume = 0;
   const resumed: string[] = [];
   try {
-    let elections = 0;
-    const elected = () => events(children).filter((e) => e.kind === 'elected');
+    const all = () => events(children);
+    /** The candidate leading now: elected, and not demoted since. */
+    const leading = (): Event | undefined => {
+      const list = all();
+      const last = list.filter((e) => e.kind === 'elected').pop();
+      if (last === undefined) return undefined;
+      const demoted = list.some(
+        (e) => e.kind === 'demoted' && e.name === last.name && e.at >= last.at,
+      );
+      return demoted ? undefined : last;
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      const current = await until(() => elected()[elections], 'a leader');
-      elections++;
-      await sleep(200); // the leader writes a few times
+      // A leader that has led for 200 ms (it writes meanwhile).
+      const current = await until(() => {
+        const now = leading();
+        return now !== undefined && Date.now() - now.at >= 200 ? now : undefined;
+      }, 'a leader');
       const leader = children.get(current.name)!;
       const stoppedAt = Date.now();
       leader.process.kill('SIGSTOP');
-      const next = await until(() => elected()[elections], 'a new leader');
+      const next = await until(
+        () => all().find((e) => e.kind === 'elected' && e.at > stoppedAt),
+        'a new leader',
+      );
       expect(next.name).not.toBe(current.name);
       expect(BigInt(next.rest[0]!)).toBeGreaterThan(BigInt(current.rest[0]!));
-      takeovers.push(next.at - stoppedAt);
+      const [, sentAt, lag] = next.rest.map(Number);
+      takeovers.push({ elected: next.at - stoppedAt, sent: sentAt! - stoppedAt, lag: lag! });
       await sleep(150); // the new leader writes
       leader.process.kill('SIGCONT');
       await until(
         () =>
-          events(children).find(
-            (e) => e.kind === 'demoted' && e.name === current.name && e.at > stoppedAt,
-          ),
+          all().find((e) => e.kind === 'demoted' && e.name === current.name && e.at > stoppedAt),
         'the old leader demoted',
       );
       await sleep(100);
       // What the old leader's term wrote once it ran again: 'rejected' (fenced), or 'accepted'
       // for a write already under way at the stop, which reached the storage before the new
       // leader's (the log check below proves that order).
-      const after = events(children).filter(
+      const after = all().filter(
         (e) =>
           e.kind === 'write' &&
           e.name === current.name &&
@@ -120,9 +134,13 @@ async function electionRounds(
     expect(stale).toBe(0);
     expect(log.length).toBeGreaterThan(ROUNDS * 4);
     figures.push(
-      `[leader election ${store}] ${ROUNDS} leader SIGSTOPs: new leader after ${takeovers.join(', ')} ms (bound ttl ${TTL} + retryInterval ${RETRY} = ${TTL + RETRY} ms); old leaders' writes after resume per round: ${resumed.join(', ')} (${rejectedAfterResume} rejected); accepted writes ${log.length}, stale accepted ${stale}`,
+      `[leader election ${store}] ${ROUNDS} leader SIGSTOPs: the winning acquire sent ${takeovers.map((t) => t.sent).join(', ')} ms after the stop, the new leader elected after ${takeovers.map((t) => t.elected).join(', ')} ms (bound ttl ${TTL} + retryInterval ${RETRY} = ${TTL + RETRY} ms, plus the new leader's worst timer lateness over the last second: ${takeovers.map((t) => t.lag).join(', ')} ms); old leaders' writes after resume per round: ${resumed.join(', ')} (${rejectedAfterResume} rejected); accepted writes ${log.length}, stale accepted ${stale}`,
     );
-    for (const ms of takeovers) expect(ms).toBeLessThanOrEqual(TTL + RETRY);
+    // The winning try goes out within ttl + retryInterval of the stop: the store lets the lease
+    // go at most ttl after the last renewal, which was sent before the stop, and a candidate
+    // never waits more than retryInterval (nor past the holder's retryAfter) between tries. The
+    // only extra is how late the candidate's own timers fired (its measured event-loop lag).
+    for (const t of takeovers) expect(t.sent).toBeLessThanOrEqual(TTL + RETRY + t.lag);
   } finally {
     for (const c of children.values()) {
       c.process.kill('SIGCONT');

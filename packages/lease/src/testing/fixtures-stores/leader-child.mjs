@@ -6,7 +6,10 @@
 // Runs a leaderElection; while it leads, writes "<name> <token>" to a log every 40 ms through the
 // fence, checking its lease only *after* each write (so the first write after a pause is tried,
 // as one already under way would be). Prints (wall-clock ms first):
-//   "<t> elected <name> <token>", "<t> demoted <name> <reason>",
+//   "<t> elected <name> <token> <sentAt> <lag>" (sentAt: wall-clock ms at which the acquire that
+//   won was sent; lag: how late a 20 ms timer of this process fired at worst over the last
+//   second, ms: how late its retry pauses may have fired on a loaded machine),
+//   "<t> demoted <name> <reason>",
 //   "<t> write <name> <token> accepted|rejected".
 // On SIGUSR2 stops the election and exits.
 import { createLease, FencedOutError, leaderElection } from '@faultline/lease';
@@ -55,13 +58,25 @@ const lease = createLease({
   retryInterval: Number(env.RETRY),
 });
 const say = (line) => console.log(`${Date.now()} ${line}`);
+// Timer lateness samples [at, late] over the last second.
+const lateness = [];
+let expected = performance.now() + 20;
+const probe = setInterval(() => {
+  const now = performance.now();
+  lateness.push([now, now - expected]);
+  expected = now + 20;
+  while (lateness.length > 0 && lateness[0][0] < now - 1_000) lateness.shift();
+}, 20);
+const lag = () => Math.max(0, ...lateness.map(([, late]) => late));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let leading;
 const election = leaderElection({
   lease,
   onElected: (held) => {
-    say(`elected ${name} ${held.token}`);
+    // remaining() = validity − (now − sentAt): so the send time of the winning request is
+    const sentAt = Date.now() + held.remaining() - lease.validity;
+    say(`elected ${name} ${held.token} ${Math.round(sentAt)} ${Math.round(lag())}`);
     leading = (async () => {
       for (;;) {
         await sleep(40);
@@ -84,6 +99,7 @@ const election = leaderElection({
 const keepAlive = setInterval(() => {}, 60_000);
 await new Promise((resolve) => process.once('SIGUSR2', resolve));
 clearInterval(keepAlive);
+clearInterval(probe);
 await election.stop();
 await leading;
 await close();
