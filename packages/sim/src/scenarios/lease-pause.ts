@@ -23,7 +23,7 @@ import { round, runSeed } from './service.js';
  * `retryInterval`, never past the holder's remaining lease), read the register, think, check
  * `held.remaining() > 0`, write the value read + 1, release, wait `gap`.
  * Between the validity check and the write, with probability `pause.probability`, the client
- * pauses (GC, VM suspension) for lognormal(median 300 ms, σ 1.0): 11 % of pauses last longer
+ * pauses (GC, VM suspension) for lognormal(median 300 ms, σ 1.0): 11.5 % of pauses last longer
  * than the 1 s ttl. At `duration` the nemesis heals: paused clients resume at once, clients
  * finish the iteration they are in (in-flight writes land) and stop; then the register is read.
  */
