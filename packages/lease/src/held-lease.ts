@@ -16,8 +16,11 @@ export interface LeaseHost {
   readonly options: ResolvedLeaseOptions;
   /** A store call bounded by `timeout` ms (at most the lease's `storeTimeout`). */
   call<T>(operation: HeldLeaseOperation, run: () => Promise<T>, timeout: number): Promise<T>;
-  /** The lease ended: it leaves the pause watch and the events and telemetry are sent. */
-  ended(held: HeldLease, reason: LeaseLossReason | 'released', error: Error): void;
+  /**
+   * The lease ended: it leaves the pause watch and the events and telemetry are sent. `error` is
+   * the abort reason, `undefined` for a release.
+   */
+  ended(held: HeldLease, reason: LeaseLossReason | 'released', error: Error | undefined): void;
 }
 
 /** Options of {@link HeldLease.keepAlive}. */
@@ -31,6 +34,24 @@ export interface KeepAliveOptions {
 
 /** Called by the lease's pause watcher. @internal */
 export const checkAfterPause: unique symbol = Symbol('checkAfterPause');
+
+const errorConstructor = Error as { stackTraceLimit?: number };
+
+/**
+ * A release's abort reason, built without a stack trace: the holder called `release()`, so a stack
+ * says nothing, and capturing one cost most of a `lease.run` that reads `held.signal`
+ * (`Error.stackTraceLimit` is V8's; other engines ignore it and capture as usual).
+ */
+function releasedError(resource: string, token: bigint): LeaseReleasedError {
+  const limit = errorConstructor.stackTraceLimit;
+  if (limit === undefined) return new LeaseReleasedError(resource, token);
+  errorConstructor.stackTraceLimit = 0;
+  try {
+    return new LeaseReleasedError(resource, token);
+  } finally {
+    errorConstructor.stackTraceLimit = limit;
+  }
+}
 
 /** Below this lateness (ms) an expiry timer firing late is a slow event loop, not a pause. */
 const PAUSE_LATENESS = 100;
@@ -50,7 +71,11 @@ export class HeldLease {
   readonly resource: string;
   readonly owner: string;
   readonly #host: LeaseHost;
-  readonly #controller = new AbortController();
+  // Made on the first read of `signal`: acquire + release without it allocates no controller,
+  // no event and (for a release) no error, which were most of the lease's own cost.
+  #controller: AbortController | undefined;
+  /** Why the lease ended; `undefined` while it is held, or after a release nobody watched. */
+  #error: Error | undefined;
   /** Clock time at which the local validity ends. */
   #validUntil: number;
   #cancelExpiry: (() => void) | undefined;
@@ -89,7 +114,13 @@ export class HeldLease {
    */
   get signal(): AbortSignal {
     if (!this.#ended) this.remaining();
-    return this.#controller.signal;
+    let controller = this.#controller;
+    if (controller === undefined) {
+      controller = new AbortController();
+      this.#controller = controller;
+      if (this.#ended) controller.abort(this.#reason());
+    }
+    return controller.signal;
   }
 
   /** Whether the lease is still locally valid (same check as `remaining() > 0`). */
@@ -107,7 +138,7 @@ export class HeldLease {
    */
   async renew(): Promise<void> {
     const left = this.remaining();
-    if (left === 0) throw this.#controller.signal.reason;
+    if (left === 0) throw this.#reason();
     const { clock, store, resource, owner, ttl, storeTimeout } = this.#host.options;
     const sentAt = clock.now();
     const oldUntil = this.#validUntil;
@@ -121,19 +152,19 @@ export class HeldLease {
       );
     } catch (error) {
       // The lease ending meanwhile says more than the store's failure (which was reported).
-      if (this.#ended) throw this.#controller.signal.reason;
+      if (this.#ended) throw this.#reason();
       throw error;
     }
-    if (this.#ended) throw this.#controller.signal.reason;
+    if (this.#ended) throw this.#reason();
     if (clock.now() >= oldUntil) {
       // The validity ran out while the renewal was on its way (a pause, a slow store): once it
       // ended it stays ended, even though the store renewed.
       this.#expire(clock.now() - oldUntil);
-      throw this.#controller.signal.reason;
+      throw this.#reason();
     }
     if (!renewed) {
       this.#end('lost', new LeaseLostError(resource, this.token));
-      throw this.#controller.signal.reason;
+      throw this.#reason();
     }
     const until = sentAt + this.#host.options.validity;
     if (until > this.#validUntil) {
@@ -151,7 +182,7 @@ export class HeldLease {
    */
   release(): Promise<boolean> {
     if (this.#release !== undefined) return this.#release;
-    this.#end('released', new LeaseReleasedError(this.resource, this.token));
+    this.#end('released', undefined);
     const { store, resource, owner, storeTimeout } = this.#host.options;
     this.#release = this.#host.call(
       'release',
@@ -241,13 +272,20 @@ export class HeldLease {
     );
   }
 
-  #end(reason: LeaseLossReason | 'released', error: Error): void {
+  #end(reason: LeaseLossReason | 'released', error: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#error = error;
     this.#cancelExpiry?.();
     this.#cancelExpiry = undefined;
     this.#stopKeepAlive?.();
     this.#host.ended(this, reason, error);
-    this.#controller.abort(error);
+    this.#controller?.abort(this.#reason());
+  }
+
+  /** The abort reason of an ended lease (a release's `LeaseReleasedError` is built on demand). */
+  #reason(): Error {
+    if (this.#error === undefined) this.#error = releasedError(this.resource, this.token);
+    return this.#error;
   }
 }

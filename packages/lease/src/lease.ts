@@ -302,7 +302,7 @@ export class Lease {
     for (const held of [...this.#active]) held[checkAfterPause](event.duration);
   }
 
-  #ended(held: HeldLease, reason: LeaseLossReason | 'released', error: Error): void {
+  #ended(held: HeldLease, reason: LeaseLossReason | 'released', error: Error | undefined): void {
     this.#active.delete(held);
     if (this.#active.size === 0 && this.#stopPauses !== undefined) {
       this.#stopPauses();
@@ -317,7 +317,7 @@ export class Lease {
       return;
     }
     if (this.#onLost.hasListeners) {
-      this.#onLost.emit({ resource: this.resource, token: held.token, reason, error });
+      this.#onLost.emit({ resource: this.resource, token: held.token, reason, error: error! });
     }
     if (telemetry.hasSubscribers) {
       publishEvent(
