@@ -70,6 +70,8 @@ export class FleetBreaker extends PolicyBase {
   readonly #description: PolicyDescription;
   readonly #state: FleetCircuitState;
   readonly #sync: FleetSync;
+  /** A trip has asked for an early step that has not started yet. */
+  #tripSent = false;
 
   readonly #stateChange = new EventChannel<StateChangeEvent>();
   readonly #open = new EventChannel<OpenEvent>();
@@ -296,7 +298,12 @@ export class FleetBreaker extends PolicyBase {
   #act(action: number): void {
     if (action === NOTHING) return;
     if (action === SYNC_NOW) {
-      this.#sync.kick();
+      // One early step per trip: with quorum > 1 a sick instance keeps tripping on every
+      // failure, and its window reaches the store with the next step anyway.
+      if (!this.#tripSent) {
+        this.#tripSent = true;
+        this.#sync.kick();
+      }
       return;
     }
     void this.#report(action === REPORT_SUCCESS, this.#state.reportToken);
@@ -339,6 +346,7 @@ export class FleetBreaker extends PolicyBase {
     // the instances that have traffic.
     const op = state.wantPermit && state.mode !== CLOSED ? 'probe' : 'sync';
     state.wantPermit = false;
+    this.#tripSent = false;
     const reply = await this.#store.breaker(this.#name, this.#request(op, 0));
     state.adopt(reply, this.#clock.now());
   }
