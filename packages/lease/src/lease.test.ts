@@ -391,6 +391,28 @@ describe('lease.run', () => {
     expect(value).toBe(7);
   });
 
+  it("the caller's signal gives up the wait: rejects with its reason, fn never called, nothing left", async () => {
+    const { clock, make } = setup();
+    const first = await make('a').acquire();
+    const controller = new AbortController();
+    let called = false;
+    const pending = make('b')
+      .run(
+        () => {
+          called = true;
+        },
+        { wait: 60_000, signal: controller.signal },
+      )
+      .catch((e: unknown) => e);
+    await clock.advance(1000);
+    const reason = new Error('shutdown');
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    expect(called).toBe(false);
+    await first.release();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('rejects with LeaseUnavailableError without calling fn when held elsewhere', async () => {
     const { make } = setup();
     await make('a').acquire();
