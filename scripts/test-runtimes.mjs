@@ -293,6 +293,11 @@ const line = (cells) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join
 console.log(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const cells of table) console.log(line(cells));
 
+if (runtimes.includes('bun')) {
+  console.log(
+    "\nBun: scripts/bun-vitest-shim.mjs is preloaded, adding vi.stubGlobal and vi.unstubAllGlobals (Vitest's semantics), which Bun's `vi` lacks.",
+  );
+}
 console.log('\nExcluded on one runtime (scripts/test-runtimes.mjs, EXCLUDED):');
 for (const entry of EXCLUDED.filter(
   (e) => runtimes.includes(e.runtime) && plan.some((pkg) => pkg.name === e.package),
