@@ -9,10 +9,10 @@
  *   safe lock needs.
  * Each case has its own ioredis client on the same Redis (REDIS_URL, default the shared
  * 127.0.0.1:6379) and its own key (unique prefix, deleted at the end; never FLUSHALL). Round trips
- * per acquire + release are counted by wrapping each client's `sendCommand`. Rounds are
- * interleaved (each round runs a block of calls of every case, in a rotated order, reversed every
- * other round) and the ratios of each round are computed within it; the median round is the
- * figure of record.
+ * per acquire + release are counted by wrapping each client's `sendCommand`. The cases alternate
+ * call by call (each iteration calls every case once, in an order rotated per round and reversed
+ * every other round), the ratios of each round are computed within it, and the median round is
+ * the figure of record.
  *
  * Run: `npx tsc -b benchmarks && nice -n 10 node benchmarks/dist/lease.js [--rounds 21] [--calls 500]`
  */
@@ -134,35 +134,30 @@ export async function countRoundTrips(
   return result;
 }
 
-/** One block: `calls` sequential calls of one case, each timed; mean and median in ns. */
-async function block(body: () => Promise<void>, calls: number): Promise<Figure & { name: string }> {
-  const times = new Float64Array(calls);
-  for (let i = 0; i < calls; i++) {
-    const started = performance.now();
-    await body();
-    times[i] = (performance.now() - started) * 1e6;
-  }
-  const sorted = [...times].sort((a, b) => a - b);
-  const mean = times.reduce((sum, t) => sum + t, 0) / calls;
-  return { name: '', avgNs: mean, p50Ns: sorted[Math.floor(calls / 2)]! };
-}
-
 /**
- * One round: a block of `calls` calls per case, in `order`. Network round trips dominate these
- * cases (tens of µs each, with a long tail from the shared machine), so they are timed per call in
- * blocks rather than by mitata's tight loop, and rounds alternate the order.
+ * One round: `calls` iterations, each calling every case once in `order` and timing each call.
+ * Network round trips dominate these cases (tens of µs, with a long tail on a shared machine), so
+ * the cases alternate call by call: a burst of load lands on all of them alike. Mean and median
+ * per case in ns.
  */
 export async function runLeaseRound(
   setup: LeaseBench,
   order: readonly CaseId[],
   calls: number,
 ): Promise<Figure[]> {
-  const figures: Figure[] = [];
-  for (const id of order) {
-    const figure = await block(setup.bodies[id], calls);
-    figures.push({ ...figure, name: leaseCases[id] });
+  const times = order.map(() => new Float64Array(calls));
+  for (let i = 0; i < calls; i++) {
+    for (let c = 0; c < order.length; c++) {
+      const started = performance.now();
+      await setup.bodies[order[c]!]();
+      times[c]![i] = (performance.now() - started) * 1e6;
+    }
   }
-  return figures;
+  return order.map((id, c) => {
+    const sorted = [...times[c]!].sort((a, b) => a - b);
+    const mean = times[c]!.reduce((sum, t) => sum + t, 0) / calls;
+    return { name: leaseCases[id], avgNs: mean, p50Ns: sorted[Math.floor(calls / 2)]! };
+  });
 }
 
 function median(values: number[]): number {
@@ -188,7 +183,7 @@ if (isMainModule(import.meta.url)) {
     }
     const figure = (round: Figure[], id: CaseId) => round.find((f) => f.name === leaseCases[id])!;
     console.log(
-      `node ${process.version}, Redis ${url}, ${rounds} interleaved rounds of ${calls} calls per case; medians of per-round figures; load ${(
+      `node ${process.version}, Redis ${url}, ${rounds} rounds of ${calls} interleaved calls per case; medians of per-round figures; load ${(
         await import('node:os')
       )
         .loadavg()
