@@ -32,6 +32,9 @@ export interface FastifyIdempotencyOptions {
   readonly maxBodyBytes?: number;
 }
 
+const RUNNING = Symbol('faultline.idempotency.running');
+type RunningRequest = FastifyRequest & { [RUNNING]?: CaptureControl | null };
+
 function fingerprintBody(body: unknown): IdempotencyRequest['body'] {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
@@ -90,7 +93,9 @@ export const fastifyIdempotency: FastifyPluginAsync<FastifyIdempotencyOptions> =
         },
       );
     });
-    const running = new WeakMap<FastifyRequest, CaptureControl>();
+    // The capture of a running request, for onError: a request decoration (declared once, so
+    // every request has the same shape) rather than a WeakMap entry per request.
+    fastify.decorateRequest(RUNNING, null);
 
     fastify.addHook('preHandler', async (request, reply) => {
       if (passesThrough(idem, request.method, request.headers[keyHeader] !== undefined)) return;
@@ -118,11 +123,11 @@ export const fastifyIdempotency: FastifyPluginAsync<FastifyIdempotencyOptions> =
         return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
       }
       if (result.token === undefined) return;
-      running.set(request, captureResponse(reply.raw, idem, result.token));
+      (request as RunningRequest)[RUNNING] = captureResponse(reply.raw, idem, result.token);
     });
 
     fastify.addHook('onError', async (request) => {
-      running.get(request)?.threw();
+      (request as RunningRequest)[RUNNING]?.threw();
     });
   },
   {

@@ -3,7 +3,8 @@ import { IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from '
 import type { BodyCapture } from '../capture.js';
 import type { ExecutionToken } from '../execution-token.js';
 import { installSha256, type Sha256Hex } from '../fingerprint.js';
-import type { IdempotencyRequest } from '../request.js';
+import type { HeaderInput } from '../headers.js';
+import type { IdempotencyRequest, ResponseProgress } from '../request.js';
 import type { Idempotency } from '../server-types.js';
 
 export { checkIdempotency, checkMaxBodyBytes, passesThrough } from './common.js';
@@ -233,6 +234,149 @@ export interface CaptureControl {
   returned(): void;
 }
 
+/** Where a wrapped response keeps its capture (an own property, like the wrappers). */
+const CAPTURE = Symbol('faultline.idempotency.capture');
+
+type CapturedResponse = ServerResponse & { [CAPTURE]?: ResponseCapture };
+type WriteHead = (...args: unknown[]) => ServerResponse;
+type Write = (...args: unknown[]) => boolean;
+type End = (...args: unknown[]) => ServerResponse;
+
+/**
+ * The state of one captured response. The wrappers installed on the response are shared
+ * functions (below) that find this through a symbol, so capturing a response costs this one
+ * object and its body collector, not a set of closures per request.
+ */
+class ResponseCapture implements CaptureControl {
+  readonly res: ServerResponse;
+  readonly idempotency: Idempotency;
+  readonly token: ExecutionToken;
+  readonly body: BodyCapture;
+  readonly writeHead: WriteHead;
+  readonly write: Write;
+  readonly end: End;
+  /** The headers argument of `writeHead`, as given (an object or a raw list). */
+  headHeaders: OutgoingHttpHeaders | readonly unknown[] | undefined = undefined;
+  ended = false;
+  closed = false;
+  #returned = false;
+  #threw = false;
+
+  constructor(res: ServerResponse, idempotency: Idempotency, token: ExecutionToken) {
+    this.res = res;
+    this.idempotency = idempotency;
+    this.token = token;
+    this.body = token.capture();
+    this.writeHead = res.writeHead as unknown as WriteHead;
+    this.write = res.write as unknown as Write;
+    this.end = res.end as unknown as End;
+  }
+
+  get returnedAlready(): boolean {
+    return this.#returned;
+  }
+
+  /** The handler called `end()`: restore the methods and store what was sent. */
+  finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const res = this.res as CapturedResponse;
+    res.writeHead = this.writeHead as unknown as ServerResponse['writeHead'];
+    res.write = this.write as unknown as ServerResponse['write'];
+    res.end = this.end as unknown as ServerResponse['end'];
+    // After a throw the execution was already released or interrupted: this is the error
+    // response (`finish` ignores a finished token anyway).
+    if (this.#threw) return;
+    void this.idempotency.complete(this.token, {
+      status: res.statusCode,
+      headers: this.#headers(),
+      body: this.body.bytes(),
+      bodyOmitted: this.body.omitted,
+    });
+  }
+
+  /**
+   * What was sent: headers set with `setHeader` plus those passed to `writeHead` (which win).
+   * Fastify passes every header to `writeHead` and Express none, so usually one source is
+   * empty and is handed over as it is (the core filters it in one pass).
+   */
+  #headers(): HeaderInput {
+    const set = this.res.getHeaders();
+    const head = this.headHeaders;
+    if (head === undefined || isEmptyHeaders(head)) return set;
+    let empty = true;
+    for (const _ in set) {
+      empty = false;
+      break;
+    }
+    if (empty) return Array.isArray(head) ? headerPairs(head) : (head as OutgoingHttpHeaders);
+    const headPairs = headerPairs(head);
+    const names = new Set(headPairs.map(([name]) => name));
+    return [...headerPairs(set).filter(([name]) => !names.has(name)), ...headPairs];
+  }
+
+  readonly progress = (): ResponseProgress => ({
+    started: this.res.headersSent,
+    status: this.res.statusCode,
+  });
+
+  threw(): void {
+    if (this.ended || this.#threw) return;
+    this.#threw = true;
+    const res = this.res;
+    if (res.headersSent) void this.idempotency.interrupt(this.token, res.statusCode);
+    else void this.idempotency.release(this.token);
+  }
+
+  returned(): void {
+    this.#returned = true;
+    const res = this.res;
+    if (this.closed && !this.ended && res.headersSent) {
+      void this.idempotency.interrupt(this.token, res.statusCode);
+    }
+  }
+}
+
+function isEmptyHeaders(headers: OutgoingHttpHeaders | readonly unknown[]): boolean {
+  if (Array.isArray(headers)) return headers.length === 0;
+  for (const _ in headers) return false;
+  return true;
+}
+
+function capturedWriteHead(this: CapturedResponse, ...args: unknown[]): ServerResponse {
+  const capture = this[CAPTURE]!;
+  const headers = typeof args[1] === 'string' ? args[2] : args[1];
+  if (headers !== undefined && headers !== null && typeof headers === 'object') {
+    capture.headHeaders = headers as OutgoingHttpHeaders | readonly unknown[];
+  }
+  return capture.writeHead.apply(this, args);
+}
+
+function capturedWrite(this: CapturedResponse, ...args: unknown[]): boolean {
+  const capture = this[CAPTURE]!;
+  captureChunk(capture.body, args[0], args[1]);
+  return capture.write.apply(this, args);
+}
+
+function capturedEnd(this: CapturedResponse, ...args: unknown[]): ServerResponse {
+  const capture = this[CAPTURE]!;
+  captureChunk(capture.body, args[0], args[1]);
+  const result = capture.end.apply(this, args);
+  capture.finish();
+  return result;
+}
+
+function onCapturedClose(this: CapturedResponse): void {
+  const capture = this[CAPTURE];
+  if (capture === undefined || capture.ended || capture.closed) return;
+  capture.closed = true;
+  if (capture.returnedAlready && this.headersSent) {
+    void capture.idempotency.interrupt(capture.token, this.statusCode);
+  } else {
+    capture.idempotency.disconnected(capture.token, capture.progress);
+  }
+}
+
 /**
  * Captures what the handler writes to `res` (status, headers, every body chunk up to the cap)
  * by wrapping `writeHead`, `write` and `end` on this one response object, and finishes the
@@ -255,82 +399,14 @@ export function captureResponse(
   idempotency: Idempotency,
   token: ExecutionToken,
 ): CaptureControl {
-  const capture = token.capture();
-  let headHeaders: StoredHeader[] | undefined;
-  let ended = false;
-  let closed = false;
-  let returned = false;
-  let threw = false;
-  const originalWriteHead = res.writeHead;
-  const originalWrite = res.write;
-  const originalEnd = res.end;
-
-  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    const headers = typeof args[1] === 'string' ? args[2] : args[1];
-    if (headers !== undefined && headers !== null && typeof headers === 'object') {
-      headHeaders = headerPairs(headers as OutgoingHttpHeaders);
-    }
-    return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as ServerResponse['writeHead'];
-
-  res.write = function write(this: ServerResponse, ...args: unknown[]) {
-    captureChunk(capture, args[0], args[1]);
-    return (originalWrite as (...a: unknown[]) => boolean).apply(this, args);
-  } as ServerResponse['write'];
-
-  res.end = function end(this: ServerResponse, ...args: unknown[]) {
-    captureChunk(capture, args[0], args[1]);
-    const result = (originalEnd as (...a: unknown[]) => ServerResponse).apply(this, args);
-    if (!ended) {
-      ended = true;
-      res.writeHead = originalWriteHead;
-      res.write = originalWrite;
-      res.end = originalEnd;
-      // After a throw the execution was already released or interrupted: this is the error
-      // response (`finish` ignores a finished token anyway).
-      if (!threw) {
-        let headers = headerPairs(res.getHeaders());
-        // Fastify passes every header to writeHead, so usually only one of the two has any.
-        if (headHeaders !== undefined && headHeaders.length > 0) {
-          if (headers.length === 0) {
-            headers = headHeaders;
-          } else {
-            const names = new Set(headHeaders.map(([name]) => name));
-            headers = [...headers.filter(([name]) => !names.has(name)), ...headHeaders];
-          }
-        }
-        void idempotency.complete(token, {
-          status: res.statusCode,
-          headers,
-          body: capture.bytes(),
-          bodyOmitted: capture.omitted,
-        });
-      }
-    }
-    return result;
-  } as ServerResponse['end'];
-
-  const progress = () => ({ started: res.headersSent, status: res.statusCode });
-
-  res.once('close', () => {
-    if (ended) return;
-    closed = true;
-    if (returned && res.headersSent) void idempotency.interrupt(token, res.statusCode);
-    else idempotency.disconnected(token, progress);
-  });
-
-  return {
-    threw() {
-      if (ended || threw) return;
-      threw = true;
-      if (res.headersSent) void idempotency.interrupt(token, res.statusCode);
-      else void idempotency.release(token);
-    },
-    returned() {
-      returned = true;
-      if (closed && !ended && res.headersSent) void idempotency.interrupt(token, res.statusCode);
-    },
-  };
+  const capture = new ResponseCapture(res, idempotency, token);
+  const target = res as CapturedResponse;
+  target[CAPTURE] = capture;
+  target.writeHead = capturedWriteHead as unknown as ServerResponse['writeHead'];
+  target.write = capturedWrite as unknown as ServerResponse['write'];
+  target.end = capturedEnd as unknown as ServerResponse['end'];
+  res.on('close', onCapturedClose);
+  return capture;
 }
 
 /** @internal Builds the framework-free request. */
