@@ -22,29 +22,36 @@ export const IN_PROGRESS_TAG = 'fl1P';
 /** Prefix of a COMPLETED record. */
 export const COMPLETED_TAG = 'fl1C';
 
-function lengthPrefixed(text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8');
-  return Buffer.concat([Buffer.from(`${bytes.length}:`, 'latin1'), bytes]);
+/**
+ * `<len>":"<text>` as a string: the clients send string arguments as UTF-8, so its bytes are
+ * exactly the length-prefixed UTF-8 of `text` (`<len>` counts bytes). A string costs the client
+ * less than a Buffer (ioredis concatenates a command with any Buffer argument into one Buffer).
+ */
+function lengthPrefixed(text: string): string {
+  return `${Buffer.byteLength(text, 'utf8')}:${text}`;
 }
 
 /** `"fl1P" + owner-part`: the prefix an owner's IN_PROGRESS record starts with. */
-export function ownedPrefix(owner: string): Buffer {
-  return Buffer.concat([Buffer.from(IN_PROGRESS_TAG, 'latin1'), lengthPrefixed(owner)]);
+export function ownedPrefix(owner: string): string {
+  return IN_PROGRESS_TAG + lengthPrefixed(owner);
 }
 
 /** The whole IN_PROGRESS value written by a claim. */
-export function encodeClaim(owner: string, fingerprint: string): Buffer {
-  return Buffer.concat([ownedPrefix(owner), lengthPrefixed(fingerprint)]);
+export function encodeClaim(owner: string, fingerprint: string): string {
+  return ownedPrefix(owner) + lengthPrefixed(fingerprint);
 }
 
-/** The response part appended on completion. */
+/** The response part appended on completion (bytes: the body is binary). */
 export function encodeResponse(response: StoredResponse): Buffer {
-  const meta = JSON.stringify([response.status, response.headers, response.bodyOmitted]);
+  const meta = lengthPrefixed(
+    JSON.stringify([response.status, response.headers, response.bodyOmitted]),
+  );
   const body = response.body;
-  return Buffer.concat([
-    lengthPrefixed(meta),
-    Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-  ]);
+  const metaLength = Buffer.byteLength(meta, 'utf8');
+  const out = Buffer.allocUnsafe(metaLength + body.byteLength);
+  out.write(meta, 0, 'utf8');
+  out.set(body, metaLength);
+  return out;
 }
 
 /** A decoded record (without its expiry, which comes from `PTTL`). */

@@ -200,13 +200,12 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   }
   const connection: RedisConnection = redisConnection(OWNER, opts.client);
   const prefix = opts.prefix === undefined ? 'faultline:idem:' : checkPrefix(opts.prefix);
-  const prefixBytes = Buffer.from(prefix, 'utf8');
-  // Keys are opaque strings; concatenated as bytes so that any character survives.
-  const redisKey = (key: string): Buffer => Buffer.concat([prefixBytes, Buffer.from(key, 'utf8')]);
+  // Keys are opaque strings, sent as UTF-8 by the client (store keys are hex hashes).
+  const redisKey = (key: string): string => prefix + key;
 
   const run = (
     script: Parameters<RedisConnection['eval']>[0],
-    key: Buffer,
+    key: string,
     args: readonly RedisArgument[],
   ): Promise<unknown> => connection.eval(script, [key], args);
 
