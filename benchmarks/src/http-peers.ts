@@ -64,7 +64,9 @@ function configs(redisUrl: string | undefined): Config[] {
       if (store === 'redis' && redisUrl === undefined) continue;
       for (const middleware of middlewares) {
         const clients: (ServerSpec['client'] | undefined)[] =
-          middleware === 'faultline' && store === 'redis' ? ['ioredis', 'ioredis-ap'] : [undefined];
+          middleware === 'faultline' && store === 'redis'
+            ? ['ioredis', 'ioredis-ap', 'node-redis']
+            : [undefined];
         for (const client of clients) {
           for (const keys of ['fresh', 'replay'] as const) {
             const name = client === undefined ? middleware : `${middleware}(${client})`;
