@@ -240,3 +240,28 @@ describe('fingerprintText (the native-hash fast path)', () => {
     expect(fingerprintText({ ...base, contentType: 'text/plain', body: 'x' })).toBeUndefined();
   });
 });
+
+describe('canonicalJson key order', () => {
+  // The reference: Array.prototype.sort's default order (UTF-16 code units).
+  const reference = (value: unknown): string => {
+    if (value === null || typeof value !== 'object') return JSON.stringify(value);
+    if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${reference(record[key])}`).join(',')}}`;
+  };
+
+  it('sorts small (insertion sort) and large objects exactly like Array.prototype.sort', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: 'binary', maxLength: 4 }), fc.integer(), {
+          maxKeys: 40,
+        }),
+        (object) => {
+          expect(canonicalJson(object)).toBe(reference(object));
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+});
