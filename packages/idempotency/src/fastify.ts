@@ -35,6 +35,15 @@ export interface FastifyIdempotencyOptions {
 const RUNNING = Symbol('faultline.idempotency.running');
 type RunningRequest = FastifyRequest & { [RUNNING]?: CaptureControl | null };
 
+/** Whether no header name repeats (the usual replay: each header once, nothing to group). */
+function distinctNames(headers: readonly (readonly [string, string])[]): boolean {
+  for (let i = 1; i < headers.length; i++) {
+    const name = headers[i]![0];
+    for (let j = 0; j < i; j++) if (headers[j]![0] === name) return false;
+  }
+  return true;
+}
+
 function fingerprintBody(body: unknown): IdempotencyRequest['body'] {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
@@ -109,15 +118,20 @@ export const fastifyIdempotency: FastifyPluginAsync<FastifyIdempotencyOptions> =
         ),
       );
       if (result.kind !== 'execute') {
-        const grouped = new Map<string, string[]>();
-        for (const [name, value] of result.response.headers) {
-          const list = grouped.get(name);
-          if (list === undefined) grouped.set(name, [value]);
-          else list.push(value);
-        }
+        const headers = result.response.headers;
         reply.code(result.response.status);
-        for (const [name, values] of grouped)
-          reply.header(name, values.length === 1 ? values[0] : values);
+        if (distinctNames(headers)) {
+          for (const [name, value] of headers) reply.header(name, value);
+        } else {
+          const grouped = new Map<string, string[]>();
+          for (const [name, value] of headers) {
+            const list = grouped.get(name);
+            if (list === undefined) grouped.set(name, [value]);
+            else list.push(value);
+          }
+          for (const [name, values] of grouped)
+            reply.header(name, values.length === 1 ? values[0] : values);
+        }
         const body = result.response.body;
         // A view, not a copy: the stored bytes are only read.
         return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));

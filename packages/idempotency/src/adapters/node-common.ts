@@ -315,10 +315,10 @@ class ResponseCapture implements CaptureControl {
     return [...headerPairs(set).filter(([name]) => !names.has(name)), ...headPairs];
   }
 
-  readonly progress = (): ResponseProgress => ({
-    started: this.res.headersSent,
-    status: this.res.statusCode,
-  });
+  /** How far the response got (for `disconnected`, which asks later). */
+  progress(): ResponseProgress {
+    return { started: this.res.headersSent, status: this.res.statusCode };
+  }
 
   threw(): void {
     if (this.ended || this.#threw) return;
@@ -373,7 +373,7 @@ function onCapturedClose(this: CapturedResponse): void {
   if (capture.returnedAlready && this.headersSent) {
     void capture.idempotency.interrupt(capture.token, this.statusCode);
   } else {
-    capture.idempotency.disconnected(capture.token, capture.progress);
+    capture.idempotency.disconnected(capture.token, () => capture.progress());
   }
 }
 

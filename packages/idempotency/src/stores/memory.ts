@@ -423,15 +423,18 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     // check-and-set cannot interleave with another request in this process.
     async claim(key: string, request: ClaimRequest): Promise<ClaimResult> {
       const now = clock.now();
+      // One lookup: a live record answers; an expired or unreadable one is replaced.
       const existed = inProgress.get(key) ?? completed.get(key);
-      const current = live(key, now);
-      let previous: 'none' | 'expired' | 'unreadable' = existed === undefined ? 'none' : 'expired';
-      if (current !== undefined) {
-        if (current.status !== 'UNREADABLE') {
-          return { claimed: false, record: toRecord(current, now) };
+      let previous: 'none' | 'expired' | 'unreadable' = 'none';
+      if (existed !== undefined) {
+        if (existed.expiresAt <= now) {
+          previous = 'expired';
+        } else if (existed.status !== 'UNREADABLE') {
+          return { claimed: false, record: toRecord(existed, now) };
+        } else {
+          previous = 'unreadable';
         }
-        drop(current);
-        previous = 'unreadable';
+        drop(existed);
       }
       const scope = request.scope ?? '';
       makeRoom(scope, now);
