@@ -147,7 +147,7 @@ function exclusionsFor(runtime, name) {
 async function bunPackage(pkg) {
   const { files, pattern } = exclusionsFor('bun', pkg.name);
   const run = pkg.runnable.filter((file) => !files.has(file));
-  const { output, timedOut } = await capture(
+  const { code, output, timedOut } = await capture(
     'npx',
     [
       '-y',
@@ -172,6 +172,7 @@ async function bunPackage(pkg) {
   const firstError =
     /^(?:error|TypeError|ReferenceError|SyntaxError|RangeError|Error)[^\n]*$/m.exec(output)?.[0];
   return {
+    code,
     passed: count('pass'),
     failed: count('fail') + errors + (timedOut ? 1 : 0),
     skippedByName: count('filtered out'),
@@ -190,7 +191,7 @@ async function denoPackage(pkg, dir) {
   const { files, pattern } = exclusionsFor('deno', pkg.name);
   const run = pkg.runnable.filter((file) => !files.has(file));
   const report = join(dir, `${pkg.name}.json`);
-  const { output, timedOut } = await capture(
+  const { code, output, timedOut } = await capture(
     'npx',
     [
       '-y',
@@ -210,6 +211,7 @@ async function denoPackage(pkg, dir) {
   );
   if (!existsSync(report)) {
     return {
+      code,
       passed: 0,
       failed: 1,
       skippedByName: 0,
@@ -236,7 +238,7 @@ async function denoPackage(pkg, dir) {
       firstError ??= suite.message?.split('\n')[0];
     }
   }
-  return { passed, failed: failures.length, skippedByName, failures, firstError, output };
+  return { code, passed, failed: failures.length, skippedByName, failures, firstError, output };
 }
 
 const rows = [];
@@ -246,9 +248,24 @@ for (const runtime of runtimes) {
     for (const pkg of plan) {
       const started = performance.now();
       const result = runtime === 'bun' ? await bunPackage(pkg) : await denoPackage(pkg, dir);
+      // Never green by silence: a run that failed without a failing test (an error outside the
+      // tests, a runtime that did not start) or that ran nothing counts as a failure.
+      if (result.failed === 0 && (result.code !== 0 || result.passed === 0)) {
+        result.failed = 1;
+        result.failures.push(
+          result.passed === 0 ? 'no test ran' : `exit code ${result.code} with no failing test`,
+        );
+        result.firstError ??= result.output.trim().split('\n').slice(-3).join(' / ');
+      }
       const seconds = (performance.now() - started) / 1000;
-      const { entries } = exclusionsFor(runtime, pkg.name);
+      const { entries, tests } = exclusionsFor(runtime, pkg.name);
       const row = { runtime, pkg, seconds, entries, ...result };
+      if (row.skippedByName !== tests.length) {
+        // A renamed test leaves its exclusion matching nothing (or a new test matches one).
+        console.warn(
+          `  ! ${pkg.name}: ${tests.length} test(s) excluded by name, ${row.skippedByName} left out: check EXCLUDED`,
+        );
+      }
       rows.push(row);
       console.log(
         `${VERSIONS[runtime]} ${pkg.name}: ${row.passed} passed, ${row.failed} failed, ${row.skippedByName} left out by name (${seconds.toFixed(0)} s)`,
@@ -260,32 +277,31 @@ for (const runtime of runtimes) {
   }
 }
 
-// The summary: one row per runtime and package, then the reasons.
+// The summary: one row per runtime and package, a total per runtime, then the reasons.
 const header = ['runtime', 'package', 'passed', 'failed', 'excluded tests', 'excluded files'];
-const table = rows.map((row) => [
-  VERSIONS[row.runtime],
-  row.pkg.name,
-  String(row.passed),
-  String(row.failed),
-  String(row.skippedByName),
-  String(row.pkg.excluded.length + row.entries.filter((e) => e.file !== undefined).length),
-]);
+const excludedFiles = (row) =>
+  row.pkg.excluded.length + row.entries.filter((e) => e.file !== undefined).length;
+const table = [];
 for (const runtime of runtimes) {
   const mine = rows.filter((row) => row.runtime === runtime);
-  const sum = (key) => String(mine.reduce((n, row) => n + row[key], 0));
+  for (const row of mine) {
+    table.push([
+      VERSIONS[runtime],
+      row.pkg.name,
+      String(row.passed),
+      String(row.failed),
+      String(row.skippedByName),
+      String(excludedFiles(row)),
+    ]);
+  }
+  const sum = (count) => String(mine.reduce((n, row) => n + count(row), 0));
   table.push([
     VERSIONS[runtime],
     'total',
-    sum('passed'),
-    sum('failed'),
-    sum('skippedByName'),
-    String(
-      mine.reduce(
-        (n, row) =>
-          n + row.pkg.excluded.length + row.entries.filter((e) => e.file !== undefined).length,
-        0,
-      ),
-    ),
+    sum((row) => row.passed),
+    sum((row) => row.failed),
+    sum((row) => row.skippedByName),
+    sum(excludedFiles),
   ]);
 }
 const widths = header.map((title, i) => Math.max(title.length, ...table.map((r) => r[i].length)));
