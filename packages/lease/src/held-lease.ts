@@ -141,7 +141,6 @@ export class HeldLease {
     if (left === 0) throw this.#reason();
     const { clock, store, resource, owner, ttl, storeTimeout } = this.#host.options;
     const sentAt = clock.now();
-    const oldUntil = this.#validUntil;
     // An answer after the local validity ended is of no use: wait no longer than that.
     let renewed: boolean;
     try {
@@ -156,10 +155,12 @@ export class HeldLease {
       throw error;
     }
     if (this.#ended) throw this.#reason();
-    if (clock.now() >= oldUntil) {
-      // The validity ran out while the renewal was on its way (a pause, a slow store): once it
-      // ended it stays ended, even though the store renewed.
-      this.#expire(clock.now() - oldUntil);
+    // Against the current end (another renewal may have moved it meanwhile): if the validity ran
+    // out while this one was on its way (a pause, a slow store), it stays ended, even though the
+    // store renewed.
+    const lapsed = clock.now() - this.#validUntil;
+    if (lapsed >= 0) {
+      this.#expire(lapsed);
       throw this.#reason();
     }
     if (!renewed) {
