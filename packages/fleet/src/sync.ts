@@ -121,9 +121,12 @@ export class FleetSync {
     this.#cancel?.();
     this.#cancel = undefined;
     this.#inFlight = true;
+    const started = this.#clock.now();
     void this.once('sync', this.#step).then(() => {
       this.#inFlight = false;
-      this.#schedule(this.#period);
+      // Fixed rate: a step that took long (a store timing out) does not stretch the period, so
+      // a store that comes back is seen within one period.
+      this.#schedule(Math.max(0, this.#period - (this.#clock.now() - started)));
     });
   }
 
