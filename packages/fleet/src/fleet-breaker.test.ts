@@ -207,6 +207,30 @@ describe('fleetBreaker', () => {
     close();
   });
 
+  it("a probe whose report cannot reach the store decides locally; the store's view wins on rejoin", async () => {
+    let down = false;
+    const { clock, breakers, close } = fleet(1, {}, () => down);
+    await settle(clock);
+    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await settle(clock, 1100);
+    await call(breakers[0]!, ok); // asks for the permit
+    await settle(clock);
+    down = true;
+    const failures: string[] = [];
+    breakers[0]!.onStoreFailure((e) => failures.push(e.operation));
+    expect(await call(breakers[0]!, ok)).toBe('ok'); // the probe; its report fails
+    await settle(clock);
+    expect(failures).toEqual(['report']);
+    expect(breakers[0]!.state).toBe('closed'); // decided locally
+    down = false;
+    await settle(clock, 100);
+    // The store never heard of the success: still open (its break over), so this instance
+    // follows it and probes again through the fleet.
+    expect(breakers[0]!.local).toBe(false);
+    expect(breakers[0]!.state).toBe('half-open');
+    close();
+  });
+
   it('state survives an instance restart (a new instance adopts the open circuit)', async () => {
     const { clock, store, breakers, close } = fleet(1);
     await settle(clock);

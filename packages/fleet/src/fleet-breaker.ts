@@ -30,6 +30,7 @@ import { FleetCircuitPermit } from './fleet-breaker-permit.js';
 import {
   CLOSED,
   FleetCircuitState,
+  HALF_OPEN,
   NOTHING,
   REJECT,
   REPORT_SUCCESS,
@@ -356,7 +357,7 @@ export class FleetBreaker extends PolicyBase {
   #rejection(ctx: ExecutionContext | undefined): Error {
     const state = this.#state;
     const retryAfter = state.retryAfter();
-    const open = state.mode !== 2;
+    const open = state.mode !== HALF_OPEN;
     if (this.#reject.hasListeners) {
       this.#reject.emit({ state: open ? 'open' : 'half-open', retryAfter });
     }
@@ -376,7 +377,7 @@ export class FleetBreaker extends PolicyBase {
     if (this.#stateChange.hasListeners) {
       this.#stateChange.emit({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, reason });
     }
-    if (to === 2 && this.#halfOpen.hasListeners) this.#halfOpen.emit({ reason });
+    if (to === HALF_OPEN && this.#halfOpen.hasListeners) this.#halfOpen.emit({ reason });
     if (to === CLOSED && this.#close.hasListeners) this.#close.emit({ reason });
     if (telemetry.hasSubscribers) {
       publishEvent(this.#identity, undefined, STATE_EVENTS[to]!, this.#clock.now(), undefined, {

@@ -117,6 +117,34 @@ describe('fleetBudget (ratio, Finagle semantics fleet-wide)', () => {
     expect(events).toEqual(['store-failure', 'store-recovered']);
   });
 
+  it('a lease is handed back before the slice that paid for it expires', async () => {
+    const clock = new VirtualClock();
+    const store = memoryFleetStore({ clock });
+    // A reserve of exactly one retry: whoever holds it, nobody else can have it.
+    const options = {
+      store,
+      name: 'b',
+      budget: { ratio: 0, minRetriesPerSecond: 1, ttl: 1000 },
+      sync: 100,
+      clock,
+    };
+    const a = fleetBudget(options);
+    await settle(clock);
+    expect(a.leased).toBe(1);
+    const b = fleetBudget(options);
+    await settle(clock);
+    expect(b.leased).toBe(0);
+    // At half the window, a hands its idle lease back (and leases again): the fleet never has
+    // more than the one retry out, and it never outlives the slice that paid for it.
+    for (let t = 0; t < 3000; t += 100) {
+      await settle(clock, 100);
+      expect(a.leased + b.leased).toBeLessThanOrEqual(1);
+    }
+    expect(a.begin().tryRetry(failure) || b.begin().tryRetry(failure)).toBe(true);
+    a.dispose();
+    b.dispose();
+  });
+
   it('a slow store counts as failing after storeTimeout', async () => {
     const clock = new VirtualClock();
     const store = memoryFleetStore({ clock });
