@@ -6,9 +6,16 @@ export {
 export {
   LeaderElection,
   type LeaderElectionOptions,
+  type LeaderElectionState,
   leaderElection,
 } from './leader-election.js';
-export { type AcquireOptions, createLease, Lease, type RunOptions } from './lease.js';
+export {
+  type AcquireOptions,
+  createLease,
+  Lease,
+  type LeaseState,
+  type RunOptions,
+} from './lease.js';
 export {
   FencedOutError,
   LeaseExpiredError,

@@ -184,3 +184,32 @@ describe('leaderElection on VirtualClock', () => {
     expect(LeaseReleasedError).toBeDefined();
   });
 });
+
+describe('state gauges', () => {
+  it('lease and election register their states with telemetry', async () => {
+    const clock = new VirtualClock();
+    const store = memoryLeaseStore({ clock });
+    const lease = createLease({ store, resource: 'leader', ttl: TTL, clock, name: 'gauge-lease' });
+    const election = leaderElection({ lease, name: 'gauge-election' });
+    const read = (name: string) =>
+      telemetry.stateSources().find((source) => source.policy.name === name);
+    expect(read('gauge-lease')).toEqual({
+      policy: { kind: 'lease', name: 'gauge-lease' },
+      states: ['free', 'held'],
+      state: 'free',
+    });
+    expect(read('gauge-election')?.state).toBe('stopped');
+    election.start();
+    await clock.advance(1);
+    expect(lease.state).toBe('held');
+    expect(election.state).toBe('leader');
+    expect(read('gauge-election')).toEqual({
+      policy: { kind: 'leader-election', name: 'gauge-election' },
+      states: ['stopped', 'follower', 'leader'],
+      state: 'leader',
+    });
+    await election.stop();
+    expect(lease.state).toBe('free');
+    expect(election.state).toBe('stopped');
+  });
+});

@@ -33,6 +33,14 @@ export interface LeaderElectionOptions {
   readonly name?: string;
 }
 
+/** A candidate's state, as its telemetry gauge reports it. */
+export type LeaderElectionState = 'stopped' | 'follower' | 'leader';
+const ELECTION_STATES: readonly LeaderElectionState[] = Object.freeze([
+  'stopped',
+  'follower',
+  'leader',
+]);
+
 function noop(): void {}
 
 function reasonOf(error: unknown): 'lost' | 'expired' | 'released' | 'other' {
@@ -76,6 +84,18 @@ export class LeaderElection {
     this.#keepAlive = checkOptions<KeepAliveOptions>(owner, opts.keepAlive);
     this.#identity = identify(owner, 'leader-election', opts.name);
     this.name = this.#identity.name;
+    telemetry.trackState(this, this.#identity, ELECTION_STATES, LeaderElection.#peek);
+  }
+
+  /** `'leader'`, `'follower'` (campaigning) or `'stopped'` (not started, or stopped). */
+  get state(): LeaderElectionState {
+    return LeaderElection.#peek(this);
+  }
+
+  static #peek(election: LeaderElection): LeaderElectionState {
+    // Never reads the lease's validity: that read may end the lease, and a gauge must not.
+    if (election.#held !== undefined) return 'leader';
+    return election.#campaign === undefined ? 'stopped' : 'follower';
   }
 
   /** Whether this candidate leads now (its lease locally valid). */

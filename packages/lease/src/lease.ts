@@ -56,6 +56,10 @@ export interface RunOptions extends AcquireOptions {
   readonly keepAlive?: KeepAliveOptions;
 }
 
+/** Whether a lease holds a grant now, as its telemetry gauge reports it. */
+export type LeaseState = 'free' | 'held';
+const LEASE_STATES: readonly LeaseState[] = Object.freeze(['free', 'held']);
+
 /** The kind and the watch settings of the pause watcher (see `@faultline/clock` `watchPauses`). */
 const PAUSE_WATCH = Object.freeze({ interval: 100, threshold: 100 });
 
@@ -101,11 +105,21 @@ export class Lease {
     this.ttl = resolved.ttl;
     this.retryInterval = resolved.retryInterval;
     this.clock = resolved.clock;
+    telemetry.trackState(this, this.#identity, LEASE_STATES, Lease.#peek);
     this.#host = {
       options: resolved,
       call: (operation, run, timeout) => this.#call(operation, run, timeout, undefined, undefined),
       ended: (held, reason, error) => this.#ended(held, reason, error),
     };
+  }
+
+  /** `'held'` while this lease holds a grant (locally valid), else `'free'`. */
+  get state(): LeaseState {
+    return Lease.#peek(this);
+  }
+
+  static #peek(lease: Lease): LeaseState {
+    return lease.#active.size > 0 ? 'held' : 'free';
   }
 
   /** The local validity of a fresh grant (ms): `ttl·(1 − maxDrift) − safetyMargin`. */
