@@ -14,7 +14,9 @@ export abstract class Deadline extends ListNode {
  * Entries are added at `now + delay` with a monotonic clock, so the queue is in deadline order and
  * only its head needs a timer: removing an entry (the usual case: the store answered, the
  * execution finished) costs an unlink, and the timer, armed for the head, re-arms on firing for
- * the new head. An entry never expires before its `due` and, timers permitting, not after it.
+ * the new head. The timer is armed two microtasks after an add to an unarmed queue, so calls
+ * that settle within the same task (an in-process store) never create one. An entry never
+ * expires before its `due` and, timers permitting, not after it.
  * When the queue empties the timer is cancelled, so an idle queue holds none (processes exit
  * promptly; `VirtualClock.pendingTimers` sees nothing).
  * @internal
@@ -26,6 +28,7 @@ export class DeadlineQueue<E extends Deadline> {
   readonly #unref: boolean;
   #cancel: (() => void) | undefined;
   #firing = false;
+  #armPending = false;
 
   constructor(clock: Clock, delay: number, unref: boolean) {
     this.#clock = clock;
@@ -42,7 +45,13 @@ export class DeadlineQueue<E extends Deadline> {
   add(entry: E): void {
     entry.due = this.#clock.now() + this.#delay;
     this.#list.push(entry);
-    if (this.#cancel === undefined && !this.#firing) this.#arm(this.#delay);
+    if (this.#cancel === undefined && !this.#firing && !this.#armPending) {
+      // Arm a little later, within this task: an entry removed by then (an in-process store
+      // answers within a microtask or two) never costs a platform timer. The deadline is
+      // already fixed, so arming later never moves it.
+      this.#armPending = true;
+      queueMicrotask(this.#armSoon);
+    }
   }
 
   /** Unqueues `entry`; `false` if it was not queued (it expired, or was never added). */
@@ -54,6 +63,18 @@ export class DeadlineQueue<E extends Deadline> {
     }
     return true;
   }
+
+  /** Two microtask hops after an add: arm for the head, if anything is still queued. */
+  readonly #armSoon = (): void => {
+    queueMicrotask(this.#armNow);
+  };
+
+  readonly #armNow = (): void => {
+    this.#armPending = false;
+    const head = this.#list.head;
+    if (head === undefined || this.#cancel !== undefined || this.#firing) return;
+    this.#arm(head.due - this.#clock.now());
+  };
 
   #arm(ms: number): void {
     this.#cancel = this.#clock.setTimer(ms, this.#fire, { unref: this.#unref });
