@@ -14,7 +14,8 @@ import { ControlledStore } from './testing/controlled-store.js';
 type Op =
   | { readonly kind: 'acquire' | 'renew' | 'release' | 'keepAlive'; readonly who: number }
   | { readonly kind: 'advance' | 'jump'; readonly ms: number }
-  | { readonly kind: 'delay'; readonly ms: number };
+  | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'outage'; readonly down: boolean };
 
 const who = fc.integer({ min: 0, max: 2 });
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -51,6 +52,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       ms: fc.integer({ min: 0, max: 200 }),
     }),
   },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('outage' as const), down: fc.boolean() }) },
 );
 
 describe('mutual exclusion of local validity (property)', () => {
@@ -124,12 +126,16 @@ describe('mutual exclusion of local validity (property)', () => {
               store.requestDelay = o.ms;
               store.responseDelay = o.ms;
               break;
+            case 'outage':
+              store.failure = o.down ? new Error('store down') : undefined;
+              break;
           }
           check();
         }
         for (const h of held) h?.release().catch(() => {});
         store.requestDelay = 0;
         store.responseDelay = 0;
+        store.failure = undefined;
         await clock.advance(5000);
         expect(clock.pendingTimers).toBe(0);
       }),
