@@ -180,7 +180,8 @@ describe.skipIf(url === undefined)('postgresLeaseStore (real PostgreSQL)', () =>
       expect(after.rows[0].v).toBe('from 34 again');
       const fence = await pool.query(`SELECT fence::text FROM "${fences}" WHERE resource = 'data'`);
       expect(fence.rows[0].fence).toBe('34');
-      expect(pool.idleCount + pool.waitingCount).toBeGreaterThan(0); // clients went back
+      // Every client went back to the pool, after commits, a fencing rejection and fn's throw.
+      expect(pool.idleCount).toBe(pool.totalCount);
     } finally {
       await pool.query(`DROP TABLE IF EXISTS "${table}_data"`);
     }
@@ -209,6 +210,25 @@ describe.skipIf(url === undefined)('postgresLeaseStore (real PostgreSQL)', () =>
     } finally {
       await pool.query(`DROP TABLE IF EXISTS "${table}_n"`);
     }
+  });
+
+  it('fencedTransaction: 200 calls, rejected ones included, leave no client checked out', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fencedTransaction(
+          pool,
+          { table: fences, resource: 'many', token: BigInt(i % 2 === 0 ? 1000 + i : i) },
+          async (client) => (await client.query('SELECT 1 AS one')).rows[0]?.one,
+        ).then(
+          () => 'ok',
+          (error: unknown) => (error instanceof FencedOutError ? 'fenced' : String(error)),
+        ),
+      ),
+    );
+    expect(results.every((r) => r === 'ok' || r === 'fenced')).toBe(true);
+    expect(results.filter((r) => r === 'fenced').length).toBeGreaterThan(0);
+    expect(pool.idleCount).toBe(pool.totalCount);
+    expect(pool.waitingCount).toBe(0);
   });
 
   it('the one-statement form: UPDATE … WHERE fence <= $token', async () => {
