@@ -9,7 +9,7 @@ import { ControlledStore } from './testing/controlled-store.js';
 
 // The safety property leases exist for: at no moment do two holders both believe they hold the
 // lease (both `valid`), whatever the interleaving of acquires, renewals, releases, keep-alives,
-// request delays and process pauses; and the one that does holds the newest token.
+// request delays, store outages and process pauses; and the one that does holds the newest token.
 
 type Op =
   | { readonly kind: 'acquire' | 'renew' | 'release' | 'keepAlive'; readonly who: number }
