@@ -443,6 +443,9 @@ export class CancellableContext extends ExecutionContext {
    */
   dispose(): void {
     this.#disposed = true;
+    // Nobody read the signal and nobody subscribed: nothing was linked, nothing is to undo (a
+    // timeout's success path around a function that ignores its signal).
+    if (this.#controller === undefined && this.#listeners === undefined) return;
     // Same race for the signal: its link may still be waiting in the parent's dispatch, and
     // unlinking it now would leave a signal read after the parent's listener (say, by a fetch
     // started after an await) never aborted.
