@@ -16,7 +16,7 @@ import {
   type Task,
   telemetry,
 } from '@faultline/core';
-import { isThenable } from '@faultline/core/internal';
+import { isThenable, type TimerEntry, TimerQueue } from '@faultline/core/internal';
 import { AdaptiveTimeout } from './adaptive-timeout.js';
 import { ambientDeadline, hasAmbientDeadlineProvider } from './ambient.js';
 import { TimeoutError, type TimeoutSource } from './timeout-errors.js';
@@ -27,7 +27,6 @@ import {
   type TimeoutOptions,
   type TimeoutStrategy,
 } from './timeout-options.js';
-import { type TimerEntry, TimerQueue } from './timer-queue.js';
 
 const OWNER = 'timeout';
 const KIND = 'timeout';

@@ -1,5 +1,5 @@
 import { type Clock, MAX_TIMER_DELAY, systemClock } from '@faultline/clock';
-import { LinkedList, type ListNode } from '@faultline/core/internal';
+import { LinkedList, type ListNode } from './linked-list.js';
 
 /**
  * An entry of a {@link TimerQueue}: {@link expire} is called at `due` unless removed first. A
@@ -32,6 +32,8 @@ type Handle = ReturnType<typeof setTimeout>;
  */
 export class TimerQueue<E extends TimerEntry> {
   readonly #clock: Clock;
+  /** A background queue: its timer never holds the process open (lease renewals, sweeps). */
+  readonly #background: boolean;
   readonly #entries = new LinkedList<E>();
   /** The due time the armed timer fires at; `Infinity` when none is armed. */
   #armedFor = Number.POSITIVE_INFINITY;
@@ -46,14 +48,16 @@ export class TimerQueue<E extends TimerEntry> {
   readonly #idleCheck = (): void => {
     this.#checking = false;
     const handle = this.#handle;
-    if (this.#entries.head === undefined && handle !== undefined && this.#refed) {
-      this.#refed = false;
-      (handle as unknown as { unref(): void }).unref();
-    }
+    if (this.#entries.head === undefined && handle !== undefined) this.#unref(handle);
   };
 
-  constructor(clock: Clock) {
+  /**
+   * @param options.unref a background queue (`true`): its timer never keeps the process alive.
+   * Default `false`: the timer does while entries wait, as a timer settling a promise should.
+   */
+  constructor(clock: Clock, options?: { readonly unref?: boolean }) {
     this.#clock = clock;
+    this.#background = options?.unref === true;
   }
 
   /** Entries waiting. */
@@ -72,7 +76,7 @@ export class TimerQueue<E extends TimerEntry> {
     entry.due = due;
     entries.push(entry);
     if (due < this.#armedFor) this.#arm(due, now);
-    else if (this.#handle !== undefined && !this.#refed) {
+    else if (this.#handle !== undefined && !this.#refed && !this.#background) {
       this.#refed = true;
       (this.#handle as unknown as { ref(): void }).ref();
     }
@@ -100,16 +104,27 @@ export class TimerQueue<E extends TimerEntry> {
     }
   }
 
+  /** Unrefs a Node or Bun handle (numeric handles have nothing to unref). */
+  #unref(handle: Handle): void {
+    if (!this.#refed) return;
+    this.#refed = false;
+    if (typeof handle === 'object' && typeof (handle as { unref?: unknown }).unref === 'function') {
+      (handle as unknown as { unref(): void }).unref();
+    }
+  }
+
   #arm(due: number, now: number): void {
     this.#disarm();
     this.#armedFor = due;
     const delay = due - now;
     if (this.#clock === systemClock) {
       // Longer delays wait in slices: #onFire re-arms for what is left.
-      this.#handle = setTimeout(this.#fire, delay < MAX_TIMER_DELAY ? delay : MAX_TIMER_DELAY);
+      const handle = setTimeout(this.#fire, delay < MAX_TIMER_DELAY ? delay : MAX_TIMER_DELAY);
+      this.#handle = handle;
       this.#refed = true;
+      if (this.#background) this.#unref(handle);
     } else {
-      this.#cancel = this.#clock.setTimer(delay, this.#fire);
+      this.#cancel = this.#clock.setTimer(delay, this.#fire, { unref: this.#background });
     }
   }
 
