@@ -11,6 +11,9 @@ import { checkQueryable, onceCreated, type PgQueryable, quoteTable } from './pos
 /** A client checked out of a `pg` `Pool`: what {@link fencedTransaction} uses and hands you. */
 export interface PgPoolClient extends PgQueryable {
   release(error?: Error | boolean): void;
+  /** `pg`'s `Client` is an EventEmitter: it emits `'error'` when its connection dies. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  off?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The part of a `pg` `Pool` {@link fencedTransaction} uses. */
@@ -110,13 +113,24 @@ export async function fencedTransaction<T>(
   if (createTable) await ensureFenceTable(pool, tableName);
 
   const client = await pool.connect();
+  // A checked-out pg client whose connection dies emits 'error'; without a listener that is an
+  // uncaught exception. Listen while we hold it, and destroy such a client instead of pooling it.
+  let broken: Error | undefined;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  client.on?.('error', onError);
+  const release = (): void => {
+    client.off?.('error', onError);
+    client.release(broken ?? false);
+  };
   try {
     await client.query('BEGIN');
   } catch (error) {
-    client.release(asError(error)); // Unusable connection: destroy it rather than pool it.
+    broken ??= asError(error); // Unusable connection: destroy it rather than pool it.
+    release();
     throw error;
   }
-  let broken: Error | undefined;
   try {
     // The upsert locks the fence row (taken or not) until COMMIT / ROLLBACK.
     const recorded = await client.query(
@@ -137,11 +151,11 @@ ON CONFLICT (resource) DO UPDATE SET fence = EXCLUDED.fence WHERE f.fence <= EXC
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-      broken = asError(rollbackError);
+      broken ??= asError(rollbackError);
     });
     throw error;
   } finally {
-    client.release(broken ?? false);
+    release();
   }
 }
 

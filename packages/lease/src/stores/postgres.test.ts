@@ -231,6 +231,30 @@ describe.skipIf(url === undefined)('postgresLeaseStore (real PostgreSQL)', () =>
     expect(pool.waitingCount).toBe(0);
   });
 
+  it('fencedTransaction: a connection that dies inside is destroyed, not pooled', async () => {
+    const own = new pg.Pool({ connectionString: url!, max: 1 });
+    own.on('error', () => {});
+    try {
+      const died = await fencedTransaction(
+        own,
+        { table: fences, resource: 'dies', token: 1n },
+        async (client) => {
+          await client.query('SELECT pg_terminate_backend(pg_backend_pid())');
+        },
+      ).catch((error: unknown) => error);
+      expect(died).toBeInstanceOf(Error);
+      expect(own.totalCount).toBe(0); // the dead client left the pool
+      const again = await fencedTransaction(
+        own,
+        { table: fences, resource: 'dies', token: 2n },
+        async (client) => (await client.query('SELECT 2 AS two')).rows[0]?.two,
+      );
+      expect(again).toBe(2);
+    } finally {
+      await own.end();
+    }
+  });
+
   it('the one-statement form: UPDATE … WHERE fence <= $token', async () => {
     await pool.query(
       `CREATE TABLE IF NOT EXISTS "${table}_row" (id int PRIMARY KEY, v text, fence bigint NOT NULL DEFAULT 0)`,
