@@ -1,4 +1,5 @@
 import { consecutiveFailures, failureRate } from '@faultline/breaker';
+import { constant as constantBackoff } from '@faultline/retry';
 import { describe, expect, it } from 'vitest';
 import { fleetBreaker } from './fleet-breaker.js';
 import { FLEET_BREAKER_DEFAULTS, resolveFleetBreakerOptions } from './fleet-breaker-options.js';
@@ -43,6 +44,13 @@ describe('fleetBreaker options', () => {
       ],
       [{ ...base, breakDuration: '5s' }, TypeError, /"breakDuration"/],
       [{ ...base, breakDuration: 0 }, RangeError, /"breakDuration"/],
+      [
+        { ...base, breakDuration: { delays: () => [0][Symbol.iterator]() } },
+        RangeError,
+        /"breakDuration/,
+      ],
+      [{ ...base, breakDuration: { delays: 5 } }, TypeError, /"breakDuration"/],
+      [{ ...base, breakDuration: constantBackoff(1000), random: 'x' }, TypeError, /"random"/],
       [{ ...base, quorum: '2' }, TypeError, /"quorum"/],
       [{ ...base, quorum: 0 }, RangeError, /"quorum"/],
       [{ ...base, quorum: 1.5 }, RangeError, /"quorum"/],

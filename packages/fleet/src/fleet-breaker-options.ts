@@ -1,12 +1,14 @@
 import type { TripStrategy } from '@faultline/breaker';
 import type { Clock } from '@faultline/clock';
 import {
+  type Backoff,
   checkFunction,
   checkNumber,
   checkOptions,
   formatValue,
   handleAll,
   optionalClock,
+  type Random,
   type ShouldHandle,
 } from '@faultline/core';
 import {
@@ -34,8 +36,14 @@ export interface FleetBreakerOptions extends FleetSyncOptions {
    * `@faultline/breaker`, applied to the sum of the instances' windows. Required.
    */
   readonly trip: TripStrategy;
-  /** How long (ms) the circuit stays open before one probe is let through, > 0. Default 5 000. */
-  readonly breakDuration?: number;
+  /**
+   * How long (ms) the circuit stays open before one probe is let through: a number > 0, or a
+   * `Backoff` (step n for the n-th consecutive opening, as circuitBreaker; its first 16 steps are
+   * sent to the store, the last repeating). Default 5 000.
+   */
+  readonly breakDuration?: number | Backoff;
+  /** Random source handed to a `Backoff` break duration. Default `Math.random`. */
+  readonly random?: Random;
   /**
    * Instances that must have failures in their window before the fleet's aggregate may open the
    * circuit, integer ≥ 1. With 2 or more, one sick instance (a bad route, a broken pod) cannot
@@ -65,7 +73,10 @@ export interface ResolvedFleetBreakerOptions {
   readonly trip: TripStrategy;
   readonly rule: BreakerRule;
   readonly window: () => FleetWindow;
-  readonly breakDuration: number;
+  /** Break lengths by consecutive opening (the last repeats). */
+  readonly breaks: readonly number[];
+  /** As given: a number, or `'backoff'`. */
+  readonly breakDuration: number | 'backoff';
   readonly quorum: number;
   readonly sync: number;
   readonly storeTimeout: number;
@@ -75,6 +86,48 @@ export interface ResolvedFleetBreakerOptions {
 }
 
 const OWNER = 'fleetBreaker';
+const BREAK_RANGE = { min: 0, minExclusive: true, max: 86_400_000 } as const;
+/** Steps of a `Backoff` break duration sent to the store (the last repeats). */
+const BACKOFF_STEPS = 16;
+
+function resolveBreaks(opts: Partial<FleetBreakerOptions>): {
+  breaks: readonly number[];
+  breakDuration: number | 'backoff';
+} {
+  const value: unknown = opts.breakDuration;
+  if (value === undefined) {
+    return {
+      breaks: [FLEET_BREAKER_DEFAULTS.breakDuration],
+      breakDuration: FLEET_BREAKER_DEFAULTS.breakDuration,
+    };
+  }
+  if (typeof value === 'number') {
+    const ms = checkNumber(OWNER, 'breakDuration', value, BREAK_RANGE);
+    return { breaks: [ms], breakDuration: ms };
+  }
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as Partial<Backoff>).delays !== 'function'
+  ) {
+    throw new TypeError(
+      `${OWNER}: option "breakDuration" must be a number of ms in (0, 86 400 000] or a Backoff, received ${formatValue(value)}`,
+    );
+  }
+  const random =
+    opts.random === undefined ? Math.random : checkFunction<Random>(OWNER, 'random', opts.random);
+  const delays = (value as Backoff).delays(random);
+  const breaks: number[] = [];
+  for (let i = 0; i < BACKOFF_STEPS; i++) {
+    const step = delays.next();
+    if (step.done) break;
+    breaks.push(checkNumber(OWNER, 'breakDuration (a Backoff step)', step.value, BREAK_RANGE));
+  }
+  if (breaks.length === 0) {
+    throw new RangeError(`${OWNER}: option "breakDuration" is a Backoff with no steps`);
+  }
+  return { breaks, breakDuration: 'backoff' };
+}
 
 /** Validates {@link FleetBreakerOptions} and applies {@link FLEET_BREAKER_DEFAULTS}. */
 export function resolveFleetBreakerOptions(
@@ -112,14 +165,7 @@ export function resolveFleetBreakerOptions(
     trip: trip as TripStrategy,
     rule,
     window,
-    breakDuration:
-      opts.breakDuration === undefined
-        ? FLEET_BREAKER_DEFAULTS.breakDuration
-        : checkNumber(OWNER, 'breakDuration', opts.breakDuration, {
-            min: 0,
-            minExclusive: true,
-            max: 86_400_000,
-          }),
+    ...resolveBreaks(opts),
     quorum:
       opts.quorum === undefined
         ? FLEET_BREAKER_DEFAULTS.quorum

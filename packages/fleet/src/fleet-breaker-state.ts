@@ -46,7 +46,9 @@ export interface TransitionSink {
 export class FleetCircuitState {
   readonly #trip: TripState;
   readonly #window: FleetWindow;
-  readonly #breakMs: number;
+  readonly #breaks: readonly number[];
+  /** Length of the current (or last) break. */
+  #breakMs: number;
   readonly #sink: TransitionSink;
   readonly #clock: () => number;
 
@@ -76,14 +78,15 @@ export class FleetCircuitState {
   constructor(
     trip: TripState,
     window: FleetWindow,
-    breakMs: number,
+    breaks: readonly number[],
     sink: TransitionSink,
     clock: () => number,
   ) {
     this.#clock = clock;
     this.#trip = trip;
     this.#window = window;
-    this.#breakMs = breakMs;
+    this.#breaks = breaks;
+    this.#breakMs = breaks[0]!;
     this.#sink = sink;
   }
 
@@ -212,7 +215,14 @@ export class FleetCircuitState {
         this.permit = 0;
         this.#trip.reset();
         this.#window.reset();
-        this.open(now, reply.reason, reply.attempt, reply.failures, reply.failureRate);
+        this.open(
+          now,
+          reply.reason,
+          reply.attempt,
+          reply.failures,
+          reply.failureRate,
+          reply.breakDuration,
+        );
         this.openUntil = now + reply.remaining;
       } else if (this.mode === OPEN) {
         this.openUntil = now + reply.remaining;
@@ -231,18 +241,21 @@ export class FleetCircuitState {
     if (this.mode !== CLOSED) this.close('probes-succeeded');
   }
 
+  /** Opens for `breakMs` (default: the n-th break of the schedule, n = `attempt`). */
   open(
     now: number,
     reason: FleetOpenReason,
     attempt: number,
     failures: number,
     rate: number,
+    breakMs = this.#breaks[Math.min(attempt, this.#breaks.length) - 1]!,
   ): void {
     const from = this.mode;
     this.mode = OPEN;
     this.generation++;
     this.attempt = attempt;
-    this.openUntil = now + this.#breakMs;
+    this.#breakMs = breakMs;
+    this.openUntil = now + breakMs;
     this.probing = false;
     this.permit = 0;
     if (from !== OPEN) this.#sink.transition(from, OPEN, reason);

@@ -1,6 +1,7 @@
 import { BrokenCircuitError, consecutiveFailures, failureRate } from '@faultline/breaker';
 import { VirtualClock } from '@faultline/clock';
 import { type TelemetryRecord, telemetry } from '@faultline/core';
+import { fromDelays } from '@faultline/retry';
 import { describe, expect, it } from 'vitest';
 import { type FleetBreaker, fleetBreaker } from './fleet-breaker.js';
 import type { FleetBreakerOptions } from './fleet-breaker-options.js';
@@ -228,6 +229,22 @@ describe('fleetBreaker', () => {
     // follows it and probes again through the fleet.
     expect(breakers[0]!.local).toBe(false);
     expect(breakers[0]!.state).toBe('half-open');
+    close();
+  });
+
+  it('a Backoff break duration grows with consecutive openings, fleet-wide', async () => {
+    const { clock, breakers, close } = fleet(2, { breakDuration: fromDelays([1000, 2000, 4000]) });
+    await settle(clock);
+    const breaks: number[] = [];
+    breakers[1]!.onOpen((e) => breaks.push(e.breakDuration));
+    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await settle(clock, 100);
+    for (let t = 0; t < 12_000; t += 50) {
+      await call(breakers[0]!, boom); // every probe fails
+      await settle(clock, 50);
+    }
+    expect(breaks.slice(0, 5)).toEqual([1000, 2000, 4000, 4000, 4000]);
+    expect(breakers[0]!.describe().options.breakDuration).toBe('backoff');
     close();
   });
 

@@ -60,7 +60,7 @@ export class FleetBreaker extends PolicyBase {
   readonly #instance: string;
   readonly #rule: BreakerRule;
   readonly #quorum: number;
-  readonly #breakMs: number;
+  readonly #breaks: readonly number[];
   readonly #stale: number;
   readonly #clock: Clock;
   readonly #classifier: OutcomeClassifier;
@@ -89,7 +89,7 @@ export class FleetBreaker extends PolicyBase {
     this.#instance = o.instance;
     this.#rule = o.rule;
     this.#quorum = o.quorum;
-    this.#breakMs = o.breakDuration;
+    this.#breaks = o.breaks;
     // An instance that stopped publishing (crashed, partitioned) stops counting after 4 periods.
     this.#stale = 4 * o.sync;
     this.#clock = o.clock;
@@ -116,7 +116,7 @@ export class FleetBreaker extends PolicyBase {
     this.#state = new FleetCircuitState(
       trip,
       o.window(),
-      o.breakDuration,
+      o.breaks,
       {
         transition: (from, to, reason) => this.#transitioned(from, to, reason),
         opened: (reason, attempt, breakMs, failures, rate) =>
@@ -336,7 +336,7 @@ export class FleetBreaker extends PolicyBase {
       rule: this.#rule,
       quorum: this.#quorum,
       stale: this.#stale,
-      breakDuration: this.#breakMs,
+      breaks: this.#breaks,
       token,
     };
   }

@@ -38,6 +38,7 @@ interface BreakerEntry {
   breakId: number;
   until: number;
   attempt: number;
+  duration: number;
   probe: number;
   probeUntil: number;
   seq: number;
@@ -101,6 +102,7 @@ export class MemoryFleetStore implements FleetStore {
         breakId: 0,
         until: 0,
         attempt: 0,
+        duration: 0,
         probe: 0,
         probeUntil: 0,
         seq: 0,
@@ -173,7 +175,8 @@ function breakerStep(e: BreakerEntry, r: BreakerRequest, now: number): BreakerRe
     e.open = true;
     e.breakId++;
     e.attempt++;
-    e.until = now + r.breakDuration;
+    e.duration = r.breaks[Math.min(e.attempt, r.breaks.length) - 1]!;
+    e.until = now + e.duration;
     e.probe = 0;
     e.probeUntil = 0;
     e.reason = reason;
@@ -197,7 +200,7 @@ function breakerStep(e: BreakerEntry, r: BreakerRequest, now: number): BreakerRe
     if (e.open && now >= e.until && (e.probe === 0 || now >= e.probeUntil)) {
       e.seq++;
       e.probe = e.seq;
-      e.probeUntil = now + r.breakDuration;
+      e.probeUntil = now + e.duration;
       granted = e.seq;
     }
   }
@@ -236,6 +239,7 @@ function breakerStep(e: BreakerEntry, r: BreakerRequest, now: number): BreakerRe
     breakId: e.breakId,
     remaining: e.open ? Math.max(0, e.until - now) : 0,
     attempt: e.attempt,
+    breakDuration: e.open ? e.duration : 0,
     token: granted,
     permitRemaining: e.open && e.probe !== 0 ? Math.max(0, e.probeUntil - now) : 0,
     reason: e.reason,
@@ -246,7 +250,7 @@ function breakerStep(e: BreakerEntry, r: BreakerRequest, now: number): BreakerRe
 
 /** A breaker's key outlives its longest interval by a minute, then a dead fleet leaves nothing. */
 export function breakerKeyTtl(r: BreakerRequest): number {
-  return 2 * Math.max(r.breakDuration, r.stale) + 60_000;
+  return 2 * Math.max(...r.breaks, r.stale) + 60_000;
 }
 
 /**

@@ -50,7 +50,7 @@ const breaker = fc.record({
   rule: fc.constant({ minCalls: 5, failureRatio: 0.5, slowRatio: 2 }),
   quorum: fc.constantFrom(1, 2),
   stale: fc.constant(400),
-  breakDuration: fc.constant(300),
+  breaks: fc.constantFrom([300], [100, 200, 400]),
   token: fc.nat(3),
 });
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -128,7 +128,7 @@ describe.skipIf(url === undefined)('redisFleetStore = memoryFleetStore, step by 
       rule: { minCalls: 5, failureRatio: 1, slowRatio: 2 },
       quorum: 1,
       stale: 1000,
-      breakDuration: 2000,
+      breaks: [2000],
       token: 0,
     };
     const reply = await redis.breaker('x', request);

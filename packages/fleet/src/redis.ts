@@ -119,10 +119,10 @@ return {granted, current, balance}
  * The breaker step of `memory-store.ts` (`breakerStep`), atomically. One hash per breaker:
  * the shared state in fields o (open 0/1), b (break id), u (break end, store ms), a (attempt),
  * p / pu (probe permit token and expiry), s (permit sequence: the INCR behind every token),
- * r / f / fr (why and how it last opened); per instance, field 'i:<id>' = "calls failures slow at".
+ * r / f / fr (why and how it last opened), d (the current break's length); per instance, field 'i:<id>' = "calls failures slow at".
  * ARGV: now, op, instance, seen, calls, failures, slow, minCalls, failureRatio, slowRatio, quorum,
- * stale, breakDuration, token, key ttl. Reply: open, breakId, remaining, attempt, token,
- * permitRemaining, reason, failures, failureRate (fractional values as strings: Redis truncates
+ * stale, breaks (comma-separated ms by attempt), token, key ttl. Reply: open, breakId, remaining,
+ * attempt, token, permitRemaining, reason, failures, failureRate, breakDuration (fractional values as strings: Redis truncates
  * Lua numbers).
  */
 const BREAKER = lua(`${NOW}
@@ -130,7 +130,9 @@ local key = KEYS[1]
 local op, id = ARGV[2], ARGV[3]
 local seen, calls, failures, slow = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local min_calls, failure_ratio, slow_ratio = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local quorum, stale, break_ms = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local quorum, stale = tonumber(ARGV[11]), tonumber(ARGV[12])
+local breaks = {}
+for v in string.gmatch(ARGV[13], '[^,]+') do breaks[#breaks + 1] = tonumber(v) end
 local token, key_ttl = tonumber(ARGV[14]), tonumber(ARGV[15])
 local h = {}
 local instances = {}
@@ -143,6 +145,7 @@ local is_open = h.o == '1'
 local break_id = tonumber(h.b or '0')
 local until_ms = tonumber(h.u or '0')
 local attempt = tonumber(h.a or '0')
+local duration = tonumber(h.d or '0')
 local probe = tonumber(h.p or '0')
 local probe_until = tonumber(h.pu or '0')
 local reason = h.r or 'failure-threshold'
@@ -157,7 +160,8 @@ local function open(why, f, rate)
   is_open = true
   break_id = break_id + 1
   attempt = attempt + 1
-  until_ms = now + break_ms
+  duration = breaks[math.min(attempt, #breaks)]
+  until_ms = now + duration
   probe, probe_until = 0, 0
   reason, open_failures, open_rate = why, f, rate
   clear_instances()
@@ -177,7 +181,7 @@ elseif op == 'probe' then
   if is_open and now >= until_ms and (probe == 0 or now >= probe_until) then
     granted = redis.call('HINCRBY', key, 's', 1)
     probe = granted
-    probe_until = now + break_ms
+    probe_until = now + duration
   end
 end
 if not is_open and seen == break_id then
@@ -206,15 +210,17 @@ if not is_open then
 end
 local exact = function(x) return string.format('%.17g', x) end
 redis.call('HSET', key, 'o', is_open and '1' or '0', 'b', break_id, 'u', exact(until_ms), 'a', attempt,
-  'p', probe, 'pu', exact(probe_until), 'r', reason, 'f', open_failures, 'fr', exact(open_rate))
+  'd', exact(duration), 'p', probe, 'pu', exact(probe_until), 'r', reason, 'f', open_failures, 'fr', exact(open_rate))
 redis.call('PEXPIRE', key, key_ttl)
 local remaining, permit_remaining = 0, 0
 if is_open then
   remaining = math.max(0, until_ms - now)
   if probe ~= 0 then permit_remaining = math.max(0, probe_until - now) end
 end
+local current = 0
+if is_open then current = duration end
 return {is_open and 1 or 0, break_id, string.format('%.3f', remaining), attempt, granted,
-  string.format('%.3f', permit_remaining), reason, open_failures, exact(open_rate)}
+  string.format('%.3f', permit_remaining), reason, open_failures, exact(open_rate), exact(current)}
 `);
 
 function text(value: unknown): string {
@@ -296,7 +302,7 @@ export class RedisFleetStore implements FleetStore {
       r.rule.slowRatio,
       r.quorum,
       r.stale,
-      r.breakDuration,
+      r.breaks.map(numberArgument).join(','),
       r.token,
       Math.ceil(breakerKeyTtl(r)),
     ];
@@ -311,6 +317,7 @@ export class RedisFleetStore implements FleetStore {
       reason: text(reply[6]) as FleetOpenReason,
       failures: num(reply[7]),
       failureRate: num(reply[8]),
+      breakDuration: num(reply[9]),
     };
   }
 

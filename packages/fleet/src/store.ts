@@ -93,8 +93,11 @@ export interface BreakerRequest {
   readonly quorum: number;
   /** How long an instance's window counts without being published again (a dead instance). */
   readonly stale: number;
-  /** Length of a break, ms; also the life of a probe permit. */
-  readonly breakDuration: number;
+  /**
+   * Length of the n-th consecutive break, ms (index n − 1; the last repeats); a break's length is
+   * also the life of its probe permits. `[ms]` for a fixed break.
+   */
+  readonly breaks: readonly number[];
   /** The probe permit, for `success` and `failure`. */
   readonly token: number;
 }
@@ -112,6 +115,8 @@ export interface BreakerReply {
   readonly remaining: number;
   /** Consecutive openings since the circuit last closed. */
   readonly attempt: number;
+  /** Length of the current break, ms (0 when closed). */
+  readonly breakDuration: number;
   /** The probe permit granted by this step (0: none). */
   readonly token: number;
   /** Ms until the permit held by someone expires (0: no permit out). */
