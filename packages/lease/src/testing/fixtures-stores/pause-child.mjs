@@ -12,40 +12,30 @@
 // taker: on each SIGUSR2 acquires (waiting for the holder's lease to expire on the store), reads
 //   and writes the counter, releases, and prints "taker wrote <round> <token> <value> <waitedMs>".
 import { createLease, FencedOutError } from '@faultline/lease';
+import { connect } from './connect.mjs';
 
 const env = process.env;
 const ttl = Number(env.TTL);
 const rounds = Number(env.ROUNDS);
 
+const { store, pool, client, close } = await connect(env);
 let read;
 let write;
-let close;
-let store;
-if (env.STORE === 'postgres') {
-  const { default: pg } = await import('pg');
-  const { postgresLeaseStore, fencedTransaction } = await import('@faultline/lease/postgres');
-  const pool = new pg.Pool({ connectionString: env.STORE_URL, max: 2 });
-  pool.on('error', () => {});
-  store = postgresLeaseStore({ pool, table: env.TABLE });
+if (pool !== undefined) {
+  const { fencedTransaction } = await import('@faultline/lease/postgres');
   const fence = (token, fn) =>
     fencedTransaction(pool, { table: env.FENCE, resource: env.RESOURCE, token }, fn);
   read = (token) =>
-    fence(token, async (client) => {
-      const { rows } = await client.query(`SELECT n FROM "${env.DATA}" WHERE id = 1`);
+    fence(token, async (c) => {
+      const { rows } = await c.query(`SELECT n FROM "${env.DATA}" WHERE id = 1`);
       return rows[0].n;
     });
   write = (token, n) =>
-    fence(token, (client) => client.query(`UPDATE "${env.DATA}" SET n = $1 WHERE id = 1`, [n]));
-  close = () => pool.end();
+    fence(token, (c) => c.query(`UPDATE "${env.DATA}" SET n = $1 WHERE id = 1`, [n]));
 } else {
-  const { Redis } = await import('ioredis');
-  const { redisLeaseStore, fencedGet, fencedSet } = await import('@faultline/lease/redis');
-  const client = new Redis(env.STORE_URL);
-  client.on('error', () => {});
-  store = redisLeaseStore({ client, prefix: env.PREFIX });
+  const { fencedGet, fencedSet } = await import('@faultline/lease/redis');
   read = async (token) => Number((await fencedGet(client, { key: env.FENCE, token })) ?? '0');
   write = (token, n) => fencedSet(client, { key: env.FENCE, value: String(n), token });
-  close = () => client.quit();
 }
 
 // A margin of 50 ms: the lease is locally valid for about ttl − 50 ms after the request left.
