@@ -90,6 +90,11 @@ describe.skipIf(redisUrl === undefined)('4 processes on Redis', () => {
     );
     expect(Math.abs(fleetRetries - fleetBound)).toBeLessThanOrEqual(0.05 * fleetBound);
     expect(Math.abs(localRetries - localBound)).toBeLessThanOrEqual(0.05 * localBound);
+    // The floor is what N local budgets multiply: 4 processes, about 4× the fleet's.
+    const floorRatio =
+      (localRetries - RATIO * sum(local, 'calls')) / (fleetRetries - RATIO * sum(fleet, 'calls'));
+    expect(floorRatio).toBeGreaterThanOrEqual(3.6);
+    expect(floorRatio).toBeLessThanOrEqual(4.4);
   }, 60_000);
 
   it('breaker, all sick: every instance rejects within sync + 50 ms of the first opening; 10 breaks, 10 probes (40 with local breakers)', async () => {
