@@ -248,6 +248,46 @@ describe('fleetBreaker', () => {
     close();
   });
 
+  it('a stale reply (overtaken by a newer one) is not adopted', async () => {
+    const clock = new VirtualClock();
+    const store = memoryFleetStore({ clock });
+    let hold = false;
+    const held: Array<() => void> = [];
+    const slow = {
+      kind: 'slow',
+      budget: store.budget.bind(store),
+      breaker: async (name: string, r: Parameters<typeof store.breaker>[1]) => {
+        const reply = await store.breaker(name, r);
+        if (hold && r.op === 'sync') await new Promise<void>((resolve) => held.push(resolve));
+        return reply;
+      },
+    };
+    const breaker = fleetBreaker({
+      store: slow,
+      name: 's',
+      trip: consecutiveFailures(3),
+      breakDuration: 1000,
+      sync: 100,
+      storeTimeout: 10_000,
+      clock,
+    });
+    await settle(clock);
+    for (let k = 0; k < 3; k++) await call(breaker, boom);
+    await settle(clock, 1100);
+    await call(breaker, ok); // asks for the permit
+    await settle(clock);
+    hold = true;
+    await settle(clock, 100); // a sync goes out: the store says open (break over); reply held
+    expect(held).toHaveLength(1);
+    expect(await call(breaker, ok)).toBe('ok'); // the probe; its report closes the circuit
+    await settle(clock);
+    expect(breaker.state).toBe('closed');
+    held[0]!(); // the older "open" reply arrives last
+    await settle(clock);
+    expect(breaker.state).toBe('closed');
+    breaker.dispose();
+  });
+
   it('state survives an instance restart (a new instance adopts the open circuit)', async () => {
     const { clock, store, breakers, close } = fleet(1);
     await settle(clock);

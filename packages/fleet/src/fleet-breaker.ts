@@ -73,6 +73,9 @@ export class FleetBreaker extends PolicyBase {
   readonly #sync: FleetSync;
   /** A trip has asked for an early step that has not started yet. */
   #tripSent = false;
+  /** Store requests sent, and the newest whose reply was adopted (older replies are stale). */
+  #sent = 0;
+  #adopted = 0;
 
   readonly #stateChange = new EventChannel<StateChangeEvent>();
   readonly #open = new EventChannel<OpenEvent>();
@@ -312,13 +315,9 @@ export class FleetBreaker extends PolicyBase {
 
   /** Reports a fleet probe's result; on store failure, decides on local state. */
   async #report(success: boolean, token: number): Promise<void> {
-    const ok = await this.#sync.once('report', async () => {
-      const reply = await this.#store.breaker(
-        this.#name,
-        this.#request(success ? 'success' : 'failure', token),
-      );
-      this.#state.adopt(reply, this.#clock.now());
-    });
+    const ok = await this.#sync.once('report', () =>
+      this.#call(success ? 'success' : 'failure', token),
+    );
     if (!ok) this.#state.reportFailed(success, this.#clock.now());
   }
 
@@ -348,8 +347,16 @@ export class FleetBreaker extends PolicyBase {
     const op = state.wantPermit && state.mode !== CLOSED ? 'probe' : 'sync';
     state.wantPermit = false;
     this.#tripSent = false;
-    const reply = await this.#store.breaker(this.#name, this.#request(op, 0));
-    state.adopt(reply, this.#clock.now());
+    await this.#call(op, 0);
+  }
+
+  /** One store request; its reply is adopted unless a newer one already was. */
+  async #call(op: BreakerRequest['op'], token: number): Promise<void> {
+    const seq = ++this.#sent;
+    const reply = await this.#store.breaker(this.#name, this.#request(op, token));
+    if (seq < this.#adopted) return;
+    this.#adopted = seq;
+    this.#state.adopt(reply, this.#clock.now());
   }
 
   // --- events ------------------------------------------------------------------------------
