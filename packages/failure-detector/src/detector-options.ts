@@ -1,5 +1,5 @@
 import type { Clock } from '@faultline/clock';
-import { checkNumber, optionalClock } from '@faultline/core';
+import { optionalClock, optionalNumber } from '@faultline/core';
 import { MAX_SAMPLE_SIZE } from './heartbeat-history.js';
 
 /** The options every detector shares (`PhiAccrualDetector`, `ExponentialDetector`). */
@@ -29,18 +29,15 @@ export function resolveDetectorOptions(
   defaults: { readonly threshold: number; readonly maxSampleSize: number },
 ): ResolvedDetectorOptions {
   return {
-    threshold:
-      o.threshold === undefined
-        ? defaults.threshold
-        : checkNumber(owner, 'threshold', o.threshold, { min: 0, minExclusive: true }),
-    maxSampleSize:
-      o.maxSampleSize === undefined
-        ? defaults.maxSampleSize
-        : checkNumber(owner, 'maxSampleSize', o.maxSampleSize, {
-            min: 1,
-            max: MAX_SAMPLE_SIZE,
-            integer: true,
-          }),
+    threshold: optionalNumber(owner, 'threshold', o.threshold, defaults.threshold, {
+      min: 0,
+      minExclusive: true,
+    }),
+    maxSampleSize: optionalNumber(owner, 'maxSampleSize', o.maxSampleSize, defaults.maxSampleSize, {
+      min: 1,
+      max: MAX_SAMPLE_SIZE,
+      integer: true,
+    }),
     // The failure detectors ask for now() and setTimer() (none of them sleeps).
     clock: optionalClock(owner, 'clock', o.clock, ['now', 'setTimer']),
   };

@@ -5,6 +5,7 @@ import {
   checkNumber,
   checkOptions,
   optionalClock,
+  optionalNumber,
 } from '@faultline/core';
 import type { FailureDetector } from './failure-detector.js';
 
@@ -48,10 +49,7 @@ export interface ResolvedDetectorRegistryOptions<K> {
 }
 
 /** {@link WatchOptions} validated, with every default applied. */
-export interface ResolvedWatchOptions {
-  readonly interval: number;
-  readonly recoverRatio: number;
-}
+export type ResolvedWatchOptions = Required<WatchOptions>;
 
 const OWNER = 'DetectorRegistry';
 
@@ -79,13 +77,16 @@ export function resolveWatchOptions(options: WatchOptions): ResolvedWatchOptions
   const o = checkOptions<WatchOptions>(owner, options);
   return {
     interval: checkNumber(owner, 'interval', o.interval, { min: 0, minExclusive: true }),
-    recoverRatio:
-      o.recoverRatio === undefined
-        ? DETECTOR_REGISTRY_DEFAULTS.recoverRatio
-        : checkNumber(owner, 'recoverRatio', o.recoverRatio, {
-            min: 0,
-            minExclusive: true,
-            max: 1,
-          }),
+    recoverRatio: optionalNumber(
+      owner,
+      'recoverRatio',
+      o.recoverRatio,
+      DETECTOR_REGISTRY_DEFAULTS.recoverRatio,
+      {
+        min: 0,
+        minExclusive: true,
+        max: 1,
+      },
+    ),
   };
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '@faultline/clock';
-import { checkNumber, checkOptions } from '@faultline/core';
+import { checkOptions, optionalNumber } from '@faultline/core';
 import { type DetectorOptions, resolveDetectorOptions } from './detector-options.js';
 
 /** Options of {@link ExponentialDetector}. Durations in ms. */
@@ -31,13 +31,7 @@ export const EXPONENTIAL_DETECTOR_DEFAULTS = Object.freeze({
 } as const);
 
 /** {@link ExponentialDetectorOptions} validated, with every default applied. */
-export interface ResolvedExponentialDetectorOptions {
-  readonly threshold: number;
-  readonly maxSampleSize: number;
-  readonly initialInterval: number;
-  readonly maxInterval: number;
-  readonly clock: Clock;
-}
+export type ResolvedExponentialDetectorOptions = Required<ExponentialDetectorOptions>;
 
 const OWNER = 'ExponentialDetector';
 
@@ -51,18 +45,24 @@ export function resolveExponentialDetectorOptions(
   const o = checkOptions<ExponentialDetectorOptions>(OWNER, options);
   const d = EXPONENTIAL_DETECTOR_DEFAULTS;
   const { threshold, maxSampleSize, clock } = resolveDetectorOptions(OWNER, o, d);
-  const initialInterval =
-    o.initialInterval === undefined
-      ? d.initialInterval
-      : checkNumber(OWNER, 'initialInterval', o.initialInterval, { min: 0, minExclusive: true });
+  const initialInterval = optionalNumber(
+    OWNER,
+    'initialInterval',
+    o.initialInterval,
+    d.initialInterval,
+    { min: 0, minExclusive: true },
+  );
   return {
     threshold,
     maxSampleSize,
     initialInterval,
-    maxInterval:
-      o.maxInterval === undefined
-        ? d.maxIntervalFactor * initialInterval
-        : checkNumber(OWNER, 'maxInterval', o.maxInterval, { min: 0, minExclusive: true }),
+    maxInterval: optionalNumber(
+      OWNER,
+      'maxInterval',
+      o.maxInterval,
+      d.maxIntervalFactor * initialInterval,
+      { min: 0, minExclusive: true },
+    ),
     clock,
   };
 }

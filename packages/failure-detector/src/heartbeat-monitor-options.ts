@@ -1,10 +1,11 @@
 import type { Clock } from '@faultline/clock';
 import {
   checkFunction,
-  checkNumber,
   checkOptions,
   formatValue,
   optionalClock,
+  optionalFunction,
+  optionalNumber,
   type Random,
 } from '@faultline/core';
 import { DetectorRegistry } from './detector-registry.js';
@@ -46,16 +47,7 @@ export const HEARTBEAT_MONITOR_DEFAULTS = Object.freeze({
 } as const);
 
 /** {@link HeartbeatMonitorOptions} validated, with every default applied. */
-export interface ResolvedHeartbeatMonitorOptions<T> {
-  readonly targets: readonly T[];
-  readonly probe: (target: T, signal: AbortSignal) => PromiseLike<unknown> | unknown;
-  readonly registry: DetectorRegistry<T>;
-  readonly interval: number;
-  readonly timeout: number;
-  readonly jitter: number;
-  readonly clock: Clock;
-  readonly random: Random;
-}
+export type ResolvedHeartbeatMonitorOptions<T> = Required<HeartbeatMonitorOptions<T>>;
 
 const OWNER = 'HeartbeatMonitor';
 
@@ -80,22 +72,22 @@ export function resolveHeartbeatMonitorOptions<T>(
     );
   }
   const d = HEARTBEAT_MONITOR_DEFAULTS;
-  const interval =
-    o.interval === undefined
-      ? d.interval
-      : checkNumber(OWNER, 'interval', o.interval, { min: 0, minExclusive: true });
-  const timeout =
-    o.timeout === undefined
-      ? interval
-      : checkNumber(OWNER, 'timeout', o.timeout, { min: 0, minExclusive: true });
-  const jitter =
-    o.jitter === undefined
-      ? d.jitter
-      : checkNumber(OWNER, 'jitter', o.jitter, { min: 0, max: 1, maxExclusive: true });
+  const interval = optionalNumber(OWNER, 'interval', o.interval, d.interval, {
+    min: 0,
+    minExclusive: true,
+  });
+  const timeout = optionalNumber(OWNER, 'timeout', o.timeout, interval, {
+    min: 0,
+    minExclusive: true,
+  });
+  const jitter = optionalNumber(OWNER, 'jitter', o.jitter, d.jitter, {
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  });
   // The failure detectors ask for now() and setTimer() (none of them sleeps).
   const clock = optionalClock(OWNER, 'clock', o.clock, ['now', 'setTimer']);
-  const random =
-    o.random === undefined ? d.random : checkFunction<Random>(OWNER, 'random', o.random);
+  const random = optionalFunction<Random>(OWNER, 'random', o.random, d.random);
   const seen = new Set<T>();
   for (const target of o.targets as readonly T[]) {
     if (seen.has(target)) {

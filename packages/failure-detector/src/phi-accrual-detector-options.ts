@@ -1,5 +1,5 @@
 import type { Clock } from '@faultline/clock';
-import { checkNumber, checkOptions } from '@faultline/core';
+import { checkOptions, optionalNumber } from '@faultline/core';
 import { type DetectorOptions, resolveDetectorOptions } from './detector-options.js';
 
 /** Options of {@link PhiAccrualDetector}. Durations in ms. Defaults are Akka's cluster detector. */
@@ -40,14 +40,7 @@ export const PHI_ACCRUAL_DETECTOR_DEFAULTS = Object.freeze({
 } as const);
 
 /** {@link PhiAccrualDetectorOptions} validated, with every default applied. */
-export interface ResolvedPhiAccrualDetectorOptions {
-  readonly threshold: number;
-  readonly maxSampleSize: number;
-  readonly minStdDeviation: number;
-  readonly acceptableHeartbeatPause: number;
-  readonly firstHeartbeatEstimate: number;
-  readonly clock: Clock;
-}
+export type ResolvedPhiAccrualDetectorOptions = Required<PhiAccrualDetectorOptions>;
 
 const OWNER = 'PhiAccrualDetector';
 
@@ -64,24 +57,33 @@ export function resolvePhiAccrualDetectorOptions(
   return {
     threshold,
     maxSampleSize,
-    minStdDeviation:
-      o.minStdDeviation === undefined
-        ? d.minStdDeviation
-        : checkNumber(OWNER, 'minStdDeviation', o.minStdDeviation, {
-            min: 0,
-            minExclusive: true,
-          }),
-    acceptableHeartbeatPause:
-      o.acceptableHeartbeatPause === undefined
-        ? d.acceptableHeartbeatPause
-        : checkNumber(OWNER, 'acceptableHeartbeatPause', o.acceptableHeartbeatPause, { min: 0 }),
-    firstHeartbeatEstimate:
-      o.firstHeartbeatEstimate === undefined
-        ? d.firstHeartbeatEstimate
-        : checkNumber(OWNER, 'firstHeartbeatEstimate', o.firstHeartbeatEstimate, {
-            min: 0,
-            minExclusive: true,
-          }),
+    minStdDeviation: optionalNumber(
+      OWNER,
+      'minStdDeviation',
+      o.minStdDeviation,
+      d.minStdDeviation,
+      {
+        min: 0,
+        minExclusive: true,
+      },
+    ),
+    acceptableHeartbeatPause: optionalNumber(
+      OWNER,
+      'acceptableHeartbeatPause',
+      o.acceptableHeartbeatPause,
+      d.acceptableHeartbeatPause,
+      { min: 0 },
+    ),
+    firstHeartbeatEstimate: optionalNumber(
+      OWNER,
+      'firstHeartbeatEstimate',
+      o.firstHeartbeatEstimate,
+      d.firstHeartbeatEstimate,
+      {
+        min: 0,
+        minExclusive: true,
+      },
+    ),
     clock,
   };
 }

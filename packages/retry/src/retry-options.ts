@@ -2,13 +2,13 @@ import type { Clock } from '@faultline/clock';
 import {
   type Backoff,
   type Context,
-  checkFunction,
   checkName,
-  checkNumber,
   checkOptions,
   formatValue,
   type Outcome,
   optionalClock,
+  optionalFunction,
+  optionalNumber,
   type Random,
   type ShouldHandle,
 } from '@faultline/core';
@@ -76,17 +76,9 @@ export const RETRY_DEFAULTS = Object.freeze({
 } as const);
 
 /** {@link RetryOptions} validated, with every default applied. */
-export interface ResolvedRetryOptions {
-  readonly maxAttempts: number;
-  readonly backoff: Backoff;
-  readonly shouldHandle: ShouldHandle;
+export type ResolvedRetryOptions = Required<Omit<RetryOptions, 'budget'>> & {
   readonly budget: RetryBudget | undefined;
-  readonly retryAfter: RetryAfter;
-  readonly maxRetryAfter: number;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly name: string;
-}
+};
 
 const OWNER = 'retry';
 
@@ -113,36 +105,43 @@ export function resolveRetryOptions(options?: RetryOptions): ResolvedRetryOption
     );
   }
   return {
-    maxAttempts:
-      opts.maxAttempts === undefined
-        ? RETRY_DEFAULTS.maxAttempts
-        : checkNumber(OWNER, 'maxAttempts', opts.maxAttempts, {
-            min: 1,
-            integer: true,
-            allowInfinity: true,
-          }),
+    maxAttempts: optionalNumber(
+      OWNER,
+      'maxAttempts',
+      opts.maxAttempts,
+      RETRY_DEFAULTS.maxAttempts,
+      {
+        min: 1,
+        integer: true,
+        allowInfinity: true,
+      },
+    ),
     backoff: opts.backoff === undefined ? exponential() : checkBackoff(OWNER, opts.backoff),
-    shouldHandle:
-      opts.shouldHandle === undefined
-        ? RETRY_DEFAULTS.shouldHandle
-        : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle),
+    shouldHandle: optionalFunction<ShouldHandle>(
+      OWNER,
+      'shouldHandle',
+      opts.shouldHandle,
+      RETRY_DEFAULTS.shouldHandle,
+    ),
     budget: opts.budget,
-    retryAfter:
-      opts.retryAfter === undefined
-        ? RETRY_DEFAULTS.retryAfter
-        : checkFunction<RetryAfter>(OWNER, 'retryAfter', opts.retryAfter),
-    maxRetryAfter:
-      opts.maxRetryAfter === undefined
-        ? RETRY_DEFAULTS.maxRetryAfter
-        : checkNumber(OWNER, 'maxRetryAfter', opts.maxRetryAfter, {
-            min: 0,
-            allowInfinity: true,
-          }),
+    retryAfter: optionalFunction<RetryAfter>(
+      OWNER,
+      'retryAfter',
+      opts.retryAfter,
+      RETRY_DEFAULTS.retryAfter,
+    ),
+    maxRetryAfter: optionalNumber(
+      OWNER,
+      'maxRetryAfter',
+      opts.maxRetryAfter,
+      RETRY_DEFAULTS.maxRetryAfter,
+      {
+        min: 0,
+        allowInfinity: true,
+      },
+    ),
     clock: optionalClock(OWNER, 'clock', opts.clock),
-    random:
-      opts.random === undefined
-        ? RETRY_DEFAULTS.random
-        : checkFunction<Random>(OWNER, 'random', opts.random),
+    random: optionalFunction<Random>(OWNER, 'random', opts.random, RETRY_DEFAULTS.random),
     name: opts.name === undefined ? RETRY_DEFAULTS.name : checkName(OWNER, 'name', opts.name),
   };
 }

@@ -1,11 +1,11 @@
 import type { Clock } from '@faultline/clock';
 import {
-  checkFunction,
-  checkNumber,
   checkOneOf,
   checkOptions,
   handleHttpFailures,
   optionalClock,
+  optionalFunction,
+  optionalNumber,
   type ShouldHandle,
 } from '@faultline/core';
 
@@ -62,18 +62,7 @@ export const ADAPTIVE_TIMEOUT_DEFAULTS = Object.freeze({
 } as const);
 
 /** {@link AdaptiveTimeoutOptions} validated, with every default applied. */
-export interface ResolvedAdaptiveTimeoutOptions {
-  readonly quantile: number;
-  readonly multiplier: number;
-  readonly min: number;
-  readonly max: number;
-  readonly initial: number;
-  readonly minSamples: number;
-  readonly window: number;
-  readonly estimator: AdaptiveEstimator;
-  readonly clock: Clock;
-  readonly shouldHandle: ShouldHandle;
-}
+export type ResolvedAdaptiveTimeoutOptions = Required<AdaptiveTimeoutOptions>;
 
 const OWNER = 'adaptiveTimeout';
 const ESTIMATORS: readonly AdaptiveEstimator[] = ['quantile', 'rtt'];
@@ -87,40 +76,39 @@ export function resolveAdaptiveTimeoutOptions(
   options?: AdaptiveTimeoutOptions,
 ): ResolvedAdaptiveTimeoutOptions {
   const o = checkOptions<AdaptiveTimeoutOptions>(OWNER, options);
-  const min = o.min === undefined ? D.min : checkNumber(OWNER, 'min', o.min, { min: 0 });
-  const max =
-    o.max === undefined ? Math.max(D.max, min) : checkNumber(OWNER, 'max', o.max, { min });
+  const min = optionalNumber(OWNER, 'min', o.min, D.min, { min: 0 });
+  const max = optionalNumber(OWNER, 'max', o.max, Math.max(D.max, min), { min });
   return {
-    quantile:
-      o.quantile === undefined
-        ? D.quantile
-        : checkNumber(OWNER, 'quantile', o.quantile, { min: 0, minExclusive: true, max: 1 }),
-    multiplier:
-      o.multiplier === undefined
-        ? D.multiplier
-        : checkNumber(OWNER, 'multiplier', o.multiplier, { min: 1, max: 100 }),
+    quantile: optionalNumber(OWNER, 'quantile', o.quantile, D.quantile, {
+      min: 0,
+      minExclusive: true,
+      max: 1,
+    }),
+    multiplier: optionalNumber(OWNER, 'multiplier', o.multiplier, D.multiplier, {
+      min: 1,
+      max: 100,
+    }),
     min,
     max,
-    initial:
-      o.initial === undefined
-        ? Math.min(Math.max(D.initial, min), max)
-        : checkNumber(OWNER, 'initial', o.initial, { min, max }),
-    minSamples:
-      o.minSamples === undefined
-        ? D.minSamples
-        : checkNumber(OWNER, 'minSamples', o.minSamples, { min: 1, integer: true }),
-    window:
-      o.window === undefined
-        ? D.window
-        : checkNumber(OWNER, 'window', o.window, { min: 0, minExclusive: true }),
+    initial: optionalNumber(OWNER, 'initial', o.initial, Math.min(Math.max(D.initial, min), max), {
+      min,
+      max,
+    }),
+    minSamples: optionalNumber(OWNER, 'minSamples', o.minSamples, D.minSamples, {
+      min: 1,
+      integer: true,
+    }),
+    window: optionalNumber(OWNER, 'window', o.window, D.window, { min: 0, minExclusive: true }),
     estimator:
       o.estimator === undefined
         ? D.estimator
         : checkOneOf(OWNER, 'estimator', o.estimator, ESTIMATORS),
     clock: optionalClock(OWNER, 'clock', o.clock),
-    shouldHandle:
-      o.shouldHandle === undefined
-        ? D.shouldHandle
-        : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', o.shouldHandle),
+    shouldHandle: optionalFunction<ShouldHandle>(
+      OWNER,
+      'shouldHandle',
+      o.shouldHandle,
+      D.shouldHandle,
+    ),
   };
 }

@@ -42,13 +42,10 @@ export const TIMEOUT_DEFAULTS = Object.freeze({
 } as const);
 
 /** The `duration` argument and {@link TimeoutOptions}, validated, with every default applied. */
-export interface ResolvedTimeoutOptions {
+export type ResolvedTimeoutOptions = Required<TimeoutOptions> & {
   /** The duration as given (a number in [0, Infinity], a function, or an AdaptiveTimeout). */
   readonly duration: TimeoutDuration;
-  readonly strategy: TimeoutStrategy;
-  readonly clock: Clock;
-  readonly name: string;
-}
+};
 
 const OWNER = 'timeout';
 const STRATEGIES: readonly TimeoutStrategy[] = ['aggressive', 'cooperative'];

@@ -1,4 +1,4 @@
-import { checkNumber, checkOptions } from '@faultline/core';
+import { checkOptions, optionalNumber } from '@faultline/core';
 
 /** Options for {@link concurrencyBudget} (Envoy's retry budget). */
 export interface ConcurrencyBudgetOptions {
@@ -12,10 +12,7 @@ export interface ConcurrencyBudgetOptions {
 export const CONCURRENCY_BUDGET_DEFAULTS = Object.freeze({ ratio: 0.2, min: 3 } as const);
 
 /** {@link ConcurrencyBudgetOptions} validated, with every default applied. */
-export interface ResolvedConcurrencyBudgetOptions {
-  readonly ratio: number;
-  readonly min: number;
-}
+export type ResolvedConcurrencyBudgetOptions = Required<ConcurrencyBudgetOptions>;
 
 const OWNER = 'concurrencyBudget';
 
@@ -26,17 +23,11 @@ export function resolveConcurrencyBudgetOptions(
   const opts = checkOptions<ConcurrencyBudgetOptions>(OWNER, options);
   const d = CONCURRENCY_BUDGET_DEFAULTS;
   return {
-    ratio:
-      opts.ratio === undefined
-        ? d.ratio
-        : checkNumber(OWNER, 'ratio', opts.ratio, { min: 0, max: 1 }),
-    min:
-      opts.min === undefined
-        ? d.min
-        : checkNumber(OWNER, 'min', opts.min, {
-            min: 0,
-            max: Number.MAX_SAFE_INTEGER,
-            integer: true,
-          }),
+    ratio: optionalNumber(OWNER, 'ratio', opts.ratio, d.ratio, { min: 0, max: 1 }),
+    min: optionalNumber(OWNER, 'min', opts.min, d.min, {
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+      integer: true,
+    }),
   };
 }

@@ -52,13 +52,7 @@ export const QUOTA_BUDGET_DEFAULTS = Object.freeze({
 } as const);
 
 /** {@link QuotaBudgetOptions} validated, with every default applied. */
-export interface ResolvedQuotaBudgetOptions {
-  readonly capacity: number;
-  readonly cost: number;
-  readonly throttlingCost: number;
-  readonly refund: number;
-  readonly isThrottling: (outcome: Outcome<unknown>) => boolean;
-}
+export type ResolvedQuotaBudgetOptions = Required<QuotaBudgetOptions>;
 
 const OWNER = 'quotaBudget';
 const RANGE = { min: 0, max: Number.MAX_SAFE_INTEGER };

@@ -1,5 +1,5 @@
 import type { Clock } from '@faultline/clock';
-import { checkNumber, checkOptions, optionalClock } from '@faultline/core';
+import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 
 /** Options for {@link ratioBudget} (Finagle's `RetryBudget`). */
 export interface RatioBudgetOptions {
@@ -21,12 +21,7 @@ export const RATIO_BUDGET_DEFAULTS = Object.freeze({
 } as const);
 
 /** {@link RatioBudgetOptions} validated, with every default applied. */
-export interface ResolvedRatioBudgetOptions {
-  readonly ratio: number;
-  readonly minRetriesPerSecond: number;
-  readonly ttl: number;
-  readonly clock: Clock;
-}
+export type ResolvedRatioBudgetOptions = Required<RatioBudgetOptions>;
 
 const OWNER = 'ratioBudget';
 
@@ -37,22 +32,19 @@ export function resolveRatioBudgetOptions(
   const opts = checkOptions<RatioBudgetOptions>(OWNER, options);
   const d = RATIO_BUDGET_DEFAULTS;
   return {
-    ratio:
-      opts.ratio === undefined
-        ? d.ratio
-        : checkNumber(OWNER, 'ratio', opts.ratio, { min: 0, max: 1000 }),
-    minRetriesPerSecond:
-      opts.minRetriesPerSecond === undefined
-        ? d.minRetriesPerSecond
-        : checkNumber(OWNER, 'minRetriesPerSecond', opts.minRetriesPerSecond, {
-            min: 0,
-            integer: true,
-            max: 1_000_000,
-          }),
-    ttl:
-      opts.ttl === undefined
-        ? d.ttl
-        : checkNumber(OWNER, 'ttl', opts.ttl, { min: 1000, max: 60_000 }),
+    ratio: optionalNumber(OWNER, 'ratio', opts.ratio, d.ratio, { min: 0, max: 1000 }),
+    minRetriesPerSecond: optionalNumber(
+      OWNER,
+      'minRetriesPerSecond',
+      opts.minRetriesPerSecond,
+      d.minRetriesPerSecond,
+      {
+        min: 0,
+        integer: true,
+        max: 1_000_000,
+      },
+    ),
+    ttl: optionalNumber(OWNER, 'ttl', opts.ttl, d.ttl, { min: 1000, max: 60_000 }),
     clock: optionalClock(OWNER, 'clock', opts.clock),
   };
 }

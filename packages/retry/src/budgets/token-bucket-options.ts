@@ -9,10 +9,7 @@ export interface TokenBucketBudgetOptions {
 }
 
 /** {@link TokenBucketBudgetOptions} validated (both are required: no defaults). */
-export interface ResolvedTokenBucketBudgetOptions {
-  readonly maxTokens: number;
-  readonly tokenRatio: number;
-}
+export type ResolvedTokenBucketBudgetOptions = Required<TokenBucketBudgetOptions>;
 
 const OWNER = 'tokenBucketBudget';
 const SCALE = 1000;
