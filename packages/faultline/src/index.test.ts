@@ -19,6 +19,7 @@ import * as chaos from '@faultline/chaos';
 import * as clock from '@faultline/clock';
 import * as core from '@faultline/core';
 import * as failureDetector from '@faultline/failure-detector';
+import * as fleet from '@faultline/fleet';
 import * as hedge from '@faultline/hedge';
 import * as idempotency from '@faultline/idempotency';
 import * as lease from '@faultline/lease';
@@ -82,6 +83,11 @@ describe('faultline umbrella', () => {
       'ExponentialDetector',
       'DetectorRegistry',
       'HeartbeatMonitor',
+      // fleet (browser-safe main entry)
+      'fleetBudget',
+      'fleetBreaker',
+      'memoryFleetStore',
+      'FleetStoreTimeoutError',
       // hedge
       'hedge',
       'learnedDelay',
@@ -130,6 +136,7 @@ describe('faultline umbrella', () => {
       clock,
       core,
       failureDetector,
+      fleet,
       hedge,
       idempotency,
       lease,
@@ -263,6 +270,7 @@ describe('faultline built import graph', () => {
       'core',
       'failure-detector',
       'faultline',
+      'fleet',
       'hedge',
       'idempotency',
       'lease',

@@ -4,7 +4,8 @@
  * Re-exports `@faultline/clock`, `@faultline/core`, `@faultline/timeout` (main entry),
  * `@faultline/retry`, `@faultline/breaker`, `@faultline/failure-detector`, `@faultline/limits`,
  * `@faultline/hedge`, `@faultline/chaos`, the main entry of `@faultline/lease` (leases, fencing,
- * leader election, `memoryLeaseStore`) and the main entry of
+ * leader election, `memoryLeaseStore`), the main entry of `@faultline/fleet` (`fleetBudget`,
+ * `fleetBreaker`, `memoryFleetStore`; the Redis store is `@faultline/fleet/redis`) and the main entry of
  * `@faultline/idempotency` (client keys and `idempotentFetch`, the framework-free server core
  * `createIdempotency`, `memoryStore`). Node-only entries (`@faultline/timeout/node`, the
  * idempotency and limits adapters and the Redis / PostgreSQL stores) are not included: import them from
@@ -21,6 +22,7 @@ export * from '@faultline/clock';
 export type { Backoff } from '@faultline/core';
 export * from '@faultline/core';
 export * from '@faultline/failure-detector';
+export * from '@faultline/fleet';
 export * from '@faultline/hedge';
 export * from '@faultline/idempotency';
 export * from '@faultline/lease';
