@@ -8,6 +8,7 @@ import {
   formatValue,
   handleAll,
   optionalClock,
+  optionalNumber,
   type Random,
   type ShouldHandle,
 } from '@faultline/core';
@@ -166,10 +167,11 @@ export function resolveFleetBreakerOptions(
     rule,
     window,
     ...resolveBreaks(opts),
-    quorum:
-      opts.quorum === undefined
-        ? FLEET_BREAKER_DEFAULTS.quorum
-        : checkNumber(OWNER, 'quorum', opts.quorum, { min: 1, max: 10_000, integer: true }),
+    quorum: optionalNumber(OWNER, 'quorum', opts.quorum, FLEET_BREAKER_DEFAULTS.quorum, {
+      min: 1,
+      max: 10_000,
+      integer: true,
+    }),
     ...resolveSync(OWNER, opts),
     shouldHandle:
       opts.shouldHandle === undefined

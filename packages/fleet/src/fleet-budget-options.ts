@@ -1,5 +1,5 @@
 import type { Clock } from '@faultline/clock';
-import { checkNumber, checkOptions, formatValue, optionalClock } from '@faultline/core';
+import { checkOptions, formatValue, optionalClock, optionalNumber } from '@faultline/core';
 import {
   type RatioBudgetOptions,
   ratioBudget,
@@ -130,10 +130,11 @@ export function resolveFleetBudgetOptions(options: FleetBudgetOptions): Resolved
     name,
     shape,
     budget: budget as RatioBudgetOptions | TokenBucketBudgetOptions,
-    batch:
-      opts.batch === undefined
-        ? FLEET_BUDGET_DEFAULTS.batch
-        : checkNumber(OWNER, 'batch', opts.batch, { min: 1, max: 10_000, integer: true }),
+    batch: optionalNumber(OWNER, 'batch', opts.batch, FLEET_BUDGET_DEFAULTS.batch, {
+      min: 1,
+      max: 10_000,
+      integer: true,
+    }),
     ...resolveSync(OWNER, opts),
     clock: optionalClock(OWNER, 'clock', opts.clock),
   };

@@ -1,4 +1,4 @@
-import { checkNumber, formatValue } from '@faultline/core';
+import { formatValue, optionalNumber } from '@faultline/core';
 import { type FleetStore, isFleetStore } from './store.js';
 
 /** Options every fleet policy shares. */
@@ -46,18 +46,17 @@ export function resolveSync(
   opts: FleetSyncOptions,
 ): { sync: number; storeTimeout: number } {
   return {
-    sync:
-      opts.sync === undefined
-        ? FLEET_SYNC_DEFAULTS.sync
-        : checkNumber(owner, 'sync', opts.sync, { min: 10, max: 60_000 }),
-    storeTimeout:
-      opts.storeTimeout === undefined
-        ? FLEET_SYNC_DEFAULTS.storeTimeout
-        : checkNumber(owner, 'storeTimeout', opts.storeTimeout, {
-            min: 0,
-            minExclusive: true,
-            max: 60_000,
-          }),
+    sync: optionalNumber(owner, 'sync', opts.sync, FLEET_SYNC_DEFAULTS.sync, {
+      min: 10,
+      max: 60_000,
+    }),
+    storeTimeout: optionalNumber(
+      owner,
+      'storeTimeout',
+      opts.storeTimeout,
+      FLEET_SYNC_DEFAULTS.storeTimeout,
+      { min: 0, minExclusive: true, max: 60_000 },
+    ),
   };
 }
 
