@@ -5,10 +5,12 @@ import type { BreakerReply, FleetOpenReason } from './store.js';
 export const CLOSED = 0;
 export const OPEN = 1;
 export const HALF_OPEN = 2;
-export const STATE_NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
+export const ISOLATED = 3;
+export const STATE_NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
 
 /** Admission results below zero are rejections; zero and above are the admitting generation. */
 export const REJECT = -1;
+export const REJECT_ISOLATED = -2;
 
 /** What the policy must do after an outcome. */
 export const NOTHING = 0;
@@ -103,6 +105,7 @@ export class FleetCircuitState {
   /** Admission when not closed. `local`: the store is failing. */
   admit(now: number, local: boolean): number {
     if (this.mode === CLOSED) return this.generation;
+    if (this.mode === ISOLATED) return REJECT_ISOLATED;
     if (this.mode === OPEN) {
       if (now < this.openUntil) {
         this.rejectedAt = now;
@@ -205,8 +208,31 @@ export class FleetCircuitState {
     }
   }
 
-  /** Takes the store's view (the store's state wins over a local decision). */
+  /** Held isolated by this instance's own `isolate()` handles. */
+  holding = false;
+
+  /** Isolates at once (this instance's handle, or the fleet's isolation seen in a reply). */
+  isolate(): void {
+    if (this.mode === ISOLATED) return;
+    const from = this.mode;
+    this.mode = ISOLATED;
+    this.generation++;
+    this.probing = false;
+    this.permit = 0;
+    this.#sink.transition(from, ISOLATED, 'isolated');
+  }
+
+  /**
+   * Takes the store's view (the store's state wins over a local decision). An isolation seen
+   * before wins over the rest of the reply; its end closes the circuit ('released').
+   */
   adopt(reply: BreakerReply, now: number): void {
+    if (reply.isolated || this.holding) {
+      if (reply.breakId !== this.breakId) this.breakId = reply.breakId;
+      this.isolate();
+      return;
+    }
+    if (this.mode === ISOLATED) this.close('released');
     if (reply.open) {
       if (reply.breakId !== this.breakId || this.mode === CLOSED || this.localBreak) {
         this.breakId = reply.breakId;

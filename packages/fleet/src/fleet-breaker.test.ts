@@ -288,6 +288,62 @@ describe('fleetBreaker', () => {
     breaker.dispose();
   });
 
+  it('isolate(): the whole fleet rejects until the last holder releases; then closed', async () => {
+    const { clock, breakers, close } = fleet(3);
+    await settle(clock);
+    const release = breakers[0]!.isolate();
+    expect(breakers[0]!.state).toBe('isolated'); // at once here…
+    const error = await breakers[0]!.execute(ok).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('IsolatedCircuitError');
+    await settle(clock, 100); // …and everywhere within one sync
+    expect(breakers.map((b) => b.state)).toEqual(['isolated', 'isolated', 'isolated']);
+    const second = breakers[1]!.isolate();
+    release();
+    await settle(clock, 100);
+    expect(breakers.map((b) => b.state)).toEqual(['isolated', 'isolated', 'isolated']);
+    const reasons: string[] = [];
+    breakers[2]!.onClose((e) => reasons.push(e.reason));
+    second();
+    await settle(clock, 100);
+    await settle(clock, 100);
+    expect(breakers.map((b) => b.state)).toEqual(['closed', 'closed', 'closed']);
+    expect(reasons).toEqual(['released']);
+    close();
+  });
+
+  it('an isolation whose holder died lapses after 4 sync periods', async () => {
+    const { clock, breakers, close } = fleet(2);
+    await settle(clock);
+    breakers[0]!.isolate();
+    await settle(clock, 100);
+    expect(breakers[1]!.state).toBe('isolated');
+    breakers[0]!.dispose(); // the holder stops stepping (a crash)
+    await settle(clock, 300);
+    expect(breakers[1]!.state).toBe('isolated');
+    await settle(clock, 300);
+    expect(breakers[1]!.state).toBe('closed');
+    close();
+  });
+
+  it('close() forces the fleet closed, isolation and open state included', async () => {
+    const { clock, breakers, close } = fleet(2);
+    await settle(clock);
+    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await settle(clock, 100);
+    expect(breakers.map((b) => b.state)).toEqual(['open', 'open']);
+    breakers[1]!.close();
+    expect(breakers[1]!.state).toBe('closed');
+    await settle(clock, 100);
+    expect(breakers.map((b) => b.state)).toEqual(['closed', 'closed']);
+    const release = breakers[0]!.isolate();
+    await settle(clock, 100);
+    breakers[0]!.close(); // voids its own handle too
+    release();
+    await settle(clock, 100);
+    expect(breakers.map((b) => b.state)).toEqual(['closed', 'closed']);
+    close();
+  });
+
   it('state survives an instance restart (a new instance adopts the open circuit)', async () => {
     const { clock, store, breakers, close } = fleet(1);
     await settle(clock);

@@ -2,6 +2,7 @@ import {
   BrokenCircuitError,
   type CircuitState,
   type FailureEvent,
+  IsolatedCircuitError,
   type OpenEvent,
   type RejectEvent,
   type StateChangeEvent,
@@ -33,6 +34,7 @@ import {
   HALF_OPEN,
   NOTHING,
   REJECT,
+  REJECT_ISOLATED,
   REPORT_SUCCESS,
   STATE_NAMES,
   SYNC_NOW,
@@ -47,6 +49,7 @@ const STATE_EVENTS: readonly TelemetryEventName[] = [
   'circuit-closed',
   'circuit-opened',
   'circuit-half-opened',
+  'circuit-isolated',
 ];
 
 /**
@@ -76,6 +79,9 @@ export class FleetBreaker extends PolicyBase {
   /** Store requests sent, and the newest whose reply was adopted (older replies are stale). */
   #sent = 0;
   #adopted = 0;
+  /** isolate() handles outstanding; handles from before the last close() are void. */
+  #holders = 0;
+  #isolationEpoch = 0;
 
   readonly #stateChange = new EventChannel<StateChangeEvent>();
   readonly #open = new EventChannel<OpenEvent>();
@@ -158,7 +164,7 @@ export class FleetBreaker extends PolicyBase {
   async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     const state = this.#state;
     const generation = state.mode === CLOSED ? state.generation : this.#admit();
-    if (generation === REJECT) throw this.#rejection(ctx);
+    if (generation < 0) throw this.#rejection(generation, ctx);
     const start = this.#timed ? this.#clock.now() : 0;
     let value: T;
     try {
@@ -178,6 +184,43 @@ export class FleetBreaker extends PolicyBase {
   }
 
   /**
+   * Holds the circuit open for the **whole fleet** (every call rejected with
+   * `IsolatedCircuitError`) until the returned function is called, as `circuitBreaker.isolate()`.
+   * This instance isolates at once, the others within one `sync`. The isolation is refreshed by
+   * this instance's background steps: if the process dies, it lapses after 4 `sync` periods.
+   * When the last holder in the fleet releases, the circuit closes (`'released'`).
+   */
+  isolate(): () => void {
+    const epoch = this.#isolationEpoch;
+    this.#holders++;
+    this.#state.holding = true;
+    this.#state.isolate();
+    this.#sync.kick();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (epoch !== this.#isolationEpoch || --this.#holders > 0) return;
+      this.#state.holding = false;
+      // On local state there is no fleet to wait for.
+      if (this.#sync.failing) this.#state.close('released');
+      else this.#sync.kick();
+    };
+  }
+
+  /**
+   * Forces the circuit closed for the whole fleet (from any state, isolation included), with
+   * empty windows, as `circuitBreaker.close()`; voids this instance's isolate() handles.
+   */
+  close(): void {
+    this.#isolationEpoch++;
+    this.#holders = 0;
+    this.#state.holding = false;
+    this.#state.close('closed-manually');
+    void this.#sync.once('close', () => this.#call('close', 0));
+  }
+
+  /**
    * Low-level admission, for streaming calls and libraries that do their own I/O (as
    * `circuitBreaker.tryAcquire()`): a permit if the call may go ahead (report its outcome with
    * `success(ms)` / `failure(ms)`, or `ignore()`), `undefined` if the circuit rejects it.
@@ -185,8 +228,10 @@ export class FleetBreaker extends PolicyBase {
   tryAcquire(): FleetCircuitPermit | undefined {
     const state = this.#state;
     const generation = state.mode === CLOSED ? state.generation : this.#admit();
-    if (generation === REJECT) {
-      if (this.#reject.hasListeners || telemetry.hasSubscribers) this.#rejection(undefined);
+    if (generation < 0) {
+      if (this.#reject.hasListeners || telemetry.hasSubscribers) {
+        this.#rejection(generation, undefined);
+      }
       return undefined;
     }
     return new FleetCircuitPermit(this.#settlePermit, generation);
@@ -337,6 +382,7 @@ export class FleetBreaker extends PolicyBase {
       stale: this.#stale,
       breaks: this.#breaks,
       token,
+      holding: this.#holders > 0,
     };
   }
 
@@ -361,7 +407,18 @@ export class FleetBreaker extends PolicyBase {
 
   // --- events ------------------------------------------------------------------------------
 
-  #rejection(ctx: ExecutionContext | undefined): Error {
+  #rejection(code: number, ctx: ExecutionContext | undefined): Error {
+    if (code === REJECT_ISOLATED) {
+      if (this.#reject.hasListeners)
+        this.#reject.emit({ state: 'isolated', retryAfter: undefined });
+      const error = new IsolatedCircuitError();
+      if (telemetry.hasSubscribers) {
+        publishEvent(this.#identity, ctx, 'circuit-rejected', this.#clock.now(), error, {
+          state: 'isolated',
+        });
+      }
+      return error;
+    }
     const state = this.#state;
     const retryAfter = state.retryAfter();
     const open = state.mode !== HALF_OPEN;

@@ -46,6 +46,8 @@ interface BreakerEntry {
   failures: number;
   failureRate: number;
   readonly instances: Map<string, InstanceCounts>;
+  /** Instances holding the circuit isolated, and when they last said so. */
+  readonly holders: Map<string, number>;
   expiresAt: number;
 }
 
@@ -110,6 +112,7 @@ export class MemoryFleetStore implements FleetStore {
         failures: 0,
         failureRate: 0,
         instances: new Map(),
+        holders: new Map(),
         expiresAt: 0,
       };
       this.#breakers.set(name, entry);
@@ -184,14 +187,29 @@ function breakerStep(e: BreakerEntry, r: BreakerRequest, now: number): BreakerRe
     e.failureRate = failureRate;
     e.instances.clear();
   };
+  const close = (): void => {
+    e.open = false;
+    e.attempt = 0;
+    e.probe = 0;
+    e.probeUntil = 0;
+    e.instances.clear();
+  };
+  // Isolation: held while any holder has stepped within `stale`; when the last one lets go (or
+  // stops stepping) the circuit closes, as circuitBreaker's isolate() handle does.
+  for (const [id, at] of e.holders) if (now - at > r.stale) e.holders.delete(id);
+  const wasIsolated = e.holders.size > 0;
+  if (r.holding) e.holders.set(r.instance, now);
+  else e.holders.delete(r.instance);
+  if (r.op === 'close') {
+    e.holders.clear();
+    close();
+  } else if (wasIsolated && e.holders.size === 0) {
+    close();
+  }
   if (r.op === 'success' || r.op === 'failure') {
     if (e.open && r.token > 0 && e.probe === r.token) {
       if (r.op === 'success') {
-        e.open = false;
-        e.attempt = 0;
-        e.probe = 0;
-        e.probeUntil = 0;
-        e.instances.clear();
+        close();
       } else {
         open('probe-failed', e.failures, e.failureRate);
       }
@@ -236,6 +254,7 @@ function breakerStep(e: BreakerEntry, r: BreakerRequest, now: number): BreakerRe
   e.expiresAt = now + breakerKeyTtl(r);
   return {
     open: e.open,
+    isolated: e.holders.size > 0,
     breakId: e.breakId,
     remaining: e.open ? Math.max(0, e.until - now) : 0,
     attempt: e.attempt,

@@ -41,7 +41,7 @@ const token = fc.record({
   want: fc.nat(5),
 });
 const breaker = fc.record({
-  op: fc.constantFrom('sync', 'sync', 'probe', 'success', 'failure'),
+  op: fc.constantFrom('sync', 'sync', 'sync', 'probe', 'success', 'failure', 'close'),
   instance: fc.constantFrom('a', 'b', 'c'),
   seen: fc.nat(3),
   calls: fc.nat(10),
@@ -52,6 +52,7 @@ const breaker = fc.record({
   stale: fc.constant(400),
   breaks: fc.constantFrom([300], [100, 200, 400]),
   token: fc.nat(3),
+  holding: fc.constantFrom(false, false, false, true),
 });
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('advance' as const), ms: fc.nat(400) }),
@@ -130,6 +131,7 @@ describe.skipIf(url === undefined)('redisFleetStore = memoryFleetStore, step by 
       stale: 1000,
       breaks: [2000],
       token: 0,
+      holding: false,
     };
     const reply = await redis.breaker('x', request);
     expect(reply.open).toBe(true);

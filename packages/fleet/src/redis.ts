@@ -119,9 +119,11 @@ return {granted, current, balance}
  * The breaker step of `memory-store.ts` (`breakerStep`), atomically. One hash per breaker:
  * the shared state in fields o (open 0/1), b (break id), u (break end, store ms), a (attempt),
  * p / pu (probe permit token and expiry), s (permit sequence: the INCR behind every token),
- * r / f / fr (why and how it last opened), d (the current break's length); per instance, field 'i:<id>' = "calls failures slow at".
+ * r / f / fr (why and how it last opened), d (the current break's length); per isolating
+ * instance, field 'h:<id>' = when it last said so; per instance, field 'i:<id>' = "calls failures slow at".
  * ARGV: now, op, instance, seen, calls, failures, slow, minCalls, failureRatio, slowRatio, quorum,
- * stale, breaks (comma-separated ms by attempt), token, key ttl. Reply: open, breakId, remaining,
+ * stale, breaks (comma-separated ms by attempt), token, key ttl, holding. Reply: open, isolated,
+ * breakId, remaining,
  * attempt, token, permitRemaining, reason, failures, failureRate, breakDuration (fractional values as strings: Redis truncates
  * Lua numbers).
  */
@@ -134,12 +136,17 @@ local quorum, stale = tonumber(ARGV[11]), tonumber(ARGV[12])
 local breaks = {}
 for v in string.gmatch(ARGV[13], '[^,]+') do breaks[#breaks + 1] = tonumber(v) end
 local token, key_ttl = tonumber(ARGV[14]), tonumber(ARGV[15])
+local holding = ARGV[16] == '1'
 local h = {}
 local instances = {}
+local holders = {}
 local fields = redis.call('HGETALL', key)
 for i = 1, #fields, 2 do
   local name = fields[i]
-  if string.sub(name, 1, 2) == 'i:' then instances[name] = fields[i + 1] else h[name] = fields[i + 1] end
+  local kind = string.sub(name, 1, 2)
+  if kind == 'i:' then instances[name] = fields[i + 1]
+  elseif kind == 'h:' then holders[name] = tonumber(fields[i + 1])
+  else h[name] = fields[i + 1] end
 end
 local is_open = h.o == '1'
 local break_id = tonumber(h.b or '0')
@@ -166,13 +173,44 @@ local function open(why, f, rate)
   reason, open_failures, open_rate = why, f, rate
   clear_instances()
 end
+local function close()
+  is_open = false
+  attempt = 0
+  probe, probe_until = 0, 0
+  clear_instances()
+end
+local held = 0
+for name, at in pairs(holders) do
+  if now - at > stale then
+    redis.call('HDEL', key, name)
+    holders[name] = nil
+  else
+    held = held + 1
+  end
+end
+local was_isolated = held > 0
+local mine = 'h:' .. id
+if holding then
+  if not holders[mine] then held = held + 1 end
+  holders[mine] = now
+  redis.call('HSET', key, mine, string.format('%.17g', now))
+elseif holders[mine] then
+  holders[mine] = nil
+  held = held - 1
+  redis.call('HDEL', key, mine)
+end
+if op == 'close' then
+  for name in pairs(holders) do redis.call('HDEL', key, name) end
+  holders = {}
+  held = 0
+  close()
+elseif was_isolated and held == 0 then
+  close()
+end
 if op == 'success' or op == 'failure' then
   if is_open and token > 0 and probe == token then
     if op == 'success' then
-      is_open = false
-      attempt = 0
-      probe, probe_until = 0, 0
-      clear_instances()
+      close()
     else
       open('probe-failed', open_failures, open_rate)
     end
@@ -219,7 +257,7 @@ if is_open then
 end
 local current = 0
 if is_open then current = duration end
-return {is_open and 1 or 0, break_id, string.format('%.3f', remaining), attempt, granted,
+return {is_open and 1 or 0, held > 0 and 1 or 0, break_id, string.format('%.3f', remaining), attempt, granted,
   string.format('%.3f', permit_remaining), reason, open_failures, exact(open_rate), exact(current)}
 `);
 
@@ -305,19 +343,21 @@ export class RedisFleetStore implements FleetStore {
       r.breaks.map(numberArgument).join(','),
       r.token,
       Math.ceil(breakerKeyTtl(r)),
+      r.holding ? '1' : '0',
     ];
     const reply = (await this.#eval(BREAKER, this.redisKey('breaker', name), args)) as unknown[];
     return {
       open: num(reply[0]) === 1,
-      breakId: num(reply[1]),
-      remaining: num(reply[2]),
-      attempt: num(reply[3]),
-      token: num(reply[4]),
-      permitRemaining: num(reply[5]),
-      reason: text(reply[6]) as FleetOpenReason,
-      failures: num(reply[7]),
-      failureRate: num(reply[8]),
-      breakDuration: num(reply[9]),
+      isolated: num(reply[1]) === 1,
+      breakId: num(reply[2]),
+      remaining: num(reply[3]),
+      attempt: num(reply[4]),
+      token: num(reply[5]),
+      permitRemaining: num(reply[6]),
+      reason: text(reply[7]) as FleetOpenReason,
+      failures: num(reply[8]),
+      failureRate: num(reply[9]),
+      breakDuration: num(reply[10]),
     };
   }
 

@@ -13,4 +13,4 @@ export interface FleetRejoinEvent {
 }
 
 /** What an instance asked the store. */
-export type FleetOperation = 'sync' | 'probe' | 'report';
+export type FleetOperation = 'sync' | 'probe' | 'report' | 'close';

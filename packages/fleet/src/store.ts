@@ -77,9 +77,10 @@ export interface BreakerRule {
 export interface BreakerRequest {
   /**
    * `sync`: publish the window and read the state. `probe`: also ask for the half-open permit.
-   * `success` / `failure`: the probe holding permit `token` ended so.
+   * `success` / `failure`: the probe holding permit `token` ended so. `close`: force the circuit
+   * closed (and void every isolation).
    */
-  readonly op: 'sync' | 'probe' | 'success' | 'failure';
+  readonly op: 'sync' | 'probe' | 'success' | 'failure' | 'close';
   /** The instance (random per process). */
   readonly instance: string;
   /** The break the instance last saw (its counts are ignored when the fleet has moved on). */
@@ -100,6 +101,11 @@ export interface BreakerRequest {
   readonly breaks: readonly number[];
   /** The probe permit, for `success` and `failure`. */
   readonly token: number;
+  /**
+   * Whether this instance holds the circuit isolated (refreshed by every step; a holder that
+   * stops stepping lets go after `stale` ms).
+   */
+  readonly holding: boolean;
 }
 
 /** Why the shared circuit last opened. */
@@ -109,6 +115,8 @@ export type FleetOpenReason = 'failure-threshold' | 'probe-failed';
 export interface BreakerReply {
   /** The shared circuit is open (its break may have elapsed, waiting for a probe). */
   readonly open: boolean;
+  /** Some instance holds the circuit isolated (every call rejected until released). */
+  readonly isolated: boolean;
   /** Openings so far (the id of the current or last break). */
   readonly breakId: number;
   /** Ms of the current break still to run (0 once elapsed, or closed). */

@@ -15,6 +15,7 @@ const ATTRIBUTES: Readonly<Record<FleetOperation, TelemetryAttributes>> = Object
   sync: Object.freeze({ operation: 'sync' }),
   probe: Object.freeze({ operation: 'probe' }),
   report: Object.freeze({ operation: 'report' }),
+  close: Object.freeze({ operation: 'close' }),
 });
 
 /**
