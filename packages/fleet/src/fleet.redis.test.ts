@@ -134,6 +134,24 @@ describe.skipIf(redisUrl === undefined)('4 processes on Redis', () => {
     for (const r of one) expect(r.opened as number).toBeGreaterThan(0);
   }, 60_000);
 
+  it('isolate() on one instance holds the whole fleet within one sync; release closes it everywhere', async () => {
+    const SYNC = 100;
+    const done = await results(
+      (await fleetOf(4, url, () => ({ MODE: 'isolate', SYNC: String(SYNC), DURATION: '2500' })))
+        .children,
+    );
+    const isolatedAt = done[0]!.isolatedAt as number;
+    const releasedAt = done[0]!.releasedAt as number;
+    const lagIn = done.map((r) => (r.firstRejected as number) - isolatedAt);
+    const lagOut = done.map((r) => (r.lastRejected as number) - releasedAt);
+    console.log(
+      `isolate: rejected from ${lagIn.map((l) => l.toFixed(0)).join(', ')} ms after isolate(); until ${lagOut.map((l) => l.toFixed(0)).join(', ')} ms after release`,
+    );
+    for (const lag of lagIn) expect(lag).toBeLessThanOrEqual(SYNC + 50);
+    for (const lag of lagOut) expect(lag).toBeLessThanOrEqual(2 * SYNC + 50);
+    for (const r of done) expect(r.state).toBe('closed');
+  }, 60_000);
+
   it('a probe holder killed mid-probe does not wedge the fleet: the next probe comes after the permit expires', async () => {
     const BREAK = 1_000;
     const { children, prefix } = await fleetOf(4, url, () => ({

@@ -133,6 +133,44 @@ if (mode === 'budget' || mode === 'budget-local') {
     await sleep(5);
   }
   say({ done: true });
+} else if (mode === 'isolate') {
+  const breaker = fleetBreaker({ store, name: 'downstream', sync, trip: consecutiveFailures(5) });
+  let release;
+  let isolatedAt;
+  let releasedAt;
+  let firstRejected;
+  let lastRejected;
+  let ok = 0;
+  while (wall() < startAt + duration) {
+    const t = wall() - startAt;
+    if (id === 0 && t >= 500 && isolatedAt === undefined) {
+      isolatedAt = wall();
+      release = breaker.isolate();
+    }
+    if (id === 0 && t >= 1500 && releasedAt === undefined) {
+      releasedAt = wall();
+      release();
+    }
+    try {
+      await breaker.execute(() => Promise.resolve('ok'));
+      ok++;
+    } catch (error) {
+      if (error.name !== 'IsolatedCircuitError') throw error;
+      firstRejected ??= wall();
+      lastRejected = wall();
+    }
+    await sleep(5);
+  }
+  breaker.dispose();
+  say({
+    done: true,
+    isolatedAt,
+    releasedAt,
+    firstRejected,
+    lastRejected,
+    ok,
+    state: breaker.state,
+  });
 } else if (mode === 'outage') {
   const breaker = fleetBreaker({
     store,
