@@ -11,7 +11,7 @@ import {
   type PolicyIdentity,
   type Task,
 } from '@faultline/core';
-import { handleTransient } from '@faultline/retry';
+import { describeBudget, handleTransient } from '@faultline/retry';
 import { HedgeSupersededError } from './hedge-errors.js';
 import type { HedgeEvent, HedgeSkipEvent, HedgeWinEvent } from './hedge-events.js';
 import { type HedgeDelay, type HedgeOptions, resolveHedgeOptions } from './hedge-options.js';
@@ -129,7 +129,7 @@ export class HedgePolicy extends PolicyBase {
               ? 'custom'
               : delay,
         shouldHandle: engine.classifier.shouldHandle === handleTransient ? 'transient' : 'custom',
-        budget: engine.budget === undefined ? 'none' : engine.budget.constructor.name,
+        budget: engine.budget === undefined ? 'none' : describeBudget(engine.budget),
         retryAfter: engine.retryAfter === undefined ? 'none' : 'custom',
       },
     };

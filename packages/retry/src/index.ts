@@ -18,6 +18,7 @@ export {
   type ResolvedConcurrencyBudgetOptions,
   resolveConcurrencyBudgetOptions,
 } from './budgets/concurrency-options.js';
+export { describeBudget } from './budgets/describe.js';
 export { QuotaBudget, quotaBudget } from './budgets/quota.js';
 export {
   isThrottlingOutcome,

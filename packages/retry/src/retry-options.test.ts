@@ -1,6 +1,10 @@
 import { VirtualClock } from '@faultline/clock';
 import { type Backoff, handleAll } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
+import { concurrencyBudget } from './budgets/concurrency.js';
+import { describeBudget } from './budgets/describe.js';
+import { quotaBudget } from './budgets/quota.js';
+import { ratioBudget } from './budgets/ratio.js';
 import { tokenBucketBudget } from './budgets/token-bucket.js';
 import { RetryPolicy, retry } from './retry.js';
 import { RETRY_DEFAULTS, resolveRetryOptions } from './retry-options.js';
@@ -98,5 +102,20 @@ describe('retry: option validation', () => {
     expect(retry({ shouldHandle: handleAll }).describe().options).toMatchObject({
       shouldHandle: 'handleAll',
     });
+  });
+
+  it('describeBudget names the budgets faultline ships from constants, anything else "custom"', () => {
+    expect(describeBudget(ratioBudget())).toBe('RatioBudget');
+    expect(describeBudget(quotaBudget())).toBe('QuotaBudget');
+    expect(describeBudget(concurrencyBudget())).toBe('ConcurrencyBudget');
+    expect(describeBudget(tokenBucketBudget({ maxTokens: 10, tokenRatio: 0.1 }))).toBe(
+      'TokenBucketBudget',
+    );
+    class MyBudget {
+      begin() {
+        return { tryRetry: () => false, succeed() {}, fail() {} };
+      }
+    }
+    expect(describeBudget(new MyBudget())).toBe('custom');
   });
 });
