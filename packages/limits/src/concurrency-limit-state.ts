@@ -1,5 +1,6 @@
 import type { Clock } from '@faultline/clock';
 import type { ExecutionContext } from '@faultline/core';
+import { WaitQueue } from '@faultline/core/internal';
 import type { LimitAlgorithm } from './limit-algorithm.js';
 
 // How a permit's call ended, as told to the limiter.
@@ -55,20 +56,6 @@ export class ConcurrencyPermit {
   }
 }
 
-/** A caller waiting for a slot: a node of the FIFO (O(1) removal). */
-class Waiter {
-  prev: Waiter | undefined = undefined;
-  next: Waiter | undefined = undefined;
-  unsubscribe: (() => void) | undefined = undefined;
-  cancelTimer: (() => void) | undefined = undefined;
-
-  constructor(
-    readonly ctx: ExecutionContext,
-    readonly resolve: (permit: ConcurrencyPermit) => void,
-    readonly reject: (error: unknown) => void,
-  ) {}
-}
-
 /** What the state tells its owner (the policy emits events and builds errors). */
 export interface ConcurrencyLimitHooks {
   limitChanged(previous: number, rtt: number, inflight: number, didDrop: boolean): void;
@@ -87,10 +74,10 @@ export class ConcurrencyLimitState {
   readonly #hooks: ConcurrencyLimitHooks;
   /** A fixed limit learns nothing from samples: its calls are not timed (a clock read each). */
   readonly #timed: boolean;
+  /** Callers waiting for a slot, first come first served (no payload: a slot is all they need). */
+  readonly #waiting: WaitQueue<undefined, ConcurrencyPermit>;
+  readonly #queueTimedOut: () => unknown;
   #inflight = 0;
-  #queued = 0;
-  #head: Waiter | undefined = undefined;
-  #tail: Waiter | undefined = undefined;
 
   constructor(
     algorithm: LimitAlgorithm,
@@ -103,6 +90,8 @@ export class ConcurrencyLimitState {
     this.#queueTimeout = queueTimeout;
     this.#hooks = hooks;
     this.#timed = algorithm.kind !== 'fixed';
+    this.#waiting = new WaitQueue(clock);
+    this.#queueTimedOut = () => hooks.queueTimedOut();
   }
 
   get inflight(): number {
@@ -110,12 +99,12 @@ export class ConcurrencyLimitState {
   }
 
   get queued(): number {
-    return this.#queued;
+    return this.#waiting.size;
   }
 
   /** Whether a caller arriving now may start at once (FIFO: not past waiting callers). */
   get hasRoom(): boolean {
-    return this.#inflight < this.algorithm.limit && this.#head === undefined;
+    return this.#inflight < this.algorithm.limit && this.#waiting.size === 0;
   }
 
   /** Takes a slot (the caller checked {@link hasRoom}). */
@@ -126,25 +115,7 @@ export class ConcurrencyLimitState {
 
   /** Waits in the FIFO for a slot; rejects on the caller's abort or the queue timeout. */
   enqueue(ctx: ExecutionContext): Promise<ConcurrencyPermit> {
-    return new Promise<ConcurrencyPermit>((resolve, reject) => {
-      const waiter = new Waiter(ctx, resolve, reject);
-      const tail = this.#tail;
-      waiter.prev = tail;
-      if (tail === undefined) this.#head = waiter;
-      else tail.next = waiter;
-      this.#tail = waiter;
-      this.#queued++;
-      // Not aborted (the caller checked), so this cannot call back before it returns.
-      waiter.unsubscribe = ctx.onAbort(() => {
-        if (this.#unlink(waiter)) waiter.reject(ctx.abortReason);
-      });
-      if (this.#queueTimeout !== Number.POSITIVE_INFINITY) {
-        waiter.cancelTimer = this.#clock.setTimer(this.#queueTimeout, () => {
-          waiter.cancelTimer = undefined;
-          if (this.#unlink(waiter)) waiter.reject(this.#hooks.queueTimedOut());
-        });
-      }
-    });
+    return this.#waiting.wait(ctx, undefined, this.#queueTimeout, this.#queueTimedOut);
   }
 
   /** @internal A permit reports its outcome (once). */
@@ -165,36 +136,12 @@ export class ConcurrencyLimitState {
 
   /** Hands free slots to waiting callers, first come first served. */
   #drain(): void {
-    let waiter = this.#head;
-    while (waiter !== undefined && this.#inflight < this.algorithm.limit) {
-      this.#unlink(waiter);
-      if (waiter.ctx.aborted) waiter.reject(waiter.ctx.abortReason);
-      else waiter.resolve(this.admit());
-      waiter = this.#head;
+    const waiting = this.#waiting;
+    while (waiting.size > 0 && this.#inflight < this.algorithm.limit) {
+      // An aborted caller still queued is rejected by `shift` and takes no slot.
+      const waiter = waiting.shift();
+      if (waiter === undefined) return;
+      waiter.resolve(this.admit());
     }
-  }
-
-  /** Removes `waiter` with its listener and timer; false if it already left. */
-  #unlink(waiter: Waiter): boolean {
-    const { prev, next } = waiter;
-    if (prev === undefined && this.#head !== waiter) return false;
-    if (prev === undefined) this.#head = next;
-    else prev.next = next;
-    if (next === undefined) this.#tail = prev;
-    else next.prev = prev;
-    waiter.prev = undefined;
-    waiter.next = undefined;
-    this.#queued--;
-    const unsubscribe = waiter.unsubscribe;
-    if (unsubscribe !== undefined) {
-      waiter.unsubscribe = undefined;
-      unsubscribe();
-    }
-    const cancel = waiter.cancelTimer;
-    if (cancel !== undefined) {
-      waiter.cancelTimer = undefined;
-      cancel();
-    }
-    return true;
   }
 }
