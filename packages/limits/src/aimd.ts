@@ -1,5 +1,6 @@
-import { checkNumber, checkOptions } from '@faultline/core';
+import { checkOptions, optionalNumber } from '@faultline/core';
 import type { LimitAlgorithm } from './limit-algorithm.js';
+import { checkLimitBounds } from './limit-bounds.js';
 
 /** Options of {@link aimd}. Defaults are Netflix concurrency-limits' `AIMDLimit`. */
 export interface AimdOptions {
@@ -76,30 +77,17 @@ export function aimd(options?: AimdOptions): AimdLimit {
   const owner = 'aimd';
   const opts = checkOptions<AimdOptions>(owner, options);
   const d = AIMD_DEFAULTS;
-  const int = { min: 1, integer: true } as const;
-  const initial =
-    opts.initial === undefined ? d.initial : checkNumber(owner, 'initial', opts.initial, int);
-  const min = opts.min === undefined ? d.min : checkNumber(owner, 'min', opts.min, int);
-  const max =
-    opts.max === undefined
-      ? Math.max(d.max, min)
-      : checkNumber(owner, 'max', opts.max, { min, integer: true });
-  const backoffRatio =
-    opts.backoffRatio === undefined
-      ? d.backoffRatio
-      : checkNumber(owner, 'backoffRatio', opts.backoffRatio, {
-          min: 0.5,
-          max: 1,
-          maxExclusive: true,
-        });
-  const timeout =
-    opts.timeout === undefined
-      ? d.timeout
-      : checkNumber(owner, 'timeout', opts.timeout, {
-          min: 0,
-          minExclusive: true,
-          allowInfinity: true,
-        });
+  const { initial, min, max } = checkLimitBounds(owner, opts, d);
+  const backoffRatio = optionalNumber(owner, 'backoffRatio', opts.backoffRatio, d.backoffRatio, {
+    min: 0.5,
+    max: 1,
+    maxExclusive: true,
+  });
+  const timeout = optionalNumber(owner, 'timeout', opts.timeout, d.timeout, {
+    min: 0,
+    minExclusive: true,
+    allowInfinity: true,
+  });
   // Like Netflix, the initial limit is used as given; the first sample clamps it into [min, max].
   return new AimdLimit({ initial, min, max, backoffRatio, timeout });
 }

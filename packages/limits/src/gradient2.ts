@@ -1,5 +1,6 @@
-import { checkNumber, checkOptions } from '@faultline/core';
+import { checkOptions, optionalNumber } from '@faultline/core';
 import type { LimitAlgorithm } from './limit-algorithm.js';
+import { checkLimitBounds } from './limit-bounds.js';
 
 /** Options of {@link gradient2}. Defaults are Netflix concurrency-limits' `Gradient2Limit`. */
 export interface Gradient2Options {
@@ -113,29 +114,19 @@ export function gradient2(options?: Gradient2Options): Gradient2Limit {
   const owner = 'gradient2';
   const opts = checkOptions<Gradient2Options>(owner, options);
   const d = GRADIENT2_DEFAULTS;
-  const int = { min: 1, integer: true } as const;
-  const initial =
-    opts.initial === undefined ? d.initial : checkNumber(owner, 'initial', opts.initial, int);
-  const min = opts.min === undefined ? d.min : checkNumber(owner, 'min', opts.min, int);
-  const max =
-    opts.max === undefined
-      ? Math.max(d.max, min)
-      : checkNumber(owner, 'max', opts.max, { min, integer: true });
-  const smoothing =
-    opts.smoothing === undefined
-      ? d.smoothing
-      : checkNumber(owner, 'smoothing', opts.smoothing, { min: 0, max: 1, minExclusive: true });
-  const queueSize =
-    opts.queueSize === undefined
-      ? d.queueSize
-      : checkNumber(owner, 'queueSize', opts.queueSize, { min: 0 });
-  const longWindow =
-    opts.longWindow === undefined
-      ? d.longWindow
-      : checkNumber(owner, 'longWindow', opts.longWindow, int);
-  const rttTolerance =
-    opts.rttTolerance === undefined
-      ? d.rttTolerance
-      : checkNumber(owner, 'rttTolerance', opts.rttTolerance, { min: 1 });
+  const { initial, min, max } = checkLimitBounds(owner, opts, d);
+  const smoothing = optionalNumber(owner, 'smoothing', opts.smoothing, d.smoothing, {
+    min: 0,
+    max: 1,
+    minExclusive: true,
+  });
+  const queueSize = optionalNumber(owner, 'queueSize', opts.queueSize, d.queueSize, { min: 0 });
+  const longWindow = optionalNumber(owner, 'longWindow', opts.longWindow, d.longWindow, {
+    min: 1,
+    integer: true,
+  });
+  const rttTolerance = optionalNumber(owner, 'rttTolerance', opts.rttTolerance, d.rttTolerance, {
+    min: 1,
+  });
   return new Gradient2Limit({ initial, min, max, smoothing, queueSize, longWindow, rttTolerance });
 }
