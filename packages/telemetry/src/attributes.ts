@@ -3,6 +3,8 @@ import {
   type TelemetryAttemptRecord,
   type TelemetryEventRecord,
   type TelemetryExecutionRecord,
+  type TelemetryListener,
+  telemetry,
 } from '@faultline/core';
 
 /**
@@ -18,6 +20,26 @@ export const SECONDS_BUCKETS: readonly number[] = Object.freeze([
 export interface Instrumentation {
   /** Stops: unsubscribes from the telemetry stream and detaches what was registered. */
   disable(): void;
+}
+
+/**
+ * Subscribes `listener` to core's telemetry stream until `disable()`, which unsubscribes and then
+ * runs `detach` (what the exporter registered); a second `disable()` does nothing.
+ */
+export function subscribeInstrumentation(
+  listener: TelemetryListener,
+  detach: () => void,
+): Instrumentation {
+  const unsubscribe = telemetry.subscribe(listener);
+  let enabled = true;
+  return {
+    disable() {
+      if (!enabled) return;
+      enabled = false;
+      unsubscribe();
+      detach();
+    },
+  };
 }
 
 /** The semantic conventions' value for an error whose type cannot be told. */

@@ -22,6 +22,7 @@ import {
   type Instrumentation,
   SECONDS_BUCKETS,
   stateReadings,
+  subscribeInstrumentation,
 } from './attributes.js';
 import { EventTally } from './event-tally.js';
 
@@ -164,17 +165,10 @@ export function instrumentOpenTelemetry(options: OpenTelemetryOptions = {}): Ins
         return;
     }
   };
-  const unsubscribe = telemetry.subscribe(listener);
-  let enabled = true;
-  return {
-    disable() {
-      if (!enabled) return;
-      enabled = false;
-      unsubscribe();
-      events.removeCallback(observeEvents);
-      breakerState.removeCallback(observeStates);
-    },
-  };
+  return subscribeInstrumentation(listener, () => {
+    events.removeCallback(observeEvents);
+    breakerState.removeCallback(observeStates);
+  });
 }
 
 /** The active, recording span for span events; none when span events are off (`null`). */

@@ -13,6 +13,7 @@ import {
   type MetricAttributes,
   SECONDS_BUCKETS,
   stateReadings,
+  subscribeInstrumentation,
 } from './attributes.js';
 import { EventTally } from './event-tally.js';
 
@@ -162,14 +163,7 @@ export function instrumentPrometheus(options: PrometheusOptions = {}): Instrumen
         return;
     }
   };
-  const unsubscribe = telemetry.subscribe(listener);
-  let enabled = true;
-  return {
-    disable() {
-      if (!enabled) return;
-      enabled = false;
-      unsubscribe();
-      for (const name of Object.values(PROMETHEUS_METRICS)) registry.removeSingleMetric(name);
-    },
-  };
+  return subscribeInstrumentation(listener, () => {
+    for (const name of Object.values(PROMETHEUS_METRICS)) registry.removeSingleMetric(name);
+  });
 }
