@@ -7,7 +7,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { formatValue } from '@faultline/clock/internal';
+import { checkString, formatValue } from '@faultline/clock/internal';
 
 /**
  * One argument of a Redis command.
@@ -171,4 +171,30 @@ export function redisConnection(owner: string, client: unknown): RedisConnection
   throw new TypeError(
     `${owner}: option "client" must be an ioredis client (Redis or Cluster) or a node-redis client (createClient or createCluster), received ${formatValue(client)}`,
   );
+}
+
+/** The error a store throws for a Redis reply its script never gives: `<owner>: unexpected reply from Redis: …`. */
+export function unexpectedReply(owner: string, reply: unknown): Error {
+  return new Error(`${owner}: unexpected reply from Redis: ${formatValue(reply)}`);
+}
+
+/** A script's `0`/`1` reply as a boolean; anything else is {@link unexpectedReply}. */
+export function redisFlag(owner: string, reply: unknown): boolean {
+  const value = Number(reply);
+  if (value !== 0 && value !== 1) throw unexpectedReply(owner, reply);
+  return value === 1;
+}
+
+/**
+ * Checks a store's `prefix` option: a non-empty string of at most 256 characters and, with
+ * `noBraces`, without `{` or `}` (for a store that puts the resource in a hash tag itself).
+ */
+export function checkRedisPrefix(owner: string, value: unknown, noBraces = false): string {
+  const prefix = checkString(owner, 'prefix', value);
+  if (prefix.length === 0 || prefix.length > 256 || (noBraces && /[{}]/.test(prefix))) {
+    throw new RangeError(
+      `${owner}: option "prefix" must be a non-empty string of at most 256 characters${noBraces ? ' without "{" or "}"' : ''}, received ${formatValue(value)}`,
+    );
+  }
+  return prefix;
 }

@@ -1,11 +1,14 @@
 import { Buffer } from 'node:buffer';
-import { checkOptions, checkString, formatValue } from '@faultline/core';
+import { checkOptions } from '@faultline/core';
 import {
+  checkRedisPrefix,
   lua,
   type RedisArgument,
   type RedisClientLike,
   type RedisConnection,
   redisConnection,
+  redisFlag,
+  unexpectedReply,
 } from '@faultline/core/redis';
 import type { LeaseGrant, LeaseHeld, LeaseStore } from '../lease-store.js';
 
@@ -96,10 +99,6 @@ redis.call('DEL', KEYS[1])
 return 1
 `);
 
-function unexpected(reply: unknown): Error {
-  return new Error(`${OWNER}: unexpected reply from Redis: ${formatValue(reply)}`);
-}
-
 /** A bulk string reply (Buffer with the adapters' buffer replies) as text. */
 export function replyText(reply: unknown): string | undefined {
   if (typeof reply === 'string') return reply;
@@ -110,16 +109,6 @@ export function replyText(reply: unknown): string | undefined {
 /** Milliseconds as `PX` wants them: an integer, rounded up so the lease is never shorter. */
 function px(ms: number): string {
   return String(Math.max(1, Math.ceil(ms)));
-}
-
-function checkPrefix(value: unknown): string {
-  const prefix = checkString(OWNER, 'prefix', value);
-  if (prefix.length === 0 || prefix.length > 256 || /[{}]/.test(prefix)) {
-    throw new RangeError(
-      `${OWNER}: option "prefix" must be a non-empty string of at most 256 characters without "{" or "}", received ${formatValue(value)}`,
-    );
-  }
-  return prefix;
 }
 
 /**
@@ -151,7 +140,9 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const opts = checkOptions<RedisLeaseStoreOptions>(OWNER, options);
   const connection: RedisConnection = redisConnection(OWNER, opts.client);
   const prefix =
-    opts.prefix === undefined ? REDIS_LEASE_STORE_DEFAULTS.prefix : checkPrefix(opts.prefix);
+    opts.prefix === undefined
+      ? REDIS_LEASE_STORE_DEFAULTS.prefix
+      : checkRedisPrefix(OWNER, opts.prefix, true);
 
   const keys = (resource: string) => {
     const base = `${prefix}{${resource}}`;
@@ -161,11 +152,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const leaseKey = (resource: string): Buffer => Buffer.from(`${prefix}{${resource}}`, 'utf8');
   const holder = (owner: string, token: bigint): Buffer => Buffer.from(`${token} ${owner}`, 'utf8');
 
-  const flag = (reply: unknown): boolean => {
-    const value = Number(reply);
-    if (value !== 0 && value !== 1) throw unexpected(reply);
-    return value === 1;
-  };
+  const flag = (reply: unknown): boolean => redisFlag(OWNER, reply);
 
   return {
     clientKind: connection.kind,
@@ -179,15 +166,15 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
         [Buffer.from(lease, 'utf8'), Buffer.from(token, 'utf8')],
         [Buffer.from(owner, 'utf8'), px(ttl)] satisfies RedisArgument[],
       );
-      if (!Array.isArray(reply) || reply.length !== 2) throw unexpected(reply);
+      if (!Array.isArray(reply) || reply.length !== 2) throw unexpectedReply(OWNER, reply);
       if (Number(reply[0]) === 1) {
         const text = replyText(reply[1]);
-        if (text === undefined || !/^[0-9]+$/.test(text)) throw unexpected(reply);
+        if (text === undefined || !/^[0-9]+$/.test(text)) throw unexpectedReply(OWNER, reply);
         return { token: BigInt(text), ttl };
       }
-      if (Number(reply[0]) !== 0) throw unexpected(reply);
+      if (Number(reply[0]) !== 0) throw unexpectedReply(OWNER, reply);
       const remaining = Number(reply[1]);
-      if (!Number.isFinite(remaining)) throw unexpected(reply);
+      if (!Number.isFinite(remaining)) throw unexpectedReply(OWNER, reply);
       return { held: true, retryAfter: Math.max(0, remaining) };
     },
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { checkOptions, checkString, formatValue } from '@faultline/core';
+import { checkOptions, formatValue } from '@faultline/core';
+import { checkRedisPrefix, unexpectedReply } from '@faultline/core/redis';
 import type {
   RateLimitAlgorithm,
   RateLimitDecision,
@@ -257,19 +258,15 @@ function parameters(algorithm: RateLimitAlgorithm): [string, string, string] {
   }
 }
 
-function unexpected(reply: unknown): Error {
-  return new Error(`${OWNER}: unexpected reply from Redis: ${formatValue(reply)}`);
-}
-
 /** A script reply turned into a decision. */
 function decision(reply: unknown, algorithm: RateLimitAlgorithm): RateLimitDecision {
-  if (!Array.isArray(reply) || reply.length !== 4) throw unexpected(reply);
+  if (!Array.isArray(reply) || reply.length !== 4) throw unexpectedReply(OWNER, reply);
   const [allowed, remaining, retry, reset] = reply as [unknown, unknown, unknown, unknown];
   const retryAfter = String(retry) === '-1' ? Number.POSITIVE_INFINITY : Number(retry);
   const resetAfter = Number(reset);
   const left = Number(remaining);
   if (!Number.isFinite(resetAfter) || !Number.isFinite(left) || Number.isNaN(retryAfter)) {
-    throw unexpected(reply);
+    throw unexpectedReply(OWNER, reply);
   }
   return {
     allowed: Number(allowed) === 1,
@@ -278,16 +275,6 @@ function decision(reply: unknown, algorithm: RateLimitAlgorithm): RateLimitDecis
     retryAfter,
     resetAfter,
   };
-}
-
-function checkPrefix(value: unknown): string {
-  const prefix = checkString(OWNER, 'prefix', value);
-  if (prefix.length === 0 || prefix.length > 256) {
-    throw new RangeError(
-      `${OWNER}: option "prefix" must be a non-empty string of at most 256 characters, received ${formatValue(value)}`,
-    );
-  }
-  return prefix;
 }
 
 /**
@@ -304,7 +291,9 @@ export function createRedisRateLimitStore(
   const opts = checkOptions<RedisRateLimitStoreOptions>(OWNER, options);
   const { kind, send } = sender(opts.client);
   const prefix =
-    opts.prefix === undefined ? REDIS_RATE_LIMIT_STORE_DEFAULTS.prefix : checkPrefix(opts.prefix);
+    opts.prefix === undefined
+      ? REDIS_RATE_LIMIT_STORE_DEFAULTS.prefix
+      : checkRedisPrefix(OWNER, opts.prefix);
   const redisKey = (key: string, algorithm: RateLimitAlgorithm): string =>
     `${prefix}${algorithm.kind}:${key}`;
   const run = async (redisKeyName: string, args: readonly string[]): Promise<unknown> => {
