@@ -4,9 +4,7 @@ import {
   invoke,
   type Listener,
   type PolicyDescription,
-  publishEvent,
   type Task,
-  telemetry,
 } from '@faultline/core';
 import type { ChaosBehaviorEvent } from './chaos-behavior-events.js';
 import {
@@ -35,9 +33,7 @@ export class ChaosBehaviorPolicy extends ChaosPolicy {
   protected async inject<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     await this.#behavior(ctx);
     if (this.#onBehavior.hasListeners) this.#onBehavior.emit({ attempt: ctx.attempt });
-    if (telemetry.hasSubscribers) {
-      publishEvent(this.identity, ctx, 'chaos-behavior', this.clock.now());
-    }
+    this.publishInjection(ctx, 'chaos-behavior');
     // Never call fn for a caller that left while the behaviour ran.
     if (ctx.aborted) throw ctx.abortReason;
     return invoke(fn, ctx);

@@ -4,9 +4,7 @@ import {
   invoke,
   type Listener,
   type PolicyDescription,
-  publishEvent,
   type Task,
-  telemetry,
 } from '@faultline/core';
 import type { ChaosFaultEvent } from './chaos-fault-events.js';
 import { type ChaosFaultOptions, resolveChaosFaultOptions } from './chaos-fault-options.js';
@@ -40,9 +38,7 @@ export class ChaosFaultPolicy extends ChaosPolicy {
       if (fault === undefined) return Promise.resolve(invoke(fn, ctx));
     }
     if (this.#onFault.hasListeners) this.#onFault.emit({ fault, attempt: ctx.attempt });
-    if (telemetry.hasSubscribers) {
-      publishEvent(this.identity, ctx, 'chaos-fault', this.clock.now(), fault);
-    }
+    this.publishInjection(ctx, 'chaos-fault', fault);
     return Promise.reject(fault);
   }
 

@@ -5,9 +5,7 @@ import {
   invoke,
   type Listener,
   type PolicyDescription,
-  publishEvent,
   type Task,
-  telemetry,
 } from '@faultline/core';
 import type { ChaosLatencyEvent } from './chaos-latency-events.js';
 import {
@@ -43,11 +41,7 @@ export class ChaosLatencyPolicy extends ChaosPolicy {
         : checkNumber(OWNER, 'latency(ctx) result', latency(ctx), { min: 0, allowInfinity: true });
     if (ms > 0) {
       if (this.#onLatency.hasListeners) this.#onLatency.emit({ latency: ms, attempt: ctx.attempt });
-      if (telemetry.hasSubscribers) {
-        publishEvent(this.identity, ctx, 'chaos-latency', this.clock.now(), undefined, {
-          latency: ms,
-        });
-      }
+      this.publishInjection(ctx, 'chaos-latency', undefined, { latency: ms });
       await this.#wait(ms, ctx);
       // Never call fn for a caller that left during the wait.
       if (ctx.aborted) throw ctx.abortReason;

@@ -3,9 +3,7 @@ import {
   type ExecutionContext,
   type Listener,
   type PolicyDescription,
-  publishEvent,
   type Task,
-  telemetry,
 } from '@faultline/core';
 import type { ChaosOutcomeEvent } from './chaos-outcome-events.js';
 import {
@@ -37,9 +35,7 @@ export class ChaosOutcomePolicy<R = unknown> extends ChaosPolicy {
   protected async inject<T>(_fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     const outcome = await this.#outcome(ctx);
     if (this.#onOutcome.hasListeners) this.#onOutcome.emit({ outcome, attempt: ctx.attempt });
-    if (telemetry.hasSubscribers) {
-      publishEvent(this.identity, ctx, 'chaos-outcome', this.clock.now());
-    }
+    this.publishInjection(ctx, 'chaos-outcome');
     return outcome as unknown as T;
   }
 

@@ -7,8 +7,12 @@ import {
   invoke,
   PolicyBase,
   type PolicyIdentity,
+  publishEvent,
   type Random,
   type Task,
+  type TelemetryAttributes,
+  type TelemetryEventName,
+  telemetry,
 } from '@faultline/core';
 import type { ChaosEnabled, InjectionRate, ResolvedChaosOptions } from './chaos-options.js';
 
@@ -78,6 +82,18 @@ export abstract class ChaosPolicy extends PolicyBase {
       );
     }
     return draw < rate;
+  }
+
+  /** Publishes the injection on core's telemetry stream (when anyone listens), stamped now. */
+  protected publishInjection(
+    ctx: ExecutionContext,
+    event: TelemetryEventName,
+    error?: unknown,
+    attributes?: TelemetryAttributes,
+  ): void {
+    if (telemetry.hasSubscribers) {
+      publishEvent(this.identity, ctx, event, this.clock.now(), error, attributes);
+    }
   }
 
   /** The shared part of `describe()`'s options. */
