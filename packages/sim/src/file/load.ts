@@ -19,6 +19,19 @@ import {
 import { policySchema, scenarioSchema } from './schema.js';
 import { fieldPath, ScenarioFileError, validate } from './validate.js';
 
+/** Reads `file` as UTF-8; a `ScenarioFileError` naming `shown` and `what` when it cannot. */
+async function readText(file: string, shown: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScenarioFileError(
+      '',
+      `${shown}: cannot read the ${what} (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code)})`,
+    );
+  }
+}
+
 /** A file's error: `file: field: message`. */
 function inFile(file: string, error: unknown): never {
   if (error instanceof ScenarioFileError || error instanceof SpecError) {
@@ -40,16 +53,7 @@ export async function readLatencies(
   options: { readonly column?: string; readonly unit?: 'ms' | 's' | 'us' } = {},
 ): Promise<number[]> {
   const name = basename(file);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ScenarioFileError(
-      '',
-      `${file}: cannot read the latencies (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code)})`,
-    );
-  }
+  const text = await readText(file, file, 'latencies');
   const scale = options.unit === 's' ? 1000 : options.unit === 'us' ? 0.001 : 1;
   const values: number[] = [];
   const push = (value: unknown, where: string): void => {
@@ -232,16 +236,7 @@ export async function loadScenarioFile(path: string): Promise<ComparisonSpec> {
   const ext = extname(file).toLowerCase();
   let raw: unknown;
   if (ext === '.json') {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new ScenarioFileError(
-        '',
-        `${shown}: cannot read the scenario (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code)})`,
-      );
-    }
+    const text = await readText(file, shown, 'scenario');
     try {
       raw = JSON.parse(text);
     } catch (error) {
@@ -318,16 +313,7 @@ export async function loadScenarioFile(path: string): Promise<ComparisonSpec> {
 /** A policy file for `compare`: `{ "name"?: …, "policy": {…} }`. */
 export async function loadPolicyFile(path: string): Promise<{ name: string; policy: PolicySpec }> {
   const file = resolve(path);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ScenarioFileError(
-      '',
-      `${path}: cannot read the policy (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code)})`,
-    );
-  }
+  const text = await readText(file, path, 'policy');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
