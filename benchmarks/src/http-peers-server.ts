@@ -14,6 +14,8 @@
  * on npm): `onRequest` before the handler, `onResponse` with the sent body after it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as Core from '@faultline/idempotency';
 import type * as ExpressAdapter from '@faultline/idempotency/express';
 import type * as FastifyAdapter from '@faultline/idempotency/fastify';
@@ -43,6 +45,20 @@ export interface ServerSpec {
   /** Our Redis client: ioredis (default options), ioredis with autopipelining, or node-redis. */
   readonly client?: 'ioredis' | 'ioredis-ap' | 'node-redis';
   readonly redisUrl?: string;
+  /**
+   * Our package from another build (`--base <dir>` of `http-peers.ts`: a `dist/` directory of
+   * an earlier commit), for a before/after comparison in the same interleaved rounds.
+   */
+  readonly dist?: string;
+}
+
+/** One of our entry points, from the workspace package or from `spec.dist`. */
+function ours<T>(entry: '' | 'redis' | 'express' | 'fastify'): Promise<T> {
+  if (spec.dist === undefined) {
+    return import(entry === '' ? '@faultline/idempotency' : `@faultline/idempotency/${entry}`);
+  }
+  const file = entry === '' ? 'index' : entry;
+  return import(pathToFileURL(join(spec.dist, `${file}.js`)).href);
 }
 
 // CommonJS without types: `exports.default = RedisAdapter`.
@@ -63,10 +79,10 @@ const closers: Array<() => Promise<unknown> | unknown> = [];
 const ANSWER = { id: 1, status: 'created' };
 
 async function faultlineCore(): Promise<Core.Idempotency> {
-  const core = (await import('@faultline/idempotency')) as typeof Core;
+  const core = await ours<typeof Core>('');
   let store: Core.Store;
   if (spec.store === 'redis') {
-    const { redisStore } = (await import('@faultline/idempotency/redis')) as typeof RedisEntry;
+    const { redisStore } = await ours<typeof RedisEntry>('redis');
     if (spec.client === 'node-redis') {
       const client = createClient({ url: spec.redisUrl! });
       client.on('error', () => {});
@@ -118,9 +134,7 @@ async function expressApp(): Promise<express.Express> {
   const app = express();
   app.use(express.json());
   if (spec.middleware === 'faultline') {
-    const { expressIdempotency } = (await import(
-      '@faultline/idempotency/express'
-    )) as typeof ExpressAdapter;
+    const { expressIdempotency } = await ours<typeof ExpressAdapter>('express');
     app.use(expressIdempotency(await faultlineCore()));
   } else if (spec.middleware === 'node-idempotency') {
     const peer = await nodeIdempotencyCore();
@@ -183,9 +197,7 @@ async function expressApp(): Promise<express.Express> {
 async function fastifyApp() {
   const app = Fastify({ logger: false });
   if (spec.middleware === 'faultline') {
-    const { fastifyIdempotency } = (await import(
-      '@faultline/idempotency/fastify'
-    )) as typeof FastifyAdapter;
+    const { fastifyIdempotency } = await ours<typeof FastifyAdapter>('fastify');
     await app.register(fastifyIdempotency, { idempotency: await faultlineCore() });
   } else if (spec.middleware === 'node-idempotency') {
     const peer = await nodeIdempotencyCore();

@@ -11,7 +11,8 @@
  * Flags: `--duration <s>` (default 10), `--connections <n>` (50), `--rounds <n>` (3),
  * `--warmup <s>` (2), `--quick` (3 s, 1 round, 1 s warm-up), `--only <id,...>`,
  * `--framework express|fastify`, `--cpu-prof <dir>`, `--out <file>` (default
- * `results/http-peers-latest.json`).
+ * `results/http-peers-latest.json`), `--base <dist dir>` (also run our middleware from an earlier
+ * build of `packages/idempotency`, as `faultline-base`, for a before/after in the same rounds).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -41,6 +42,7 @@ const warmup = numberFlag('--warmup', quick ? 1 : 2);
 const only = flag('--only')?.split(',');
 const frameworkOnly = flag('--framework');
 const cpuProfDir = flag('--cpu-prof');
+const baseDist = flag('--base');
 
 interface Config {
   readonly id: string;
@@ -62,6 +64,16 @@ function configs(redisUrl: string | undefined): Config[] {
     if (framework === 'express') middlewares.push('express-idempotency');
     for (const store of ['memory', 'redis'] as const) {
       if (store === 'redis' && redisUrl === undefined) continue;
+      if (baseDist !== undefined) {
+        // The earlier build, default client only: the before of a before/after.
+        for (const keys of ['fresh', 'replay'] as const) {
+          const spec: ServerSpec =
+            store === 'redis'
+              ? { framework, middleware: 'faultline', store, redisUrl: redisUrl!, dist: baseDist }
+              : { framework, middleware: 'faultline', store, dist: baseDist };
+          out.push({ id: `${framework}/faultline-base/${store}/${keys}`, spec, keys });
+        }
+      }
       for (const middleware of middlewares) {
         const clients: (ServerSpec['client'] | undefined)[] =
           middleware === 'faultline' && store === 'redis'
@@ -216,12 +228,24 @@ const summary = list.map((config) => {
           caseOf(r.config) === caseOf(config.id),
       )
       .sort((a, b) => b.rps - a.rps)[0];
+  const isBase = config.spec.dist !== undefined;
+  const base = (run: Run) =>
+    runs.find(
+      (r) =>
+        r.round === run.round && r.config === `${framework}/faultline-base/${caseOf(config.id)}`,
+    );
+  const comparable =
+    config.spec.middleware === 'faultline' &&
+    !isBase &&
+    (config.spec.client === undefined || config.spec.client === 'ioredis');
   return {
     id: config.id,
     rpsMedian: Math.round(median(own.map((run) => run.rps))),
     cpuUsPerRequestMedian: median(own.map((run) => run.serverCpuUsPerRequest)),
     xBare: ratioTo(bare),
     xFastestPeer: config.spec.middleware === 'faultline' ? ratioTo(fastestPeer) : undefined,
+    // Our req/s over the earlier build's (`--base`), same round, same client.
+    xBase: baseDist !== undefined && comparable ? ratioTo(base) : undefined,
     non2xx: own.reduce((sum, run) => sum + run.non2xx, 0),
     errors: own.reduce((sum, run) => sum + run.errors + run.timeouts, 0),
   };
@@ -231,11 +255,11 @@ console.log(
   `\n## Idempotency middleware vs the JS peers (autocannon, ${connections} connections, ${duration} s, ${rounds} round(s), medians)\n`,
 );
 console.log(
-  `${'configuration'.padEnd(50)} ${'req/s'.padStart(8)} ${'µs/req'.padStart(7)} ${'×bare'.padStart(6)} ${'×best peer'.padStart(10)}  non2xx`,
+  `${'configuration'.padEnd(50)} ${'req/s'.padStart(8)} ${'µs/req'.padStart(7)} ${'×bare'.padStart(6)} ${'×best peer'.padStart(10)} ${'×base'.padStart(6)}  non2xx`,
 );
 for (const row of summary) {
   console.log(
-    `${row.id.padEnd(50)} ${String(row.rpsMedian).padStart(8)} ${row.cpuUsPerRequestMedian.toFixed(1).padStart(7)} ${row.xBare.toFixed(3).padStart(6)} ${(row.xFastestPeer === undefined ? '' : row.xFastestPeer.toFixed(3)).padStart(10)}  ${row.non2xx}${row.errors > 0 ? ` (errors ${row.errors})` : ''}`,
+    `${row.id.padEnd(50)} ${String(row.rpsMedian).padStart(8)} ${row.cpuUsPerRequestMedian.toFixed(1).padStart(7)} ${row.xBare.toFixed(3).padStart(6)} ${(row.xFastestPeer === undefined ? '' : row.xFastestPeer.toFixed(3)).padStart(10)} ${(row.xBase === undefined ? '' : row.xBase.toFixed(3)).padStart(6)}  ${row.non2xx}${row.errors > 0 ? ` (errors ${row.errors})` : ''}`,
   );
 }
 console.log(
