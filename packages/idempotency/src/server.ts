@@ -133,7 +133,9 @@ export class IdempotencyServer implements Idempotency {
 
   async begin(request: IdempotencyRequest): Promise<BeginResult> {
     if (!this.#covered.has(request.method.toUpperCase())) return UNPROTECTED;
-    const identity = await this.#identify(request);
+    // Synchronous in the usual case (a synchronous scope, small inputs): no promise hop.
+    const identified = this.#identify(request);
+    const identity = isThenable(identified) ? await identified : identified;
     if (!('key' in identity)) return identity;
     const { key, fingerprint, scope } = identity;
     const { concurrentWait, lockTtl } = this.options;
@@ -176,10 +178,12 @@ export class IdempotencyServer implements Idempotency {
 
   /**
    * The key, fingerprint and scope of a covered request, or what to answer instead (no key,
-   * a malformed key, no principal, a body too deep to fingerprint). Rejects only when a
-   * `scope` or `fingerprint` callback throws or returns a non-string (an application bug).
+   * a malformed key, no principal, a body too deep to fingerprint). Synchronous unless `scope`
+   * or `fingerprint` returns a promise or an input is large enough for Web Crypto. Throws (a
+   * rejection of `begin`) only when a `scope` or `fingerprint` callback throws or returns a
+   * non-string (an application bug).
    */
-  async #identify(request: IdempotencyRequest): Promise<Identity | BeginResult> {
+  #identify(request: IdempotencyRequest): Identified | Promise<Identified> {
     const options = this.options;
     const rawKey = headerValue(request.headers, options.header);
     if (rawKey === undefined) {
@@ -191,7 +195,6 @@ export class IdempotencyServer implements Idempotency {
     const parsed = parseKeyHeader(rawKey, options.maxKeyLength, options.strict);
     if (!parsed.ok) return refuse('INVALID_KEY', `Invalid ${this.#headerName}: ${parsed.reason}.`);
 
-    let scope = '';
     if (this.#scope === undefined) {
       if (!this.#warnedNoScope && !options.globalKeys) {
         this.#warnedNoScope = true;
@@ -200,65 +203,94 @@ export class IdempotencyServer implements Idempotency {
           message: `${FACTORY} has no "scope": keys are global, so two clients sending the same key share one record. Pass scope: (request) => principal.`,
         });
       }
-    } else {
-      // Await only a real promise: a synchronous scope (the usual case) costs no extra hop.
-      const returned = this.#scope(request);
-      const value = isThenable(returned) ? await returned : returned;
-      if (value !== undefined && typeof value !== 'string') {
-        throw new TypeError(
-          `${FACTORY}: scope() must return a string or undefined, received ${formatValue(value)}`,
-        );
-      }
-      if ((value === undefined || value === '') && !options.globalKeys) {
-        // Never fall back to the global key space: this request would share records with every
-        // other request without a principal (and replay their responses).
-        return refuse(
-          'MISSING_SCOPE',
-          `scope() found no principal for this request, so its ${this.#headerName} cannot be attributed to anyone. Authenticate the request (or set globalKeys: true to share one key space).`,
-        );
-      }
-      scope = value ?? '';
+      return this.#hashes(request, parsed.key, '');
     }
-    // Small inputs hash synchronously (no promise hop); large ones go to Web Crypto.
-    const keyText = this.#storeKeyText(parsed.key, scope);
-    const key = sha256HexNowText(keyText) ?? (await sha256Hex(utf8(keyText)));
-    let fingerprint: string;
-    if (this.#fingerprint === undefined) {
-      const input = {
-        method: request.method,
-        path: request.path,
-        query: request.query ?? '',
-        contentType: firstValue(request.headers['content-type']),
-        body: request.body,
-      };
-      let text: string | undefined;
-      let bytes: Uint8Array | undefined;
-      try {
-        // JSON and empty bodies as text (hashed natively), anything else as bytes.
-        text = fingerprintText(input);
-        if (text === undefined) bytes = fingerprintBytes(input);
-      } catch (error) {
-        if (!(error instanceof BodyTooDeepError)) throw error;
-        return refuse(
-          'BODY_TOO_DEEP',
-          `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; it cannot be fingerprinted.`,
-        );
-      }
-      if (text !== undefined) {
-        fingerprint = sha256HexNowText(text) ?? (await sha256Hex(utf8(text)));
-      } else {
-        fingerprint = sha256HexNow(bytes!) ?? (await sha256Hex(bytes!));
-      }
-    } else {
+    const returned = this.#scope(request);
+    if (isThenable(returned)) {
+      return Promise.resolve(returned).then((value) => this.#scoped(request, parsed.key, value));
+    }
+    return this.#scoped(request, parsed.key, returned);
+  }
+
+  /** {@link #identify} once the scope callback answered `value`. */
+  #scoped(
+    request: IdempotencyRequest,
+    clientKey: string,
+    value: unknown,
+  ): Identified | Promise<Identified> {
+    if (value !== undefined && typeof value !== 'string') {
+      throw new TypeError(
+        `${FACTORY}: scope() must return a string or undefined, received ${formatValue(value)}`,
+      );
+    }
+    if ((value === undefined || value === '') && !this.options.globalKeys) {
+      // Never fall back to the global key space: this request would share records with every
+      // other request without a principal (and replay their responses).
+      return refuse(
+        'MISSING_SCOPE',
+        `scope() found no principal for this request, so its ${this.#headerName} cannot be attributed to anyone. Authenticate the request (or set globalKeys: true to share one key space).`,
+      );
+    }
+    return this.#hashes(request, clientKey, value ?? '');
+  }
+
+  /** The store key and the fingerprint: small inputs hash synchronously, large ones later. */
+  #hashes(
+    request: IdempotencyRequest,
+    clientKey: string,
+    scope: string,
+  ): Identified | Promise<Identified> {
+    const keyText = this.#storeKeyText(clientKey, scope);
+    const key = sha256HexNowText(keyText);
+    const fingerprint = this.#fingerprintOf(request);
+    if (key !== undefined && typeof fingerprint === 'string') return { key, fingerprint, scope };
+    if (!isThenable(fingerprint) && typeof fingerprint !== 'string') return fingerprint;
+    return this.#hashesLater(keyText, key, fingerprint, scope);
+  }
+
+  async #hashesLater(
+    keyText: string,
+    key: string | undefined,
+    fingerprint: string | Promise<string | BeginResult>,
+    scope: string,
+  ): Promise<Identified> {
+    const storeKey = key ?? (await sha256Hex(utf8(keyText)));
+    const print = await fingerprint;
+    if (typeof print !== 'string') return print;
+    return { key: storeKey, fingerprint: print, scope };
+  }
+
+  /** The request's fingerprint, a refusal (body too deep), or a promise of either. */
+  #fingerprintOf(
+    request: IdempotencyRequest,
+  ): string | BeginResult | Promise<string | BeginResult> {
+    if (this.#fingerprint !== undefined) {
       const returned = this.#fingerprint(request);
-      fingerprint = isThenable(returned) ? await returned : returned;
-      if (typeof fingerprint !== 'string') {
-        throw new TypeError(
-          `${FACTORY}: fingerprint() must return a string, received ${formatValue(fingerprint)}`,
-        );
-      }
+      if (isThenable(returned)) return Promise.resolve(returned).then(checkFingerprint);
+      return checkFingerprint(returned);
     }
-    return { key, fingerprint, scope };
+    const input = {
+      method: request.method,
+      path: request.path,
+      query: request.query ?? '',
+      contentType: firstValue(request.headers['content-type']),
+      body: request.body,
+    };
+    let text: string | undefined;
+    let bytes: Uint8Array | undefined;
+    try {
+      // JSON and empty bodies as text (hashed natively), anything else as bytes.
+      text = fingerprintText(input);
+      if (text === undefined) bytes = fingerprintBytes(input);
+    } catch (error) {
+      if (!(error instanceof BodyTooDeepError)) throw error;
+      return refuse(
+        'BODY_TOO_DEEP',
+        `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; it cannot be fingerprinted.`,
+      );
+    }
+    if (text !== undefined) return sha256HexNowText(text) ?? sha256Hex(utf8(text));
+    return sha256HexNow(bytes!) ?? sha256Hex(bytes!);
   }
 
   /** Replay, mismatch, or `undefined` for a live IN_PROGRESS record with our fingerprint. */
@@ -477,6 +509,18 @@ export class IdempotencyServer implements Idempotency {
   onTakeover(listener: Listener<TakeoverEvent>): () => void {
     return this.#takeovers.subscribe(listener);
   }
+}
+
+/** What {@link IdempotencyServer} learns about a request before the store: who, or an answer. */
+type Identified = Identity | BeginResult;
+
+function checkFingerprint(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new TypeError(
+      `${FACTORY}: fingerprint() must return a string, received ${formatValue(value)}`,
+    );
+  }
+  return value;
 }
 
 /** `reason` attributes of `idempotency-conflict` records. */
