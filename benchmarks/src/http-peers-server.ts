@@ -42,8 +42,11 @@ export interface ServerSpec {
   readonly framework: 'express' | 'fastify';
   readonly middleware: 'bare' | 'faultline' | 'node-idempotency' | 'express-idempotency';
   readonly store: 'memory' | 'redis';
-  /** Our Redis client: ioredis (default options), ioredis with autopipelining, or node-redis. */
-  readonly client?: 'ioredis' | 'ioredis-ap' | 'node-redis';
+  /**
+   * Our Redis client: ioredis (default options), ioredis with autopipelining, node-redis 6
+   * (default options, or without its per-command timeout), or node-redis 4 (the peer's client).
+   */
+  readonly client?: 'ioredis' | 'ioredis-ap' | 'node-redis' | 'node-redis-nt' | 'node-redis4';
   readonly redisUrl?: string;
   /**
    * Our package from another build (`--base <dir>` of `http-peers.ts`: a `dist/` directory of
@@ -83,8 +86,22 @@ async function faultlineCore(): Promise<Core.Idempotency> {
   let store: Core.Store;
   if (spec.store === 'redis') {
     const { redisStore } = await ours<typeof RedisEntry>('redis');
-    if (spec.client === 'node-redis') {
-      const client = createClient({ url: spec.redisUrl! });
+    if (spec.client === 'node-redis4') {
+      // The very client @node-idempotency uses (node-redis 4, through its storage adapter):
+      // the same client on both sides.
+      const storage = new RedisStorageAdapter({ url: spec.redisUrl! });
+      await storage.connect();
+      closers.push(() => storage.disconnect());
+      const client = (storage as unknown as { client: Parameters<typeof redisStore>[0]['client'] })
+        .client;
+      store = redisStore({ client, prefix: 'bench:faultline:' });
+    } else if (spec.client === 'node-redis' || spec.client === 'node-redis-nt') {
+      // node-redis 5+ arms an AbortSignal.timeout per command (default 5 s); 'node-redis-nt'
+      // turns it off (the store bounds every call by storeTimeout itself).
+      const client = createClient({
+        url: spec.redisUrl!,
+        ...(spec.client === 'node-redis-nt' ? { commandOptions: { timeout: 0 } } : {}),
+      });
       client.on('error', () => {});
       await client.connect();
       closers.push(() => client.close());

@@ -77,7 +77,7 @@ function configs(redisUrl: string | undefined): Config[] {
       for (const middleware of middlewares) {
         const clients: (ServerSpec['client'] | undefined)[] =
           middleware === 'faultline' && store === 'redis'
-            ? ['ioredis', 'ioredis-ap', 'node-redis']
+            ? ['ioredis', 'ioredis-ap', 'node-redis', 'node-redis-nt', 'node-redis4']
             : [undefined];
         for (const client of clients) {
           for (const keys of ['fresh', 'replay'] as const) {
