@@ -153,3 +153,52 @@ function slowSource(): Readable {
     })(),
   );
 }
+
+describe('expressIdempotency with a middleware that wraps res.end before it', () => {
+  it('captures through the other wrapper (own-property path) and replays what was sent', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const app = express();
+    app.use(express.json());
+    // Like compression(): an own-property wrapper on the response, mounted first.
+    let wrapped = 0;
+    app.use((_req, res, next) => {
+      const end = res.end;
+      res.end = function (this: typeof res, ...args: unknown[]) {
+        wrapped++;
+        return (end as (...a: unknown[]) => typeof res).apply(this, args);
+      } as typeof res.end;
+      next();
+    });
+    app.use(expressIdempotency(idempotency));
+    let calls = 0;
+    app.post('/orders', (_req, res) => {
+      calls++;
+      res.status(201).json({ id: calls });
+    });
+    const server = createServer(app);
+    const url = await listen(server);
+    const post = () =>
+      fetch(`${url}/orders`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+        body: '{"a":1}',
+        signal: AbortSignal.timeout(10_000),
+      });
+    try {
+      const first = await post();
+      expect(first.status).toBe(201);
+      expect(await first.json()).toEqual({ id: 1 });
+      let again = await post();
+      for (let i = 0; i < 50 && again.headers.get('idempotent-replayed') === null; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        again = await post();
+      }
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await again.json()).toEqual({ id: 1 });
+      expect(calls).toBe(1);
+      expect(wrapped).toBeGreaterThanOrEqual(2);
+    } finally {
+      await closeServer(server);
+    }
+  });
+});
