@@ -2,28 +2,20 @@
  * The README's options tables mirror the `*_DEFAULTS` objects (the policy checklist: DEFAULTS is
  * the single source of every default, and the README shows it).
  */
-import { readFileSync } from 'node:fs';
 import { handleAll } from '@faultline/core';
+import { readmeNumber, readmeOptionsTable } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { ADAPTIVE_THROTTLE_DEFAULTS } from './adaptive-throttle-options.js';
 import { CIRCUIT_BREAKER_DEFAULTS } from './circuit-breaker-options.js';
 import { handleOverload } from './overload.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const readme = new URL('../README.md', import.meta.url);
 
-/** The `| option | default | meaning |` rows under `heading`, as option → default cell. */
+/** The options table under `heading`; the heading must exist. */
 function optionsTable(heading: string): Map<string, string> {
-  const start = readme.indexOf(heading);
-  expect(start, heading).toBeGreaterThanOrEqual(0);
-  const section = readme.slice(start + heading.length).split(/\n## /)[0]!;
-  const table = section.slice(section.indexOf('| option | default |'));
-  const rows = new Map<string, string>();
-  for (const line of table.split('\n').slice(2)) {
-    if (!line.startsWith('|')) break;
-    const [, option, value] = line.split('|').map((cell) => cell.trim());
-    rows.set(option!.replaceAll('`', ''), value!);
-  }
-  return rows;
+  const rows = readmeOptionsTable(readme, heading);
+  expect(rows, heading).toBeDefined();
+  return rows!;
 }
 
 const RULES = new Map<unknown, string>([
@@ -33,7 +25,7 @@ const RULES = new Map<unknown, string>([
 
 /** A default as the README writes it: `5_000`, `'circuit-breaker'`, `handleAll`. */
 function cell(value: unknown): string {
-  if (typeof value === 'number') return `\`${String(value).replace(/\B(?=(\d{3})+$)/g, '_')}\``;
+  if (typeof value === 'number') return readmeNumber(value);
   if (typeof value === 'string') return `\`'${value}'\``;
   return `\`${RULES.get(value) ?? 'unknown function'}\``;
 }

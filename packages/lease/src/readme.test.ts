@@ -2,32 +2,25 @@
  * The README's options table mirrors LEASE_DEFAULTS (the policy checklist: DEFAULTS is the single
  * source of every default, and the README shows it).
  */
-import { readFileSync } from 'node:fs';
 import { systemClock } from '@faultline/clock';
+import { readmeNumber, readmeOptionsTable } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { LEASE_DEFAULTS } from './lease-options.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const readme = new URL('../README.md', import.meta.url);
 
+/** The options table under `heading`; the heading must exist. */
 function optionsTable(heading: string): Map<string, string> {
-  const start = readme.indexOf(heading);
-  expect(start, heading).toBeGreaterThanOrEqual(0);
-  const section = readme.slice(start + heading.length).split(/\n## /)[0]!;
-  const table = section.slice(section.indexOf('| option | default |'));
-  const rows = new Map<string, string>();
-  for (const line of table.split('\n').slice(2)) {
-    if (!line.startsWith('|')) break;
-    const [, option, value] = line.split('|').map((cell) => cell.trim());
-    rows.set(option!.replaceAll('`', ''), value!);
-  }
-  return rows;
+  const rows = readmeOptionsTable(readme, heading);
+  expect(rows, heading).toBeDefined();
+  return rows!;
 }
 
 function cell(value: unknown): string {
   if (value === undefined) return 'the local validity'; // storeTimeout
   if (value === systemClock) return '`systemClock`';
   if (value === Math.random) return '`Math.random`';
-  if (typeof value === 'number') return `\`${String(value).replace(/\B(?=(\d{3})+$)/g, '_')}\``;
+  if (typeof value === 'number') return readmeNumber(value);
   if (typeof value === 'string') return `\`'${value}'\``;
   return 'unknown';
 }

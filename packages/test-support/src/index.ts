@@ -7,6 +7,7 @@ export {
   type FlakyServerOptions,
   startFlakyServer,
 } from './flaky-server.js';
+export { readmeNumber, readmeOptionsTable } from './readme.js';
 export {
   EXIT_LIMIT_MS,
   type NodeChild,
