@@ -1,46 +1,37 @@
-import {
-  EventChannel,
-  type ExecutionContext,
-  invoke,
-  type Listener,
-  type PolicyDescription,
-  type Task,
-} from '@faultline/core';
+import type { ExecutionContext, Listener, PolicyDescription, Task } from '@faultline/core';
+import { invoke } from '@faultline/core';
 import type { ChaosBehaviorEvent } from './chaos-behavior-events.js';
 import {
-  type ChaosBehaviorFunction,
   type ChaosBehaviorOptions,
+  type ResolvedChaosBehaviorOptions,
   resolveChaosBehaviorOptions,
 } from './chaos-behavior-options.js';
-import { ChaosPolicy } from './chaos-policy.js';
+import { ChaosKindPolicy } from './chaos-kind.js';
 
 /** The behaviour injection policy; build it with {@link chaosBehavior}. */
-export class ChaosBehaviorPolicy extends ChaosPolicy {
-  readonly #behavior: ChaosBehaviorFunction;
-  readonly #onBehavior = new EventChannel<ChaosBehaviorEvent>();
-
+export class ChaosBehaviorPolicy extends ChaosKindPolicy<
+  ChaosBehaviorEvent,
+  ResolvedChaosBehaviorOptions
+> {
   constructor(options: ChaosBehaviorOptions) {
-    const resolved = resolveChaosBehaviorOptions(options);
-    super('chaosBehavior', resolved);
-    this.#behavior = resolved.behavior;
+    super('chaosBehavior', 'chaos-behavior', resolveChaosBehaviorOptions(options));
   }
 
   /** After an injected side effect ran. Returns an unsubscribe function. */
   onBehavior(listener: Listener<ChaosBehaviorEvent>): () => void {
-    return this.#onBehavior.subscribe(listener);
+    return this.subscribe(listener);
   }
 
   protected async inject<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    await this.#behavior(ctx);
-    if (this.#onBehavior.hasListeners) this.#onBehavior.emit({ attempt: ctx.attempt });
-    this.publishInjection(ctx, 'chaos-behavior');
+    await this.resolved.behavior(ctx);
+    this.announce(ctx, { attempt: ctx.attempt });
     // Never call fn for a caller that left while the behaviour ran.
     if (ctx.aborted) throw ctx.abortReason;
     return invoke(fn, ctx);
   }
 
   describe(): PolicyDescription {
-    return { name: 'chaos-behavior', options: { ...this.describeCommon(), behavior: 'custom' } };
+    return this.describeKind({ behavior: 'custom' });
   }
 }
 

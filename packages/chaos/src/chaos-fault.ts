@@ -1,33 +1,26 @@
-import {
-  EventChannel,
-  type ExecutionContext,
-  invoke,
-  type Listener,
-  type PolicyDescription,
-  type Task,
-} from '@faultline/core';
+import type { ExecutionContext, Listener, PolicyDescription, Task } from '@faultline/core';
+import { invoke } from '@faultline/core';
 import type { ChaosFaultEvent } from './chaos-fault-events.js';
-import { type ChaosFaultOptions, resolveChaosFaultOptions } from './chaos-fault-options.js';
-import { ChaosPolicy } from './chaos-policy.js';
+import {
+  type ChaosFaultOptions,
+  type ResolvedChaosFaultOptions,
+  resolveChaosFaultOptions,
+} from './chaos-fault-options.js';
+import { ChaosKindPolicy } from './chaos-kind.js';
 
 /** The fault injection policy; build it with {@link chaosFault}. */
-export class ChaosFaultPolicy extends ChaosPolicy {
-  readonly #fault: unknown;
-  readonly #onFault = new EventChannel<ChaosFaultEvent>();
-
+export class ChaosFaultPolicy extends ChaosKindPolicy<ChaosFaultEvent, ResolvedChaosFaultOptions> {
   constructor(options: ChaosFaultOptions) {
-    const resolved = resolveChaosFaultOptions(options);
-    super('chaosFault', resolved);
-    this.#fault = resolved.fault;
+    super('chaosFault', 'chaos-fault', resolveChaosFaultOptions(options));
   }
 
   /** When a call gets the fault. Returns an unsubscribe function. */
   onFault(listener: Listener<ChaosFaultEvent>): () => void {
-    return this.#onFault.subscribe(listener);
+    return this.subscribe(listener);
   }
 
   protected inject<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    let fault = this.#fault;
+    let fault = this.resolved.fault;
     if (typeof fault === 'function') {
       try {
         fault = (fault as (ctx: ExecutionContext) => unknown)(ctx);
@@ -37,25 +30,16 @@ export class ChaosFaultPolicy extends ChaosPolicy {
       // The generator chose not to inject this time.
       if (fault === undefined) return Promise.resolve(invoke(fn, ctx));
     }
-    if (this.#onFault.hasListeners) this.#onFault.emit({ fault, attempt: ctx.attempt });
-    this.publishInjection(ctx, 'chaos-fault', fault);
+    this.announce(ctx, { fault, attempt: ctx.attempt }, fault);
     return Promise.reject(fault);
   }
 
   describe(): PolicyDescription {
-    const fault = this.#fault;
-    return {
-      name: 'chaos-fault',
-      options: {
-        ...this.describeCommon(),
-        fault:
-          typeof fault === 'function'
-            ? 'custom'
-            : fault instanceof Error
-              ? fault.name
-              : typeof fault,
-      },
-    };
+    const fault = this.resolved.fault;
+    return this.describeKind({
+      fault:
+        typeof fault === 'function' ? 'custom' : fault instanceof Error ? fault.name : typeof fault,
+    });
   }
 }
 

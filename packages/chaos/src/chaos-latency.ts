@@ -1,47 +1,37 @@
-import {
-  checkNumber,
-  EventChannel,
-  type ExecutionContext,
-  invoke,
-  type Listener,
-  type PolicyDescription,
-  type Task,
-} from '@faultline/core';
+import type { ExecutionContext, Listener, PolicyDescription, Task } from '@faultline/core';
+import { checkNumber, invoke } from '@faultline/core';
+import { ChaosKindPolicy } from './chaos-kind.js';
 import type { ChaosLatencyEvent } from './chaos-latency-events.js';
 import {
-  type ChaosLatency,
   type ChaosLatencyOptions,
+  type ResolvedChaosLatencyOptions,
   resolveChaosLatencyOptions,
 } from './chaos-latency-options.js';
-import { ChaosPolicy } from './chaos-policy.js';
 
 const OWNER = 'chaosLatency';
 
 /** The latency injection policy; build it with {@link chaosLatency}. */
-export class ChaosLatencyPolicy extends ChaosPolicy {
-  readonly #latency: ChaosLatency;
-  readonly #onLatency = new EventChannel<ChaosLatencyEvent>();
-
+export class ChaosLatencyPolicy extends ChaosKindPolicy<
+  ChaosLatencyEvent,
+  ResolvedChaosLatencyOptions
+> {
   constructor(options: ChaosLatencyOptions) {
-    const resolved = resolveChaosLatencyOptions(options);
-    super(OWNER, resolved);
-    this.#latency = resolved.latency;
+    super(OWNER, 'chaos-latency', resolveChaosLatencyOptions(options));
   }
 
   /** When an injected call starts its wait. Returns an unsubscribe function. */
   onLatency(listener: Listener<ChaosLatencyEvent>): () => void {
-    return this.#onLatency.subscribe(listener);
+    return this.subscribe(listener);
   }
 
   protected async inject<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    const latency = this.#latency;
+    const latency = this.resolved.latency;
     const ms =
       typeof latency === 'number'
         ? latency
         : checkNumber(OWNER, 'latency(ctx) result', latency(ctx), { min: 0, allowInfinity: true });
     if (ms > 0) {
-      if (this.#onLatency.hasListeners) this.#onLatency.emit({ latency: ms, attempt: ctx.attempt });
-      this.publishInjection(ctx, 'chaos-latency', undefined, { latency: ms });
+      this.announce(ctx, { latency: ms, attempt: ctx.attempt }, undefined, { latency: ms });
       await this.#wait(ms, ctx);
       // Never call fn for a caller that left during the wait.
       if (ctx.aborted) throw ctx.abortReason;
@@ -72,14 +62,8 @@ export class ChaosLatencyPolicy extends ChaosPolicy {
   }
 
   describe(): PolicyDescription {
-    const latency = this.#latency;
-    return {
-      name: 'chaos-latency',
-      options: {
-        ...this.describeCommon(),
-        latency: typeof latency === 'number' ? latency : 'custom',
-      },
-    };
+    const latency = this.resolved.latency;
+    return this.describeKind({ latency: typeof latency === 'number' ? latency : 'custom' });
   }
 }
 

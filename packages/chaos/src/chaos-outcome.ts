@@ -1,46 +1,37 @@
-import {
-  EventChannel,
-  type ExecutionContext,
-  type Listener,
-  type PolicyDescription,
-  type Task,
-} from '@faultline/core';
+import type { ExecutionContext, Listener, PolicyDescription, Task } from '@faultline/core';
+import { ChaosKindPolicy } from './chaos-kind.js';
 import type { ChaosOutcomeEvent } from './chaos-outcome-events.js';
 import {
-  type ChaosOutcomeFunction,
   type ChaosOutcomeOptions,
+  type ResolvedChaosOutcomeOptions,
   resolveChaosOutcomeOptions,
 } from './chaos-outcome-options.js';
-import { ChaosPolicy } from './chaos-policy.js';
 
 /**
  * The outcome injection policy; build it with {@link chaosOutcome}. The substitute's type `R` is
  * not tied to each call's `T` (a policy is built once and reused): return what callers expect.
  */
-export class ChaosOutcomePolicy<R = unknown> extends ChaosPolicy {
-  readonly #outcome: ChaosOutcomeFunction<R>;
-  readonly #onOutcome = new EventChannel<ChaosOutcomeEvent>();
-
+export class ChaosOutcomePolicy<R = unknown> extends ChaosKindPolicy<
+  ChaosOutcomeEvent,
+  ResolvedChaosOutcomeOptions<R>
+> {
   constructor(options: ChaosOutcomeOptions<R>) {
-    const resolved = resolveChaosOutcomeOptions<R>(options);
-    super('chaosOutcome', resolved);
-    this.#outcome = resolved.outcome;
+    super('chaosOutcome', 'chaos-outcome', resolveChaosOutcomeOptions<R>(options));
   }
 
   /** When a call gets the substitute result. Returns an unsubscribe function. */
   onOutcome(listener: Listener<ChaosOutcomeEvent>): () => void {
-    return this.#onOutcome.subscribe(listener);
+    return this.subscribe(listener);
   }
 
   protected async inject<T>(_fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    const outcome = await this.#outcome(ctx);
-    if (this.#onOutcome.hasListeners) this.#onOutcome.emit({ outcome, attempt: ctx.attempt });
-    this.publishInjection(ctx, 'chaos-outcome');
+    const outcome = await this.resolved.outcome(ctx);
+    this.announce(ctx, { outcome, attempt: ctx.attempt });
     return outcome as unknown as T;
   }
 
   describe(): PolicyDescription {
-    return { name: 'chaos-outcome', options: { ...this.describeCommon(), outcome: 'custom' } };
+    return this.describeKind({ outcome: 'custom' });
   }
 }
 
