@@ -23,22 +23,32 @@ export class LeaseUnavailableError extends ExecutionRejectedError {
 }
 
 /**
+ * What the errors about one held lease share: the resource and fencing token, and a message
+ * `lease on "<resource>" (token <token>) <what>`. Not exported from the package: catch the
+ * concrete errors (or `ExecutionRejectedError` and its `code`).
+ */
+export abstract class LeaseTokenError extends ExecutionRejectedError {
+  readonly resource: string;
+  readonly token: bigint;
+
+  protected constructor(resource: string, token: bigint, what: string, code: string) {
+    super(`lease on ${JSON.stringify(resource)} (token ${token}) ${what}`, { code });
+    this.resource = resource;
+    this.token = token;
+  }
+}
+
+/**
  * A lease's local validity ended (the clock passed `ttl·(1 − maxDrift) − safetyMargin` after the
  * request that granted or last renewed it was sent, a process pause included). The abort reason
  * of `held.signal`; `acquire` also rejects with it when the grant arrived too late to be of use.
  * Code `LEASE_EXPIRED`. The holder must stop acting on the resource: another owner may hold it.
  */
-export class LeaseExpiredError extends ExecutionRejectedError {
+export class LeaseExpiredError extends LeaseTokenError {
   override name = 'LeaseExpiredError';
-  readonly resource: string;
-  readonly token: bigint;
 
   constructor(resource: string, token: bigint, detail = 'its local validity ended') {
-    super(`lease on ${JSON.stringify(resource)} (token ${token}) expired: ${detail}`, {
-      code: 'LEASE_EXPIRED',
-    });
-    this.resource = resource;
-    this.token = token;
+    super(resource, token, `expired: ${detail}`, 'LEASE_EXPIRED');
   }
 }
 
@@ -46,18 +56,11 @@ export class LeaseExpiredError extends ExecutionRejectedError {
  * The store refused to renew the lease: it expired there or another owner took it over. The abort
  * reason of `held.signal`, and what `held.renew()` rejects with. Code `LEASE_LOST`.
  */
-export class LeaseLostError extends ExecutionRejectedError {
+export class LeaseLostError extends LeaseTokenError {
   override name = 'LeaseLostError';
-  readonly resource: string;
-  readonly token: bigint;
 
   constructor(resource: string, token: bigint) {
-    super(
-      `lease on ${JSON.stringify(resource)} (token ${token}) was lost: the store no longer has it for this owner`,
-      { code: 'LEASE_LOST' },
-    );
-    this.resource = resource;
-    this.token = token;
+    super(resource, token, 'was lost: the store no longer has it for this owner', 'LEASE_LOST');
   }
 }
 
@@ -65,17 +68,11 @@ export class LeaseLostError extends ExecutionRejectedError {
  * The holder released the lease: the abort reason of `held.signal` afterwards (work still running
  * under it must stop). Code `LEASE_RELEASED`.
  */
-export class LeaseReleasedError extends ExecutionRejectedError {
+export class LeaseReleasedError extends LeaseTokenError {
   override name = 'LeaseReleasedError';
-  readonly resource: string;
-  readonly token: bigint;
 
   constructor(resource: string, token: bigint) {
-    super(`lease on ${JSON.stringify(resource)} (token ${token}) was released`, {
-      code: 'LEASE_RELEASED',
-    });
-    this.resource = resource;
-    this.token = token;
+    super(resource, token, 'was released', 'LEASE_RELEASED');
   }
 }
 
