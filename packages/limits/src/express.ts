@@ -5,11 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type ConcurrencyLimitMiddlewareOptions,
-  checkConcurrencyLimiter,
-  checkRateLimiter,
-  concurrencyOptions,
+  concurrencyGate,
   type RateLimitMiddlewareOptions,
-  rateOptions,
+  rateGate,
 } from './adapters/common.js';
 import { admitConcurrency, admitRate, remoteAddress } from './adapters/node-common.js';
 import type { ConcurrencyLimitPolicy } from './concurrency-limit.js';
@@ -37,10 +35,9 @@ export function expressRateLimit(
   options?: RateLimitMiddlewareOptions<IncomingMessage>,
 ): ExpressMiddleware {
   const owner = 'expressRateLimit';
-  const rate = checkRateLimiter(owner, limiter);
-  const { key, permits } = rateOptions<IncomingMessage>(owner, options, remoteAddress);
+  const { limiter: rate, key, permits } = rateGate(owner, limiter, options, remoteAddress);
   return (req, res, next) => {
-    admitRate(rate, res, key(req), permits === undefined ? 1 : permits(req)).then((admitted) => {
+    admitRate(rate, res, key(req), permits(req)).then((admitted) => {
       if (admitted) next();
     }, next);
   };
@@ -56,8 +53,7 @@ export function expressConcurrencyLimit(
   options?: ConcurrencyLimitMiddlewareOptions,
 ): ExpressMiddleware {
   const owner = 'expressConcurrencyLimit';
-  const concurrency = checkConcurrencyLimiter(owner, limiter);
-  const retryAfter = concurrencyOptions(owner, options);
+  const { limiter: concurrency, retryAfter } = concurrencyGate(owner, limiter, options);
   return (_req, res, next) => {
     admitConcurrency(concurrency, res, retryAfter).then((admitted) => {
       if (admitted) next();

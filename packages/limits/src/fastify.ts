@@ -8,11 +8,9 @@ import { formatValue } from '@faultline/core';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type ConcurrencyLimitMiddlewareOptions,
-  checkConcurrencyLimiter,
-  checkRateLimiter,
-  concurrencyOptions,
+  concurrencyGate,
   type RateLimitMiddlewareOptions,
-  rateOptions,
+  rateGate,
 } from './adapters/common.js';
 import { admitConcurrency } from './adapters/node-common.js';
 import type { ConcurrencyLimitPolicy } from './concurrency-limit.js';
@@ -41,11 +39,13 @@ function send(reply: FastifyReply, response: LimitResponse): FastifyReply {
   return reply.send(Buffer.from(response.body));
 }
 
-function checkPluginOptions(owner: string, options: unknown): Record<string, unknown> {
+/** The plugin's options, checked to be an object: its `limiter`, and the middleware options. */
+function pluginOptions(owner: string, options: unknown): { limiter: unknown; rest: object } {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`${owner}: options must be an object, received ${formatValue(options)}`);
   }
-  return options as Record<string, unknown>;
+  const { limiter, ...rest } = options as { limiter?: unknown };
+  return { limiter, rest };
 }
 
 /**
@@ -56,17 +56,11 @@ function checkPluginOptions(owner: string, options: unknown): Record<string, unk
 export const fastifyRateLimit: FastifyPluginAsync<FastifyRateLimitOptions> = Object.assign(
   async function fastifyRateLimit(fastify: FastifyInstance, options: FastifyRateLimitOptions) {
     const owner = 'fastifyRateLimit';
-    const { limiter, ...rest } = checkPluginOptions(
-      owner,
-      options,
-    ) as unknown as FastifyRateLimitOptions;
-    const rate = checkRateLimiter(owner, limiter);
-    const { key, permits } = rateOptions<FastifyRequest>(owner, rest, (request) => request.ip);
+    const { limiter, rest } = pluginOptions(owner, options);
+    const ip = (request: FastifyRequest): string => request.ip;
+    const { limiter: rate, key, permits } = rateGate(owner, limiter, rest, ip);
     fastify.addHook('onRequest', async (request, reply) => {
-      const decision = await rate.tryAcquire(
-        key(request),
-        permits === undefined ? 1 : permits(request),
-      );
+      const decision = await rate.tryAcquire(key(request), permits(request));
       if (!decision.allowed) return send(reply, rateLimitedResponse(rate, decision));
       for (const [name, value] of rateLimitHeaders(rate, decision)) reply.header(name, value);
       return undefined;
@@ -86,12 +80,8 @@ export const fastifyConcurrencyLimit: FastifyPluginAsync<FastifyConcurrencyLimit
     options: FastifyConcurrencyLimitOptions,
   ) {
     const owner = 'fastifyConcurrencyLimit';
-    const { limiter, ...rest } = checkPluginOptions(
-      owner,
-      options,
-    ) as unknown as FastifyConcurrencyLimitOptions;
-    const concurrency = checkConcurrencyLimiter(owner, limiter);
-    const retryAfter = concurrencyOptions(owner, rest);
+    const { limiter, rest } = pluginOptions(owner, options);
+    const { limiter: concurrency, retryAfter } = concurrencyGate(owner, limiter, rest);
     fastify.addHook('onRequest', async (_request, reply) => {
       let refusal: LimitResponse | undefined;
       const admitted = await admitConcurrency(concurrency, reply.raw, retryAfter, (response) => {

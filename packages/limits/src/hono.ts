@@ -6,11 +6,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import {
   type ConcurrencyLimitMiddlewareOptions,
-  checkConcurrencyLimiter,
-  checkRateLimiter,
-  concurrencyOptions,
+  concurrencyGate,
   type RateLimitMiddlewareOptions,
-  rateOptions,
+  rateGate,
   settlePermit,
 } from './adapters/common.js';
 import type { ConcurrencyLimitPolicy } from './concurrency-limit.js';
@@ -63,10 +61,9 @@ export function honoRateLimit(
   options?: RateLimitMiddlewareOptions<Context>,
 ): MiddlewareHandler {
   const owner = 'honoRateLimit';
-  const rate = checkRateLimiter(owner, limiter);
-  const { key, permits } = rateOptions<Context>(owner, options, remoteAddress);
+  const { limiter: rate, key, permits } = rateGate(owner, limiter, options, remoteAddress);
   return async (c, next) => {
-    const decision = await rate.tryAcquire(key(c), permits === undefined ? 1 : permits(c));
+    const decision = await rate.tryAcquire(key(c), permits(c));
     if (!decision.allowed) return toResponse(rateLimitedResponse(rate, decision));
     await next();
     setHeaders(c, rateLimitHeaders(rate, decision));
@@ -84,8 +81,7 @@ export function honoConcurrencyLimit(
   options?: ConcurrencyLimitMiddlewareOptions,
 ): MiddlewareHandler {
   const owner = 'honoConcurrencyLimit';
-  const concurrency = checkConcurrencyLimiter(owner, limiter);
-  const retryAfter = concurrencyOptions(owner, options);
+  const { limiter: concurrency, retryAfter } = concurrencyGate(owner, limiter, options);
   return async (c, next) => {
     const signal = c.req.raw.signal;
     let permit: ConcurrencyPermit;

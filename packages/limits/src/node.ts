@@ -7,11 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatValue } from '@faultline/core';
 import {
   type ConcurrencyLimitMiddlewareOptions,
-  checkConcurrencyLimiter,
-  checkRateLimiter,
-  concurrencyOptions,
+  concurrencyGate,
   type RateLimitMiddlewareOptions,
-  rateOptions,
+  rateGate,
 } from './adapters/common.js';
 import { admitConcurrency, admitRate, remoteAddress } from './adapters/node-common.js';
 import type { ConcurrencyLimitPolicy } from './concurrency-limit.js';
@@ -44,12 +42,9 @@ export function withRateLimit(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const owner = 'withRateLimit';
   const run = checkHandler(owner, handler);
-  const rate = checkRateLimiter(owner, limiter);
-  const { key, permits } = rateOptions<IncomingMessage>(owner, options, remoteAddress);
+  const { limiter: rate, key, permits } = rateGate(owner, limiter, options, remoteAddress);
   return async (req, res) => {
-    if (await admitRate(rate, res, key(req), permits === undefined ? 1 : permits(req))) {
-      await run(req, res);
-    }
+    if (await admitRate(rate, res, key(req), permits(req))) await run(req, res);
   };
 }
 
@@ -66,8 +61,7 @@ export function withConcurrencyLimit(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const owner = 'withConcurrencyLimit';
   const run = checkHandler(owner, handler);
-  const concurrency = checkConcurrencyLimiter(owner, limiter);
-  const retryAfter = concurrencyOptions(owner, options);
+  const { limiter: concurrency, retryAfter } = concurrencyGate(owner, limiter, options);
   return async (req, res) => {
     if (await admitConcurrency(concurrency, res, retryAfter)) await run(req, res);
   };

@@ -21,8 +21,7 @@ export interface ConcurrencyLimitMiddlewareOptions {
   readonly retryAfter?: number;
 }
 
-/** @internal */
-export function checkRateLimiter(owner: string, value: unknown): RateLimiterPolicy {
+function checkRateLimiter(owner: string, value: unknown): RateLimiterPolicy {
   if (!(value instanceof RateLimiterPolicy)) {
     throw new TypeError(
       `${owner}: limiter must be a rateLimiter(), received ${formatValue(value)}`,
@@ -31,8 +30,7 @@ export function checkRateLimiter(owner: string, value: unknown): RateLimiterPoli
   return value;
 }
 
-/** @internal */
-export function checkConcurrencyLimiter(owner: string, value: unknown): ConcurrencyLimitPolicy {
+function checkConcurrencyLimiter(owner: string, value: unknown): ConcurrencyLimitPolicy {
   if (!(value instanceof ConcurrencyLimitPolicy)) {
     throw new TypeError(
       `${owner}: limiter must be a concurrencyLimit(), received ${formatValue(value)}`,
@@ -41,25 +39,56 @@ export function checkConcurrencyLimiter(owner: string, value: unknown): Concurre
   return value;
 }
 
-/** @internal Validates the rate middleware's options; returns the key and permits functions. */
-export function rateOptions<Request>(
+/** @internal A rate-limit middleware's limiter, and the key and permits of each request. */
+export interface RateGate<Request> {
+  readonly limiter: RateLimiterPolicy;
+  readonly key: (request: Request) => string;
+  /** The `permits` option, or 1 for every request. */
+  readonly permits: (request: Request) => number;
+}
+
+const onePermit = (): number => 1;
+
+/**
+ * @internal What every rate-limit adapter checks when it is built: the limiter, then the
+ * options (`key` defaulting to `defaultKey`, the adapter's client address).
+ */
+export function rateGate<Request>(
   owner: string,
+  limiter: unknown,
   options: unknown,
   defaultKey: (request: Request) => string,
-): { key: (request: Request) => string; permits: ((request: Request) => number) | undefined } {
+): RateGate<Request> {
+  const checked = checkRateLimiter(owner, limiter);
   const opts = checkOptions<RateLimitMiddlewareOptions<Request>>(owner, options);
   return {
+    limiter: checked,
     key: opts.key === undefined ? defaultKey : checkFunction(owner, 'key', opts.key),
-    permits: opts.permits === undefined ? undefined : checkFunction(owner, 'permits', opts.permits),
+    permits: opts.permits === undefined ? onePermit : checkFunction(owner, 'permits', opts.permits),
   };
 }
 
-/** @internal Validates the concurrency middleware's options; returns `retryAfter`. */
-export function concurrencyOptions(owner: string, options: unknown): number {
+/** @internal A concurrency-limit middleware's limiter and the `Retry-After` of a shed request. */
+export interface ConcurrencyGate {
+  readonly limiter: ConcurrencyLimitPolicy;
+  readonly retryAfter: number;
+}
+
+/** @internal What every concurrency-limit adapter checks when it is built: limiter, options. */
+export function concurrencyGate(
+  owner: string,
+  limiter: unknown,
+  options: unknown,
+): ConcurrencyGate {
+  const checked = checkConcurrencyLimiter(owner, limiter);
   const opts = checkOptions<ConcurrencyLimitMiddlewareOptions>(owner, options);
-  return opts.retryAfter === undefined
-    ? 1
-    : checkNumber(owner, 'retryAfter', opts.retryAfter, { min: 1, integer: true });
+  return {
+    limiter: checked,
+    retryAfter:
+      opts.retryAfter === undefined
+        ? 1
+        : checkNumber(owner, 'retryAfter', opts.retryAfter, { min: 1, integer: true }),
+  };
 }
 
 /**
