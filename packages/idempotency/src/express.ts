@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  BodyTooLarge,
+  bodyUnread,
   captureResponse,
   checkIdempotency,
   checkMaxBodyBytes,
@@ -112,12 +112,7 @@ export function expressIdempotency(
           }
         }
       } catch (error) {
-        if (error instanceof BodyTooLarge) {
-          sendResponse(res, tooLarge(limit));
-          return;
-        }
-        // The client went away mid-body: nobody to answer, nothing executed, no error to report.
-        res.destroy();
+        bodyUnread(res, limit, error); // no error to report
         return;
       }
     }

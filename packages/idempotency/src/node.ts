@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  BodyTooLarge,
+  bodyUnread,
   captureResponse,
   checkIdempotency,
   checkMaxBodyBytes,
@@ -15,7 +15,6 @@ import {
   replayRequest,
   requestHeaders,
   sendResponse,
-  tooLarge,
 } from './adapters/node-common.js';
 import type { Idempotency } from './server-types.js';
 
@@ -99,12 +98,7 @@ export function withIdempotency(
     try {
       body = await readBody(req, limit);
     } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        sendResponse(res, tooLarge(limit));
-        return;
-      }
-      // The client went away mid-body: there is nobody to answer and nothing was executed.
-      res.destroy();
+      bodyUnread(res, limit, error);
       return;
     }
     const result = await idem.begin(

@@ -184,6 +184,16 @@ export function sendResponse(res: ServerResponse, response: HttpResponse): void 
   res.end(response.body);
 }
 
+/**
+ * @internal Answers a request whose body could not be read: 413 when it was over the limit;
+ * otherwise the client went away mid-body, so there is nobody to answer and nothing was
+ * executed: the response is destroyed.
+ */
+export function bodyUnread(res: ServerResponse, limit: number, error: unknown): void {
+  if (error instanceof BodyTooLarge) sendResponse(res, tooLarge(limit));
+  else res.destroy();
+}
+
 /** @internal The 413 for a request body over `maxBodyBytes`. */
 export function tooLarge(limit: number): HttpResponse {
   return problemResponse(

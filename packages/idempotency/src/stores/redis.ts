@@ -1,12 +1,15 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { checkOptions, checkString, formatValue } from '@faultline/core';
+import { checkOptions, formatValue } from '@faultline/core';
 import {
+  checkRedisPrefix,
   lua,
   type RedisArgument,
   type RedisClientLike,
   type RedisConnection,
   redisConnection,
+  redisFlag,
+  unexpectedReply,
 } from '@faultline/core/redis';
 import type { ClaimRequest, ClaimResult, Store, StoredRecord, StoredResponse } from '../store.js';
 import {
@@ -134,17 +137,13 @@ function asBuffer(value: unknown): Buffer | undefined {
   return undefined;
 }
 
-function unexpected(reply: unknown): Error {
-  return new Error(`${OWNER}: unexpected reply from Redis: ${formatValue(reply)}`);
-}
-
 /** A `[value, pttl]` reply turned into a record, or `'unreadable'` with the raw value. */
 function toRecord(reply: unknown): StoredRecord | { unreadable: Buffer } | undefined {
   if (reply === null || reply === undefined || reply === false) return undefined;
-  if (!Array.isArray(reply) || reply.length !== 2) throw unexpected(reply);
+  if (!Array.isArray(reply) || reply.length !== 2) throw unexpectedReply(OWNER, reply);
   const value = asBuffer(reply[0]);
   const pttl = Number(reply[1]);
-  if (value === undefined || !Number.isFinite(pttl)) throw unexpected(reply);
+  if (value === undefined || !Number.isFinite(pttl)) throw unexpectedReply(OWNER, reply);
   if (pttl === -2) return undefined; // The key vanished (cannot happen inside one script).
   const decoded = decodeRecord(value);
   if (decoded === undefined || pttl === -1) return { unreadable: value };
@@ -158,16 +157,6 @@ function toRecord(reply: unknown): StoredRecord | { unreadable: Buffer } | undef
         response: decoded.response,
         expiresIn,
       };
-}
-
-function checkPrefix(value: unknown): string {
-  const prefix = checkString(OWNER, 'prefix', value);
-  if (prefix.length === 0 || prefix.length > 256) {
-    throw new RangeError(
-      `${OWNER}: option "prefix" must be a non-empty string of at most 256 characters, received ${formatValue(value)}`,
-    );
-  }
-  return prefix;
 }
 
 /**
@@ -199,7 +188,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     throw new TypeError(`${OWNER}: options must be an object with a "client", received undefined`);
   }
   const connection: RedisConnection = redisConnection(OWNER, opts.client);
-  const prefix = opts.prefix === undefined ? 'faultline:idem:' : checkPrefix(opts.prefix);
+  const prefix =
+    opts.prefix === undefined ? 'faultline:idem:' : checkRedisPrefix(OWNER, opts.prefix);
   // Keys are opaque strings, sent as UTF-8 by the client (store keys are hex hashes).
   const redisKey = (key: string): string => prefix + key;
 
@@ -209,11 +199,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     args: readonly RedisArgument[],
   ): Promise<unknown> => connection.eval(script, [key], args);
 
-  const flag = (reply: unknown): boolean => {
-    const value = Number(reply);
-    if (value !== 0 && value !== 1) throw unexpected(reply);
-    return value === 1;
-  };
+  const flag = (reply: unknown): boolean => redisFlag(OWNER, reply);
 
   return {
     clientKind: connection.kind,
