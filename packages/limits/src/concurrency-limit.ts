@@ -29,7 +29,13 @@ import {
   type ConcurrencyLimitOptions,
   resolveConcurrencyLimitOptions,
 } from './concurrency-limit-options.js';
-import { ConcurrencyLimitState, type ConcurrencyPermit } from './concurrency-limit-state.js';
+import {
+  ConcurrencyLimitState,
+  type ConcurrencyPermit,
+  DROPPED,
+  IGNORED,
+  SUCCESS,
+} from './concurrency-limit-state.js';
 import type { LimitAlgorithm } from './limit-algorithm.js';
 
 const OWNER = 'concurrencyLimit';
@@ -123,49 +129,65 @@ export class ConcurrencyLimitPolicy extends PolicyBase {
   [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     if (ctx.aborted) return Promise.reject(ctx.abortReason);
     const state = this.#state;
-    if (state.hasRoom) return this.#run(fn, ctx, state.admit());
+    if (state.hasRoom) {
+      const start = state.begin();
+      return this.#run(fn, ctx, start, state.inflight);
+    }
     if (state.queued >= this.#queue.size) return Promise.reject(this.#rejection(ctx, 'full'));
-    return state.enqueue(ctx).then((permit) => this.#run(fn, ctx, permit));
+    return state.enqueue(ctx).then((permit) => this.#runPermit(fn, ctx, permit));
   }
 
-  /** Runs `fn` under `permit`; the permit follows the function's own promise. */
-  #run<T>(fn: Task<T>, ctx: ExecutionContext, permit: ConcurrencyPermit): Promise<T> {
+  /**
+   * Runs `fn` in a slot taken by `state.begin()` at `start`; the slot follows the function's own
+   * promise. No permit object: the two handlers share one closure context, the success path's
+   * only allocation besides its promise.
+   */
+  #run<T>(fn: Task<T>, ctx: ExecutionContext, start: number, inflight: number): Promise<T> {
     return Promise.resolve(invoke(fn, ctx)).then(
       (value) => {
         if (this.#classifier.classifiesResults) {
-          this.#settle(permit, this.#classify(permit, { ok: true, value }, ctx));
+          this.#end(start, inflight, this.#classify(start, inflight, { ok: true, value }, ctx));
         } else {
-          permit.success();
+          this.#state.end(start, inflight, SUCCESS);
         }
         return value;
       },
       (error: unknown) => {
-        this.#settle(permit, this.#classify(permit, { ok: false, error }, ctx));
+        this.#end(start, inflight, this.#classify(start, inflight, { ok: false, error }, ctx));
         throw error;
       },
     );
   }
 
-  /** Classifies an outcome; a throwing `shouldHandle` frees the permit as ignored and rethrows. */
+  /** Runs `fn` under a permit a queued caller was handed. */
+  #runPermit<T>(fn: Task<T>, ctx: ExecutionContext, permit: ConcurrencyPermit): Promise<T> {
+    // The permit is the caller's alone and not yet reported: its slot passes to `#run`.
+    return this.#run(fn, ctx, permit.start, permit.inflight);
+  }
+
+  /** Classifies an outcome; a throwing `shouldHandle` frees the slot as ignored and rethrows. */
   #classify(
-    permit: ConcurrencyPermit,
+    start: number,
+    inflight: number,
     outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
     ctx: ExecutionContext,
   ): Verdict {
     try {
       return this.#classifier.classify(outcome, ctx);
     } catch (error) {
-      permit.ignore();
+      this.#state.end(start, inflight, IGNORED);
       throw error;
     }
   }
 
-  #settle(permit: ConcurrencyPermit, verdict: Verdict): void {
+  #end(start: number, inflight: number, verdict: Verdict): void {
     // 'unhandled' is a success (the downstream answered); 'aborted': the caller left, so the
     // call tells nothing about the downstream.
-    if (verdict === 'handled') permit.failure();
-    else if (verdict === 'unhandled') permit.success();
-    else permit.ignore();
+    this.#state.end(
+      start,
+      inflight,
+      verdict === 'handled' ? DROPPED : verdict === 'unhandled' ? SUCCESS : IGNORED,
+    );
   }
 
   #rejection(

@@ -54,6 +54,8 @@ export class Gradient2Limit implements LimitAlgorithm {
   readonly #options: Required<Gradient2Options>;
   readonly #factor: number;
   #estimate: number;
+  /** `⌊estimate⌋` (at least 1), kept with the estimate: the limiter reads it on every call. */
+  #limit: number;
   #longRtt = 0;
   #longSum = 0;
   #longCount = 0;
@@ -62,11 +64,12 @@ export class Gradient2Limit implements LimitAlgorithm {
   constructor(options: Required<Gradient2Options>) {
     this.#options = options;
     this.#estimate = options.initial;
+    this.#limit = Math.max(1, Math.floor(options.initial));
     this.#factor = 2 / (options.longWindow + 1);
   }
 
   get limit(): number {
-    return Math.max(1, Math.floor(this.#estimate));
+    return this.#limit;
   }
 
   /** The long-term RTT average (ms). */
@@ -92,7 +95,9 @@ export class Gradient2Limit implements LimitAlgorithm {
     if (inflight < estimate / 2) return;
     const gradient = Math.max(0.5, Math.min(1, (rttTolerance * longRtt) / rtt));
     const next = estimate * gradient + queueSize;
-    this.#estimate = Math.max(min, Math.min(max, estimate * (1 - smoothing) + next * smoothing));
+    const updated = Math.max(min, Math.min(max, estimate * (1 - smoothing) + next * smoothing));
+    this.#estimate = updated;
+    this.#limit = Math.max(1, Math.floor(updated));
   }
 
   describe(): { name: 'gradient2'; options: Required<Gradient2Options> } {

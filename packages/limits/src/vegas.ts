@@ -64,6 +64,8 @@ export class VegasLimit implements LimitAlgorithm {
   readonly #beta: number | undefined;
   readonly #random: Random;
   #estimate: number;
+  /** `⌊estimate⌋` (at least 1), kept with the estimate: the limiter reads it on every call. */
+  #limit: number;
   #rttNoLoad = 0;
   #probeCount = 0;
   #probeJitter: number;
@@ -79,6 +81,7 @@ export class VegasLimit implements LimitAlgorithm {
     random: Random,
   ) {
     this.#estimate = initial;
+    this.#limit = Math.max(1, Math.floor(initial));
     this.#max = max;
     this.#smoothing = smoothing;
     this.#probeMultiplier = probeMultiplier;
@@ -89,7 +92,7 @@ export class VegasLimit implements LimitAlgorithm {
   }
 
   get limit(): number {
-    return Math.max(1, Math.floor(this.#estimate));
+    return this.#limit;
   }
 
   /** The no-load RTT estimate (ms; 0 before the first sample). */
@@ -134,7 +137,9 @@ export class VegasLimit implements LimitAlgorithm {
       else return; // the sweet spot
     }
     next = Math.max(1, Math.min(this.#max, next));
-    this.#estimate = (1 - this.#smoothing) * estimate + this.#smoothing * next;
+    const updated = (1 - this.#smoothing) * estimate + this.#smoothing * next;
+    this.#estimate = updated;
+    this.#limit = Math.max(1, Math.floor(updated));
   }
 
   describe(): { name: 'vegas'; options: Record<string, number> } {
