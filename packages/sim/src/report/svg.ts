@@ -1,5 +1,7 @@
 /** Small, dependency-free SVG charts for the HTML report: inline, labelled, with legends. */
 
+import { secondsText } from './format.js';
+
 export const palette = [
   '#1f77b4',
   '#d62728',
@@ -538,4 +540,24 @@ export function barChart(options: BarChartOptions): string {
     '</svg>',
   );
   return parts.join('');
+}
+
+/**
+ * A bar chart of the time each configuration took to recover, in seconds; one that did not
+ * recover within the run gets no bar and `never` as its note.
+ */
+export function recoveryChart(
+  title: string,
+  entries: ReadonlyArray<{ readonly label: string; readonly timeToRecover: number | null }>,
+  never: string,
+): string {
+  return barChart({
+    title,
+    yLabel: 'seconds',
+    bars: entries.map(({ label, timeToRecover }) => ({
+      label,
+      value: timeToRecover === null ? null : timeToRecover / 1000,
+      note: timeToRecover === null ? never : secondsText(timeToRecover),
+    })),
+  });
 }

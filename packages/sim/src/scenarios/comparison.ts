@@ -38,19 +38,22 @@ import {
 import { timeToRecover } from '../metrics.js';
 import type { NetworkOptions } from '../network.js';
 import { list, num, pct, quantileText, relative, secondsText } from '../report/format.js';
-import { barChart, smallMultiples } from '../report/svg.js';
+import { barChart, recoveryChart, smallMultiples } from '../report/svg.js';
 import type { Incident } from '../server.js';
 import { defineScenario, type ScenarioDefinition, type Table } from './definition.js';
 import type { ScenarioPlan } from './options.js';
 import {
   mean,
-  meanBuckets,
   type PolicyEnvironment,
   round,
+  roundedMeanBuckets,
   runSeed,
   type ServiceRunResult,
   serviceRun,
+  TRAFFIC_SERIES,
+  type TrafficBucket,
 } from './service.js';
+import { variantOutcomes, variantRuns } from './variants.js';
 
 // ---------------------------------------------------------------------------------------------
 // The declarative spec (the shape of a scenario file; see file/schema.ts for every field)
@@ -455,13 +458,7 @@ export interface ComparisonResult {
   readonly recovered: number;
   /** Goodput over the last 20 s of the run (the last quarter, if shorter), requests/s. */
   readonly goodputAfter: number | null;
-  readonly buckets: ReadonlyArray<{
-    t: number;
-    offered: number | null;
-    attempts: number | null;
-    serverLoad: number | null;
-    goodput: number | null;
-  }>;
+  readonly buckets: ReadonlyArray<TrafficBucket>;
 }
 
 /** The report of a comparison scenario (`--json`). */
@@ -681,33 +678,31 @@ export function planComparison(
       : (env: PolicyEnvironment) => policyOf(policy, env, field);
   });
   const duration = spec.duration;
-  const specs = builders.flatMap((build) =>
-    Array.from({ length: runs }, (_, run) =>
-      serviceRun({
-        // Common random numbers: run r of every policy sees the same arrivals and service times
-        // until the policies make the runs diverge.
-        seed: runSeed(seed, run),
-        until: duration,
-        ...(spec.bucket === undefined ? {} : { bucket: spec.bucket }),
-        server: {
-          concurrency: spec.downstream.concurrency ?? Number.POSITIVE_INFINITY,
-          ...(spec.downstream.queueLimit === undefined
-            ? {}
-            : { queueLimit: spec.downstream.queueLimit }),
-          serviceTime: latency,
-          ...(spec.downstream.failureRate === undefined
-            ? {}
-            : { failureProbability: spec.downstream.failureRate }),
-          incidents: spec.downstream.incidents ?? [],
-        },
-        network,
-        load:
-          spec.traffic.kind === 'open'
-            ? { kind: 'open', rate: spec.traffic.rate }
-            : { kind: 'closed', clients: spec.traffic.clients, ...(think ? { think } : {}) },
-        policy: build,
-      }),
-    ),
+  const specs = variantRuns(builders, runs, (build, run) =>
+    serviceRun({
+      // Common random numbers: run r of every policy sees the same arrivals and service times
+      // until the policies make the runs diverge.
+      seed: runSeed(seed, run),
+      until: duration,
+      ...(spec.bucket === undefined ? {} : { bucket: spec.bucket }),
+      server: {
+        concurrency: spec.downstream.concurrency ?? Number.POSITIVE_INFINITY,
+        ...(spec.downstream.queueLimit === undefined
+          ? {}
+          : { queueLimit: spec.downstream.queueLimit }),
+        serviceTime: latency,
+        ...(spec.downstream.failureRate === undefined
+          ? {}
+          : { failureProbability: spec.downstream.failureRate }),
+        incidents: spec.downstream.incidents ?? [],
+      },
+      network,
+      load:
+        spec.traffic.kind === 'open'
+          ? { kind: 'open', rate: spec.traffic.rate }
+          : { kind: 'closed', clients: spec.traffic.clients, ...(think ? { think } : {}) },
+      policy: build,
+    }),
   );
   const disturbances = disturbancesOf(spec);
   const first = disturbances[0];
@@ -723,7 +718,7 @@ export function planComparison(
     specs,
     aggregate(outcomes) {
       const results = names.map((policy, p): ComparisonResult => {
-        const mine = outcomes.slice(p * runs, (p + 1) * runs).map((o) => o.metrics);
+        const mine = variantOutcomes(outcomes, p, runs).map((o) => o.metrics);
         const window = (
           from: number,
           to: number,
@@ -771,15 +766,7 @@ export function planComparison(
             recovery !== null && recovered.length === runs ? round(mean(recovered)) : null,
           recovered: recovered.length,
           goodputAfter: round(mean(after.map((a) => (a.n > 0 ? a.sum / a.n : Number.NaN)))),
-          buckets: meanBuckets(mine, ['offered', 'attempts', 'serverLoad', 'goodput'] as const).map(
-            (b) => ({
-              t: b.t,
-              offered: round(b.offered),
-              attempts: round(b.attempts),
-              serverLoad: round(b.serverLoad),
-              goodput: round(b.goodput),
-            }),
-          ),
+          buckets: roundedMeanBuckets(mine, TRAFFIC_SERIES),
         };
       });
       const base = {
@@ -898,15 +885,11 @@ export function comparisonCharts(
   ];
   if (report.model.recoveryFrom !== null) {
     charts.push(
-      barChart({
-        title: 'Time to recover after the last disturbance',
-        yLabel: 'seconds',
-        bars: report.results.map((r) => ({
-          label: r.policy,
-          value: r.timeToRecover === null ? null : r.timeToRecover / 1000,
-          note: r.timeToRecover === null ? 'never (within the run)' : secondsText(r.timeToRecover),
-        })),
-      }),
+      recoveryChart(
+        'Time to recover after the last disturbance',
+        report.results.map((r) => ({ label: r.policy, timeToRecover: r.timeToRecover })),
+        'never (within the run)',
+      ),
     );
   }
   return charts;

@@ -13,7 +13,8 @@ import { barChart, lineChart } from '../report/svg.js';
 import { Server } from '../server.js';
 import { defineScenario } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
-import { mean, meanBuckets, round, runSeed } from './service.js';
+import { mean, round, roundedMeanBuckets, runSeed } from './service.js';
+import { variantOutcomes, variantRuns } from './variants.js';
 
 /** The gray-failure model: 4 backends behind a client-side balancer; one turns slow. */
 export const grayFailureModel = {
@@ -166,8 +167,8 @@ export function planGrayFailure(
   options: ScenarioOptions = {},
 ): ScenarioPlan<RunMetrics, GrayFailureReport> {
   const { seed, runs } = scenarioDefaults('planGrayFailure', options, 2);
-  const specs = strategies.flatMap((strategy) =>
-    Array.from({ length: runs }, (_, run) => grayRun(strategy, runSeed(seed, run))),
+  const specs = variantRuns(strategies, runs, (strategy, run) =>
+    grayRun(strategy, runSeed(seed, run)),
   );
   return {
     specs,
@@ -175,7 +176,7 @@ export function planGrayFailure(
       const m = grayFailureModel;
       const from = m.gray.start + 5_000;
       const results = strategies.map((strategy, s): GrayFailureResult => {
-        const mine = outcomes.slice(s * runs, (s + 1) * runs);
+        const mine = variantOutcomes(outcomes, s, runs);
         const during = mine.map((run) => {
           let ok = 0;
           let all = 0;
@@ -196,11 +197,7 @@ export function planGrayFailure(
           successDuring: round(mean(during.map((d) => d.success)), 4),
           p99During: round(mean(mine.map((run) => run.p99))),
           amplification: round(mean(during.map((d) => d.amplification))),
-          buckets: meanBuckets(mine, ['goodput', 'p99'] as const).map((b) => ({
-            t: b.t,
-            goodput: round(b.goodput),
-            p99: round(b.p99),
-          })),
+          buckets: roundedMeanBuckets(mine, ['goodput', 'p99'] as const),
         };
       });
       return { scenario: 'gray-failure', seed, runs, results };

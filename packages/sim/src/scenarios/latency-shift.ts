@@ -10,13 +10,14 @@ import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } fr
 import { windowTotals } from './retry-storm.js';
 import {
   mean,
-  meanBuckets,
   type PolicyEnvironment,
   round,
+  roundedMeanBuckets,
   runSeed,
   type ServiceRunResult,
   serviceRun,
 } from './service.js';
+import { variantOutcomes, variantRuns } from './variants.js';
 
 /** The latency-shift model: latency jumps 10× for 20 s, then comes back. */
 export const latencyShiftModel = {
@@ -119,44 +120,42 @@ export function planLatencyShift(
   const m = latencyShiftModel;
   const start = m.shift.start;
   const end = m.shift.start + m.shift.duration;
-  const specs = variants.flatMap((variant) =>
-    Array.from({ length: runs }, (_, run) => {
-      let current: () => number = () => Number.NaN;
-      return serviceRun({
-        seed: runSeed(seed, run),
-        until: m.until,
-        server: {
-          concurrency: Number.POSITIVE_INFINITY,
-          serviceTime: lognormal({ median: m.median, sigma: m.sigma }),
-          incidents: [
-            { kind: 'brownout', start, duration: m.shift.duration, factor: m.shift.factor },
-          ],
-        },
-        network: { latency: normal(1, 0.2) },
-        load: { kind: 'open', rate: m.rate },
-        policy: (env) => {
-          const built = variant.policy(env);
-          current = built.current;
-          return built.policy;
-        },
-        observe: ({ clock }) => {
-          // Samples the timeout in force at the middle of every bucket.
-          const samples: number[] = [];
-          const sample = (): void => {
-            samples.push(current());
-            if (clock.now() + 1000 < m.until) clock.setTimer(1000, sample);
-          };
-          clock.setTimer(500, sample);
-          return () => samples;
-        },
-      });
-    }),
-  );
+  const specs = variantRuns(variants, runs, (variant, run) => {
+    let current: () => number = () => Number.NaN;
+    return serviceRun({
+      seed: runSeed(seed, run),
+      until: m.until,
+      server: {
+        concurrency: Number.POSITIVE_INFINITY,
+        serviceTime: lognormal({ median: m.median, sigma: m.sigma }),
+        incidents: [
+          { kind: 'brownout', start, duration: m.shift.duration, factor: m.shift.factor },
+        ],
+      },
+      network: { latency: normal(1, 0.2) },
+      load: { kind: 'open', rate: m.rate },
+      policy: (env) => {
+        const built = variant.policy(env);
+        current = built.current;
+        return built.policy;
+      },
+      observe: ({ clock }) => {
+        // Samples the timeout in force at the middle of every bucket.
+        const samples: number[] = [];
+        const sample = (): void => {
+          samples.push(current());
+          if (clock.now() + 1000 < m.until) clock.setTimer(1000, sample);
+        };
+        clock.setTimer(500, sample);
+        return () => samples;
+      },
+    });
+  });
   return {
     specs,
     aggregate: (outcomes) => {
       const results = variants.map((variant, v): LatencyShiftResult => {
-        const mine = outcomes.slice(v * runs, (v + 1) * runs);
+        const mine = variantOutcomes(outcomes, v, runs);
         const metrics = mine.map((o) => o.metrics);
         const share = (from: number, to: number): number =>
           mean(
@@ -182,10 +181,8 @@ export function planLatencyShift(
           amplificationDuring: round(mean(during.map((w) => w.attempts / w.offered))),
           timeToAdapt: adapt.every((a) => a !== null) ? round(mean(adapt as number[])) : null,
           p99: round(mean(metrics.map((run) => run.p99))),
-          buckets: meanBuckets(metrics, ['goodput', 'p99'] as const).map((b, i) => ({
-            t: b.t,
-            goodput: round(b.goodput),
-            p99: round(b.p99),
+          buckets: roundedMeanBuckets(metrics, ['goodput', 'p99'] as const).map((b, i) => ({
+            ...b,
             timeout: round(mean(timeouts.map((series) => series[i] ?? Number.NaN))),
           })),
         };

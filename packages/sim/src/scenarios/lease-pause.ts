@@ -14,6 +14,7 @@ import { barChart } from '../report/svg.js';
 import { defineScenario, type Table } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { round, runSeed } from './service.js';
+import { variantOutcomes, variantRuns } from './variants.js';
 
 /**
  * The lease-pause model (specs/lease.md, "Proof"): Jepsen's lock-set workload with a pause
@@ -336,8 +337,8 @@ export function planLeasePause(
   for (const variant of variants) {
     checkOneOf('planLeasePause', 'variants', variant, leasePauseVariants);
   }
-  const specs = variants.flatMap((variant) =>
-    Array.from({ length: runs }, (_, run) => leasePauseRun(variant, runSeed(seed, run))),
+  const specs = variantRuns(variants, runs, (variant, run) =>
+    leasePauseRun(variant, runSeed(seed, run)),
   );
   return {
     specs,
@@ -347,7 +348,7 @@ export function planLeasePause(
       runs,
       model: leasePauseModel,
       results: variants.map((variant, v): LeasePauseResult => {
-        const mine = outcomes.slice(v * runs, (v + 1) * runs);
+        const mine = variantOutcomes(outcomes, v, runs);
         const sum = (key: keyof LeasePauseRun): number =>
           mine.reduce((total, run) => total + run[key], 0);
         return {

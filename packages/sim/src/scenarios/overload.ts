@@ -17,6 +17,7 @@ import { Server, ServerError } from '../server.js';
 import { defineScenario } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { mean, round, runSeed } from './service.js';
+import { variantOutcomes, variantRuns } from './variants.js';
 
 /**
  * The overload model: open-loop clients at 800 requests/s on a server of 1000
@@ -393,15 +394,15 @@ export function planOverload(
     options.policies === undefined
       ? overloadVariants
       : overloadVariants.filter((variant) => options.policies!.includes(variant.name));
-  const specs = variants.flatMap((variant, v) =>
-    Array.from({ length: runs }, (_, run) => overloadRun(variant, runSeed(seed, v, run))),
+  const specs = variantRuns(variants, runs, (variant, run, v) =>
+    overloadRun(variant, runSeed(seed, v, run)),
   );
   const m = overloadModel;
   return {
     specs,
     aggregate: (outcomes) => {
       const results = variants.map((variant, v): OverloadResult => {
-        const mine = outcomes.slice(v * runs, (v + 1) * runs);
+        const mine = variantOutcomes(outcomes, v, runs);
         const share = (
           pick: (r: OverloadRunResult) => number,
           of: (r: OverloadRunResult) => number,

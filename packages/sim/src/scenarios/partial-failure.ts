@@ -12,6 +12,7 @@ import {
   type ServiceRunResult,
   serviceRun,
 } from './service.js';
+import { variantOutcomes, variantRuns } from './variants.js';
 
 /** The partial-failure model: independent failures with probability x, ample capacity. */
 export const partialFailureModel = {
@@ -73,27 +74,25 @@ export function planPartialFailure(
   const kinds = ['retry', 'retry + token bucket'] as const;
   const m = partialFailureModel;
   const grid = probabilities.flatMap((x, i) => kinds.map((kind) => ({ x, i, kind })));
-  const specs = grid.flatMap(({ x, i, kind }) =>
-    Array.from({ length: runs }, (_, run) =>
-      serviceRun({
-        seed: runSeed(seed, i, run),
-        until: m.until,
-        server: {
-          concurrency: Number.POSITIVE_INFINITY,
-          serviceTime: constantDistribution(5),
-          failureProbability: x,
-        },
-        network: { latency: constantDistribution(1) },
-        load: { kind: 'open', rate: m.rate },
-        policy: (env) => policyFor(kind, env),
-      }),
-    ),
+  const specs = variantRuns(grid, runs, ({ x, i, kind }, run) =>
+    serviceRun({
+      seed: runSeed(seed, i, run),
+      until: m.until,
+      server: {
+        concurrency: Number.POSITIVE_INFINITY,
+        serviceTime: constantDistribution(5),
+        failureProbability: x,
+      },
+      network: { latency: constantDistribution(1) },
+      load: { kind: 'open', rate: m.rate },
+      policy: (env) => policyFor(kind, env),
+    }),
   );
   return {
     specs,
     aggregate: (outcomes) => {
       const results = grid.map(({ x, kind }, g): PartialFailureResult => {
-        const mine = outcomes.slice(g * runs, (g + 1) * runs).map((o) => o.metrics);
+        const mine = variantOutcomes(outcomes, g, runs).map((o) => o.metrics);
         let successes = 0;
         let ended = 0;
         let attempts = 0;

@@ -13,18 +13,21 @@ import { timeout } from '@faultline/timeout';
 import { exponential as exponentialDistribution, normal } from '../distribution.js';
 import { timeToRecover } from '../metrics.js';
 import { list, num, pct, secondsText } from '../report/format.js';
-import { barChart, smallMultiples } from '../report/svg.js';
+import { barChart, recoveryChart, smallMultiples } from '../report/svg.js';
 import { defineScenario } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import {
   mean,
-  meanBuckets,
   type PolicyEnvironment,
   round,
+  roundedMeanBuckets,
   runSeed,
   type ServiceRunResult,
   serviceRun,
+  TRAFFIC_SERIES,
+  type TrafficBucket,
 } from './service.js';
+import { variantOutcomes, variantRuns } from './variants.js';
 
 /** The retry-storm model: a server at 80 % utilisation, a 10 s outage answering 503s. */
 export const retryStormModel = {
@@ -168,13 +171,7 @@ export interface StormResult {
   readonly recovered: number;
   readonly successRate: number | null;
   readonly p99: number | null;
-  readonly buckets: ReadonlyArray<{
-    t: number;
-    offered: number | null;
-    attempts: number | null;
-    serverLoad: number | null;
-    goodput: number | null;
-  }>;
+  readonly buckets: ReadonlyArray<TrafficBucket>;
 }
 
 export interface RetryStormReport {
@@ -214,30 +211,28 @@ export function planRetryStorm(
   };
   const start = m.outage.start;
   const end = m.outage.start + m.outage.duration;
-  const specs = variants.flatMap((variant) =>
-    Array.from({ length: runs }, (_, run) =>
-      serviceRun({
-        // The same seed for every variant of run r: the same arrivals and service times until
-        // the policies make the runs diverge (common random numbers).
-        seed: runSeed(seed, run),
-        until: m.until,
-        server: {
-          concurrency: m.concurrency,
-          queueLimit: m.queueLimit,
-          serviceTime: exponentialDistribution(m.serviceTimeMean),
-          incidents: [{ kind: 'outage', start, duration: m.outage.duration, mode: 'errors' }],
-        },
-        network: { latency: normal(1, 0.2) },
-        load: { kind: 'open', rate: m.rate },
-        policy: variant.policy,
-      }),
-    ),
+  const specs = variantRuns(variants, runs, (variant, run) =>
+    serviceRun({
+      // The same seed for every variant of run r: the same arrivals and service times until
+      // the policies make the runs diverge (common random numbers).
+      seed: runSeed(seed, run),
+      until: m.until,
+      server: {
+        concurrency: m.concurrency,
+        queueLimit: m.queueLimit,
+        serviceTime: exponentialDistribution(m.serviceTimeMean),
+        incidents: [{ kind: 'outage', start, duration: m.outage.duration, mode: 'errors' }],
+      },
+      network: { latency: normal(1, 0.2) },
+      load: { kind: 'open', rate: m.rate },
+      policy: variant.policy,
+    }),
   );
   return {
     specs,
     aggregate: (outcomes) => {
       const results = variants.map((variant, v): StormResult => {
-        const mine = outcomes.slice(v * runs, (v + 1) * runs).map((o) => o.metrics);
+        const mine = variantOutcomes(outcomes, v, runs).map((o) => o.metrics);
         // Only full buckets inside the outage: [start, end).
         const duringOutage = mine.map((metrics) => windowTotals(metrics.buckets, start, end));
         const before = mine.map((metrics) => windowTotals(metrics.buckets, start - 10_000, start));
@@ -254,15 +249,7 @@ export function planRetryStorm(
           recovered: recovered.length,
           successRate: round(mean(mine.map((metrics) => metrics.successRate)), 4),
           p99: round(mean(mine.map((metrics) => metrics.p99))),
-          buckets: meanBuckets(mine, ['offered', 'attempts', 'serverLoad', 'goodput'] as const).map(
-            (b) => ({
-              t: b.t,
-              offered: round(b.offered),
-              attempts: round(b.attempts),
-              serverLoad: round(b.serverLoad),
-              goodput: round(b.goodput),
-            }),
-          ),
+          buckets: roundedMeanBuckets(mine, TRAFFIC_SERIES),
         };
       });
       return {
@@ -443,15 +430,11 @@ export const retryStormScenario = defineScenario({
         bars: report.results.map((r) => ({ label: r.name, value: r.amplification })),
         reference: { value: 1, label: 'no retries = 1' },
       }),
-      barChart({
-        title: 'Time to recover after the outage',
-        yLabel: 'seconds',
-        bars: report.results.map((r) => ({
-          label: r.name,
-          value: r.timeToRecover === null ? null : r.timeToRecover / 1000,
-          note: r.timeToRecover === null ? 'not within run' : secondsText(r.timeToRecover),
-        })),
-      }),
+      recoveryChart(
+        'Time to recover after the outage',
+        report.results.map((r) => ({ label: r.name, timeToRecover: r.timeToRecover })),
+        'not within run',
+      ),
     ];
   },
 });

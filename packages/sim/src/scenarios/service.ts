@@ -131,6 +131,27 @@ export function meanBuckets<K extends keyof RunMetrics['buckets'][number]>(
   });
 }
 
+/** The traffic series a service scenario reports per bucket. */
+export const TRAFFIC_SERIES = ['offered', 'attempts', 'serverLoad', 'goodput'] as const;
+
+/**
+ * One bucket of the {@link TRAFFIC_SERIES}: means over runs, per second (`null`: not finite).
+ * @inline
+ */
+export type TrafficBucket = { t: number } & Record<(typeof TRAFFIC_SERIES)[number], number | null>;
+
+/** {@link meanBuckets} for a report: every mean {@link round}ed, one row per bucket. */
+export function roundedMeanBuckets<K extends keyof RunMetrics['buckets'][number]>(
+  runs: readonly RunMetrics[],
+  keys: readonly K[],
+): Array<{ t: number } & Record<K, number | null>> {
+  return meanBuckets(runs, keys).map((bucket) => {
+    const row = { t: bucket.t } as { t: number } & Record<K, number | null>;
+    for (const key of keys) (row as Record<K, number | null>)[key] = round(bucket[key]);
+    return row;
+  });
+}
+
 /** Derives a run's seed from the scenario seed and the run's coordinates (stable, unrelated). */
 export function runSeed(seed: number, ...coordinates: number[]): number {
   let h = seed >>> 0;

@@ -8,6 +8,7 @@ import { barChart, lineChart } from '../report/svg.js';
 import { defineScenario, type Table } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
 import { round, runSeed } from './service.js';
+import { variantOutcomes, variantRuns } from './variants.js';
 
 /**
  * The tail-latency model, after Dean and Barroso ("The Tail at Scale", CACM 2013): a request
@@ -200,15 +201,15 @@ export function planTailLatency(
   const { seed, runs } = scenarioDefaults('planTailLatency', options, 1);
   const requests = options.requests ?? tailLatencyModel.requests;
   const policies = options.policies ?? tailLatencyPolicies;
-  const specs = policies.flatMap((name) =>
-    Array.from({ length: runs }, (_, run) => tailLatencyRun(name, runSeed(seed, run), requests)),
+  const specs = variantRuns(policies, runs, (name, run) =>
+    tailLatencyRun(name, runSeed(seed, run), requests),
   );
   return {
     specs,
     aggregate: (outcomes) => {
       const m = tailLatencyModel;
       const results = policies.map((policy, p): TailLatencyResult => {
-        const mine = outcomes.slice(p * runs, (p + 1) * runs);
+        const mine = variantOutcomes(outcomes, p, runs);
         const all = new Float64Array(mine.reduce((n, run) => n + run.latencies.length, 0));
         let offset = 0;
         let leafRequests = 0;
