@@ -1,4 +1,4 @@
-import { promptExitProblem, runNode } from '@faultline/test-support';
+import { leakCheck } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 
 // Runs against the built packages (built by the Vitest global setup).
@@ -6,7 +6,7 @@ const dist = new URL('../dist/index.js', import.meta.url);
 const breakerDist = new URL('../../breaker/dist/index.js', import.meta.url);
 const retryDist = new URL('../../retry/dist/index.js', import.meta.url);
 
-const child = `
+const setup = `
 const { fleetBreaker, fleetBudget, memoryFleetStore } = await import(${JSON.stringify(dist.href)});
 const { consecutiveFailures, failureRate } = await import(${JSON.stringify(breakerDist.href)});
 const { retry, constant } = await import(${JSON.stringify(retryDist.href)});
@@ -32,37 +32,20 @@ async function run(n) {
     if (i % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
-await run(12_000);
-globalThis.gc(); globalThis.gc();
-const before = process.memoryUsage().heapUsed;
-opened = 0;
-await run(100_000);
-globalThis.gc(); globalThis.gc();
-const after = process.memoryUsage().heapUsed;
-const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-process.stdout.write(JSON.stringify({ growth: after - before, timers, opened, keys: store.size }) + '\\n');
-// No close(): the sync timers are unref'd, so they never keep the process alive.
-lastCall();
 `;
 
 describe('leaks', () => {
   it("100 000 calls through fleetBreaker and fleetBudget: < 1 MB heap growth, no ref'd timer, prompt exit", async () => {
-    const run = await runNode({ script: child, nodeArgs: ['--expose-gc'], timeout: 150_000 });
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const result = JSON.parse(run.stdout) as {
-      growth: number;
-      timers: number;
-      opened: number;
-      keys: number;
-    };
+    // No close(): the sync timers are unref'd, so they never keep the process alive.
+    const result = await leakCheck<{ opened: number; keys: number }>({
+      label: 'fleet',
+      setup,
+      warmup: 12_000,
+      reset: 'opened = 0;',
+      report: '{ opened, keys: store.size }',
+      timeout: 150_000,
+    });
     expect(result.opened).toBeGreaterThan(0); // the breakers did move
-    expect(result.timers).toBe(0);
     expect(result.keys).toBe(3);
-    expect(result.growth).toBeLessThan(1024 * 1024);
-    expect(promptExitProblem(run)).toBeUndefined();
-    console.log(
-      `fleet leak test: heap growth ${result.growth} B, ${result.opened} openings, exit ${run.exit!.drainMs.toFixed(0)} ms after the last call`,
-    );
   }, 180_000);
 });

@@ -7,6 +7,7 @@ export {
   type FlakyServerOptions,
   startFlakyServer,
 } from './flaky-server.js';
+export { type LeakCheckOptions, type LeakReport, leakCheck, leakScript } from './leak.js';
 export { readmeNumber, readmeOptionsTable } from './readme.js';
 export {
   EXIT_LIMIT_MS,
