@@ -155,15 +155,85 @@ async function fastThenSlow(c: Case): Promise<PhaseResult[]> {
 // fetchTask as the blocks import it (the shims re-export the real one).
 const { fetchTask } = await import('@faultline/retry');
 
-const cases: Case[] = [
-  {
-    file: 'docs/guides/hedging.md',
-    marker: 'const reads = pipeline(',
-    exports: ['reads'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'reads').execute(fetchTask(h.url())) }),
-    recovery: 500,
+// The bounds most cases share. With a breaker: in the outage only its probes reach the server,
+// and calls succeed again within its break.
+const breakerBounds = { failsFast: 5, recovery: 6_000, slow: 0 } as const;
+// Without one: calls succeed again from the first ones after the server returns.
+const promptBounds = { recovery: 500, slow: 0 } as const;
+
+type Bounds = Omit<Case, 'file' | 'marker' | 'exports' | 'subject'>;
+
+/** A case whose call is the blocks' usual one: `<name>.execute(fetchTask(<server URL + path>))`. */
+function fetching(file: string, marker: string, name: string, bounds: Bounds, path?: string): Case {
+  return {
+    file,
+    marker,
+    exports: [name],
+    subject: (m, h) => ({ call: () => policyOf(m, name).execute(fetchTask(h.url(path))) }),
+    ...bounds,
+  };
+}
+
+/** A case whose call is `<name>.execute(<fn>)`, both defined by the block. */
+function running(
+  file: string,
+  marker: string,
+  [name, fn]: readonly [policy: string, fn: string],
+  bounds: Bounds,
+  isOk?: Subject['isOk'],
+): Case {
+  return {
+    file,
+    marker,
+    exports: [name, fn],
+    subject: (m) => {
+      const call = () => policyOf(m, name).execute(m[fn]);
+      return isOk === undefined ? { call } : { call, isOk };
+    },
+    ...bounds,
+  };
+}
+
+/** A case whose call is a `standardHttpPipeline`'s: `<name>.fetch(<server URL + path>)`. */
+function httpClient(file: string, marker: string, name: string, path: string): Case {
+  return {
+    file,
+    marker,
+    exports: [name],
+    subject: (m, h) => ({
+      call: () => (m[name] as { fetch(url: string): Promise<Response> }).fetch(h.url(path)),
+    }),
+    recovery: 6_000,
     slow: 0,
-  },
+  };
+}
+
+interface OrdersClient {
+  stock(): Promise<Response>;
+  order(item: string): Promise<Response>;
+}
+
+/** A case of the outbound-client example: `ordersClient(url)` and one of its calls. */
+function ordersClient(label: string, call: (client: OrdersClient) => Promise<Response>): Case {
+  return {
+    file: 'examples/outbound-client/src/client.ts',
+    marker: '',
+    label,
+    exports: [],
+    subject: (m, h) => {
+      const client = (
+        m.ordersClient as (url: string, o: { attemptTimeout: number }) => OrdersClient
+      )(h.server.url, { attemptTimeout: 1_000 });
+      return { call: () => call(client) };
+    },
+    ...breakerBounds,
+  };
+}
+
+const answersStock = (value: unknown): boolean => (value as { stock?: unknown }).stock === 7;
+
+const cases: Case[] = [
+  fetching('docs/guides/hedging.md', 'const reads = pipeline(', 'reads', promptBounds),
   {
     file: 'packages/chaos/README.md',
     marker: 'const api = pipeline(',
@@ -178,129 +248,68 @@ const cases: Case[] = [
     recovery: 6_000,
     slow: 0,
   },
-  {
-    file: 'README.md',
-    marker: 'const github = pipeline(',
-    exports: ['github'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'github').execute(fetchTask(h.url('/zen'))) }),
+  fetching(
+    'README.md',
+    'const github = pipeline(',
+    'github',
+    {
+      ...breakerBounds,
+      resets: true,
+      outage: 70_000, // longer than the adaptive timeout's 60 s window
+      slow: 2_000,
+    },
+    '/zen',
+  ),
+  fetching('docs/getting-started.md', '// 4. each attempt, learned', 'api', {
+    ...breakerBounds,
     resets: true,
-    outage: 70_000, // longer than the adaptive timeout's 60 s window
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 2_000,
-  },
-  {
-    file: 'docs/getting-started.md',
-    marker: '// 4. each attempt, learned',
-    exports: ['api'],
-    resets: true,
-    subject: (m, h) => ({ call: () => policyOf(m, 'api').execute(fetchTask(h.url())) }),
     outage: 70_000,
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
     slow: 2_000,
-  },
-  {
-    file: 'docs/getting-started.md',
-    marker: 'const api = pipeline(timeout(10_000), retries, breaker, timeout(perAttempt));',
-    exports: ['api'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'api').execute(fetchTask(h.url())) }),
-    outage: 70_000,
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 2_000,
-  },
-  {
-    file: 'packages/faultline/README.md',
-    marker: 'const api = pipeline(',
-    exports: ['api'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'api').execute(fetchTask(h.url())) }),
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 0,
-  },
-  {
-    file: 'packages/retry/README.md',
-    marker: 'const api = pipeline(',
-    exports: ['api'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'api').execute(fetchTask(h.url())) }),
-    recovery: 500,
-    slow: 0,
-  },
-  {
-    file: 'docs/guides/retry.md',
-    marker: 'const api = pipeline(',
-    exports: ['api'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'api').execute(fetchTask(h.url())) }),
-    recovery: 500,
-    slow: 0,
-  },
-  {
-    file: 'docs/guides/breaker.md',
-    marker: 'const api = pipeline(',
-    exports: ['api'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'api').execute(fetchTask(h.url())) }),
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 0,
-  },
-  {
-    file: 'docs/guides/timeout.md',
-    marker: 'const inventory = pipeline(',
-    exports: ['inventory', 'getStock'],
-    subject: (m) => ({ call: () => policyOf(m, 'inventory').execute(m.getStock) }),
-    recovery: 500,
-    slow: 0,
-  },
-  {
-    file: 'docs/guides/core.md',
-    marker: 'const recommendations = pipeline(',
-    exports: ['recommendations', 'getRecommendations'],
-    subject: (m) => ({
-      call: () => policyOf(m, 'recommendations').execute(m.getRecommendations),
-      // The fallback's empty list is the degraded answer; the server's answer is an object.
-      isOk: (value) => !Array.isArray(value),
-    }),
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 0,
-  },
-  {
-    file: 'docs/guides/core.md',
-    marker: 'const timed = pipeline(',
-    exports: ['timed'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'timed').execute(fetchTask(h.url())) }),
-    recovery: 500,
-    slow: 0,
-  },
-  {
-    file: 'packages/core/README.md',
-    marker: 'const inventory = pipeline(',
-    exports: ['inventory', 'getStock'],
-    subject: (m) => ({
-      call: () => policyOf(m, 'inventory').execute(m.getStock),
-      isOk: (value) => (value as { stock?: unknown }).stock === 7,
-    }),
-    recovery: 500,
-    slow: 0,
-  },
-  {
-    file: 'packages/core/README.md',
-    marker: "const github = named('github'",
-    exports: ['github'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'github').execute(fetchTask(h.url('/zen'))) }),
-    recovery: 500,
-    slow: 0,
-  },
-  {
-    file: 'packages/timeout/README.md',
-    marker: 'const users = pipeline(',
-    exports: ['users', 'getUsers'],
-    subject: (m) => ({ call: () => policyOf(m, 'users').execute(m.getUsers) }),
+  }),
+  fetching(
+    'docs/getting-started.md',
+    'const api = pipeline(timeout(10_000), retries, breaker, timeout(perAttempt));',
+    'api',
+    { ...breakerBounds, outage: 70_000, slow: 2_000 },
+  ),
+  fetching('packages/faultline/README.md', 'const api = pipeline(', 'api', breakerBounds),
+  fetching('packages/retry/README.md', 'const api = pipeline(', 'api', promptBounds),
+  fetching('docs/guides/retry.md', 'const api = pipeline(', 'api', promptBounds),
+  fetching('docs/guides/breaker.md', 'const api = pipeline(', 'api', breakerBounds),
+  running(
+    'docs/guides/timeout.md',
+    'const inventory = pipeline(',
+    ['inventory', 'getStock'],
+    promptBounds,
+  ),
+  running(
+    'docs/guides/core.md',
+    'const recommendations = pipeline(',
+    ['recommendations', 'getRecommendations'],
+    breakerBounds,
+    // The fallback's empty list is the degraded answer; the server's answer is an object.
+    (value) => !Array.isArray(value),
+  ),
+  fetching('docs/guides/core.md', 'const timed = pipeline(', 'timed', promptBounds),
+  running(
+    'packages/core/README.md',
+    'const inventory = pipeline(',
+    ['inventory', 'getStock'],
+    promptBounds,
+    answersStock,
+  ),
+  fetching(
+    'packages/core/README.md',
+    "const github = named('github'",
+    'github',
+    promptBounds,
+    '/zen',
+  ),
+  running('packages/timeout/README.md', 'const users = pipeline(', ['users', 'getUsers'], {
     outage: 70_000,
     recovery: 500,
     slow: 2_500, // no retry: each censoring step (50 → 100 → 200 → 400 → 800 ms) costs a call
-  },
+  }),
   {
     file: 'packages/breaker/README.md',
     marker: 'async function getRepo()',
@@ -338,17 +347,13 @@ const cases: Case[] = [
     recovery: 500,
     slow: 0,
   },
-  {
-    file: 'docs/migration.md',
-    marker: 'const policy = pipeline(timeout(10_000), retries);',
-    exports: ['policy', 'fetchJson'],
-    subject: (m) => ({
-      call: () => policyOf(m, 'policy').execute(m.fetchJson),
-      isOk: (value) => (value as { stock?: unknown }).stock === 7,
-    }),
-    recovery: 500,
-    slow: 0,
-  },
+  running(
+    'docs/migration.md',
+    'const policy = pipeline(timeout(10_000), retries);',
+    ['policy', 'fetchJson'],
+    promptBounds,
+    answersStock,
+  ),
   {
     file: 'docs/migration.md',
     marker: 'fallback({ shouldHandle: handleErrors(TimeoutError)',
@@ -377,51 +382,12 @@ const cases: Case[] = [
     recovery: 31_000,
     slow: 0,
   },
-  {
-    file: 'docs/migration.md',
-    marker: 'decorrelatedJitterV2({ median: 128',
-    exports: ['policy'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'policy').execute(fetchTask(h.url())) }),
-    failsFast: 5, // the breaker's probes
+  fetching('docs/migration.md', 'decorrelatedJitterV2({ median: 128', 'policy', {
+    ...breakerBounds,
     recovery: 11_000,
-    slow: 0,
-  },
-  {
-    file: 'examples/outbound-client/src/client.ts',
-    marker: '',
-    label: 'ordersClient().stock()',
-    exports: [],
-    subject: (m, h) => {
-      const client = (
-        m.ordersClient as (
-          url: string,
-          o: { attemptTimeout: number },
-        ) => { stock(): Promise<Response> }
-      )(h.server.url, { attemptTimeout: 1_000 });
-      return { call: () => client.stock() };
-    },
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 0,
-  },
-  {
-    file: 'examples/outbound-client/src/client.ts',
-    marker: '',
-    label: "ordersClient().order('widget')",
-    exports: [],
-    subject: (m, h) => {
-      const client = (
-        m.ordersClient as (
-          url: string,
-          o: { attemptTimeout: number },
-        ) => { order(item: string): Promise<Response> }
-      )(h.server.url, { attemptTimeout: 1_000 });
-      return { call: () => client.order('widget') };
-    },
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 0,
-  },
+  }),
+  ordersClient('ordersClient().stock()', (client) => client.stock()),
+  ordersClient("ordersClient().order('widget')", (client) => client.order('widget')),
   {
     file: 'packages/limits/README.md',
     marker: 'const inventory = pipeline(concurrencyLimit(',
@@ -438,48 +404,26 @@ const cases: Case[] = [
     recovery: 2_500,
     slow: 0,
   },
-  {
-    file: 'README.md',
-    marker: "standardHttpPipeline({ name: 'github' })",
-    exports: ['zen'],
-    subject: (m, h) => ({
-      call: () => (m.zen as { fetch(url: string): Promise<Response> }).fetch(h.url('/zen')),
-    }),
-    recovery: 6_000,
-    slow: 0,
-  },
-  {
-    file: 'docs/guides/http.md',
-    marker: "standardHttpPipeline({ name: 'inventory' })",
-    exports: ['inventory'],
-    subject: (m, h) => ({
-      call: () =>
-        (m.inventory as { fetch(url: string): Promise<Response> }).fetch(h.url('/stock/42')),
-    }),
-    recovery: 6_000,
-    slow: 0,
-  },
-  {
-    file: 'packages/undici/README.md',
-    marker: "standardHttpPipeline({ name: 'github' })",
-    exports: ['github'],
-    subject: (m, h) => ({
-      call: () => (m.github as { fetch(url: string): Promise<Response> }).fetch(h.url('/zen')),
-    }),
-    recovery: 6_000,
-    slow: 0,
-  },
-  {
-    file: 'docs/guides/observing-resilience.md',
-    marker: "name: 'github-total'",
-    exports: ['github'],
-    subject: (m, h) => ({
-      call: () => policyOf(m, 'github').execute(fetchTask(h.url('/repos/x/y'))),
-    }),
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 0,
-  },
+  httpClient('README.md', "standardHttpPipeline({ name: 'github' })", 'zen', '/zen'),
+  httpClient(
+    'docs/guides/http.md',
+    "standardHttpPipeline({ name: 'inventory' })",
+    'inventory',
+    '/stock/42',
+  ),
+  httpClient(
+    'packages/undici/README.md',
+    "standardHttpPipeline({ name: 'github' })",
+    'github',
+    '/zen',
+  ),
+  fetching(
+    'docs/guides/observing-resilience.md',
+    "name: 'github-total'",
+    'github',
+    breakerBounds,
+    '/repos/x/y',
+  ),
   {
     file: 'docs/guides/overload.md',
     marker: 'const inventory = pipeline(',
@@ -488,59 +432,48 @@ const cases: Case[] = [
     recovery: 500,
     slow: 0,
   },
-  {
-    file: 'packages/telemetry/README.md',
-    marker: 'instrumentOpenTelemetry()',
-    exports: ['github'],
-    subject: (m, h) => ({ call: () => policyOf(m, 'github').execute(fetchTask(h.url('/zen'))) }),
-    failsFast: 5, // the breaker's probes
-    recovery: 6_000,
-    slow: 0,
-  },
+  fetching(
+    'packages/telemetry/README.md',
+    'instrumentOpenTelemetry()',
+    'github',
+    breakerBounds,
+    '/zen',
+  ),
 ];
+
+/** An outage (503s, or reset connections) and the recovery after it, with the case's bounds. */
+async function outageCase(c: Case, what: 'outage' | 'resets'): Promise<void> {
+  const failure = what === 'resets' ? ({ kind: 'reset' } as const) : down;
+  const [warm, outage, recovery] = await outageThenRecovery(c, failure);
+  expect(
+    warm!.calls.every((call) => call.ok),
+    `warm: ${summary(warm!)}`,
+  ).toBe(true);
+  if (c.failsFast !== undefined) {
+    // Once open (or throttling), calls fail fast: in the outage's last 10 s only probes
+    // reach the server.
+    const last10s = requestsBefore(recovery!.start, 10_000);
+    expect(
+      last10s,
+      `outage: ${summary(outage!)}; ${last10s} requests in its last 10 s`,
+    ).toBeLessThanOrEqual(c.failsFast);
+  }
+  measured.push([`${c.file}: ${c.marker || c.label}`, what, recoveredAfter(recovery!)]);
+  expect(recoveredAfter(recovery!), `recovery: ${summary(recovery!)}`).toBeLessThanOrEqual(
+    c.recovery,
+  );
+}
 
 describe('documented pipelines: outage → recovery and fast → slow, against a local server', () => {
   for (const c of cases) {
     describe(`${c.file}: ${c.marker || c.label}`, () => {
       it(`outage → recovery: every call succeeds from ${c.recovery} ms after the server returns`, async () => {
-        const [warm, outage, recovery] = await outageThenRecovery(c);
-        expect(
-          warm!.calls.every((call) => call.ok),
-          `warm: ${summary(warm!)}`,
-        ).toBe(true);
-        if (c.failsFast !== undefined) {
-          // Once open (or throttling), calls fail fast: in the outage's last 10 s only probes
-          // reach the server.
-          const last10s = requestsBefore(recovery!.start, 10_000);
-          expect(
-            last10s,
-            `outage: ${summary(outage!)}; ${last10s} requests in its last 10 s`,
-          ).toBeLessThanOrEqual(c.failsFast);
-        }
-        measured.push([`${c.file}: ${c.marker || c.label}`, 'outage', recoveredAfter(recovery!)]);
-        expect(recoveredAfter(recovery!), `recovery: ${summary(recovery!)}`).toBeLessThanOrEqual(
-          c.recovery,
-        );
+        await outageCase(c, 'outage');
       }, 60_000);
 
       if (c.resets) {
         it(`outage of reset connections → recovery: every call succeeds from ${c.recovery} ms after`, async () => {
-          const [warm, outage, recovery] = await outageThenRecovery(c, { kind: 'reset' });
-          expect(
-            warm!.calls.every((call) => call.ok),
-            `warm: ${summary(warm!)}`,
-          ).toBe(true);
-          if (c.failsFast !== undefined) {
-            const last10s = requestsBefore(recovery!.start, 10_000);
-            expect(
-              last10s,
-              `outage: ${summary(outage!)}; ${last10s} requests in its last 10 s`,
-            ).toBeLessThanOrEqual(c.failsFast);
-          }
-          measured.push([`${c.file}: ${c.marker || c.label}`, 'resets', recoveredAfter(recovery!)]);
-          expect(recoveredAfter(recovery!), `recovery: ${summary(recovery!)}`).toBeLessThanOrEqual(
-            c.recovery,
-          );
+          await outageCase(c, 'resets');
         }, 60_000);
       }
 
