@@ -4,7 +4,7 @@ import {
   type Context,
   checkNumber,
   EventChannel,
-  type ExecutionContext,
+  ExecutionContext,
   executeInContext,
   identify,
   type Listener,
@@ -128,21 +128,31 @@ export class TimeoutPolicy extends PolicyBase {
       this.#expired(0, 0, ctx, error);
       return Promise.reject(error);
     }
-    // The function's context: its signal is created only if read, and policies nested inside
-    // watch it with onAbort, which creates none. Its deadline's clock times the call: an
-    // enclosing deadline passes when *its* clock says so, which need not be ours (a deadline
-    // received on systemClock around a policy on a simulator's VirtualClock).
+    // The function's context is the call itself (one object per call): its signal and deadline
+    // are created only if read, and policies nested inside watch it with onAbort, which creates no
+    // signal. Its deadline's clock times the call: an enclosing deadline passes when *its* clock
+    // says so, which need not be ours (a deadline received on systemClock around a policy on a
+    // simulator's VirtualClock).
     const start = this.clock.now();
-    const child = ctx.child(ownBound ? Deadline.at(start + own, this.clock) : enclosing);
+    const shared = this.#shared;
+    const call = new TimeoutCall<T>(
+      shared,
+      ctx,
+      ownBound ? undefined : enclosing,
+      ms,
+      start,
+      source,
+      own,
+    );
     let result: T | PromiseLike<T>;
     try {
-      result = fn(child);
+      result = fn(call);
     } catch (error) {
-      release(child, ownBound);
+      call.release();
       return Promise.reject(error);
     }
     if (!isThenable(result)) {
-      release(child, ownBound);
+      call.release();
       if (this.#adaptive !== undefined) {
         try {
           this.#adaptive.observeResult(result, this.clock.now() - start, ctx);
@@ -152,16 +162,13 @@ export class TimeoutPolicy extends PolicyBase {
       }
       return Promise.resolve(result);
     }
-    const shared = this.#shared;
-    const call = new TimeoutCall<T>(shared, child, ctx, ms, start, source, own);
-    const timer = child.deadline.clock;
+    const timer = ownBound ? this.clock : enclosing.clock;
     if (
       timer !== this.clock ||
       !shared.timers.tryAdd(call as TimeoutCall<unknown>, start + ms, start)
     ) {
       // Another clock's deadline, or one due before the queue's last entry: a timer of its own.
-      call.timerStart = timer === this.clock ? start : timer.now();
-      call.cancel = timer.setTimer(ms, () => call.expire(timer.now()));
+      call.ownTimer(timer === this.clock ? start : timer.now(), timer);
     }
     if (!shared.aggressive) {
       // Cooperative: the call settles when the function does, so its promise is the function's,
@@ -227,17 +234,31 @@ interface Shared {
   expired(ms: number, elapsed: number, ctx: ExecutionContext, error: TimeoutError): void;
 }
 
-const PENDING = 0;
+// What happened to a call, packed in one number (the success path allocates one object per call).
+/** The function settled, or (aggressive) the call's promise did. */
+const SETTLED = 1;
 /** Cooperative only: the timer fired, the function has not settled yet. */
-const TIMED_OUT = 1;
-const SETTLED = 2;
+const TIMED_OUT = 2;
+/** {@link TimeoutCall.abort} aborted the function's context while the caller had not. */
+const ABORTED = 4;
+/** {@link TimeoutCall.dispose}: the call is over. */
+const DISPOSED = 8;
+/** The call's deadline is the policy's own (created on first read, disposed with the call). */
+const OWN_DEADLINE = 16;
+/** A timer of its own rather than an entry in the policy's queue. */
+const OWN_TIMER = 32;
 
 /**
- * One call in flight: an entry of the policy's {@link TimerQueue} (or the owner of a timer of its
- * own), settled by whichever comes first of the function, the timer and (aggressive) the caller's
- * abort. One object per call holds what the closures of a `new Promise` race would capture.
+ * One call in flight, and the context its function runs in (one object: the success path
+ * allocates as little as it can). An entry of the policy's {@link TimerQueue} (or the owner of a
+ * timer of its own), settled by whichever comes first of the function, the timer and (aggressive)
+ * the caller's abort.
+ *
+ * As a context it is a lighter `ctx.child(deadline)`: the {@link CancellableContext} behind its
+ * signal and `onAbort` is created only when somebody asks for one, and its own deadline only when
+ * somebody reads `deadline`; on the success path nobody does.
  */
-class TimeoutCall<T> implements TimerEntry {
+class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   prev: this | undefined = undefined;
   next: this | undefined = undefined;
   due = 0;
@@ -246,40 +267,126 @@ class TimeoutCall<T> implements TimerEntry {
   /** The timer of its own, when the queue could not take it. */
   cancel: (() => void) | undefined = undefined;
   /** The time the timer of its own started, on its clock. */
-  timerStart: number;
+  timerStart = 0;
   unwatch: (() => void) | undefined = undefined;
-  #state = PENDING;
+  #flags: number;
   #timedOut: TimeoutError | undefined = undefined;
+  /** The reason {@link abort} gave (when {@link ABORTED}). */
+  #reason: unknown = undefined;
+  /** The real cancellable context, created on demand (see {@link #cancellable}). */
+  #inner: CancellableContext | undefined = undefined;
+  /** The enclosing deadline, or the policy's own once read. */
+  #deadline: Deadline | undefined;
   readonly #shared: Shared;
-  readonly #child: CancellableContext;
   readonly #ctx: ExecutionContext;
   readonly #ms: number;
   readonly #start: number;
   readonly #source: TimeoutSource;
   readonly #own: number;
 
+  /** `enclosing`: the deadline when it bounds the call; `undefined` when the policy's own does. */
   constructor(
     shared: Shared,
-    child: CancellableContext,
     ctx: ExecutionContext,
+    enclosing: Deadline | undefined,
     ms: number,
     start: number,
     source: TimeoutSource,
     own: number,
   ) {
+    super();
     this.#shared = shared;
-    this.#child = child;
     this.#ctx = ctx;
+    this.#deadline = enclosing;
+    this.#flags = enclosing === undefined ? OWN_DEADLINE : 0;
     this.#ms = ms;
     this.#start = start;
-    this.timerStart = start;
     this.#source = source;
     this.#own = own;
   }
 
+  // The function's context: the caller's, with its own abort and deadline.
+
+  get deadline(): Deadline {
+    let deadline = this.#deadline;
+    if (deadline === undefined) {
+      deadline = Deadline.at(this.#start + this.#own, this.#shared.clock);
+      this.#deadline = deadline;
+    }
+    return deadline;
+  }
+
+  get attempt(): number {
+    return this.#ctx.attempt;
+  }
+
+  get aborted(): boolean {
+    return (this.#flags & ABORTED) !== 0 || this.#ctx.aborted;
+  }
+
+  get abortReason(): unknown {
+    return (this.#flags & ABORTED) !== 0 ? this.#reason : this.#ctx.abortReason;
+  }
+
+  override get pipeline(): string | undefined {
+    return this.#ctx.pipeline;
+  }
+
+  override get operation(): string | undefined {
+    return this.#ctx.operation;
+  }
+
+  get signal(): AbortSignal {
+    return this.#cancellable().signal;
+  }
+
+  override onAbort(listener: () => void): (() => void) | undefined {
+    return this.#cancellable().onAbort(listener);
+  }
+
+  /**
+   * Aborts the function's context (not the caller's) with `reason`, as
+   * {@link CancellableContext.abort} does: when the caller has already aborted, its reason stands.
+   */
+  abort(reason: unknown): void {
+    if ((this.#flags & ABORTED) !== 0) return;
+    if (!this.#ctx.aborted) {
+      this.#flags |= ABORTED;
+      this.#reason = reason;
+    }
+    this.#inner?.abort(reason);
+  }
+
+  /** The call is over: unlinks what its context added to the caller's. */
+  dispose(): void {
+    this.#flags |= DISPOSED;
+    this.#inner?.dispose();
+  }
+
+  #cancellable(): CancellableContext {
+    let inner = this.#inner;
+    if (inner === undefined) {
+      inner = this.#ctx.child(this.deadline);
+      this.#inner = inner;
+      // Catch up with what happened before anybody asked.
+      if ((this.#flags & ABORTED) !== 0) inner.abort(this.#reason);
+      if ((this.#flags & DISPOSED) !== 0) inner.dispose();
+    }
+    return inner;
+  }
+
+  // The call.
+
+  /** The queue would not take the call: a timer of its own on `clock`, started at `start`. */
+  ownTimer(start: number, clock: Clock): void {
+    this.#flags |= OWN_TIMER;
+    this.timerStart = start;
+    this.cancel = clock.setTimer(this.#ms, () => this.expire(clock.now()));
+  }
+
   /** The timer fired (`now` on the timer's clock). */
   expire(now: number): void {
-    if (this.#state !== PENDING) return;
+    if ((this.#flags & (SETTLED | TIMED_OUT)) !== 0) return;
     this.cancel = undefined;
     const ctx = this.#ctx;
     const aggressive = this.#shared.aggressive;
@@ -287,36 +394,37 @@ class TimeoutCall<T> implements TimerEntry {
       // The caller's abort got here first (its listener has not run yet): not a timeout. An
       // aggressive timeout rejects with its reason; a cooperative one waits for the function.
       if (aggressive) {
-        this.#state = SETTLED;
+        this.#flags |= SETTLED;
         this.#stopWatching();
-        this.#release();
+        this.release();
         this.reject(ctx.abortReason);
       }
       return;
     }
     const error = this.#shared.timeoutError(this.#ms, this.#source, this.#own);
     if (aggressive) {
-      this.#state = SETTLED;
+      this.#flags |= SETTLED;
       this.#stopWatching();
     } else {
-      this.#state = TIMED_OUT;
+      this.#flags |= TIMED_OUT;
       this.#timedOut = error;
     }
-    this.#child.abort(error);
-    this.#shared.expired(this.#ms, now - this.timerStart, ctx, error);
+    this.abort(error);
+    const elapsed = now - ((this.#flags & OWN_TIMER) !== 0 ? this.timerStart : this.#start);
+    this.#shared.expired(this.#ms, elapsed, ctx, error);
     // Aggressive: the function is abandoned; its late outcome is handled, never reported.
     if (aggressive) this.reject(error);
   }
 
   /** The caller (or an enclosing policy) aborted: aggressive timeouts only. */
   callerAborted(): void {
-    if (this.#state !== PENDING) return;
-    this.#state = SETTLED;
+    if ((this.#flags & SETTLED) !== 0) return;
+    this.#flags |= SETTLED;
     this.#stopTimer();
     this.#stopWatching();
     const reason = this.#ctx.abortReason;
-    this.#child.abort(reason);
-    this.#release();
+    this.abort(reason);
+    this.release();
     this.reject(reason);
   }
 
@@ -344,7 +452,7 @@ class TimeoutCall<T> implements TimerEntry {
 
   /** Aggressive: settles the call with the function's value, unless it has already settled. */
   resolveWith(value: T): void {
-    if (this.#state === SETTLED) return;
+    if ((this.#flags & SETTLED) !== 0) return;
     let settled: T;
     try {
       settled = this.succeeded(value);
@@ -357,7 +465,7 @@ class TimeoutCall<T> implements TimerEntry {
 
   /** Aggressive: settles the call with the function's error, unless it has already settled. */
   rejectWith(error: unknown): void {
-    if (this.#state === SETTLED) return;
+    if ((this.#flags & SETTLED) !== 0) return;
     try {
       this.failed(error);
     } catch (reason) {
@@ -365,19 +473,28 @@ class TimeoutCall<T> implements TimerEntry {
     }
   }
 
-  /** The function settled: stops the timer and the watch, releases the child. */
+  /**
+   * The call is over: unlink the context from its parent and, when the deadline is the policy's
+   * own, clear the timer behind its `signal()` if the function asked for one (nobody else can).
+   */
+  release(): void {
+    this.dispose();
+    if ((this.#flags & OWN_DEADLINE) !== 0) this.#deadline?.dispose();
+  }
+
+  /** The function settled: stops the timer and the watch, releases the context. */
   #finish(): TimeoutError | undefined {
-    this.#state = SETTLED;
+    this.#flags |= SETTLED;
     this.#stopTimer();
     this.#stopWatching();
-    this.#release();
+    this.release();
     return this.#timedOut;
   }
 
   #stopTimer(): void {
     const cancel = this.cancel;
     if (cancel === undefined) {
-      this.#shared.timers.remove(this as TimeoutCall<unknown>);
+      if ((this.#flags & OWN_TIMER) === 0) this.#shared.timers.remove(this as TimeoutCall<unknown>);
     } else {
       this.cancel = undefined;
       cancel();
@@ -391,10 +508,6 @@ class TimeoutCall<T> implements TimerEntry {
       unwatch();
     }
   }
-
-  #release(): void {
-    release(this.#child, this.#source === 'timeout');
-  }
 }
 
 function settleNothing(): void {}
@@ -407,15 +520,6 @@ const captured: { resolve: (value: unknown) => void; reject: (reason: unknown) =
 function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
   captured.resolve = resolve as (value: unknown) => void;
   captured.reject = reject;
-}
-
-/**
- * The call is over: unlink the child from its parent and, when the deadline is the policy's own,
- * clear the timer behind its `signal()` if the function asked for one (nobody else can).
- */
-function release(child: CancellableContext, ownBound: boolean): void {
-  child.dispose();
-  if (ownBound) child.deadline.dispose();
 }
 
 /**
