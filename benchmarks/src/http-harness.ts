@@ -3,42 +3,11 @@
  * `redis-server` of the benchmark's own (never a shared one), server children that report their
  * CPU time over IPC, autocannon runs, and clean-up by key prefix (SCAN + DEL, never FLUSHALL).
  */
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
+import { startRedisServer } from '@faultline/test-support/services';
 import autocannon from 'autocannon';
 import type { Redis } from 'ioredis';
-
-/** A free loopback TCP port (best effort). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** One raw `PING` (RESP inline command) on a fresh socket: `true` on `+PONG`. */
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: string) => {
-      answer += chunk;
-      if (answer.includes('\r\n')) {
-        socket.destroy();
-        resolve(answer.startsWith('+PONG'));
-      }
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** A `redis-server` child on a free loopback port. */
 export interface RedisServer {
@@ -46,31 +15,13 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts a throwaway `redis-server` (never a shared one), or `undefined` when not installed. */
+/**
+ * Starts a throwaway `redis-server` (never a shared one; test-support's, as the tests do), or
+ * `undefined` when not installed.
+ */
 export async function startRedis(): Promise<RedisServer | undefined> {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  while (!(await pings(port))) {
-    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} never answered PING`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  return startRedisServer();
 }
 
 /**
@@ -87,6 +38,73 @@ export async function deleteKeys(redis: Redis, patterns: readonly string[]): Pro
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
   }
+}
+
+/**
+ * The flags both HTTP benchmarks take: `--duration <s>` (default 10), `--connections <n>` (50),
+ * `--rounds <n>` (3), `--warmup <s>` (2), `--quick` (1 round, and the benchmark's own shorter
+ * `quick` duration and warm-up), `--only <id,...>`, and `--cpu-prof <dir>` (as `cpuProfArgs`, the
+ * server children's `execArgv`).
+ */
+export function loadFlags(quick: { readonly duration: number; readonly warmup: number }) {
+  const isQuick = process.argv.includes('--quick');
+  const cpuProfDir = flag('--cpu-prof');
+  return {
+    duration: numberFlag('--duration', isQuick ? quick.duration : 10),
+    connections: numberFlag('--connections', 50),
+    rounds: numberFlag('--rounds', isQuick ? 1 : 3),
+    warmup: numberFlag('--warmup', isQuick ? quick.warmup : 2),
+    only: flag('--only')?.split(','),
+    cpuProfArgs: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
+  };
+}
+
+/** The request every HTTP benchmark sends: a trivial `POST /orders` with an idempotency key. */
+export const BODY = '{"item":42,"quantity":1}';
+export const PATH = '/orders';
+export const KEY_HEADER = 'idempotency-key';
+
+let keyCounter = 0;
+/** What every key this process sends starts with (to delete them by pattern afterwards). */
+export const keyPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
+/** A key never sent before. */
+export const freshKey = (): string => `${keyPrefix}-${++keyCounter}`;
+
+/** One `POST /orders` with `key`, its body read. */
+export async function post(url: string, key: string): Promise<Response> {
+  const response = await fetch(`${url}${PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [KEY_HEADER]: key },
+    body: BODY,
+  });
+  await response.arrayBuffer();
+  return response;
+}
+
+/**
+ * The keys of a run: a fresh one per request, or (`'replay'`) one key sent once beforehand and
+ * awaited until `replayed(response, attempt)` says a second request with it was a replay
+ * (completion is asynchronous), so that every measured request is a replay.
+ */
+export async function runKeys(
+  kind: 'fresh' | 'replay',
+  url: string,
+  replayed: (response: Response, attempt: number) => boolean,
+): Promise<() => string> {
+  if (kind === 'fresh') return freshKey;
+  const key = freshKey();
+  const first = await post(url, key);
+  if (first.status >= 300) throw new Error(`priming request answered ${first.status}`);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (replayed(await post(url, key), attempt)) return () => key;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the primed key never replayed');
+}
+
+/** Each round's order of `list`: rotated, so that no configuration always runs after another. */
+export function roundOrder<T>(list: readonly T[], round: number): T[] {
+  return list.map((_, i) => list[(i + round - 1) % list.length]!);
 }
 
 /** What a server child sends over IPC. */

@@ -20,12 +20,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import {
+  BODY,
   deleteKeys,
   flag,
+  KEY_HEADER,
+  keyPrefix,
   type Load,
   load,
+  loadFlags,
   median,
-  numberFlag,
+  PATH,
+  roundOrder,
+  runKeys,
   type ServerChild,
   startChild,
   startRedis,
@@ -34,14 +40,11 @@ import type { ServerSpec } from './http-peers-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const quick = process.argv.includes('--quick');
-const duration = numberFlag('--duration', quick ? 3 : 10);
-const connections = numberFlag('--connections', 50);
-const rounds = numberFlag('--rounds', quick ? 1 : 3);
-const warmup = numberFlag('--warmup', quick ? 1 : 2);
-const only = flag('--only')?.split(',');
+const { duration, connections, rounds, warmup, only, cpuProfArgs } = loadFlags({
+  duration: 3,
+  warmup: 1,
+});
 const frameworkOnly = flag('--framework');
-const cpuProfDir = flag('--cpu-prof');
 const baseDist = flag('--base');
 
 interface Config {
@@ -106,35 +109,11 @@ function configs(redisUrl: string | undefined): Config[] {
   );
 }
 
-const BODY = '{"item":42,"quantity":1}';
-const PATH = '/orders';
-const KEY_HEADER = 'idempotency-key';
-let keyCounter = 0;
-const keyPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
-const freshKey = (): string => `${keyPrefix}-${++keyCounter}`;
-
-async function post(url: string, key: string): Promise<Response> {
-  const response = await fetch(`${url}${PATH}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [KEY_HEADER]: key },
-    body: BODY,
-  });
-  await response.arrayBuffer();
-  return response;
-}
-
-/** One request with `key`, then waits until the key replays (completion is asynchronous). */
-async function prime(url: string, key: string): Promise<void> {
-  const first = await post(url, key);
-  if (first.status >= 300) throw new Error(`priming request answered ${first.status}`);
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const again = await post(url, key);
-    if (again.status < 300 && again.headers.get('idempotent-replayed') !== null) return;
-    // express-idempotency marks nothing on a replay; a 2xx after the first is its replay.
-    if (again.status < 300 && again.headers.get('x-hit') === null && attempt > 2) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the primed key never replayed');
+/** A second request with the primed key was a replay. */
+function replayed(response: Response, attempt: number): boolean {
+  if (response.status < 300 && response.headers.get('idempotent-replayed') !== null) return true;
+  // express-idempotency marks nothing on a replay; a 2xx after the first is its replay.
+  return response.status < 300 && response.headers.get('x-hit') === null && attempt > 2;
 }
 
 interface Run extends Load {
@@ -150,19 +129,13 @@ async function measure(config: Config, round: number, admin: Redis | undefined):
     // express-idempotency stores under the client's key.
     await deleteKeys(admin, ['bench:*', `${keyPrefix}*`]);
   }
-  const execArgv = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`];
   const server: ServerChild = await startChild(
     join(here, 'http-peers-server.js'),
     [JSON.stringify(config.spec)],
-    { execArgv },
+    { execArgv: cpuProfArgs },
   );
   try {
-    let key = freshKey;
-    if (config.keys === 'replay') {
-      const fixed = freshKey();
-      await prime(server.url, fixed);
-      key = () => fixed;
-    }
+    const key = await runKeys(config.keys, server.url, replayed);
     const options = { connections, body: BODY, keyHeader: KEY_HEADER, key };
     await load(`${server.url}${PATH}`, { ...options, seconds: warmup });
     const before = await server.cpuMs();
@@ -191,8 +164,7 @@ console.error(
 );
 const runs: Run[] = [];
 for (let round = 1; round <= rounds; round++) {
-  const order = list.map((_, i) => list[(i + round - 1) % list.length]!);
-  for (const config of order) {
+  for (const config of roundOrder(list, round)) {
     const run = await measure(config, round, admin);
     runs.push(run);
     console.error(

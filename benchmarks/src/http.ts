@@ -24,12 +24,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import {
+  BODY,
   deleteKeys,
   flag,
+  freshKey,
+  KEY_HEADER,
   type Load,
   load,
+  loadFlags,
   median,
-  numberFlag,
+  PATH,
+  post,
+  roundOrder,
+  runKeys,
   type ServerChild,
   startChild,
   startRedis,
@@ -41,13 +48,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 // ---------------------------------------------------------------------------------------------
 // Flags
 
-const quick = process.argv.includes('--quick');
-const duration = numberFlag('--duration', quick ? 2 : 10);
-const connections = numberFlag('--connections', 50);
-const rounds = numberFlag('--rounds', quick ? 1 : 3);
-const warmup = numberFlag('--warmup', quick ? 0.5 : 2);
-const cpuProfDir = flag('--cpu-prof');
-const only = flag('--only')?.split(',');
+const { duration, connections, rounds, warmup, only, cpuProfArgs } = loadFlags({
+  duration: 2,
+  warmup: 0.5,
+});
 const wantRedis = !process.argv.includes('--no-redis');
 /** Another build of @faultline/idempotency (a directory holding `dist/`), for before/after runs. */
 const idempotencyDir = flag('--idempotency-dir');
@@ -80,10 +84,6 @@ const CONFIGS: readonly Config[] = [
   { id: 'redis-replay', label: 'Redis store, replay', mode: 'redis', keys: 'replay' },
 ];
 
-const BODY = '{"item":42,"quantity":1}';
-const PATH = '/orders';
-const KEY_HEADER = 'idempotency-key';
-
 // ---------------------------------------------------------------------------------------------
 // Processes
 
@@ -92,7 +92,7 @@ function startServer(mode: ServerMode, redisUrl: string | undefined): Promise<Se
     join(here, 'http-server.js'),
     redisUrl === undefined ? [mode] : [mode, redisUrl],
     {
-      execArgv: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
+      execArgv: cpuProfArgs,
       env:
         idempotencyDir === undefined
           ? process.env
@@ -104,31 +104,9 @@ function startServer(mode: ServerMode, redisUrl: string | undefined): Promise<Se
 // ---------------------------------------------------------------------------------------------
 // Load
 
-let keyCounter = 0;
-const keyPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
-const freshKey = (): string => `${keyPrefix}-${++keyCounter}`;
-
-async function post(url: string, key: string): Promise<Response> {
-  const response = await fetch(`${url}${PATH}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [KEY_HEADER]: key },
-    body: BODY,
-  });
-  await response.arrayBuffer();
-  return response;
-}
-
-/** Sends one request with `key` and waits until the key replays (completion is asynchronous). */
-async function prime(url: string, key: string): Promise<void> {
-  const first = await post(url, key);
-  if (first.status !== 200) throw new Error(`priming request answered ${first.status}`);
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const again = await post(url, key);
-    if (again.headers.get('idempotent-replayed') === 'true') return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the primed key never replayed');
-}
+/** Our middleware marks a replay with `idempotent-replayed: true`. */
+const replayed = (response: Response): boolean =>
+  response.headers.get('idempotent-replayed') === 'true';
 
 /** autocannon against `url` for `seconds`, every configuration building its requests alike. */
 function loadFor(url: string, seconds: number, key: () => string): Promise<Load> {
@@ -152,12 +130,7 @@ async function measure(config: Config, round: number, redis: Redis | undefined, 
   if (config.mode === 'redis' && redis !== undefined) await deleteKeys(redis, ['faultline:idem:*']);
   const server = await startServer(config.mode, redisUrl);
   try {
-    let key = freshKey;
-    if (config.keys === 'replay') {
-      const fixed = freshKey();
-      await prime(server.url, fixed);
-      key = () => fixed;
-    }
+    const key = await runKeys(config.keys, server.url, replayed);
     await loadFor(server.url, warmup, key);
     const serverBefore = await server.cpuMs();
     const clientBefore = process.cpuUsage();
@@ -305,9 +278,7 @@ console.error(
 
 const runs: Run[] = [];
 for (let round = 1; round <= rounds; round++) {
-  // Rotate the order each round so that no configuration always runs right after another.
-  const order = configs.map((_, i) => configs[(i + round - 1) % configs.length]!);
-  for (const config of order) {
+  for (const config of roundOrder(configs, round)) {
     const run = await measure(config, round, admin, redisServer?.url);
     runs.push(run);
     console.error(
