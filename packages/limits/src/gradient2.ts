@@ -79,7 +79,6 @@ export class Gradient2Limit implements LimitAlgorithm {
 
   update(rtt: number, inflight: number): void {
     if (!(rtt > 0)) return; // no delay information (and it would divide by zero)
-    const { smoothing, queueSize, rttTolerance, min, max } = this.#options;
     const estimate = this.#estimate;
     if (this.#longCount < WARMUP) {
       this.#longCount++;
@@ -93,6 +92,7 @@ export class Gradient2Limit implements LimitAlgorithm {
     // than the average would (the gradient below still uses the undecayed value, as Netflix's).
     if (longRtt / rtt > 2) this.#longRtt = longRtt * 0.95;
     if (inflight < estimate / 2) return;
+    const { smoothing, queueSize, rttTolerance, min, max } = this.#options;
     const gradient = Math.max(0.5, Math.min(1, (rttTolerance * longRtt) / rtt));
     const next = estimate * gradient + queueSize;
     const updated = Math.max(min, Math.min(max, estimate * (1 - smoothing) + next * smoothing));

@@ -120,15 +120,15 @@ export class VegasLimit implements LimitAlgorithm {
       return;
     }
     const estimate = this.#estimate;
-    const whole = Math.floor(estimate);
-    const step = log10Root(whole);
-    const queue = Math.ceil(estimate * (1 - this.#rttNoLoad / rtt));
+    // Prevent upward drift while the limit is not in use (checked before the step and the queue
+    // are computed: a limiter far below its limit, the common case, skips the log10).
+    if (!didDrop && inflight * 2 < estimate) return;
+    const step = log10Root(Math.floor(estimate));
     let next: number;
     if (didDrop) {
       next = estimate - step;
-    } else if (inflight * 2 < estimate) {
-      return; // Prevent upward drift while the limit is not in use.
     } else {
+      const queue = Math.ceil(estimate * (1 - this.#rttNoLoad / rtt));
       const alpha = this.#alpha ?? 3 * step;
       const beta = this.#beta ?? 6 * step;
       if (queue <= step) next = estimate + beta;
