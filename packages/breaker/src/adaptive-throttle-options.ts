@@ -29,7 +29,10 @@ export interface AdaptiveThrottleOptions {
   readonly shouldHandle?: ShouldHandle;
   /** Never throttle while the window holds fewer requests than this (integer ≥ 0). Default 0. */
   readonly minimumRequests?: number;
-  /** Monotonic time source (only `now` is called). Default `systemClock`. */
+  /**
+   * Monotonic time source (only `now` is called). Default `systemClock`, on which a time window
+   * also sets an unref'd timer per slice of traffic, to skip most clock reads.
+   */
   readonly clock?: Clock;
   /** Random source for the rejection draw. Default `Math.random`. */
   readonly random?: Random;

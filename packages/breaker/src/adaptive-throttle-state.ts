@@ -33,7 +33,7 @@ export class AdaptiveThrottleState {
     this.#k = k;
     this.#minimumRequests = minimumRequests;
     this.#clock = clock;
-    this.#counters = new RollingCounters(window, buckets, 2);
+    this.#counters = new RollingCounters(window, buckets, 2, clock);
   }
 
   /** Requests in the window now: answered ones and locally rejected ones. */
@@ -86,7 +86,8 @@ export class AdaptiveThrottleState {
    */
   answered(accepted: boolean): void {
     const counters = this.#counters;
-    counters.advance(this.#clock.now());
+    // Dated without a clock read while the newest slice is known to be current (on systemClock).
+    counters.tick();
     counters.add(REQUESTS);
     if (accepted) counters.add(ACCEPTS);
     else this.#unacceptedSlice = counters.head;

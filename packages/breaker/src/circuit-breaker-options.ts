@@ -40,7 +40,10 @@ export interface CircuitBreakerOptions {
    * throws, the caller gets its error and the call counts for nothing.
    */
   readonly shouldHandle?: ShouldHandle;
-  /** Monotonic time source (only `now` is called). Default `systemClock`. */
+  /**
+   * Monotonic time source (only `now` is called). Default `systemClock`, on which a time window
+   * also sets an unref'd timer per slice of traffic, to skip most clock reads.
+   */
   readonly clock?: Clock;
   /** Random source handed to a `Backoff` break duration. Default: the backoff's own (`Math.random`). */
   readonly random?: Random;

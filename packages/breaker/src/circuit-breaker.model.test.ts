@@ -4,9 +4,9 @@
  * against a deliberately naive reference model written from the spec (it keeps every call record
  * and recomputes windows by filtering). States, admissions and retryAfter must agree.
  */
-import type { Clock } from '@faultline/clock';
+import { type Clock, systemClock } from '@faultline/clock';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { circuitBreaker } from './circuit-breaker.js';
 import type { CircuitPermit } from './circuit-breaker-permit.js';
 import { consecutiveFailures } from './consecutive-failures.js';
@@ -272,6 +272,25 @@ function manualClock(): Clock & { t: number } {
   return clock;
 }
 
+/**
+ * `systemClock` with performance.now() and setTimeout faked (systemClock reads both when called),
+ * so the timers a time window sets on systemClock run too; `t` reads and moves the fake time.
+ */
+function fakeSystemClock(): Clock & { t: number } {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  return {
+    get t() {
+      return performance.now();
+    },
+    set t(to: number) {
+      vi.advanceTimersByTime(to - performance.now());
+    },
+    now: systemClock.now,
+    sleep: systemClock.sleep,
+    setTimer: systemClock.setTimer,
+  };
+}
+
 function build(cfg: Config, clock: Clock) {
   const trip =
     cfg.trip.kind === 'consecutive'
@@ -291,9 +310,14 @@ function build(cfg: Config, clock: Clock) {
   });
 }
 
-function runScenario(cfg: Config, commands: Command[], seen: Set<string>): void {
-  const clock = manualClock();
-  const breaker = build(cfg, clock);
+function runScenario(
+  cfg: Config,
+  commands: Command[],
+  seen: Set<string>,
+  clock: Clock & { t: number },
+  breakerClock: Clock = clock,
+): void {
+  const breaker = build(cfg, breakerClock);
   const model = new Model(cfg);
   const inflight: Array<{ permit: CircuitPermit; gen: number }> = [];
   const handles: Array<{ release: () => void; epoch: number; done: boolean }> = [];
@@ -377,7 +401,7 @@ describe('circuitBreaker against a reference model', () => {
         configArb,
         fc.array(commandArb, { minLength: 10, maxLength: 150, size: 'max' }),
         (cfg, commands) => {
-          runScenario(cfg, commands, seen);
+          runScenario(cfg, commands, seen, manualClock());
         },
       ),
       { numRuns: 400 },
@@ -398,5 +422,27 @@ describe('circuitBreaker against a reference model', () => {
     ]) {
       expect([...seen].sort(), edge).toContain(edge);
     }
+  });
+});
+
+describe('circuitBreaker on systemClock against the reference model', () => {
+  // On systemClock a time window dates calls without reading the clock while its slice timer is
+  // pending (RollingCounters.tick): with timers that fire on time, the model still agrees exactly.
+  it('agrees with performance.now() and setTimeout faked', () => {
+    fc.assert(
+      fc.property(
+        configArb,
+        fc.array(commandArb, { minLength: 10, maxLength: 150, size: 'max' }),
+        (cfg, commands) => {
+          const clock = fakeSystemClock();
+          try {
+            runScenario(cfg, commands, new Set(), clock, systemClock);
+          } finally {
+            vi.useRealTimers();
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

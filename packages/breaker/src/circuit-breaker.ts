@@ -102,7 +102,8 @@ export class CircuitBreakerPolicy extends PolicyBase {
   constructor(options: CircuitBreakerOptions) {
     super();
     const resolved = resolveCircuitBreakerOptions(options);
-    const trip = resolved.trip.create();
+    // The breaker's clock: a time window reads it itself, and on systemClock not on every call.
+    const trip = resolved.trip.create(resolved.clock);
     this.#tripDescription = resolved.trip.describe();
     this.#probes = resolved.halfOpen.probes;
     this.#classifier = new OutcomeClassifier(resolved.shouldHandle);

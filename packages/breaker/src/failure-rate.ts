@@ -1,3 +1,4 @@
+import type { Clock } from '@faultline/clock';
 import { checkNumber, checkOptions, formatValue } from '@faultline/core';
 import { CountWindow } from './count-window.js';
 import type { OutcomeWindow } from './outcome-window.js';
@@ -166,10 +167,10 @@ export function failureRate(options?: FailureRateOptions): TripStrategy {
   if (slowCall !== undefined) described.slowCall = slowCall;
 
   return {
-    create: () =>
+    create: (clock?: Clock) =>
       new FailureRateState(
         windowCalls === undefined
-          ? new TimeWindow(windowMs!, buckets)
+          ? new TimeWindow(windowMs!, buckets, clock)
           : new CountWindow(windowCalls),
         threshold,
         minimumThroughput,

@@ -1,3 +1,4 @@
+import type { Clock } from '@faultline/clock';
 import type { OutcomeWindow } from './outcome-window.js';
 import { RollingCounters } from './rolling-counters.js';
 
@@ -10,11 +11,18 @@ const SLOW = 2;
  * window; Hystrix's rolling statistical window). Expiry is by time, idle gaps included.
  */
 export class TimeWindow implements OutcomeWindow {
-  readonly needsTime = true;
+  /** Whether {@link record} is told the time (it is, except on `systemClock`). */
+  readonly needsTime: boolean;
   readonly #counters: RollingCounters;
 
-  constructor(window: number, buckets: number) {
-    this.#counters = new RollingCounters(window, buckets, 3);
+  /**
+   * `clock`: the breaker's clock. On `systemClock` the window dates calls itself, mostly without
+   * reading the clock (see {@link RollingCounters.tick}), and {@link record} ignores its `now`.
+   * On any other clock, or none, `record` is told the time, read once per call by the caller.
+   */
+  constructor(window: number, buckets: number, clock?: Clock) {
+    this.#counters = new RollingCounters(window, buckets, 3, clock);
+    this.needsTime = !this.#counters.skipsReads;
   }
 
   get calls(): number {
@@ -31,7 +39,8 @@ export class TimeWindow implements OutcomeWindow {
 
   record(failed: boolean, slow: boolean, now: number): void {
     const counters = this.#counters;
-    counters.advance(now);
+    if (this.needsTime) counters.advance(now);
+    else counters.tick();
     counters.add(CALLS);
     if (failed) counters.add(FAILURES);
     if (slow) counters.add(SLOW);

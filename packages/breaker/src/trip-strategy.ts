@@ -1,3 +1,5 @@
+import type { Clock } from '@faultline/clock';
+
 /**
  * Decides when a closed circuit opens. A strategy is a shareable description
  * (`consecutiveFailures(5)`, `failureRate({...})`); each breaker asks it for its own
@@ -5,8 +7,11 @@
  * breakers.
  */
 export interface TripStrategy {
-  /** Creates the per-breaker state. */
-  create(): TripState;
+  /**
+   * Creates the per-breaker state. `clock` is the breaker's clock, for a state that reads the time
+   * itself (its {@link TripState.needsTime} is then `false`); a strategy may ignore it.
+   */
+  create(clock?: Clock): TripState;
   /** Name and options, for `describe()`. */
   describe(): { readonly name: string; readonly options: Readonly<Record<string, unknown>> };
 }
