@@ -247,6 +247,9 @@ const DISPOSED = 8;
 const OWN_DEADLINE = 16;
 /** A timer of its own rather than an entry in the policy's queue. */
 const OWN_TIMER = 32;
+// The call's source (see TimeoutSource): none of these bits is 'timeout'.
+const FROM_DEADLINE = 64;
+const FROM_AMBIENT = 128;
 
 /**
  * One call in flight, and the context its function runs in (one object: the success path
@@ -266,12 +269,12 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   reject: (reason: unknown) => void = settleNothing;
   /** The timer of its own, when the queue could not take it. */
   cancel: (() => void) | undefined = undefined;
-  /** The time the timer of its own started, on its clock. */
-  timerStart = 0;
   unwatch: (() => void) | undefined = undefined;
   #flags: number;
-  #timedOut: TimeoutError | undefined = undefined;
-  /** The reason {@link abort} gave (when {@link ABORTED}). */
+  /**
+   * The reason {@link abort} gave (when {@link ABORTED}); cooperative, when {@link TIMED_OUT}:
+   * the TimeoutError the call rejects with if the function does.
+   */
   #reason: unknown = undefined;
   /** The real cancellable context, created on demand (see {@link #cancellable}). */
   #inner: CancellableContext | undefined = undefined;
@@ -281,7 +284,6 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   readonly #ctx: ExecutionContext;
   readonly #ms: number;
   readonly #start: number;
-  readonly #source: TimeoutSource;
   readonly #own: number;
 
   /** `enclosing`: the deadline when it bounds the call; `undefined` when the policy's own does. */
@@ -298,10 +300,16 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
     this.#shared = shared;
     this.#ctx = ctx;
     this.#deadline = enclosing;
-    this.#flags = enclosing === undefined ? OWN_DEADLINE : 0;
+    this.#flags =
+      enclosing === undefined
+        ? OWN_DEADLINE
+        : source === 'ambient'
+          ? FROM_AMBIENT
+          : source === 'deadline'
+            ? FROM_DEADLINE
+            : 0;
     this.#ms = ms;
     this.#start = start;
-    this.#source = source;
     this.#own = own;
   }
 
@@ -380,12 +388,25 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   /** The queue would not take the call: a timer of its own on `clock`, started at `start`. */
   ownTimer(start: number, clock: Clock): void {
     this.#flags |= OWN_TIMER;
-    this.timerStart = start;
-    this.cancel = clock.setTimer(this.#ms, () => this.expire(clock.now()));
+    this.cancel = clock.setTimer(this.#ms, () => this.#fire(clock.now() - start));
   }
 
-  /** The timer fired (`now` on the timer's clock). */
+  /** The queue's timer fired (`now` on the policy's clock). */
   expire(now: number): void {
+    this.#fire(now - this.#start);
+  }
+
+  #source(): TimeoutSource {
+    const flags = this.#flags;
+    return (flags & FROM_AMBIENT) !== 0
+      ? 'ambient'
+      : (flags & FROM_DEADLINE) !== 0
+        ? 'deadline'
+        : 'timeout';
+  }
+
+  /** The timer fired, `elapsed` after it started. */
+  #fire(elapsed: number): void {
     if ((this.#flags & (SETTLED | TIMED_OUT)) !== 0) return;
     this.cancel = undefined;
     const ctx = this.#ctx;
@@ -401,16 +422,15 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
       }
       return;
     }
-    const error = this.#shared.timeoutError(this.#ms, this.#source, this.#own);
+    const error = this.#shared.timeoutError(this.#ms, this.#source(), this.#own);
     if (aggressive) {
       this.#flags |= SETTLED;
       this.#stopWatching();
     } else {
+      // The caller has not aborted (checked above): abort() keeps the error as #reason.
       this.#flags |= TIMED_OUT;
-      this.#timedOut = error;
     }
     this.abort(error);
-    const elapsed = now - ((this.#flags & OWN_TIMER) !== 0 ? this.timerStart : this.#start);
     this.#shared.expired(this.#ms, elapsed, ctx, error);
     // Aggressive: the function is abandoned; its late outcome is handled, never reported.
     if (aggressive) this.reject(error);
@@ -488,7 +508,7 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
     this.#stopTimer();
     this.#stopWatching();
     this.release();
-    return this.#timedOut;
+    return (this.#flags & TIMED_OUT) !== 0 ? (this.#reason as TimeoutError) : undefined;
   }
 
   #stopTimer(): void {
