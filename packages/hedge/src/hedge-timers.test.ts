@@ -1,6 +1,6 @@
-import { VirtualClock } from '@faultline/clock';
+import { systemClock, VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HedgeTimers, type TimerEntry } from './hedge-timers.js';
 
 function entry(log: Array<[string, number]>, name: string): TimerEntry {
@@ -70,5 +70,75 @@ describe('HedgeTimers', () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('HedgeTimers on the system clock', () => {
+  const turnEnd = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  // Polls rather than sleeping a fixed time: a loaded machine may fire timers late.
+  const until = async (done: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+
+  it('an entry that leaves in the turn it came never arms a platform timer', async () => {
+    const timers = new HedgeTimers(systemClock);
+    const log: Array<[string, number]> = [];
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    for (let i = 0; i < 1000; i++) {
+      const e = entry(log, String(i));
+      timers.add(e, systemClock.now() + 10);
+      expect(timers.size).toBe(1);
+      timers.remove(e);
+      expect(timers.size).toBe(0);
+    }
+    await turnEnd();
+    const armed = setTimeoutSpy.mock.calls.length;
+    setTimeoutSpy.mockRestore();
+    expect(armed).toBe(0);
+    expect(log).toEqual([]);
+  });
+
+  it('an entry still queued at the end of its turn fires at its due time, in order', async () => {
+    const timers = new HedgeTimers(systemClock);
+    const log: Array<[string, number]> = [];
+    const start = systemClock.now();
+    const a = entry(log, 'a');
+    const b = entry(log, 'b');
+    const c = entry(log, 'c');
+    timers.add(c, start + 30);
+    timers.add(a, start + 10);
+    timers.add(b, start + 10);
+    // Left and came back in the same turn: queued once.
+    timers.remove(a);
+    timers.add(a, start + 10);
+    expect(timers.size).toBe(3);
+    await until(() => log.length === 3);
+    expect(log.map(([name]) => name)).toEqual(['b', 'a', 'c']);
+    for (const [name, now] of log)
+      expect(now).toBeGreaterThanOrEqual(start + (name === 'c' ? 30 : 10));
+    expect(timers.size).toBe(0);
+  });
+
+  it('entries leaving out of order within a long turn do not pile up', async () => {
+    const timers = new HedgeTimers(systemClock);
+    const log: Array<[string, number]> = [];
+    const due = systemClock.now() + 20;
+    const kept = entry(log, 'kept');
+    timers.add(kept, due);
+    // Each entry leaves after the next one came: never from the end of the deferred array.
+    let previous: TimerEntry | undefined;
+    for (let i = 0; i < 10_000; i++) {
+      const next = entry(log, String(i));
+      timers.add(next, due);
+      if (previous !== undefined) timers.remove(previous);
+      previous = next;
+      expect(timers.size).toBe(2);
+    }
+    timers.add(entry(log, 'last'), due + 1);
+    timers.remove(previous!);
+    expect(timers.size).toBe(2);
+    await until(() => log.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(log.map(([name]) => name)).toEqual(['kept', 'last']);
   });
 });

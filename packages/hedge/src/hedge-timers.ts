@@ -6,13 +6,19 @@ import { atTurnEnd, deferrable } from './turn.js';
 export interface TimerEntry {
   /** Clock time at which {@link onDue} runs. */
   due: number;
-  /** Insertion order, to fire entries due at the same time in the order they were added. */
+  /**
+   * Insertion order, to fire entries due at the same time in the order they were added (while
+   * deferred: the entry's position in the array of deferred entries).
+   */
   seq: number;
-  /** Position in the heap; -1 when not queued. */
+  /** Position in the heap; -1 when not queued, -2 while deferred to the end of the turn. */
   index: number;
   /** Called with the clock time the timer fired at. */
   onDue(now: number): void;
 }
+
+/** {@link TimerEntry.index} of an entry added in this turn and not yet in the heap. */
+const DEFERRED = -2;
 
 function before(a: TimerEntry, b: TimerEntry): boolean {
   return a.due < b.due || (a.due === b.due && a.seq < b.seq);
@@ -44,16 +50,34 @@ function isRefable(handle: unknown): handle is Refable {
  * waits for a hedge (Node's `ref`), and lets go of it at the end of the turn in which the last one
  * left (`unref`, see turn.ts): a hedge due for a first attempt that waits on nothing else still
  * fires, and an idle policy never holds the process open.
+ *
+ * On the system clock an entry also enters the heap only at the end of the event-loop turn in
+ * which it was added (see turn.ts), and only if it is still queued then: a platform timer cannot
+ * fire before the turn ends, so nothing fires later for it, and a call that settles within its
+ * turn (a cache hit, a fan-out answered from memory, a benchmark's empty function) costs an array
+ * push and pop instead of a heap insertion and removal, and never arms the platform timer.
  */
 export class HedgeTimers {
   readonly #clock: Clock;
   /** Whether to use the platform's timers directly (the system clock). */
   readonly #native: boolean;
+  /** Whether entries wait for the end of their turn to enter the heap (see above). */
+  readonly #defer: boolean;
   // A binary min-heap in an array that never shrinks (`#size` live slots): pushing into and
   // popping out of a one-element array on every call made V8 reallocate its backing store.
   readonly #heap: Array<TimerEntry | undefined> = [];
   #size = 0;
   #seq = 0;
+  /**
+   * Entries added in this turn, for the heap at its end (system clock only). An entry is queued
+   * at position `seq` when its `index` says deferred; other slots are left by entries that left
+   * (or came back later, in a later slot).
+   */
+  #deferred: TimerEntry[] = [];
+  /** Deferred entries still queued. */
+  #deferredSize = 0;
+  #spare: TimerEntry[] = [];
+  #flushing = false;
   /** Due time the clock timer is armed for; Infinity when none is armed. */
   #armedFor = Number.POSITIVE_INFINITY;
   #cancel: (() => void) | undefined;
@@ -67,19 +91,52 @@ export class HedgeTimers {
     this.#idleCheck = false;
     if (this.#size === 0) this.#refable?.unref();
   };
+  readonly #flushDeferred = (): void => {
+    this.#flushing = false;
+    const deferred = this.#deferred;
+    this.#deferred = this.#spare;
+    this.#deferredSize = 0;
+    for (let i = 0; i < deferred.length; i++) {
+      const entry = deferred[i]!;
+      if (entry.index === DEFERRED && entry.seq === i) this.#insert(entry, entry.due);
+    }
+    deferred.length = 0;
+    this.#spare = deferred;
+  };
 
   constructor(clock: Clock) {
     this.#clock = clock;
     this.#native = clock === systemClock;
+    this.#defer = this.#native && deferrable;
+    // On Node the first performance.now() of a process loads perf_hooks (~1 ms): read the clock
+    // here, where the policy is built, rather than on its first call.
+    if (this.#native) clock.now();
   }
 
   /** Entries waiting. */
   get size(): number {
-    return this.#size;
+    return this.#size + this.#deferredSize;
   }
 
   /** Queues `entry` to run `onDue()` at clock time `due` (it must not be queued already). */
   add(entry: TimerEntry, due: number): void {
+    if (this.#defer) {
+      const deferred = this.#deferred;
+      entry.due = due;
+      entry.index = DEFERRED;
+      entry.seq = deferred.length;
+      deferred.push(entry);
+      this.#deferredSize++;
+      if (!this.#flushing) {
+        this.#flushing = true;
+        atTurnEnd(this.#flushDeferred);
+      }
+      return;
+    }
+    this.#insert(entry, due);
+  }
+
+  #insert(entry: TimerEntry, due: number): void {
     entry.due = due;
     entry.seq = this.#seq++;
     const index = this.#size++;
@@ -94,7 +151,33 @@ export class HedgeTimers {
   /** Takes `entry` out of the queue; a no-op when it is not queued. */
   remove(entry: TimerEntry): void {
     const index = entry.index;
-    if (index < 0) return;
+    if (index < 0) {
+      if (index === DEFERRED) {
+        entry.index = -1;
+        const live = --this.#deferredSize;
+        // Keep the array short within a long turn (a loop of awaited calls never ends its turn):
+        // drop the entries that left from its end (calls awaited one at a time leave in the order
+        // they came), and compact it when they left out of order.
+        const deferred = this.#deferred;
+        for (let n = deferred.length; n > 0; n--) {
+          const last = deferred[n - 1]!;
+          if (last.index === DEFERRED && last.seq === n - 1) break;
+          deferred.pop();
+        }
+        if (deferred.length > 2 * live + 64) {
+          let kept = 0;
+          for (let i = 0; i < deferred.length; i++) {
+            const queued = deferred[i]!;
+            if (queued.index === DEFERRED && queued.seq === i) {
+              queued.seq = kept;
+              deferred[kept++] = queued;
+            }
+          }
+          deferred.length = kept;
+        }
+      }
+      return;
+    }
     entry.index = -1;
     const heap = this.#heap;
     const size = --this.#size;

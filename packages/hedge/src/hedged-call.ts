@@ -100,7 +100,7 @@ const DISPOSED = 32;
 
 /**
  * Waits for an attempt's function and reports its outcome to the call: `then` with two small
- * closures, the cheapest way to hear of a promise (an async function awaiting it costs more).
+ * closures, the cheapest way to hear of a promise (an async function awaiting it allocates more).
  */
 function watch(call: HedgedCall<unknown>, attempt: Attempt, result: unknown): void {
   const promise = isThenable(result) ? result : Promise.resolve(result);
@@ -113,6 +113,22 @@ function watch(call: HedgedCall<unknown>, attempt: Attempt, result: unknown): vo
     // A foreign thenable whose then() throws: that is the attempt's outcome.
     Promise.resolve().then(() => call.settle(attempt, false, error));
   }
+}
+
+/**
+ * What a hedged call needs only off the success path (an attempt's signal read, a hedge, a handled
+ * outcome, a budget), created on first use: the success path builds one smaller object.
+ */
+class CallExtras {
+  /** Attempt 1's cancellable context, `ctx.child()`, created when somebody needs it. */
+  inner: CancellableContext | undefined = undefined;
+  /** Attempt 1's own abort reason (it lost, or the call ended without it). */
+  reason: unknown = undefined;
+  /** Attempts 2 and up, created only when a hedge starts. */
+  others: HedgeAttempt[] | undefined = undefined;
+  /** The last handled outcome: the result when every attempt fails. */
+  last: Outcome<unknown> | undefined = undefined;
+  ticket: RetryTicket | undefined = undefined;
 }
 
 // HedgedCall.run builds its promise with one shared executor reading this (set just before
@@ -135,7 +151,6 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   start = 0;
   /** Whether attempt 1's function settled. */
   done = false;
-  readonly deadline: Deadline;
   readonly #engine: HedgeEngine;
   readonly #fn: Task<T>;
   readonly #ctx: ExecutionContext;
@@ -143,24 +158,16 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   #launched = 0;
   #running = 0;
   /**
-   * Attempt 1's cancellable context, `ctx.child()`, created only when somebody reads the signal,
-   * subscribes to the abort, or aborts attempt 1 after that: on the success path nobody does,
-   * and the call stays one small object.
+   * What only the other paths need (see {@link CallExtras}). Attempt 1's cancellable context in it
+   * is created only when somebody reads the signal, subscribes to the abort, or aborts attempt 1
+   * after that: on the success path nobody does, and the call stays one small object.
    */
-  #inner: CancellableContext | undefined;
-  /** Attempt 1's own abort reason (it lost, or the call ended without it). */
-  #reason: unknown;
-  /** Attempts 2 and up, created only when a hedge starts. */
-  #others: HedgeAttempt[] | undefined;
-  /** The last handled outcome: the result when every attempt fails. */
-  #last: Outcome<unknown> | undefined;
-  #ticket: RetryTicket | undefined;
-  #resolve: ((value: T) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  #extras: CallExtras | undefined = undefined;
+  #resolve: ((value: T) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
 
   private constructor(engine: HedgeEngine, fn: Task<T>, ctx: ExecutionContext) {
     super();
-    this.deadline = ctx.deadline;
     this.#engine = engine;
     this.#fn = fn;
     this.#ctx = ctx;
@@ -172,11 +179,24 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
           : 0;
   }
 
+  #more(): CallExtras {
+    let extras = this.#extras;
+    if (extras === undefined) {
+      extras = new CallExtras();
+      this.#extras = extras;
+    }
+    return extras;
+  }
+
   // Attempt 1's context: the caller's, with its own abort and attempt number 1. A lighter
-  // CancellableContext: the real one is created on demand (see #inner).
+  // CancellableContext: the real one is created on demand (see #extras).
 
   get attempt(): number {
     return 1;
+  }
+
+  get deadline(): Deadline {
+    return this.#ctx.deadline;
   }
 
   get aborted(): boolean {
@@ -184,7 +204,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   }
 
   get abortReason(): unknown {
-    return (this.#flags & ABORTED) !== 0 ? this.#reason : this.#ctx.abortReason;
+    return (this.#flags & ABORTED) !== 0 ? this.#extras!.reason : this.#ctx.abortReason;
   }
 
   override get pipeline(): string | undefined {
@@ -207,23 +227,25 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   abort(reason: unknown): void {
     if ((this.#flags & ABORTED) !== 0) return;
     this.#flags |= ABORTED;
-    this.#reason = reason;
-    this.#inner?.abort(reason);
+    const extras = this.#more();
+    extras.reason = reason;
+    extras.inner?.abort(reason);
   }
 
   /** Attempt 1 is over: unlink what it added to the caller's context. */
   dispose(): void {
     this.#flags |= DISPOSED;
-    this.#inner?.dispose();
+    this.#extras?.inner?.dispose();
   }
 
   #cancellable(): CancellableContext {
-    let inner = this.#inner;
+    const extras = this.#more();
+    let inner = extras.inner;
     if (inner === undefined) {
       inner = this.#ctx.child(this.deadline);
-      this.#inner = inner;
+      extras.inner = inner;
       // Catch up with what happened before anybody asked.
-      if ((this.#flags & ABORTED) !== 0) inner.abort(this.#reason);
+      if ((this.#flags & ABORTED) !== 0) inner.abort(extras.reason);
       if ((this.#flags & DISPOSED) !== 0) inner.dispose();
     }
     return inner;
@@ -243,8 +265,8 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     building = undefined;
     try {
       const budget = engine.budget;
-      if (budget !== undefined) call.#ticket = budget.begin();
-      call.#launch(1);
+      if (budget !== undefined) call.#more().ticket = budget.begin();
+      call.#launchFirst();
     } catch (error) {
       // A throwing budget or delay function: nothing ran yet, or what runs is cancelled.
       call.#finish(false, error);
@@ -254,7 +276,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
 
   /** The attempt with number `n` (1-based), if started. */
   #attempt(n: number): Attempt {
-    return n === 1 ? (this as HedgedCall<unknown>) : this.#others![n - 2]!;
+    return n === 1 ? (this as HedgedCall<unknown>) : this.#extras!.others![n - 2]!;
   }
 
   /** The time an attempt starts. */
@@ -263,20 +285,32 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     return (this.#flags & EXACT) !== 0 ? clock.now() : turnTime(clock);
   }
 
+  /** Starts attempt 1, then arranges for the next one. May throw (a delay function). */
+  #launchFirst(): void {
+    this.#launched = 1;
+    this.#running = 1;
+    if ((this.#flags & TIMED) !== 0) this.start = this.#time();
+    let result: unknown;
+    try {
+      result = this.#fn(this);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    watch(this as HedgedCall<unknown>, this as HedgedCall<unknown>, result);
+    // maxAttempts is at least 2.
+    if ((this.#flags & (SETTLED | STOPPED)) === 0) this.#schedule(this as HedgedCall<unknown>);
+  }
+
   /**
-   * Starts attempt `n` (at clock time `now` when known), then arranges for the next one. May
+   * Starts attempt `n` > 1 (at clock time `now` when known), then arranges for the next one. May
    * throw (a delay function).
    */
   #launch(n: number, now?: number): void {
-    let attempt: Attempt;
-    if (n === 1) attempt = this as HedgedCall<unknown>;
-    else {
-      const ctx = this.#ctx;
-      const next = new HedgeAttempt(this as HedgedCall<unknown>, ctx, ctx.deadline, n);
-      if (this.#others === undefined) this.#others = [next];
-      else this.#others.push(next);
-      attempt = next;
-    }
+    const ctx = this.#ctx;
+    const attempt = new HedgeAttempt(this as HedgedCall<unknown>, ctx, ctx.deadline, n);
+    const extras = this.#more();
+    if (extras.others === undefined) extras.others = [attempt];
+    else extras.others.push(attempt);
     this.#launched = n;
     this.#running++;
     if ((this.#flags & TIMED) !== 0) attempt.start = now ?? this.#time();
@@ -336,7 +370,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
       this.#skip(n, 'deadline');
       return;
     }
-    const ticket = this.#ticket;
+    const ticket = this.#extras?.ticket;
     if (ticket !== undefined && !ticket.tryRetry(outcome)) {
       this.#flags |= STOPPED;
       this.#skip(n, 'budget');
@@ -407,8 +441,9 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
 
   #handled(attempt: Attempt, outcome: Outcome<unknown>): void {
     if (telemetry.hasSubscribers) this.#publishAttempt(attempt, true, outcome, this.#time());
-    const previous = this.#last;
-    this.#last = outcome;
+    const extras = this.#more();
+    const previous = extras.last;
+    extras.last = outcome;
     if (previous?.ok) discardResult(previous.value);
     const more = this.#launched < this.#engine.maxAttempts;
     if ((this.#flags & STOPPED) === 0 && more && this.#pushback(outcome, attempt)) {
@@ -421,7 +456,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     if (this.#running === 0 && (this.#flags & SETTLED) === 0) {
       // Nothing in flight and nothing more to send: the last to settle decides.
       const last = outcome;
-      this.#last = undefined;
+      extras.last = undefined;
       if (last.ok) this.#finish(true, last.value);
       else this.#finish(false, last.error);
     }
@@ -505,7 +540,9 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
    * the outcome replaced (its unread body is cancelled).
    */
   #release(succeeded: boolean): void {
-    const ticket = this.#ticket;
+    const extras = this.#extras;
+    if (extras === undefined) return;
+    const ticket = extras.ticket;
     if (ticket !== undefined) {
       try {
         if (succeeded) ticket.succeed();
@@ -515,9 +552,9 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
         reportListenerError(error);
       }
     }
-    const last = this.#last;
+    const last = extras.last;
     if (last !== undefined) {
-      this.#last = undefined;
+      extras.last = undefined;
       if (last.ok) discardResult(last.value);
     }
   }
