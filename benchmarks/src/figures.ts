@@ -1,4 +1,4 @@
-/** Shared plumbing for the stand-alone benchmark entry points (`retry.js`, `failure-detector.js`). */
+/** Shared plumbing for the stand-alone benchmark entry points (`retry.js`, `limits.js`, …). */
 import { run } from 'mitata';
 
 /** One mitata case's result: ns per iteration. */
@@ -24,4 +24,24 @@ export async function runRegistered(): Promise<Figure[]> {
 export function isMainModule(moduleUrl: string): boolean {
   const script = process.argv[1];
   return script !== undefined && moduleUrl === new URL(`file://${script}`).href;
+}
+
+/** The median of `values` (the upper one of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * One line of a ratio against its target: the median of the per-round ratios, the rounds, and
+ * `≤ target MET` / `MISSED` (nothing for a `NaN` target: a ratio printed for information).
+ */
+export function ratioLine(label: string, perRound: readonly number[], target: number): string {
+  const value = median(perRound);
+  const verdict = Number.isNaN(target)
+    ? ''
+    : value <= target
+      ? `≤ ${target} MET`
+      : `≤ ${target} MISSED`;
+  return `${label} ${value.toFixed(2)}× (rounds ${perRound.map((r) => r.toFixed(2)).join(', ')}) ${verdict}`;
 }

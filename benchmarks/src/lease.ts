@@ -21,7 +21,7 @@ import { redisLeaseStore } from '@faultline/lease/redis';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import Redlock from 'redlock';
-import { type Figure, isMainModule } from './figures.js';
+import { type Figure, isMainModule, median, ratioLine } from './figures.js';
 import { deleteKeys } from './http-harness.js';
 
 export const leaseCases = {
@@ -160,11 +160,6 @@ export async function runLeaseRound(
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 if (isMainModule(import.meta.url)) {
   const roundsArg = process.argv.indexOf('--rounds');
   const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 21;
@@ -207,15 +202,8 @@ if (isMainModule(import.meta.url)) {
     for (const [label, a, b, target] of targets) {
       for (const stat of ['avgNs', 'p50Ns'] as const) {
         const perRound = all.map((round) => figure(round, a)[stat] / figure(round, b)[stat]);
-        const value = median(perRound);
-        const verdict = Number.isNaN(target)
-          ? ''
-          : value <= target
-            ? `≤ ${target} MET`
-            : `≤ ${target} MISSED`;
-        console.log(
-          `${label.replace('(avg)', stat === 'avgNs' ? '(avg)' : '(p50)').padEnd(44)} ${value.toFixed(2)}× (rounds ${perRound.map((r) => r.toFixed(2)).join(', ')}) ${verdict}`,
-        );
+        const name = label.replace('(avg)', stat === 'avgNs' ? '(avg)' : '(p50)');
+        console.log(ratioLine(name.padEnd(44), perRound, target));
       }
     }
   } finally {

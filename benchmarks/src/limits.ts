@@ -28,7 +28,7 @@ import {
 } from '@faultline/limits';
 import { bench, group } from 'mitata';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { type Figure, isMainModule, runRegistered } from './figures.js';
+import { type Figure, isMainModule, median, ratioLine, runRegistered } from './figures.js';
 
 export const limitsCases = {
   bare: 'bare await fn()',
@@ -188,11 +188,6 @@ export async function runLimitsCpuBenchmarks(rounds = 9, calls = 200_000): Promi
   return results;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 if (isMainModule(import.meta.url)) {
   const arg = (flag: string, fallback: number): number => {
     const i = process.argv.indexOf(flag);
@@ -244,14 +239,6 @@ if (isMainModule(import.meta.url)) {
   console.log('');
   for (const [label, a, b, target] of targets) {
     const perRound = all.map((round) => ratio(round, a, b));
-    const value = median(perRound);
-    const verdict = Number.isNaN(target)
-      ? ''
-      : value <= target
-        ? `≤ ${target} MET`
-        : `≤ ${target} MISSED`;
-    console.log(
-      `${label.padEnd(52)} ${value.toFixed(2)}× (rounds ${perRound.map((r) => r.toFixed(2)).join(', ')}) ${verdict}`,
-    );
+    console.log(ratioLine(label.padEnd(52), perRound, target));
   }
 }

@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import { seededRandom } from '@faultline/core';
 import { Network, normal, runContention, type SimulationRun, simulate } from '@faultline/sim';
 import { runHandwrittenContention } from './contention-handwritten.js';
-import { isMainModule } from './figures.js';
+import { isMainModule, median } from './figures.js';
 
 const hop = normal(10, 2);
 const conflict = new Error('write conflict');
@@ -111,9 +111,6 @@ async function measure(work: () => unknown): Promise<{ wall: number; cpu: number
   await work();
   return { wall: performance.now() - wall, cpu: cpuMs() - cpu };
 }
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 if (isMainModule(import.meta.url)) {
   const runs = Number(process.argv[2] ?? 100);

@@ -18,7 +18,7 @@ import { pipeline } from '@faultline/core';
 import { exponential as backoff, retry } from '@faultline/retry';
 import { distributions, type SimulationRun, serviceRun, simulate } from '@faultline/sim';
 import { timeout } from '@faultline/timeout';
-import { isMainModule } from './figures.js';
+import { isMainModule, median } from './figures.js';
 
 export interface ScaleRow {
   readonly clients: number;
@@ -85,11 +85,6 @@ async function measure(clients: number): Promise<ScaleRow> {
     requests: result!.requests,
   };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 
 /** Interleaved rounds (100, 1 000, 10 000, 100, …); the median per population. */
 export async function runScale(
