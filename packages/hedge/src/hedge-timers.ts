@@ -1,6 +1,6 @@
 import { type Clock, MAX_TIMER_DELAY, systemClock } from '@faultline/clock';
 import { reportListenerError } from '@faultline/clock/internal';
-import { atTurnEnd, deferrable } from './turn.js';
+import { atTurnEnd, deferrable, turnTime } from './turn.js';
 
 /** Something waiting for a hedge delay: a hedged call. */
 export interface TimerEntry {
@@ -108,9 +108,10 @@ export class HedgeTimers {
     this.#clock = clock;
     this.#native = clock === systemClock;
     this.#defer = this.#native && deferrable;
-    // On Node the first performance.now() of a process loads perf_hooks (~1 ms): read the clock
-    // here, where the policy is built, rather than on its first call.
-    if (this.#native) clock.now();
+    // Read the turn's time here, where the policy is built, rather than on its first call: on
+    // Node the first performance.now() of a process loads perf_hooks (~1 ms), and the first
+    // setImmediate sets up the immediate queue (~0.1 ms).
+    if (this.#native) turnTime(clock);
   }
 
   /** Entries waiting. */

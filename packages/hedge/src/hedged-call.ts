@@ -289,7 +289,11 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   #launchFirst(): void {
     this.#launched = 1;
     this.#running = 1;
-    if ((this.#flags & TIMED) !== 0) this.start = this.#time();
+    const flags = this.#flags;
+    if ((flags & TIMED) !== 0) {
+      const clock = this.#engine.clock;
+      this.start = (flags & EXACT) !== 0 ? clock.now() : turnTime(clock);
+    }
     let result: unknown;
     try {
       result = this.#fn(this);
@@ -401,41 +405,37 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   /** An attempt's function settled. Never throws (a throw here would go unhandled). */
   settle(attempt: Attempt, ok: boolean, result: unknown): void {
     try {
-      this.#settle(attempt, ok, result);
-    } catch (error) {
-      // #settle handles every user error itself: this only keeps a bug from going unhandled.
-      reportListenerError(error);
-    }
-  }
-
-  #settle(attempt: Attempt, ok: boolean, result: unknown): void {
-    attempt.done = true;
-    this.#running--;
-    if ((this.#flags & SETTLED) !== 0) {
-      // A loser finishing after the winner, or anything after the caller left.
-      if (ok) discardResult(result);
-      return;
-    }
-    const classifier = this.#engine.classifier;
-    if (ok && !classifier.classifiesResults) {
-      this.#win(attempt, true, result);
-      return;
-    }
-    const outcome: Outcome<unknown> = ok
-      ? { ok: true, value: result }
-      : { ok: false, error: result };
-    try {
-      const verdict = classifier.classify(outcome, attempt);
-      if (verdict === 'unhandled') this.#win(attempt, ok, result);
-      else if (verdict === 'aborted') {
-        // The caller (or an enclosing timeout) gave up: never handled, never a success.
+      attempt.done = true;
+      this.#running--;
+      if ((this.#flags & SETTLED) !== 0) {
+        // A loser finishing after the winner, or anything after the caller left.
         if (ok) discardResult(result);
-        this.#finish(false, ok ? this.#ctx.abortReason : result);
-      } else this.#handled(attempt, outcome);
+        return;
+      }
+      const classifier = this.#engine.classifier;
+      if (ok && !classifier.classifiesResults) {
+        this.#win(attempt, true, result);
+        return;
+      }
+      const outcome: Outcome<unknown> = ok
+        ? { ok: true, value: result }
+        : { ok: false, error: result };
+      try {
+        const verdict = classifier.classify(outcome, attempt);
+        if (verdict === 'unhandled') this.#win(attempt, ok, result);
+        else if (verdict === 'aborted') {
+          // The caller (or an enclosing timeout) gave up: never handled, never a success.
+          if (ok) discardResult(result);
+          this.#finish(false, ok ? this.#ctx.abortReason : result);
+        } else this.#handled(attempt, outcome);
+      } catch (error) {
+        // A throwing shouldHandle (or budget, or delay function) replaces the outcome.
+        if (ok) discardResult(result);
+        this.#finish(false, error);
+      }
     } catch (error) {
-      // A throwing shouldHandle (or budget, or delay function) replaces the outcome.
-      if (ok) discardResult(result);
-      this.#finish(false, error);
+      // Every user error is handled within: this only keeps a bug from going unhandled.
+      reportListenerError(error);
     }
   }
 
@@ -482,7 +482,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     if (launched > 1 || engine.learned !== undefined || telemetry.hasSubscribers) {
       this.#settleAttempts(attempt, ok, result);
     } else this.dispose();
-    this.#release(ok);
+    if (this.#extras !== undefined) this.#release(ok);
     if (engine.onWin.hasListeners) {
       engine.onWin.emit({ attempt: attempt.attempt, attempts: launched });
     }
@@ -572,6 +572,5 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
 }
 
 /** Runs `fn` hedged by `engine` in `ctx` (not aborted). */
-export function runHedged<T>(engine: HedgeEngine, fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-  return HedgedCall.run(engine, fn, ctx);
-}
+export const runHedged: <T>(engine: HedgeEngine, fn: Task<T>, ctx: ExecutionContext) => Promise<T> =
+  HedgedCall.run;
