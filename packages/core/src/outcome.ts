@@ -68,7 +68,14 @@ export function handleErrors(...matchers: Array<ErrorClass | ErrorPredicate>): S
   const tests: ErrorPredicate[] = matchers.map((matcher) =>
     isClass(matcher) ? (error: unknown) => error instanceof matcher : matcher,
   );
-  return blind((outcome) => !outcome.ok && tests.some((test) => test(outcome.error)));
+  // A loop rather than `tests.some(...)`, whose callback would be a closure per classified error
+  // (a retry's failure path runs this once per attempt).
+  return blind((outcome) => {
+    if (outcome.ok) return false;
+    const error = outcome.error;
+    for (let i = 0; i < tests.length; i++) if (tests[i]!(error)) return true;
+    return false;
+  });
 }
 
 /** Handles successful results that satisfy `predicate`, e.g. a `Response` with status 503. */

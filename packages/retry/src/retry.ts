@@ -17,6 +17,7 @@ import {
   publishAttempt,
   publishEvent,
   type Random,
+  rootContext,
   type ShouldHandle,
   type Task,
   telemetry,
@@ -222,6 +223,8 @@ export class RetryPolicy extends PolicyBase {
    */
   #sleep(ms: number, ctx: ExecutionContext): Promise<void> {
     if (ctx.aborted) return Promise.reject(ctx.abortReason);
+    // The shared root context (a call without a signal) never aborts: no listener to build.
+    if (ctx === rootContext) return this.#clock.sleep(ms);
     let cancel: (() => void) | undefined;
     let fail: ((reason: unknown) => void) | undefined;
     // Not aborted yet, so the listener cannot run before the promise below is set up.
