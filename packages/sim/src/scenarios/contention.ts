@@ -61,52 +61,37 @@ function policyFor(strategy: ContentionStrategy, clock: Clock, random: Random): 
   return retry({ maxAttempts: Number.POSITIVE_INFINITY, backoff, clock, random });
 }
 
-interface Row {
-  version: number;
-  calls: number;
-  lastReply: number;
-}
-
 /**
- * One client of the OCC model: read the version, write it back conditionally, until a write
- * succeeds. Each attempt is the four messages of Brooker's simulator, delivered as network
- * messages that carry this object (read request, read reply, write request, write reply); the
- * only promise is the attempt's own, which the real `retry` policy awaits. The message handlers
- * are plain callbacks: they settle nothing until the write reply, so the engine can deliver them
- * without a settle in between (`Network.post`).
+ * One run of the OCC model: the row (its version, the writes made, the time of the last write
+ * reply) and the `Clock` of the run's one `retry` policy. One policy serves every client, as one
+ * policy object serves every caller in production (a retry policy without a budget keeps no state
+ * between calls; each call draws its own backoff sequence). It keeps a run's working set small: a
+ * policy per client made the sweep's live memory outgrow the CPU caches.
  *
- * The client is also the `Clock` of its own `retry` policy: `now` and `setTimer` are the run's,
- * but `sleep(ms)` (the backoff before a retry) resolves at once and holds the next read back by
- * `ms`, so a retry's read reaches the server `backoff + hop` after the failed write's reply, in
- * one message, as in Brooker's simulator (`send(backoff + hop)`), instead of a sleep timer and
- * then a hop.
+ * `now` and `setTimer` are the run's, but `sleep(ms)` (the backoff before a retry) resolves at once
+ * and holds the retrying client's next read back by `ms`, so a retry's read reaches the server
+ * `backoff + hop` after the failed write's reply, in one message, as in Brooker's simulator
+ * (`send(backoff + hop)`), instead of a sleep timer and then a hop. The retrying client is the one
+ * whose write reply just rejected its attempt (`retrying`): the engine delivers one settling message
+ * of a run at a time and lets its reactions settle before the run moves again, and the rejection's
+ * reactions reach retry's sleep before they reach anything else.
  */
-class OccClient implements Clock {
-  readonly row: Row;
-  readonly network: Network;
+class OccRun implements Clock {
   readonly clock: Clock;
-  /** The version the current attempt read. */
-  seen = 0;
-  /** Whether the current attempt's write was accepted. */
-  written = false;
-  /** The backoff the policy asked for, still to be waited before the next read leaves. */
-  held = 0;
-  resolve: () => void = noop;
-  reject: (error: unknown) => void = noop;
-  /** The attempt `retry` runs: one promise, settled by the write reply. */
-  readonly attempt: () => Promise<void>;
+  readonly network: Network;
+  version = 0;
+  calls = 0;
+  lastReply = 0;
+  /** The client whose attempt the last write reply rejected: the one retry's next sleep is for. */
+  retrying: OccClient | undefined = undefined;
+  /** Records the completion time when a client's call settles (one function for all clients). */
+  readonly done: () => void;
 
-  constructor(row: Row, network: Network, clock: Clock) {
-    this.row = row;
-    this.network = network;
+  constructor(clock: Clock, network: Network) {
     this.clock = clock;
-    this.attempt = () => {
-      attemptClient = this;
-      const promise = new Promise<void>(attemptExecutor);
-      const held = this.held;
-      this.held = 0;
-      this.network.post(readAtServer, this, held);
-      return promise;
+    this.network = network;
+    this.done = () => {
+      this.lastReply = this.clock.now();
     };
   }
 
@@ -118,12 +103,48 @@ class OccClient implements Clock {
     // Only retry's backoff sleeps here, and never with a signal in this model; a signal gets a
     // real sleep.
     if (signal !== undefined) return this.clock.sleep(ms, signal);
-    this.held += ms;
+    const client = this.retrying!;
+    this.retrying = undefined;
+    client.held += ms;
     return resolved;
   }
 
   setTimer(ms: number, callback: () => void, options?: TimerOptions): () => void {
     return this.clock.setTimer(ms, callback, options);
+  }
+}
+
+/**
+ * One client of the OCC model: read the version, write it back conditionally, until a write
+ * succeeds. Each attempt is the four messages of Brooker's simulator, delivered as network
+ * messages that carry this object (read request, read reply, write request, write reply); the
+ * only promise is the attempt's own, which the real `retry` policy awaits. The message handlers
+ * are plain callbacks: they settle nothing until the write reply, so the engine can deliver them
+ * without a settle in between (`Network.post`).
+ */
+class OccClient {
+  readonly run: OccRun;
+  /** The version the current attempt read. */
+  seen = 0;
+  /** Whether the current attempt's write was accepted. */
+  written = false;
+  /** The backoff the policy asked for, still to be waited before the next read leaves. */
+  held = 0;
+  resolve: () => void = noop;
+  reject: (error: unknown) => void = noop;
+  /** The attempt `retry` runs: one promise, settled by the write reply. */
+  readonly attempt: () => Promise<void>;
+
+  constructor(run: OccRun) {
+    this.run = run;
+    this.attempt = () => {
+      attemptClient = this;
+      const promise = new Promise<void>(attemptExecutor);
+      const held = this.held;
+      this.held = 0;
+      this.run.network.post(readAtServer, this, held);
+      return promise;
+    };
   }
 }
 
@@ -142,31 +163,30 @@ function attemptExecutor(resolve: () => void, reject: (error: unknown) => void):
 }
 
 function readAtServer(client: OccClient): void {
-  client.seen = client.row.version;
-  client.network.post(readReply, client);
+  client.seen = client.run.version;
+  client.run.network.post(readReply, client);
 }
 
 function readReply(client: OccClient): void {
-  client.network.post(writeAtServer, client);
+  client.run.network.post(writeAtServer, client);
 }
 
 function writeAtServer(client: OccClient): void {
-  const row = client.row;
-  row.calls++;
-  client.written = client.seen === row.version;
-  if (client.written) row.version++;
+  const run = client.run;
+  run.calls++;
+  client.written = client.seen === run.version;
+  if (client.written) run.version++;
   // The reply settles the attempt's promise: an ordinary (settling) message.
-  client.network.send(writeReply, client);
+  run.network.send(writeReply, client);
 }
 
 function writeReply(client: OccClient): void {
-  if (client.written) client.resolve();
-  else client.reject(conflict);
-}
-
-async function occClient(policy: Policy, client: OccClient): Promise<void> {
-  await policy.execute(client.attempt);
-  client.row.lastReply = client.now();
+  if (client.written) {
+    client.resolve();
+  } else {
+    client.run.retrying = client;
+    client.reject(conflict);
+  }
 }
 
 /** One run of the OCC model with `clients` clients. */
@@ -178,15 +198,15 @@ export function contentionRun(
   return {
     setup(clock) {
       const random = seededRandom(seed);
-      const row: Row = { version: 0, calls: 0, lastReply: 0 };
       const network = new Network(clock, random, { latency: contentionModel.hop });
+      const run = new OccRun(clock, network);
+      const policy = policyFor(strategy, run, random);
       for (let i = 0; i < clients; i++) {
-        // A policy per client: its clock is the client (see OccClient); a retry policy without a
-        // budget keeps no state between calls, so this is the same as one shared policy.
-        const client = new OccClient(row, network, clock);
-        void occClient(policyFor(strategy, client, random), client);
+        // The completion time is read when the call settles (`done`), as an async client would
+        // after `await policy.execute(...)`, without a suspended function per client.
+        void policy.execute(new OccClient(run).attempt).then(run.done);
       }
-      return { result: () => ({ calls: row.calls, time: row.lastReply }) };
+      return { result: () => ({ calls: run.calls, time: run.lastReply }) };
     },
   };
 }
@@ -233,6 +253,11 @@ export function planContention(
   }
   return {
     specs,
+    // Two runs side by side: each run's clients, policy promises and suspended calls are a few
+    // hundred kilobytes, and with the engine's default of 8 the sweep's working set outgrew the
+    // CPU caches (the sweep cost up to 1.7 times as much on a loaded machine). Results do not depend
+    // on it.
+    simulate: { concurrency: 2 },
     aggregate(outcomes) {
       const results: ContentionResult[] = [];
       let k = 0;

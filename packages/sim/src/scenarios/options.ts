@@ -17,6 +17,12 @@ export interface ScenarioOptions {
  */
 export interface ScenarioPlan<O, R> {
   readonly specs: readonly SimulationRun<O>[];
+  /**
+   * Engine options this scenario runs fastest with (a `concurrency` suited to its runs' working
+   * set); the caller's options override them. Like every engine option, they never change the
+   * results.
+   */
+  readonly simulate?: SimulateOptions;
   aggregate(outcomes: readonly O[]): R;
 }
 
@@ -25,7 +31,8 @@ export async function runPlan<O, R>(
   plan: ScenarioPlan<O, R>,
   options?: SimulateOptions,
 ): Promise<R> {
-  return plan.aggregate(await simulate(plan.specs, options));
+  const merged = plan.simulate === undefined ? options : { ...plan.simulate, ...options };
+  return plan.aggregate(await simulate(plan.specs, merged));
 }
 
 /** Validates a scenario's options; returns the seed and runs with their defaults applied. */

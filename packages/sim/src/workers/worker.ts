@@ -10,6 +10,7 @@ async function main(request: WorkRequest): Promise<void> {
   const mine = plan.specs.filter((_, i) => i % request.count === request.shard);
   const post = (message: WorkMessage): void => parentPort!.postMessage(message);
   const outcomes = await simulate(mine, {
+    ...plan.simulate,
     onProgress: (done) => {
       if (done % 4 === 0) post({ type: 'progress', done });
     },
