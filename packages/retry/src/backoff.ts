@@ -24,6 +24,16 @@ function defaultRandom(random: Random | undefined): Random {
   return random === undefined ? Math.random : random;
 }
 
+/** The first delay of a growing backoff (`initial`, `median`), ms: > 0, default 100. */
+function firstDelay(owner: string, option: string, value: number | undefined): number {
+  return optionalNumber(owner, option, value, 100, { min: 0, minExclusive: true, max: LIMIT });
+}
+
+/** The cap of a growing backoff, ms: at least its first delay, default the larger of 10 s and it. */
+function delayCap(owner: string, value: number | undefined, first: number): number {
+  return optionalNumber(owner, 'max', value, Math.max(10_000, first), { min: first, max: LIMIT });
+}
+
 /** An iterator that is also iterable, so `for…of` and `Array.from` work on a sequence. */
 abstract class Delays implements IterableIterator<number> {
   abstract nextDelay(): number;
@@ -34,6 +44,17 @@ abstract class Delays implements IterableIterator<number> {
 
   [Symbol.iterator](): IterableIterator<number> {
     return this;
+  }
+}
+
+/** A sequence capped at `max` whose delays are drawn with `random`. */
+abstract class RandomDelays extends Delays {
+  protected readonly max: number;
+  protected readonly random: Random;
+  constructor(max: number, random: Random) {
+    super();
+    this.max = max;
+    this.random = random;
   }
 }
 
@@ -147,33 +168,29 @@ export interface ExponentialBackoffOptions {
 const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
 
 /** e(n) = min(max, initial·factor^(n−1)), accumulated step by step so it never overflows. */
-class ExponentialDelays extends Delays {
+class ExponentialDelays extends RandomDelays {
   #e: number;
   readonly #factor: number;
-  readonly #max: number;
   readonly #jitter: 0 | 1 | 2;
-  readonly #random: Random;
   constructor(initial: number, factor: number, max: number, jitter: 0 | 1 | 2, random: Random) {
-    super();
+    super(max, random);
     this.#e = initial < max ? initial : max;
     this.#factor = factor;
-    this.#max = max;
     this.#jitter = jitter;
-    this.#random = random;
   }
   nextDelay(): number {
     const e = this.#e;
     const next = e * this.#factor;
-    this.#e = next < this.#max ? next : this.#max;
+    this.#e = next < this.max ? next : this.max;
     // Jitter is applied to the capped value: capping after a jitter would put every client that
     // reached the cap on exactly `max`, re-synchronising them.
     switch (this.#jitter) {
       case 0:
         return e;
       case 1:
-        return drawRandom(this.#random, 'exponential') * e; // full: U(0, e)
+        return drawRandom(this.random, 'exponential') * e; // full: U(0, e)
       default:
-        return e / 2 + (drawRandom(this.#random, 'exponential') * e) / 2; // equal: e/2 + U(0, e/2)
+        return e / 2 + (drawRandom(this.random, 'exponential') * e) / 2; // equal: e/2 + U(0, e/2)
     }
   }
 }
@@ -185,23 +202,19 @@ class ExponentialDelays extends Delays {
  * exactly on `max`; unlike a multiplicative jitter capped afterwards, the rest stay spread over
  * [initial, max), and the clients' phases differ, so it does not re-synchronise them.
  */
-class DecorrelatedDelays extends Delays {
+class DecorrelatedDelays extends RandomDelays {
   #d: number;
   readonly #initial: number;
-  readonly #max: number;
-  readonly #random: Random;
   constructor(initial: number, max: number, random: Random) {
-    super();
+    super(max, random);
     this.#initial = initial;
-    this.#max = max;
     this.#d = initial;
-    this.#random = random;
   }
   nextDelay(): number {
     const initial = this.#initial;
     // d ≤ max always, so 3·d never overflows.
-    const drawn = initial + drawRandom(this.#random, 'exponential') * (this.#d * 3 - initial);
-    const d = drawn < this.#max ? drawn : this.#max;
+    const drawn = initial + drawRandom(this.random, 'exponential') * (this.#d * 3 - initial);
+    const d = drawn < this.max ? drawn : this.max;
     this.#d = d;
     return d;
   }
@@ -217,16 +230,9 @@ class DecorrelatedDelays extends Delays {
 export function exponential(options?: ExponentialBackoffOptions): Backoff {
   const owner = 'exponential';
   const opts = checkOptions<ExponentialBackoffOptions>(owner, options);
-  const initial = optionalNumber(owner, 'initial', opts.initial, 100, {
-    min: 0,
-    minExclusive: true,
-    max: LIMIT,
-  });
+  const initial = firstDelay(owner, 'initial', opts.initial);
   const factor = optionalNumber(owner, 'factor', opts.factor, 2, { min: 1, max: 1e6 });
-  const max = optionalNumber(owner, 'max', opts.max, Math.max(10_000, initial), {
-    min: initial,
-    max: LIMIT,
-  });
+  const max = delayCap(owner, opts.max, initial);
   const jitter =
     opts.jitter === undefined ? 'full' : checkOneOf(owner, 'jitter', opts.jitter, JITTERS);
   if (jitter === 'decorrelated') {
@@ -251,29 +257,25 @@ export interface DecorrelatedJitterV2Options {
 const P_FACTOR = 4;
 const RP_SCALING = 1 / 1.4;
 
-class DecorrelatedV2Delays extends Delays {
+class DecorrelatedV2Delays extends RandomDelays {
   #n = 0;
   #prev = 0;
   readonly #median: number;
-  readonly #max: number;
-  readonly #random: Random;
   constructor(median: number, max: number, random: Random) {
-    super();
+    super(max, random);
     this.#median = median;
-    this.#max = max;
-    this.#random = random;
   }
   nextDelay(): number {
-    const t = this.#n + drawRandom(this.#random, 'decorrelatedJitterV2');
+    const t = this.#n + drawRandom(this.random, 'decorrelatedJitterV2');
     this.#n++;
     // 2^t overflows at t ≥ 1024 (Polly #2163: ticks went negative there); from then on the
     // sequence is at its cap, and `next − prev` would be Infinity − Infinity = NaN.
     const next = 2 ** t * Math.tanh(Math.sqrt(P_FACTOR * t));
-    if (!Number.isFinite(next)) return this.#max;
+    if (!Number.isFinite(next)) return this.max;
     const delay = (next - this.#prev) * RP_SCALING * this.#median;
     this.#prev = next;
     if (!(delay > 0)) return 0;
-    return delay < this.#max ? delay : this.#max;
+    return delay < this.max ? delay : this.max;
   }
 }
 
@@ -285,14 +287,7 @@ class DecorrelatedV2Delays extends Delays {
 export function decorrelatedJitterV2(options?: DecorrelatedJitterV2Options): Backoff {
   const owner = 'decorrelatedJitterV2';
   const opts = checkOptions<DecorrelatedJitterV2Options>(owner, options);
-  const median = optionalNumber(owner, 'median', opts.median, 100, {
-    min: 0,
-    minExclusive: true,
-    max: LIMIT,
-  });
-  const max = optionalNumber(owner, 'max', opts.max, Math.max(10_000, median), {
-    min: median,
-    max: LIMIT,
-  });
+  const median = firstDelay(owner, 'median', opts.median);
+  const max = delayCap(owner, opts.max, median);
   return { delays: (random) => new DecorrelatedV2Delays(median, max, defaultRandom(random)) };
 }
