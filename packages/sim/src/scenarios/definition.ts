@@ -21,10 +21,13 @@ export interface Table {
  *
  * Adding a built-in scenario: write one file that exports `defineScenario({...})` and add it to
  * the list in `registry.ts`. Nothing else in the CLI, the workers or the report needs to change.
+ *
+ * @typeParam O - what one run of the plan yields (`defineScenario` infers it from `plan`).
  */
 export interface ScenarioDefinition<
   R extends ScenarioReportBase = ScenarioReportBase,
   N extends string = string,
+  O = unknown,
 > {
   /** The CLI name (`faultline-sim <name>`) and the report's `scenario` field. */
   readonly name: N;
@@ -35,7 +38,7 @@ export interface ScenarioDefinition<
   /** Runs per configuration when the user gives no `--runs`. */
   readonly defaultRuns: number;
   /** Splits the scenario into independent runs plus the step that aggregates their outcomes. */
-  plan(options: { readonly seed: number; readonly runs: number }): ScenarioPlan<unknown, R>;
+  plan(options: { readonly seed: number; readonly runs: number }): ScenarioPlan<O, R>;
   /**
    * The measured conclusions, in plain sentences computed from this report's numbers (never
    * canned): the terminal prints them under the table and the HTML report opens the section
@@ -56,21 +59,8 @@ export interface ScenarioDefinition<
  * Declares a scenario (an identity function that fixes the types: the report type flows from
  * `plan` to the presentation functions, and the name stays a literal type).
  */
-export function defineScenario<
-  const N extends string,
-  O,
-  R extends ScenarioReportBase,
->(definition: {
-  readonly name: N;
-  readonly title: string;
-  readonly description: string;
-  readonly defaultRuns: number;
-  plan(options: { readonly seed: number; readonly runs: number }): ScenarioPlan<O, R>;
-  conclusions(report: R): readonly string[];
-  table(report: R): Table;
-  charts(report: R): readonly string[];
-  notes?(report: R): readonly string[];
-  json?(report: R): unknown;
-}): ScenarioDefinition<R, N> {
+export function defineScenario<const N extends string, O, R extends ScenarioReportBase>(
+  definition: ScenarioDefinition<R, N, O>,
+): ScenarioDefinition<R, N> {
   return definition as unknown as ScenarioDefinition<R, N>;
 }
