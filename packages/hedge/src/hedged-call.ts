@@ -289,9 +289,10 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   #launchFirst(): void {
     this.#launched = 1;
     this.#running = 1;
+    const engine = this.#engine;
     const flags = this.#flags;
     if ((flags & TIMED) !== 0) {
-      const clock = this.#engine.clock;
+      const clock = engine.clock;
       this.start = (flags & EXACT) !== 0 ? clock.now() : turnTime(clock);
     }
     let result: unknown;
@@ -302,7 +303,17 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     }
     watch(this as HedgedCall<unknown>, this as HedgedCall<unknown>, result);
     // maxAttempts is at least 2.
-    if ((this.#flags & (SETTLED | STOPPED)) === 0) this.#schedule(this as HedgedCall<unknown>);
+    if ((this.#flags & (SETTLED | STOPPED)) !== 0) return;
+    // The usual case, latency mode with a fixed delay and time left, without #schedule's others.
+    const delay = engine.fixedDelay;
+    if (
+      delay !== undefined &&
+      delay > 0 &&
+      delay < Number.POSITIVE_INFINITY &&
+      this.#ctx.deadline.remaining() > delay
+    ) {
+      engine.timers.add(this, this.start + delay);
+    } else this.#schedule(this as HedgedCall<unknown>);
   }
 
   /**
