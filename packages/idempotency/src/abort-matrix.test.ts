@@ -24,7 +24,7 @@ import {
   type MatrixControl,
   type StartMatrixServer,
 } from './testing/abort-matrix.js';
-import { closeServer, listen } from './testing/http-scenarios.js';
+import { closeServer, running } from './testing/http-scenarios.js';
 
 const never = (): Promise<never> => new Promise<never>(() => {});
 
@@ -89,8 +89,7 @@ const startNode: StartMatrixServer = async (idempotency, control) => {
       await nodeRoute(req, res, control);
     }, idempotency),
   );
-  const url = await listen(server);
-  return { url, close: () => closeServer(server) };
+  return running(server);
 };
 
 const startExpress: StartMatrixServer = async (idempotency, control) => {
@@ -101,8 +100,7 @@ const startExpress: StartMatrixServer = async (idempotency, control) => {
     await nodeRoute(req, res, control);
   });
   const server = createServer(app);
-  const url = await listen(server);
-  return { url, close: () => closeServer(server) };
+  return running(server);
 };
 
 const startFastify: StartMatrixServer = async (idempotency, control) => {

@@ -1,13 +1,20 @@
 import { createServer } from 'node:http';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { expressIdempotency } from './express.js';
 import { createIdempotency } from './idempotency.js';
 import { memoryStore } from './stores/memory.js';
-import { postAgain, postAndCut } from './testing/abort-matrix.js';
-import { closeServer, describeHttpScenarios, listen } from './testing/http-scenarios.js';
+import { assertCutResponseUnavailable, slowParts } from './testing/abort-matrix.js';
+import {
+  assertBodyTooLarge,
+  closeServer,
+  describeHttpScenarios,
+  listen,
+  running,
+  withServer,
+  writeChunks,
+} from './testing/http-scenarios.js';
 
 describeHttpScenarios(
   'Express 5',
@@ -22,18 +29,13 @@ describeHttpScenarios(
       res.status(answer.status);
       for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
       if ('stream' in answer) {
-        for (const chunk of answer.stream) {
-          res.write(chunk);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        res.end();
+        await writeChunks(res, answer.stream);
       } else {
         res.send(Buffer.from(answer.body));
       }
     });
     const server = createServer(app);
-    const url = await listen(server);
-    return { url, close: () => closeServer(server) };
+    return running(server);
   },
   { describe, it },
 );
@@ -85,21 +87,9 @@ describe('expressIdempotency without a body parser', () => {
       res.status(201).end();
     });
     const server = createServer(app);
-    const url = await listen(server);
-    try {
-      const reply = await fetch(`${url}/echo`, {
-        method: 'POST',
-        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
-        body: JSON.stringify({ long: 'x'.repeat(100) }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      expect(reply.status).toBe(413);
-      expect(reply.headers.get('content-type')).toBe('application/problem+json');
-      expect(await reply.json()).toMatchObject({ status: 413, code: 'BODY_TOO_LARGE' });
-      expect(calls).toBe(0);
-    } finally {
-      await closeServer(server);
-    }
+    await withServer(server, async (url) => {
+      await assertBodyTooLarge(url, '/echo', () => calls);
+    });
   });
 
   it('validates its arguments', () => {
@@ -122,37 +112,18 @@ describe('expressIdempotency: a client that leaves mid-response (issue 14, item 
     app.post('/stream', async (_req, res) => {
       calls++;
       res.setHeader('content-type', 'text/plain');
-      await pipeline(slowSource(), res);
+      await pipeline(slowParts(), res);
     });
     // The client's cut rejects pipeline: Express's error handler sees a sent response.
     app.use((_error: unknown, _req: unknown, res: { destroy(): void }, _next: unknown) => {
       res.destroy();
     });
     const server = createServer(app);
-    const url = await listen(server);
-    try {
-      await postAndCut(url, '/stream', 'k');
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const reply = await postAgain(url, '/stream', 'k');
-      expect(reply.status).toBe(410);
-      expect(await reply.json()).toMatchObject({ code: 'RESPONSE_UNAVAILABLE' });
-      expect(calls).toBe(1);
-    } finally {
-      await closeServer(server);
-    }
+    await withServer(server, async (url) => {
+      await assertCutResponseUnavailable(url, '/stream', () => calls);
+    });
   });
 });
-
-function slowSource(): Readable {
-  return Readable.from(
-    (async function* () {
-      for (let i = 0; i < 20; i++) {
-        yield Buffer.from(`part-${i};`);
-        await new Promise((resolve) => setTimeout(resolve, 30));
-      }
-    })(),
-  );
-}
 
 describe('expressIdempotency with a middleware that wraps res.end before it', () => {
   it('captures through the other wrapper (own-property path) and replays what was sent', async () => {

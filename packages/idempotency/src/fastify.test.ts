@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fastifyIdempotency } from './fastify.js';
 import { createIdempotency } from './idempotency.js';
 import { memoryStore } from './stores/memory.js';
-import { postAgain, postAndCut } from './testing/abort-matrix.js';
+import { assertCutResponseUnavailable, slowParts } from './testing/abort-matrix.js';
 import { describeHttpScenarios } from './testing/http-scenarios.js';
 
 describeHttpScenarios(
@@ -80,26 +80,13 @@ describe('fastifyIdempotency: a client that leaves mid-response (issue 14, item 
     let calls = 0;
     app.post('/stream', async (_request, reply) => {
       calls++;
-      const source = Readable.from(
-        (async function* () {
-          for (let i = 0; i < 20; i++) {
-            yield Buffer.from(`part-${i};`);
-            await new Promise((resolve) => setTimeout(resolve, 30));
-          }
-        })(),
-      );
-      return reply.header('content-type', 'text/plain').send(source);
+      return reply.header('content-type', 'text/plain').send(slowParts());
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
     try {
-      await postAndCut(url, '/stream', 'k');
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const reply = await postAgain(url, '/stream', 'k');
-      expect(reply.status).toBe(410);
-      expect(await reply.json()).toMatchObject({ code: 'RESPONSE_UNAVAILABLE' });
-      expect(calls).toBe(1);
+      await assertCutResponseUnavailable(url, '/stream', () => calls);
     } finally {
       await app.close();
     }

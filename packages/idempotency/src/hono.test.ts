@@ -51,6 +51,19 @@ describeHttpScenarios(
   { describe, it },
 );
 
+/** A streamed 200 text response: `part-1;` … `part-<count>;`, `gap` ms between parts. */
+function partsResponse(count: number, gap = 0): Response {
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (gap > 0 && i > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+      if (i++ < count) controller.enqueue(new TextEncoder().encode(`part-${i};`));
+      else controller.close();
+    },
+  });
+  return new Response(stream, { status: 200, headers: { 'content-type': 'text/plain' } });
+}
+
 describe('honoIdempotency specifics', () => {
   it('validates its argument', () => {
     expect(() => honoIdempotency({} as never)).toThrow(TypeError);
@@ -63,14 +76,7 @@ describe('honoIdempotency specifics', () => {
     let calls = 0;
     app.post('/stream', () => {
       calls++;
-      let i = 0;
-      const stream = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (i++ < 20) controller.enqueue(new TextEncoder().encode(`part-${i};`));
-          else controller.close();
-        },
-      });
-      return new Response(stream, { status: 200, headers: { 'content-type': 'text/plain' } });
+      return partsResponse(20);
     });
     const request = () =>
       app.request('/stream', { method: 'POST', headers: { 'idempotency-key': 'k' }, body: 'x' });
@@ -113,15 +119,7 @@ describe('honoIdempotency: a client that goes away (issue 14)', () => {
     let calls = 0;
     app.post('/stream', () => {
       calls++;
-      let i = 0;
-      const stream = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (i > 0) await sleep(20);
-          if (i++ < 6) controller.enqueue(new TextEncoder().encode(`part-${i};`));
-          else controller.close();
-        },
-      });
-      return new Response(stream, { status: 200, headers: { 'content-type': 'text/plain' } });
+      return partsResponse(6, 20);
     });
     const { url, close } = await serveHono(app);
     try {

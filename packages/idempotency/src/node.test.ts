@@ -1,14 +1,21 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VirtualClock } from '@faultline/clock';
 import { describe, expect, it } from 'vitest';
 import { createIdempotency } from './idempotency.js';
 import { withIdempotency } from './node.js';
 import { memoryStore } from './stores/memory.js';
-import { postAgain, postAndCut } from './testing/abort-matrix.js';
-import { closeServer, describeHttpScenarios, listen } from './testing/http-scenarios.js';
+import { assertCutResponseUnavailable, slowParts } from './testing/abort-matrix.js';
+import {
+  assertBodyTooLarge,
+  closeServer,
+  describeHttpScenarios,
+  listen,
+  running,
+  withServer,
+  writeChunks,
+} from './testing/http-scenarios.js';
 import { faultyStore } from './testing.js';
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -34,11 +41,7 @@ describeHttpScenarios(
         const answer = await routes.handle(url.pathname.slice(1), body, url.searchParams);
         res.writeHead(answer.status, answer.headers as Record<string, string | string[]>);
         if ('stream' in answer) {
-          for (const chunk of answer.stream) {
-            res.write(chunk);
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-          res.end();
+          await writeChunks(res, answer.stream);
         } else {
           res.end(answer.body);
         }
@@ -52,8 +55,7 @@ describeHttpScenarios(
       },
     );
     const server = createServer(handler);
-    const url = await listen(server);
-    return { url, close: () => closeServer(server) };
+    return running(server);
   },
   { describe, it },
 );
@@ -83,21 +85,9 @@ describe('withIdempotency: arguments', () => {
       { maxBodyBytes: 10 },
     );
     const server = createServer((req, res) => void handler(req, res));
-    const url = await listen(server);
-    try {
-      const reply = await fetch(`${url}/x`, {
-        method: 'POST',
-        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
-        body: JSON.stringify({ long: 'x'.repeat(100) }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      expect(reply.status).toBe(413);
-      expect(reply.headers.get('content-type')).toBe('application/problem+json');
-      expect(await reply.json()).toMatchObject({ status: 413, code: 'BODY_TOO_LARGE' });
-      expect(calls).toBe(0);
-    } finally {
-      await closeServer(server);
-    }
+    await withServer(server, async (url) => {
+      await assertBodyTooLarge(url, '/x', () => calls);
+    });
   });
 });
 
@@ -178,8 +168,7 @@ describe('withIdempotency: a client that goes away never crashes the server (iss
         (error: unknown) => outcomes.push(error),
       );
     });
-    const url = await listen(server);
-    try {
+    await withServer(server, async (url) => {
       await cutMidBody(url, '{"a":');
       await cutMidBody(url, '');
       for (let i = 0; i < 500 && outcomes.length < 2; i++) {
@@ -187,9 +176,7 @@ describe('withIdempotency: a client that goes away never crashes the server (iss
       }
       expect(outcomes).toEqual(['resolved', 'resolved']);
       expect(calls).toBe(0);
-    } finally {
-      await closeServer(server);
-    }
+    });
   });
 
   it('a throwing handler: the key is released, the promise still resolves, onError gets the error (default: 500)', async () => {
@@ -255,32 +242,14 @@ describe('withIdempotency: a client that leaves mid-response (issue 14, item 3)'
         async (_req, res) => {
           calls++;
           res.writeHead(200, { 'content-type': 'text/plain' });
-          await pipeline(
-            Readable.from(
-              (async function* () {
-                for (let i = 0; i < 20; i++) {
-                  yield Buffer.from(`part-${i};`);
-                  await new Promise((resolve) => setTimeout(resolve, 30));
-                }
-              })(),
-            ),
-            res,
-          );
+          await pipeline(slowParts(), res);
         },
         idempotency,
         { onError: () => {} },
       ),
     );
-    const url = await listen(server);
-    try {
-      await postAndCut(url, '/stream', 'k');
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const reply = await postAgain(url, '/stream', 'k');
-      expect(reply.status).toBe(410);
-      expect(await reply.json()).toMatchObject({ code: 'RESPONSE_UNAVAILABLE' });
-      expect(calls).toBe(1);
-    } finally {
-      await closeServer(server);
-    }
+    await withServer(server, async (url) => {
+      await assertCutResponseUnavailable(url, '/stream', () => calls);
+    });
   });
 });

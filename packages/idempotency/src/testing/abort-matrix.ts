@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { createIdempotency, type Idempotency } from '../idempotency.js';
 import type { Store } from '../store.js';
 import type { TestApi } from './conformance.js';
@@ -254,6 +255,36 @@ export function postAgain(base: string, path: string, key: string): Promise<Resp
     body: BODY,
     signal: AbortSignal.timeout(10_000),
   });
+}
+
+/** A response body that takes ~600 ms: `part-0;` … `part-19;`, 30 ms apart. */
+export function slowParts(): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let i = 0; i < 20; i++) {
+        yield Buffer.from(`part-${i};`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    })(),
+  );
+}
+
+/**
+ * Issue 14, item 3, for one adapter: the client cuts the streamed response of `url + path` after
+ * its first bytes, then retries a second later (past a 600 ms `lockTtl`): the retry gets 410
+ * `RESPONSE_UNAVAILABLE` and the handler (`calls()`) ran once.
+ */
+export async function assertCutResponseUnavailable(
+  url: string,
+  path: string,
+  calls: () => number,
+): Promise<void> {
+  await postAndCut(url, path, 'k');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const reply = await postAgain(url, path, 'k');
+  assert.equal(reply.status, 410);
+  assert.equal(((await reply.json()) as { code?: unknown }).code, 'RESPONSE_UNAVAILABLE');
+  assert.equal(calls(), 1);
 }
 
 interface Retry {

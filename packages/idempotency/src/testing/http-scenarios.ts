@@ -714,6 +714,60 @@ export async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
+/**
+ * POSTs a keyed JSON body of ~110 bytes to `url + path` (an adapter set to a smaller
+ * `maxBodyBytes`) and asserts the 413 `BODY_TOO_LARGE` problem, the handler (`calls()`) not run.
+ */
+export async function assertBodyTooLarge(
+  url: string,
+  path: string,
+  calls: () => number,
+): Promise<void> {
+  const reply = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+    body: JSON.stringify({ long: 'x'.repeat(100) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(reply.status, 413);
+  assert.equal(reply.headers.get('content-type'), 'application/problem+json');
+  const problem = (await reply.json()) as { status?: unknown; code?: unknown };
+  assert.equal(problem.status, 413);
+  assert.equal(problem.code, 'BODY_TOO_LARGE');
+  assert.equal(calls(), 0);
+}
+
+/** `server` listening on 127.0.0.1 (ephemeral port), as a {@link RunningServer}. */
+export async function running(server: Server): Promise<RunningServer> {
+  const url = await listen(server);
+  return { url, close: () => closeServer(server) };
+}
+
+/** Writes a streamed route answer: one chunk per turn of the event loop, then the end. */
+export async function writeChunks(
+  res: { write(chunk: Uint8Array): unknown; end(): unknown },
+  chunks: readonly Uint8Array[],
+): Promise<void> {
+  for (const chunk of chunks) {
+    res.write(chunk);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  res.end();
+}
+
+/** Listens with `server`, runs `use(url)`, then closes the server whatever happened. */
+export async function withServer(
+  server: Server,
+  use: (url: string) => Promise<void>,
+): Promise<void> {
+  const url = await listen(server);
+  try {
+    await use(url);
+  } finally {
+    await closeServer(server);
+  }
+}
+
 /** Closes a server, dropping keep-alive connections first. */
 export function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
