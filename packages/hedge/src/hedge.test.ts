@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { hedge } from './hedge.js';
 import { HedgeSupersededError } from './hedge-errors.js';
 import type { HedgeEvent, HedgeSkipEvent, HedgeWinEvent } from './hedge-events.js';
+import type { HedgeOptions } from './hedge-options.js';
 
 /** One attempt the test controls: when it started, its signal, and how to settle it. */
 interface Attempt {
@@ -40,14 +41,19 @@ function controlled(clock: VirtualClock) {
   return { attempts, fn };
 }
 
+/** A hedge of `options` on a fresh VirtualClock, and a {@link controlled} function for it. */
+function hedged(options: Omit<HedgeOptions, 'clock'>) {
+  const clock = new VirtualClock();
+  const policy = hedge({ ...options, clock });
+  return { clock, policy, ...controlled(clock) };
+}
+
 /** Lets promise reactions run. */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('hedge: start times per mode', () => {
   it('latency mode: attempt k+1 starts `delay` after attempt k while nothing answers', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 100, maxHedgedAttempts: 3, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: 100, maxHedgedAttempts: 3 });
     const call = policy.execute(fn);
     await clock.advance(1000);
     expect(attempts.map((a) => a.start)).toEqual([0, 100, 200, 300]);
@@ -57,9 +63,7 @@ describe('hedge: start times per mode', () => {
   });
 
   it("gRFC A6's example: maxAttempts 4, hedgingDelay 500 ms: 1, 2, 3, 4 outstanding at 0/500/1000/1500", async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 500, maxHedgedAttempts: 3, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: 500, maxHedgedAttempts: 3 });
     const call = policy.execute(fn);
     const outstanding: number[] = [];
     for (const t of [1, 501, 1001, 1501]) {
@@ -73,9 +77,7 @@ describe('hedge: start times per mode', () => {
   });
 
   it('parallel mode (delay 0): every attempt starts at once', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 0, maxHedgedAttempts: 2, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: 0, maxHedgedAttempts: 2 });
     const call = policy.execute(fn);
     expect(attempts.map((a) => [a.number, a.start])).toEqual([
       [1, 0],
@@ -89,9 +91,7 @@ describe('hedge: start times per mode', () => {
   });
 
   it('fallback mode (delay < 0): the next attempt starts only when the previous one failed', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: -1, maxHedgedAttempts: 2, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: -1, maxHedgedAttempts: 2 });
     const call = policy.execute(fn);
     await clock.advance(5000);
     expect(attempts).toHaveLength(1); // slow is not failed
@@ -106,9 +106,7 @@ describe('hedge: start times per mode', () => {
   });
 
   it('latency mode: a handled failure starts the next attempt at once, and the delay restarts from it', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 100, maxHedgedAttempts: 2, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: 100, maxHedgedAttempts: 2 });
     const call = policy.execute(fn);
     await clock.advance(30);
     attempts[0]!.reject(new Error('fast failure'));
@@ -155,9 +153,7 @@ describe('hedge: start times per mode', () => {
 
 describe('hedge: winners and losers', () => {
   it('the first acceptable outcome wins and every other attempt is aborted (counted)', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 10, maxHedgedAttempts: 3, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: 10, maxHedgedAttempts: 3 });
     let aborts = 0;
     const call = policy.execute((ctx) => {
       ctx.signal.addEventListener('abort', () => aborts++);
@@ -216,9 +212,7 @@ describe('hedge: winners and losers', () => {
   });
 
   it('when every attempt fails, the last one to settle decides', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 10, maxHedgedAttempts: 2, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: 10, maxHedgedAttempts: 2 });
     const call = policy.execute(fn);
     await clock.advance(20);
     attempts[2]!.reject(new Error('third'));
@@ -231,13 +225,10 @@ describe('hedge: winners and losers', () => {
   });
 
   it('a handled result that settles last is returned, and the earlier handled results are dropped', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({
+    const { clock, policy, attempts, fn } = hedged({
       delay: 10,
-      clock,
       shouldHandle: handleResults((r: Response) => r.status >= 500),
     });
-    const { attempts, fn } = controlled(clock);
     const call = policy.execute(fn);
     await clock.advance(10);
     const first = new Response('busy', { status: 503 });
@@ -320,9 +311,7 @@ describe('hedge: winners and losers', () => {
 
 describe('hedge: caller abort and deadline', () => {
   it("the caller's abort aborts every attempt and rejects with its reason; no hedge starts after it", async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 10, maxHedgedAttempts: 3, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: 10, maxHedgedAttempts: 3 });
     const caller = new AbortController();
     const call = policy.execute(fn, caller.signal);
     await clock.advance(15);
@@ -346,11 +335,9 @@ describe('hedge: caller abort and deadline', () => {
   });
 
   it('no hedge starts at or after the deadline of an enclosing timeout', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 100, maxHedgedAttempts: 5, clock });
+    const { clock, policy, attempts, fn } = hedged({ delay: 100, maxHedgedAttempts: 5 });
     const skips: HedgeSkipEvent[] = [];
     policy.onSkip((event) => skips.push(event));
-    const { attempts, fn } = controlled(clock);
     const call = pipeline(timeout(250, { clock }), policy).execute(fn);
     const settled = call.catch((error: unknown) => error);
     await clock.advance(1000);
@@ -361,9 +348,7 @@ describe('hedge: caller abort and deadline', () => {
   });
 
   it('a deadline shorter than the delay sends no hedge at all', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delay: 200, clock });
-    const { attempts, fn } = controlled(clock);
+    const { clock, policy, attempts, fn } = hedged({ delay: 200 });
     const call = pipeline(timeout(150, { clock }), policy).execute(fn);
     const settled = call.catch((error: unknown) => error);
     await clock.advance(1000);
@@ -393,15 +378,12 @@ describe('hedge: pushback and budget', () => {
   });
 
   it('pushback read from a response by the retryAfter option (Retry-After on a 503)', async () => {
-    const clock = new VirtualClock();
-    const policy = hedge({
+    const { clock, policy, attempts, fn } = hedged({
       delay: 100,
       maxHedgedAttempts: 3,
-      clock,
       shouldHandle: handleResults((r: Response) => r.status === 503),
       retryAfter: httpRetryAfter,
     });
-    const { attempts, fn } = controlled(clock);
     const call = policy.execute(fn);
     await clock.advance(10);
     const busy = new Response('busy', { status: 503, headers: { 'retry-after': '5' } });
