@@ -1,10 +1,13 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { serviceUrl } from '@faultline/test-support';
 import pg, { type Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotency } from '../idempotency.js';
-import { withIdempotency } from '../node.js';
+import {
+  assertFailClosed,
+  type OutageApp,
+  post as postTo,
+  settle as settleWithin,
+  startOutageApp,
+} from '../testing/outage-app.js';
 import { type PostgresStore, postgresStore } from './postgres.js';
 
 // PostgreSQL outages that touch only this file's own connections: the app's pool logs in as a
@@ -17,57 +20,18 @@ const url = await serviceUrl('postgres');
 const run = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const role = `fl_outage_${run}`;
 const table = `fl_outage_${run}`;
-const STORE_TIMEOUT = 300;
-const FAST = STORE_TIMEOUT + 1_500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Reply {
-  readonly status: number;
-  readonly replayed: boolean;
-  readonly elapsed: number;
-}
 
 describe.skipIf(url === undefined)('postgresStore outage', () => {
   let admin: Pool;
   let pool: Pool;
   let store: PostgresStore;
-  let server: Server;
-  let base: string;
-  const executions = new Map<string, number>();
+  let app: OutageApp;
   const failClosedMs: number[] = [];
 
-  const post = async (key: string): Promise<Reply> => {
-    const started = performance.now();
-    const response = await fetch(`${base}/pay`, {
-      method: 'POST',
-      headers: { 'idempotency-key': key, 'content-type': 'text/plain' },
-      body: 'amount=10',
-      signal: AbortSignal.timeout(10_000), // never hang the test, whatever the server does
-    });
-    await response.arrayBuffer();
-    return {
-      status: response.status,
-      replayed: response.headers.get('idempotent-replayed') === 'true',
-      elapsed: performance.now() - started,
-    };
-  };
-
-  const settle = async (key: string): Promise<Reply> => {
-    for (let i = 0; i < 300; i++) {
-      const reply = await post(key);
-      if (reply.status !== 409 && reply.status !== 503) return reply;
-      await sleep(25);
-    }
-    throw new Error(`${key} did not recover`);
-  };
-
-  const expectFailClosed = async (keys: readonly string[]): Promise<void> => {
-    for (const reply of await Promise.all(keys.map(post))) {
-      expect(reply.status).toBe(503);
-      expect(reply.elapsed).toBeLessThan(FAST);
-      failClosedMs.push(Math.round(reply.elapsed));
-    }
-  };
+  const post = (key: string) => postTo(app, key);
+  const settle = (key: string) => settleWithin(app, key, 300);
+  const expectFailClosed = (keys: readonly string[]) => assertFailClosed(app, keys, failClosedMs);
 
   const killOwnBackends = async (): Promise<number> => {
     const { rows } = await admin.query(
@@ -94,26 +58,11 @@ describe.skipIf(url === undefined)('postgresStore outage', () => {
     });
     pool.on('error', () => {}); // idle clients whose backend we terminate report here
     store = postgresStore({ pool, table, createTable: false });
-    const idempotency = createIdempotency({
-      store,
-      scope: () => 'outage',
-      storeTimeout: STORE_TIMEOUT,
-      lockTtl: 2_000,
-    });
-    const handler = withIdempotency((req, res) => {
-      const key = String(req.headers['idempotency-key']);
-      executions.set(key, (executions.get(key) ?? 0) + 1);
-      res.writeHead(201, { 'content-type': 'text/plain' });
-      res.end(key);
-    }, idempotency);
-    server = createServer((req, res) => void handler(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    app = await startOutageApp(store);
   }, 30_000);
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    await app?.close();
     await pool?.end().catch(() => {});
     await admin.query(`ALTER ROLE "${role}" LOGIN`).catch(() => {});
     await killOwnBackends().catch(() => {});
@@ -133,12 +82,12 @@ describe.skipIf(url === undefined)('postgresStore outage', () => {
     } finally {
       await admin.query(`ALTER ROLE "${role}" LOGIN`);
     }
-    expect(executions.get('t-new')).toBeUndefined();
+    expect(app.executions.get('t-new')).toBeUndefined();
     expect(await settle('t-done')).toMatchObject({ status: 201, replayed: true });
     expect(await settle('t-new')).toMatchObject({ status: 201, replayed: false });
     expect(await settle('t-new')).toMatchObject({ status: 201, replayed: true });
-    expect(executions.get('t-done')).toBe(1);
-    expect(executions.get('t-new')).toBe(1);
+    expect(app.executions.get('t-done')).toBe(1);
+    expect(app.executions.get('t-new')).toBe(1);
   }, 30_000);
 
   it('idle connections killed: the pool reconnects, nothing executes twice', async () => {
@@ -147,8 +96,8 @@ describe.skipIf(url === undefined)('postgresStore outage', () => {
     await sleep(50);
     expect(await settle('i-done')).toMatchObject({ status: 201, replayed: true });
     expect(await settle('i-new')).toMatchObject({ status: 201, replayed: false });
-    expect(executions.get('i-done')).toBe(1);
-    expect(executions.get('i-new')).toBe(1);
+    expect(app.executions.get('i-done')).toBe(1);
+    expect(app.executions.get('i-new')).toBe(1);
   }, 30_000);
 
   it('store hangs (table locked ACCESS EXCLUSIVE): 503 within storeTimeout; exactly once after', async () => {
@@ -162,13 +111,13 @@ describe.skipIf(url === undefined)('postgresStore outage', () => {
       await locker.query('COMMIT');
       locker.release();
     }
-    expect(executions.get('l-new')).toBeUndefined();
+    expect(app.executions.get('l-new')).toBeUndefined();
     // A claim that timed out may land after the lock is gone and hold the key until the core's
     // background release (or the 2 s lock) clears it: 409 meanwhile, then one execution.
     expect(await settle('l-new')).toMatchObject({ status: 201, replayed: false });
     expect(await settle('l-new')).toMatchObject({ status: 201, replayed: true });
     expect(await settle('l-done')).toMatchObject({ status: 201, replayed: true });
-    expect(executions.get('l-done')).toBe(1);
-    expect(executions.get('l-new')).toBe(1);
+    expect(app.executions.get('l-done')).toBe(1);
+    expect(app.executions.get('l-new')).toBe(1);
   }, 30_000);
 });

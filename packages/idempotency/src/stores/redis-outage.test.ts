@@ -1,14 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBinary, startRedisServer, type ThrowawayRedis } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotency } from '../idempotency.js';
-import { withIdempotency } from '../node.js';
+import {
+  assertFailClosed,
+  type OutageApp,
+  post,
+  settle as settleWithin,
+  startOutageApp,
+} from '../testing/outage-app.js';
 import { type RedisStore, redisStore } from './redis.js';
 
 // Store outages on a throwaway redis-server owned by this file (never the shared one): paused
@@ -17,86 +20,12 @@ import { type RedisStore, redisStore } from './redis.js';
 // after recovery every key executes exactly once.
 
 const hasRedisServer = requireBinary('redis-server');
-const STORE_TIMEOUT = 300;
-// A request blocked on the store answers by STORE_TIMEOUT; the slack covers a loaded machine.
-const FAST = STORE_TIMEOUT + 1_500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Reply {
-  readonly status: number;
-  readonly replayed: boolean;
-  readonly elapsed: number;
-}
-
-interface App {
-  readonly url: string;
-  readonly executions: Map<string, number>;
-  close(): Promise<void>;
-}
-
-async function startApp(store: RedisStore): Promise<App> {
-  const idempotency = createIdempotency({
-    store,
-    scope: () => 'outage',
-    storeTimeout: STORE_TIMEOUT,
-    lockTtl: 2_000,
-  });
-  const executions = new Map<string, number>();
-  const handler = withIdempotency((req, res) => {
-    const key = String(req.headers['idempotency-key']);
-    executions.set(key, (executions.get(key) ?? 0) + 1);
-    res.writeHead(201, { 'content-type': 'text/plain' });
-    res.end(key);
-  }, idempotency);
-  const server: Server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    executions,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-async function post(app: App, key: string): Promise<Reply> {
-  const started = performance.now();
-  const response = await fetch(`${app.url}/pay`, {
-    method: 'POST',
-    headers: { 'idempotency-key': key, 'content-type': 'text/plain' },
-    body: 'amount=10',
-    signal: AbortSignal.timeout(10_000), // never hang the test, whatever the server does
-  });
-  await response.arrayBuffer();
-  return {
-    status: response.status,
-    replayed: response.headers.get('idempotent-replayed') === 'true',
-    elapsed: performance.now() - started,
-  };
-}
-
-/** After recovery: retries (a late claim may hold the key until released) until not 409/503. */
-async function settle(app: App, key: string): Promise<Reply> {
-  for (let i = 0; i < 200; i++) {
-    const reply = await post(app, key);
-    if (reply.status !== 409 && reply.status !== 503) return reply;
-    await sleep(25);
-  }
-  throw new Error(`${key} did not recover`);
-}
-
 const failClosedMs: number[] = [];
-
-async function expectFailClosed(app: App, keys: readonly string[]): Promise<void> {
-  const replies = await Promise.all(keys.map((key) => post(app, key)));
-  for (const reply of replies) {
-    expect(reply.status).toBe(503);
-    expect(reply.elapsed).toBeLessThan(FAST);
-    failClosedMs.push(Math.round(reply.elapsed));
-  }
-}
+const settle = (app: OutageApp, key: string) => settleWithin(app, key, 200);
+const expectFailClosed = (app: OutageApp, keys: readonly string[]) =>
+  assertFailClosed(app, keys, failClosedMs);
 
 afterAll(() => {
   console.info(`[redis outage] fail-closed 503 latencies (ms): ${failClosedMs.join(', ')}`);
@@ -131,7 +60,7 @@ for (const { kind, make } of clients) {
     let dir: string;
     let admin: Redis;
     let connection: { store: RedisStore; close(): void };
-    let app: App;
+    let app: OutageApp;
 
     beforeAll(async () => {
       // AOF with fsync always: completed records survive the kill/restart below, as they would
@@ -148,7 +77,7 @@ for (const { kind, make } of clients) {
       admin = new Redis(server.url, { maxRetriesPerRequest: null });
       admin.on('error', () => {});
       connection = await make(server.url);
-      app = await startApp(connection.store);
+      app = await startOutageApp(connection.store);
     }, 30_000);
 
     afterAll(async () => {
