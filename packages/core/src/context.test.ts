@@ -370,19 +370,29 @@ describe('onAbort', () => {
     expect(constructed).toBe(0);
   });
 
+  /**
+   * A child of a caller-signal context whose parent's first abort listener (registered before
+   * anything the child does, as a timeout's caller-abort handler is) disposes it, after aborting
+   * it with the parent's reason when `abort`.
+   */
+  const disposedOnParentAbort = ({ abort }: { abort: boolean }) => {
+    const caller = new OriginalAbortController();
+    const root = contextFor(caller.signal);
+    const child = root.child();
+    root.onAbort(() => {
+      if (abort) child.abort(root.abortReason);
+      child.dispose();
+    });
+    return { caller, child };
+  };
+
   it('a parent abort reaches subscribers even when a listener registered before them disposes the child', () => {
     // A timeout registers its caller-abort handler right after starting the function; a retry
     // sleep or bulkhead queue inside subscribes later, so the parent's listener list runs the
     // timeout first, and that handler aborts and disposes the child before the child's own
     // watcher runs. The subscribers must still hear of the abort (else a backoff timer and a
     // queue place outlive the call).
-    const caller = new OriginalAbortController();
-    const root = contextFor(caller.signal);
-    const child = root.child();
-    root.onAbort(() => {
-      child.abort(root.abortReason);
-      child.dispose();
-    });
+    const { caller, child } = disposedOnParentAbort({ abort: true });
     const seen: unknown[] = [];
     child.onAbort(() => seen.push(child.abortReason));
     caller.abort('caller');
@@ -394,13 +404,7 @@ describe('onAbort', () => {
     // The same race for the signal: a function that reads ctx.signal after an await (a fetch
     // started late) links it after the timeout's caller-abort handler; that handler's abort() and
     // dispose() must not unlink it unaborted.
-    const caller = new OriginalAbortController();
-    const root = contextFor(caller.signal);
-    const child = root.child();
-    root.onAbort(() => {
-      child.abort(root.abortReason);
-      child.dispose();
-    });
+    const { caller, child } = disposedOnParentAbort({ abort: true });
     const signal = child.signal;
     caller.abort('caller');
     expect(signal.aborted).toBe(true);
@@ -409,10 +413,7 @@ describe('onAbort', () => {
   });
 
   it('dispose() alone during the parent abort still aborts a signal already read', () => {
-    const caller = new OriginalAbortController();
-    const root = contextFor(caller.signal);
-    const child = root.child();
-    root.onAbort(() => child.dispose());
+    const { caller, child } = disposedOnParentAbort({ abort: false });
     const signal = child.signal;
     caller.abort('caller');
     expect(signal.reason).toBe('caller');
