@@ -272,6 +272,50 @@ describe('adaptiveThrottle (Google SRE book, "Handling Overload")', () => {
     expect(throttle.probability).toBe(0);
   });
 
+  // Without a signal (the root context) a call runs without an async function of its own; with
+  // one, through it. Both must treat every shape of fn the same way.
+  for (const withSignal of [false, true]) {
+    const how = withSignal ? 'with a signal' : 'without a signal';
+    const signal = withSignal ? new AbortController().signal : undefined;
+
+    it(`${how}: synchronous throws, plain values and thenables are answers`, async () => {
+      // A draw just under 1 is never below the probability: nothing is throttled locally.
+      const throttle = adaptiveThrottle({ clock: manualClock(), random: () => 0.999_999_9 });
+      const overloaded = Object.assign(new Error('busy'), { status: 503 });
+      const first = throttle.execute(() => {
+        throw overloaded;
+      }, signal);
+      expect(first).toBeInstanceOf(Promise);
+      await expect(first).rejects.toBe(overloaded);
+      expect([throttle.requests, throttle.accepts]).toEqual([1, 0]);
+      await expect(throttle.execute(() => 7, signal)).resolves.toBe(7);
+      const thenable = {
+        // biome-ignore lint/suspicious/noThenProperty: a foreign thenable on purpose
+        then: (resolve: (v: string) => void) => resolve('thenable'),
+      } as PromiseLike<string>;
+      await expect(throttle.execute(() => thenable, signal)).resolves.toBe('thenable');
+      await expect(throttle.execute(() => ({ status: 429 }), signal)).resolves.toEqual({
+        status: 429,
+      });
+      expect([throttle.requests, throttle.accepts]).toEqual([4, 2]);
+    });
+
+    it(`${how}: a throwing shouldHandle on a synchronous throw rejects with its error`, async () => {
+      const classifierBug = new Error('classifier bug');
+      const throttle = adaptiveThrottle({
+        clock: manualClock(),
+        shouldHandle: () => {
+          throw classifierBug;
+        },
+      });
+      const call = throttle.execute(() => {
+        throw new Error('sync');
+      }, signal);
+      await expect(call).rejects.toBe(classifierBug);
+      expect(throttle.requests).toBe(0);
+    });
+  }
+
   it('a random source returning NaN fails the call instead of switching throttling off', async () => {
     // `random() < p` is false for NaN, so a broken source never throttled (issue 14 item 20).
     const throttle = adaptiveThrottle({ clock: manualClock(), random: () => Number.NaN });

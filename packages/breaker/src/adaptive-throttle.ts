@@ -12,6 +12,7 @@ import {
   type PolicyIdentity,
   publishEvent,
   type Random,
+  rootContext,
   type Task,
   telemetry,
   type Verdict,
@@ -94,9 +95,45 @@ export class AdaptiveThrottlePolicy extends PolicyBase {
     return this.#state.accepts();
   }
 
-  async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    const rejectedAt = this.#state.admit(this.#draw);
-    if (rejectedAt !== undefined) throw this.#rejection(rejectedAt, ctx);
+  [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    let rejectedAt: number | undefined;
+    try {
+      rejectedAt = this.#state.admit(this.#draw);
+      if (rejectedAt !== undefined) return Promise.reject(this.#rejection(rejectedAt, ctx));
+    } catch (error) {
+      // The random source failed (see drawRandom).
+      return Promise.reject(error);
+    }
+    if (ctx !== rootContext) return this.#run(fn, ctx);
+    // The root context (no signal, no operation) never aborts, so the outcome handlers need
+    // nothing of the call: they are made once, and the call costs no async function.
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(ctx);
+    } catch (error) {
+      return this.#failedAtOnce(error);
+    }
+    return Promise.resolve(result).then(this.#answered, this.#failed) as Promise<T>;
+  }
+
+  readonly #answered = (value: unknown): unknown => this.#completeValue(value, rootContext);
+
+  /** Counts a failure of a call in the root context, and rethrows it. */
+  readonly #failed = (error: unknown): never => {
+    this.#count(this.#classifier.classify({ ok: false, error }, rootContext));
+    throw error;
+  };
+
+  #failedAtOnce(error: unknown): Promise<never> {
+    try {
+      return this.#failed(error);
+    } catch (thrown) {
+      // `error`, or the error of a throwing `shouldHandle`, which replaces it.
+      return Promise.reject(thrown);
+    }
+  }
+
+  async #run<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     let value: T;
     try {
       value = (await fn(ctx)) as T;
@@ -104,6 +141,10 @@ export class AdaptiveThrottlePolicy extends PolicyBase {
       this.#count(this.#classifier.classify({ ok: false, error }, ctx));
       throw error;
     }
+    return this.#completeValue(value, ctx);
+  }
+
+  #completeValue<T>(value: T, ctx: ExecutionContext): T {
     // A result-blind rule skips building an Outcome on success.
     if (!this.#classifier.classifiesResults) {
       this.#state.answered(true);

@@ -334,6 +334,77 @@ describe('circuitBreaker: half-open', () => {
     expect(breaker.state).toBe('closed');
   });
 
+  // Without a signal (the root context) a call runs without an async function of its own; with
+  // one, through it. Both must treat every shape of fn the same way.
+  for (const withSignal of [false, true]) {
+    const how = withSignal ? 'with a signal' : 'without a signal';
+    const signal = withSignal ? new AbortController().signal : undefined;
+
+    it(`${how}: a synchronous throw counts as a failure and rejects, never throws`, async () => {
+      const breaker = circuitBreaker({ trip: consecutiveFailures(2) });
+      const error = new Error('sync');
+      const thrower = () => {
+        throw error;
+      };
+      const first = breaker.execute(thrower, signal);
+      expect(first).toBeInstanceOf(Promise);
+      await expect(first).rejects.toBe(error);
+      expect(breaker.state).toBe('closed');
+      await expect(breaker.execute(thrower, signal)).rejects.toBe(error);
+      expect(breaker.state).toBe('open');
+      await expect(breaker.execute(ok, signal)).rejects.toBeInstanceOf(BrokenCircuitError);
+    });
+
+    it(`${how}: plain values and thenables pass through and count as successes`, async () => {
+      const breaker = circuitBreaker({ trip: consecutiveFailures(2) });
+      await breaker.execute(boom, signal).catch(() => {});
+      await expect(breaker.execute(() => 42, signal)).resolves.toBe(42);
+      await breaker.execute(boom, signal).catch(() => {});
+      const thenable = {
+        // biome-ignore lint/suspicious/noThenProperty: a foreign thenable on purpose
+        then: (resolve: (v: string) => void) => resolve('thenable'),
+      } as PromiseLike<string>;
+      await expect(breaker.execute(() => thenable, signal)).resolves.toBe('thenable');
+      await breaker.execute(boom, signal).catch(() => {});
+      expect(breaker.state).toBe('closed'); // every success broke the run of failures
+      const rejecting = {
+        // biome-ignore lint/suspicious/noThenProperty: a foreign thenable on purpose
+        then: (_: unknown, reject: (e: unknown) => void) => reject('no'),
+      };
+      await expect(breaker.execute(() => rejecting, signal)).rejects.toBe('no');
+      expect(breaker.state).toBe('open');
+    });
+
+    it(`${how}: a throwing shouldHandle on a synchronous throw rejects with its error`, async () => {
+      const classifierBug = new Error('classifier bug');
+      const breaker = circuitBreaker({
+        trip: consecutiveFailures(1),
+        shouldHandle: () => {
+          throw classifierBug;
+        },
+      });
+      const call = breaker.execute(() => {
+        throw new Error('sync');
+      }, signal);
+      await expect(call).rejects.toBe(classifierBug);
+      expect(breaker.state).toBe('closed');
+    });
+
+    it(`${how}: an outcome admitted before a transition counts for nothing`, async () => {
+      const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 60_000 });
+      const slow = deferred<string>();
+      const stale = breaker.execute(() => slow.promise, signal);
+      await breaker.execute(boom, signal).catch(() => {});
+      expect(breaker.state).toBe('open');
+      breaker.close();
+      await breaker.execute(boom, signal).catch(() => {}); // opens again
+      breaker.close();
+      slow.reject(new Error('late'));
+      await expect(stale).rejects.toThrow('late');
+      expect(breaker.state).toBe('closed'); // admitted two closings ago: not counted
+    });
+  }
+
   it('a probe aborted by its caller frees its slot without deciding', async () => {
     const clock = new VirtualClock();
     const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 1_000, clock });

@@ -12,6 +12,7 @@ import {
   type PolicyDescription,
   type PolicyIdentity,
   publishEvent,
+  rootContext,
   type Task,
   type TelemetryEventName,
   telemetry,
@@ -34,6 +35,7 @@ import {
 } from './circuit-breaker-options.js';
 import { CircuitPermit, type PermitSettle } from './circuit-breaker-permit.js';
 import {
+  type Admission,
   type CircuitBreakerState,
   type CircuitRejection,
   CircuitStateMachine,
@@ -59,6 +61,23 @@ const STATE_EVENTS: Readonly<Record<CircuitState, TelemetryEventName>> = {
 
 /** A call admitted in this state (its outcome counts only while the state is current). */
 type Admitted = ClosedState | HalfOpenState;
+
+/** Outcome handlers shared by the root-context calls admitted in one state. */
+interface RootHandlers {
+  readonly admitted: Admitted;
+  readonly succeeded: (value: unknown) => unknown;
+  /** Counts the failure and rethrows it (or the error of a throwing `shouldHandle`). */
+  readonly failed: (error: unknown) => never;
+}
+
+/** A synchronous throw of `fn`: counted, then a rejection, as an async function would. */
+function failedAtOnce(handlers: RootHandlers, error: unknown): Promise<never> {
+  try {
+    return handlers.failed(error);
+  } catch (thrown) {
+    return Promise.reject(thrown);
+  }
+}
 
 /**
  * A circuit breaker (Nygard, "Release It!"; state machine after resilience4j and Polly, in
@@ -89,6 +108,8 @@ export class CircuitBreakerPolicy extends PolicyBase {
   readonly #timed: boolean;
   readonly #settle: PermitSettle;
   readonly #identity: PolicyIdentity;
+  /** The root context's outcome handlers for the state calls were last admitted in. */
+  #handlers: RootHandlers | undefined;
 
   readonly #onStateChange = new EventChannel<CircuitBreakerStateChangeEvent>();
   readonly #onOpen = new EventChannel<CircuitBreakerOpenEvent>();
@@ -162,9 +183,53 @@ export class CircuitBreakerPolicy extends PolicyBase {
     return this.#machine.current();
   }
 
-  async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    const admission = this.#machine.admit(ctx);
-    if (admission.kind === 'rejected') throw this.#rejection(admission, ctx);
+  [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    let admission: Admission;
+    try {
+      admission = this.#machine.admit(ctx);
+      if (admission.kind === 'rejected') return Promise.reject(this.#rejection(admission, ctx));
+    } catch (error) {
+      // A transition's listener threw (as an async function would, the call rejects).
+      return Promise.reject(error);
+    }
+    if (ctx !== rootContext || this.#timed) return this.#run(fn, ctx, admission);
+    // The root context (no signal, no operation) never aborts and, without the slow-call rule,
+    // the outcome handlers need nothing of the call but the state it was admitted in: they are
+    // made once per state, and the call costs no async function.
+    let handlers = this.#handlers;
+    if (handlers === undefined || handlers.admitted !== admission) {
+      handlers = this.#handlersFor(admission);
+      this.#handlers = handlers;
+    }
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(ctx);
+    } catch (error) {
+      return failedAtOnce(handlers, error);
+    }
+    return Promise.resolve(result).then(handlers.succeeded, handlers.failed) as Promise<T>;
+  }
+
+  /** The outcome handlers of calls admitted in `admitted` in the root context. */
+  #handlersFor(admitted: Admitted): RootHandlers {
+    return {
+      admitted,
+      succeeded: (value) => {
+        if (!this.#classifier.classifiesResults) {
+          this.#machine.record(admitted, false, false, undefined, rootContext);
+        } else if (this.#completeValue(admitted, 0, value, rootContext) === 'aborted') {
+          throw rootContext.abortReason; // never: the root context does not abort
+        }
+        return value;
+      },
+      failed: (error) => {
+        this.#completeError(admitted, 0, error, rootContext);
+        throw error;
+      },
+    };
+  }
+
+  async #run<T>(fn: Task<T>, ctx: ExecutionContext, admission: Admitted): Promise<T> {
     // The clock is read only when durations matter (slow-call rule).
     const start = this.#timed ? this.#clock.now() : 0;
     let value: T;
