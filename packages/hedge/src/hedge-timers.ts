@@ -152,33 +152,39 @@ export class HedgeTimers {
   /** Takes `entry` out of the queue; a no-op when it is not queued. */
   remove(entry: TimerEntry): void {
     const index = entry.index;
-    if (index < 0) {
-      if (index === DEFERRED) {
-        entry.index = -1;
-        const live = --this.#deferredSize;
-        // Keep the array short within a long turn (a loop of awaited calls never ends its turn):
-        // drop the entries that left from its end (calls awaited one at a time leave in the order
-        // they came), and compact it when they left out of order.
-        const deferred = this.#deferred;
-        for (let n = deferred.length; n > 0; n--) {
-          const last = deferred[n - 1]!;
-          if (last.index === DEFERRED && last.seq === n - 1) break;
-          deferred.pop();
-        }
-        if (deferred.length > 2 * live + 64) {
-          let kept = 0;
-          for (let i = 0; i < deferred.length; i++) {
-            const queued = deferred[i]!;
-            if (queued.index === DEFERRED && queued.seq === i) {
-              queued.seq = kept;
-              deferred[kept++] = queued;
-            }
-          }
-          deferred.length = kept;
-        }
-      }
-      return;
+    if (index === DEFERRED) this.#removeDeferred(entry);
+    else if (index >= 0) this.#removeQueued(entry, index);
+  }
+
+  #removeDeferred(entry: TimerEntry): void {
+    entry.index = -1;
+    const live = --this.#deferredSize;
+    // Keep the array short within a long turn (a loop of awaited calls never ends its turn): drop
+    // the entries that left from its end (calls awaited one at a time leave in the order they
+    // came), and compact it when they left out of order.
+    const deferred = this.#deferred;
+    for (let n = deferred.length; n > 0; n--) {
+      const last = deferred[n - 1]!;
+      if (last.index === DEFERRED && last.seq === n - 1) break;
+      deferred.pop();
     }
+    if (deferred.length > 2 * live + 64) this.#compact();
+  }
+
+  #compact(): void {
+    const deferred = this.#deferred;
+    let kept = 0;
+    for (let i = 0; i < deferred.length; i++) {
+      const queued = deferred[i]!;
+      if (queued.index === DEFERRED && queued.seq === i) {
+        queued.seq = kept;
+        deferred[kept++] = queued;
+      }
+    }
+    deferred.length = kept;
+  }
+
+  #removeQueued(entry: TimerEntry, index: number): void {
     entry.index = -1;
     const heap = this.#heap;
     const size = --this.#size;

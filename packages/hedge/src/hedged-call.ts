@@ -423,30 +423,31 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
         if (ok) discardResult(result);
         return;
       }
-      const classifier = this.#engine.classifier;
-      if (ok && !classifier.classifiesResults) {
-        this.#win(attempt, true, result);
-        return;
-      }
-      const outcome: Outcome<unknown> = ok
-        ? { ok: true, value: result }
-        : { ok: false, error: result };
-      try {
-        const verdict = classifier.classify(outcome, attempt);
-        if (verdict === 'unhandled') this.#win(attempt, ok, result);
-        else if (verdict === 'aborted') {
-          // The caller (or an enclosing timeout) gave up: never handled, never a success.
-          if (ok) discardResult(result);
-          this.#finish(false, ok ? this.#ctx.abortReason : result);
-        } else this.#handled(attempt, outcome);
-      } catch (error) {
-        // A throwing shouldHandle (or budget, or delay function) replaces the outcome.
-        if (ok) discardResult(result);
-        this.#finish(false, error);
-      }
+      if (ok && !this.#engine.classifier.classifiesResults) this.#win(attempt, true, result);
+      else this.#classify(attempt, ok, result);
     } catch (error) {
       // Every user error is handled within: this only keeps a bug from going unhandled.
       reportListenerError(error);
+    }
+  }
+
+  /** An outcome the classifier must see (an error, or a result for a result-aware rule). */
+  #classify(attempt: Attempt, ok: boolean, result: unknown): void {
+    const outcome: Outcome<unknown> = ok
+      ? { ok: true, value: result }
+      : { ok: false, error: result };
+    try {
+      const verdict = this.#engine.classifier.classify(outcome, attempt);
+      if (verdict === 'unhandled') this.#win(attempt, ok, result);
+      else if (verdict === 'aborted') {
+        // The caller (or an enclosing timeout) gave up: never handled, never a success.
+        if (ok) discardResult(result);
+        this.#finish(false, ok ? this.#ctx.abortReason : result);
+      } else this.#handled(attempt, outcome);
+    } catch (error) {
+      // A throwing shouldHandle (or budget, or delay function) replaces the outcome.
+      if (ok) discardResult(result);
+      this.#finish(false, error);
     }
   }
 
