@@ -7,7 +7,6 @@ import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { startRedisServer } from '@faultline/test-support/services';
 import autocannon from 'autocannon';
-import type { Redis } from 'ioredis';
 
 /** A `redis-server` child on a free loopback port. */
 export interface RedisServer {
@@ -24,21 +23,8 @@ export async function startRedis(): Promise<RedisServer | undefined> {
   return startRedisServer();
 }
 
-/**
- * Deletes the keys matching `patterns` with SCAN + DEL: the benchmarks clear only what they
- * wrote, never FLUSHALL (a Redis may be shared, and even the benchmark's own is cleared by what
- * it knows it wrote).
- */
-export async function deleteKeys(redis: Redis, patterns: readonly string[]): Promise<void> {
-  for (const pattern of patterns) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  }
-}
+// SCAN + DEL by pattern, never FLUSHALL: the same clean-up as the tests'.
+export { deleteKeys } from '@faultline/test-support/services';
 
 /**
  * The flags both HTTP benchmarks take: `--duration <s>` (default 10), `--connections <n>` (50),

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { serviceUrl } from '@faultline/test-support';
+import { deleteKeys, serviceUrl } from '@faultline/test-support';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
@@ -240,14 +240,7 @@ describe.skipIf(redisUrl === undefined)('abort matrix on Redis', () => {
         },
         phases: corePhases,
         behaviours: coreBehaviours,
-        cleanup: async () => {
-          let cursor = '0';
-          do {
-            const [next, keys] = await client!.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length > 0) await client!.del(...keys);
-          } while (cursor !== '0');
-        },
+        cleanup: () => deleteKeys(client!, [`${prefix}*`]),
       },
       api,
     );

@@ -19,8 +19,10 @@ export {
   startNode,
 } from './run-node.js';
 export {
+  deleteKeys,
   freePort,
   requireBinary,
+  type ScanningRedis,
   type ServiceKind,
   serviceUrl,
   startRedisServer,

@@ -78,6 +78,33 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** What {@link deleteKeys} needs of a Redis client (an ioredis client has it). */
+export interface ScanningRedis {
+  scan(
+    cursor: string,
+    match: 'MATCH',
+    pattern: string,
+    count: 'COUNT',
+    n: number,
+  ): Promise<[cursor: string, keys: string[]]>;
+  del(...keys: string[]): Promise<number>;
+}
+
+/**
+ * Deletes the keys matching `patterns` (a run's unique prefix and `*`) with SCAN + DEL: tests and
+ * benchmarks clear only what they wrote, never FLUSHALL/FLUSHDB (the Redis may be shared).
+ */
+export async function deleteKeys(redis: ScanningRedis, patterns: readonly string[]): Promise<void> {
+  for (const pattern of patterns) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  }
+}
+
 /** A `redis-server` child process owned by one test. */
 export interface ThrowawayRedis {
   readonly port: number;

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { serviceUrl } from '@faultline/test-support';
+import { deleteKeys, serviceUrl } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,15 +13,6 @@ const url = await serviceUrl('redis');
 const runPrefix = `faultline:test:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
 
 type NodeRedis = ReturnType<typeof createClient>;
-
-async function deleteRun(client: Redis): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await client.del(...keys);
-  } while (cursor !== '0');
-}
 
 const ok: StoredResponse = {
   status: 200,
@@ -49,7 +40,7 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
   });
 
   afterAll(async () => {
-    await deleteRun(admin);
+    await deleteKeys(admin, [`${runPrefix}*`]);
     io.disconnect();
     pipelined.disconnect();
     await node.close();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RedisClientLike } from '@faultline/core/redis';
 import {
+  deleteKeys,
   requireBinary,
   serviceUrl,
   startRedisServer,
@@ -21,15 +22,6 @@ const hasRedisServer = requireBinary('redis-server');
 // Unique per run: other test files and engineers share this Redis.
 const runPrefix = `faultline:test:lease:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function deleteRun(client: Redis): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await client.del(...keys);
-  } while (cursor !== '0');
-}
 
 describe('redisLeaseStore options', () => {
   const client = { evalshaBuffer: async () => 0, evalBuffer: async () => 0 };
@@ -95,7 +87,7 @@ describe.skipIf(url === undefined)('redisLeaseStore (real Redis)', () => {
   });
 
   afterAll(async () => {
-    await deleteRun(admin);
+    await deleteKeys(admin, [`${runPrefix}*`]);
     io.disconnect();
     pipelined.disconnect();
     await node.close();

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { deleteKeys } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,12 +54,7 @@ describe.skipIf(url === undefined)('redisRateLimitStore (real Redis)', () => {
   });
 
   afterAll(async () => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await io.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await io.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(io, [`${runPrefix}*`]);
     io.disconnect();
     await node.close();
   });
