@@ -122,6 +122,8 @@ export const redisCellTable = {
 export const readmeExample = {
   options: { rate: 30, per: 60_000, burst: 15 },
   reply: [0, 16, 15, -1, 2] as const,
+  /** The first call's decision (that reply, in ms). */
+  decision: { allowed: true, limit: 16, remaining: 15, retryAfter: 0, resetAfter: 2000 },
 } as const;
 
 /**
