@@ -39,6 +39,20 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+/**
+ * One retried fetch of `path` on a fresh VirtualClock that the server reads for its arrival log
+ * (`hits`), so the log shows the virtual times of the attempts.
+ */
+async function retriedOnLoggedClock(path: string): Promise<Response> {
+  const clock = new VirtualClock();
+  currentClock = clock;
+  try {
+    return await drive(clock, policy(clock).execute(fetchTask(base + path)));
+  } finally {
+    currentClock = undefined;
+  }
+}
+
 /** Moves virtual time whenever the policy sleeps, while real sockets do their work. */
 async function drive<T>(clock: VirtualClock, promise: Promise<T>): Promise<T> {
   let done = false;
@@ -73,6 +87,18 @@ function statusThenOk(status: number): Handler {
   return (_req, res, hit) => {
     res.statusCode = hit === 1 ? status : 200;
     res.end(hit === 1 ? 'no' : 'yes');
+  };
+}
+
+/** The first hit answers `status` with `headers()` and no body; later hits 200 `ok`. */
+function headThenOk(status: number, headers: () => Record<string, string>): Handler {
+  return (_req, res, hit) => {
+    if (hit === 1) {
+      res.writeHead(status, headers());
+      res.end();
+      return;
+    }
+    res.end('ok');
   };
 }
 
@@ -245,39 +271,23 @@ describe('retryableHttp against a real HTTP server (global fetch)', () => {
   });
 
   it('honours Retry-After in seconds (virtual time)', async () => {
-    const clock = new VirtualClock();
-    currentClock = clock;
-    const path = route((_req, res, hit) => {
-      if (hit === 1) {
-        res.writeHead(503, { 'Retry-After': '3' });
-        res.end();
-        return;
-      }
-      res.end('ok');
-    });
-    const res = await drive(clock, policy(clock).execute(fetchTask(base + path)));
-    currentClock = undefined;
+    const path = route(headThenOk(503, () => ({ 'Retry-After': '3' })));
+    const res = await retriedOnLoggedClock(path);
     expect(res.status).toBe(200);
     expect(hits.get(path)).toEqual([0, 3000]);
   });
 
   it('honours Retry-After as an HTTP-date (virtual time)', async () => {
-    const clock = new VirtualClock();
-    currentClock = clock;
-    const path = route((_req, res, hit) => {
-      if (hit === 1) {
+    const path = route(
+      headThenOk(429, () => {
         const second = Math.floor(Date.now() / 1000) * 1000;
-        res.writeHead(429, {
+        return {
           Date: new Date(second).toUTCString(),
           'Retry-After': new Date(second + 5000).toUTCString(),
-        });
-        res.end();
-        return;
-      }
-      res.end('ok');
-    });
-    const res = await drive(clock, policy(clock).execute(fetchTask(base + path)));
-    currentClock = undefined;
+        };
+      }),
+    );
+    const res = await retriedOnLoggedClock(path);
     expect(res.status).toBe(200);
     expect(hits.get(path)).toEqual([0, 5000]);
   });
