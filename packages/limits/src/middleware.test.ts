@@ -38,6 +38,12 @@ class Routes {
   gate(): Promise<void> {
     return new Promise<void>((resolve) => this.#gates.push(resolve));
   }
+  /** The `/stream` answer on a Node response: a first chunk, then (once released) the last. */
+  async stream(res: { write(chunk: string): unknown; end(chunk: string): unknown }): Promise<void> {
+    res.write('first chunk');
+    await this.gate();
+    res.end('last chunk');
+  }
 }
 
 type Limits = { rate?: RateLimiterPolicy; concurrency?: ConcurrencyLimitPolicy };
@@ -59,6 +65,10 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+async function running(server: Server): Promise<{ url: string; close: () => Promise<void> }> {
+  return { url: await listen(server), close: () => close(server) };
+}
+
 const tenant = (headers: Record<string, unknown>) => String(headers['x-tenant'] ?? 'anon');
 
 const adapters: Record<string, Start> = {
@@ -77,9 +87,7 @@ const adapters: Record<string, Start> = {
         return;
       }
       if ('stream' in answer) {
-        res.write('first chunk');
-        await routes.gate();
-        res.end('last chunk');
+        await routes.stream(res);
         return;
       }
       res.statusCode = answer.status;
@@ -89,8 +97,7 @@ const adapters: Record<string, Start> = {
     if (limits.rate)
       handler = withRateLimit(handler, limits.rate, { key: (req) => tenant(req.headers) });
     const server = createServer((req, res) => void handler(req, res));
-    const url = await listen(server);
-    return { url, close: () => close(server) };
+    return running(server);
   },
   'Express 5': async (limits, routes) => {
     const app = express();
@@ -103,16 +110,13 @@ const adapters: Record<string, Start> = {
         return;
       }
       if ('stream' in answer) {
-        res.write('first chunk');
-        await routes.gate();
-        res.end('last chunk');
+        await routes.stream(res);
         return;
       }
       res.status(answer.status).send(answer.body);
     });
     const server = createServer(app);
-    const url = await listen(server);
-    return { url, close: () => close(server) };
+    return running(server);
   },
   'Fastify 5': async (limits, routes) => {
     const app = Fastify();
@@ -129,9 +133,7 @@ const adapters: Record<string, Start> = {
       if ('stream' in answer) {
         reply.hijack();
         reply.raw.writeHead(200);
-        reply.raw.write('first chunk');
-        await routes.gate();
-        reply.raw.end('last chunk');
+        await routes.stream(reply.raw);
         return reply;
       }
       return reply.code(answer.status).send(answer.body);
