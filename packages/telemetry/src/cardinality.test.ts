@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { circuitBreaker, consecutiveFailures } from '@faultline/breaker';
 import { named, pipeline } from '@faultline/core';
 import { createIdempotency, memoryStore } from '@faultline/idempotency';
@@ -15,6 +13,7 @@ import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { instrumentOpenTelemetry } from './opentelemetry.js';
 import { instrumentPrometheus } from './prometheus.js';
+import { serveLocal } from './testing/serve.js';
 
 const disposers: Array<() => unknown> = [];
 afterAll(async () => {
@@ -83,21 +82,12 @@ describe('bounded cardinality', () => {
       },
       createIdempotency({ store: memoryStore(), scope: () => 'tenant' }),
     );
-    const server: Server = createServer((req, res) => {
+    const base = await serveLocal((req, res) => {
       handler(req, res).catch(() => {
         res.statusCode = 500;
         res.end();
       });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    disposers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }, disposers);
     const statuses = new Map<number, number>();
     const send = async (i: number, key: string, body: string) => {
       const response = await fetch(`${base}/orders/${i}?ref=${i}`, {

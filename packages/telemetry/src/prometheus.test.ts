@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { circuitBreaker, consecutiveFailures } from '@faultline/breaker';
 import { VirtualClock } from '@faultline/clock';
 import { named, pipeline } from '@faultline/core';
@@ -11,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentOpenTelemetry } from './opentelemetry.js';
 import { instrumentPrometheus, PROMETHEUS_METRICS } from './prometheus.js';
 import { FlakyServer, get } from './testing/flaky-server.js';
+import { serveLocal } from './testing/serve.js';
 
 let upstream: FlakyServer;
 beforeAll(async () => {
@@ -30,16 +29,7 @@ async function metricsEndpoint(
     res: import('node:http').ServerResponse,
   ) => void,
 ): Promise<() => Promise<string>> {
-  const server: Server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  disposers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  const url = `${await serveLocal(handler, disposers)}/metrics`;
   return async () => {
     const response = await fetch(url);
     expect(response.status).toBe(200);
