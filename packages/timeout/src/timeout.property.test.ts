@@ -43,16 +43,10 @@ describe('timeout: reference model', () => {
           const abortTime = aborts ? abortAt! : Number.POSITIVE_INFINITY;
           const timedOut = duration! < latency! && duration! < abortTime;
           let expected: { at: number; value?: string; error?: 'timeout' | 'caller' };
-          if (strategy === 'aggressive') {
-            const first = Math.min(duration!, latency!, abortTime);
-            expected =
-              first === latency
-                ? { at: latency!, value: 'value' }
-                : first === duration
-                  ? { at: duration!, error: 'timeout' }
-                  : { at: abortTime, error: 'caller' };
-          } else if (honours) {
-            // The function stops at the first abort (timeout or caller), with that reason.
+          if (strategy === 'aggressive' || honours) {
+            // Aggressive: the first of the value, the timeout and the caller's abort settles the
+            // call. Cooperative with a function that honours its signal: the same, since the
+            // function stops at the first abort (timeout or caller), with that reason.
             const first = Math.min(duration!, latency!, abortTime);
             expected =
               first === latency
