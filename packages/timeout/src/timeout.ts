@@ -1,4 +1,5 @@
 import { type Clock, Deadline } from '@faultline/clock';
+import { reportListenerError } from '@faultline/clock/internal';
 import {
   type CancellableContext,
   type Context,
@@ -278,6 +279,8 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   #reason: unknown = undefined;
   /** The real cancellable context, created on demand (see {@link #cancellable}). */
   #inner: CancellableContext | undefined = undefined;
+  /** {@link onAbort} subscribers not yet called, while the caller can never abort. */
+  #listeners: (() => void) | Array<() => void> | undefined = undefined;
   /** The enclosing deadline, or the policy's own once read. */
   #deadline: Deadline | undefined;
   readonly #shared: Shared;
@@ -348,8 +351,33 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
     return this.#cancellable().signal;
   }
 
+  /**
+   * Under a caller that can never abort (the shared root context), only this call's own abort
+   * can notify: its subscribers are kept here, with no CancellableContext and no watch on the
+   * caller (a timeout nested in another, which subscribes on every call, costs an array slot).
+   * Otherwise as `ctx.child().onAbort`.
+   */
   override onAbort(listener: () => void): (() => void) | undefined {
-    return this.#cancellable().onAbort(listener);
+    if (this.#ctx !== rootContext) return this.#cancellable().onAbort(listener);
+    if ((this.#flags & ABORTED) !== 0) {
+      listener();
+      return unsubscribeNothing;
+    }
+    const listeners = this.#listeners;
+    if (listeners === undefined) this.#listeners = listener;
+    else if (typeof listeners === 'function') this.#listeners = [listeners, listener];
+    else listeners.push(listener);
+    return () => this.#unsubscribe(listener);
+  }
+
+  #unsubscribe(listener: () => void): void {
+    const listeners = this.#listeners;
+    if (listeners === listener) {
+      this.#listeners = undefined;
+    } else if (listeners !== undefined && typeof listeners !== 'function') {
+      const index = listeners.indexOf(listener);
+      if (index >= 0) listeners.splice(index, 1);
+    }
   }
 
   /**
@@ -362,13 +390,21 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
       this.#flags |= ABORTED;
       this.#reason = reason;
     }
+    // The signal first, then the subscribers, as CancellableContext does.
     this.#inner?.abort(reason);
+    const listeners = this.#listeners;
+    if (listeners !== undefined) {
+      this.#listeners = undefined;
+      if (typeof listeners === 'function') callListener(listeners);
+      else for (const listener of listeners) callListener(listener);
+    }
   }
 
   /** The call is over: unlinks what its context added to the caller's. */
   dispose(): void {
     this.#flags |= DISPOSED;
     this.#inner?.dispose();
+    this.#listeners = undefined;
   }
 
   #cancellable(): CancellableContext {
@@ -531,6 +567,17 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
 }
 
 function settleNothing(): void {}
+
+function unsubscribeNothing(): void {}
+
+/** Calls an abort subscriber, reporting (not propagating) a throw so the others still run. */
+function callListener(listener: () => void): void {
+  try {
+    listener();
+  } catch (error) {
+    reportListenerError(error);
+  }
+}
 
 /** The resolving functions of the last `new Promise(capture)`: no executor closure per call. */
 const captured: { resolve: (value: unknown) => void; reject: (reason: unknown) => void } = {
