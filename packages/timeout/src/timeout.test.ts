@@ -13,7 +13,7 @@ import {
   RootContext,
   type Task,
 } from '@faultline/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { timeout } from './timeout.js';
 import { TimeoutError } from './timeout-errors.js';
 import type { TimeoutEvent } from './timeout-events.js';
@@ -489,6 +489,55 @@ describe('timeout: nested policies', () => {
     // The inner timer, bounded by the enclosing deadline, fires first; the outer one then only
     // sees the inner's rejection and is cleared.
     expect(events).toEqual([{ timeout: 1000, elapsed: 1000 }]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('without a caller signal, its context tells onAbort subscribers of the timeout after the signal', async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const clock = new VirtualClock();
+      const seen: unknown[] = [];
+      let context: ExecutionContext | undefined;
+      const result = track(
+        timeout(1000, { clock }).execute((ctx: Context) => {
+          context = ctx as ExecutionContext;
+          ctx.signal.addEventListener('abort', () => seen.push('signal'));
+          context.onAbort(() => seen.push(['first', context!.abortReason]));
+          const unsubscribe = context.onAbort(() => seen.push('unsubscribed'));
+          context.onAbort(() => {
+            throw new Error('listener');
+          });
+          context.onAbort(() => seen.push('last'));
+          unsubscribe!();
+          return never();
+        }),
+      );
+      await clock.advance(1000);
+      expect(result.error).toBeInstanceOf(TimeoutError);
+      expect(seen).toEqual(['signal', ['first', result.error], 'last']);
+      expect(reported.map((error) => (error as Error).message)).toEqual(['listener']);
+      // Already aborted: a new subscriber is called at once.
+      context!.onAbort(() => seen.push('late'));
+      expect(seen.at(-1)).toBe('late');
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('without a caller signal, its onAbort subscribers are dropped when the call ends in time', async () => {
+    const clock = new VirtualClock();
+    const seen: string[] = [];
+    let context: ExecutionContext | undefined;
+    await timeout(1000, { clock }).execute(async (ctx: Context) => {
+      context = ctx as ExecutionContext;
+      context.onAbort(() => seen.push('one'));
+      context.onAbort(() => seen.push('two'));
+      return 'ok';
+    });
+    await clock.runAll();
+    expect(seen).toEqual([]);
+    expect(context!.aborted).toBe(false);
     expect(clock.pendingTimers).toBe(0);
   });
 });
