@@ -1,5 +1,10 @@
 import type { Clock } from '@faultline/clock';
-import { checkNumber, checkOptions, optionalClock } from '@faultline/clock/internal';
+import {
+  checkNumber,
+  checkOptions,
+  optionalClock,
+  optionalNumber,
+} from '@faultline/clock/internal';
 import { checkName } from './telemetry.js';
 
 /** Options for {@link bulkhead}. */
@@ -49,18 +54,22 @@ export function resolveBulkheadOptions(options: BulkheadOptions): ResolvedBulkhe
   const opts = checkOptions<BulkheadOptions>(OWNER, options);
   return {
     limit: checkNumber(OWNER, 'limit', opts.limit, { min: 1, integer: true }),
-    queue:
-      opts.queue === undefined
-        ? BULKHEAD_DEFAULTS.queue
-        : checkNumber(OWNER, 'queue', opts.queue, { min: 0, integer: true, allowInfinity: true }),
-    queueTimeout:
-      opts.queueTimeout === undefined
-        ? BULKHEAD_DEFAULTS.queueTimeout
-        : checkNumber(OWNER, 'queueTimeout', opts.queueTimeout, {
-            min: 0,
-            minExclusive: true,
-            allowInfinity: true,
-          }),
+    queue: optionalNumber(OWNER, 'queue', opts.queue, BULKHEAD_DEFAULTS.queue, {
+      min: 0,
+      integer: true,
+      allowInfinity: true,
+    }),
+    queueTimeout: optionalNumber(
+      OWNER,
+      'queueTimeout',
+      opts.queueTimeout,
+      BULKHEAD_DEFAULTS.queueTimeout,
+      {
+        min: 0,
+        minExclusive: true,
+        allowInfinity: true,
+      },
+    ),
     clock: optionalClock(OWNER, 'clock', opts.clock),
     name: opts.name === undefined ? BULKHEAD_DEFAULTS.name : checkName(OWNER, 'name', opts.name),
   };

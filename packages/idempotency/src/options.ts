@@ -2,13 +2,13 @@ import type { Clock } from '@faultline/clock';
 import {
   checkBoolean,
   checkFunction,
-  checkNumber,
   checkOneOf,
   checkOptions,
   checkString,
   formatValue,
   identify,
   optionalClock,
+  optionalNumber,
   type PolicyIdentity,
 } from '@faultline/core';
 import { checkDuration, type Duration } from './duration.js';
@@ -216,23 +216,23 @@ function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
     header: header.toLowerCase(),
     recordTtl,
     lockTtl,
-    maxKeyLength:
-      options.maxKeyLength === undefined
-        ? 255
-        : checkNumber(FACTORY, 'maxKeyLength', options.maxKeyLength, {
-            min: 1,
-            max: 65_536,
-            integer: true,
-          }),
-    maxStoredBodyBytes:
-      options.maxStoredBodyBytes === undefined
-        ? 1_048_576
-        : checkNumber(FACTORY, 'maxStoredBodyBytes', options.maxStoredBodyBytes, {
-            min: 0,
-            max: 2 ** 31,
-            maxExclusive: true,
-            integer: true,
-          }),
+    maxKeyLength: optionalNumber(FACTORY, 'maxKeyLength', options.maxKeyLength, 255, {
+      min: 1,
+      max: 65_536,
+      integer: true,
+    }),
+    maxStoredBodyBytes: optionalNumber(
+      FACTORY,
+      'maxStoredBodyBytes',
+      options.maxStoredBodyBytes,
+      1_048_576,
+      {
+        min: 0,
+        max: 2 ** 31,
+        maxExclusive: true,
+        integer: true,
+      },
+    ),
     cacheServerErrors:
       options.cacheServerErrors === undefined
         ? false
@@ -247,14 +247,17 @@ function resolve(options: Partial<IdempotencyOptions>): ResolvedOptions {
       options.storeTimeout === undefined
         ? 2_000
         : checkDuration(FACTORY, 'storeTimeout', options.storeTimeout, 1, MAX_TIMER),
-    completionAttempts:
-      options.completionAttempts === undefined
-        ? 3
-        : checkNumber(FACTORY, 'completionAttempts', options.completionAttempts, {
-            min: 1,
-            max: 10,
-            integer: true,
-          }),
+    completionAttempts: optionalNumber(
+      FACTORY,
+      'completionAttempts',
+      options.completionAttempts,
+      3,
+      {
+        min: 1,
+        max: 10,
+        integer: true,
+      },
+    ),
     namespace:
       options.namespace === undefined
         ? 'faultline'

@@ -132,14 +132,11 @@ export function resolveLeaseOptions(options?: unknown): ResolvedLeaseOptions {
     );
   }
   const owner = opts.owner === undefined ? randomOwner() : checkName(OWNER, 'owner', opts.owner);
-  const storeTimeout =
-    opts.storeTimeout === undefined
-      ? validity
-      : checkNumber(OWNER, 'storeTimeout', opts.storeTimeout, {
-          min: 0,
-          minExclusive: true,
-          allowInfinity: true,
-        });
+  const storeTimeout = optionalNumber(OWNER, 'storeTimeout', opts.storeTimeout, validity, {
+    min: 0,
+    minExclusive: true,
+    allowInfinity: true,
+  });
   const retryInterval = optionalNumber(
     OWNER,
     'retryInterval',

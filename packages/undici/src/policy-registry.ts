@@ -1,7 +1,6 @@
 import { systemClock } from '@faultline/clock';
 import {
   checkFunction,
-  checkNumber,
   checkOptions,
   EventChannel,
   type ExecutionContext,
@@ -10,6 +9,7 @@ import {
   formatValue,
   identify,
   type Listener,
+  optionalNumber,
   type Policy,
   PolicyBase,
   type PolicyDescription,
@@ -112,14 +112,17 @@ export class PolicyRegistry<P extends Policy = Policy> {
   constructor(options: PolicyRegistryOptions<P>) {
     const opts = checkOptions<PolicyRegistryOptions<P>>(OWNER, options);
     this.#create = checkFunction<PolicyFactory<P>>(OWNER, 'create', opts.create);
-    this.#maxKeys =
-      opts.maxKeys === undefined
-        ? POLICY_REGISTRY_DEFAULTS.maxKeys
-        : checkNumber(OWNER, 'maxKeys', opts.maxKeys, {
-            min: 1,
-            integer: true,
-            allowInfinity: true,
-          });
+    this.#maxKeys = optionalNumber(
+      OWNER,
+      'maxKeys',
+      opts.maxKeys,
+      POLICY_REGISTRY_DEFAULTS.maxKeys,
+      {
+        min: 1,
+        integer: true,
+        allowInfinity: true,
+      },
+    );
     this.#identity = identify(OWNER, 'policy-registry', opts.name);
   }
 

@@ -7,6 +7,7 @@ import {
   formatValue,
   optionalClock,
   optionalFunction,
+  optionalNumber,
   type Random,
 } from '@faultline/core';
 import {
@@ -183,18 +184,24 @@ export function resolveStandardHttpOptions(
     limiter === undefined
       ? undefined
       : {
-          limit:
-            limiter.limit === undefined
-              ? defaults.rateLimiter.limit
-              : checkNumber(OWNER, 'rateLimiter.limit', limiter.limit, { min: 1, integer: true }),
-          queue:
-            limiter.queue === undefined
-              ? defaults.rateLimiter.queue
-              : checkNumber(OWNER, 'rateLimiter.queue', limiter.queue, {
-                  min: 0,
-                  integer: true,
-                  allowInfinity: true,
-                }),
+          limit: optionalNumber(
+            OWNER,
+            'rateLimiter.limit',
+            limiter.limit,
+            defaults.rateLimiter.limit,
+            { min: 1, integer: true },
+          ),
+          queue: optionalNumber(
+            OWNER,
+            'rateLimiter.queue',
+            limiter.queue,
+            defaults.rateLimiter.queue,
+            {
+              min: 0,
+              integer: true,
+              allowInfinity: true,
+            },
+          ),
         };
 
   const totalTimeout = duration('totalTimeout', opts.totalTimeout, defaults.totalTimeout);
@@ -231,24 +238,30 @@ export function resolveStandardHttpOptions(
       budget = budgetOption;
     }
     retry = {
-      maxAttempts:
-        retryOptions.maxAttempts === undefined
-          ? r.maxAttempts
-          : checkNumber(OWNER, 'retry.maxAttempts', retryOptions.maxAttempts, {
-              min: 1,
-              integer: true,
-              allowInfinity: true,
-            }),
+      maxAttempts: optionalNumber(
+        OWNER,
+        'retry.maxAttempts',
+        retryOptions.maxAttempts,
+        r.maxAttempts,
+        {
+          min: 1,
+          integer: true,
+          allowInfinity: true,
+        },
+      ),
       backoff,
       methods: methodsOption(retryOptions.methods),
       budget,
-      maxRetryAfter:
-        retryOptions.maxRetryAfter === undefined
-          ? r.maxRetryAfter
-          : checkNumber(OWNER, 'retry.maxRetryAfter', retryOptions.maxRetryAfter, {
-              min: 0,
-              allowInfinity: true,
-            }),
+      maxRetryAfter: optionalNumber(
+        OWNER,
+        'retry.maxRetryAfter',
+        retryOptions.maxRetryAfter,
+        r.maxRetryAfter,
+        {
+          min: 0,
+          allowInfinity: true,
+        },
+      ),
     };
   }
 
@@ -260,36 +273,43 @@ export function resolveStandardHttpOptions(
   if (breakerOptions !== undefined) {
     const b = defaults.circuitBreaker;
     circuitBreaker = {
-      failureRatio:
-        breakerOptions.failureRatio === undefined
-          ? b.failureRatio
-          : checkNumber(OWNER, 'circuitBreaker.failureRatio', breakerOptions.failureRatio, {
-              min: 0,
-              minExclusive: true,
-              max: 1,
-            }),
-      minimumThroughput:
-        breakerOptions.minimumThroughput === undefined
-          ? b.minimumThroughput
-          : checkNumber(
-              OWNER,
-              'circuitBreaker.minimumThroughput',
-              breakerOptions.minimumThroughput,
-              { min: 1, integer: true },
-            ),
-      samplingDuration:
-        breakerOptions.samplingDuration === undefined
-          ? b.samplingDuration
-          : checkNumber(OWNER, 'circuitBreaker.samplingDuration', breakerOptions.samplingDuration, {
-              min: 0,
-              minExclusive: true,
-            }),
-      breakDuration:
-        breakerOptions.breakDuration === undefined
-          ? b.breakDuration
-          : checkNumber(OWNER, 'circuitBreaker.breakDuration', breakerOptions.breakDuration, {
-              min: 0,
-            }),
+      failureRatio: optionalNumber(
+        OWNER,
+        'circuitBreaker.failureRatio',
+        breakerOptions.failureRatio,
+        b.failureRatio,
+        {
+          min: 0,
+          minExclusive: true,
+          max: 1,
+        },
+      ),
+      minimumThroughput: optionalNumber(
+        OWNER,
+        'circuitBreaker.minimumThroughput',
+        breakerOptions.minimumThroughput,
+        b.minimumThroughput,
+        { min: 1, integer: true },
+      ),
+      samplingDuration: optionalNumber(
+        OWNER,
+        'circuitBreaker.samplingDuration',
+        breakerOptions.samplingDuration,
+        b.samplingDuration,
+        {
+          min: 0,
+          minExclusive: true,
+        },
+      ),
+      breakDuration: optionalNumber(
+        OWNER,
+        'circuitBreaker.breakDuration',
+        breakerOptions.breakDuration,
+        b.breakDuration,
+        {
+          min: 0,
+        },
+      ),
     };
   }
 

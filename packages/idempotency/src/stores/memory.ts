@@ -1,5 +1,5 @@
 import type { Clock } from '@faultline/clock';
-import { checkNumber, checkOptions, optionalClock } from '@faultline/core';
+import { checkOptions, optionalClock, optionalNumber } from '@faultline/core';
 import { LinkedList, ListNode } from '@faultline/core/internal';
 import { copyBytes } from '../bytes.js';
 import { StoreFullError } from '../errors.js';
@@ -237,31 +237,28 @@ function freezeHeaders(headers: readonly StoredHeader[]): readonly StoredHeader[
  */
 export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
   const opts = checkOptions<MemoryStoreOptions>(FACTORY, options);
-  const maxEntries =
-    opts.maxEntries === undefined
-      ? 10_000
-      : checkNumber(FACTORY, 'maxEntries', opts.maxEntries, {
-          min: 1,
-          max: 2 ** 31,
-          maxExclusive: true,
-          integer: true,
-        });
-  const maxPerScope =
-    opts.maxEntriesPerScope === undefined
-      ? maxEntries
-      : checkNumber(FACTORY, 'maxEntriesPerScope', opts.maxEntriesPerScope, {
-          min: 1,
-          max: maxEntries,
-          integer: true,
-        });
-  const sweepInterval =
-    opts.sweepInterval === undefined
-      ? 60_000
-      : checkNumber(FACTORY, 'sweepInterval', opts.sweepInterval, {
-          min: 1,
-          max: 2 ** 31,
-          maxExclusive: true,
-        });
+  const maxEntries = optionalNumber(FACTORY, 'maxEntries', opts.maxEntries, 10_000, {
+    min: 1,
+    max: 2 ** 31,
+    maxExclusive: true,
+    integer: true,
+  });
+  const maxPerScope = optionalNumber(
+    FACTORY,
+    'maxEntriesPerScope',
+    opts.maxEntriesPerScope,
+    maxEntries,
+    {
+      min: 1,
+      max: maxEntries,
+      integer: true,
+    },
+  );
+  const sweepInterval = optionalNumber(FACTORY, 'sweepInterval', opts.sweepInterval, 60_000, {
+    min: 1,
+    max: 2 ** 31,
+    maxExclusive: true,
+  });
   const clock = optionalClock(FACTORY, 'clock', opts.clock, ['now', 'setTimer']);
 
   // IN_PROGRESS entries live apart from the completed list, so removing expired records from

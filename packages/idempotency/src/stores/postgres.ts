@@ -1,5 +1,11 @@
 import { Buffer } from 'node:buffer';
-import { checkBoolean, checkNumber, checkOptions, checkString, formatValue } from '@faultline/core';
+import {
+  checkBoolean,
+  checkOptions,
+  checkString,
+  formatValue,
+  optionalNumber,
+} from '@faultline/core';
 import {
   type ClaimRequest,
   type ClaimResult,
@@ -358,14 +364,11 @@ WHERE (r.owner = EXCLUDED.owner AND r.status IN ('IN_PROGRESS', 'ABANDONED'))
 
     async sweep(sweepOptions?: SweepOptions): Promise<number> {
       const so = checkOptions<SweepOptions>('postgresStore.sweep', sweepOptions);
-      const batchSize =
-        so.batchSize === undefined
-          ? 1000
-          : checkNumber('postgresStore.sweep', 'batchSize', so.batchSize, {
-              min: 1,
-              max: 100_000,
-              integer: true,
-            });
+      const batchSize = optionalNumber('postgresStore.sweep', 'batchSize', so.batchSize, 1000, {
+        min: 1,
+        max: 100_000,
+        integer: true,
+      });
       let total = 0;
       for (;;) {
         const deleted = (await query(sweepSql, [batchSize])).rowCount ?? 0;
