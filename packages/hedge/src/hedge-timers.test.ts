@@ -1,6 +1,7 @@
 import { systemClock, VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { hedge } from './hedge.js';
 import { HedgeTimers, type TimerEntry } from './hedge-timers.js';
 
 function entry(log: Array<[string, number]>, name: string): TimerEntry {
@@ -140,5 +141,32 @@ describe('HedgeTimers on the system clock', () => {
     await until(() => log.length === 2);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(log.map(([name]) => name)).toEqual(['kept', 'last']);
+  });
+
+  it('a call started late in a busy turn is hedged its delay after it started, never earlier', async () => {
+    // The turn's time is read once per turn; a call that starts 60 ms into the turn must still
+    // wait its whole 40 ms delay (Node's setTimeout counts from the call too).
+    const policy = hedge({ delay: 40 });
+    const starts: number[] = [];
+    let issued = 0;
+    await new Promise<void>((done) => {
+      setTimeout(() => {
+        void policy.execute(async () => {}); // the turn's first call reads the turn's time
+        const busyUntil = performance.now() + 60;
+        while (performance.now() < busyUntil) {
+          // a turn busy with synchronous work
+        }
+        issued = performance.now();
+        void policy
+          .execute(() => {
+            starts.push(performance.now());
+            return new Promise<void>((resolve) => setTimeout(resolve, 150));
+          })
+          .then(() => done());
+      }, 0);
+    });
+    expect(starts).toHaveLength(2);
+    // 1 ms of slack for the clock's resolution.
+    expect(starts[1]! - issued).toBeGreaterThanOrEqual(39);
   });
 });

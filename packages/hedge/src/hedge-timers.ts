@@ -78,6 +78,8 @@ export class HedgeTimers {
   #deferredSize = 0;
   #spare: TimerEntry[] = [];
   #flushing = false;
+  /** The turn's time (turn.ts) when the first of the deferred entries was added. */
+  #deferredBase = 0;
   /** Due time the clock timer is armed for; Infinity when none is armed. */
   #armedFor = Number.POSITIVE_INFINITY;
   #cancel: (() => void) | undefined;
@@ -94,11 +96,23 @@ export class HedgeTimers {
   readonly #flushDeferred = (): void => {
     this.#flushing = false;
     const deferred = this.#deferred;
+    const live = this.#deferredSize;
     this.#deferred = this.#spare;
     this.#deferredSize = 0;
+    // The entries' due times count from the turn's time, read when the turn's first call
+    // started; a call that started later in the same turn (after 50 ms of synchronous work, say)
+    // would see its hedge fire that much early, and early hedges add load exactly when the
+    // process is busy. Count them from now instead, the end of the turn: never early, late by
+    // at most what remained of the turn when the call started — as any timer is on a busy loop.
+    // One clock read per turn, none for calls that settle within their turn.
+    let shift = 0;
+    if (live !== 0) {
+      shift = this.#clock.now() - this.#deferredBase;
+      if (!(shift > 0)) shift = 0;
+    }
     for (let i = 0; i < deferred.length; i++) {
       const entry = deferred[i]!;
-      if (entry.index === DEFERRED && entry.seq === i) this.#insert(entry, entry.due);
+      if (entry.index === DEFERRED && entry.seq === i) this.#insert(entry, entry.due + shift);
     }
     deferred.length = 0;
     this.#spare = deferred;
@@ -130,6 +144,7 @@ export class HedgeTimers {
       this.#deferredSize++;
       if (!this.#flushing) {
         this.#flushing = true;
+        this.#deferredBase = turnTime(this.#clock);
         atTurnEnd(this.#flushDeferred);
       }
       return;

@@ -6,10 +6,12 @@ import { type Clock, systemClock } from '@faultline/clock';
  * in it. Used for two things that would otherwise cost a native call per hedged call:
  *
  * - **The turn's time.** The first read in a turn calls `performance.now()` (on Node 20 about as
- *   costly as an empty `await`); later reads in the same turn reuse it. It is exactly as precise
- *   as a `setTimeout` started in that turn: Node's timers measure their delay from the loop's
- *   cached time (libuv `uv_now`, updated once per iteration), not from the moment `setTimeout`
- *   is called, so a hedge delay measured from it can start up to one turn early, like a timer.
+ *   costly as an empty `await`); later reads in the same turn reuse it, so it can be older than
+ *   the moment of the read by however long the turn has run. (Node's `setTimeout` does not work
+ *   that way: it updates the loop's time and counts from the call.) A hedge delay must never be
+ *   counted from it alone: hedge-timers.ts moves the due times of a turn's calls to the end of
+ *   the turn, when it reads the clock once, so a hedge is never early, only late by at most the
+ *   rest of the turn, like any timer on a busy loop.
  * - **Letting go of the process.** A policy's shared timer stops keeping the process alive at the
  *   end of the turn in which its last waiting call left (see hedge-timers.ts).
  *
