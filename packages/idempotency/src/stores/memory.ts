@@ -305,11 +305,18 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     );
   };
 
-  /** Removes the expired locks; returns how many. */
-  const sweepLocks = (now: number): number => {
+  /**
+   * Removes the expired entries of `entries`; returns how many, and hands the earliest expiry
+   * left to `setFloor`.
+   */
+  const sweepExpired = (
+    entries: { values(): Iterable<Entry> },
+    now: number,
+    setFloor: (floor: number) => void,
+  ): number => {
     let count = 0;
     let floor = Number.POSITIVE_INFINITY;
-    for (const entry of inProgress.values()) {
+    for (const entry of entries.values()) {
       if (entry.expiresAt <= now) {
         drop(entry);
         count++;
@@ -317,25 +324,21 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
         floor = entry.expiresAt;
       }
     }
-    lockExpiryFloor = floor;
+    setFloor(floor);
     return count;
+  };
+  const setLockFloor = (floor: number): void => {
+    lockExpiryFloor = floor;
+  };
+  const setRecordFloor = (floor: number): void => {
+    recordExpiryFloor = floor;
   };
 
+  /** Removes the expired locks; returns how many. */
+  const sweepLocks = (now: number): number => sweepExpired(inProgress, now, setLockFloor);
+
   /** Removes the expired completed (and unreadable) records; returns how many. */
-  const sweepRecords = (now: number): number => {
-    let count = 0;
-    let floor = Number.POSITIVE_INFINITY;
-    for (const entry of completed.values()) {
-      if (entry.expiresAt <= now) {
-        drop(entry);
-        count++;
-      } else if (entry.expiresAt < floor) {
-        floor = entry.expiresAt;
-      }
-    }
-    recordExpiryFloor = floor;
-    return count;
-  };
+  const sweepRecords = (now: number): number => sweepExpired(completed, now, setRecordFloor);
 
   const sweep = (): number => {
     const now = clock.now();
