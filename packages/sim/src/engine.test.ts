@@ -3,7 +3,7 @@ import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimClock, type SimulationRun, simulate } from './engine.js';
-import { contentionRun } from './scenarios/contention.js';
+import { contentionRun, planContention } from './scenarios/contention.js';
 import { planGrayFailure } from './scenarios/gray-failure.js';
 import { planLatencyShift } from './scenarios/latency-shift.js';
 import type { ScenarioPlan } from './scenarios/options.js';
@@ -158,6 +158,12 @@ describe('simulate', () => {
     expect(await simulate(contention, { settle: 'microtask', concurrency: 1 })).toEqual(macro);
     expect(await simulate(contention, { settle: 'microtask', quiet: 2, concurrency: 1 })).toEqual(
       macro,
+    );
+    // The engine options the contention plan asks for (fewer quiet generations than the default).
+    const plan = planContention({ runs: 1, clients: [30] });
+    expect(plan.simulate?.quiet).toBeLessThan(8);
+    expect(await simulate(plan.specs, plan.simulate)).toEqual(
+      await simulate(plan.specs, { settle: 'macrotask' }),
     );
     // The comparison can see an insufficient drain: one quiet generation is not enough for the
     // contention client (an attempt's rejection reaches retry's sleep two generations later).
