@@ -91,7 +91,7 @@ export class RateLimiterPolicy extends PolicyBase {
       if (this.#key !== undefined) key = this.#keyOf(ctx);
       const now = this.#clock.now();
       // The memory store's success path builds no decision object.
-      if (this.#memory !== undefined && this.#memory.take(key, this.#algorithm, 1, now)) {
+      if (this.#memory?.take(key, this.#algorithm, 1, now)) {
         return Promise.resolve(invoke(fn, ctx));
       }
       decision = this.#store.consume(key, this.#algorithm, 1, now);
