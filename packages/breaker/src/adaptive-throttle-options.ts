@@ -10,7 +10,7 @@ import {
 } from '@faultline/core';
 import { handleOverload } from './overload.js';
 
-/** Options of {@link "./adaptive-throttle.js"!adaptiveThrottle}. */
+/** Options of `adaptiveThrottle()`. */
 export interface AdaptiveThrottleOptions {
   /**
    * The multiplier K: the client keeps sending up to K times what the backend accepts. Lower is

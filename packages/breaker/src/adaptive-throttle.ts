@@ -42,7 +42,7 @@ const DESCRIPTION_NAME = 'adaptiveThrottle';
  * so that once the backend refuses work, the client sends about K times what it accepts instead
  * of hammering it. Locally rejected requests count as requests (as in the book), which is what
  * makes the probability rise while the backend stays overloaded. The counts and the formula live
- * in {@link AdaptiveThrottleState}. Built by {@link adaptiveThrottle}.
+ * in `AdaptiveThrottleState`. Built by {@link adaptiveThrottle}.
  */
 export class AdaptiveThrottlePolicy extends PolicyBase {
   readonly #options: ResolvedAdaptiveThrottleOptions;

@@ -23,7 +23,7 @@ export interface HalfOpenOptions {
   readonly probes?: number;
 }
 
-/** Options of {@link "./circuit-breaker.js"!circuitBreaker}. */
+/** Options of `circuitBreaker()`. */
 export interface CircuitBreakerOptions {
   /** When the closed circuit opens: `consecutiveFailures(n)` or `failureRate({...})`. Required. */
   readonly trip: TripStrategy;

@@ -81,7 +81,7 @@ function failedAtOnce(handlers: RootHandlers, error: unknown): Promise<never> {
 
 /**
  * A circuit breaker (Nygard, "Release It!"; state machine after resilience4j and Polly, in
- * {@link CircuitStateMachine}). Built by {@link circuitBreaker}.
+ * `CircuitStateMachine`). Built by {@link circuitBreaker}.
  *
  * - **closed**: calls run; the trip strategy watches their outcomes and opens the circuit.
  * - **open**: calls fail fast with {@link BrokenCircuitError} until the break has elapsed

@@ -86,6 +86,7 @@ export {
   type Task,
 } from './policy.js';
 export { drawRandom, type Random, seededRandom } from './random.js';
+export type { CallLabels } from './telemetry.js';
 export {
   checkName,
   type ExecutionOutcome,

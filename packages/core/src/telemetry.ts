@@ -261,7 +261,8 @@ function sharedStream(): TelemetryStream {
 export const telemetry: TelemetryStream = sharedStream();
 
 /** What a record needs to know about the call it comes from. */
-interface CallLabels {
+/** The labels of the call an attempt belongs to (its policy's identity and the pipeline). */
+export interface CallLabels {
   readonly pipeline: string | undefined;
   readonly operation: string | undefined;
 }

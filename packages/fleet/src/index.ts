@@ -21,6 +21,7 @@ export {
   resolveFleetBudgetOptions,
 } from './fleet-budget-options.js';
 export { FLEET_SYNC_DEFAULTS, type FleetSyncOptions } from './fleet-options.js';
+export type { FleetWindow } from './fleet-window.js';
 export {
   MemoryFleetStore,
   type MemoryFleetStoreOptions,

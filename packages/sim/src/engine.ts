@@ -14,7 +14,7 @@ import {
  * count each other's activity (with module-wide counters, one call's generations made another
  * decide "settled" too early and change its results).
  */
-class SettleState {
+export class SettleState {
   tick = 0;
   touched = 0;
 }

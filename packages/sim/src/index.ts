@@ -13,8 +13,14 @@ export {
   standardNormal,
   uniform,
 } from './distribution.js';
-export { SimClock, type SimulateOptions, type SimulationRun, simulate } from './engine.js';
-export { policySchema, scenarioSchema } from './file/schema.js';
+export {
+  type SettleState,
+  SimClock,
+  type SimulateOptions,
+  type SimulationRun,
+  simulate,
+} from './engine.js';
+export { type JsonSchema, policySchema, scenarioSchema } from './file/schema.js';
 export { ScenarioFileError, validate } from './file/validate.js';
 export {
   type ClientRequest,
@@ -78,6 +84,7 @@ export {
   runGrayFailure,
 } from './scenarios/gray-failure.js';
 export {
+  type BuiltInScenario,
   builtInScenarios,
   defineScenario,
   isScenarioName,
@@ -121,6 +128,7 @@ export {
   metastableSpec,
 } from './scenarios/metastable.js';
 export { runPlan, type ScenarioOptions, type ScenarioPlan } from './scenarios/options.js';
+export type { OverloadReport, OverloadResult } from './scenarios/overload.js';
 export {
   type PartialFailureReport,
   partialFailureScenario,
@@ -151,6 +159,7 @@ export {
   type TailLatencyPolicy,
   type TailLatencyReport,
   type TailLatencyResult,
+  type TailLatencyRun,
   tailLatencyCharts,
   tailLatencyConclusions,
   tailLatencyModel,

@@ -40,9 +40,9 @@ const KIND = 'timeout';
  * `ctx.deadline` = the earliest of both, so nested timeouts and downstream services inherit the
  * tightest budget.
  *
- * Both strategies run the same code (a {@link TimeoutCall} per call); they differ only in what
+ * Both strategies run the same code (a `TimeoutCall` per call); they differ only in what
  * the expiry does to the returned promise. The calls' timers share one platform timer per policy
- * (a {@link TimerQueue}): the success path sets and clears no platform timer of its own.
+ * (a `TimerQueue`): the success path sets and clears no platform timer of its own.
  */
 export class TimeoutPolicy extends PolicyBase {
   /** See {@link TimeoutStrategy}. */
@@ -254,7 +254,7 @@ const FROM_AMBIENT = 128;
 
 /**
  * One call in flight, and the context its function runs in (one object: the success path
- * allocates as little as it can). An entry of the policy's {@link TimerQueue} (or the owner of a
+ * allocates as little as it can). An entry of the policy's `TimerQueue` (or the owner of a
  * timer of its own), settled by whichever comes first of the function, the timer and (aggressive)
  * the caller's abort.
  *

@@ -10,25 +10,26 @@
  * timeouts) are told apart by their `kind`.
  */
 
-type Schema = Record<string, unknown>;
+/** A JSON Schema document, as plain data. */
+export type JsonSchema = Record<string, unknown>;
 
-const ms = (description: string, minimum = 0): Schema => ({
+const ms = (description: string, minimum = 0): JsonSchema => ({
   type: 'number',
   minimum,
   description,
 });
-const positiveMs = (description: string): Schema => ({
+const positiveMs = (description: string): JsonSchema => ({
   type: 'number',
   exclusiveMinimum: 0,
   description,
 });
-const probability = (description: string): Schema => ({
+const probability = (description: string): JsonSchema => ({
   type: 'number',
   minimum: 0,
   maximum: 1,
   description,
 });
-const integer = (description: string, minimum: number): Schema => ({
+const integer = (description: string, minimum: number): JsonSchema => ({
   type: 'integer',
   minimum,
   description,
@@ -38,9 +39,9 @@ const integer = (description: string, minimum: number): Schema => ({
 function variant(
   kind: string,
   description: string,
-  properties: Record<string, Schema>,
+  properties: Record<string, JsonSchema>,
   required: readonly string[] = [],
-): Schema {
+): JsonSchema {
   return {
     type: 'object',
     description,
@@ -51,8 +52,16 @@ function variant(
 }
 
 /** A union told apart by `kind` (a number alone, where allowed, is the `numberMeans` variant). */
-function tagged(description: string, variants: readonly Schema[], numberMeans?: string): Schema {
-  const union: Schema = { description, discriminator: { propertyName: 'kind' }, oneOf: variants };
+function tagged(
+  description: string,
+  variants: readonly JsonSchema[],
+  numberMeans?: string,
+): JsonSchema {
+  const union: JsonSchema = {
+    description,
+    discriminator: { propertyName: 'kind' },
+    oneOf: variants,
+  };
   return numberMeans === undefined
     ? union
     : {
@@ -61,7 +70,7 @@ function tagged(description: string, variants: readonly Schema[], numberMeans?: 
       };
 }
 
-const distribution: Schema = tagged(
+const distribution: JsonSchema = tagged(
   'A distribution of durations in ms.',
   [
     variant('constant', 'Always `value`.', { value: ms('The value, ms.') }, ['value']),
@@ -141,7 +150,7 @@ const distribution: Schema = tagged(
   'a constant of that many ms',
 );
 
-const backoff: Schema = tagged(
+const backoff: JsonSchema = tagged(
   'The delays between attempts (`@faultline/retry` backoffs).',
   [
     variant('constant', '`constant(ms)`: the same delay every time.', { ms: ms('Delay, ms.') }, [
@@ -180,7 +189,7 @@ const backoff: Schema = tagged(
   'constant(ms)',
 );
 
-const budget: Schema = tagged('A retry budget shared by every request of the run.', [
+const budget: JsonSchema = tagged('A retry budget shared by every request of the run.', [
   variant(
     'tokenBucket',
     '`tokenBucketBudget`: gRPC retry throttling.',
@@ -207,7 +216,7 @@ const budget: Schema = tagged('A retry budget shared by every request of the run
   }),
 ]);
 
-const trip: Schema = tagged('When a closed circuit opens.', [
+const trip: JsonSchema = tagged('When a closed circuit opens.', [
   variant('consecutiveFailures', '`consecutiveFailures(n)`.', {
     n: integer('Failures in a row. Default 5.', 1),
   }),
@@ -219,7 +228,7 @@ const trip: Schema = tagged('When a closed circuit opens.', [
   }),
 ]);
 
-const retry: Schema = {
+const retry: JsonSchema = {
   type: 'object',
   description: '`retry(options)` from @faultline/retry.',
   properties: {
@@ -231,7 +240,7 @@ const retry: Schema = {
   additionalProperties: false,
 };
 
-const circuitBreaker: Schema = {
+const circuitBreaker: JsonSchema = {
   type: 'object',
   description: '`circuitBreaker(options)` from @faultline/breaker.',
   properties: {
@@ -250,7 +259,7 @@ const circuitBreaker: Schema = {
   additionalProperties: false,
 };
 
-const adaptiveThrottle: Schema = {
+const adaptiveThrottle: JsonSchema = {
   type: 'object',
   description:
     '`adaptiveThrottle(options)` from @faultline/breaker (Google SRE client throttling).',
@@ -263,7 +272,7 @@ const adaptiveThrottle: Schema = {
   additionalProperties: false,
 };
 
-const timeout: Schema = tagged(
+const timeout: JsonSchema = tagged(
   'A timeout (`timeout(duration)` from @faultline/timeout).',
   [
     variant(
@@ -293,7 +302,7 @@ const timeout: Schema = tagged(
   'a fixed timeout of that many ms',
 );
 
-const bulkhead: Schema = {
+const bulkhead: JsonSchema = {
   type: 'object',
   description: '`bulkhead(options)` from @faultline/core: at most `limit` requests at once.',
   properties: {
@@ -305,7 +314,7 @@ const bulkhead: Schema = {
   additionalProperties: false,
 };
 
-const policyStep: Schema = {
+const policyStep: JsonSchema = {
   type: 'object',
   description: 'One policy of a pipeline: exactly one field.',
   properties: { bulkhead, retry, circuitBreaker, adaptiveThrottle, timeout },
@@ -314,7 +323,7 @@ const policyStep: Schema = {
   maxProperties: 1,
 };
 
-const policy: Schema = {
+const policy: JsonSchema = {
   description:
     'A policy to compare. An object composes at most one of each policy in the order bulkhead → retry → circuitBreaker → adaptiveThrottle → timeout (so the timeout is per attempt); `{}` calls the downstream bare. For another order or two timeouts, write an array, outermost first.',
   anyOf: [
@@ -327,7 +336,7 @@ const policy: Schema = {
   ],
 };
 
-const incident: Schema = tagged('A timed change to the downstream.', [
+const incident: JsonSchema = tagged('A timed change to the downstream.', [
   variant(
     'outage',
     'Requests fail (503 at once, or no answer) with `probability` (default 1).',
@@ -353,7 +362,7 @@ const incident: Schema = tagged('A timed change to the downstream.', [
   ),
 ]);
 
-const traffic: Schema = tagged('Who calls the downstream.', [
+const traffic: JsonSchema = tagged('Who calls the downstream.', [
   variant(
     'open',
     'Open loop: Poisson arrivals at `rate` per second, whatever happens to earlier requests (public traffic: the load retries amplify).',

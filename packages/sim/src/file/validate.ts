@@ -5,7 +5,7 @@
  * any other keyword, so the schema cannot silently grow a rule this check ignores.
  */
 
-type Schema = Readonly<Record<string, unknown>>;
+import type { JsonSchema } from './schema.js';
 
 /** A malformed scenario or policy file: the CLI prints the message on one line, exit code 2. */
 export class ScenarioFileError extends Error {
@@ -110,17 +110,17 @@ function suggestion(key: string, allowed: readonly string[]): string {
 }
 
 /** The `kind`s a tagged union accepts. */
-function kindsOf(variants: readonly Schema[]): string[] {
+function kindsOf(variants: readonly JsonSchema[]): string[] {
   return variants.map(
-    (v) => ((v.properties as Record<string, Schema>).kind as { const: string }).const,
+    (v) => ((v.properties as Record<string, JsonSchema>).kind as { const: string }).const,
   );
 }
 
 /** The value's own description of what it should be (for "must be …" messages). */
-function expected(schema: Schema, root: Schema): string {
+function expected(schema: JsonSchema, root: JsonSchema): string {
   const resolved = resolve(schema, root);
   if (typeof resolved.type === 'string') return article(resolved.type);
-  const branches = (resolved.anyOf ?? resolved.oneOf) as readonly Schema[] | undefined;
+  const branches = (resolved.anyOf ?? resolved.oneOf) as readonly JsonSchema[] | undefined;
   if (branches !== undefined) {
     const names = branches.map((b) => {
       const r = resolve(b, root);
@@ -132,12 +132,12 @@ function expected(schema: Schema, root: Schema): string {
   return 'something else';
 }
 
-function resolve(schema: Schema, root: Schema): Schema {
+function resolve(schema: JsonSchema, root: JsonSchema): JsonSchema {
   const ref = schema.$ref;
   if (typeof ref !== 'string') return schema;
   const prefix = '#/$defs/';
   if (!ref.startsWith(prefix)) throw new Error(`schema: unsupported $ref ${ref}`);
-  const target = (root.$defs as Record<string, Schema> | undefined)?.[ref.slice(prefix.length)];
+  const target = (root.$defs as Record<string, JsonSchema> | undefined)?.[ref.slice(prefix.length)];
   if (target === undefined) throw new Error(`schema: unknown $ref ${ref}`);
   return target;
 }
@@ -148,7 +148,7 @@ function resolve(schema: Schema, root: Schema): Schema {
  */
 export function validate(
   value: unknown,
-  schema: Schema,
+  schema: JsonSchema,
   options: { readonly allow?: (value: unknown, path: string) => boolean } = {},
 ): void {
   check(value, schema, '', schema, options.allow);
@@ -156,9 +156,9 @@ export function validate(
 
 function check(
   value: unknown,
-  raw: Schema,
+  raw: JsonSchema,
   path: string,
-  root: Schema,
+  root: JsonSchema,
   allow: ((value: unknown, path: string) => boolean) | undefined,
 ): void {
   if (allow?.(value, path)) return;
@@ -174,7 +174,7 @@ function check(
   if (schema.anyOf !== undefined) {
     // Unions here are of different JSON types (a number or an object, an object or an array):
     // the value's type picks the branch, so the error comes from the branch the user meant.
-    const branches = schema.anyOf as readonly Schema[];
+    const branches = schema.anyOf as readonly JsonSchema[];
     const branch = branches.find((b) => {
       const r = resolve(b, root);
       if (typeof r.type === 'string') return typeMatches(r.type, value);
@@ -185,7 +185,7 @@ function check(
     return;
   }
   if (schema.oneOf !== undefined) {
-    const variants = (schema.oneOf as readonly Schema[]).map((v) => resolve(v, root));
+    const variants = (schema.oneOf as readonly JsonSchema[]).map((v) => resolve(v, root));
     const kinds = kindsOf(variants);
     if (jsonType(value) !== 'object') {
       fail(`must be an object with a "kind" (one of ${kinds.join(', ')}), received ${show(value)}`);
@@ -235,14 +235,14 @@ function check(
     }
     if (schema.items !== undefined) {
       value.forEach((item, i) => {
-        check(item, schema.items as Schema, fieldPath(path, i), root, allow);
+        check(item, schema.items as JsonSchema, fieldPath(path, i), root, allow);
       });
     }
   }
   if (jsonType(value) === 'object' && schema.type === 'object') {
     const object = value as Record<string, unknown>;
     const keys = Object.keys(object);
-    const properties = (schema.properties ?? {}) as Record<string, Schema>;
+    const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
     const allowed = Object.keys(properties);
     if (typeof schema.minProperties === 'number' && keys.length < schema.minProperties) {
       fail(
@@ -269,7 +269,7 @@ function check(
       } else if (typeof schema.additionalProperties === 'object') {
         check(
           object[key],
-          schema.additionalProperties as Schema,
+          schema.additionalProperties as JsonSchema,
           fieldPath(path, key),
           root,
           allow,

@@ -9,13 +9,14 @@ export {
 } from './definition.js';
 export { builtInScenarios } from './registry.js';
 
-type BuiltIn = (typeof builtInScenarios)[number];
+/** A built-in scenario's definition. */
+export type BuiltInScenario = (typeof builtInScenarios)[number];
 
 /** The name of a built-in scenario. */
-export type ScenarioName = BuiltIn['name'];
+export type ScenarioName = BuiltInScenario['name'];
 
 /** Any built-in scenario's report. */
-export type ScenarioReport = BuiltIn extends infer D
+export type ScenarioReport = BuiltInScenario extends infer D
   ? D extends ScenarioDefinition<infer R, string>
     ? R
     : never
