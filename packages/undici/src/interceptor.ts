@@ -13,6 +13,7 @@ import {
 import { type InterceptedRequestInfo, recordRequest } from './http-outcome.js';
 import { policyRegistry } from './policy-registry.js';
 import { type StandardHttpPipeline, standardHttpPipeline } from './standard-http-pipeline.js';
+import { warnOnce } from './warn-once.js';
 
 /*
  * The shapes of undici's dispatcher API (v7 handler interface) that the interceptor touches.
@@ -134,16 +135,11 @@ function isUndiciRetryHandler(handler: unknown): boolean {
   return typeof h.retryOpts === 'object' && typeof h.retryCount === 'number';
 }
 
-let warnedStacking = false;
-function warnStacking(): void {
-  if (warnedStacking) return;
-  warnedStacking = true;
-  console.warn(
-    "faultline resilience(): undici's retry interceptor is composed outside it, so faultline does " +
-      'not retry those requests (one retry layer, not two multiplying each other). Compose only one. ' +
-      '(Shown once per process.)',
-  );
-}
+const warnStacking = warnOnce(
+  "faultline resilience(): undici's retry interceptor is composed outside it, so faultline does " +
+    'not retry those requests (one retry layer, not two multiplying each other). Compose only one. ' +
+    '(Shown once per process.)',
+);
 
 function noUndiciRetry(error: unknown, _state: unknown, callback: (error: unknown) => void): void {
   callback(error);

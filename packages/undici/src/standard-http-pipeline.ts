@@ -21,22 +21,17 @@ import {
   resolveStandardHttpOptions,
   type StandardHttpPipelineOptions,
 } from './standard-http-pipeline-options.js';
+import { warnOnce } from './warn-once.js';
 
 /** `fetch`'s shape. */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
-let warnedUnknownRequest = false;
-
-function warnUnknownRequest(): void {
-  if (warnedUnknownRequest) return;
-  warnedUnknownRequest = true;
-  console.warn(
-    'faultline standardHttpPipeline: a transient HTTP failure was not retried because the pipeline ' +
-      'cannot see the request method of a plain fetch inside execute(). Use pipeline.fetch(url, init) ' +
-      "(or execute(fetchTask(url, init)) from '@faultline/retry'), or set retry.methods: 'all' if " +
-      'every request through it is safe to repeat. (Shown once per process.)',
-  );
-}
+const warnUnknownRequest = warnOnce(
+  'faultline standardHttpPipeline: a transient HTTP failure was not retried because the pipeline ' +
+    'cannot see the request method of a plain fetch inside execute(). Use pipeline.fetch(url, init) ' +
+    "(or execute(fetchTask(url, init)) from '@faultline/retry'), or set retry.methods: 'all' if " +
+    'every request through it is safe to repeat. (Shown once per process.)',
+);
 
 /**
  * The standard resilience pipeline for one HTTP dependency, in Microsoft.Extensions.Http.Resilience's
