@@ -1,5 +1,6 @@
-import { checkNumber, checkOptions } from '@faultline/core';
+import { checkOptions, optionalNumber } from '@faultline/core';
 import type { RateLimitAlgorithm, RateLimitDecision } from './rate-limit-algorithm.js';
+import { checkRatePeriod } from './rate-period.js';
 
 /** Options of {@link gcra}. */
 export interface GcraOptions {
@@ -122,14 +123,10 @@ export class Gcra implements RateLimitAlgorithm<GcraState> {
 export function gcra(options: GcraOptions): Gcra {
   const owner = 'gcra';
   const opts = checkOptions<GcraOptions>(owner, options);
-  const rate = checkNumber(owner, 'rate', opts.rate, { min: 0, minExclusive: true });
-  const per =
-    opts.per === undefined
-      ? GCRA_DEFAULTS.per
-      : checkNumber(owner, 'per', opts.per, { min: 0, minExclusive: true });
-  const burst =
-    opts.burst === undefined
-      ? Math.max(0, Math.ceil(rate) - 1)
-      : checkNumber(owner, 'burst', opts.burst, { min: 0, integer: true });
+  const { rate, per } = checkRatePeriod(owner, opts, GCRA_DEFAULTS.per);
+  const burst = optionalNumber(owner, 'burst', opts.burst, Math.max(0, Math.ceil(rate) - 1), {
+    min: 0,
+    integer: true,
+  });
   return new Gcra(rate, per, burst);
 }

@@ -1,5 +1,6 @@
-import { checkNumber, checkOptions } from '@faultline/core';
+import { checkOptions, optionalNumber } from '@faultline/core';
 import type { RateLimitAlgorithm, RateLimitDecision } from './rate-limit-algorithm.js';
+import { checkRatePeriod } from './rate-period.js';
 
 /** Options of {@link tokenBucket}. */
 export interface TokenBucketOptions {
@@ -120,14 +121,10 @@ export class TokenBucket implements RateLimitAlgorithm<TokenBucketState> {
 export function tokenBucket(options: TokenBucketOptions): TokenBucket {
   const owner = 'tokenBucket';
   const opts = checkOptions<TokenBucketOptions>(owner, options);
-  const rate = checkNumber(owner, 'rate', opts.rate, { min: 0, minExclusive: true });
-  const per =
-    opts.per === undefined
-      ? TOKEN_BUCKET_DEFAULTS.per
-      : checkNumber(owner, 'per', opts.per, { min: 0, minExclusive: true });
-  const burst =
-    opts.burst === undefined
-      ? Math.max(1, Math.ceil(rate))
-      : checkNumber(owner, 'burst', opts.burst, { min: 1, integer: true });
+  const { rate, per } = checkRatePeriod(owner, opts, TOKEN_BUCKET_DEFAULTS.per);
+  const burst = optionalNumber(owner, 'burst', opts.burst, Math.max(1, Math.ceil(rate)), {
+    min: 1,
+    integer: true,
+  });
   return new TokenBucket(rate, per, burst);
 }
