@@ -1,14 +1,15 @@
 import type { Clock } from '@faultline/clock';
 import {
-  checkFunction,
   checkNumber,
   checkOptions,
-  formatValue,
   handleAll,
   optionalClock,
+  optionalFunction,
+  optionalNumber,
   type ShouldHandle,
 } from '@faultline/core';
 import { isLimitAlgorithm, type LimitAlgorithm } from './limit-algorithm.js';
+import { checkLimiterOptions } from './limiter-options.js';
 
 /** The optional queue of {@link ConcurrencyLimitOptions.queue}. */
 export interface ConcurrencyLimitQueueOptions {
@@ -58,17 +59,15 @@ const OWNER = 'concurrencyLimit';
 
 /** Validates {@link ConcurrencyLimitOptions} and applies the defaults. */
 export function resolveConcurrencyLimitOptions(options: unknown): ResolvedConcurrencyLimitOptions {
-  if (options === undefined) {
-    throw new TypeError(
-      `${OWNER}: options must be an object with a "limit" (aimd, vegas, gradient2 or fixed), received undefined`,
-    );
-  }
-  const opts = checkOptions<ConcurrencyLimitOptions>(OWNER, options);
-  if (!isLimitAlgorithm(opts.limit)) {
-    throw new TypeError(
-      `${OWNER}: option "limit" must be a limit algorithm (aimd(), vegas(), gradient2() or fixed(n)), received ${formatValue(opts.limit)}`,
-    );
-  }
+  const opts = checkLimiterOptions<ConcurrencyLimitOptions, LimitAlgorithm>(
+    OWNER,
+    options,
+    isLimitAlgorithm,
+    {
+      factories: 'aimd, vegas, gradient2 or fixed',
+      expected: 'limit algorithm (aimd(), vegas(), gradient2() or fixed(n))',
+    },
+  );
   let queue: { size: number; timeout: number } = CONCURRENCY_LIMIT_DEFAULTS.queue;
   if (opts.queue !== undefined) {
     const q = checkOptions<ConcurrencyLimitQueueOptions>(`${OWNER}: option "queue"`, opts.queue);
@@ -78,20 +77,19 @@ export function resolveConcurrencyLimitOptions(options: unknown): ResolvedConcur
         integer: true,
         allowInfinity: true,
       }),
-      timeout:
-        q.timeout === undefined
-          ? Number.POSITIVE_INFINITY
-          : checkNumber(OWNER, 'queue.timeout', q.timeout, {
-              min: 0,
-              minExclusive: true,
-              allowInfinity: true,
-            }),
+      timeout: optionalNumber(OWNER, 'queue.timeout', q.timeout, Number.POSITIVE_INFINITY, {
+        min: 0,
+        minExclusive: true,
+        allowInfinity: true,
+      }),
     };
   }
-  const shouldHandle =
-    opts.shouldHandle === undefined
-      ? CONCURRENCY_LIMIT_DEFAULTS.shouldHandle
-      : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle);
+  const shouldHandle = optionalFunction<ShouldHandle>(
+    OWNER,
+    'shouldHandle',
+    opts.shouldHandle,
+    CONCURRENCY_LIMIT_DEFAULTS.shouldHandle,
+  );
   const clock = optionalClock(OWNER, 'clock', opts.clock);
   return { limit: opts.limit, queue, shouldHandle, clock, name: opts.name };
 }

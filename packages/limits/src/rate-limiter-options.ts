@@ -2,11 +2,11 @@ import type { Clock } from '@faultline/clock';
 import {
   type Context,
   checkFunction,
-  checkNumber,
-  checkOptions,
   formatValue,
   optionalClock,
+  optionalNumber,
 } from '@faultline/core';
+import { checkLimiterOptions } from './limiter-options.js';
 import { memoryRateLimitStore } from './memory-store.js';
 import {
   isRateLimitAlgorithm,
@@ -58,21 +58,19 @@ const OWNER = 'rateLimiter';
 
 /** Validates {@link RateLimiterOptions} and applies the defaults. */
 export function resolveRateLimiterOptions(options: unknown): ResolvedRateLimiterOptions {
-  if (options === undefined) {
-    throw new TypeError(
-      `${OWNER}: options must be an object with a "limit" (tokenBucket, gcra or slidingWindow), received undefined`,
-    );
-  }
-  const opts = checkOptions<RateLimiterOptions>(OWNER, options);
-  if (!isRateLimitAlgorithm(opts.limit)) {
-    throw new TypeError(
-      `${OWNER}: option "limit" must be a rate-limit algorithm (tokenBucket(), gcra() or slidingWindow()), received ${formatValue(opts.limit)}`,
-    );
-  }
-  const maxWait =
-    opts.maxWait === undefined
-      ? RATE_LIMITER_DEFAULTS.maxWait
-      : checkNumber(OWNER, 'maxWait', opts.maxWait, { min: 0, allowInfinity: true });
+  const opts = checkLimiterOptions<RateLimiterOptions, RateLimitAlgorithm>(
+    OWNER,
+    options,
+    isRateLimitAlgorithm,
+    {
+      factories: 'tokenBucket, gcra or slidingWindow',
+      expected: 'rate-limit algorithm (tokenBucket(), gcra() or slidingWindow())',
+    },
+  );
+  const maxWait = optionalNumber(OWNER, 'maxWait', opts.maxWait, RATE_LIMITER_DEFAULTS.maxWait, {
+    min: 0,
+    allowInfinity: true,
+  });
   const key =
     opts.key === undefined
       ? undefined
