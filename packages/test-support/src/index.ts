@@ -28,3 +28,4 @@ export {
   startRedisServer,
   type ThrowawayRedis,
 } from './services.js';
+export { type CapturedStreams, captureStreams } from './streams.js';

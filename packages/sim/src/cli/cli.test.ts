@@ -2,27 +2,13 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@faultline/test-support';
+import { captureStreams, runNode } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../report/html.js';
 import { runScenario } from '../run.js';
 import { scenarioNames } from '../scenarios/index.js';
 import { parseArgs, usage } from './args.js';
 import { main } from './main.js';
-
-function streams(tty = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const make = (sink: string[]) =>
-    ({
-      write: (chunk: string) => {
-        sink.push(chunk);
-        return true;
-      },
-      isTTY: tty,
-    }) as unknown as NodeJS.WriteStream;
-  return { io: { stdout: make(out), stderr: make(err) }, out, err };
-}
 
 describe('parseArgs', () => {
   it('parses a scenario and every option, in both --flag value and --flag=value forms', () => {
@@ -92,7 +78,7 @@ describe('parseArgs', () => {
     [['compare', '--latencies', 'l.csv']],
     [['all', '--rate', '10']],
   ])('rejects %j with one line and exit code 2, no stack trace', async (argv) => {
-    const { io, err, out } = streams();
+    const { io, err, out } = captureStreams();
     expect(await main(argv, io)).toBe(2);
     const text = err.join('');
     expect(text).toMatch(/^faultline-sim: [^\n]+\(faultline-sim --help for usage\)\n$/);
@@ -103,7 +89,7 @@ describe('parseArgs', () => {
 
 describe('faultline-sim options', () => {
   it('--version prints the package version', async () => {
-    const { io, out } = streams();
+    const { io, out } = captureStreams();
     expect(await main(['--version'], io)).toBe(0);
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
     expect(out.join('')).toBe(`faultline-sim ${pkg.version}\n`);
@@ -111,7 +97,7 @@ describe('faultline-sim options', () => {
 
   it('--report to a directory fails before the run, on one line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'faultline-sim-'));
-    const { io, err } = streams(true);
+    const { io, err } = captureStreams(true);
     const started = performance.now();
     expect(await main(['contention', '--report', dir], io)).toBe(2);
     // The full contention sweep takes many seconds: failing in well under one means no run.
@@ -122,14 +108,14 @@ describe('faultline-sim options', () => {
   });
 
   it('--json carries seed and runs at the top level, for one scenario and for several', async () => {
-    const one = streams();
+    const one = captureStreams();
     expect(await main(['partial-failure', '--runs', '1', '--seed', '9', '--json'], one.io)).toBe(0);
     expect(JSON.parse(one.out.join(''))).toMatchObject({
       scenario: 'partial-failure',
       seed: 9,
       runs: 1,
     });
-    const meta = streams();
+    const meta = captureStreams();
     expect(await main(['metastable', '--runs', '1', '--json'], meta.io)).toBe(0);
     expect(Object.keys(JSON.parse(meta.out.join('')))).toEqual([
       'scenario',
@@ -140,7 +126,7 @@ describe('faultline-sim options', () => {
   }, 60_000);
 
   it('the progress bar starts at the real count of runs', async () => {
-    const tty = streams(true);
+    const tty = captureStreams(true);
     expect(await main(['partial-failure', '--runs', '1'], tty.io)).toBe(0);
     // 6 failure probabilities × 2 policies × 1 run: the first frame already says 0/12.
     expect(tty.err[0]).toMatch(/\] +0% partial-failure 0\/12 runs/);
@@ -148,7 +134,7 @@ describe('faultline-sim options', () => {
   });
 
   it('--progress lines reports in plain lines when stderr is not a terminal', async () => {
-    const piped = streams(false);
+    const piped = captureStreams(false);
     expect(await main(['partial-failure', '--runs', '1', '--progress', 'lines'], piped.io)).toBe(0);
     expect(piped.err[0]).toBe('partial-failure: 12 runs…\n');
     expect(piped.err.join('')).toMatch(/partial-failure: done in \d+\.\d s\n$/);
@@ -159,7 +145,7 @@ describe('faultline-sim', () => {
   it('prints a table, draws a progress bar on a TTY only, writes the HTML report', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'faultline-sim-'));
     const file = join(dir, 'sub', 'report.html');
-    const tty = streams(true);
+    const tty = captureStreams(true);
     expect(await main(['partial-failure', '--runs', '1', '--report', file], tty.io)).toBe(0);
     expect(tty.out.join('')).toMatch(/partial-failure: success and load/);
     expect(tty.err.join('')).toMatch(/\[#+-*\] +\d+% partial-failure/);
@@ -167,7 +153,7 @@ describe('faultline-sim', () => {
     const html = await readFile(file, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<svg');
-    const piped = streams(false);
+    const piped = captureStreams(false);
     expect(await main(['partial-failure', '--runs', '1'], piped.io)).toBe(0);
     expect(piped.err.join('')).toBe('');
   });

@@ -1,25 +1,12 @@
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureStreams } from '@faultline/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { readLatencies } from './load.js';
 import { policySchema, scenarioSchema } from './schema.js';
 import { ScenarioFileError, validate } from './validate.js';
-
-function streams() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const make = (sink: string[]) =>
-    ({
-      write: (chunk: string) => {
-        sink.push(chunk);
-        return true;
-      },
-      isTTY: false,
-    }) as unknown as NodeJS.WriteStream;
-  return { io: { stdout: make(out), stderr: make(err) }, out, err };
-}
 
 /** A small valid scenario (short and light, so that tests that run it stay fast). */
 const valid = () => ({
@@ -44,7 +31,7 @@ async function runFile(
 ): Promise<{ code: number; out: string; err: string }> {
   const file = join(dir, name);
   await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
-  const { io, out, err } = streams();
+  const { io, out, err } = captureStreams();
   const code = await main(['run', file], io);
   return { code, out: out.join(''), err: err.join('') };
 }
@@ -128,7 +115,7 @@ describe('malformed scenario files: one line naming the field, exit code 2', () 
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/broken\.json: not valid JSON \(/);
     expect(result.err).toMatch(oneLine);
-    const { io, err } = streams();
+    const { io, err } = captureStreams();
     expect(await main(['run', join(dir, 'absent.json')], io)).toBe(2);
     expect(err.join('')).toMatch(/absent\.json: cannot read the scenario \(no such file\)\n$/);
     await writeFile(join(dir, 'bad.csv'), 'latency_ms\n12\nabc\n');

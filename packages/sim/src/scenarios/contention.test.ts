@@ -1,3 +1,4 @@
+import { captureStreams } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { type ContentionReport, type ContentionStrategy, runContention } from './contention.js';
@@ -51,17 +52,9 @@ describe('contention (Brooker OCC model)', async () => {
 
 describe('faultline-sim contention --json', () => {
   it('prints exactly { scenario, seed, runs, results: [{ clients, strategy, calls, time }] }', async () => {
-    let out = '';
-    const stdout = {
-      write: (chunk: string) => {
-        out += chunk;
-        return true;
-      },
-      isTTY: false,
-    } as unknown as NodeJS.WriteStream;
-    const stderr = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-    expect(await main(['contention', '--json', '--runs', '1'], { stdout, stderr })).toBe(0);
-    const report = JSON.parse(out) as ContentionReport;
+    const { io, out } = captureStreams();
+    expect(await main(['contention', '--json', '--runs', '1'], io)).toBe(0);
+    const report = JSON.parse(out.join('')) as ContentionReport;
     // Every --json output carries seed and runs (spec "Round 2").
     expect(Object.keys(report)).toEqual(['scenario', 'seed', 'runs', 'results']);
     expect(report.scenario).toBe('contention');

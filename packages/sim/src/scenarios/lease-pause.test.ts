@@ -1,3 +1,4 @@
+import { captureStreams } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { simulate } from '../engine.js';
@@ -86,15 +87,7 @@ describe('lease-pause (Jepsen lock-set with a pause nemesis, on the real lease)'
   }, 120_000);
 
   it('faultline-sim lease-pause --json prints the published shape; the report renders', async () => {
-    const out: string[] = [];
-    const sink = (chunk: string): boolean => {
-      out.push(chunk);
-      return true;
-    };
-    const io = {
-      stdout: { write: sink, isTTY: false } as unknown as NodeJS.WriteStream,
-      stderr: { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream,
-    };
+    const { io, out } = captureStreams();
     expect(await main(['lease-pause', '--runs', '5', '--seed', '3', '--json'], io)).toBe(0);
     const json = JSON.parse(out.join(''));
     expect(json).toEqual(leasePauseJson(await runLeasePause({ seed: 3, runs: 5 })));

@@ -1,3 +1,4 @@
+import { captureStreams } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import type { MetastableJson } from './metastable.js';
@@ -6,19 +7,9 @@ import type { MetastableJson } from './metastable.js';
 // (a load spike) ends, plain retries sustain the overload; a retry budget or a throttle lets the
 // system recover. Run exactly as `faultline-sim metastable --json` (default seed and runs).
 describe('faultline-sim metastable --json', async () => {
-  let out = '';
-  const io = {
-    stdout: {
-      write: (chunk: string) => {
-        out += chunk;
-        return true;
-      },
-      isTTY: false,
-    },
-    stderr: { write: () => true, isTTY: false },
-  } as unknown as { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+  const { io, out } = captureStreams();
   const code = await main(['metastable', '--json'], io);
-  const report = JSON.parse(out) as MetastableJson;
+  const report = JSON.parse(out.join('')) as MetastableJson;
   const by = (policy: string) => report.results.find((r) => r.policy === policy)!;
 
   it('prints { scenario, seed, runs, results: [{ policy, timeToRecover, amplification, goodputAfter }] }', () => {
