@@ -10,6 +10,18 @@ async function at(clock: VirtualClock, t: number): Promise<void> {
   await clock.advance(t - clock.now());
 }
 
+/** A heartbeat at each absolute time of `times`. */
+async function heartbeatsAt(
+  clock: VirtualClock,
+  detector: PhiAccrualDetector,
+  times: readonly number[],
+): Promise<void> {
+  for (const t of times) {
+    await at(clock, t);
+    detector.heartbeat();
+  }
+}
+
 /** A clock whose time the test sets directly: for scanning phi millisecond by millisecond. */
 class ManualClock implements Clock {
   time = 0;
@@ -96,10 +108,7 @@ describe('PhiAccrualDetector: defaults and bootstrap', () => {
     const clock = new VirtualClock();
     const detector = akkaDetector(clock);
     expect(detector.isMonitoring).toBe(false);
-    for (const t of [0, 1000, 1100]) {
-      await at(clock, t);
-      detector.heartbeat();
-    }
+    await heartbeatsAt(clock, detector, [0, 1000, 1100]);
     await at(clock, 1200);
     expect(detector.isMonitoring).toBe(true);
     expect(detector.isAvailable()).toBe(true);
@@ -110,10 +119,7 @@ describe('PhiAccrualDetector: availability (Akka scenarios on VirtualClock)', ()
   it('marks the node as dead if heartbeats are missed', async () => {
     const clock = new VirtualClock();
     const detector = akkaDetector(clock, { threshold: 3 });
-    for (const t of [0, 1000, 1100]) {
-      await at(clock, t);
-      detector.heartbeat();
-    }
+    await heartbeatsAt(clock, detector, [0, 1000, 1100]);
     await at(clock, 1200);
     expect(detector.isAvailable()).toBe(true);
     await at(clock, 8200);
@@ -148,10 +154,7 @@ describe('PhiAccrualDetector: availability (Akka scenarios on VirtualClock)', ()
   it('accepts some configured missing heartbeats', async () => {
     const clock = new VirtualClock();
     const detector = akkaDetector(clock, { acceptableHeartbeatPause: 3000 });
-    for (const t of [0, 1000, 2000, 3000]) {
-      await at(clock, t);
-      detector.heartbeat();
-    }
+    await heartbeatsAt(clock, detector, [0, 1000, 2000, 3000]);
     await at(clock, 7000);
     expect(detector.isAvailable()).toBe(true);
     await at(clock, 8000);
@@ -163,10 +166,7 @@ describe('PhiAccrualDetector: availability (Akka scenarios on VirtualClock)', ()
   it('fails after the configured acceptable missing heartbeats', async () => {
     const clock = new VirtualClock();
     const detector = akkaDetector(clock, { acceptableHeartbeatPause: 3000 });
-    for (const t of [0, 1000, 2000, 3000, 4000, 5000]) {
-      await at(clock, t);
-      detector.heartbeat();
-    }
+    await heartbeatsAt(clock, detector, [0, 1000, 2000, 3000, 4000, 5000]);
     await at(clock, 5500);
     expect(detector.isAvailable()).toBe(true);
     await at(clock, 6000);
@@ -178,16 +178,10 @@ describe('PhiAccrualDetector: availability (Akka scenarios on VirtualClock)', ()
   it('uses maxSampleSize heartbeats (Akka): phi becomes the same once old intervals are dropped', async () => {
     const clock = new VirtualClock();
     const detector = akkaDetector(clock, { maxSampleSize: 3 });
-    for (const t of [0, 100, 200, 300]) {
-      await at(clock, t);
-      detector.heartbeat();
-    }
+    await heartbeatsAt(clock, detector, [0, 100, 200, 300]);
     await at(clock, 400);
     const phi1 = detector.phi();
-    for (const t of [1000, 1500, 2000, 2500]) {
-      await at(clock, t);
-      detector.heartbeat();
-    }
+    await heartbeatsAt(clock, detector, [1000, 1500, 2000, 2500]);
     await at(clock, 3000);
     const phi2 = detector.phi();
     expect(Math.abs(phi2 - phi1)).toBeLessThanOrEqual(0.001);
