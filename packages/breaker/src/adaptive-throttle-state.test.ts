@@ -125,23 +125,25 @@ function runScenario(
   expect(state.probability(), 'final').toBeCloseTo(model.probability(clock.t), 12);
 }
 
+/** The inputs of `runScenario`: k, minimumRequests and the commands. */
+const scenarioArbs = [
+  fc.constantFrom(1, 1.5, 2, 3),
+  fc.constantFrom(0, 3),
+  fc.array(commandArb, { minLength: 1, maxLength: 120 }),
+] as const;
+
 describe('adaptive throttle state against a reference model', () => {
   it('agrees on probabilities, decisions and draws', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(1, 1.5, 2, 3),
-        fc.constantFrom(0, 3),
-        fc.array(commandArb, { minLength: 1, maxLength: 120 }),
-        (k, minimumRequests, commands) => {
-          const clock = {
-            t: 0,
-            now: () => clock.t,
-            sleep: () => Promise.resolve(),
-            setTimer: () => () => {},
-          };
-          runScenario(k, minimumRequests, commands, clock, clock, true);
-        },
-      ),
+      fc.property(...scenarioArbs, (k, minimumRequests, commands) => {
+        const clock = {
+          t: 0,
+          now: () => clock.t,
+          sleep: () => Promise.resolve(),
+          setTimer: () => () => {},
+        };
+        runScenario(k, minimumRequests, commands, clock, clock, true);
+      }),
       { numRuns: 500 },
     );
   });
@@ -150,30 +152,25 @@ describe('adaptive throttle state against a reference model', () => {
   // (RollingCounters.tick): with timers that fire on time, the model still agrees exactly.
   it('agrees on systemClock, with performance.now() and setTimeout faked', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(1, 1.5, 2, 3),
-        fc.constantFrom(0, 3),
-        fc.array(commandArb, { minLength: 1, maxLength: 120 }),
-        (k, minimumRequests, commands) => {
-          vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-          try {
-            const clock = {
-              get t() {
-                return performance.now();
-              },
-              set t(to: number) {
-                vi.advanceTimersByTime(to - performance.now());
-              },
-              now: systemClock.now,
-              sleep: systemClock.sleep,
-              setTimer: systemClock.setTimer,
-            };
-            runScenario(k, minimumRequests, commands, clock, systemClock, false);
-          } finally {
-            vi.useRealTimers();
-          }
-        },
-      ),
+      fc.property(...scenarioArbs, (k, minimumRequests, commands) => {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+        try {
+          const clock = {
+            get t() {
+              return performance.now();
+            },
+            set t(to: number) {
+              vi.advanceTimersByTime(to - performance.now());
+            },
+            now: systemClock.now,
+            sleep: systemClock.sleep,
+            setTimer: systemClock.setTimer,
+          };
+          runScenario(k, minimumRequests, commands, clock, systemClock, false);
+        } finally {
+          vi.useRealTimers();
+        }
+      }),
       { numRuns: 300 },
     );
   });
