@@ -25,6 +25,11 @@ async function call(breaker: FleetBreaker, fn: () => Promise<unknown>): Promise<
   }
 }
 
+/** Three failing calls through `breaker`: enough to trip `fleet()`'s `consecutiveFailures(3)`. */
+async function failThrice(breaker: FleetBreaker): Promise<void> {
+  for (let k = 0; k < 3; k++) await call(breaker, boom);
+}
+
 function fleet(
   n: number,
   extra: Partial<FleetBreakerOptions> = {},
@@ -79,7 +84,7 @@ describe('fleetBreaker', () => {
       probes++;
       return boom();
     };
-    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await failThrice(breakers[0]!);
     await settle(clock, 100);
     // Ten breaks: every instance calls every 10 ms throughout.
     for (let t = 0; t < 10 * 1000 + 500; t += 10) {
@@ -95,7 +100,7 @@ describe('fleetBreaker', () => {
     await settle(clock);
     const closed: string[] = [];
     for (const b of breakers) b.onClose((e) => closed.push(e.reason));
-    for (let k = 0; k < 3; k++) await call(breakers[1]!, boom);
+    await failThrice(breakers[1]!);
     await settle(clock, 1100);
     expect(breakers[0]!.state).toBe('half-open');
     expect(await call(breakers[0]!, ok)).toBe('rejected'); // asks for the permit
@@ -110,7 +115,7 @@ describe('fleetBreaker', () => {
   it('a probe holder that dies does not wedge the fleet: the permit expires after a break', async () => {
     const { clock, breakers, close } = fleet(2);
     await settle(clock);
-    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await failThrice(breakers[0]!);
     await settle(clock, 1100);
     await call(breakers[0]!, ok);
     await settle(clock);
@@ -171,7 +176,7 @@ describe('fleetBreaker', () => {
     down = true;
     await settle(clock, 100);
     expect(breakers[0]!.local).toBe(true);
-    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await failThrice(breakers[0]!);
     expect(breakers[0]!.state).toBe('open'); // opened locally, at once
     expect(breakers[1]!.state).toBe('closed');
     await settle(clock, 1000);
@@ -212,7 +217,7 @@ describe('fleetBreaker', () => {
     let down = false;
     const { clock, breakers, close } = fleet(1, {}, () => down);
     await settle(clock);
-    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await failThrice(breakers[0]!);
     await settle(clock, 1100);
     await call(breakers[0]!, ok); // asks for the permit
     await settle(clock);
@@ -237,7 +242,7 @@ describe('fleetBreaker', () => {
     await settle(clock);
     const breaks: number[] = [];
     breakers[1]!.onOpen((e) => breaks.push(e.breakDuration));
-    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await failThrice(breakers[0]!);
     await settle(clock, 100);
     for (let t = 0; t < 12_000; t += 50) {
       await call(breakers[0]!, boom); // every probe fails
@@ -272,7 +277,7 @@ describe('fleetBreaker', () => {
       clock,
     });
     await settle(clock);
-    for (let k = 0; k < 3; k++) await call(breaker, boom);
+    await failThrice(breaker);
     await settle(clock, 1100);
     await call(breaker, ok); // asks for the permit
     await settle(clock);
@@ -328,7 +333,7 @@ describe('fleetBreaker', () => {
   it('close() forces the fleet closed, isolation and open state included', async () => {
     const { clock, breakers, close } = fleet(2);
     await settle(clock);
-    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await failThrice(breakers[0]!);
     await settle(clock, 100);
     expect(breakers.map((b) => b.state)).toEqual(['open', 'open']);
     breakers[1]!.close();
@@ -347,7 +352,7 @@ describe('fleetBreaker', () => {
   it('state survives an instance restart (a new instance adopts the open circuit)', async () => {
     const { clock, store, breakers, close } = fleet(1);
     await settle(clock);
-    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await failThrice(breakers[0]!);
     await settle(clock);
     close();
     const restarted = fleetBreaker({
@@ -369,7 +374,7 @@ describe('fleetBreaker', () => {
     const records: TelemetryRecord[] = [];
     const unsubscribe = telemetry.subscribe((r) => records.push(r));
     await settle(clock);
-    for (let k = 0; k < 3; k++) await call(breakers[0]!, boom);
+    await failThrice(breakers[0]!);
     await settle(clock);
     await call(breakers[0]!, ok);
     down = true;
