@@ -18,6 +18,30 @@ const params = fc.record({
   burst: fc.integer({ min: 1, max: 10 }),
 });
 
+type Admission = { t: number; permits: number };
+
+/**
+ * Runs `sequence` through a fresh token bucket and memory store and returns the admissions (of
+ * one permit or more); `check` sees each call's decision with the admissions before it.
+ */
+function admissions(
+  options: { rate: number; per: number; burst: number },
+  sequence: ReadonlyArray<{ dt: number; permits: number }>,
+  check?: (now: number, permits: number, allowed: boolean, before: readonly Admission[]) => void,
+): Admission[] {
+  const bucket = tokenBucket(options);
+  const store = memoryRateLimitStore();
+  const admitted: Admission[] = [];
+  let now = 0;
+  for (const { dt, permits } of sequence) {
+    now += dt;
+    const { allowed } = store.consume('k', bucket, permits, now);
+    check?.(now, permits, allowed, admitted);
+    if (allowed && permits > 0) admitted.push({ t: now, permits });
+  }
+  return admitted;
+}
+
 describe('tokenBucket', () => {
   it('starts full, grants burst at once, then refills continuously', () => {
     const bucket = tokenBucket({ rate: 10, burst: 5 }); // 10/s: a token every 100 ms
@@ -53,16 +77,7 @@ describe('tokenBucket', () => {
   it('property: never more than burst at once, nor more than burst + rate·t/per in any interval t', () => {
     fc.assert(
       fc.property(params, calls, ({ rate, per, burst }, sequence) => {
-        const bucket = tokenBucket({ rate, per, burst });
-        const store = memoryRateLimitStore();
-        const admitted: Array<{ t: number; permits: number }> = [];
-        let now = 0;
-        for (const { dt, permits } of sequence) {
-          now += dt;
-          if (store.consume('k', bucket, permits, now).allowed && permits > 0) {
-            admitted.push({ t: now, permits });
-          }
-        }
+        const admitted = admissions({ rate, per, burst }, sequence);
         for (let i = 0; i < admitted.length; i++) {
           let sum = 0;
           for (let j = i; j < admitted.length; j++) {
@@ -82,22 +97,15 @@ describe('tokenBucket', () => {
     // (and s = now) the permits admitted in [s, now] plus q fit in burst + rate·(now − s)/per.
     fc.assert(
       fc.property(params, calls, ({ rate, per, burst }, sequence) => {
-        const bucket = tokenBucket({ rate, per, burst });
-        const store = memoryRateLimitStore();
-        const admitted: Array<{ t: number; permits: number }> = [];
-        let now = 0;
-        for (const { dt, permits } of sequence) {
-          now += dt;
+        admissions({ rate, per, burst }, sequence, (now, permits, allowed, admitted) => {
           let fits = permits <= burst;
           for (let i = 0; fits && i < admitted.length; i++) {
             let inWindow = permits;
             for (let j = i; j < admitted.length; j++) inWindow += admitted[j]!.permits;
             if (inWindow > burst + (rate * (now - admitted[i]!.t)) / per + 1e-7) fits = false;
           }
-          const decision = store.consume('k', bucket, permits, now);
-          expect(decision.allowed).toBe(fits);
-          if (decision.allowed && permits > 0) admitted.push({ t: now, permits });
-        }
+          expect(allowed).toBe(fits);
+        });
       }),
       { numRuns: 300 },
     );
