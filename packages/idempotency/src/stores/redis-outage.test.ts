@@ -27,6 +27,19 @@ const settle = (app: OutageApp, key: string) => settleWithin(app, key, 200);
 const expectFailClosed = (app: OutageApp, keys: readonly string[]) =>
   assertFailClosed(app, keys, failClosedMs);
 
+/**
+ * After an outage: `fresh` (refused during it) had not run; now it executes once, then replays,
+ * and `done` (completed before it) replays: each ran exactly once.
+ */
+async function expectExactlyOnce(app: OutageApp, done: string, fresh: string): Promise<void> {
+  expect(app.executions.get(fresh)).toBeUndefined();
+  expect(await settle(app, fresh)).toMatchObject({ status: 201, replayed: false });
+  expect(await settle(app, fresh)).toMatchObject({ status: 201, replayed: true });
+  expect(await settle(app, done)).toMatchObject({ status: 201, replayed: true });
+  expect(app.executions.get(done)).toBe(1);
+  expect(app.executions.get(fresh)).toBe(1);
+}
+
 afterAll(() => {
   console.info(`[redis outage] fail-closed 503 latencies (ms): ${failClosedMs.join(', ')}`);
 });
@@ -92,12 +105,7 @@ for (const { kind, make } of clients) {
       expect(await post(app, 'p-done')).toMatchObject({ status: 201, replayed: false });
       await admin.client('PAUSE', 1_500, 'ALL'); // CLIENT UNPAUSE would be paused too: it lapses
       await expectFailClosed(app, ['p-done', 'p-new', 'p-new']);
-      expect(app.executions.get('p-new')).toBeUndefined();
-      expect(await settle(app, 'p-new')).toMatchObject({ status: 201, replayed: false });
-      expect(await settle(app, 'p-new')).toMatchObject({ status: 201, replayed: true });
-      expect(await settle(app, 'p-done')).toMatchObject({ status: 201, replayed: true });
-      expect(app.executions.get('p-done')).toBe(1);
-      expect(app.executions.get('p-new')).toBe(1);
+      await expectExactlyOnce(app, 'p-done', 'p-new');
     }, 30_000);
 
     it('redis-server frozen (SIGSTOP): 503 within storeTimeout, then exactly once after SIGCONT', async () => {
@@ -108,12 +116,7 @@ for (const { kind, make } of clients) {
       } finally {
         process.kill(server.pid, 'SIGCONT');
       }
-      expect(app.executions.get('s-new')).toBeUndefined();
-      expect(await settle(app, 's-new')).toMatchObject({ status: 201, replayed: false });
-      expect(await settle(app, 's-new')).toMatchObject({ status: 201, replayed: true });
-      expect(await settle(app, 's-done')).toMatchObject({ status: 201, replayed: true });
-      expect(app.executions.get('s-done')).toBe(1);
-      expect(app.executions.get('s-new')).toBe(1);
+      await expectExactlyOnce(app, 's-done', 's-new');
     }, 30_000);
 
     it('redis-server killed: 503 within storeTimeout while down, exactly once after restart', async () => {
