@@ -141,34 +141,35 @@ describe.skipIf(redisUrl === undefined)('docs/guides/leases.md on Redis', () => 
     redis.disconnect();
   });
 
-  it('fencedGet + fencedSet under the lease: two holders count to 2', async () => {
-    // Substitutions: the store's key prefix and the fenced key.
-    const block = codeBlock(page, "key: '{report}:daily'");
+  /**
+   * The page's block that contains `anchor`, on this run's keys: the store's key prefix, and the
+   * fenced key `key` ('{report}:daily') in this run's hash tag ('{<tag>}:daily').
+   */
+  const onThisRun = (anchor: string, key: string) => {
+    const block = codeBlock(page, anchor);
+    const fenced = key.replace(/^\{[^}]*\}/, `{${tag}}`);
     const code = renamed(block.code, [
       [
         'redisLeaseStore({ client: redis })',
         `redisLeaseStore({ client: redis, prefix: '${prefix}' })`,
       ],
-      ['{report}:daily', `{${tag}}:daily`],
+      [key, fenced],
     ]);
-    await loadBlock({ ...block, code }, [], new VirtualClock());
-    await loadBlock({ ...block, code }, [], new VirtualClock());
+    return { ...block, code };
+  };
+
+  it('fencedGet + fencedSet under the lease: two holders count to 2', async () => {
+    const block = onThisRun("key: '{report}:daily'", '{report}:daily');
+    await loadBlock(block, [], new VirtualClock());
+    await loadBlock(block, [], new VirtualClock());
     expect(await redis.hget(`{${tag}}:daily`, 'value')).toBe('2');
   });
 
   it('leader election: the elected leader writes its plan under its token, stop() releases', async () => {
-    // Substitutions: the store's key prefix and the fenced key; the block's SIGTERM hook is
-    // removed afterwards.
-    const block = codeBlock(page, 'const election = leaderElection({');
-    const code = renamed(block.code, [
-      [
-        'redisLeaseStore({ client: redis })',
-        `redisLeaseStore({ client: redis, prefix: '${prefix}' })`,
-      ],
-      ['{scheduler}:plan', `{${tag}}:plan`],
-    ]);
+    // The block's SIGTERM hook is removed afterwards.
+    const block = onThisRun('const election = leaderElection({', '{scheduler}:plan');
     const hooks = new Set(process.listeners('SIGTERM'));
-    const module = await loadBlock({ ...block, code }, ['election'], new VirtualClock());
+    const module = await loadBlock(block, ['election'], new VirtualClock());
     const election = module.election as { isLeader: boolean; stop(): Promise<void> };
     try {
       const deadline = Date.now() + 10_000;
