@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { bulkhead } from './bulkhead.js';
+import { type BulkheadPolicy, bulkhead } from './bulkhead.js';
 import { BulkheadRejectedError } from './bulkhead-errors.js';
 import type { BulkheadRejectEvent } from './bulkhead-events.js';
 import { contextFor, type ExecutionContext } from './context.js';
@@ -29,6 +29,18 @@ function deferred<T = void>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** Takes a slot of `policy` with a call that runs until `free()`, which lets it finish. */
+function occupy(policy: BulkheadPolicy): { free(): Promise<void> } {
+  const gate = deferred();
+  const running = policy.execute(() => gate.promise);
+  return {
+    async free() {
+      gate.resolve();
+      await running;
+    },
+  };
 }
 
 /** Lets every pending promise reaction run. */
@@ -113,8 +125,7 @@ describe('bulkhead: limit and rejection', () => {
     const policy = bulkhead({ limit: 1, queue: 1, queueTimeout: 10, clock });
     const events: BulkheadRejectEvent[] = [];
     const off = policy.onReject((event) => events.push(event));
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const waiting = policy.execute(() => 'never').catch((e: unknown) => e);
     await expect(policy.execute(() => 'x')).rejects.toBeInstanceOf(BulkheadRejectedError);
     await clock.advance(10);
@@ -124,8 +135,7 @@ describe('bulkhead: limit and rejection', () => {
       { reason: 'queueTimeout', active: 1, queued: 0 },
     ]);
     off();
-    gate.resolve();
-    await running;
+    await slot.free();
   });
 
   it('describe() gives its name and options', () => {
@@ -167,8 +177,7 @@ describe('bulkhead: queue', () => {
 
   it('a queued caller that aborts leaves the queue at once, with its reason and no listener', async () => {
     const policy = bulkhead({ limit: 1, queue: 2 });
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const controller = new AbortController();
     const fn = vi.fn(() => 'aborted one');
     const queued = policy.execute(fn, controller.signal);
@@ -180,8 +189,7 @@ describe('bulkhead: queue', () => {
     expect(policy.queued).toBe(1); // synchronously
     expect(listeners(controller.signal)).toBe(0);
     await expect(queued).rejects.toBe(reason);
-    gate.resolve();
-    await running;
+    await slot.free();
     await expect(next).resolves.toBe('next');
     expect(fn).not.toHaveBeenCalled();
     expect(policy.active).toBe(0);
@@ -189,8 +197,7 @@ describe('bulkhead: queue', () => {
 
   it('queued callers sharing one signal share one listener, and its abort rejects them all in order', async () => {
     const policy = bulkhead({ limit: 1, queue: 50 });
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const request = new AbortController();
     const other = new AbortController();
     const order: number[] = [];
@@ -206,31 +213,27 @@ describe('bulkhead: queue', () => {
     expect(listeners(request.signal)).toBe(0);
     await Promise.all(shared);
     expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    gate.resolve();
-    await running;
+    await slot.free();
     await expect(survivor).resolves.toBe('survivor');
     expect(listeners(other.signal)).toBe(0);
   });
 
   it('an aborted queued caller frees its queue place for another caller', async () => {
     const policy = bulkhead({ limit: 1, queue: 1 });
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const controller = new AbortController();
     const queued = policy.execute(() => 1, controller.signal).catch((e: unknown) => e);
     await expect(policy.execute(() => 2)).rejects.toBeInstanceOf(BulkheadRejectedError);
     controller.abort('stop');
     const replacement = policy.execute(() => 3);
-    gate.resolve();
-    await running;
+    await slot.free();
     expect(await queued).toBe('stop');
     await expect(replacement).resolves.toBe(3);
   });
 
   it('removes the abort listener when a queued caller gets its slot', async () => {
     const policy = bulkhead({ limit: 1, queue: 1 });
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const controller = new AbortController();
     const inner = deferred();
     let seen: AbortSignal | undefined;
@@ -239,8 +242,7 @@ describe('bulkhead: queue', () => {
       return inner.promise;
     }, controller.signal);
     expect(listeners(controller.signal)).toBe(1);
-    gate.resolve();
-    await running;
+    await slot.free();
     await flush();
     expect(seen).toBe(controller.signal);
     expect(listeners(controller.signal)).toBe(0);
@@ -252,24 +254,21 @@ describe('bulkhead: queue', () => {
     const clock = new VirtualClock();
     const policy = bulkhead({ limit: 1, queue: 1 });
     const guarded = pipeline(new TestTimeout(50, clock), policy);
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const fn = vi.fn();
     const queued = guarded.execute(fn).catch((e: unknown) => e);
     expect(policy.queued).toBe(1);
     await clock.advance(50);
     expect(policy.queued).toBe(0);
     expect(await queued).toMatchObject({ message: 'timed out' });
-    gate.resolve();
-    await running;
+    await slot.free();
     expect(fn).not.toHaveBeenCalled();
     expect(policy.active).toBe(0);
   });
 
   it("watches a queued caller's enclosing context without creating its signal", async () => {
     const policy = bulkhead({ limit: 1, queue: 2 });
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const caller = new AbortController();
     const timedOut = contextFor(caller.signal).child();
     const kept = contextFor(caller.signal).child();
@@ -280,8 +279,7 @@ describe('bulkhead: queue', () => {
     timedOut.abort('timeout');
     expect(policy.queued).toBe(1); // synchronously
     expect(await dropped).toBe('timeout');
-    gate.resolve();
-    await running;
+    await slot.free();
     await expect(served).resolves.toBe('served');
     expect(timedOut.signalRead || kept.signalRead).toBe(false);
     timedOut.dispose();
@@ -292,8 +290,7 @@ describe('bulkhead: queue', () => {
   it('queueTimeout rejects a caller that waited that long, and its timer is cleared otherwise', async () => {
     const clock = new VirtualClock();
     const policy = bulkhead({ limit: 1, queue: 2, queueTimeout: 100, clock });
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const first = policy.execute(() => 'first').catch((e: unknown) => e);
     await clock.advance(60);
     const second = policy.execute(() => 'second');
@@ -303,35 +300,30 @@ describe('bulkhead: queue', () => {
     expect(error).toBeInstanceOf(BulkheadRejectedError);
     expect(error).toMatchObject({ code: 'BULKHEAD_QUEUE_TIMEOUT', retryAfter: undefined });
     expect(policy.queued).toBe(1);
-    gate.resolve(); // second gets the slot before its own timeout
-    await running;
+    await slot.free(); // second gets the slot before its own timeout
     await expect(second).resolves.toBe('second');
     expect(clock.pendingTimers).toBe(0);
   });
 
   it('an unbounded queue accepts any number of callers', async () => {
     const policy = bulkhead({ limit: 1, queue: Number.POSITIVE_INFINITY });
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const waiting = Array.from({ length: 1000 }, (_, i) => policy.execute(() => i));
     expect(policy.queued).toBe(1000);
-    gate.resolve();
-    await running;
+    await slot.free();
     expect((await Promise.all(waiting)).length).toBe(1000);
   });
 
   it('a long queue of synchronously throwing callers drains without deep recursion', async () => {
     const policy = bulkhead({ limit: 1, queue: Number.POSITIVE_INFINITY });
-    const gate = deferred();
-    const running = policy.execute(() => gate.promise);
+    const slot = occupy(policy);
     const n = 20_000;
     const waiting = Array.from({ length: n }, () =>
       policy.execute(() => {
         throw new Error('sync');
       }),
     );
-    gate.resolve();
-    await running;
+    await slot.free();
     const settled = await Promise.allSettled(waiting);
     expect(settled.every((r) => r.status === 'rejected')).toBe(true);
     expect(policy.active).toBe(0);
