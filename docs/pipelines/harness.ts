@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { VirtualClock } from '@faultline/clock';
-import { type FlakyServer, startFlakyServer } from '@faultline/test-support';
+import { type FlakyServer, startFlakyServer, watchSettled } from '@faultline/test-support';
 import { setDocClock } from './current-clock.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -281,18 +281,10 @@ export class VirtualHttp {
    * ms of real time.
    */
   async drive<T>(promise: Promise<T>, { realLimit = 40_000 } = {}): Promise<T> {
-    let done = false;
-    promise.then(
-      () => {
-        done = true;
-      },
-      () => {
-        done = true;
-      },
-    );
+    const call = watchSettled(promise);
     const giveUp = Date.now() + realLimit;
     let idle = 0;
-    while (!done) {
+    while (!call.done) {
       if (Date.now() > giveUp) {
         const waiting = [...this.#inFlight].map(
           (id) => `${id}:${this.server.waiting(id) ? 'waiting' : 'moving'}`,

@@ -1,4 +1,5 @@
 import { VirtualClock } from '@faultline/clock';
+import { watchSettled } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { leaseOfToken } from './execution-token.js';
 import {
@@ -642,16 +643,8 @@ describe('createIdempotency: options', () => {
 describe('createIdempotency: failure paths (issue 14)', () => {
   /** Advances the virtual clock in small steps until `promise` settles (store calls are async). */
   async function settle<T>(clock: VirtualClock, promise: Promise<T>, ms = 5_000): Promise<T> {
-    let done = false;
-    void promise.then(
-      () => {
-        done = true;
-      },
-      () => {
-        done = true;
-      },
-    );
-    for (let spent = 0; !done && spent < ms; spent += 10) {
+    const call = watchSettled(promise);
+    for (let spent = 0; !call.done && spent < ms; spent += 10) {
       await new Promise((resolve) => setImmediate(resolve));
       await clock.advance(10);
     }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { VirtualClock } from '@faultline/clock';
 import { ExecutionRejectedError, RETRYABLE_HTTP_STATUSES } from '@faultline/core';
+import { watchSettled } from '@faultline/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { constant } from './backoff.js';
 import { fetchTask, isNetworkError, RETRYABLE_STATUSES, retryableHttp } from './http.js';
@@ -55,17 +56,9 @@ async function retriedOnLoggedClock(path: string): Promise<Response> {
 
 /** Moves virtual time whenever the policy sleeps, while real sockets do their work. */
 async function drive<T>(clock: VirtualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
+  const call = watchSettled(promise);
   const giveUpAt = Date.now() + 15_000; // generous: a loaded machine
-  while (!done) {
+  while (!call.done) {
     if (clock.pendingTimers > 0) await clock.runAll();
     else await new Promise((resolve) => setTimeout(resolve, 1));
     if (Date.now() > giveUpAt) throw new Error('drive: the call did not settle in 15 s');

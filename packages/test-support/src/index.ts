@@ -28,4 +28,5 @@ export {
   startRedisServer,
   type ThrowawayRedis,
 } from './services.js';
+export { watchSettled } from './settled.js';
 export { type CapturedStreams, captureStreams } from './streams.js';

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { BrokenCircuitError } from '@faultline/breaker';
 import { VirtualClock } from '@faultline/clock';
+import { watchSettled } from '@faultline/test-support';
 import { Agent, interceptors, request, fetch as undiciFetch } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resilience } from './interceptor.js';
@@ -54,16 +55,12 @@ afterEach(() => {
 
 /** Settles `promise`, advancing virtual time in 50 ms steps while letting real I/O run. */
 async function drive<T>(promise: Promise<T>, limitMs = 120_000): Promise<T> {
-  let settled = false;
-  const watched = promise.finally(() => {
-    settled = true;
-  });
-  watched.catch(() => {});
-  for (let elapsed = 0; !settled && elapsed <= limitMs; elapsed += 50) {
+  const call = watchSettled(promise);
+  for (let elapsed = 0; !call.done && elapsed <= limitMs; elapsed += 50) {
     await new Promise((resolve) => setTimeout(resolve, 1));
-    if (!settled) await clock.advance(50);
+    if (!call.done) await clock.advance(50);
   }
-  return watched;
+  return promise;
 }
 
 describe('standardHttpPipeline around the global fetch', () => {
