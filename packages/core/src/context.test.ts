@@ -17,6 +17,25 @@ const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'ab
 // nothing it does not need").
 let constructed = 0;
 const OriginalAbortController = globalThis.AbortController;
+
+/**
+ * Runs `body` and asserts that Node emitted no process warning meanwhile (a
+ * MaxListenersExceededWarning, emitted on a later tick, is let arrive before the check).
+ */
+async function expectNoProcessWarning(body: () => void): Promise<void> {
+  const warnings: unknown[] = [];
+  const onWarning = (warning: unknown): void => {
+    warnings.push(warning);
+  };
+  process.on('warning', onWarning);
+  try {
+    body();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  expect(warnings).toEqual([]);
+}
 beforeEach(() => {
   constructed = 0;
   globalThis.AbortController = class CountingAbortController extends OriginalAbortController {
@@ -205,12 +224,7 @@ describe('CancellableContext', () => {
   });
 
   it('concurrent children of one signal share one listener (no MaxListeners warning)', async () => {
-    const warnings: unknown[] = [];
-    const onWarning = (warning: unknown): void => {
-      warnings.push(warning);
-    };
-    process.on('warning', onWarning);
-    try {
+    await expectNoProcessWarning(() => {
       const parent = new OriginalAbortController();
       const root = contextFor(parent.signal);
       const children = Array.from({ length: 50 }, () => root.child());
@@ -241,11 +255,7 @@ describe('CancellableContext', () => {
       second.abort('late');
       expect(again.signal.reason).toBe('late');
       expect(listeners(second.signal)).toBe(0);
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    expect(warnings).toEqual([]);
+    });
   });
 
   it('keeps the deadline it was given', () => {
@@ -285,12 +295,7 @@ describe('onAbort', () => {
   });
 
   it('subscribers and child links of one caller signal share one listener (no MaxListeners warning)', async () => {
-    const warnings: unknown[] = [];
-    const onWarning = (warning: unknown): void => {
-      warnings.push(warning);
-    };
-    process.on('warning', onWarning);
-    try {
+    await expectNoProcessWarning(() => {
       const caller = new OriginalAbortController();
       const seen: number[] = [];
       const unsubscribes = Array.from(
@@ -305,11 +310,7 @@ describe('onAbort', () => {
       expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 7));
       expect(child.signal.reason).toBe('all');
       expect(listeners(caller.signal)).toBe(0);
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    expect(warnings).toEqual([]);
+    });
   });
 
   it('calls back at once (synchronously) on a context that already aborted', () => {
