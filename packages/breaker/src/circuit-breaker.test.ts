@@ -1,6 +1,7 @@
 import { VirtualClock } from '@faultline/clock';
 import {
   type Backoff,
+  type Context,
   ExecutionRejectedError,
   handleResults,
   pipeline,
@@ -26,6 +27,9 @@ function deferred<T = void>() {
 
 const boom = () => Promise.reject(new Error('boom'));
 const ok = () => Promise.resolve('ok');
+/** Runs until its signal aborts, then rejects with the abort reason. */
+const untilAborted = ({ signal }: Context) =>
+  new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
 
 async function trip(
   breaker: { execute: (fn: () => Promise<unknown>) => Promise<unknown> },
@@ -140,11 +144,7 @@ describe('circuitBreaker: closed and open', () => {
   it('never counts a rejection caused by the caller aborting', async () => {
     const breaker = circuitBreaker({ trip: consecutiveFailures(1) });
     const controller = new AbortController();
-    const run = breaker.execute(
-      ({ signal }) =>
-        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
-      controller.signal,
-    );
+    const run = breaker.execute(untilAborted, controller.signal);
     controller.abort(new Error('caller gave up'));
     await expect(run).rejects.toThrow('caller gave up');
     expect(breaker.state).toBe('closed');
@@ -411,11 +411,7 @@ describe('circuitBreaker: half-open', () => {
     await trip(breaker, 1);
     await clock.advance(1_000);
     const controller = new AbortController();
-    const probe = breaker.execute(
-      ({ signal }) =>
-        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
-      controller.signal,
-    );
+    const probe = breaker.execute(untilAborted, controller.signal);
     controller.abort(new Error('bye'));
     await probe.catch(() => {});
     expect(breaker.state).toBe('half-open');
