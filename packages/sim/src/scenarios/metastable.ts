@@ -1,6 +1,4 @@
-import { adaptiveThrottle } from '@faultline/breaker';
-import { pipeline } from '@faultline/core';
-import { exponential, retry, tokenBucketBudget } from '@faultline/retry';
+import { tokenBucketBudget } from '@faultline/retry';
 import { timeout } from '@faultline/timeout';
 import { list, num, secondsText } from '../report/format.js';
 import {
@@ -11,7 +9,7 @@ import {
   planComparison,
 } from './comparison.js';
 import { defineScenario } from './definition.js';
-import type { PolicyEnvironment } from './service.js';
+import { retryClient } from './retry-client.js';
 
 /**
  * The metastable-failure model (Bronson, Aghayev, Charapko, Zhu, "Metastable Failures in
@@ -33,27 +31,7 @@ export const metastableModel = {
   maxAttempts: 3,
 } as const;
 
-const backoff = exponential({ initial: 50, max: 1_000, jitter: 'full' });
 const m = metastableModel;
-
-function withRetries(env: PolicyEnvironment, extra: 'budget' | 'throttle' | 'none') {
-  const { clock, random } = env;
-  return pipeline(
-    retry({
-      maxAttempts: m.maxAttempts,
-      backoff,
-      clock,
-      random,
-      ...(extra === 'budget'
-        ? { budget: tokenBucketBudget({ maxTokens: 10, tokenRatio: 0.1 }) }
-        : {}),
-    }),
-    ...(extra === 'throttle'
-      ? [adaptiveThrottle({ k: 2, window: 10_000, buckets: 10, clock, random })]
-      : []),
-    timeout(m.attemptTimeout, { clock }),
-  );
-}
 
 /** The scenario as a comparison spec (the same engine as `faultline-sim run <file>`). */
 export const metastableSpec: ComparisonSpec = {
@@ -75,9 +53,10 @@ export const metastableSpec: ComparisonSpec = {
   network: { latency: { kind: 'normal', mean: 1, sd: 0.2 } },
   policies: {
     'no-retry': ({ clock }) => timeout(m.attemptTimeout, { clock }),
-    'retry-3': (env) => withRetries(env, 'none'),
-    'retry-3-budget': (env) => withRetries(env, 'budget'),
-    'retry-3-throttle': (env) => withRetries(env, 'throttle'),
+    'retry-3': (env) => retryClient(env, m),
+    'retry-3-budget': (env) =>
+      retryClient(env, m, { budget: tokenBucketBudget({ maxTokens: 10, tokenRatio: 0.1 }) }),
+    'retry-3-throttle': (env) => retryClient(env, m, { throttle: true }),
   },
 };
 

@@ -1,14 +1,6 @@
-import { adaptiveThrottle, circuitBreaker, failureRate } from '@faultline/breaker';
+import { circuitBreaker, failureRate } from '@faultline/breaker';
 import { type Policy, pipeline } from '@faultline/core';
-import {
-  concurrencyBudget,
-  exponential,
-  quotaBudget,
-  type RetryBudget,
-  ratioBudget,
-  retry,
-  tokenBucketBudget,
-} from '@faultline/retry';
+import { concurrencyBudget, quotaBudget, ratioBudget, tokenBucketBudget } from '@faultline/retry';
 import { timeout } from '@faultline/timeout';
 import { exponential as exponentialDistribution, normal } from '../distribution.js';
 import { timeToRecover } from '../metrics.js';
@@ -16,6 +8,7 @@ import { list, num, pct, secondsText } from '../report/format.js';
 import { barChart, recoveryChart, smallMultiples } from '../report/svg.js';
 import { defineScenario } from './definition.js';
 import { runPlan, type ScenarioOptions, type ScenarioPlan, scenarioDefaults } from './options.js';
+import { retryClient } from './retry-client.js';
 import {
   mean,
   type PolicyEnvironment,
@@ -52,22 +45,6 @@ export interface StormVariant {
   readonly policy: (env: PolicyEnvironment) => Policy;
 }
 
-const backoff = exponential({ initial: 50, max: 1_000, jitter: 'full' });
-
-function withRetries(env: PolicyEnvironment, budget?: RetryBudget): Policy {
-  const { clock, random } = env;
-  return pipeline(
-    retry({
-      maxAttempts: retryStormModel.maxAttempts,
-      backoff,
-      clock,
-      random,
-      ...(budget === undefined ? {} : { budget }),
-    }),
-    timeout(retryStormModel.attemptTimeout, { clock }),
-  );
-}
-
 /** The configurations, in report order. */
 export const retryStormVariants: readonly StormVariant[] = [
   {
@@ -75,38 +52,44 @@ export const retryStormVariants: readonly StormVariant[] = [
     allowance: 0,
     policy: ({ clock }) => timeout(retryStormModel.attemptTimeout, { clock }),
   },
-  { name: '3 attempts', allowance: 2, policy: (env) => withRetries(env) },
+  { name: '3 attempts', allowance: 2, policy: (env) => retryClient(env, retryStormModel) },
   {
     // gRPC throttling: retries stop once the bucket is half empty; each success earns 0.1.
     name: '3 attempts + token bucket',
     allowance: 0.1,
-    policy: (env) => withRetries(env, tokenBucketBudget({ maxTokens: 10, tokenRatio: 0.1 })),
+    policy: (env) =>
+      retryClient(env, retryStormModel, {
+        budget: tokenBucketBudget({ maxTokens: 10, tokenRatio: 0.1 }),
+      }),
   },
   {
     // Finagle: retries ≤ 20 % of calls + 10/s.
     name: '3 attempts + ratio budget',
     allowance: 0.2 + 10 / retryStormModel.rate,
     policy: (env) =>
-      withRetries(env, ratioBudget({ ratio: 0.2, minRetriesPerSecond: 10, clock: env.clock })),
+      retryClient(env, retryStormModel, {
+        budget: ratioBudget({ ratio: 0.2, minRetriesPerSecond: 10, clock: env.clock }),
+      }),
   },
   {
     // AWS SDK quota: 500 units, 14 per retry, refilled only by successes.
     name: '3 attempts + quota budget',
     allowance: 0,
-    policy: (env) => withRetries(env, quotaBudget()),
+    policy: (env) => retryClient(env, retryStormModel, { budget: quotaBudget() }),
   },
   {
     // Envoy: retries in flight ≤ max(3, 20 % of calls in flight).
     name: '3 attempts + concurrency budget',
     allowance: 0.2,
-    policy: (env) => withRetries(env, concurrencyBudget({ ratio: 0.2, min: 3 })),
+    policy: (env) =>
+      retryClient(env, retryStormModel, { budget: concurrencyBudget({ ratio: 0.2, min: 3 }) }),
   },
   {
     name: '3 attempts + breaker',
     allowance: null,
     policy: (env) =>
       pipeline(
-        withRetries(env),
+        retryClient(env, retryStormModel),
         circuitBreaker({
           trip: failureRate({ threshold: 0.5, minimumThroughput: 20, window: 5_000 }),
           breakDuration: 1_000,
@@ -121,23 +104,7 @@ export const retryStormVariants: readonly StormVariant[] = [
     // doubles per window (SRE book, "Handling Overload"), so it recovers over several windows.
     name: '3 attempts + adaptive throttle',
     allowance: null,
-    policy: (env) =>
-      pipeline(
-        retry({
-          maxAttempts: retryStormModel.maxAttempts,
-          backoff,
-          clock: env.clock,
-          random: env.random,
-        }),
-        adaptiveThrottle({
-          k: 2,
-          window: 10_000,
-          buckets: 10,
-          clock: env.clock,
-          random: env.random,
-        }),
-        timeout(retryStormModel.attemptTimeout, { clock: env.clock }),
-      ),
+    policy: (env) => retryClient(env, retryStormModel, { throttle: true }),
   },
 ];
 
