@@ -164,19 +164,34 @@ export function parseTimeoutMillis(value: string): number {
   return Number(trimmed);
 }
 
+/** What is left of `deadline` in a wire format, or `undefined` for `Deadline.never`. */
+function remainingAs(deadline: Deadline, format: (ms: number) => string): string | undefined {
+  const left = deadline.remaining();
+  return left === Number.POSITIVE_INFINITY ? undefined : format(left);
+}
+
+/** A deadline that ends the received `value` (decoded by `parse`) from now on `clock`. */
+function deadlineFrom(
+  owner: string,
+  value: string,
+  clock: Clock,
+  parse: (value: string) => number,
+): Deadline {
+  if (clock !== systemClock) checkClock(owner, 'clock', clock, false);
+  return Deadline.after(parse(value), clock);
+}
+
 /**
  * The `grpc-timeout` value for what is left of `deadline`, or `undefined` for
  * `Deadline.never` (send no header).
  */
 export function deadlineToGrpcTimeout(deadline: Deadline): string | undefined {
-  const left = deadline.remaining();
-  return left === Number.POSITIVE_INFINITY ? undefined : formatGrpcTimeout(left);
+  return remainingAs(deadline, formatGrpcTimeout);
 }
 
 /** A deadline that ends the received `grpc-timeout` from now on `clock`. */
 export function deadlineFromGrpcTimeout(value: string, clock: Clock = systemClock): Deadline {
-  if (clock !== systemClock) checkClock('deadlineFromGrpcTimeout', 'clock', clock, false);
-  return Deadline.after(parseGrpcTimeout(value), clock);
+  return deadlineFrom('deadlineFromGrpcTimeout', value, clock, parseGrpcTimeout);
 }
 
 /**
@@ -184,12 +199,10 @@ export function deadlineFromGrpcTimeout(value: string, clock: Clock = systemCloc
  * `Deadline.never` (send no header).
  */
 export function deadlineToTimeoutMillis(deadline: Deadline): string | undefined {
-  const left = deadline.remaining();
-  return left === Number.POSITIVE_INFINITY ? undefined : formatTimeoutMillis(left);
+  return remainingAs(deadline, formatTimeoutMillis);
 }
 
 /** A deadline that ends the received milliseconds value from now on `clock`. */
 export function deadlineFromTimeoutMillis(value: string, clock: Clock = systemClock): Deadline {
-  if (clock !== systemClock) checkClock('deadlineFromTimeoutMillis', 'clock', clock, false);
-  return Deadline.after(parseTimeoutMillis(value), clock);
+  return deadlineFrom('deadlineFromTimeoutMillis', value, clock, parseTimeoutMillis);
 }
