@@ -5,8 +5,20 @@
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { startRedisServer } from '@faultline/test-support/services';
 import autocannon from 'autocannon';
+
+/**
+ * Writes a benchmark's results file: `results` as indented JSON after the date and the Node
+ * version, creating the directory of `out` if needed.
+ */
+export function writeResults(out: string, results: Readonly<Record<string, unknown>>): void {
+  mkdirSync(dirname(out), { recursive: true });
+  const stamped = { date: new Date().toISOString(), node: process.version, ...results };
+  writeFileSync(out, `${JSON.stringify(stamped, null, 2)}\n`);
+}
 
 /** A `redis-server` child on a free loopback port. */
 export interface RedisServer {

@@ -14,7 +14,6 @@
  * `results/http-peers-latest.json`), `--base <dist dir>` (also run our middleware from an earlier
  * build of `packages/idempotency`, as `faultline-base`, for a before/after in the same rounds).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +34,7 @@ import {
   type ServerChild,
   startChild,
   startRedis,
+  writeResults,
 } from './http-harness.js';
 import type { ServerSpec } from './http-peers-server.js';
 
@@ -238,21 +238,11 @@ console.log(
   `\nload average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')} (2 cores shared; ratios are paired per round)`,
 );
 const out = flag('--out') ?? join(here, '..', 'results', 'http-peers-latest.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      node: process.version,
-      settings: { duration, connections, rounds, warmup, body: BODY, path: PATH },
-      loadavgBefore: loadBefore,
-      loadavgAfter: loadAfter,
-      summary,
-      runs,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults(out, {
+  settings: { duration, connections, rounds, warmup, body: BODY, path: PATH },
+  loadavgBefore: loadBefore,
+  loadavgAfter: loadAfter,
+  summary,
+  runs,
+});
 console.error(`bench:http:peers: wrote ${out}`);

@@ -18,7 +18,6 @@
  * package: an older build, for before/after numbers), `--out <file>` (default
  * `results/http-latest.json`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +39,7 @@ import {
   type ServerChild,
   startChild,
   startRedis,
+  writeResults,
 } from './http-harness.js';
 import type { ServerMode } from './http-server.js';
 
@@ -379,30 +379,20 @@ console.log(
 );
 
 const out = flag('--out') ?? join(here, '..', 'results', 'http-latest.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      node: process.version,
-      settings: {
-        duration,
-        connections,
-        rounds,
-        warmup,
-        body: BODY,
-        path: PATH,
-        idempotencyDir: idempotencyDir ?? null,
-      },
-      loadavgBefore: loadBefore,
-      loadavgAfter: loadAfter,
-      summary,
-      redisRoundTrips: roundTrips ?? null,
-      runs,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults(out, {
+  settings: {
+    duration,
+    connections,
+    rounds,
+    warmup,
+    body: BODY,
+    path: PATH,
+    idempotencyDir: idempotencyDir ?? null,
+  },
+  loadavgBefore: loadBefore,
+  loadavgAfter: loadAfter,
+  summary,
+  redisRoundTrips: roundTrips ?? null,
+  runs,
+});
 console.error(`bench:http: wrote ${out}`);
