@@ -11,7 +11,7 @@ import type { Clock } from '@faultline/clock';
 import { systemClock } from '@faultline/clock';
 import { ExponentialDetector, PhiAccrualDetector, phi } from '@faultline/failure-detector';
 import { bench, do_not_optimize, group } from 'mitata';
-import { type Figure, isMainModule, runRegistered } from './figures.js';
+import { type Figure, figureLine, isMainModule, runRegistered } from './figures.js';
 
 /** A deterministic clock that moves by a jittered ~1 s step on every read: every heartbeat is a
  * new ~1 s interval, the peer stays available, so each `heartbeat()` takes the append path. */
@@ -84,11 +84,7 @@ export async function runFailureDetectorBenchmarks(): Promise<FailureDetectorFig
 if (isMainModule(import.meta.url)) {
   const figures = await runFailureDetectorBenchmarks();
   console.log(`node ${process.version}`);
-  for (const f of figures) {
-    console.log(
-      `${f.name.padEnd(58)} avg ${f.avgNs.toFixed(1).padStart(7)} ns   p50 ${f.p50Ns.toFixed(1).padStart(7)} ns`,
-    );
-  }
+  for (const f of figures) console.log(figureLine(f, 58));
   const pair = figures.find((f) => f.name === failureDetectorCases.pairSystemClock);
   if (pair !== undefined) {
     console.log(

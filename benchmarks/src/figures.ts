@@ -20,6 +20,11 @@ export async function runRegistered(): Promise<Figure[]> {
   return figures;
 }
 
+/** A figure as the entry points print it: the name padded to `width`, then avg and p50 in ns. */
+export function figureLine(figure: Figure, width: number): string {
+  return `${figure.name.padEnd(width)} avg ${figure.avgNs.toFixed(1).padStart(7)} ns   p50 ${figure.p50Ns.toFixed(1).padStart(7)} ns`;
+}
+
 /** Whether the module at `moduleUrl` is the script node was started with. */
 export function isMainModule(moduleUrl: string): boolean {
   const script = process.argv[1];

@@ -11,7 +11,7 @@ import { retry, tokenBucketBudget } from '@faultline/retry';
 import { retry as cockatielRetry, ExponentialBackoff, handleAll } from 'cockatiel';
 import { bench, group } from 'mitata';
 import pRetry from 'p-retry';
-import { type Figure, isMainModule, runRegistered } from './figures.js';
+import { type Figure, figureLine, isMainModule, runRegistered } from './figures.js';
 
 export const retryCases = {
   bare: 'bare await fn()',
@@ -78,7 +78,7 @@ if (isMainModule(import.meta.url)) {
   console.log(`node ${process.version}`);
   for (const f of figures) {
     console.log(
-      `${f.name.padEnd(50)} avg ${f.avgNs.toFixed(1).padStart(7)} ns   p50 ${f.p50Ns.toFixed(1).padStart(7)} ns   ×bare ${(f.avgNs / bare).toFixed(2)}   ×cockatiel ${(f.avgNs / cockatiel).toFixed(2)}`,
+      `${figureLine(f, 50)}   ×bare ${(f.avgNs / bare).toFixed(2)}   ×cockatiel ${(f.avgNs / cockatiel).toFixed(2)}`,
     );
   }
 }
