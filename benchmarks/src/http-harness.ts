@@ -105,6 +105,28 @@ export function roundOrder<T>(list: readonly T[], round: number): T[] {
   return list.map((_, i) => list[(i + round - 1) % list.length]!);
 }
 
+/**
+ * Measures every configuration once per round, rounds interleaved (each in its
+ * {@link roundOrder}), logging `line(config, run, round)` to stderr after each; returns the runs
+ * in the order they ran.
+ */
+export async function measureInRounds<C, R>(
+  configs: readonly C[],
+  rounds: number,
+  measure: (config: C, round: number) => Promise<R>,
+  line: (config: C, run: R, round: number) => string,
+): Promise<R[]> {
+  const runs: R[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const config of roundOrder(configs, round)) {
+      const run = await measure(config, round);
+      runs.push(run);
+      console.error(line(config, run, round));
+    }
+  }
+  return runs;
+}
+
 /** What a server child sends over IPC. */
 export type ChildMessage =
   | { readonly type: 'ready'; readonly port: number }

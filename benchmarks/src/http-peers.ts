@@ -27,9 +27,9 @@ import {
   type Load,
   load,
   loadFlags,
+  measureInRounds,
   median,
   PATH,
-  roundOrder,
   runKeys,
   type ServerChild,
   startChild,
@@ -162,16 +162,13 @@ const loadBefore = loadavg();
 console.error(
   `bench:http:peers: ${list.length} configurations × ${rounds} round(s), ${duration} s each (+${warmup} s warm-up), ${connections} connections, Node ${process.version}; load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')}`,
 );
-const runs: Run[] = [];
-for (let round = 1; round <= rounds; round++) {
-  for (const config of roundOrder(list, round)) {
-    const run = await measure(config, round, admin);
-    runs.push(run);
-    console.error(
-      `  round ${round} ${config.id.padEnd(46)} ${run.rps.toFixed(0).padStart(7)} req/s  ${run.serverCpuUsPerRequest.toFixed(1).padStart(6)} µs/req  non2xx ${run.non2xx}  errors ${run.errors + run.timeouts}  load ${run.loadavg1}`,
-    );
-  }
-}
+const runs = await measureInRounds(
+  list,
+  rounds,
+  (config, round) => measure(config, round, admin),
+  (config, run, round) =>
+    `  round ${round} ${config.id.padEnd(46)} ${run.rps.toFixed(0).padStart(7)} req/s  ${run.serverCpuUsPerRequest.toFixed(1).padStart(6)} µs/req  non2xx ${run.non2xx}  errors ${run.errors + run.timeouts}  load ${run.loadavg1}`,
+);
 admin?.disconnect();
 await redisServer?.stop();
 const loadAfter = loadavg();

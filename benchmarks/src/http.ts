@@ -31,10 +31,10 @@ import {
   type Load,
   load,
   loadFlags,
+  measureInRounds,
   median,
   PATH,
   post,
-  roundOrder,
   runKeys,
   type ServerChild,
   startChild,
@@ -276,16 +276,13 @@ console.error(
   `bench:http: ${configs.length} configurations × ${rounds} round(s), ${duration} s each (+${warmup} s warm-up), ${connections} connections, Node ${process.version}; load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')}`,
 );
 
-const runs: Run[] = [];
-for (let round = 1; round <= rounds; round++) {
-  for (const config of roundOrder(configs, round)) {
-    const run = await measure(config, round, admin, redisServer?.url);
-    runs.push(run);
-    console.error(
-      `  round ${round} ${config.id.padEnd(13)} ${run.rps.toFixed(0).padStart(7)} req/s  p99 ${run.latencyP99Ms} ms  server cpu ${run.serverCpu}  client cpu ${run.clientCpu}  non2xx ${run.non2xx}  errors ${run.errors}  load ${run.loadavg1}`,
-    );
-  }
-}
+const runs = await measureInRounds(
+  configs,
+  rounds,
+  (config, round) => measure(config, round, admin, redisServer?.url),
+  (config, run, round) =>
+    `  round ${round} ${config.id.padEnd(13)} ${run.rps.toFixed(0).padStart(7)} req/s  p99 ${run.latencyP99Ms} ms  server cpu ${run.serverCpu}  client cpu ${run.clientCpu}  non2xx ${run.non2xx}  errors ${run.errors}  load ${run.loadavg1}`,
+);
 
 let roundTrips: RoundTrips | undefined;
 if (redisServer !== undefined) roundTrips = await countRoundTrips(redisServer.url, 20);
