@@ -1,8 +1,9 @@
 import { Buffer } from 'node:buffer';
+import type { Socket } from 'node:net';
 import { deleteKeys, serviceUrl } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIdempotency } from '../idempotency.js';
 import type { StoredResponse } from '../store.js';
 import { describeStoreConformance, realTime } from '../testing.js';
@@ -96,6 +97,43 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
     // Several in one tick: they share one autopipelined write.
     const replays = await Promise.all([1, 2, 3].map(() => idempotency.begin(request)));
     expect(replays.map((replay) => replay.kind)).toEqual(['replay', 'replay', 'replay']);
+  });
+
+  it('sends the commands of one event-loop turn in one socket write on ioredis (coalesceWrites)', async () => {
+    // Socket writes that reach the kernel: one `_write` or `_writev` each.
+    const flushes = async (store: ReturnType<typeof redisStore>, client: Redis) => {
+      const socket = (client as unknown as { stream: Socket }).stream;
+      const write = vi.spyOn(socket, '_write');
+      const writev = vi.spyOn(socket, '_writev');
+      const claims = await Promise.all(
+        ['a', 'b', 'c'].map((key) =>
+          store.claim(key, { owner: 'o', fingerprint: 'f', lockTtl: 5_000 }),
+        ),
+      );
+      expect(claims.map((claim) => claim.claimed)).toEqual([true, true, true]);
+      const count = write.mock.calls.length + writev.mock.calls.length;
+      write.mockRestore();
+      writev.mockRestore();
+      return count;
+    };
+    const client = new Redis(url!);
+    try {
+      await client.ping();
+      expect(
+        await flushes(redisStore({ client, prefix: `${runPrefix}coalesce:on:` }), client),
+      ).toBe(1);
+      const apart = redisStore({
+        client,
+        prefix: `${runPrefix}coalesce:off:`,
+        coalesceWrites: false,
+      });
+      expect(await flushes(apart, client)).toBeGreaterThan(1);
+    } finally {
+      client.disconnect();
+    }
+    expect(() => redisStore({ client: io, coalesceWrites: 'yes' as never })).toThrow(
+      /option "coalesceWrites" must be a boolean/,
+    );
   });
 
   it('detects the client kind', () => {
