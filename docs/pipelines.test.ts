@@ -491,14 +491,14 @@ describe('documented pipelines: outage → recovery and fast → slow, against a
 });
 
 describe('simulated pipelines: the simulator models the outage', () => {
+  /** Runs the block of `file` at `marker` on the virtual clock, and returns its `exports`. */
+  const simulated = (file: string, marker: string, exports: string[]) =>
+    http.drive(loadBlock(codeBlock(file, marker), exports, http.clock));
+
   it("packages/sim/README.md: goodput is back within 1 s of the outage's end", async () => {
-    const module = await http.drive(
-      loadBlock(
-        codeBlock('packages/sim/README.md', 'const policy = pipeline('),
-        ['summary'],
-        http.clock,
-      ),
-    );
+    const module = await simulated('packages/sim/README.md', 'const policy = pipeline(', [
+      'summary',
+    ]);
     const buckets = (module.summary as { buckets: Array<{ goodput: number }> }).buckets; // 1 s each
     const before = buckets.slice(5, 20).reduce((sum, b) => sum + b.goodput, 0) / 15;
     // The outage is 20–30 s; from the first second after it, goodput is back to normal.
@@ -509,13 +509,9 @@ describe('simulated pipelines: the simulator models the outage', () => {
   }, 60_000);
 
   it('docs/guides/simulator.md: the retry storm recovers within 2 s', async () => {
-    const module = await http.drive(
-      loadBlock(
-        codeBlock('docs/guides/simulator.md', 'const mine: StormVariant'),
-        ['report'],
-        http.clock,
-      ),
-    );
+    const module = await simulated('docs/guides/simulator.md', 'const mine: StormVariant', [
+      'report',
+    ]);
     const [result] = (module.report as { results: Array<{ timeToRecover: number }> }).results;
     measured.push(['docs/guides/simulator.md (simulated)', 'outage', result!.timeToRecover]);
     expect(result!.timeToRecover).toBeLessThanOrEqual(2_000);
