@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
 import {
   checkFunction,
   checkOptions,
@@ -51,10 +51,7 @@ export class FenceGuard {
     const opts = checkOptions<FenceGuardOptions>('fenceGuard', options);
     this.#identity = identify('fenceGuard', 'fence', opts.name);
     this.name = this.#identity.name;
-    this.#clock =
-      opts.clock === undefined
-        ? systemClock
-        : optionalClock('fenceGuard', 'clock', opts.clock, ['now']);
+    this.#clock = optionalClock('fenceGuard', 'clock', opts.clock, ['now']);
   }
 
   /** The highest token any access presented so far (`undefined` before the first). */

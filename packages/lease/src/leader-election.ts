@@ -1,9 +1,9 @@
 import { reportListenerError } from '@faultline/clock/internal';
 import {
-  checkFunction,
   checkOptions,
   formatValue,
   identify,
+  optionalFunction,
   type PolicyIdentity,
   publishEvent,
   telemetry,
@@ -77,10 +77,8 @@ export class LeaderElection {
       );
     }
     this.lease = opts.lease;
-    this.#onElected =
-      opts.onElected === undefined ? noop : checkFunction(owner, 'onElected', opts.onElected);
-    this.#onDemoted =
-      opts.onDemoted === undefined ? noop : checkFunction(owner, 'onDemoted', opts.onDemoted);
+    this.#onElected = optionalFunction(owner, 'onElected', opts.onElected, noop);
+    this.#onDemoted = optionalFunction(owner, 'onDemoted', opts.onDemoted, noop);
     this.#keepAlive = checkOptions<KeepAliveOptions>(owner, opts.keepAlive);
     this.#identity = identify(owner, 'leader-election', opts.name);
     this.name = this.#identity.name;

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
 import { checkOptions, optionalClock } from '@faultline/core';
 import type { LeaseAcquireResult, LeaseStore } from './lease-store.js';
 
@@ -34,10 +34,7 @@ class MemoryLeaseStore implements LeaseStore {
 
   constructor(options?: MemoryLeaseStoreOptions) {
     const opts = checkOptions<MemoryLeaseStoreOptions>('memoryLeaseStore', options);
-    this.#clock =
-      opts.clock === undefined
-        ? systemClock
-        : optionalClock('memoryLeaseStore', 'clock', opts.clock, ['now']);
+    this.#clock = optionalClock('memoryLeaseStore', 'clock', opts.clock, ['now']);
   }
 
   /** The live lease of `resource` (an expired one is dropped on the way). */

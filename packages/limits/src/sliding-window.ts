@@ -1,4 +1,4 @@
-import { checkNumber, checkOptions } from '@faultline/core';
+import { checkNumber, checkOptions, optionalNumber } from '@faultline/core';
 import type { RateLimitAlgorithm, RateLimitDecision } from './rate-limit-algorithm.js';
 
 /** The ring slot of segment `k` (segments may be negative on a clock that starts below 0). */
@@ -167,9 +167,16 @@ export function slidingWindow(options: SlidingWindowOptions): SlidingWindow {
   const opts = checkOptions<SlidingWindowOptions>(owner, options);
   const limit = checkNumber(owner, 'limit', opts.limit, { min: 1, integer: true });
   const window = checkNumber(owner, 'window', opts.window, { min: 0, minExclusive: true });
-  const segments =
-    opts.segments === undefined
-      ? SLIDING_WINDOW_DEFAULTS.segments
-      : checkNumber(owner, 'segments', opts.segments, { min: 1, max: 1000, integer: true });
+  const segments = optionalNumber(
+    owner,
+    'segments',
+    opts.segments,
+    SLIDING_WINDOW_DEFAULTS.segments,
+    {
+      min: 1,
+      max: 1000,
+      integer: true,
+    },
+  );
   return new SlidingWindow(limit, window, segments);
 }

@@ -1,4 +1,10 @@
-import { checkFunction, checkNumber, checkOptions, type Random } from '@faultline/core';
+import {
+  checkNumber,
+  checkOptions,
+  optionalFunction,
+  optionalNumber,
+  type Random,
+} from '@faultline/core';
 import { type LimitAlgorithm, log10Root } from './limit-algorithm.js';
 
 /** Options of {@link vegas}. Defaults are Netflix concurrency-limits' `VegasLimit`. */
@@ -169,17 +175,20 @@ export function vegas(options?: VegasOptions): VegasLimit {
   const opts = checkOptions<VegasOptions>(owner, options);
   const d = VEGAS_DEFAULTS;
   const int = { min: 1, integer: true } as const;
-  const initial =
-    opts.initial === undefined ? d.initial : checkNumber(owner, 'initial', opts.initial, int);
-  const max = opts.max === undefined ? d.max : checkNumber(owner, 'max', opts.max, int);
-  const smoothing =
-    opts.smoothing === undefined
-      ? d.smoothing
-      : checkNumber(owner, 'smoothing', opts.smoothing, { min: 0, max: 1, minExclusive: true });
-  const probeMultiplier =
-    opts.probeMultiplier === undefined
-      ? d.probeMultiplier
-      : checkNumber(owner, 'probeMultiplier', opts.probeMultiplier, int);
+  const initial = optionalNumber(owner, 'initial', opts.initial, d.initial, int);
+  const max = optionalNumber(owner, 'max', opts.max, d.max, int);
+  const smoothing = optionalNumber(owner, 'smoothing', opts.smoothing, d.smoothing, {
+    min: 0,
+    max: 1,
+    minExclusive: true,
+  });
+  const probeMultiplier = optionalNumber(
+    owner,
+    'probeMultiplier',
+    opts.probeMultiplier,
+    d.probeMultiplier,
+    int,
+  );
   const alpha =
     opts.alpha === undefined
       ? undefined
@@ -188,7 +197,6 @@ export function vegas(options?: VegasOptions): VegasLimit {
     opts.beta === undefined
       ? undefined
       : checkNumber(owner, 'beta', opts.beta, { min: alpha ?? 0, integer: true });
-  const random =
-    opts.random === undefined ? Math.random : checkFunction<Random>(owner, 'random', opts.random);
+  const random = optionalFunction<Random>(owner, 'random', opts.random, Math.random);
   return new VegasLimit(initial, max, smoothing, probeMultiplier, alpha, beta, random);
 }

@@ -9,6 +9,7 @@ import {
   formatValue,
   identify,
   type Listener,
+  optionalFunction,
   optionalNumber,
   type Policy,
   PolicyBase,
@@ -180,10 +181,7 @@ export class PolicyRegistry<P extends Policy = Policy> {
    * adopted for later keys either. Calls in flight finish on the policy they started on.
    */
   reload(create?: PolicyFactory<P>): PolicyRegistryReloadResult {
-    const factory =
-      create === undefined
-        ? this.#create
-        : checkFunction<PolicyFactory<P>>(OWNER, 'create', create);
+    const factory = optionalFunction<PolicyFactory<P>>(OWNER, 'create', create, this.#create);
     const reloaded: string[] = [];
     const failed: string[] = [];
     for (const [key, { entry }] of this.#entries) {

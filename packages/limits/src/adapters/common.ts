@@ -1,4 +1,4 @@
-import { checkFunction, checkNumber, checkOptions, formatValue } from '@faultline/core';
+import { checkNumber, checkOptions, formatValue, optionalFunction } from '@faultline/core';
 import { ConcurrencyLimitPolicy } from '../concurrency-limit.js';
 import type { ConcurrencyPermit } from '../concurrency-limit-state.js';
 import { RateLimiterPolicy } from '../rate-limiter.js';
@@ -63,8 +63,8 @@ export function rateGate<Request>(
   const opts = checkOptions<RateLimitMiddlewareOptions<Request>>(owner, options);
   return {
     limiter: checked,
-    key: opts.key === undefined ? defaultKey : checkFunction(owner, 'key', opts.key),
-    permits: opts.permits === undefined ? onePermit : checkFunction(owner, 'permits', opts.permits),
+    key: optionalFunction(owner, 'key', opts.key, defaultKey),
+    permits: optionalFunction(owner, 'permits', opts.permits, onePermit),
   };
 }
 
