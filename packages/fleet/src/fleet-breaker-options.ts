@@ -2,12 +2,12 @@ import type { TripStrategy } from '@faultline/breaker';
 import type { Clock } from '@faultline/clock';
 import {
   type Backoff,
-  checkFunction,
   checkNumber,
   checkOptions,
   formatValue,
   handleAll,
   optionalClock,
+  optionalFunction,
   optionalNumber,
   type Random,
   type ShouldHandle,
@@ -115,8 +115,7 @@ function resolveBreaks(opts: Partial<FleetBreakerOptions>): {
       `${OWNER}: option "breakDuration" must be a number of ms in (0, 86 400 000] or a Backoff, received ${formatValue(value)}`,
     );
   }
-  const random =
-    opts.random === undefined ? Math.random : checkFunction<Random>(OWNER, 'random', opts.random);
+  const random = optionalFunction<Random>(OWNER, 'random', opts.random, Math.random);
   const delays = (value as Backoff).delays(random);
   const breaks: number[] = [];
   for (let i = 0; i < BACKOFF_STEPS; i++) {
@@ -173,10 +172,12 @@ export function resolveFleetBreakerOptions(
       integer: true,
     }),
     ...resolveSync(OWNER, opts),
-    shouldHandle:
-      opts.shouldHandle === undefined
-        ? handleAll
-        : checkFunction<ShouldHandle>(OWNER, 'shouldHandle', opts.shouldHandle),
+    shouldHandle: optionalFunction<ShouldHandle>(
+      OWNER,
+      'shouldHandle',
+      opts.shouldHandle,
+      handleAll,
+    ),
     clock: optionalClock(OWNER, 'clock', opts.clock, ['now', 'setTimer']),
     instance,
   };

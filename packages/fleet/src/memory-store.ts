@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@faultline/clock';
+import type { Clock } from '@faultline/clock';
 import { checkFunction, checkOptions, optionalClock } from '@faultline/core';
 import type {
   BreakerReply,
@@ -62,8 +62,7 @@ export class MemoryFleetStore implements FleetStore {
   constructor(options?: MemoryFleetStoreOptions) {
     const owner = 'memoryFleetStore';
     const opts = checkOptions<MemoryFleetStoreOptions>(owner, options);
-    this.#clock =
-      opts.clock === undefined ? systemClock : optionalClock(owner, 'clock', opts.clock);
+    this.#clock = optionalClock(owner, 'clock', opts.clock);
     this.#failing =
       opts.failing === undefined
         ? undefined
