@@ -5,7 +5,7 @@ import {
   type Context,
   checkNumber,
   type EventChannel,
-  ExecutionContext,
+  type ExecutionContext,
   isExecutionRejected,
   type Outcome,
   type OutcomeClassifier,
@@ -15,7 +15,13 @@ import {
   type Task,
   telemetry,
 } from '@faultline/core';
-import { discardResult, isThenable } from '@faultline/core/internal';
+import {
+  CHILD_ABORTED,
+  CHILD_FREE_BIT,
+  discardResult,
+  isThenable,
+  LazyChildContext,
+} from '@faultline/core/internal';
 import type { RetryAfter, RetryBudget, RetryTicket } from '@faultline/retry';
 import type { HedgeSupersededError } from './hedge-errors.js';
 import type {
@@ -82,21 +88,19 @@ class HedgeAttempt extends CancellableContext {
 /** Passed to a budget for a hedge that no failure asked for (the previous attempt is slow). */
 const SLOW_OUTCOME: Outcome<unknown> = Object.freeze({ ok: false, error: undefined });
 
-// Flags of a call, packed in one number (the success path allocates one object per call).
-const SETTLED = 1;
+// Flags of a call, packed in one number (the success path allocates one object per call), after
+// LazyChildContext's own (CHILD_ABORTED: attempt 1 was aborted, it lost or the call ended without
+// it; CHILD_DISPOSED: attempt 1 is over, its context disposed).
+const SETTLED = CHILD_FREE_BIT;
 /** No further hedge for this call (budget, pushback). */
-const STOPPED = 2;
+const STOPPED = CHILD_FREE_BIT << 1;
 /** Attempt start times are read (latency mode, a learned delay, telemetry, onHedge listeners). */
-const TIMED = 4;
+const TIMED = CHILD_FREE_BIT << 2;
 /**
  * Start times are read exactly (a learned delay and telemetry measure durations); otherwise the
  * event-loop turn's time serves, as precise as a timer (see coarse-time.ts).
  */
-const EXACT = 8;
-/** Attempt 1 was aborted (it lost, or the call ended without it). */
-const ABORTED = 16;
-/** Attempt 1 is over (its context disposed). */
-const DISPOSED = 32;
+const EXACT = CHILD_FREE_BIT << 3;
 
 /**
  * Waits for an attempt's function and reports its outcome to the call: `then` with two small
@@ -142,7 +146,7 @@ let building: HedgedCall<unknown> | undefined;
  * handled outcome once nothing is left to try. Driven by events (an attempt settling, its hedge
  * delay elapsing); it never waits for losers to notice their abort.
  */
-class HedgedCall<T> extends ExecutionContext implements TimerEntry {
+class HedgedCall<T> extends LazyChildContext implements TimerEntry {
   // TimerEntry: the call is its own entry in the policy's timer heap.
   due = 0;
   seq = 0;
@@ -153,8 +157,6 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   done = false;
   readonly #engine: HedgeEngine;
   readonly #fn: Task<T>;
-  readonly #ctx: ExecutionContext;
-  #flags: number;
   #launched = 0;
   #running = 0;
   /**
@@ -168,15 +170,15 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
 
   private constructor(engine: HedgeEngine, fn: Task<T>, ctx: ExecutionContext) {
     super();
-    this.#engine = engine;
-    this.#fn = fn;
-    this.#ctx = ctx;
-    this.#flags =
+    this.parent = ctx;
+    this.flags =
       engine.learned !== undefined || telemetry.hasSubscribers
         ? TIMED | EXACT
         : engine.timed || engine.onHedge.hasListeners
           ? TIMED
           : 0;
+    this.#engine = engine;
+    this.#fn = fn;
   }
 
   #more(): CallExtras {
@@ -189,66 +191,36 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   }
 
   // Attempt 1's context: the caller's, with its own abort and attempt number 1. A lighter
-  // CancellableContext: the real one is created on demand (see #extras).
+  // CancellableContext (a LazyChildContext): the real one is created on demand, and kept with
+  // the abort reason in #extras.
 
   get attempt(): number {
     return 1;
   }
 
   get deadline(): Deadline {
-    return this.#ctx.deadline;
+    return this.parent.deadline;
   }
 
-  get aborted(): boolean {
-    return (this.#flags & ABORTED) !== 0 || this.#ctx.aborted;
+  protected get ownReason(): unknown {
+    return this.#extras!.reason;
   }
 
-  get abortReason(): unknown {
-    return (this.#flags & ABORTED) !== 0 ? this.#extras!.reason : this.#ctx.abortReason;
+  protected get inner(): CancellableContext | undefined {
+    return this.#extras?.inner;
   }
 
-  override get pipeline(): string | undefined {
-    return this.#ctx.pipeline;
-  }
-
-  override get operation(): string | undefined {
-    return this.#ctx.operation;
-  }
-
-  get signal(): AbortSignal {
-    return this.#cancellable().signal;
-  }
-
-  override onAbort(listener: () => void): (() => void) | undefined {
-    return this.#cancellable().onAbort(listener);
+  protected set inner(inner: CancellableContext) {
+    this.#more().inner = inner;
   }
 
   /** Aborts attempt 1 (not the caller) with `reason`. Idempotent. */
   abort(reason: unknown): void {
-    if ((this.#flags & ABORTED) !== 0) return;
-    this.#flags |= ABORTED;
+    if ((this.flags & CHILD_ABORTED) !== 0) return;
+    this.flags |= CHILD_ABORTED;
     const extras = this.#more();
     extras.reason = reason;
     extras.inner?.abort(reason);
-  }
-
-  /** Attempt 1 is over: unlink what it added to the caller's context. */
-  dispose(): void {
-    this.#flags |= DISPOSED;
-    this.#extras?.inner?.dispose();
-  }
-
-  #cancellable(): CancellableContext {
-    const extras = this.#more();
-    let inner = extras.inner;
-    if (inner === undefined) {
-      inner = this.#ctx.child(this.deadline);
-      extras.inner = inner;
-      // Catch up with what happened before anybody asked.
-      if ((this.#flags & ABORTED) !== 0) inner.abort(extras.reason);
-      if ((this.#flags & DISPOSED) !== 0) inner.dispose();
-    }
-    return inner;
   }
 
   static #executor(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
@@ -282,7 +254,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   /** The time an attempt starts. */
   #time(): number {
     const clock = this.#engine.clock;
-    return (this.#flags & EXACT) !== 0 ? clock.now() : turnTime(clock);
+    return (this.flags & EXACT) !== 0 ? clock.now() : turnTime(clock);
   }
 
   /** Starts attempt 1, then arranges for the next one. May throw (a delay function). */
@@ -290,7 +262,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     this.#launched = 1;
     this.#running = 1;
     const engine = this.#engine;
-    const flags = this.#flags;
+    const flags = this.flags;
     if ((flags & TIMED) !== 0) {
       const clock = engine.clock;
       this.start = (flags & EXACT) !== 0 ? clock.now() : turnTime(clock);
@@ -303,14 +275,14 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     }
     watch(this as HedgedCall<unknown>, this as HedgedCall<unknown>, result);
     // maxAttempts is at least 2.
-    if ((this.#flags & (SETTLED | STOPPED)) !== 0) return;
+    if ((this.flags & (SETTLED | STOPPED)) !== 0) return;
     // The usual case, latency mode with a fixed delay and time left, without #schedule's others.
     const delay = engine.fixedDelay;
     if (
       delay !== undefined &&
       delay > 0 &&
       delay < Number.POSITIVE_INFINITY &&
-      this.#ctx.deadline.remaining() > delay
+      this.parent.deadline.remaining() > delay
     ) {
       engine.timers.add(this, this.start + delay);
     } else this.#schedule(this as HedgedCall<unknown>);
@@ -321,14 +293,14 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
    * throw (a delay function).
    */
   #launch(n: number, now?: number): void {
-    const ctx = this.#ctx;
+    const ctx = this.parent;
     const attempt = new HedgeAttempt(this as HedgedCall<unknown>, ctx, ctx.deadline, n);
     const extras = this.#more();
     if (extras.others === undefined) extras.others = [attempt];
     else extras.others.push(attempt);
     this.#launched = n;
     this.#running++;
-    if ((this.#flags & TIMED) !== 0) attempt.start = now ?? this.#time();
+    if ((this.flags & TIMED) !== 0) attempt.start = now ?? this.#time();
     let result: unknown;
     try {
       result = this.#fn(attempt);
@@ -336,7 +308,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
       result = Promise.reject(error);
     }
     watch(this as HedgedCall<unknown>, attempt, result);
-    if (n < this.#engine.maxAttempts && (this.#flags & (SETTLED | STOPPED)) === 0) {
+    if (n < this.#engine.maxAttempts && (this.flags & (SETTLED | STOPPED)) === 0) {
       this.#schedule(attempt);
     }
   }
@@ -367,7 +339,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
 
   /** The hedge delay elapsed at clock time `now` (called by the timer heap). */
   onDue(now: number): void {
-    if ((this.#flags & (SETTLED | STOPPED)) !== 0) return;
+    if ((this.flags & (SETTLED | STOPPED)) !== 0) return;
     try {
       this.#hedge('delay', SLOW_OUTCOME, now);
     } catch (error) {
@@ -379,7 +351,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   #hedge(trigger: HedgeTrigger, outcome: Outcome<unknown>, now?: number): void {
     const engine = this.#engine;
     const n = this.#launched + 1;
-    if (n > engine.maxAttempts || this.#ctx.aborted) return;
+    if (n > engine.maxAttempts || this.parent.aborted) return;
     engine.timers.remove(this);
     if (this.deadline.expired()) {
       this.#skip(n, 'deadline');
@@ -387,7 +359,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     }
     const ticket = this.#extras?.ticket;
     if (ticket !== undefined && !ticket.tryRetry(outcome)) {
-      this.#flags |= STOPPED;
+      this.flags |= STOPPED;
       this.#skip(n, 'budget');
       return;
     }
@@ -397,7 +369,8 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
       const delay = trigger === 'parallel' ? 0 : now - this.#attempt(n - 1).start;
       if (listening) engine.onHedge.emit({ attempt: n, delay, trigger });
       if (telemetry.hasSubscribers) {
-        publishEvent(engine.identity, this.#ctx, 'hedge', now, undefined, { attempt: n, trigger });
+        const attributes = { attempt: n, trigger };
+        publishEvent(engine.identity, this.parent, 'hedge', now, undefined, attributes);
       }
     }
     this.#launch(n, now);
@@ -407,9 +380,15 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     const engine = this.#engine;
     if (engine.onSkip.hasListeners) engine.onSkip.emit({ attempt: n, reason });
     if (reason === 'budget' && telemetry.hasSubscribers) {
-      publishEvent(engine.identity, this.#ctx, 'budget-exhausted', engine.clock.now(), undefined, {
-        attempt: n,
-      });
+      const attributes = { attempt: n };
+      publishEvent(
+        engine.identity,
+        this.parent,
+        'budget-exhausted',
+        engine.clock.now(),
+        undefined,
+        attributes,
+      );
     }
   }
 
@@ -418,7 +397,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     try {
       attempt.done = true;
       this.#running--;
-      if ((this.#flags & SETTLED) !== 0) {
+      if ((this.flags & SETTLED) !== 0) {
         // A loser finishing after the winner, or anything after the caller left.
         if (ok) discardResult(result);
         return;
@@ -442,7 +421,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
       else if (verdict === 'aborted') {
         // The caller (or an enclosing timeout) gave up: never handled, never a success.
         if (ok) discardResult(result);
-        this.#finish(false, ok ? this.#ctx.abortReason : result);
+        this.#finish(false, ok ? this.parent.abortReason : result);
       } else this.#handled(attempt, outcome);
     } catch (error) {
       // A throwing shouldHandle (or budget, or delay function) replaces the outcome.
@@ -458,14 +437,14 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     extras.last = outcome;
     if (previous?.ok) discardResult(previous.value);
     const more = this.#launched < this.#engine.maxAttempts;
-    if ((this.#flags & STOPPED) === 0 && more && this.#pushback(outcome, attempt)) {
+    if ((this.flags & STOPPED) === 0 && more && this.#pushback(outcome, attempt)) {
       // gRFC A6: pushback on a hedged attempt stops further hedges for the call.
-      this.#flags |= STOPPED;
+      this.flags |= STOPPED;
       this.#engine.timers.remove(this);
       this.#skip(this.#launched + 1, 'pushback');
     }
-    if ((this.#flags & STOPPED) === 0 && more) this.#hedge('failure', outcome);
-    if (this.#running === 0 && (this.#flags & SETTLED) === 0) {
+    if ((this.flags & STOPPED) === 0 && more) this.#hedge('failure', outcome);
+    if (this.#running === 0 && (this.flags & SETTLED) === 0) {
       // Nothing in flight and nothing more to send: the last to settle decides.
       const last = outcome;
       extras.last = undefined;
@@ -486,7 +465,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
 
   /** `attempt`'s acceptable outcome settles the call; the others are cancelled. */
   #win(attempt: Attempt, ok: boolean, result: unknown): void {
-    this.#flags |= SETTLED;
+    this.flags |= SETTLED;
     const engine = this.#engine;
     engine.timers.remove(this);
     const launched = this.#launched;
@@ -505,7 +484,7 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
   /** The winner's bookkeeping and the losers' cancellation (hedged or measured calls only). */
   #settleAttempts(winner: Attempt, ok: boolean, result: unknown): void {
     const engine = this.#engine;
-    const now = (this.#flags & TIMED) !== 0 ? this.#time() : 0;
+    const now = (this.flags & TIMED) !== 0 ? this.#time() : 0;
     const learned = engine.learned;
     const publishing = telemetry.hasSubscribers;
     // A learned delay learns first attempts only: the delay is about how long a first attempt
@@ -534,8 +513,8 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
    * caller aborted, or a user function threw. Whatever still runs is cancelled.
    */
   #finish(ok: boolean, result: unknown): void {
-    if ((this.#flags & SETTLED) !== 0) return;
-    this.#flags |= SETTLED;
+    if ((this.flags & SETTLED) !== 0) return;
+    this.flags |= SETTLED;
     this.#engine.timers.remove(this);
     for (let n = 1; n <= this.#launched; n++) {
       const attempt = this.#attempt(n);
@@ -578,8 +557,8 @@ class HedgedCall<T> extends ExecutionContext implements TimerEntry {
     now: number,
   ): void {
     const error = outcome === undefined || outcome.ok ? undefined : outcome.error;
-    const duration = (this.#flags & TIMED) !== 0 ? now - attempt.start : 0;
-    publishAttempt(this.#engine.identity, this.#ctx, attempt.attempt, handled, duration, error);
+    const duration = (this.flags & TIMED) !== 0 ? now - attempt.start : 0;
+    publishAttempt(this.#engine.identity, this.parent, attempt.attempt, handled, duration, error);
   }
 }
 

@@ -5,7 +5,7 @@ import {
   type Context,
   checkNumber,
   EventChannel,
-  ExecutionContext,
+  type ExecutionContext,
   executeInContext,
   identify,
   type Listener,
@@ -17,7 +17,14 @@ import {
   type Task,
   telemetry,
 } from '@faultline/core';
-import { isThenable, type TimerEntry, TimerQueue } from '@faultline/core/internal';
+import {
+  CHILD_ABORTED,
+  CHILD_FREE_BIT,
+  isThenable,
+  LazyChildContext,
+  type TimerEntry,
+  TimerQueue,
+} from '@faultline/core/internal';
 import { AdaptiveTimeout } from './adaptive-timeout.js';
 import { ambientDeadline, hasAmbientDeadlineProvider } from './ambient.js';
 import { TimeoutError, type TimeoutSource } from './timeout-errors.js';
@@ -235,22 +242,20 @@ interface Shared {
   expired(ms: number, elapsed: number, ctx: ExecutionContext, error: TimeoutError): void;
 }
 
-// What happened to a call, packed in one number (the success path allocates one object per call).
+// What happened to a call, packed in one number (the success path allocates one object per call),
+// after LazyChildContext's own flags (CHILD_ABORTED: abort() aborted the function's context while
+// the caller had not; CHILD_DISPOSED: the call is over).
 /** The function settled, or (aggressive) the call's promise did. */
-const SETTLED = 1;
+const SETTLED = CHILD_FREE_BIT;
 /** Cooperative only: the timer fired, the function has not settled yet. */
-const TIMED_OUT = 2;
-/** {@link TimeoutCall.abort} aborted the function's context while the caller had not. */
-const ABORTED = 4;
-/** {@link TimeoutCall.dispose}: the call is over. */
-const DISPOSED = 8;
+const TIMED_OUT = CHILD_FREE_BIT << 1;
 /** The call's deadline is the policy's own (created on first read, disposed with the call). */
-const OWN_DEADLINE = 16;
+const OWN_DEADLINE = CHILD_FREE_BIT << 2;
 /** A timer of its own rather than an entry in the policy's queue. */
-const OWN_TIMER = 32;
+const OWN_TIMER = CHILD_FREE_BIT << 3;
 // The call's source (see TimeoutSource): none of these bits is 'timeout'.
-const FROM_DEADLINE = 64;
-const FROM_AMBIENT = 128;
+const FROM_DEADLINE = CHILD_FREE_BIT << 4;
+const FROM_AMBIENT = CHILD_FREE_BIT << 5;
 
 /**
  * One call in flight, and the context its function runs in (one object: the success path
@@ -258,11 +263,11 @@ const FROM_AMBIENT = 128;
  * timer of its own), settled by whichever comes first of the function, the timer and (aggressive)
  * the caller's abort.
  *
- * As a context it is a lighter `ctx.child(deadline)`: the {@link CancellableContext} behind its
- * signal and `onAbort` is created only when somebody asks for one, and its own deadline only when
- * somebody reads `deadline`; on the success path nobody does.
+ * As a context it is a lighter `ctx.child(deadline)` (a {@link LazyChildContext}): the
+ * {@link CancellableContext} behind its signal and `onAbort` is created only when somebody asks for
+ * one, and its own deadline only when somebody reads `deadline`; on the success path nobody does.
  */
-class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
+class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   prev: this | undefined = undefined;
   next: this | undefined = undefined;
   due = 0;
@@ -271,20 +276,18 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   /** The timer of its own, when the queue could not take it. */
   cancel: (() => void) | undefined = undefined;
   unwatch: (() => void) | undefined = undefined;
-  #flags: number;
   /**
-   * The reason {@link abort} gave (when {@link ABORTED}); cooperative, when {@link TIMED_OUT}:
-   * the TimeoutError the call rejects with if the function does.
+   * The reason {@link abort} gave (when {@link CHILD_ABORTED}); cooperative, when
+   * {@link TIMED_OUT}: the TimeoutError the call rejects with if the function does.
    */
-  #reason: unknown = undefined;
-  /** The real cancellable context, created on demand (see {@link #cancellable}). */
-  #inner: CancellableContext | undefined = undefined;
+  protected ownReason: unknown = undefined;
+  /** The real cancellable context, created on demand (see {@link LazyChildContext}). */
+  protected inner: CancellableContext | undefined = undefined;
   /** {@link onAbort} subscribers not yet called, while the caller can never abort. */
   #listeners: (() => void) | Array<() => void> | undefined = undefined;
   /** The enclosing deadline, or the policy's own once read. */
   #deadline: Deadline | undefined;
   readonly #shared: Shared;
-  readonly #ctx: ExecutionContext;
   readonly #ms: number;
   readonly #start: number;
   readonly #own: number;
@@ -300,10 +303,8 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
     own: number,
   ) {
     super();
-    this.#shared = shared;
-    this.#ctx = ctx;
-    this.#deadline = enclosing;
-    this.#flags =
+    this.parent = ctx;
+    this.flags =
       enclosing === undefined
         ? OWN_DEADLINE
         : source === 'ambient'
@@ -311,6 +312,8 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
           : source === 'deadline'
             ? FROM_DEADLINE
             : 0;
+    this.#shared = shared;
+    this.#deadline = enclosing;
     this.#ms = ms;
     this.#start = start;
     this.#own = own;
@@ -328,27 +331,7 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   }
 
   get attempt(): number {
-    return this.#ctx.attempt;
-  }
-
-  get aborted(): boolean {
-    return (this.#flags & ABORTED) !== 0 || this.#ctx.aborted;
-  }
-
-  get abortReason(): unknown {
-    return (this.#flags & ABORTED) !== 0 ? this.#reason : this.#ctx.abortReason;
-  }
-
-  override get pipeline(): string | undefined {
-    return this.#ctx.pipeline;
-  }
-
-  override get operation(): string | undefined {
-    return this.#ctx.operation;
-  }
-
-  get signal(): AbortSignal {
-    return this.#cancellable().signal;
+    return this.parent.attempt;
   }
 
   /**
@@ -358,8 +341,8 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
    * Otherwise as `ctx.child().onAbort`.
    */
   override onAbort(listener: () => void): (() => void) | undefined {
-    if (this.#ctx !== rootContext) return this.#cancellable().onAbort(listener);
-    if ((this.#flags & ABORTED) !== 0) {
+    if (this.parent !== rootContext) return super.onAbort(listener);
+    if ((this.flags & CHILD_ABORTED) !== 0) {
       listener();
       return unsubscribeNothing;
     }
@@ -385,13 +368,13 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
    * {@link CancellableContext.abort} does: when the caller has already aborted, its reason stands.
    */
   abort(reason: unknown): void {
-    if ((this.#flags & ABORTED) !== 0) return;
-    if (!this.#ctx.aborted) {
-      this.#flags |= ABORTED;
-      this.#reason = reason;
+    if ((this.flags & CHILD_ABORTED) !== 0) return;
+    if (!this.parent.aborted) {
+      this.flags |= CHILD_ABORTED;
+      this.ownReason = reason;
     }
     // The signal first, then the subscribers, as CancellableContext does.
-    this.#inner?.abort(reason);
+    this.inner?.abort(reason);
     const listeners = this.#listeners;
     if (listeners !== undefined) {
       this.#listeners = undefined;
@@ -401,29 +384,16 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   }
 
   /** The call is over: unlinks what its context added to the caller's. */
-  dispose(): void {
-    this.#flags |= DISPOSED;
-    this.#inner?.dispose();
+  override dispose(): void {
+    super.dispose();
     this.#listeners = undefined;
-  }
-
-  #cancellable(): CancellableContext {
-    let inner = this.#inner;
-    if (inner === undefined) {
-      inner = this.#ctx.child(this.deadline);
-      this.#inner = inner;
-      // Catch up with what happened before anybody asked.
-      if ((this.#flags & ABORTED) !== 0) inner.abort(this.#reason);
-      if ((this.#flags & DISPOSED) !== 0) inner.dispose();
-    }
-    return inner;
   }
 
   // The call.
 
   /** The queue would not take the call: a timer of its own on `clock`, started at `start`. */
   ownTimer(start: number, clock: Clock): void {
-    this.#flags |= OWN_TIMER;
+    this.flags |= OWN_TIMER;
     this.cancel = clock.setTimer(this.#ms, () => this.#fire(clock.now() - start));
   }
 
@@ -433,7 +403,7 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   }
 
   #source(): TimeoutSource {
-    const flags = this.#flags;
+    const flags = this.flags;
     return (flags & FROM_AMBIENT) !== 0
       ? 'ambient'
       : (flags & FROM_DEADLINE) !== 0
@@ -443,15 +413,15 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
 
   /** The timer fired, `elapsed` after it started. */
   #fire(elapsed: number): void {
-    if ((this.#flags & (SETTLED | TIMED_OUT)) !== 0) return;
+    if ((this.flags & (SETTLED | TIMED_OUT)) !== 0) return;
     this.cancel = undefined;
-    const ctx = this.#ctx;
+    const ctx = this.parent;
     const aggressive = this.#shared.aggressive;
     if (ctx.aborted) {
       // The caller's abort got here first (its listener has not run yet): not a timeout. An
       // aggressive timeout rejects with its reason; a cooperative one waits for the function.
       if (aggressive) {
-        this.#flags |= SETTLED;
+        this.flags |= SETTLED;
         this.#stopWatching();
         this.release();
         this.reject(ctx.abortReason);
@@ -460,11 +430,11 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
     }
     const error = this.#shared.timeoutError(this.#ms, this.#source(), this.#own);
     if (aggressive) {
-      this.#flags |= SETTLED;
+      this.flags |= SETTLED;
       this.#stopWatching();
     } else {
-      // The caller has not aborted (checked above): abort() keeps the error as #reason.
-      this.#flags |= TIMED_OUT;
+      // The caller has not aborted (checked above): abort() keeps the error as ownReason.
+      this.flags |= TIMED_OUT;
     }
     this.abort(error);
     this.#shared.expired(this.#ms, elapsed, ctx, error);
@@ -474,11 +444,11 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
 
   /** The caller (or an enclosing policy) aborted: aggressive timeouts only. */
   callerAborted(): void {
-    if ((this.#flags & SETTLED) !== 0) return;
-    this.#flags |= SETTLED;
+    if ((this.flags & SETTLED) !== 0) return;
+    this.flags |= SETTLED;
     this.#stopTimer();
     this.#stopWatching();
-    const reason = this.#ctx.abortReason;
+    const reason = this.parent.abortReason;
     this.abort(reason);
     this.release();
     this.reject(reason);
@@ -494,7 +464,7 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
     // nothing new about latency (the timeout was already observed).
     const adaptive = this.#shared.adaptive;
     if (adaptive !== undefined && timedOut === undefined) {
-      adaptive.observeResult(value, this.#shared.clock.now() - this.#start, this.#ctx);
+      adaptive.observeResult(value, this.#shared.clock.now() - this.#start, this.parent);
     }
     return value;
   }
@@ -502,13 +472,13 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
   /** The function rejected: throws what the call rejects with. */
   failed(error: unknown): never {
     const timedOut = this.#finish();
-    const ctx = this.#ctx;
+    const ctx = this.parent;
     throw timedOut ?? (ctx.aborted ? ctx.abortReason : error);
   }
 
   /** Aggressive: settles the call with the function's value, unless it has already settled. */
   resolveWith(value: T): void {
-    if ((this.#flags & SETTLED) !== 0) return;
+    if ((this.flags & SETTLED) !== 0) return;
     let settled: T;
     try {
       settled = this.succeeded(value);
@@ -521,7 +491,7 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
 
   /** Aggressive: settles the call with the function's error, unless it has already settled. */
   rejectWith(error: unknown): void {
-    if ((this.#flags & SETTLED) !== 0) return;
+    if ((this.flags & SETTLED) !== 0) return;
     try {
       this.failed(error);
     } catch (reason) {
@@ -535,22 +505,22 @@ class TimeoutCall<T> extends ExecutionContext implements TimerEntry {
    */
   release(): void {
     this.dispose();
-    if ((this.#flags & OWN_DEADLINE) !== 0) this.#deadline?.dispose();
+    if ((this.flags & OWN_DEADLINE) !== 0) this.#deadline?.dispose();
   }
 
   /** The function settled: stops the timer and the watch, releases the context. */
   #finish(): TimeoutError | undefined {
-    this.#flags |= SETTLED;
+    this.flags |= SETTLED;
     this.#stopTimer();
     this.#stopWatching();
     this.release();
-    return (this.#flags & TIMED_OUT) !== 0 ? (this.#reason as TimeoutError) : undefined;
+    return (this.flags & TIMED_OUT) !== 0 ? (this.ownReason as TimeoutError) : undefined;
   }
 
   #stopTimer(): void {
     const cancel = this.cancel;
     if (cancel === undefined) {
-      if ((this.#flags & OWN_TIMER) === 0) this.#shared.timers.remove(this as TimeoutCall<unknown>);
+      if ((this.flags & OWN_TIMER) === 0) this.#shared.timers.remove(this as TimeoutCall<unknown>);
     } else {
       this.cancel = undefined;
       cancel();
