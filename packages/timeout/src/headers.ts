@@ -123,6 +123,23 @@ function readHeader(headers: HeaderSource, name: string): string | undefined {
   return typeof value === 'string' ? value : value?.[0];
 }
 
+/** The timeout in header `name` (`false`: not read), in ms; Infinity when absent or malformed. */
+function readTimeout(
+  headers: HeaderSource,
+  name: string | false,
+  parse: (value: string) => number,
+): number {
+  if (name === false) return Number.POSITIVE_INFINITY;
+  const value = readHeader(headers, name);
+  if (value === undefined) return Number.POSITIVE_INFINITY;
+  try {
+    return parse(value);
+  } catch {
+    // Malformed: ignored (see deadlineFromHeaders).
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
 /**
  * The deadline a request carries in its headers (the earliest if both forms are present), minus
  * `margin`; `undefined` when it carries none. A malformed value is ignored (treated as absent):
@@ -139,27 +156,10 @@ export function deadlineFromHeaders(
     );
   }
   const { margin, grpcHeader, msHeader, clock } = resolve('deadlineFromHeaders', options);
-  let remaining = Number.POSITIVE_INFINITY;
-  if (grpcHeader !== false) {
-    const value = readHeader(headers, grpcHeader);
-    if (value !== undefined) {
-      try {
-        remaining = Math.min(remaining, parseGrpcTimeout(value));
-      } catch {
-        // Malformed: ignored (see above).
-      }
-    }
-  }
-  if (msHeader !== false) {
-    const value = readHeader(headers, msHeader);
-    if (value !== undefined) {
-      try {
-        remaining = Math.min(remaining, parseTimeoutMillis(value));
-      } catch {
-        // Malformed: ignored (see above).
-      }
-    }
-  }
+  const remaining = Math.min(
+    readTimeout(headers, grpcHeader, parseGrpcTimeout),
+    readTimeout(headers, msHeader, parseTimeoutMillis),
+  );
   if (remaining === Number.POSITIVE_INFINITY) return undefined;
   return Deadline.after(remaining > margin ? remaining - margin : 0, clock);
 }
