@@ -138,14 +138,21 @@ class JsonCanonicaliser {
     }
   }
 
-  object(depth: number): string {
+  /**
+   * Enters the object or array at `at` (on its opening bracket) at `depth`; `true` when it is
+   * empty, its closing `close` bracket then already read.
+   */
+  #empty(depth: number, close: number): boolean {
     if (depth >= MAX_JSON_DEPTH) throw new BodyTooDeepError(MAX_JSON_DEPTH);
     this.at++;
     this.space();
-    if (this.#text.charCodeAt(this.at) === 0x7d) {
-      this.at++;
-      return '{}';
-    }
+    if (this.#text.charCodeAt(this.at) !== close) return false;
+    this.at++;
+    return true;
+  }
+
+  object(depth: number): string {
+    if (this.#empty(depth, 0x7d)) return '{}'; // }
     const members: [string, string][] = [];
     for (;;) {
       this.space();
@@ -173,13 +180,7 @@ class JsonCanonicaliser {
   }
 
   array(depth: number): string {
-    if (depth >= MAX_JSON_DEPTH) throw new BodyTooDeepError(MAX_JSON_DEPTH);
-    this.at++;
-    this.space();
-    if (this.#text.charCodeAt(this.at) === 0x5d) {
-      this.at++;
-      return '[]';
-    }
+    if (this.#empty(depth, 0x5d)) return '[]'; // ]
     let out = '[';
     for (;;) {
       out += this.value(depth + 1);
