@@ -37,9 +37,8 @@ export interface RedisStoreOptions {
   /**
    * ioredis `Redis` clients only (node-redis does this by itself): send the store commands of one
    * event-loop turn, with whatever else the client sends in that turn, in one socket write (the
-   * client's socket is corked until `setImmediate`), instead of one write per command. Under
-   * load, a write per command is most of the store's cost. Default `true`; `false` leaves the
-   * client's socket alone.
+   * client's socket is corked until `setImmediate`), instead of one write per command. Default
+   * `true`; `false` leaves the client's socket alone.
    */
   readonly coalesceWrites?: boolean;
 }
