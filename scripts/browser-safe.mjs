@@ -5,7 +5,8 @@
 // directly or through any module it imports (relative imports and workspace packages followed
 // through their "@faultline/source" exports), or a package from NODE_ONLY. Each exclusion
 // carries the reason; packages added to BROWSER_SAFE later are picked up when their directory
-// exists.
+// exists. The entries of BROWSER_ENTRIES are the exception to NODE_ONLY: they are followed
+// through their sources like a workspace package, so a Node built-in under them still counts.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -39,6 +40,13 @@ const NODE_ONLY = new Set([
   'autocannon',
   '@faultline/test-support',
 ]);
+
+/**
+ * Entry points of NODE_ONLY packages that are meant for every runtime: a test may import them,
+ * and is checked through their sources (`@faultline/test-support/browser`: its helpers that
+ * need nothing from Node).
+ */
+const BROWSER_ENTRIES = new Set(['@faultline/test-support/browser']);
 
 const builtins = new Set(builtinModules);
 
@@ -96,10 +104,16 @@ export function nodeOnlyReason(file, root = repoRoot, provided = new Set()) {
       const bare = specifier.startsWith('@')
         ? specifier.split('/').slice(0, 2).join('/')
         : specifier.split('/')[0];
-      if (NODE_ONLY.has(bare)) return `imports ${specifier}${chain}`;
+      if (NODE_ONLY.has(bare) && !BROWSER_ENTRIES.has(specifier)) {
+        return `imports ${specifier}${chain}`;
+      }
       const next = specifier.startsWith('.')
         ? resolveRelative(current, specifier)
         : resolveWorkspace(specifier, root);
+      // Allowed only because its sources are read: one that cannot be found is not allowed.
+      if (next === undefined && BROWSER_ENTRIES.has(specifier)) {
+        return `imports ${specifier}${chain}, whose "@faultline/source" export is missing`;
+      }
       if (next !== undefined) pending.push([next, via]);
     }
   }

@@ -7,6 +7,7 @@ import {
   pipeline,
   seededRandom,
 } from '@faultline/core';
+import { deferred } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { circuitBreaker } from './circuit-breaker.js';
@@ -14,16 +15,6 @@ import { BrokenCircuitError, IsolatedCircuitError } from './circuit-breaker-erro
 import type { StateChangeEvent } from './circuit-breaker-events.js';
 import { consecutiveFailures } from './consecutive-failures.js';
 import { failureRate } from './failure-rate.js';
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 const boom = () => Promise.reject(new Error('boom'));
 const ok = () => Promise.resolve('ok');

@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { VirtualClock } from '@faultline/clock';
+import { type Deferred, deferred } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { type BulkheadPolicy, bulkhead } from './bulkhead.js';
@@ -15,21 +16,6 @@ import {
   pipeline,
   type Task,
 } from './policy.js';
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Takes a slot of `policy` with a call that runs until `free()`, which lets it finish. */
 function occupy(policy: BulkheadPolicy): { free(): Promise<void> } {

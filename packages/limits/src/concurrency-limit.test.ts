@@ -6,6 +6,7 @@ import {
   type TelemetryRecord,
   telemetry,
 } from '@faultline/core';
+import { deferred } from '@faultline/test-support/browser';
 import { timeout } from '@faultline/timeout';
 import { describe, expect, it, vi } from 'vitest';
 import { aimd } from './aimd.js';
@@ -28,21 +29,11 @@ function recording(limit = 2): LimitAlgorithm & { samples: Array<[number, number
   };
 }
 
-function deferred<T = string>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 describe('concurrencyLimit', () => {
   it('admits up to the limit and rejects the rest at once', async () => {
     const limiter = concurrencyLimit({ limit: fixed(2) });
-    const a = deferred();
-    const b = deferred();
+    const a = deferred<string>();
+    const b = deferred<string>();
     const first = limiter.execute(() => a.promise);
     const second = limiter.execute(() => b.promise);
     expect(limiter.inflight).toBe(2);
@@ -69,7 +60,7 @@ describe('concurrencyLimit', () => {
     const clock = new VirtualClock();
     const algorithm = recording(5);
     const limiter = concurrencyLimit({ limit: algorithm, clock });
-    const slow = deferred();
+    const slow = deferred<string>();
     const running = limiter.execute(() => slow.promise);
     await clock.advance(30);
     await limiter.execute(async () => 'fast'); // admitted second: inflight 2, rtt 0
@@ -157,7 +148,7 @@ describe('concurrencyLimit', () => {
   describe('queue', () => {
     it('waiting callers run first come first served as slots free', async () => {
       const limiter = concurrencyLimit({ limit: fixed(1), queue: { size: 2 } });
-      const gate = deferred();
+      const gate = deferred<string>();
       const order: string[] = [];
       const first = limiter.execute(() => gate.promise);
       const second = limiter.execute(async () => order.push('second'));
@@ -176,7 +167,7 @@ describe('concurrencyLimit', () => {
     it('a queued caller that aborts leaves at once; the queue timeout rejects', async () => {
       const clock = new VirtualClock();
       const limiter = concurrencyLimit({ limit: fixed(1), queue: { size: 5, timeout: 50 }, clock });
-      const gate = deferred();
+      const gate = deferred<string>();
       const running = limiter.execute(() => gate.promise);
       const caller = new AbortController();
       const fn = vi.fn();
@@ -205,7 +196,7 @@ describe('concurrencyLimit', () => {
         queue: { size: 10 },
         clock,
       });
-      const gate = deferred();
+      const gate = deferred<string>();
       const first = limiter.execute(() => gate.promise);
       const rest = [1, 2].map(() => limiter.execute(async () => 'ok'));
       gate.resolve('x'); // sample: inflight 1·2 ≥ 1 → limit 2; both waiters fit in turn
@@ -242,7 +233,7 @@ describe('concurrencyLimit', () => {
     const records: TelemetryRecord[] = [];
     const unsubscribe = telemetry.subscribe((record) => records.push(record));
     try {
-      const gate = deferred();
+      const gate = deferred<string>();
       const running = limiter.execute(() => gate.promise);
       await limiter.execute(async () => 0).catch(() => {});
       gate.resolve('ok');

@@ -1,3 +1,5 @@
+// Everything of the browser-safe entry too, so a Node-only test needs one import.
+export * from './browser.js';
 export { buildWorkspace, inCI, repoRoot } from './build.js';
 export type { ChildExitReport } from './child.js';
 export {
@@ -28,5 +30,4 @@ export {
   startRedisServer,
   type ThrowawayRedis,
 } from './services.js';
-export { watchSettled } from './settled.js';
 export { type CapturedStreams, captureStreams } from './streams.js';

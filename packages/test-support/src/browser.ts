@@ -1,0 +1,7 @@
+// `@faultline/test-support/browser`: the helpers a test file can use wherever it runs (Node,
+// headless Chromium, Bun, Deno). No module here may import a Node built-in or a Node-only
+// package: scripts/browser-safe.mjs follows this entry through its sources like a workspace
+// package, so a test that reaches one through here is still left out of the browser run.
+// The bare `@faultline/test-support` (child processes, servers, the build) stays Node-only.
+export { type Deferred, deferred } from './deferred.js';
+export { watchSettled } from './settled.js';
