@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { isStoredHeaderList, type StoredResponse } from '../store.js';
 
 /**
@@ -41,12 +41,22 @@ export function encodeClaim(owner: string, fingerprint: string): string {
   return ownedPrefix(owner) + lengthPrefixed(fingerprint);
 }
 
-/** The response part appended on completion (bytes: the body is binary). */
-export function encodeResponse(response: StoredResponse): Buffer {
+/**
+ * The response part appended on completion. A body that is valid UTF-8 (JSON, text: nearly every
+ * response) is sent as a string, whose UTF-8 encoding is exactly those bytes (valid UTF-8 decodes
+ * and re-encodes unchanged), so the client writes it with the rest of the command; any other body
+ * is sent as bytes, which costs the client a copy of the whole command into one Buffer.
+ */
+export function encodeResponse(response: StoredResponse): string | Buffer {
   const meta = lengthPrefixed(
     JSON.stringify([response.status, response.headers, response.bodyOmitted]),
   );
   const body = response.body;
+  if (body.byteLength === 0) return meta;
+  const bytes = Buffer.isBuffer(body)
+    ? body
+    : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (isUtf8(bytes)) return meta + bytes.toString('utf8');
   const metaLength = Buffer.byteLength(meta, 'utf8');
   const out = Buffer.allocUnsafe(metaLength + body.byteLength);
   out.write(meta, 0, 'utf8');

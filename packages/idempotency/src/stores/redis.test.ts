@@ -154,6 +154,25 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
     expect(Array.from(record?.response?.body ?? [])).toEqual([1, 2, 3]);
   });
 
+  it('stores a UTF-8 body (sent as a string) and a binary one (sent as bytes) byte for byte', async () => {
+    const prefix = `${runPrefix}bodies:`;
+    const bodies = [
+      new TextEncoder().encode('{"name":"Zoë","emoji":"🎉","nul":"\u0000"}'),
+      new Uint8Array([0xe2, 0x82, 0xff, 0x00, 0x0d, 0x0a]),
+    ];
+    for (const [name, client] of clients) {
+      const store = redisStore({ client: client(), prefix });
+      for (const [i, body] of bodies.entries()) {
+        const key = `${name}:${i}`;
+        await store.claim(key, { owner: 'o', fingerprint: 'f', lockTtl: 5_000 });
+        expect(await store.complete(key, 'o', { ...ok, body }, 5_000)).toBe(true);
+        const raw = await admin.getBuffer(`${prefix}${key}`);
+        expect(raw?.subarray(raw.length - body.length)).toEqual(Buffer.from(body));
+        expect(Array.from((await store.get(key))?.response?.body ?? [])).toEqual(Array.from(body));
+      }
+    }
+  });
+
   it('stores the record under prefix + key with Redis PX expiry', async () => {
     const prefix = `${runPrefix}layout:`;
     const store = redisStore({ client: io, prefix });
