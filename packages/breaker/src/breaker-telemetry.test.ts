@@ -1,21 +1,14 @@
 import { VirtualClock } from '@faultline/clock';
 import { named, pipeline, type TelemetryRecord, telemetry } from '@faultline/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { telemetryRecorder } from '@faultline/test-support/browser';
+import { describe, expect, it } from 'vitest';
 import { adaptiveThrottle } from './adaptive-throttle.js';
 import { ThrottledError } from './adaptive-throttle-errors.js';
 import { circuitBreaker } from './circuit-breaker.js';
 import { BrokenCircuitError } from './circuit-breaker-errors.js';
 import { consecutiveFailures } from './consecutive-failures.js';
 
-const unsubscribes: Array<() => void> = [];
-afterEach(() => {
-  for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
-});
-function record(): TelemetryRecord[] {
-  const records: TelemetryRecord[] = [];
-  unsubscribes.push(telemetry.subscribe((r) => records.push(r)));
-  return records;
-}
+const record = telemetryRecorder(telemetry);
 const events = (records: TelemetryRecord[]) =>
   records.flatMap((r) => (r.type === 'event' ? [[r.event, r.severity, r.attributes]] : []));
 const fail = () => Promise.reject(new TypeError('down'));

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { telemetryRecorder } from '@faultline/test-support/browser';
+import { describe, expect, it } from 'vitest';
 import { bulkhead } from './bulkhead.js';
 import type { ExecutionContext } from './context.js';
 import { ExecutionRejectedError } from './errors.js';
@@ -18,22 +19,12 @@ import {
   identify,
   publishAttempt,
   publishEvent,
-  type TelemetryRecord,
   TelemetryStream,
   telemetry,
   telemetryEvents,
 } from './telemetry.js';
 
-const unsubscribes: Array<() => void> = [];
-afterEach(() => {
-  for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
-});
-
-function record(): TelemetryRecord[] {
-  const records: TelemetryRecord[] = [];
-  unsubscribes.push(telemetry.subscribe((r) => records.push(r)));
-  return records;
-}
+const record = telemetryRecorder(telemetry);
 
 /** A policy that publishes one event with the labels of the context it runs in. */
 class Probe extends PolicyBase {
@@ -69,11 +60,9 @@ describe('telemetry stream', () => {
 
   it('a throwing listener does not stop the others or the call', async () => {
     const records = record();
-    unsubscribes.push(
-      telemetry.subscribe(() => {
-        throw new Error('listener bug');
-      }),
-    );
+    const unsubscribeThrowing = telemetry.subscribe(() => {
+      throw new Error('listener bug');
+    });
     // Counted per channel: a runtime may deliver one report to both (Deno's process
     // 'uncaughtException' is itself an 'error' listener); a second report shows on each.
     const fromEvents: unknown[] = [];
@@ -90,6 +79,7 @@ describe('telemetry stream', () => {
       await expect(noop.execute(() => 7)).resolves.toBe(7);
       await new Promise((resolve) => setTimeout(resolve, 5));
     } finally {
+      unsubscribeThrowing();
       process.off('uncaughtException', onUncaught);
       if (hasErrorEvents) globalThis.removeEventListener('error', onError);
     }

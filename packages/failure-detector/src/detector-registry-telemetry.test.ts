@@ -1,13 +1,11 @@
 import { VirtualClock } from '@faultline/clock';
-import { type TelemetryRecord, telemetry } from '@faultline/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { telemetry } from '@faultline/core';
+import { telemetryRecorder } from '@faultline/test-support/browser';
+import { describe, expect, it } from 'vitest';
 import { DetectorRegistry } from './detector-registry.js';
 import type { FailureDetector } from './failure-detector.js';
 
-const unsubscribes: Array<() => void> = [];
-afterEach(() => {
-  for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
-});
+const record = telemetryRecorder(telemetry);
 
 /** A detector whose phi the test sets. */
 class StubDetector implements FailureDetector {
@@ -28,8 +26,7 @@ class StubDetector implements FailureDetector {
 
 describe('DetectorRegistry telemetry', () => {
   it('publishes peer-suspected and peer-recovered under its name, never with the key', () => {
-    const records: TelemetryRecord[] = [];
-    unsubscribes.push(telemetry.subscribe((r) => records.push(r)));
+    const records = record();
     const clock = new VirtualClock(42);
     const registry = new DetectorRegistry(() => new StubDetector(), { clock, name: 'cache-nodes' });
     expect(registry.name).toBe('cache-nodes');

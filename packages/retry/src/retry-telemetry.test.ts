@@ -1,19 +1,12 @@
 import { VirtualClock } from '@faultline/clock';
-import { named, pipeline, type TelemetryRecord, telemetry } from '@faultline/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { named, pipeline, telemetry } from '@faultline/core';
+import { telemetryRecorder } from '@faultline/test-support/browser';
+import { describe, expect, it } from 'vitest';
 import { constant } from './backoff.js';
 import { tokenBucketBudget } from './budgets/token-bucket.js';
 import { retry } from './retry.js';
 
-const unsubscribes: Array<() => void> = [];
-afterEach(() => {
-  for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
-});
-function record(): TelemetryRecord[] {
-  const records: TelemetryRecord[] = [];
-  unsubscribes.push(telemetry.subscribe((r) => records.push(r)));
-  return records;
-}
+const record = telemetryRecorder(telemetry);
 
 /** A VirtualClock that counts its readings. */
 class CountingClock extends VirtualClock {

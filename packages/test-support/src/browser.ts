@@ -5,3 +5,4 @@
 // The bare `@faultline/test-support` (child processes, servers, the build) stays Node-only.
 export { type Deferred, deferred } from './deferred.js';
 export { watchSettled } from './settled.js';
+export { type Subscribable, telemetryRecorder } from './telemetry-recorder.js';

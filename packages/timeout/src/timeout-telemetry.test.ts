@@ -1,18 +1,11 @@
 import { VirtualClock } from '@faultline/clock';
-import { named, pipeline, type TelemetryRecord, telemetry } from '@faultline/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { named, pipeline, telemetry } from '@faultline/core';
+import { telemetryRecorder } from '@faultline/test-support/browser';
+import { describe, expect, it } from 'vitest';
 import { timeout } from './timeout.js';
 import { TimeoutError } from './timeout-errors.js';
 
-const unsubscribes: Array<() => void> = [];
-afterEach(() => {
-  for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
-});
-function record(): TelemetryRecord[] {
-  const records: TelemetryRecord[] = [];
-  unsubscribes.push(telemetry.subscribe((r) => records.push(r)));
-  return records;
-}
+const record = telemetryRecorder(telemetry);
 
 describe('timeout telemetry', () => {
   it('takes a name (default the kind) and checks it', () => {
