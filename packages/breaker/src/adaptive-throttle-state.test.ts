@@ -5,6 +5,7 @@
  * consumes a seeded source, so an extra or a missing one changes every later decision).
  */
 import { type Clock, systemClock } from '@faultline/clock';
+import { fakeTimersClock } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { AdaptiveThrottleState } from './adaptive-throttle-state.js';
@@ -153,19 +154,8 @@ describe('adaptive throttle state against a reference model', () => {
   it('agrees on systemClock, with performance.now() and setTimeout faked', () => {
     fc.assert(
       fc.property(...scenarioArbs, (k, minimumRequests, commands) => {
-        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+        const clock = fakeTimersClock(systemClock);
         try {
-          const clock = {
-            get t() {
-              return performance.now();
-            },
-            set t(to: number) {
-              vi.advanceTimersByTime(to - performance.now());
-            },
-            now: systemClock.now,
-            sleep: systemClock.sleep,
-            setTimer: systemClock.setTimer,
-          };
           runScenario(k, minimumRequests, commands, clock, systemClock, false);
         } finally {
           vi.useRealTimers();

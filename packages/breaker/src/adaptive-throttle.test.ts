@@ -1,19 +1,10 @@
-import { type Clock, VirtualClock } from '@faultline/clock';
+import { VirtualClock } from '@faultline/clock';
 import { ExecutionRejectedError, seededRandom } from '@faultline/core';
+import { manualClock } from '@faultline/test-support/browser';
 import { describe, expect, it } from 'vitest';
 import { adaptiveThrottle } from './adaptive-throttle.js';
 import { ThrottledError } from './adaptive-throttle-errors.js';
 import { handleOverload } from './overload.js';
-
-function manualClock(): Clock & { t: number } {
-  const clock = {
-    t: 0,
-    now: () => clock.t,
-    sleep: () => Promise.resolve(),
-    setTimer: () => () => {},
-  };
-  return clock;
-}
 
 const formula = (requests: number, accepts: number, k: number) =>
   Math.max(0, (requests - k * accepts) / (requests + 1));

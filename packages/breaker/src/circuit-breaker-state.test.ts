@@ -3,24 +3,14 @@
  * changes the state or fires anything (issue 15). The open → half-open transition is lazy and
  * happens on the next admission (`execute`, `tryAcquire`) or change by hand (`isolate`, `close`).
  */
-import type { Clock } from '@faultline/clock';
 import { VirtualClock } from '@faultline/clock';
 import { telemetry } from '@faultline/core';
+import { manualClock } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { circuitBreaker } from './circuit-breaker.js';
 import type { CircuitPermit } from './circuit-breaker-permit.js';
 import { consecutiveFailures } from './consecutive-failures.js';
-
-function manualClock(): Clock & { t: number } {
-  const clock = {
-    t: 0,
-    now: () => clock.t,
-    sleep: () => Promise.resolve(),
-    setTimer: () => () => {},
-  };
-  return clock;
-}
 
 type Command =
   | { type: 'acquire' }

@@ -5,6 +5,7 @@
  * and recomputes windows by filtering). States, admissions and retryAfter must agree.
  */
 import { type Clock, systemClock } from '@faultline/clock';
+import { fakeTimersClock, manualClock } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { circuitBreaker } from './circuit-breaker.js';
@@ -260,37 +261,6 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 4, arbitrary: fc.constant({ type: 'observe' as const }) },
 );
 
-function manualClock(): Clock & { t: number } {
-  const clock = {
-    t: 0,
-    now: () => clock.t,
-    sleep: () => Promise.resolve(),
-    setTimer: () => {
-      throw new Error('the breaker must not set timers');
-    },
-  };
-  return clock;
-}
-
-/**
- * `systemClock` with performance.now() and setTimeout faked (systemClock reads both when called),
- * so the timers a time window sets on systemClock run too; `t` reads and moves the fake time.
- */
-function fakeSystemClock(): Clock & { t: number } {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-  return {
-    get t() {
-      return performance.now();
-    },
-    set t(to: number) {
-      vi.advanceTimersByTime(to - performance.now());
-    },
-    now: systemClock.now,
-    sleep: systemClock.sleep,
-    setTimer: systemClock.setTimer,
-  };
-}
-
 function build(cfg: Config, clock: Clock) {
   const trip =
     cfg.trip.kind === 'consecutive'
@@ -434,7 +404,7 @@ describe('circuitBreaker on systemClock against the reference model', () => {
         configArb,
         fc.array(commandArb, { minLength: 10, maxLength: 150, size: 'max' }),
         (cfg, commands) => {
-          const clock = fakeSystemClock();
+          const clock = fakeTimersClock(systemClock);
           try {
             runScenario(cfg, commands, new Set(), clock, systemClock);
           } finally {

@@ -1,4 +1,5 @@
 import { type Clock, VirtualClock } from '@faultline/clock';
+import { manualClock } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DetectorRegistry } from './detector-registry.js';
@@ -25,19 +26,6 @@ class StubDetector implements FailureDetector {
   }
   timeUntilUnavailable(): number {
     return 0;
-  }
-}
-
-class ManualClock implements Clock {
-  time = 0;
-  now(): number {
-    return this.time;
-  }
-  sleep(): Promise<void> {
-    throw new Error('not used');
-  }
-  setTimer(): () => void {
-    throw new Error('not used');
   }
 }
 
@@ -244,7 +232,7 @@ describe('DetectorRegistry', () => {
         ),
         fc.double({ min: 0.05, max: 1, noNaN: true }),
         (commands, recoverRatio) => {
-          const clock = new ManualClock();
+          const clock = manualClock();
           const registry = new DetectorRegistry<number>(
             () => new PhiAccrualDetector({ clock, acceptableHeartbeatPause: 500 }),
             { clock: new VirtualClock() },
@@ -263,7 +251,7 @@ describe('DetectorRegistry', () => {
           });
           for (const command of commands) {
             if (command.kind === 'heartbeat') registry.heartbeat(command.key);
-            else if (command.kind === 'advance') clock.time += command.ms;
+            else if (command.kind === 'advance') clock.t += command.ms;
             else if (command.kind === 'remove') {
               registry.remove(command.key);
               suspected.delete(command.key);

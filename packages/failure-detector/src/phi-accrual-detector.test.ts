@@ -1,4 +1,5 @@
 import { type Clock, VirtualClock } from '@faultline/clock';
+import { manualClock } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { phi } from './phi.js';
@@ -19,20 +20,6 @@ async function heartbeatsAt(
   for (const t of times) {
     await at(clock, t);
     detector.heartbeat();
-  }
-}
-
-/** A clock whose time the test sets directly: for scanning phi millisecond by millisecond. */
-class ManualClock implements Clock {
-  time = 0;
-  now(): number {
-    return this.time;
-  }
-  sleep(): Promise<void> {
-    throw new Error('not used');
-  }
-  setTimer(): () => void {
-    throw new Error('not used');
   }
 }
 
@@ -267,7 +254,7 @@ describe('PhiAccrualDetector.timeUntilUnavailable', () => {
         fc.integer({ min: 0, max: 5000 }),
         fc.integer({ min: 0, max: 3000 }),
         (intervals, threshold, minStdDeviation, acceptableHeartbeatPause, waited) => {
-          const clock = new ManualClock();
+          const clock = manualClock();
           const detector = new PhiAccrualDetector({
             clock,
             threshold,
@@ -276,16 +263,16 @@ describe('PhiAccrualDetector.timeUntilUnavailable', () => {
           });
           detector.heartbeat();
           for (const interval of intervals) {
-            clock.time += interval;
+            clock.t += interval;
             detector.heartbeat();
           }
-          clock.time += waited;
+          clock.t += waited;
           const predicted = detector.timeUntilUnavailable();
-          const start = clock.time;
+          const start = clock.t;
           let k = 0;
           while (detector.isAvailable()) {
             k++;
-            clock.time = start + k;
+            clock.t = start + k;
           }
           // k is the first whole ms at which phi() >= threshold: the crossing is in (k - 1, k].
           expect(predicted).toBeGreaterThan(k - 1 - 1e-6);
@@ -320,18 +307,18 @@ describe('PhiAccrualDetector.timeUntilUnavailable', () => {
 
 describe('PhiAccrualDetector: edge cases', () => {
   it('maxSampleSize 1 keeps only the newest interval, seed included (as Akka)', () => {
-    const clock = new ManualClock();
+    const clock = manualClock();
     const detector = new PhiAccrualDetector({ clock, maxSampleSize: 1 });
     detector.heartbeat();
     expect(detector.history.values()).toEqual([1250]);
-    clock.time = 900;
+    clock.t = 900;
     detector.heartbeat();
     expect(detector.history.values()).toEqual([900]);
     expect(detector.history.stdDeviation).toBe(0);
   });
 
   it('a clock that does not advance learns a 0 ms interval; zero variance is floored', () => {
-    const clock = new ManualClock();
+    const clock = manualClock();
     const detector = new PhiAccrualDetector({ clock, maxSampleSize: 2, minStdDeviation: 100 });
     detector.heartbeat();
     detector.heartbeat();
@@ -344,10 +331,10 @@ describe('PhiAccrualDetector: edge cases', () => {
   });
 
   it('a huge silence gives a finite phi, is unavailable with 0 time left, and is not learned', () => {
-    const clock = new ManualClock();
+    const clock = manualClock();
     const detector = new PhiAccrualDetector({ clock });
     detector.heartbeat();
-    clock.time = 1e12;
+    clock.t = 1e12;
     expect(Number.isFinite(detector.phi())).toBe(true);
     expect(detector.phi()).toBeGreaterThan(1e20);
     expect(detector.isAvailable()).toBe(false);

@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { deferred, telemetryRecorder } from './browser.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  deferred,
+  fakeTimersClock,
+  manualClock,
+  type TimerClock,
+  telemetryRecorder,
+} from './browser.js';
 
 describe('deferred', () => {
   it('settles its promise when the test says: resolve', async () => {
@@ -43,5 +49,42 @@ describe('telemetryRecorder', () => {
 
   it("ends every subscription after the test that took it (the previous test's two)", () => {
     expect(listeners.size).toBe(0);
+  });
+});
+
+describe('manualClock', () => {
+  it('reads the time the test sets; sleeping or setting a timer on it throws', () => {
+    const clock = manualClock();
+    expect(clock.now()).toBe(0);
+    clock.t += 250;
+    expect(clock.now()).toBe(250);
+    expect(() => clock.sleep()).toThrow(/sleeps/);
+    expect(() => clock.setTimer()).toThrow(/sets a timer/);
+  });
+});
+
+describe('fakeTimersClock', () => {
+  it("moves the clock's readings and fires its timers when the test moves t", () => {
+    // A stand-in for systemClock: it reads performance.now() and setTimeout when called.
+    const platform: TimerClock = {
+      now: () => performance.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      setTimer: (ms, callback) => {
+        const handle = setTimeout(callback, ms);
+        return () => clearTimeout(handle);
+      },
+    };
+    const clock = fakeTimersClock(platform);
+    try {
+      const fired: number[] = [];
+      clock.setTimer(100, () => fired.push(clock.now()));
+      const start = clock.t;
+      clock.t = start + 99;
+      expect(fired).toEqual([]);
+      clock.t = start + 100;
+      expect(fired).toEqual([start + 100]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -4,5 +4,11 @@
 // package, so a test that reaches one through here is still left out of the browser run.
 // The bare `@faultline/test-support` (child processes, servers, the build) stays Node-only.
 export { type Deferred, deferred } from './deferred.js';
+export {
+  fakeTimersClock,
+  type ManualClock,
+  manualClock,
+  type TimerClock,
+} from './manual-clock.js';
 export { watchSettled } from './settled.js';
 export { type Subscribable, telemetryRecorder } from './telemetry-recorder.js';
