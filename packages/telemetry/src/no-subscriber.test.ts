@@ -1,26 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { countConstructions } from '@faultline/test-support/browser';
+import { describe, expect, it } from 'vitest';
 
 // With nobody subscribed to the telemetry stream, the success path of every instrumented policy
 // does what it did before telemetry: no AbortController, no Error, no clock reading that it did
 // not take before (retry's attempt timing and the breaker's event times are read only while
 // someone subscribes), and no record. The modules are loaded afresh after the globals are
 // wrapped, so `class … extends Error` inside them binds to the counting class.
-let controllers = 0;
-let errors = 0;
 const OriginalAbortController = globalThis.AbortController;
-const OriginalError = globalThis.Error;
-class CountingAbortController extends OriginalAbortController {
-  constructor() {
-    super();
-    controllers++;
-  }
-}
-class CountingError extends OriginalError {
-  constructor(...args: ConstructorParameters<ErrorConstructor>) {
-    super(...args);
-    errors++;
-  }
-}
 
 let core: typeof import('@faultline/core');
 let clockModule: typeof import('@faultline/clock');
@@ -28,22 +14,12 @@ let retryModule: typeof import('@faultline/retry');
 let breakerModule: typeof import('@faultline/breaker');
 let timeoutModule: typeof import('@faultline/timeout');
 
-beforeAll(async () => {
-  vi.resetModules();
-  globalThis.AbortController = CountingAbortController;
-  globalThis.Error = CountingError as ErrorConstructor;
-  try {
-    core = await import('@faultline/core');
-    clockModule = await import('@faultline/clock');
-    retryModule = await import('@faultline/retry');
-    breakerModule = await import('@faultline/breaker');
-    timeoutModule = await import('@faultline/timeout');
-  } finally {
-    globalThis.Error = OriginalError;
-  }
-});
-afterAll(() => {
-  globalThis.AbortController = OriginalAbortController;
+const counts = countConstructions(async () => {
+  core = await import('@faultline/core');
+  clockModule = await import('@faultline/clock');
+  retryModule = await import('@faultline/retry');
+  breakerModule = await import('@faultline/breaker');
+  timeoutModule = await import('@faultline/timeout');
 });
 
 describe('no subscriber', () => {
@@ -81,16 +57,16 @@ describe('no subscriber', () => {
       });
     }
     const caller = new OriginalAbortController();
-    controllers = 0;
-    errors = 0;
+    counts.controllers = 0;
+    counts.errors = 0;
     let seen = 0;
     for (let i = 0; i < 1000; i++) {
       seen += await api.execute(async () => 1);
       seen += await api.execute(async () => 1, { signal: caller.signal, operation: 'GET /x' });
     }
     expect(seen).toBe(2000);
-    expect(controllers).toBe(0);
-    expect(errors).toBe(0);
+    expect(counts.controllers).toBe(0);
+    expect(counts.errors).toBe(0);
     // retry, breaker (consecutive: no slow-call rule) and bulkhead read no time on success.
     expect(policyClock.reads).toBe(0);
     // The harness sees the difference: with a subscriber, retry times its attempt.

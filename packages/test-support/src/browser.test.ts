@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
+  countConstructions,
   deferred,
   fakeTimersClock,
   manualClock,
@@ -86,5 +87,22 @@ describe('fakeTimersClock', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('countConstructions', () => {
+  let LoadedError: new (message: string) => Error = Error;
+  const counts = countConstructions(async () => {
+    // What a module under test does at load time: extend the global Error.
+    LoadedError = class LoadedError extends Error {};
+  });
+
+  it('counts AbortControllers, and Errors of the classes bound while loading', () => {
+    counts.controllers = 0;
+    counts.errors = 0;
+    new AbortController();
+    new LoadedError('counted');
+    new Error('restored after loading: not counted');
+    expect(counts).toEqual({ controllers: 1, errors: 1 });
   });
 });

@@ -3,6 +3,7 @@
 // package: scripts/browser-safe.mjs follows this entry through its sources like a workspace
 // package, so a test that reaches one through here is still left out of the browser run.
 // The bare `@faultline/test-support` (child processes, servers, the build) stays Node-only.
+export { type Constructions, countConstructions } from './count-constructions.js';
 export { type Deferred, deferred } from './deferred.js';
 export {
   fakeTimersClock,

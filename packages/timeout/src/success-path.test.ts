@@ -1,57 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { countConstructions } from '@faultline/test-support/browser';
+import { describe, expect, it } from 'vitest';
 
 // Counts AbortController and Error constructions on the success path. The modules under test are
 // evaluated afresh *after* the globals are wrapped, so that `class … extends Error` inside them
 // binds to the counting class.
-let controllers = 0;
-let errors = 0;
 const OriginalAbortController = globalThis.AbortController;
-const OriginalError = globalThis.Error;
-
-class CountingAbortController extends OriginalAbortController {
-  constructor() {
-    super();
-    controllers++;
-  }
-}
-class CountingError extends OriginalError {
-  constructor(...args: ConstructorParameters<ErrorConstructor>) {
-    super(...args);
-    errors++;
-  }
-}
-
-type TimeoutModule = typeof import('./index.js');
-type CoreModule = typeof import('@faultline/core');
-let mod: TimeoutModule;
-let core: CoreModule;
-
-beforeAll(async () => {
-  vi.resetModules();
-  globalThis.AbortController = CountingAbortController;
-  globalThis.Error = CountingError as ErrorConstructor;
-  try {
-    mod = await import('./index.js');
-    core = await import('@faultline/core');
-  } finally {
-    globalThis.Error = OriginalError;
-  }
-});
-
-afterAll(() => {
-  globalThis.AbortController = OriginalAbortController;
+let mod: typeof import('./index.js');
+let core: typeof import('@faultline/core');
+const counts = countConstructions(async () => {
+  mod = await import('./index.js');
+  core = await import('@faultline/core');
 });
 
 describe('success path allocations', () => {
   it('the counters see what they should (sanity check of the harness)', async () => {
     const policy = mod.timeout(1);
-    controllers = 0;
-    errors = 0;
+    counts.controllers = 0;
+    counts.errors = 0;
     await policy.execute(async ({ signal }) => signal.aborted);
-    expect(controllers).toBe(1); // reading ctx.signal creates one
+    expect(counts.controllers).toBe(1); // reading ctx.signal creates one
     const error = await policy.execute(() => new Promise(() => {})).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(mod.TimeoutError);
-    expect(errors).toBeGreaterThanOrEqual(1);
+    expect(counts.errors).toBeGreaterThanOrEqual(1);
   });
 
   it('no AbortController and no Error when the function does not read ctx.signal', async () => {
@@ -69,8 +39,8 @@ describe('success path allocations', () => {
     };
     const withAttempt = core.pipeline(mod.timeout(10_000), secondAttempt, mod.timeout(1000));
     const caller = new OriginalAbortController(); // a long-lived caller signal
-    controllers = 0;
-    errors = 0;
+    counts.controllers = 0;
+    counts.errors = 0;
     for (let i = 0; i < 1000; i++) {
       await aggressive.execute(async () => i);
       await cooperative.execute(async () => i);
@@ -81,7 +51,7 @@ describe('success path allocations', () => {
       await withAttempt.execute(async (ctx) => ctx.attempt, caller.signal);
       await withAttempt.execute(async (ctx) => ctx.attempt);
     }
-    expect(controllers).toBe(0);
-    expect(errors).toBe(0);
+    expect(counts.controllers).toBe(0);
+    expect(counts.errors).toBe(0);
   });
 });
