@@ -1,28 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without declarations (scripts/ is not a TypeScript project)
 import { checkRepo, compiledFilesInSrc, importCycles } from './check-repo.mjs';
+import { fixtureRepos } from './fixture-repo.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const fixtures: string[] = [];
-
-afterEach(() => {
-  for (const dir of fixtures.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A throwaway repository (not a git checkout: every file counts) with the given files. */
-function fixture(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'faultline-check-repo-'));
-  fixtures.push(root);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
+const fixture = fixtureRepos('check-repo');
 
 describe('this repository', () => {
   it('has no compiled JavaScript under packages/*/src (Vitest would load it instead of the .ts)', () => {
