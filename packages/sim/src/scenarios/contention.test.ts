@@ -1,7 +1,13 @@
 import { captureStreams } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
-import { type ContentionReport, type ContentionStrategy, runContention } from './contention.js';
+import { simulate } from '../engine.js';
+import {
+  type ContentionReport,
+  type ContentionStrategy,
+  planContention,
+  runContention,
+} from './contention.js';
 
 // Brooker, "Exponential Backoff And Jitter" (AWS Architecture Blog, 2015), on the model of
 // aws-samples/aws-arch-backoff-simulator: the published conclusions at 40–160 clients. Fewer runs
@@ -48,6 +54,27 @@ describe('contention (Brooker OCC model)', async () => {
       expect(at(c, 'none').calls).toBeLessThan(0.5 * c * c);
     }
   });
+});
+
+// The plan ends a settle after fewer quiet generations than the engine's default (see
+// planContention: one more than this model's longest clock-free reaction chain needs). Pinned
+// against the default 8 for the whole sweep at a few seeds, at concurrency 1 (no other run's
+// activity lengthens a settle) and with the plan's own options; one generation fewer still gives
+// the same results (the margin), and engine.test.ts shows that two fewer do not.
+describe('contention settle', () => {
+  it("the plan's quiet generations give the results of the engine's default", async () => {
+    for (const seed of [1, 7, 42]) {
+      const plan = planContention({ runs: 1, seed });
+      const quiet = plan.simulate?.quiet ?? 8;
+      expect(quiet).toBeLessThan(8);
+      const conservative = await simulate(plan.specs, { concurrency: 1, quiet: 8 });
+      expect(await simulate(plan.specs, plan.simulate)).toEqual(conservative);
+      expect(await simulate(plan.specs, { concurrency: 1, quiet })).toEqual(conservative);
+      expect(await simulate(plan.specs, { concurrency: 1, quiet: quiet - 1 })).toEqual(
+        conservative,
+      );
+    }
+  }, 60_000);
 });
 
 describe('faultline-sim contention --json', () => {
