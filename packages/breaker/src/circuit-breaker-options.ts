@@ -89,7 +89,12 @@ export interface ResolvedCircuitBreakerOptions {
 
 const OWNER = 'circuitBreaker';
 
-function checkTrip(value: unknown): TripStrategy {
+/**
+ * Checks a `trip` option: a {@link TripStrategy} (`consecutiveFailures(n)`, `failureRate({...})`).
+ * Shared with the fleet-wide breaker through `@faultline/breaker/internal`; `owner` names the
+ * factory in the message.
+ */
+export function checkTrip(owner: string, value: unknown): TripStrategy {
   if (
     value === null ||
     typeof value !== 'object' ||
@@ -97,7 +102,7 @@ function checkTrip(value: unknown): TripStrategy {
     typeof (value as Partial<TripStrategy>).describe !== 'function'
   ) {
     throw new TypeError(
-      `${OWNER}: option "trip" must be a trip strategy (consecutiveFailures(n) or failureRate({...})), received ${formatValue(value)}`,
+      `${owner}: option "trip" must be a trip strategy (consecutiveFailures(n) or failureRate({...})), received ${formatValue(value)}`,
     );
   }
   return value as TripStrategy;
@@ -131,7 +136,7 @@ export function resolveCircuitBreakerOptions(
   }
   const opts = checkOptions<CircuitBreakerOptions>(OWNER, options);
   return {
-    trip: checkTrip(opts.trip),
+    trip: checkTrip(OWNER, opts.trip),
     breakDuration:
       opts.breakDuration === undefined
         ? CIRCUIT_BREAKER_DEFAULTS.breakDuration

@@ -39,15 +39,25 @@ export class CircuitPermit {
   }
 
   #report(outcome: PermitOutcome, durationMs: number): void {
-    if (typeof durationMs !== 'number' || !(durationMs >= 0)) {
-      const Kind =
-        typeof durationMs === 'number' && !Number.isNaN(durationMs) ? RangeError : TypeError;
-      throw new Kind(
-        `CircuitPermit: durationMs must be a number in [0, Infinity], received ${formatValue(durationMs)}`,
-      );
-    }
+    checkPermitDuration('CircuitPermit', durationMs);
     if (this.#done) return;
     this.#done = true;
     this.#settle(this.#admitted, outcome, durationMs);
+  }
+}
+
+/**
+ * Checks the duration a permit's `success(durationMs)` / `failure(durationMs)` reports: a number
+ * in [0, Infinity] (RangeError for a negative one, TypeError for anything else, NaN included).
+ * Shared with the fleet-wide breaker's permit through `@faultline/breaker/internal`; `owner`
+ * names the permit class in the message.
+ */
+export function checkPermitDuration(owner: string, durationMs: unknown): void {
+  if (typeof durationMs !== 'number' || !(durationMs >= 0)) {
+    const Kind =
+      typeof durationMs === 'number' && !Number.isNaN(durationMs) ? RangeError : TypeError;
+    throw new Kind(
+      `${owner}: durationMs must be a number in [0, Infinity], received ${formatValue(durationMs)}`,
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { TripStrategy } from '@faultline/breaker';
+import { checkTrip } from '@faultline/breaker/internal';
 import type { Clock } from '@faultline/clock';
 import {
   type Backoff,
@@ -136,18 +137,8 @@ export function resolveFleetBreakerOptions(
   const opts = checkOptions<FleetBreakerOptions>(OWNER, options);
   const store = checkStore(OWNER, opts.store);
   const name = checkSharedName(OWNER, opts.name);
-  const trip: unknown = opts.trip;
-  if (
-    trip === null ||
-    typeof trip !== 'object' ||
-    typeof (trip as Partial<TripStrategy>).create !== 'function' ||
-    typeof (trip as Partial<TripStrategy>).describe !== 'function'
-  ) {
-    throw new TypeError(
-      `${OWNER}: option "trip" must be a trip strategy (consecutiveFailures(n) or failureRate({...})), received ${formatValue(trip)}`,
-    );
-  }
-  const { rule, window } = fleetTrip(OWNER, trip as TripStrategy);
+  const trip = checkTrip(OWNER, opts.trip);
+  const { rule, window } = fleetTrip(OWNER, trip);
   let instance = opts.instance;
   if (instance === undefined) instance = instanceId();
   else if (typeof instance !== 'string') {
@@ -162,7 +153,7 @@ export function resolveFleetBreakerOptions(
   return {
     store,
     name,
-    trip: trip as TripStrategy,
+    trip,
     rule,
     window,
     ...resolveBreaks(opts),

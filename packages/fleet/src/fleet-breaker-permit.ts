@@ -1,4 +1,4 @@
-import { formatValue } from '@faultline/core';
+import { checkPermitDuration } from '@faultline/breaker/internal';
 
 /**
  * Permission for one call from `fleetBreaker.tryAcquire()` (as `CircuitPermit` for
@@ -36,13 +36,7 @@ export class FleetCircuitPermit {
   }
 
   #report(outcome: 0 | 1 | 2, durationMs: number): void {
-    if (typeof durationMs !== 'number' || !(durationMs >= 0)) {
-      const Kind =
-        typeof durationMs === 'number' && !Number.isNaN(durationMs) ? RangeError : TypeError;
-      throw new Kind(
-        `FleetCircuitPermit: durationMs must be a number in [0, Infinity], received ${formatValue(durationMs)}`,
-      );
-    }
+    checkPermitDuration('FleetCircuitPermit', durationMs);
     if (this.#done) return;
     this.#done = true;
     this.#settle(this.#generation, outcome, durationMs);
