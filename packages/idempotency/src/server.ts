@@ -311,9 +311,17 @@ export class IdempotencyServer implements Idempotency {
 
   #replay(key: string, stored: StoredResponse): BeginResult {
     const replayable = this.#replayable;
-    const headers: StoredHeader[] = stored.headers.filter(([name]) => replayable(name));
-    headers.push(['idempotent-replayed', 'true']);
-    if (stored.bodyOmitted) headers.push(['idempotency-body-omitted', 'true']);
+    // A plain loop (no callback, no destructuring) and shared marker pairs: this runs on every
+    // replay, and the record may come from a process with another allow-list, so it is filtered
+    // again here.
+    const source = stored.headers;
+    const headers: StoredHeader[] = [];
+    for (let i = 0; i < source.length; i++) {
+      const header = source[i]!;
+      if (replayable(header[0])) headers.push(header);
+    }
+    headers.push(REPLAYED);
+    if (stored.bodyOmitted) headers.push(BODY_OMITTED);
     if (this.#replays.hasListeners) this.#replays.emit({ key, status: stored.status });
     if (telemetry.hasSubscribers) this.#publish('idempotency-replay', { status: stored.status });
     return { kind: 'replay', response: { status: stored.status, headers, body: stored.body } };
@@ -526,6 +534,10 @@ function checkFingerprint(value: unknown): string {
 /** `reason` attributes of `idempotency-conflict` records. */
 const IN_PROGRESS: TelemetryAttributes = Object.freeze({ reason: 'in-progress' });
 const MISMATCH: TelemetryAttributes = Object.freeze({ reason: 'fingerprint-mismatch' });
+
+/** The markers a replay adds to the stored headers: shared, never modified. */
+const REPLAYED: StoredHeader = Object.freeze(['idempotent-replayed', 'true'] as const);
+const BODY_OMITTED: StoredHeader = Object.freeze(['idempotency-body-omitted', 'true'] as const);
 
 /** Run the handler without protection (rows 1, 2, fail-open). One shared object. */
 const UNPROTECTED: BeginResult = Object.freeze({ kind: 'execute', token: undefined });
