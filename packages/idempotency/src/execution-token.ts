@@ -29,7 +29,7 @@ export class Lease extends Deadline {
    * The fencing token: an unguessable id written with the claim, which every later write of
    * this execution must present (a client must not be able to forge another owner's writes).
    */
-  readonly owner: string = flatUuid();
+  readonly owner: string = ownerToken();
   #finished = false;
   #renewer: Renewer | undefined;
   #cancelWait: (() => void) | undefined;
@@ -116,6 +116,19 @@ function flatUuid(): string {
   const id = crypto.randomUUID();
   void id.charCodeAt(0);
   return id;
+}
+
+let ownerToken: () => string = flatUuid;
+
+/**
+ * Replaces how fencing tokens are made. The Node adapters install one that hex-encodes 16 bytes
+ * of a pool filled by `node:crypto` (as unguessable as `randomUUID`, which draws from a pool the
+ * same way, without its string building); this browser-safe module keeps `randomUUID`. Tokens
+ * are opaque to every store, so the two kinds can meet in one store.
+ * @internal
+ */
+export function installOwnerToken(make: () => string): void {
+  ownerToken = make;
 }
 
 let leaseOf: (token: ExecutionToken) => Lease;

@@ -1,7 +1,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { BodyCapture } from '../capture.js';
-import type { ExecutionToken } from '../execution-token.js';
+import { type ExecutionToken, installOwnerToken } from '../execution-token.js';
 import { installSha256, type Sha256Hex } from '../fingerprint.js';
 import type { HeaderInput } from '../headers.js';
 import type { IdempotencyRequest, ResponseProgress } from '../request.js';
@@ -26,6 +26,22 @@ const nodeSha256: Sha256Hex =
     ? (data) => oneShot('sha256', data, 'hex')
     : (data) => nodeCrypto.createHash('sha256').update(data).digest('hex');
 installSha256(nodeSha256);
+
+// Fencing tokens: 128 random bits each (randomUUID has 122), hex-encoded natively from a pool
+// refilled by the CSPRNG, never reused. randomUUID builds its text by string concatenation and
+// the server makes a token per claim, replays included.
+const TOKEN_BYTES = 16;
+const tokenPool = Buffer.allocUnsafeSlow(TOKEN_BYTES * 256);
+let tokenAt = tokenPool.length;
+installOwnerToken(() => {
+  if (tokenAt === tokenPool.length) {
+    nodeCrypto.randomFillSync(tokenPool);
+    tokenAt = 0;
+  }
+  const token = tokenPool.toString('hex', tokenAt, tokenAt + TOKEN_BYTES);
+  tokenAt += TOKEN_BYTES;
+  return token;
+});
 
 /** Options shared by the Node adapters that read request bodies themselves. */
 export interface NodeAdapterOptions {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Lease } from '../execution-token.js';
 import { framed, framedText, sha256HexNow, sha256HexNowText } from '../fingerprint.js';
 import { sha256HexSync } from '../sha256.js';
 // Loading the Node adapters installs node:crypto's SHA-256 for small inputs.
@@ -30,5 +31,17 @@ describe('node:crypto SHA-256 installed by the Node adapters', () => {
 
   it('leaves inputs of 64 KiB and more to Web Crypto', () => {
     expect(sha256HexNow(new Uint8Array(64 * 1024))).toBeUndefined();
+  });
+});
+
+describe('fencing tokens made by the Node adapters', () => {
+  it('are 128 random bits in hex, all distinct across refills of the pool', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2_000; i++) {
+      const { owner } = new Lease('k');
+      expect(owner).toMatch(/^[0-9a-f]{32}$/);
+      seen.add(owner);
+    }
+    expect(seen.size).toBe(2_000);
   });
 });
