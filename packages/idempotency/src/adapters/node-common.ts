@@ -52,15 +52,6 @@ export interface NodeAdapterOptions {
   readonly maxBodyBytes?: number;
 }
 
-/** @internal Splits `url` into path and query. */
-export function splitUrl(url: string | undefined): { path: string; query: string } {
-  const value = url ?? '/';
-  const index = value.indexOf('?');
-  return index < 0
-    ? { path: value, query: '' }
-    : { path: value.slice(0, index), query: value.slice(index + 1) };
-}
-
 /**
  * Headers for which Node keeps only the first of repeated values (or joins them without a
  * comma), so `req.headers` alone cannot show a repeat.
@@ -443,6 +434,10 @@ export function coreRequest(
   body: IdempotencyRequest['body'],
   raw: unknown,
 ): IdempotencyRequest {
-  const { path, query } = splitUrl(url);
-  return { method, path, query, headers, body, raw };
+  // Path and query split in place: one object per request.
+  const value = url ?? '/';
+  const index = value.indexOf('?');
+  return index < 0
+    ? { method, path: value, query: '', headers, body, raw }
+    : { method, path: value.slice(0, index), query: value.slice(index + 1), headers, body, raw };
 }
