@@ -1,37 +1,8 @@
 import { getEventListeners, setMaxListeners } from 'node:events';
+import { trackTimers } from '@faultline/test-support/browser';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_TIMER_DELAY, neverAbortedSignal, sleep, sleepWith, systemClock } from './clock.js';
 import { VirtualClock } from './virtual-clock.js';
-
-/**
- * Tracks the platform timers created while it is installed: a handle is live until it fired or
- * was cleared. Exact, unlike counting process-wide resources that the test runner also uses.
- */
-function trackTimers(): { readonly live: Set<unknown>; restore(): void } {
-  const realSet = globalThis.setTimeout;
-  const realClear = globalThis.clearTimeout;
-  const live = new Set<unknown>();
-  const fakeSet = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const handle = realSet(() => {
-      live.delete(handle);
-      callback(...args);
-    }, ms);
-    live.add(handle);
-    return handle;
-  };
-  globalThis.setTimeout = fakeSet as unknown as typeof setTimeout;
-  globalThis.clearTimeout = ((handle: Parameters<typeof clearTimeout>[0]) => {
-    live.delete(handle);
-    realClear(handle);
-  }) as typeof clearTimeout;
-  return {
-    live,
-    restore() {
-      globalThis.setTimeout = realSet;
-      globalThis.clearTimeout = realClear;
-    },
-  };
-}
 
 describe('systemClock', () => {
   it('now() is monotonic, fractional milliseconds', () => {
@@ -78,21 +49,16 @@ describe('systemClock', () => {
   });
 
   it('setTimer with unref: true unrefs the platform timer', () => {
-    const realSet = globalThis.setTimeout;
-    let handle: ReturnType<typeof setTimeout> | undefined;
-    globalThis.setTimeout = ((callback: () => void, ms?: number) => {
-      handle = realSet(callback, ms);
-      return handle;
-    }) as typeof setTimeout;
+    const timers = trackTimers();
     try {
       const cancel = systemClock.setTimer(60_000, () => {}, { unref: true });
-      expect(handle?.hasRef()).toBe(false);
+      expect(timers.last?.hasRef()).toBe(false);
       cancel();
       const cancelRef = systemClock.setTimer(60_000, () => {});
-      expect(handle?.hasRef()).toBe(true);
+      expect(timers.last?.hasRef()).toBe(true);
       cancelRef();
     } finally {
-      globalThis.setTimeout = realSet;
+      timers.restore();
     }
   });
 

@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import { trackTimers } from '@faultline/test-support/browser';
 import { describe, expect, it } from 'vitest';
 import { type Clock, neverAbortedSignal, sleep, systemClock } from './clock.js';
 import { Deadline, DeadlineExceededError } from './deadline.js';
@@ -147,19 +148,14 @@ describe('Deadline.signal()', () => {
   });
 
   it('on systemClock: its timer is unref (never keeps the process alive)', () => {
-    const realSet = globalThis.setTimeout;
-    let handle: ReturnType<typeof setTimeout> | undefined;
-    globalThis.setTimeout = ((callback: () => void, ms?: number) => {
-      handle = realSet(callback, ms);
-      return handle;
-    }) as typeof setTimeout;
+    const timers = trackTimers();
     try {
       const deadline = Deadline.after(60_000, systemClock);
       deadline.signal();
-      expect(handle?.hasRef()).toBe(false);
+      expect(timers.last?.hasRef()).toBe(false);
       deadline.dispose();
     } finally {
-      globalThis.setTimeout = realSet;
+      timers.restore();
     }
   });
 });

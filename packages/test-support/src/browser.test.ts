@@ -6,6 +6,7 @@ import {
   manualClock,
   type TimerClock,
   telemetryRecorder,
+  trackTimers,
 } from './browser.js';
 
 describe('deferred', () => {
@@ -104,5 +105,25 @@ describe('countConstructions', () => {
     new LoadedError('counted');
     new Error('restored after loading: not counted');
     expect(counts).toEqual({ controllers: 1, errors: 1 });
+  });
+});
+
+describe('trackTimers', () => {
+  it('sees each platform timer live until it fires or is cleared; last is the latest set', async () => {
+    const timers = trackTimers();
+    try {
+      const fired = new Promise((resolve) => setTimeout(resolve, 1));
+      const cleared = setTimeout(() => {}, 60_000);
+      expect(timers.live.size).toBe(2);
+      expect(timers.last).toBe(cleared);
+      clearTimeout(cleared);
+      expect(timers.live.size).toBe(1);
+      await fired;
+      expect(timers.live.size).toBe(0);
+    } finally {
+      timers.restore();
+    }
+    setTimeout(() => {}, 0);
+    expect(timers.live.size).toBe(0); // restored: no longer tracked
   });
 });

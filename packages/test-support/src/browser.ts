@@ -13,3 +13,4 @@ export {
 } from './manual-clock.js';
 export { watchSettled } from './settled.js';
 export { type Subscribable, telemetryRecorder } from './telemetry-recorder.js';
+export { type TimerTracker, trackTimers } from './track-timers.js';
