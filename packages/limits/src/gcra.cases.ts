@@ -118,6 +118,21 @@ export const redisCellTable = {
   ] satisfies GcraCase[],
 } as const;
 
+/**
+ * What a store should decide for call `c` of {@link redisCellTable}, with the call's number (so
+ * that a failing comparison says which call it was): compare `{ num: c.num, ...decision }`.
+ */
+export function tableDecision(c: GcraCase): RateLimitDecision & { readonly num: number } {
+  return {
+    num: c.num,
+    allowed: !c.limited,
+    limit: redisCellTable.limit,
+    remaining: c.remaining,
+    retryAfter: c.retryAfter,
+    resetAfter: c.resetAfter,
+  };
+}
+
 /** The README example: `CL.THROTTLE user123 15 30 60` on a fresh key → `0 16 15 -1 2`. */
 export const readmeExample = {
   options: { rate: 30, per: 60_000, burst: 15 },
