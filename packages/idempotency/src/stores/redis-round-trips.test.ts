@@ -144,6 +144,60 @@ describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
     }, 20_000);
   }
 
+  it('ioredis: the claims and the completions of one turn go as one EVALSHA each', async () => {
+    const client = new Redis(server.url);
+    try {
+      await client.ping();
+      const store = redisStore({ client, prefix: 'batch:' });
+      const response = {
+        status: 201,
+        headers: [],
+        body: encoder.encode('{"id":1}'),
+        bodyOmitted: false,
+      } as const;
+      const claim = (key: string, owner: string) =>
+        store.claim(key, { owner, fingerprint: 'f', lockTtl: 5_000 });
+      await claim('warm-up', 'w'); // a fresh server answers NOSCRIPT once per script
+      await store.complete('warm-up', 'w', response, 5_000);
+
+      let claims: Awaited<ReturnType<typeof claim>>[] = [];
+      const claimed = await roundTrips(async () => {
+        claims = await Promise.all([claim('a', 'o1'), claim('b', 'o2'), claim('a', 'o3')]);
+      });
+      expect(claimed).toEqual(['EVALSHA']);
+      // Handled in order, as separate calls would be: the second claim of `a` finds the first.
+      expect(claims.map((result) => result.claimed)).toEqual([true, true, false]);
+      expect(claims[2]).toMatchObject({ claimed: false, record: { status: 'IN_PROGRESS' } });
+
+      let completed: boolean[] = [];
+      const completions = await roundTrips(async () => {
+        completed = await Promise.all([
+          store.complete('a', 'o1', response, 5_000),
+          store.complete('b', 'o3', response, 5_000), // not b's owner: fenced
+          store.complete('b', 'o2', response, 5_000),
+        ]);
+      });
+      expect(completions).toEqual(['EVALSHA']);
+      expect(completed).toEqual([true, false, true]);
+      const replays = await Promise.all([claim('a', 'o4'), claim('b', 'o5')]);
+      expect(replays.map((result) => !result.claimed && result.record.status)).toEqual([
+        'COMPLETED',
+        'COMPLETED',
+      ]);
+
+      // At most 64 keys per call.
+      const many = await roundTrips(() =>
+        Promise.all(Array.from({ length: 70 }, (_, i) => claim(`m${i}`, 'o'))),
+      );
+      expect(many).toEqual(['EVALSHA', 'EVALSHA']);
+      figures.push(
+        `ioredis batches: 3 claims ${claimed.length}, 3 completions ${completions.length}, 70 claims ${many.length}`,
+      );
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('client instrumentation agrees: one command per claim and per completion', async () => {
     const inner = new Redis(server.url);
     const sent: string[] = [];

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
+import type { IoRedisClientLike } from '@faultline/core/redis';
 import { deleteKeys, serviceUrl } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
@@ -211,6 +212,64 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
     // A client that decodes bulk strings as text would corrupt bodies: refused loudly.
     const text = redisStore({ client: { callBuffer: async () => ['fl1C1:o1:f', 1000] } });
     await expect(text.get('k')).rejects.toThrow(/unexpected reply/);
+  });
+});
+
+describe('redisStore: the calls of one turn in one script call (ioredis)', () => {
+  const claim = (store: ReturnType<typeof redisStore>, key: string) =>
+    store.claim(key, { owner: 'o', fingerprint: 'f', lockTtl: 1_000 });
+
+  it('answers each call from its own part of the reply', async () => {
+    const calls: unknown[][] = [];
+    const client = {
+      evalshaBuffer: async (...args: unknown[]) => {
+        calls.push(args);
+        return [0, 1, 0];
+      },
+      evalBuffer: async () => [],
+    };
+    const store = redisStore({ client, prefix: 'p:' });
+    const results = await Promise.all(['a', 'b', 'c'].map((key) => claim(store, key)));
+    expect(results.map((result) => result.claimed && result.previous)).toEqual([
+      'none',
+      'unreadable',
+      'none',
+    ]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.slice(1, 5)).toEqual([3, 'p:a', 'p:b', 'p:c']);
+  });
+
+  it('fails every call of a batch whose script call fails or answers the wrong shape', async () => {
+    const failing = redisStore({
+      client: {
+        evalshaBuffer: () => Promise.reject(new Error('ECONNRESET')),
+        evalBuffer: () => Promise.reject(new Error('ECONNRESET')),
+      },
+    });
+    const failed = await Promise.allSettled(['a', 'b'].map((key) => claim(failing, key)));
+    expect(failed.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    const short = redisStore({
+      client: { evalshaBuffer: async () => [0], evalBuffer: async () => [0] },
+    });
+    const wrong = await Promise.allSettled(['a', 'b'].map((key) => claim(short, key)));
+    for (const result of wrong) {
+      expect(result.status).toBe('rejected');
+      expect(String((result as PromiseRejectedResult).reason)).toMatch(/unexpected reply/);
+    }
+  });
+
+  it('sends one key per call with coalesceWrites: false, and on an ioredis Cluster', async () => {
+    for (const [client, options] of [
+      [
+        { evalshaBuffer: vi.fn(async () => [0]), evalBuffer: async () => [0] },
+        { coalesceWrites: false },
+      ],
+      [{ evalshaBuffer: vi.fn(async () => [0]), evalBuffer: async () => [0], isCluster: true }, {}],
+    ] as const) {
+      const store = redisStore({ client: client as IoRedisClientLike, ...options });
+      await Promise.all(['a', 'b'].map((key) => claim(store, key)));
+      expect(client.evalshaBuffer).toHaveBeenCalledTimes(2);
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { checkBoolean, checkOptions, formatValue } from '@faultline/core';
 import {
   checkRedisPrefix,
+  type LuaScript,
   lua,
   type RedisArgument,
   type RedisClientLike,
@@ -12,6 +13,7 @@ import {
   unexpectedReply,
 } from '@faultline/core/redis';
 import type { ClaimRequest, ClaimResult, Store, StoredRecord, StoredResponse } from '../store.js';
+import { ScriptBatch } from './redis-batch.js';
 import {
   COMPLETED_TAG,
   decodeRecord,
@@ -35,10 +37,12 @@ export interface RedisStoreOptions {
    */
   readonly prefix?: string;
   /**
-   * ioredis `Redis` clients only (node-redis does this by itself): send the store commands of one
-   * event-loop turn, with whatever else the client sends in that turn, in one socket write (the
-   * client's socket is corked until `setImmediate`), instead of one write per command. Default
-   * `true`; `false` leaves the client's socket alone.
+   * ioredis `Redis` clients only (node-redis pipelines by itself; a `Cluster` routes each key on
+   * its own): send the claims of one event-loop turn as one script call, and the completions
+   * likewise, instead of one call each, and the store's other commands of the turn, with
+   * whatever else the client sends in it, in one socket write (the client's socket is corked
+   * until `setImmediate`). Default `true`; `false` sends one call per operation and leaves the
+   * client's socket alone.
    */
   readonly coalesceWrites?: boolean;
 }
@@ -57,29 +61,36 @@ const OWNER = 'redisStore';
 // is an error table there, which each script treats as "not an owned record" or "unreadable".
 
 /**
- * Claim (behaviour rows 5, 6, 8, 9, 11, 21) in one round trip. PX expiry means expired records
- * (rows 8, 11) are already gone; the script additionally replaces what it can tell is garbage
- * (another Redis type, unknown tag, no expiry; `SET` overwrites any type) and otherwise
- * returns the live record with its PTTL (0 means it expires this millisecond: treated as gone).
- * Returns 0 (claimed, no record), 1 (claimed, replaced garbage) or {value, pttl}.
+ * Claim (behaviour rows 5, 6, 8, 9, 11, 21) in one round trip, for each of its keys in turn
+ * (KEYS[i] with ARGV[2i-1] the value, ARGV[2i] the lock TTL: see {@link ScriptBatch}). PX expiry
+ * means expired records (rows 8, 11) are already gone; the script additionally replaces what it
+ * can tell is garbage (another Redis type, unknown tag, no expiry; `SET` overwrites any type) and
+ * otherwise answers the live record with its PTTL (0 means it expires this millisecond: treated
+ * as gone). Answers, per key, 0 (claimed, no record), 1 (claimed, replaced garbage) or
+ * {value, pttl}.
  */
 const CLAIM = lua(`
-local v = redis.pcall('GET', KEYS[1])
-local garbage = false
-if v then
-  garbage = true
-  if type(v) == 'string' then
-    local tag = string.sub(v, 1, 4)
-    if tag == '${IN_PROGRESS_TAG}' or tag == '${COMPLETED_TAG}' then
-      local ttl = redis.call('PTTL', KEYS[1])
-      if ttl > 0 then return {v, ttl} end
-      garbage = ttl == -1
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local v = redis.pcall('GET', key)
+  local garbage = false
+  if v then
+    garbage = true
+    if type(v) == 'string' then
+      local tag = string.sub(v, 1, 4)
+      if tag == '${IN_PROGRESS_TAG}' or tag == '${COMPLETED_TAG}' then
+        local ttl = redis.call('PTTL', key)
+        if ttl > 0 then out[i] = {v, ttl} else garbage = ttl == -1 end
+      end
     end
   end
+  if not out[i] then
+    redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i])
+    if garbage then out[i] = 1 else out[i] = 0 end
+  end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if garbage then return 1 end
-return 0
+return out
 `);
 
 /** Replaces the value only if it is still the garbage the caller saw (SHA-1 compare). */
@@ -98,21 +109,30 @@ return {v, redis.call('PTTL', KEYS[1])}
 `);
 
 /**
- * Compare-and-set completion (row 12, fencing row 15): only the owner's IN_PROGRESS record,
- * which still exists (PX deletes it when the lock expires), becomes COMPLETED with the response
- * and a new PX. A record this owner already completed answers 1 unchanged (a retried write
- * whose first attempt landed). ARGV: owned prefix, response part, recordTtl.
+ * Compare-and-set completion (row 12, fencing row 15), for each of its keys in turn (KEYS[i] with
+ * ARGV[3i-2] the owned prefix, ARGV[3i-1] the response part, ARGV[3i] the record TTL): only the
+ * owner's IN_PROGRESS record, which still exists (PX deletes it when the lock expires), becomes
+ * COMPLETED with the response and a new PX. A record this owner already completed answers 1
+ * unchanged (a retried write whose first attempt landed). Answers 1 or 0 per key.
  */
 const COMPLETE = lua(`
-local v = redis.pcall('GET', KEYS[1])
-if type(v) ~= 'string' then return 0 end
-local head = string.sub(v, 1, #ARGV[1])
-if head == ARGV[1] then
-  redis.call('SET', KEYS[1], '${COMPLETED_TAG}' .. string.sub(v, 5) .. ARGV[2], 'PX', ARGV[3])
-  return 1
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local owned = ARGV[3 * i - 2]
+  local v = redis.pcall('GET', key)
+  out[i] = 0
+  if type(v) == 'string' then
+    local head = string.sub(v, 1, #owned)
+    if head == owned then
+      redis.call('SET', key, '${COMPLETED_TAG}' .. string.sub(v, 5) .. ARGV[3 * i - 1], 'PX', ARGV[3 * i])
+      out[i] = 1
+    elseif head == '${COMPLETED_TAG}' .. string.sub(owned, 5) then
+      out[i] = 1
+    end
+  end
 end
-if head == '${COMPLETED_TAG}' .. string.sub(ARGV[1], 5) then return 1 end
-return 0
+return out
 `);
 
 /** Compare-and-renew (row 20): a lock that already expired is gone and cannot be revived. */
@@ -130,6 +150,12 @@ if type(v) ~= 'string' or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 en
 redis.call('DEL', KEYS[1])
 return 1
 `);
+
+/** An ioredis `Redis` client (one connection), not a `Cluster` nor a node-redis client. */
+function isSingleIoRedis(client: unknown): boolean {
+  const io = client as { evalshaBuffer?: unknown; isCluster?: unknown };
+  return typeof io.evalshaBuffer === 'function' && io.isCluster !== true;
+}
 
 function ms(value: number): string {
   // PX takes an integer; round up so that a lease is never shorter than asked.
@@ -180,7 +206,8 @@ function toRecord(reply: unknown): StoredRecord | { unreadable: Buffer } | undef
  * - **Time**: every expiry is computed by the Redis server's clock; the app's clock is never
  *   read.
  * - **Writes**: the commands of one event-loop turn leave in one socket write (node-redis does
- *   this itself; on ioredis see {@link RedisStoreOptions.coalesceWrites}).
+ *   this itself); on an ioredis `Redis` client the claims of one turn are one script call, and
+ *   the completions another (see {@link RedisStoreOptions.coalesceWrites}).
  *
  * Scripts run with `EVALSHA` and fall back to `EVAL` on `NOSCRIPT` (after a restart or
  * `SCRIPT FLUSH`), which also re-caches them.
@@ -214,6 +241,28 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   const flag = (reply: unknown): boolean => redisFlag(OWNER, reply);
 
+  // Claims and completions (one each per request) of one turn go as one script call each on an
+  // ioredis `Redis` client (see ScriptBatch); the batch leaves in `setImmediate`, on a connection
+  // that does not cork (so it is written then, not in the next turn). A cluster routes each key
+  // to its own node and node-redis pipelines by itself: there, each call is a batch of one key.
+  const batched = coalesceWrites && isSingleIoRedis(opts.client);
+  const direct = batched ? redisConnection(OWNER, opts.client) : connection;
+  const perTurn = (
+    script: LuaScript,
+  ): ((key: string, args: readonly RedisArgument[]) => Promise<unknown>) => {
+    if (batched) {
+      const batch = new ScriptBatch(direct, script, OWNER);
+      return (key, args) => batch.run(key, args);
+    }
+    return (key, args) =>
+      connection.eval(script, [key], args).then((reply) => {
+        if (!Array.isArray(reply) || reply.length !== 1) throw unexpectedReply(OWNER, reply);
+        return reply[0];
+      });
+  };
+  const claimOne = perTurn(CLAIM);
+  const completeOne = perTurn(COMPLETE);
+
   return {
     clientKind: connection.kind,
     prefix,
@@ -225,7 +274,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       // Normally one pass. A value that looked like a record to the script but does not decode
       // is replaced with a compare-and-set on its SHA-1; if it changed meanwhile, start over.
       for (let attempt = 0; attempt < 10; attempt++) {
-        const reply = await run(CLAIM, k, [value, ttl]);
+        const reply = await claimOne(k, [value, ttl]);
         if (reply === 0 || reply === 1) {
           return { claimed: true, previous: reply === 0 ? 'none' : 'unreadable' };
         }
@@ -252,7 +301,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       recordTtl: number,
     ): Promise<boolean> {
       return flag(
-        await run(COMPLETE, redisKey(key), [
+        await completeOne(redisKey(key), [
           ownedPrefix(owner),
           encodeResponse(response),
           ms(recordTtl),
