@@ -3,26 +3,9 @@ import { telemetry } from '@faultline/core';
 import { telemetryRecorder } from '@faultline/test-support/browser';
 import { describe, expect, it } from 'vitest';
 import { DetectorRegistry } from './detector-registry.js';
-import type { FailureDetector } from './failure-detector.js';
+import { StubDetector } from './stub-detector.cases.js';
 
 const record = telemetryRecorder(telemetry);
-
-/** A detector whose phi the test sets. */
-class StubDetector implements FailureDetector {
-  readonly threshold = 8;
-  level = 0;
-  isMonitoring = true;
-  heartbeat(): void {}
-  phi(): number {
-    return this.level;
-  }
-  isAvailable(): boolean {
-    return this.level < this.threshold;
-  }
-  timeUntilUnavailable(): number {
-    return 0;
-  }
-}
 
 describe('DetectorRegistry telemetry', () => {
   it('publishes peer-suspected and peer-recovered under its name, never with the key', () => {

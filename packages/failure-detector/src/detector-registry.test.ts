@@ -6,28 +6,7 @@ import { DetectorRegistry } from './detector-registry.js';
 import type { WatchOptions } from './detector-registry-options.js';
 import type { FailureDetector } from './failure-detector.js';
 import { PhiAccrualDetector } from './phi-accrual-detector.js';
-
-/** A detector whose phi the test sets. */
-class StubDetector implements FailureDetector {
-  readonly threshold = 8;
-  level = 0;
-  heartbeats = 0;
-  get isMonitoring(): boolean {
-    return this.heartbeats > 0;
-  }
-  heartbeat(): void {
-    this.heartbeats++;
-  }
-  phi(): number {
-    return this.level;
-  }
-  isAvailable(): boolean {
-    return this.level < this.threshold;
-  }
-  timeUntilUnavailable(): number {
-    return 0;
-  }
-}
+import { StubDetector } from './stub-detector.cases.js';
 
 function recorder<K>(registry: DetectorRegistry<K>): Array<[string, K, number?]> {
   const events: Array<[string, K, number?]> = [];
