@@ -7,16 +7,9 @@ import {
   resolveCircuitBreakerOptions,
 } from './circuit-breaker-options.js';
 import { consecutiveFailures } from './consecutive-failures.js';
+import { openSnapshot } from './snapshot.cases.js';
 
 const trip = consecutiveFailures(1);
-const snapshot = {
-  version: 1,
-  state: 'open',
-  attempt: 1,
-  breakDuration: 1_000,
-  remainingBreak: 500,
-  takenAt: 0,
-};
 
 describe('circuitBreaker: options', () => {
   // A wrong type and, where the option has a range, a value out of it, for every option.
@@ -40,8 +33,8 @@ describe('circuitBreaker: options', () => {
     ['random', 0.5, TypeError],
     ['wallClock', 123, TypeError],
     ['initialState', 'open', TypeError],
-    ['initialState.version', { ...snapshot, version: 2 }, RangeError],
-    ['initialState.remainingBreak', { ...snapshot, remainingBreak: 2_000 }, RangeError],
+    ['initialState.version', { ...openSnapshot, version: 2 }, RangeError],
+    ['initialState.remainingBreak', { ...openSnapshot, remainingBreak: 2_000 }, RangeError],
     ['onSnapshot', {}, TypeError],
     ['name', 5, TypeError],
     ['name', '', RangeError],

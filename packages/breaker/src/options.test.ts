@@ -8,7 +8,7 @@ import { adaptiveThrottle } from './adaptive-throttle.js';
 import { circuitBreaker } from './circuit-breaker.js';
 import { consecutiveFailures } from './consecutive-failures.js';
 import { failureRate } from './failure-rate.js';
-import type { CircuitSnapshot } from './snapshot.js';
+import { openSnapshot } from './snapshot.cases.js';
 
 type Case = [
   label: string,
@@ -23,16 +23,8 @@ const cb = (options: Record<string, unknown>) => () =>
 const fr = (options: unknown) => () => failureRate(options as Parameters<typeof failureRate>[0]);
 const at = (options: unknown) => () =>
   adaptiveThrottle(options as Parameters<typeof adaptiveThrottle>[0]);
-const snapshot: CircuitSnapshot = {
-  version: 1,
-  state: 'open',
-  attempt: 1,
-  breakDuration: 1_000,
-  remainingBreak: 500,
-  takenAt: 0,
-};
 const withState = (patch: Record<string, unknown>) =>
-  cb({ initialState: { ...snapshot, ...patch }, clock: new VirtualClock() });
+  cb({ initialState: { ...openSnapshot, ...patch }, clock: new VirtualClock() });
 
 const cases: Case[] = [
   // consecutiveFailures(n)
