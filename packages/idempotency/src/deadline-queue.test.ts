@@ -1,6 +1,6 @@
-import { VirtualClock } from '@faultline/clock';
+import { systemClock, VirtualClock } from '@faultline/clock';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Deadline, DeadlineQueue } from './deadline-queue.js';
 
 class Entry extends Deadline {
@@ -52,6 +52,26 @@ describe('DeadlineQueue', () => {
     expect(queue.remove(a)).toBe(false);
     await clock.advance(1_000);
     expect(a.expiredAt).toBeUndefined();
+  });
+
+  it('on the platform clock, arms no timer for an entry removed before the task ends', async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const queue = new DeadlineQueue<Entry>(systemClock, 60_000, false);
+      const a = new Entry(new VirtualClock());
+      queue.add(a);
+      // More microtask hops than a framework takes from a claim to the end of its response.
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+      expect(queue.remove(a)).toBe(true);
+      await tick();
+      expect(setTimeoutSpy).not.toHaveBeenCalled();
+      queue.add(a);
+      await tick();
+      expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+      queue.remove(a);
+    } finally {
+      setTimeoutSpy.mockRestore();
+    }
   });
 
   it('property: every entry not removed expires at its due time, never one removed', async () => {

@@ -1,4 +1,4 @@
-import type { Clock } from '@faultline/clock';
+import { type Clock, systemClock } from '@faultline/clock';
 import { LinkedList, ListNode } from '@faultline/core/internal';
 
 const RESOLVED = Promise.resolve();
@@ -16,9 +16,10 @@ export abstract class Deadline extends ListNode {
  * Entries are added at `now + delay` with a monotonic clock, so the queue is in deadline order and
  * only its head needs a timer: removing an entry (the usual case: the store answered, the
  * execution finished) costs an unlink, and the timer, armed for the head, re-arms on firing for
- * the new head. The timer is armed two microtasks after an add to an unarmed queue, so calls
- * that settle within the same task (an in-process store) never create one. An entry never
- * expires before its `due` and, timers permitting, not after it.
+ * the new head. The timer is armed two microtasks after an add to an unarmed queue (at the end of
+ * the task on the platform clock), so calls that settle within the same task (an in-process
+ * store) never create one. An entry never expires before its `due` and, timers permitting, not
+ * after it.
  * When the queue empties the timer is cancelled, so an idle queue holds none (processes exit
  * promptly; `VirtualClock.pendingTimers` sees nothing).
  * @internal
@@ -31,11 +32,19 @@ export class DeadlineQueue<E extends Deadline> {
   #cancel: (() => void) | undefined;
   #firing = false;
   #armPending = false;
+  /**
+   * Arm at the end of the task (`setImmediate`) rather than two microtasks after the add. Only on
+   * the platform clock, whose timers cannot fire before the task ends anyway: Fastify takes more
+   * than two hops from a claim to the end of its response, so the renewal timer was armed and
+   * cancelled per request. A virtual clock can advance within a task, so it keeps the hops.
+   */
+  readonly #endOfTask: boolean;
 
   constructor(clock: Clock, delay: number, unref: boolean) {
     this.#clock = clock;
     this.#delay = delay;
     this.#unref = unref;
+    this.#endOfTask = clock === systemClock && typeof setImmediate === 'function';
   }
 
   /** Entries waiting. */
@@ -52,7 +61,8 @@ export class DeadlineQueue<E extends Deadline> {
       // answers within a microtask or two) never costs a platform timer. The deadline is
       // already fixed, so arming later never moves it.
       this.#armPending = true;
-      void RESOLVED.then(this.#armSoon);
+      if (this.#endOfTask) setImmediate(this.#armNow);
+      else void RESOLVED.then(this.#armSoon);
     }
   }
 
