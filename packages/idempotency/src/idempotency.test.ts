@@ -2,6 +2,7 @@ import { VirtualClock } from '@faultline/clock';
 import { watchSettled } from '@faultline/test-support';
 import { describe, expect, it } from 'vitest';
 import { leaseOfToken } from './execution-token.js';
+import { framed } from './fingerprint.js';
 import {
   type BeginResult,
   createIdempotency,
@@ -11,6 +12,7 @@ import {
   type IdempotencyRequest,
   type IdempotencyWarning,
 } from './idempotency.js';
+import { sha256HexSync } from './sha256.js';
 import type { Store } from './store.js';
 import { memoryStore } from './stores/memory.js';
 import { corruptMemoryRecord, faultyStore } from './testing.js';
@@ -503,6 +505,19 @@ describe('createIdempotency: scoping', () => {
     token(await idem.begin(request({ raw: { user: 'alice' } })));
     token(await idem.begin(request({ raw: { user: 'bob' } })));
     expect(await idem.storeKey('k', 'alice')).not.toBe(await idem.storeKey('k', 'bob'));
+  });
+
+  it('store keys hash the framed version, namespace, scope and key (records outlive releases)', async () => {
+    const idem = createIdempotency({ store: memoryStore(), namespace: 'orders', globalKeys: true });
+    for (const [key, scope] of [
+      ['k', 'alice'],
+      ['k', ''],
+      ['ключ', 'ünïcode'],
+    ] as const) {
+      expect(await idem.storeKey(key, scope)).toBe(
+        sha256HexSync(framed(['faultline-idempotency-v1', 'orders', scope, key])),
+      );
+    }
   });
 
   it('without scope, warns once that keys are global', async () => {

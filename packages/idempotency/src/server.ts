@@ -82,6 +82,8 @@ export class IdempotencyServer implements Idempotency {
   readonly #replays = new EventChannel<ReplayEvent>();
   readonly #takeovers = new EventChannel<TakeoverEvent>();
   #warnedNoScope = false;
+  /** The framed version and namespace every store key starts with. */
+  readonly #keyPrefix: string;
 
   constructor(validated: ValidatedOptions, headerName: string) {
     const { resolved } = validated;
@@ -94,6 +96,7 @@ export class IdempotencyServer implements Idempotency {
     this.#replayable = headerFilter(validated.replayAllow);
     this.#covered = new Set(resolved.methods);
     this.#headerName = headerName;
+    this.#keyPrefix = framedText(['faultline-idempotency-v1', resolved.namespace]);
     this.#identity = validated.identity;
     this.#calls = new StoreCalls(
       validated.clock,
@@ -477,7 +480,8 @@ export class IdempotencyServer implements Idempotency {
   }
 
   #storeKeyText(key: string, scope: string): string {
-    return framedText(['faultline-idempotency-v1', this.options.namespace, scope, key]);
+    // framedText of [version, namespace, scope, key]: the fixed first two fields framed once.
+    return `${this.#keyPrefix}s${scope.length}:${scope}s${key.length}:${key}`;
   }
 
   /**
