@@ -251,18 +251,16 @@ export interface CaptureControl {
   returned(): void;
 }
 
-/** Where a wrapped response keeps its capture (an own property, like the wrappers). */
-const CAPTURE = Symbol('faultline.idempotency.capture');
-
-type CapturedResponse = ServerResponse & { [CAPTURE]?: ResponseCapture };
 type WriteHead = (...args: unknown[]) => ServerResponse;
 type Write = (...args: unknown[]) => boolean;
 type End = (...args: unknown[]) => ServerResponse;
 
 /**
- * The state of one captured response. The wrappers installed on the response are shared
- * functions (below) that find this through a symbol, so capturing a response costs this one
- * object and its body collector, not a set of closures per request.
+ * The state of one captured response. The wrappers installed on the response are small closures
+ * over this, not shared functions finding it through a slot on the response: every own property
+ * added to a response is a map transition, and on Express's responses (whose prototype is set
+ * per request) none of those transitions is shared, so each one builds a new map. A closure is
+ * a small allocation.
  */
 class ResponseCapture implements CaptureControl {
   readonly res: ServerResponse;
@@ -293,14 +291,15 @@ class ResponseCapture implements CaptureControl {
     return this.#returned;
   }
 
-  /** The handler called `end()`: restore the methods and store what was sent. */
+  /**
+   * The handler called `end()`: store what was sent. The wrappers stay on the response and pass
+   * straight through from now on (they check `ended`): writing the three originals back would
+   * be three more stores to a large object on every request.
+   */
   finish(): void {
     if (this.ended) return;
     this.ended = true;
-    const res = this.res as CapturedResponse;
-    res.writeHead = this.writeHead as unknown as ServerResponse['writeHead'];
-    res.write = this.write as unknown as ServerResponse['write'];
-    res.end = this.end as unknown as ServerResponse['end'];
+    const res = this.res;
     // After a throw the execution was already released or interrupted: this is the error
     // response (`finish` ignores a finished token anyway).
     if (this.#threw) return;
@@ -360,35 +359,42 @@ function isEmptyHeaders(headers: OutgoingHttpHeaders | readonly unknown[]): bool
   return true;
 }
 
-function capturedWriteHead(this: CapturedResponse, ...args: unknown[]): ServerResponse {
-  const capture = this[CAPTURE]!;
+function capturedWriteHead(
+  capture: ResponseCapture,
+  res: ServerResponse,
+  args: unknown[],
+): ServerResponse {
+  if (capture.ended) return capture.writeHead.apply(res, args);
   const headers = typeof args[1] === 'string' ? args[2] : args[1];
   if (headers !== undefined && headers !== null && typeof headers === 'object') {
     capture.headHeaders = headers as OutgoingHttpHeaders | readonly unknown[];
   }
-  return capture.writeHead.apply(this, args);
+  return capture.writeHead.apply(res, args);
 }
 
-function capturedWrite(this: CapturedResponse, ...args: unknown[]): boolean {
-  const capture = this[CAPTURE]!;
-  captureChunk(capture.body, args[0], args[1]);
-  return capture.write.apply(this, args);
+function capturedWrite(capture: ResponseCapture, res: ServerResponse, args: unknown[]): boolean {
+  if (!capture.ended) captureChunk(capture.body, args[0], args[1]);
+  return capture.write.apply(res, args);
 }
 
-function capturedEnd(this: CapturedResponse, ...args: unknown[]): ServerResponse {
-  const capture = this[CAPTURE]!;
+function capturedEnd(
+  capture: ResponseCapture,
+  res: ServerResponse,
+  args: unknown[],
+): ServerResponse {
+  if (capture.ended) return capture.end.apply(res, args);
   captureChunk(capture.body, args[0], args[1]);
-  const result = capture.end.apply(this, args);
+  const result = capture.end.apply(res, args);
   capture.finish();
   return result;
 }
 
-function onCapturedClose(this: CapturedResponse): void {
-  const capture = this[CAPTURE];
-  if (capture === undefined || capture.ended || capture.closed) return;
+function onCapturedClose(capture: ResponseCapture): void {
+  if (capture.ended || capture.closed) return;
   capture.closed = true;
-  if (capture.returnedAlready && this.headersSent) {
-    void capture.idempotency.interrupt(capture.token, this.statusCode);
+  const res = capture.res;
+  if (capture.returnedAlready && res.headersSent) {
+    void capture.idempotency.interrupt(capture.token, res.statusCode);
   } else {
     capture.idempotency.disconnected(capture.token, () => capture.progress());
   }
@@ -417,12 +423,16 @@ export function captureResponse(
   token: ExecutionToken,
 ): CaptureControl {
   const capture = new ResponseCapture(res, idempotency, token);
-  const target = res as CapturedResponse;
-  target[CAPTURE] = capture;
-  target.writeHead = capturedWriteHead as unknown as ServerResponse['writeHead'];
-  target.write = capturedWrite as unknown as ServerResponse['write'];
-  target.end = capturedEnd as unknown as ServerResponse['end'];
-  res.on('close', onCapturedClose);
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    return capturedWriteHead(capture, this, args);
+  } as unknown as ServerResponse['writeHead'];
+  res.write = function (this: ServerResponse, ...args: unknown[]) {
+    return capturedWrite(capture, this, args);
+  } as unknown as ServerResponse['write'];
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    return capturedEnd(capture, this, args);
+  } as unknown as ServerResponse['end'];
+  res.on('close', () => onCapturedClose(capture));
   return capture;
 }
 
