@@ -10,15 +10,12 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { Registry } from 'prom-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { instrumentOpenTelemetry } from './opentelemetry.js';
 import { instrumentPrometheus } from './prometheus.js';
-import { serveLocal } from './testing/serve.js';
+import { disposeAfter, serveLocal } from './testing/serve.js';
 
-const disposers: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const dispose of disposers.splice(0).reverse()) await dispose();
-});
+const disposers = disposeAfter('all');
 
 /** Metric series (data points, one per attribute set) in the provider, per metric. */
 async function seriesCount(

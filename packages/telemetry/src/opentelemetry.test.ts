@@ -18,21 +18,14 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SECONDS_BUCKETS } from './attributes.js';
 import { instrumentOpenTelemetry } from './opentelemetry.js';
-import { FlakyServer, get } from './testing/flaky-server.js';
+import { flakyServerForFile, get } from './testing/flaky-server.js';
+import { disposeAfter } from './testing/serve.js';
 
-let server: FlakyServer;
-beforeAll(async () => {
-  server = await new FlakyServer().listen();
-});
-afterAll(() => server.close());
-
-const disposers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const dispose of disposers.splice(0).reverse()) await dispose();
-});
+const server = flakyServerForFile();
+const disposers = disposeAfter('each');
 
 /** A MeterProvider with an in-memory exporter; `collect()` returns the metrics by name. */
 function meters() {

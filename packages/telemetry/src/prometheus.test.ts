@@ -5,22 +5,14 @@ import { constant, retry } from '@faultline/retry';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { instrumentOpenTelemetry } from './opentelemetry.js';
 import { instrumentPrometheus, PROMETHEUS_METRICS } from './prometheus.js';
-import { FlakyServer, get } from './testing/flaky-server.js';
-import { serveLocal } from './testing/serve.js';
+import { flakyServerForFile, get } from './testing/flaky-server.js';
+import { disposeAfter, serveLocal } from './testing/serve.js';
 
-let upstream: FlakyServer;
-beforeAll(async () => {
-  upstream = await new FlakyServer().listen();
-});
-afterAll(() => upstream.close());
-
-const disposers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const dispose of disposers.splice(0).reverse()) await dispose();
-});
+const upstream = flakyServerForFile();
+const disposers = disposeAfter('each');
 
 /** Serves `handler` as `/metrics` on a loopback port; returns a scrape function. */
 async function metricsEndpoint(

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 /** What the flaky server does with one request. */
 export type Behaviour = 'ok' | 'fail' | 'hang';
@@ -45,6 +46,16 @@ export class FlakyServer {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/** A FlakyServer that listens from before the file's first test until after its last. */
+export function flakyServerForFile(): FlakyServer {
+  const server = new FlakyServer();
+  beforeAll(async () => {
+    await server.listen();
+  });
+  afterAll(() => server.close());
+  return server;
 }
 
 /** A 5xx answer, thrown by the task so that the policies see a failure. */

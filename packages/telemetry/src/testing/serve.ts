@@ -1,5 +1,6 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach } from 'vitest';
 
 /**
  * Serves `handler` on a loopback port and pushes its closing (keep-alive connections dropped)
@@ -19,4 +20,16 @@ export async function serveLocal(
       }),
   );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * The disposers of one test file: what a test pushes is run, last pushed first, after each test
+ * (`'each'`) or once after the file's tests (`'all'`).
+ */
+export function disposeAfter(after: 'each' | 'all'): Array<() => unknown> {
+  const pending: Array<() => unknown> = [];
+  (after === 'each' ? afterEach : afterAll)(async () => {
+    for (const dispose of pending.splice(0).reverse()) await dispose();
+  });
+  return pending;
 }
