@@ -77,6 +77,19 @@ describe('no policy calls fn for an aborted caller (issue 14, item 14)', () => {
   });
 });
 
+/** Runs `policy` for a caller that leaves while `fn` runs; `fn` then returns `status`. */
+function callerLeavesDuring(policy: Policy, status: number) {
+  const controller = new AbortController();
+  const reason = new Error('caller left');
+  let calls = 0;
+  const run = policy.execute(async () => {
+    calls++;
+    controller.abort(reason);
+    return status;
+  }, controller.signal);
+  return { run, reason, calls: () => calls };
+}
+
 describe("a caller's abort is never a success (issue 14, item 15)", () => {
   it('retry rejects with the abort reason when a handled result arrives after the abort', async () => {
     const budget = tokenBucketBudget({ maxTokens: 10, tokenRatio: 1 });
@@ -90,28 +103,16 @@ describe("a caller's abort is never a success (issue 14, item 15)", () => {
     });
     const successes: unknown[] = [];
     policy.onSuccess((event) => successes.push(event));
-    const controller = new AbortController();
-    const reason = new Error('caller left');
-    let calls = 0;
-    const run = policy.execute(async () => {
-      calls++;
-      controller.abort(reason);
-      return 503;
-    }, controller.signal);
+    const { run, reason, calls } = callerLeavesDuring(policy, 503);
     await expect(run).rejects.toBe(reason);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(successes).toEqual([]);
     expect(budget.tokens).toBe(before);
   });
 
   it('retry still resolves with an unhandled result that arrives after the abort', async () => {
     const policy = retry({ shouldHandle: handleResults((status: number) => status === 503) });
-    const controller = new AbortController();
-    const run = policy.execute(async () => {
-      controller.abort(new Error('caller left'));
-      return 200;
-    }, controller.signal);
-    await expect(run).resolves.toBe(200);
+    await expect(callerLeavesDuring(policy, 200).run).resolves.toBe(200);
   });
 
   it('fallback does not replace a handled result that arrives after the abort', async () => {
@@ -119,12 +120,7 @@ describe("a caller's abort is never a success (issue 14, item 15)", () => {
       shouldHandle: handleResults((status: number) => status === 503),
       fallback: () => 200,
     });
-    const controller = new AbortController();
-    const reason = new Error('caller left');
-    const run = policy.execute(async () => {
-      controller.abort(reason);
-      return 503;
-    }, controller.signal);
+    const { run, reason } = callerLeavesDuring(policy, 503);
     await expect(run).rejects.toBe(reason);
   });
 
@@ -134,12 +130,7 @@ describe("a caller's abort is never a success (issue 14, item 15)", () => {
       breakDuration: 1_000,
       shouldHandle: handleResults((status: number) => status === 503),
     });
-    const controller = new AbortController();
-    const reason = new Error('caller left');
-    const run = breaker.execute(async () => {
-      controller.abort(reason);
-      return 503;
-    }, controller.signal);
+    const { run, reason } = callerLeavesDuring(breaker, 503);
     await expect(run).rejects.toBe(reason);
     expect(breaker.state).toBe('closed');
   });
