@@ -3,6 +3,7 @@
  * an out-of-range value (RangeError). Each message names the factory and the option.
  */
 import { VirtualClock } from '@faultline/clock';
+import { thrownBy } from '@faultline/test-support/browser';
 import { describe, expect, it } from 'vitest';
 import { adaptiveThrottle } from './adaptive-throttle.js';
 import { circuitBreaker } from './circuit-breaker.js';
@@ -316,12 +317,7 @@ const cases: Case[] = [
 
 describe('option validation', () => {
   it.each(cases)('%s', (_label, make, kind, message) => {
-    let thrown: unknown;
-    try {
-      make();
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = thrownBy(make);
     expect(thrown).toBeInstanceOf(kind);
     expect((thrown as Error).message).toMatch(message);
   });

@@ -1,3 +1,4 @@
+import { thrownBy } from '@faultline/test-support/browser';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from './clock.js';
 import {
@@ -22,12 +23,7 @@ function expectError(
   Kind: typeof TypeError | typeof RangeError,
   parts: string[],
 ) {
-  let thrown: unknown;
-  try {
-    f();
-  } catch (error) {
-    thrown = error;
-  }
+  const thrown = thrownBy(f);
   expect(thrown).toBeInstanceOf(Kind);
   // RangeError is not a TypeError and vice versa: callers can tell the two apart.
   expect(thrown).not.toBeInstanceOf(Kind === TypeError ? RangeError : TypeError);

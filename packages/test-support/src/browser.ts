@@ -13,4 +13,5 @@ export {
 } from './manual-clock.js';
 export { watchSettled } from './settled.js';
 export { type Subscribable, telemetryRecorder } from './telemetry-recorder.js';
+export { thrownBy } from './thrown.js';
 export { type TimerTracker, trackTimers } from './track-timers.js';
