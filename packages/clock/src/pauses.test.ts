@@ -38,14 +38,6 @@ describe('watchPauses', () => {
     stop();
   });
 
-  it('uses an unref background timer', () => {
-    const setTimer = vi.fn<Clock['setTimer']>(() => () => {});
-    const clock: Clock = { now: () => 0, sleep: async () => {}, setTimer };
-    const stop = watchPauses({ clock, onPause: () => {} });
-    expect(setTimer).toHaveBeenCalledWith(100, expect.any(Function), { unref: true });
-    stop();
-  });
-
   it('keeps watching when onPause throws, and stop() inside onPause works', async () => {
     const clock = new VirtualClock();
     const reported: unknown[] = [];
