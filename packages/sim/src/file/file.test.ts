@@ -38,13 +38,19 @@ async function runFile(
 
 const oneLine = /^faultline-sim: [^\n]+\n$/;
 
+/** Runs a malformed scenario file, which must exit with code 2 and one line on stderr. */
+async function rejected(name: string, content: unknown): ReturnType<typeof runFile> {
+  const result = await runFile(name, content);
+  expect(result.code).toBe(2);
+  expect(result.err).toMatch(oneLine);
+  return result;
+}
+
 describe('malformed scenario files: one line naming the field, exit code 2', () => {
   it('a field of the wrong type', async () => {
     const spec = valid();
     (spec.traffic as Record<string, unknown>).rate = 'fast';
-    const { code, err, out } = await runFile('wrong-type.json', spec);
-    expect(code).toBe(2);
-    expect(err).toMatch(oneLine);
+    const { err, out } = await rejected('wrong-type.json', spec);
     expect(err).toBe(
       `faultline-sim: ${join(dir, 'wrong-type.json')}: traffic.rate: must be a number or an array, received "fast"\n`,
     );
@@ -54,27 +60,21 @@ describe('malformed scenario files: one line naming the field, exit code 2', () 
   it('an unknown field (a typo gets a suggestion)', async () => {
     const spec = valid();
     (spec.policies as Record<string, unknown>)['retry-3'] = { retry: { maxAttempt: 3 } };
-    const { code, err } = await runFile('unknown-field.json', spec);
-    expect(code).toBe(2);
-    expect(err).toMatch(oneLine);
+    const { err } = await rejected('unknown-field.json', spec);
     expect(err).toContain(
       'policies["retry-3"].retry.maxAttempt: unknown field "maxAttempt" (did you mean "maxAttempts"?)',
     );
   });
 
   it('an unknown field at the top level', async () => {
-    const { code, err } = await runFile('unknown-top.json', { ...valid(), durration: 1 });
-    expect(code).toBe(2);
-    expect(err).toMatch(oneLine);
+    const { err } = await rejected('unknown-top.json', { ...valid(), durration: 1 });
     expect(err).toContain('durration: unknown field "durration" (did you mean "duration"?)');
   });
 
   it('a distribution of an unknown kind', async () => {
     const spec = valid();
     (spec.downstream as Record<string, unknown>).latency = { kind: 'gamma', shape: 2 };
-    const { code, err } = await runFile('bad-kind.json', spec);
-    expect(code).toBe(2);
-    expect(err).toMatch(oneLine);
+    const { err } = await rejected('bad-kind.json', spec);
     expect(err).toContain(
       'downstream.latency.kind: unknown kind "gamma" (expected one of constant, uniform, normal, exponential, lognormal, bimodal, empirical, observed)',
     );
@@ -87,9 +87,7 @@ describe('malformed scenario files: one line naming the field, exit code 2', () 
     expect(result.code).toBe(2);
     expect(result.err).toContain('downstream.latency: missing field "sigma"');
     (spec.downstream as Record<string, unknown>).latency = { kind: 'uniform', min: 50, max: 10 };
-    result = await runFile('bad-range.json', spec);
-    expect(result.code).toBe(2);
-    expect(result.err).toMatch(oneLine);
+    result = await rejected('bad-range.json', spec);
     expect(result.err).toMatch(/downstream\.latency: uniform: argument "max" must be/);
   });
 
@@ -101,9 +99,7 @@ describe('malformed scenario files: one line naming the field, exit code 2', () 
     (spec.policies as Record<string, unknown>)['retry-3'] = {
       retry: { backoff: { kind: 'exponential', initial: 500, max: 100 } },
     };
-    result = await runFile('factory.json', spec);
-    expect(result.code).toBe(2);
-    expect(result.err).toMatch(oneLine);
+    result = await rejected('factory.json', spec);
     expect(result.err).toMatch(/policies\["retry-3"\]\.retry\.backoff: exponential: option "max"/);
     const { traffic: _, ...noTraffic } = valid();
     result = await runFile('missing.json', noTraffic);
@@ -121,9 +117,7 @@ describe('malformed scenario files: one line naming the field, exit code 2', () 
     await writeFile(join(dir, 'bad.csv'), 'latency_ms\n12\nabc\n');
     const spec = valid();
     (spec.downstream as Record<string, unknown>).latency = { kind: 'observed', file: 'bad.csv' };
-    result = await runFile('bad-csv.json', spec);
-    expect(result.code).toBe(2);
-    expect(result.err).toMatch(oneLine);
+    result = await rejected('bad-csv.json', spec);
     expect(result.err).toContain('downstream.latency.file: ');
     expect(result.err).toContain('bad.csv line 3: "abc" is not a latency');
     result = await runFile('scenario.yaml', 'duration: 5');
