@@ -1,19 +1,16 @@
 import { getEventListeners } from 'node:events';
 import { VirtualClock } from '@faultline/clock';
-import {
-  type Context,
-  pipeline,
-  seededRandom,
-  type TelemetryRecord,
-  telemetry,
-} from '@faultline/core';
+import { type Context, pipeline, seededRandom, telemetry } from '@faultline/core';
 import { constant, retry } from '@faultline/retry';
+import { telemetryRecorder } from '@faultline/test-support/browser';
 import { timeout } from '@faultline/timeout';
 import { describe, expect, it } from 'vitest';
 import { chaosBehavior } from './chaos-behavior.js';
 import { chaosFault } from './chaos-fault.js';
 import { chaosLatency } from './chaos-latency.js';
 import { chaosOutcome } from './chaos-outcome.js';
+
+const recordTelemetry = telemetryRecorder(telemetry);
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -261,31 +258,26 @@ describe('seeded injection', () => {
 describe('telemetry and describe', () => {
   it('publishes chaos-fault, chaos-latency, chaos-outcome and chaos-behavior events', async () => {
     const clock = new VirtualClock();
-    const records: TelemetryRecord[] = [];
-    const unsubscribe = telemetry.subscribe((record) => records.push(record));
-    try {
-      const fault = new Error('f');
-      await chaosFault({ fault, injectionRate: 1, clock, name: 'db-fault' })
-        .execute(() => 1)
-        .catch(() => {});
-      const latency = chaosLatency({ latency: 5, injectionRate: 1, clock }).execute(() => 1);
-      await clock.advance(5);
-      await latency;
-      await chaosOutcome({ outcome: () => 2, injectionRate: 1, clock }).execute(() => 1);
-      await chaosBehavior({ behavior: () => {}, injectionRate: 1, clock }).execute(() => 1);
-      await flush();
-      const events = records.filter((r) => r.type === 'event');
-      expect(events.map((r) => [r.event, r.policy.kind, r.policy.name])).toEqual([
-        ['chaos-fault', 'chaos-fault', 'db-fault'],
-        ['chaos-latency', 'chaos-latency', 'chaos-latency'],
-        ['chaos-outcome', 'chaos-outcome', 'chaos-outcome'],
-        ['chaos-behavior', 'chaos-behavior', 'chaos-behavior'],
-      ]);
-      expect(events[0]).toMatchObject({ error: fault, severity: 'information' });
-      expect(events[1]).toMatchObject({ attributes: { latency: 5 } });
-    } finally {
-      unsubscribe();
-    }
+    const records = recordTelemetry();
+    const fault = new Error('f');
+    await chaosFault({ fault, injectionRate: 1, clock, name: 'db-fault' })
+      .execute(() => 1)
+      .catch(() => {});
+    const latency = chaosLatency({ latency: 5, injectionRate: 1, clock }).execute(() => 1);
+    await clock.advance(5);
+    await latency;
+    await chaosOutcome({ outcome: () => 2, injectionRate: 1, clock }).execute(() => 1);
+    await chaosBehavior({ behavior: () => {}, injectionRate: 1, clock }).execute(() => 1);
+    await flush();
+    const events = records.filter((r) => r.type === 'event');
+    expect(events.map((r) => [r.event, r.policy.kind, r.policy.name])).toEqual([
+      ['chaos-fault', 'chaos-fault', 'db-fault'],
+      ['chaos-latency', 'chaos-latency', 'chaos-latency'],
+      ['chaos-outcome', 'chaos-outcome', 'chaos-outcome'],
+      ['chaos-behavior', 'chaos-behavior', 'chaos-behavior'],
+    ]);
+    expect(events[0]).toMatchObject({ error: fault, severity: 'information' });
+    expect(events[1]).toMatchObject({ attributes: { latency: 5 } });
   });
 
   it('describe() gives the kind and options as plain data', () => {

@@ -6,16 +6,18 @@ import {
   handleAll,
   handleResults,
   pipeline,
-  type TelemetryRecord,
   telemetry,
 } from '@faultline/core';
 import { httpRetryAfter, tokenBucketBudget } from '@faultline/retry';
+import { telemetryRecorder } from '@faultline/test-support/browser';
 import { timeout } from '@faultline/timeout';
 import { describe, expect, it } from 'vitest';
 import { hedge } from './hedge.js';
 import { HedgeSupersededError } from './hedge-errors.js';
 import type { HedgeEvent, HedgeSkipEvent, HedgeWinEvent } from './hedge-events.js';
 import type { HedgeOptions } from './hedge-options.js';
+
+const recordTelemetry = telemetryRecorder(telemetry);
 
 /** One attempt the test controls: when it started, its signal, and how to settle it. */
 interface Attempt {
@@ -421,20 +423,15 @@ describe('hedge: events and telemetry', () => {
     const wins: HedgeWinEvent[] = [];
     policy.onHedge((event) => hedges.push(event));
     policy.onWin((event) => wins.push(event));
-    const records: TelemetryRecord[] = [];
-    const unsubscribe = telemetry.subscribe((record) => records.push(record));
-    try {
-      const { attempts, fn } = controlled(clock);
-      const call = policy.execute(fn);
-      await clock.advance(15);
-      attempts[0]!.reject(new Error('handled'));
-      await flush();
-      await clock.advance(3);
-      attempts[2]!.resolve('third');
-      await expect(call).resolves.toBe('third');
-    } finally {
-      unsubscribe();
-    }
+    const records = recordTelemetry();
+    const { attempts, fn } = controlled(clock);
+    const call = policy.execute(fn);
+    await clock.advance(15);
+    attempts[0]!.reject(new Error('handled'));
+    await flush();
+    await clock.advance(3);
+    attempts[2]!.resolve('third');
+    await expect(call).resolves.toBe('third');
     expect(hedges).toEqual([
       { attempt: 2, delay: 10, trigger: 'delay' },
       { attempt: 3, delay: 5, trigger: 'failure' },

@@ -1,8 +1,11 @@
-import { type TelemetryEventRecord, type TelemetryRecord, telemetry } from '@faultline/core';
+import { type TelemetryEventRecord, telemetry } from '@faultline/core';
+import { telemetryRecorder } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fenceGuard } from './fence.js';
 import { FencedOutError } from './lease-errors.js';
+
+const recordTelemetry = telemetryRecorder(telemetry);
 
 describe('fenceGuard', () => {
   it('admits equal and higher tokens, refuses lower ones on reads and writes alike', async () => {
@@ -87,18 +90,13 @@ describe('fenceGuard', () => {
   });
 
   it('publishes fenced-out with the access kind', async () => {
-    const records: TelemetryRecord[] = [];
-    const unsubscribe = telemetry.subscribe((record) => records.push(record));
-    try {
-      const guard = fenceGuard({ name: 'orders-table' });
-      await guard.write(2n, () => {});
-      await guard.read(1n, () => {}).catch(() => {});
-      const events = records.filter((r): r is TelemetryEventRecord => r.type === 'event');
-      expect(events.map((r) => [r.event, r.policy, r.severity, r.attributes])).toEqual([
-        ['fenced-out', { kind: 'fence', name: 'orders-table' }, 'warning', { access: 'read' }],
-      ]);
-    } finally {
-      unsubscribe();
-    }
+    const records = recordTelemetry();
+    const guard = fenceGuard({ name: 'orders-table' });
+    await guard.write(2n, () => {});
+    await guard.read(1n, () => {}).catch(() => {});
+    const events = records.filter((r): r is TelemetryEventRecord => r.type === 'event');
+    expect(events.map((r) => [r.event, r.policy, r.severity, r.attributes])).toEqual([
+      ['fenced-out', { kind: 'fence', name: 'orders-table' }, 'warning', { access: 'read' }],
+    ]);
   });
 });

@@ -1,12 +1,6 @@
 import { VirtualClock } from '@faultline/clock';
-import {
-  ExecutionRejectedError,
-  handleErrors,
-  pipeline,
-  type TelemetryRecord,
-  telemetry,
-} from '@faultline/core';
-import { deferred } from '@faultline/test-support/browser';
+import { ExecutionRejectedError, handleErrors, pipeline, telemetry } from '@faultline/core';
+import { deferred, telemetryRecorder } from '@faultline/test-support/browser';
 import { timeout } from '@faultline/timeout';
 import { describe, expect, it, vi } from 'vitest';
 import { aimd } from './aimd.js';
@@ -14,6 +8,8 @@ import { concurrencyLimit } from './concurrency-limit.js';
 import { ConcurrencyLimitRejectedError } from './concurrency-limit-errors.js';
 import { fixed } from './fixed.js';
 import type { LimitAlgorithm } from './limit-algorithm.js';
+
+const recordTelemetry = telemetryRecorder(telemetry);
 
 /** A limit algorithm that records its samples. */
 function recording(limit = 2): LimitAlgorithm & { samples: Array<[number, number, boolean]> } {
@@ -230,17 +226,12 @@ describe('concurrencyLimit', () => {
     const rejects: unknown[] = [];
     limiter.onLimitChange((event) => changes.push(event));
     limiter.onReject((event) => rejects.push(event));
-    const records: TelemetryRecord[] = [];
-    const unsubscribe = telemetry.subscribe((record) => records.push(record));
-    try {
-      const gate = deferred<string>();
-      const running = limiter.execute(() => gate.promise);
-      await limiter.execute(async () => 0).catch(() => {});
-      gate.resolve('ok');
-      await running;
-    } finally {
-      unsubscribe();
-    }
+    const records = recordTelemetry();
+    const gate = deferred<string>();
+    const running = limiter.execute(() => gate.promise);
+    await limiter.execute(async () => 0).catch(() => {});
+    gate.resolve('ok');
+    await running;
     expect(rejects).toEqual([{ reason: 'full', limit: 1, inflight: 1, queued: 0 }]);
     expect(changes).toMatchObject([{ limit: 2, previous: 1, inflight: 1, didDrop: false }]);
     const event = records.find((r) => r.type === 'event');

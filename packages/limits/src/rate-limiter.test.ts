@@ -1,5 +1,6 @@
 import { VirtualClock } from '@faultline/clock';
-import { ExecutionRejectedError, pipeline, type TelemetryRecord, telemetry } from '@faultline/core';
+import { ExecutionRejectedError, pipeline, telemetry } from '@faultline/core';
+import { telemetryRecorder } from '@faultline/test-support/browser';
 import { timeout } from '@faultline/timeout';
 import { describe, expect, it, vi } from 'vitest';
 import { gcra } from './gcra.js';
@@ -9,6 +10,8 @@ import { rateLimiter } from './rate-limiter.js';
 import { RateLimitRejectedError } from './rate-limiter-errors.js';
 import { slidingWindow } from './sliding-window.js';
 import { tokenBucket } from './token-bucket.js';
+
+const recordTelemetry = telemetryRecorder(telemetry);
 
 const ok = async () => 'ok';
 
@@ -232,15 +235,10 @@ describe('rateLimiter', () => {
     const limiter = rateLimiter({ limit: gcra({ rate: 1, burst: 0 }), clock, name: 'partner-api' });
     const events: unknown[] = [];
     limiter.onReject((event) => events.push(event));
-    const records: TelemetryRecord[] = [];
-    const unsubscribe = telemetry.subscribe((record) => records.push(record));
-    try {
-      await limiter.tryAcquire('tenant-7');
-      await limiter.tryAcquire('tenant-7');
-      await limiter.tryAcquire('tenant-7', 2);
-    } finally {
-      unsubscribe();
-    }
+    const records = recordTelemetry();
+    await limiter.tryAcquire('tenant-7');
+    await limiter.tryAcquire('tenant-7');
+    await limiter.tryAcquire('tenant-7', 2);
     expect(events).toEqual([
       { reason: 'limited', key: 'tenant-7', limit: 1, remaining: 0, retryAfter: 1000, waited: 0 },
       { reason: 'never', key: 'tenant-7', limit: 1, remaining: 0, retryAfter: Infinity, waited: 0 },
