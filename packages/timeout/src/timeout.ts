@@ -1,4 +1,4 @@
-import { type Clock, Deadline } from '@faultline/clock';
+import { type Clock, Deadline, systemClock } from '@faultline/clock';
 import { reportListenerError } from '@faultline/clock/internal';
 import {
   type CancellableContext,
@@ -22,6 +22,7 @@ import {
   CHILD_FREE_BIT,
   isThenable,
   LazyChildContext,
+  LinkedList,
   type TimerEntry,
   TimerQueue,
 } from '@faultline/core/internal';
@@ -76,14 +77,31 @@ export class TimeoutPolicy extends PolicyBase {
     this.#aggressive = resolved.strategy === 'aggressive';
     this.clock = resolved.clock;
     this.#identity = identify(OWNER, KIND, resolved.name);
-    this.#shared = {
+    const shared: Shared = {
       aggressive: this.#aggressive,
       adaptive: this.#adaptive,
       clock: resolved.clock,
       timers: new TimerQueue(resolved.clock),
+      lazyStart:
+        this.#fixed !== undefined &&
+        resolved.clock === systemClock &&
+        typeof setImmediate === 'function',
+      pending: new LinkedList<TimeoutCall<unknown>>(),
+      flushScheduled: false,
+      flush: () => {
+        shared.flushScheduled = false;
+        const pending = shared.pending;
+        if (pending.head === undefined) return;
+        // One reading for every call started since the last flush: each started before it.
+        const now = shared.clock.now();
+        for (let call = pending.shift(); call !== undefined; call = pending.shift()) {
+          call.startAt(now);
+        }
+      },
       timeoutError: (ms, source, own) => this.#timeoutError(ms, source, own),
       expired: (ms, elapsed, ctx, error) => this.#expired(ms, elapsed, ctx, error),
     };
+    this.#shared = shared;
   }
 
   /** The policy's name in telemetry (option `name`, default `'timeout'`). */
@@ -141,14 +159,19 @@ export class TimeoutPolicy extends PolicyBase {
     // signal. Its deadline's clock times the call: an enclosing deadline passes when *its* clock
     // says so, which need not be ours (a deadline received on systemClock around a policy on a
     // simulator's VirtualClock).
-    const start = this.clock.now();
     const shared = this.#shared;
+    // A fixed duration on the system clock with no enclosing deadline (no clock read so far)
+    // starts lazily: the call reads the clock when something asks for its deadline or signal, or
+    // in the check phase of this event-loop turn if it is still running then (with every other
+    // call started in the turn: one reading). A call that ends within the turn reads none. Its
+    // timer thus starts at or after the call, never before: a timeout never fires early.
+    const lazy = shared.lazyStart && remaining === Number.POSITIVE_INFINITY;
     const call = new TimeoutCall<T>(
       shared,
       ctx,
       ownBound ? undefined : enclosing,
       ms,
-      start,
+      lazy ? Number.NaN : this.clock.now(),
       source,
       own,
     );
@@ -163,20 +186,25 @@ export class TimeoutPolicy extends PolicyBase {
       call.release();
       if (this.#adaptive !== undefined) {
         try {
-          this.#adaptive.observeResult(result, this.clock.now() - start, ctx);
+          this.#adaptive.observeResult(result, this.clock.now() - call.start, ctx);
         } catch (error) {
           return Promise.reject(error);
         }
       }
       return Promise.resolve(result);
     }
-    const timer = ownBound ? this.clock : enclosing.clock;
-    if (
-      timer !== this.clock ||
-      !shared.timers.tryAdd(call as TimeoutCall<unknown>, start + ms, start)
-    ) {
-      // Another clock's deadline, or one due before the queue's last entry: a timer of its own.
-      call.ownTimer(timer === this.clock ? start : timer.now(), timer);
+    if (call.waitsForStart()) {
+      // Started lazily and nothing read the clock yet: wait for this turn's check phase.
+      shared.pending.push(call as TimeoutCall<unknown>);
+      if (!shared.flushScheduled) {
+        shared.flushScheduled = true;
+        setImmediate(shared.flush);
+      }
+    } else if (ownBound || enclosing.clock === this.clock) {
+      call.startAt(call.start);
+    } else {
+      // Another clock's deadline: a timer of its own on that clock.
+      call.ownTimer(enclosing.clock.now(), enclosing.clock);
     }
     if (!shared.aggressive) {
       // Cooperative: the call settles when the function does, so its promise is the function's,
@@ -238,6 +266,13 @@ interface Shared {
   readonly adaptive: AdaptiveTimeout | undefined;
   readonly clock: Clock;
   readonly timers: TimerQueue<TimeoutCall<unknown>>;
+  /** Whether calls may start lazily (a fixed duration on `systemClock`, and `setImmediate`). */
+  readonly lazyStart: boolean;
+  /** Calls started lazily this turn that have not read the clock yet. */
+  readonly pending: LinkedList<TimeoutCall<unknown>>;
+  flushScheduled: boolean;
+  /** Starts every pending call at one clock reading (run by `setImmediate`). */
+  readonly flush: () => void;
   timeoutError(ms: number, source: TimeoutSource, own: number): TimeoutError;
   expired(ms: number, elapsed: number, ctx: ExecutionContext, error: TimeoutError): void;
 }
@@ -256,6 +291,8 @@ const OWN_TIMER = CHILD_FREE_BIT << 3;
 // The call's source (see TimeoutSource): none of these bits is 'timeout'.
 const FROM_DEADLINE = CHILD_FREE_BIT << 4;
 const FROM_AMBIENT = CHILD_FREE_BIT << 5;
+/** Started lazily and not started yet: no clock read, no timer (see `lazy` in executeInContext). */
+const UNSTARTED = CHILD_FREE_BIT << 6;
 
 /**
  * One call in flight, and the context its function runs in (one object: the success path
@@ -289,7 +326,7 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   #deadline: Deadline | undefined;
   readonly #shared: Shared;
   readonly #ms: number;
-  readonly #start: number;
+  #start: number;
   readonly #own: number;
 
   /** `enclosing`: the deadline when it bounds the call; `undefined` when the policy's own does. */
@@ -305,13 +342,13 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
     super();
     this.parent = ctx;
     this.flags =
-      enclosing === undefined
+      (enclosing === undefined
         ? OWN_DEADLINE
         : source === 'ambient'
           ? FROM_AMBIENT
           : source === 'deadline'
             ? FROM_DEADLINE
-            : 0;
+            : 0) | (Number.isNaN(start) ? UNSTARTED : 0);
     this.#shared = shared;
     this.#deadline = enclosing;
     this.#ms = ms;
@@ -324,6 +361,7 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   get deadline(): Deadline {
     let deadline = this.#deadline;
     if (deadline === undefined) {
+      if ((this.flags & UNSTARTED) !== 0) this.#startNow();
       deadline = Deadline.at(this.#start + this.#own, this.#shared.clock);
       this.#deadline = deadline;
     }
@@ -390,6 +428,40 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   }
 
   // The call.
+
+  /** The clock time the call started at (`NaN` while {@link waitsForStart}). */
+  get start(): number {
+    return this.#start;
+  }
+
+  /** Whether the call started lazily and has not read the clock yet. */
+  waitsForStart(): boolean {
+    return (this.flags & UNSTARTED) !== 0;
+  }
+
+  /** A lazily started call reads the clock now (its deadline or signal is asked for). */
+  #startNow(): void {
+    const shared = this.#shared;
+    const now = shared.clock.now();
+    // In the pending list once executeInContext has put it there; its timer starts now too.
+    if (shared.pending.remove(this as TimeoutCall<unknown>)) this.startAt(now);
+    else {
+      this.#start = now;
+      this.flags &= ~UNSTARTED;
+    }
+  }
+
+  /**
+   * The call's timer starts at `start` on the policy's clock: an entry of the policy's queue, or
+   * a timer of its own when the queue cannot take it (due before its last entry).
+   */
+  startAt(start: number): void {
+    this.#start = start;
+    this.flags &= ~UNSTARTED;
+    if (!this.#shared.timers.tryAdd(this as TimeoutCall<unknown>, start + this.#ms, start)) {
+      this.ownTimer(start, this.#shared.clock);
+    }
+  }
 
   /** The queue would not take the call: a timer of its own on `clock`, started at `start`. */
   ownTimer(start: number, clock: Clock): void {
@@ -520,7 +592,9 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   #stopTimer(): void {
     const cancel = this.cancel;
     if (cancel === undefined) {
-      if ((this.flags & OWN_TIMER) === 0) this.#shared.timers.remove(this as TimeoutCall<unknown>);
+      const flags = this.flags;
+      if ((flags & UNSTARTED) !== 0) this.#shared.pending.remove(this as TimeoutCall<unknown>);
+      else if ((flags & OWN_TIMER) === 0) this.#shared.timers.remove(this as TimeoutCall<unknown>);
     } else {
       this.cancel = undefined;
       cancel();
