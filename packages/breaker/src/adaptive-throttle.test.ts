@@ -1,6 +1,6 @@
 import { VirtualClock } from '@faultline/clock';
 import { ExecutionRejectedError, seededRandom } from '@faultline/core';
-import { manualClock } from '@faultline/test-support/browser';
+import { manualClock, refusal } from '@faultline/test-support/browser';
 import { describe, expect, it } from 'vitest';
 import { adaptiveThrottle } from './adaptive-throttle.js';
 import { ThrottledError } from './adaptive-throttle-errors.js';
@@ -194,13 +194,7 @@ describe('adaptiveThrottle (Google SRE book, "Handling Overload")', () => {
       .catch(() => {});
     const events: number[] = [];
     throttle.onReject((e) => events.push(e.probability));
-    let called = false;
-    const error = await throttle
-      .execute(() => {
-        called = true;
-      })
-      .catch((e: unknown) => e);
-    expect(called).toBe(false);
+    const error = await refusal((task) => throttle.execute(task));
     expect(error).toBeInstanceOf(ThrottledError);
     expect(error).toBeInstanceOf(ExecutionRejectedError);
     expect((error as ThrottledError).code).toBe('THROTTLED');

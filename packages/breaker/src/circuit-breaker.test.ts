@@ -7,7 +7,7 @@ import {
   pipeline,
   seededRandom,
 } from '@faultline/core';
-import { deferred } from '@faultline/test-support/browser';
+import { deferred, refusal } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { circuitBreaker } from './circuit-breaker.js';
@@ -39,13 +39,7 @@ describe('circuitBreaker: closed and open', () => {
     expect(breaker.state).toBe('closed');
     await trip(breaker, 1);
     expect(breaker.state).toBe('open');
-    let called = false;
-    const error = await breaker
-      .execute(() => {
-        called = true;
-      })
-      .catch((e: unknown) => e);
-    expect(called).toBe(false);
+    const error = await refusal((task) => breaker.execute(task));
     expect(error).toBeInstanceOf(BrokenCircuitError);
     expect(error).toBeInstanceOf(ExecutionRejectedError);
     expect((error as BrokenCircuitError).code).toBe('BROKEN_CIRCUIT');

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { VirtualClock } from '@faultline/clock';
-import { type Deferred, deferred } from '@faultline/test-support/browser';
+import { type Deferred, deferred, refusal } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { type BulkheadPolicy, bulkhead } from './bulkhead.js';
@@ -75,9 +75,7 @@ describe('bulkhead: limit and rejection', () => {
     const pb = policy.execute(() => b.promise);
     expect(policy.active).toBe(2);
     expect(policy.queued).toBe(0);
-    const fn = vi.fn();
-    const error = await policy.execute(fn).catch((e: unknown) => e);
-    expect(fn).not.toHaveBeenCalled();
+    const error = await refusal((task) => policy.execute(task));
     expect(error).toBeInstanceOf(BulkheadRejectedError);
     expect(error).toBeInstanceOf(ExecutionRejectedError);
     expect(error).toMatchObject({

@@ -1,5 +1,5 @@
 import { type TelemetryEventRecord, telemetry } from '@faultline/core';
-import { telemetryRecorder } from '@faultline/test-support/browser';
+import { refusal, telemetryRecorder } from '@faultline/test-support/browser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fenceGuard } from './fence.js';
@@ -15,13 +15,7 @@ describe('fenceGuard', () => {
     expect(await guard.write(33n, async () => 'again')).toBe('again');
     expect(await guard.read(34n, () => 'r34')).toBe('r34');
     expect(guard.highest).toBe(34n);
-    let ran = false;
-    const error = await guard
-      .write(33n, () => {
-        ran = true;
-      })
-      .catch((e: unknown) => e);
-    expect(ran).toBe(false);
+    const error = await refusal((task) => guard.write(33n, task));
     expect(error).toBeInstanceOf(FencedOutError);
     expect(error).toMatchObject({ code: 'FENCED_OUT', token: 33n, highest: 34n });
     expect((error as Error).message).toBe(

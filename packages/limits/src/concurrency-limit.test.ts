@@ -1,6 +1,6 @@
 import { VirtualClock } from '@faultline/clock';
 import { ExecutionRejectedError, handleErrors, pipeline, telemetry } from '@faultline/core';
-import { deferred, telemetryRecorder } from '@faultline/test-support/browser';
+import { deferred, refusal, telemetryRecorder } from '@faultline/test-support/browser';
 import { timeout } from '@faultline/timeout';
 import { describe, expect, it, vi } from 'vitest';
 import { aimd } from './aimd.js';
@@ -33,9 +33,7 @@ describe('concurrencyLimit', () => {
     const first = limiter.execute(() => a.promise);
     const second = limiter.execute(() => b.promise);
     expect(limiter.inflight).toBe(2);
-    const fn = vi.fn(async () => 'c');
-    const error = await limiter.execute(fn).catch((e: unknown) => e);
-    expect(fn).not.toHaveBeenCalled();
+    const error = await refusal((task) => limiter.execute(task));
     expect(error).toBeInstanceOf(ConcurrencyLimitRejectedError);
     expect(error).toBeInstanceOf(ExecutionRejectedError);
     expect(error).toMatchObject({

@@ -11,6 +11,7 @@ export {
   manualClock,
   type TimerClock,
 } from './manual-clock.js';
+export { refusal } from './refusal.js';
 export { watchSettled } from './settled.js';
 export { type Subscribable, telemetryRecorder } from './telemetry-recorder.js';
 export { thrownBy } from './thrown.js';
