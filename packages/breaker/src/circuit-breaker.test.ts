@@ -1,4 +1,4 @@
-import { VirtualClock } from '@faultline/clock';
+import { type Clock, VirtualClock } from '@faultline/clock';
 import {
   type Backoff,
   type Context,
@@ -29,6 +29,13 @@ async function trip(
   for (let i = 0; i < n; i++) await breaker.execute(boom).catch(() => {});
 }
 
+/** A breaker on `clock` that opens on one failure, already opened for `breakDuration`. */
+async function openedOn(clock: Clock, breakDuration: number) {
+  const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration, clock });
+  await trip(breaker, 1);
+  return breaker;
+}
+
 describe('circuitBreaker: closed and open', () => {
   it('opens after n consecutive failures and fails fast without calling fn', async () => {
     const clock = new VirtualClock();
@@ -47,8 +54,7 @@ describe('circuitBreaker: closed and open', () => {
 
   it('retryAfter on BrokenCircuitError is the remaining break time', async () => {
     const clock = new VirtualClock(10_000);
-    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 5_000, clock });
-    await trip(breaker, 1);
+    const breaker = await openedOn(clock, 5_000);
     for (const [advance, remaining] of [
       [0, 5_000],
       [1_200, 3_800],
@@ -66,8 +72,7 @@ describe('circuitBreaker: closed and open', () => {
     // Issue 14 item 24: errors showed retryAfter=4999.314952000001 (monotonic time is fractional).
     // Rounded up, a caller that waits retryAfter never comes back before the break has elapsed.
     const clock = new VirtualClock(1_000.25);
-    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 5_000, clock });
-    await trip(breaker, 1);
+    const breaker = await openedOn(clock, 5_000);
     await clock.advance(0.685047999999);
     const error = (await breaker.execute(ok).catch((e: unknown) => e)) as BrokenCircuitError;
     expect(error.retryAfter).toBe(5_000);
@@ -91,8 +96,7 @@ describe('circuitBreaker: closed and open', () => {
       sleep: async () => {},
       setTimer: () => () => {},
     };
-    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 7_446, clock });
-    await trip(breaker, 1);
+    const breaker = await openedOn(clock, 7_446);
     clock.t = 10506.007413739684;
     expect(clock.t - 3060.007413739685).toBeLessThan(7_446);
     expect(breaker.state).toBe('open');
@@ -104,8 +108,7 @@ describe('circuitBreaker: closed and open', () => {
 
   it('uses no timers at all: the state is computed lazily and exactly', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 1_000, clock });
-    await trip(breaker, 1);
+    const breaker = await openedOn(clock, 1_000);
     expect(clock.pendingTimers).toBe(0);
     await clock.advance(999);
     expect(breaker.state).toBe('open');
@@ -218,8 +221,7 @@ describe('circuitBreaker: half-open', () => {
 
   it('a hung probe does not wedge the breaker: after another break duration a new probe runs', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 5_000, clock });
-    await trip(breaker, 1);
+    const breaker = await openedOn(clock, 5_000);
     await clock.advance(5_000);
     const hung = deferred<string>();
     const hungProbe = breaker.execute(() => hung.promise); // never settles (for now)
@@ -392,8 +394,7 @@ describe('circuitBreaker: half-open', () => {
 
   it('a probe aborted by its caller frees its slot without deciding', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 1_000, clock });
-    await trip(breaker, 1);
+    const breaker = await openedOn(clock, 1_000);
     await clock.advance(1_000);
     const controller = new AbortController();
     const probe = breaker.execute(untilAborted, controller.signal);
@@ -448,8 +449,7 @@ describe('circuitBreaker: isolate and close', () => {
 describe('circuitBreaker: late outcomes', () => {
   it('a probe settling after isolate() or close() decides nothing', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ trip: consecutiveFailures(1), breakDuration: 1_000, clock });
-    await trip(breaker, 1);
+    const breaker = await openedOn(clock, 1_000);
     await clock.advance(1_000);
     const first = deferred<string>();
     const probe1 = breaker.execute(() => first.promise);
