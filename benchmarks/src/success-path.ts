@@ -48,6 +48,11 @@ const readsSignal = async (ctx: Context): Promise<void> => {
   if (ctx.signal.aborted) throw new Error('unreachable');
 };
 
+const passValue = <T>(value: T): T => value;
+const rethrow = (error: unknown): never => {
+  throw error;
+};
+
 /** One success-path case: built once, called `calls` times per sample. */
 export interface SuccessCase {
   readonly id: string;
@@ -77,7 +82,14 @@ const policyCase = (
 export function successPathCases(): SuccessCase[] {
   return [
     { id: 'bare', label: 'bare await fn()', target: Number.NaN, make: () => ({ call: fn }) },
+    // Floors: a policy's plumbing (noop) and one promise hop (a static `then`, as a breaker's).
     policyCase('noop', 'noop policy (execute + Promise.resolve)', Number.NaN, () => noop),
+    {
+      id: 'floor-then',
+      label: 'floor: fn().then(static handlers)',
+      target: Number.NaN,
+      make: () => ({ call: () => fn().then(passValue, rethrow) }),
+    },
     policyCase('timeout', 'timeout(1000), fn ignores signal', 2.5, () => timeout(1000)),
     policyCase('timeout-cooperative', 'timeout(1000, cooperative)', 2.5, () =>
       timeout(1000, { strategy: 'cooperative' }),

@@ -115,6 +115,16 @@ describe('fallback', () => {
     await expect(throwing.execute(() => Promise.reject(new Error('x')))).rejects.toBe(broken);
     const rejecting = fallback({ fallback: () => Promise.reject(broken) });
     await expect(rejecting.execute(() => Promise.reject(new Error('x')))).rejects.toBe(broken);
+    // A synchronous throw of the function, with and without a caller's signal: still a rejection.
+    const syncThrow = (): never => {
+      throw new Error('x');
+    };
+    await expect(throwing.execute(syncThrow)).rejects.toBe(broken);
+    const signal = new AbortController().signal;
+    await expect(throwing.execute(syncThrow, signal)).rejects.toBe(broken);
+    await expect(throwing.execute(() => Promise.reject(new Error('x')), signal)).rejects.toBe(
+      broken,
+    );
   });
 
   it("never handles the caller's abort", async () => {

@@ -1,6 +1,6 @@
 import { systemClock } from '@faultline/clock';
 import { OutcomeClassifier } from './classify.js';
-import type { ExecutionContext } from './context.js';
+import { type ExecutionContext, rootContext } from './context.js';
 import { EventChannel, type Listener } from './events.js';
 import type { FallbackEvent } from './fallback-events.js';
 import {
@@ -28,6 +28,9 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
   readonly #fallback: FallbackFunction<R>;
   readonly #onFallback = new EventChannel<FallbackEvent>();
   readonly #identity: PolicyIdentity;
+  /** The outcome handlers of calls in the root context (none for values a rule ignores). */
+  readonly #rootSucceeded: ((value: unknown) => unknown) | undefined;
+  readonly #rootFailed: (error: unknown) => unknown;
 
   /** Validates `options` (see {@link resolveFallbackOptions}); {@link fallback} is the same. */
   constructor(options: FallbackOptions<R>) {
@@ -36,6 +39,10 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
     this.#classifier = new OutcomeClassifier(resolved.shouldHandle);
     this.#fallback = resolved.fallback;
     this.#identity = identify(OWNER, KIND, resolved.name);
+    this.#rootSucceeded = this.#classifier.classifiesResults
+      ? (value) => this.#succeeded(value, rootContext)
+      : undefined;
+    this.#rootFailed = (error) => this.#failed(error, rootContext);
   }
 
   /** The policy's name in telemetry (option `name`, default `'fallback'`). */
@@ -48,23 +55,45 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
     return this.#onFallback.subscribe(listener);
   }
 
-  async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    let value: T;
+  [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    let result: T | PromiseLike<T>;
     try {
-      value = await fn(ctx);
+      result = fn(ctx);
     } catch (error) {
-      // The caller's abort (or an enclosing timeout) is the caller giving up: replacing its
-      // rejection with a value would hide that (opossum #540 / #198 show how confusing it gets).
-      const outcome: Outcome<unknown> = { ok: false, error };
-      if (this.#classifier.classify(outcome, ctx) !== 'handled') throw error;
-      return this.#substitute(outcome, ctx);
+      try {
+        return this.#failed(error, ctx) as Promise<T>;
+      } catch (rejection) {
+        return Promise.reject(rejection);
+      }
     }
+    // No async function: one promise hop, as `await` would take. Under the root context (no
+    // signal, no operation) the outcome handlers are the policy's own, made once.
+    if (ctx === rootContext) {
+      return Promise.resolve(result).then(this.#rootSucceeded, this.#rootFailed) as Promise<T>;
+    }
+    return Promise.resolve(result).then(
+      this.#classifier.classifiesResults ? (value) => this.#succeeded(value, ctx) : undefined,
+      (error: unknown) => this.#failed(error, ctx),
+    ) as Promise<T>;
+  }
+
+  /** The function resolved with `value`: the value, a substitute, or a throw (the caller left). */
+  #succeeded(value: unknown, ctx: ExecutionContext): unknown {
     if (!this.#classifier.classifiesResults) return value;
     const outcome: Outcome<unknown> = { ok: true, value };
     const verdict = this.#classifier.classify(outcome, ctx);
     if (verdict === 'unhandled') return value;
     // A result the rule would replace, after the caller left: not a success, and no substitute.
     if (verdict === 'aborted') throw ctx.abortReason;
+    return this.#substitute(outcome, ctx);
+  }
+
+  /** The function failed with `error`: a substitute, or a throw of `error`. */
+  #failed(error: unknown, ctx: ExecutionContext): Promise<unknown> {
+    // The caller's abort (or an enclosing timeout) is the caller giving up: replacing its
+    // rejection with a value would hide that (opossum #540 / #198 show how confusing it gets).
+    const outcome: Outcome<unknown> = { ok: false, error };
+    if (this.#classifier.classify(outcome, ctx) !== 'handled') throw error;
     return this.#substitute(outcome, ctx);
   }
 
@@ -77,7 +106,8 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
       const error = outcome.ok ? undefined : outcome.error;
       publishEvent(this.#identity, ctx, 'fallback', systemClock.now(), error);
     }
-    // Only called from the async executeInContext, so a synchronous throw becomes its rejection.
+    // Called from a promise's handler (or inside a try), so a synchronous throw becomes the
+    // call's rejection.
     return Promise.resolve(this.#fallback(outcome, ctx)) as Promise<T>;
   }
 
