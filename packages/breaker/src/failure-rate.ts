@@ -42,6 +42,8 @@ class FailureRateState implements TripState {
   readonly #threshold: number;
   readonly #minimumThroughput: number;
   readonly #slowThreshold: number;
+  /** Whether a slow-call rule was given. */
+  readonly #slowRule: boolean;
 
   constructor(
     window: OutcomeWindow,
@@ -55,6 +57,7 @@ class FailureRateState implements TripState {
     this.#minimumThroughput = minimumThroughput;
     this.slowCallDuration = slowCall?.duration ?? Number.POSITIVE_INFINITY;
     this.#slowThreshold = slowCall?.threshold ?? Number.POSITIVE_INFINITY;
+    this.#slowRule = slowCall !== undefined;
   }
 
   get failures(): number {
@@ -74,10 +77,11 @@ class FailureRateState implements TripState {
     const calls = window.calls;
     if (calls < this.#minimumThroughput) return false;
     // As written in the spec (failures / calls ≥ threshold), so that a threshold like 0.1 trips
-    // at exactly the ratio a reader computes by hand.
-    return (
-      window.failures / calls >= this.#threshold || window.slowCalls / calls >= this.#slowThreshold
-    );
+    // at exactly the ratio a reader computes by hand. No failure (the common case) is a ratio of
+    // 0, under any threshold; without a slow-call rule, slow calls never trip.
+    const failures = window.failures;
+    if (failures > 0 && failures / calls >= this.#threshold) return true;
+    return this.#slowRule && window.slowCalls / calls >= this.#slowThreshold;
   }
 
   reset(): void {
