@@ -4,6 +4,7 @@ import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { expressIdempotency } from './express.js';
 import { createIdempotency } from './idempotency.js';
+import type { Store } from './store.js';
 import { memoryStore } from './stores/memory.js';
 import { assertCutResponseUnavailable, slowParts } from './testing/abort-matrix.js';
 import {
@@ -171,5 +172,213 @@ describe('expressIdempotency with a middleware that wraps res.end before it', ()
     } finally {
       await closeServer(server);
     }
+  });
+});
+
+/** POSTs `body` with an idempotency key to `url`. */
+function postKeyed(url: string, key: string, body = '{"a":1}'): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'idempotency-key': key, 'content-type': 'application/json' },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
+}
+
+/** Retries until the stored response is replayed (completion lands after the response). */
+async function replayOf(url: string, key: string): Promise<Response> {
+  let again = await postKeyed(url, key);
+  for (let i = 0; i < 50 && again.headers.get('idempotent-replayed') === null; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    again = await postKeyed(url, key);
+  }
+  return again;
+}
+
+/** Whether the middleware added any of the captured methods to `res` itself. */
+function ownWrappers(res: object): string[] {
+  return ['writeHead', 'write', 'end'].filter((name) => Object.hasOwn(res, name));
+}
+
+describe('expressIdempotency captures through the response prototype', () => {
+  it('adds no own property to the response, and leaves responses it does not capture alone', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const app = express();
+    app.use(express.json());
+    app.use(expressIdempotency(idempotency));
+    let calls = 0;
+    const own: string[][] = [];
+    app.post('/orders', (_req, res) => {
+      calls++;
+      own.push(ownWrappers(res));
+      res.status(201).json({ id: calls });
+    });
+    app.get('/plain', (_req, res) => {
+      res.type('text/plain').send('plain');
+    });
+    await withServer(createServer(app), async (url) => {
+      const first = await postKeyed(`${url}/orders`, 'k');
+      expect(first.status).toBe(201);
+      expect(await first.json()).toEqual({ id: 1 });
+      const again = await replayOf(`${url}/orders`, 'k');
+      expect(await again.json()).toEqual({ id: 1 });
+      // No key: not captured, the wrappers pass straight through.
+      const unkeyed = await fetch(`${url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(await unkeyed.json()).toEqual({ id: 2 });
+      const plain = await fetch(`${url}/plain`);
+      expect(await plain.text()).toBe('plain');
+      expect(own).toEqual([[], []]);
+    });
+  });
+
+  it('captures a handler in a sub-app mounted below the middleware (the sub-app sets the prototype)', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const app = express();
+    const api = express();
+    const inner = express();
+    app.use(express.json());
+    app.use(expressIdempotency(idempotency));
+    app.use('/api', api);
+    api.use('/v1', inner);
+    let calls = 0;
+    const own: string[][] = [];
+    inner.post('/orders', (_req, res) => {
+      calls++;
+      own.push(ownWrappers(res));
+      res.status(201).json({ id: calls, at: 'inner' });
+    });
+    await withServer(createServer(app), async (url) => {
+      const first = await postKeyed(`${url}/api/v1/orders`, 'k');
+      expect(first.status).toBe(201);
+      expect(await first.json()).toEqual({ id: 1, at: 'inner' });
+      const again = await replayOf(`${url}/api/v1/orders`, 'k');
+      expect(again.status).toBe(201);
+      expect(await again.json()).toEqual({ id: 1, at: 'inner' });
+      expect(calls).toBe(1);
+      expect(own).toEqual([[]]);
+    });
+  });
+
+  it('captures when the middleware is in a sub-app and the parent writes the response after it (prototype set back)', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const app = express();
+    const sub = express();
+    app.use(express.json());
+    sub.use(expressIdempotency(idempotency));
+    // The sub-app has no route: it passes the request back to the parent, which answers.
+    app.use(sub);
+    let calls = 0;
+    app.post('/orders', async (_req, res) => {
+      calls++;
+      res.setHeader('content-type', 'text/plain');
+      await pipeline(slowParts(), res);
+    });
+    await withServer(createServer(app), async (url) => {
+      const first = await postKeyed(`${url}/orders`, 'k');
+      const body = await first.text();
+      expect(first.status).toBe(200);
+      const again = await replayOf(`${url}/orders`, 'k');
+      expect(await again.text()).toBe(body);
+      expect(calls).toBe(1);
+    });
+  });
+
+  it('keeps two apps in one process apart (one store each), and one app without the middleware', async () => {
+    const stores = [memoryStore(), memoryStore()];
+    const apps = stores.map((store, index) => {
+      const app = express();
+      app.use(express.json());
+      app.use(expressIdempotency(createIdempotency({ store, scope: () => 'u' })));
+      let calls = 0;
+      app.post('/orders', (_req, res) => {
+        calls++;
+        res.status(201).json({ app: index, id: calls });
+      });
+      return app;
+    });
+    const bare = express();
+    bare.use(express.json());
+    let bareCalls = 0;
+    bare.post('/orders', (_req, res) => {
+      bareCalls++;
+      res.status(201).json({ bare: bareCalls });
+    });
+    await withServer(createServer(apps[0]!), async (first) => {
+      await withServer(createServer(apps[1]!), async (second) => {
+        await withServer(createServer(bare), async (third) => {
+          // The same key on each app: two separate records, two executions.
+          expect(await (await postKeyed(`${first}/orders`, 'k')).json()).toEqual({ app: 0, id: 1 });
+          expect(await (await postKeyed(`${second}/orders`, 'k')).json()).toEqual({
+            app: 1,
+            id: 1,
+          });
+          expect(await (await postKeyed(`${third}/orders`, 'k')).json()).toEqual({ bare: 1 });
+          expect(await (await replayOf(`${first}/orders`, 'k')).json()).toEqual({ app: 0, id: 1 });
+          expect(await (await replayOf(`${second}/orders`, 'k')).json()).toEqual({
+            app: 1,
+            id: 1,
+          });
+          // No middleware there: every request runs (and is answered in full).
+          expect(await (await postKeyed(`${third}/orders`, 'k')).json()).toEqual({ bare: 2 });
+        });
+      });
+    });
+  });
+
+  it('captures for two middlewares on one app (the second on the response itself)', async () => {
+    const completed = [0, 0];
+    const app = express();
+    app.use(express.json());
+    for (const index of [0, 1]) {
+      const inner = memoryStore();
+      const store: Store = Object.create(inner);
+      store.complete = (...args) => {
+        completed[index]!++;
+        return inner.complete(...args);
+      };
+      app.use(expressIdempotency(createIdempotency({ store, scope: () => 'u' })));
+    }
+    let calls = 0;
+    app.post('/orders', (_req, res) => {
+      calls++;
+      res.status(201).json({ id: calls });
+    });
+    await withServer(createServer(app), async (url) => {
+      expect(await (await postKeyed(`${url}/orders`, 'k')).json()).toEqual({ id: 1 });
+      const again = await replayOf(`${url}/orders`, 'k');
+      expect(await again.json()).toEqual({ id: 1 });
+      expect(calls).toBe(1);
+      expect(completed).toEqual([1, 1]);
+    });
+  });
+
+  it('never runs a handler twice when its response leaves the prototype chain (another copy of Express)', async () => {
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u', lockTtl: 600 });
+    const app = express();
+    app.use(express.json());
+    app.use(expressIdempotency(idempotency));
+    let calls = 0;
+    app.post('/orders', (_req, res) => {
+      calls++;
+      // As a sub-app of another copy of Express would: a prototype outside this chain.
+      const foreign = Object.create(Object.getPrototypeOf(express.response));
+      Object.setPrototypeOf(res, foreign);
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end('{"id":1}');
+    });
+    await withServer(createServer(app), async (url) => {
+      const first = await postKeyed(`${url}/orders`, 'k');
+      expect(first.status).toBe(201);
+      expect(await first.text()).toBe('{"id":1}');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const again = await postKeyed(`${url}/orders`, 'k');
+      expect(again.status).toBe(410);
+      expect(((await again.json()) as { code?: unknown }).code).toBe('RESPONSE_UNAVAILABLE');
+      expect(calls).toBe(1);
+    });
   });
 });

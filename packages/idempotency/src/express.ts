@@ -124,7 +124,7 @@ export function expressIdempotency(
       sendResponse(res, result.response);
       return;
     }
-    if (result.token !== undefined) captureResponse(res, idem, result.token);
+    if (result.token !== undefined) captureResponse(res, idem, result.token, true);
     next();
   };
 

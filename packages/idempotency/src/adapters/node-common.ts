@@ -1,5 +1,5 @@
 import * as nodeCrypto from 'node:crypto';
-import { IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { BodyCapture } from '../capture.js';
 import { type ExecutionToken, installOwnerToken } from '../execution-token.js';
 import { installSha256, type Sha256Hex } from '../fingerprint.js';
@@ -256,20 +256,16 @@ type Write = (...args: unknown[]) => boolean;
 type End = (...args: unknown[]) => ServerResponse;
 
 /**
- * The state of one captured response. The wrappers installed on the response are small closures
- * over this, not shared functions finding it through a slot on the response: every own property
- * added to a response is a map transition, and on Express's responses (whose prototype is set
- * per request) none of those transitions is shared, so each one builds a new map. A closure is
- * a small allocation.
+ * The state of one captured response. It reaches the response's `writeHead`/`write`/`end` in
+ * one of two ways (see {@link captureResponse}): through wrappers on Express's shared response
+ * prototype that find it in a WeakMap, or through small closures over it set on the response
+ * itself.
  */
 class ResponseCapture implements CaptureControl {
   readonly res: ServerResponse;
   readonly idempotency: Idempotency;
   readonly token: ExecutionToken;
   readonly body: BodyCapture;
-  readonly writeHead: WriteHead;
-  readonly write: Write;
-  readonly end: End;
   /** The headers argument of `writeHead`, as given (an object or a raw list). */
   headHeaders: OutgoingHttpHeaders | readonly unknown[] | undefined = undefined;
   ended = false;
@@ -282,9 +278,6 @@ class ResponseCapture implements CaptureControl {
     this.idempotency = idempotency;
     this.token = token;
     this.body = token.capture();
-    this.writeHead = res.writeHead as unknown as WriteHead;
-    this.write = res.write as unknown as Write;
-    this.end = res.end as unknown as End;
   }
 
   get returnedAlready(): boolean {
@@ -292,7 +285,7 @@ class ResponseCapture implements CaptureControl {
   }
 
   /**
-   * The handler called `end()`: store what was sent. The wrappers stay on the response and pass
+   * The handler called `end()`: store what was sent. The wrappers stay in place and pass
    * straight through from now on (they check `ended`): writing the three originals back would
    * be three more stores to a large object on every request.
    */
@@ -359,32 +352,41 @@ function isEmptyHeaders(headers: OutgoingHttpHeaders | readonly unknown[]): bool
   return true;
 }
 
+// The captured calls, each given the method it stands in front of.
+
 function capturedWriteHead(
   capture: ResponseCapture,
   res: ServerResponse,
   args: unknown[],
+  writeHead: WriteHead,
 ): ServerResponse {
-  if (capture.ended) return capture.writeHead.apply(res, args);
+  if (capture.ended) return writeHead.apply(res, args);
   const headers = typeof args[1] === 'string' ? args[2] : args[1];
   if (headers !== undefined && headers !== null && typeof headers === 'object') {
     capture.headHeaders = headers as OutgoingHttpHeaders | readonly unknown[];
   }
-  return capture.writeHead.apply(res, args);
+  return writeHead.apply(res, args);
 }
 
-function capturedWrite(capture: ResponseCapture, res: ServerResponse, args: unknown[]): boolean {
+function capturedWrite(
+  capture: ResponseCapture,
+  res: ServerResponse,
+  args: unknown[],
+  write: Write,
+): boolean {
   if (!capture.ended) captureChunk(capture.body, args[0], args[1]);
-  return capture.write.apply(res, args);
+  return write.apply(res, args);
 }
 
 function capturedEnd(
   capture: ResponseCapture,
   res: ServerResponse,
   args: unknown[],
+  end: End,
 ): ServerResponse {
-  if (capture.ended) return capture.end.apply(res, args);
+  if (capture.ended) return end.apply(res, args);
   captureChunk(capture.body, args[0], args[1]);
-  const result = capture.end.apply(res, args);
+  const result = end.apply(res, args);
   capture.finish();
   return result;
 }
@@ -400,11 +402,155 @@ function onCapturedClose(capture: ResponseCapture): void {
   }
 }
 
+/** Wraps `writeHead`, `write` and `end` on this one response with closures over `capture`. */
+function wrapOwn(res: ServerResponse, capture: ResponseCapture): void {
+  const writeHead = res.writeHead as unknown as WriteHead;
+  const write = res.write as unknown as Write;
+  const end = res.end as unknown as End;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    return capturedWriteHead(capture, this, args, writeHead);
+  } as unknown as ServerResponse['writeHead'];
+  res.write = function (this: ServerResponse, ...args: unknown[]) {
+    return capturedWrite(capture, this, args, write);
+  } as unknown as ServerResponse['write'];
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    return capturedEnd(capture, this, args, end);
+  } as unknown as ServerResponse['end'];
+}
+
+// Capture through Express's response prototype.
+//
+// Express 5 sets the prototype of every response (`Object.setPrototypeOf(res, app.response)`),
+// after which V8 shares no map transition between responses: each own property added to such a
+// response builds a new hidden class (about 5 µs each, 15 µs per request for the three
+// wrappers of `wrapOwn`). So on Express the three methods are wrapped once, on the prototype
+// every Express response inherits from (`express.response`, right above
+// `ServerResponse.prototype`: each app's and each mounted sub-app's `response` chains to it,
+// so the wrappers are still reached after a sub-app or its parent sets the prototype), and a
+// response is captured by a WeakMap entry: nothing is added to `res` itself. A response
+// without an entry (not captured, or from another app) passes straight through.
+// `ServerResponse.prototype` itself is never touched.
+
+/** The wrappers installed on one response prototype. */
+interface PrototypeWrappers {
+  readonly writeHead: WriteHead;
+  readonly write: Write;
+  readonly end: End;
+}
+
+/** Captured responses whose calls arrive through prototype wrappers. */
+const captures = new WeakMap<ServerResponse, ResponseCapture>();
+/** Where a wrapped prototype keeps its wrappers (this module's own symbol). */
+const WRAPPERS = Symbol('faultline.idempotency.responseWrappers');
+
+/**
+ * Installs the wrappers on `proto`. Each passes to the prototype's own method if it had one
+ * (someone else's wrapper), otherwise to its parent's, looked up at call time.
+ */
+function wrapPrototype(proto: object): PrototypeWrappers {
+  const parent = Object.getPrototypeOf(proto) as Record<'writeHead' | 'write' | 'end', unknown>;
+  const own = (name: 'writeHead' | 'write' | 'end'): unknown =>
+    Object.hasOwn(proto, name) ? (proto as Record<string, unknown>)[name] : undefined;
+  const ownWriteHead = own('writeHead') as WriteHead | undefined;
+  const ownWrite = own('write') as Write | undefined;
+  const ownEnd = own('end') as End | undefined;
+  const wrappers: PrototypeWrappers = {
+    writeHead(this: ServerResponse, ...args: unknown[]) {
+      const writeHead = ownWriteHead ?? (parent.writeHead as WriteHead);
+      const capture = captures.get(this);
+      return capture === undefined
+        ? writeHead.apply(this, args)
+        : capturedWriteHead(capture, this, args, writeHead);
+    },
+    write(this: ServerResponse, ...args: unknown[]) {
+      const write = ownWrite ?? (parent.write as Write);
+      const capture = captures.get(this);
+      return capture === undefined
+        ? write.apply(this, args)
+        : capturedWrite(capture, this, args, write);
+    },
+    end(this: ServerResponse, ...args: unknown[]) {
+      const end = ownEnd ?? (parent.end as End);
+      const capture = captures.get(this);
+      return capture === undefined ? end.apply(this, args) : capturedEnd(capture, this, args, end);
+    },
+  };
+  for (const name of ['writeHead', 'write', 'end'] as const) {
+    Object.defineProperty(proto, name, {
+      value: wrappers[name],
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  Object.defineProperty(proto, WRAPPERS, { value: wrappers, configurable: true });
+  return wrappers;
+}
+
+/**
+ * The wrappers on the object right above `ServerResponse.prototype` in the chain of `proto`
+ * (installed now if they were not), or null when there is no such object (a plain Node
+ * response).
+ */
+function wrappersAbove(proto: object): PrototypeWrappers | null {
+  let object: object | null = proto;
+  while (object !== null) {
+    const parent = Object.getPrototypeOf(object) as object | null;
+    if (parent === ServerResponse.prototype) {
+      return Object.hasOwn(object, WRAPPERS)
+        ? (object as Record<symbol, PrototypeWrappers>)[WRAPPERS]!
+        : wrapPrototype(object);
+    }
+    object = parent;
+  }
+  return null;
+}
+
+/** A response's prototype (an app's `response`) → the wrappers its chain reaches, or null. */
+const prototypeWrappers = new WeakMap<object, PrototypeWrappers | null>();
+
+/**
+ * Captures `res` through its prototype's wrappers (installing them the first time), only when
+ * its three methods are those wrappers: an own-property wrapper set before (compression()), a
+ * response that is not Express's, or a response already captured (two middlewares) takes the
+ * own-property path instead.
+ *
+ * Every check reads the prototype, never `res`: on a response with a hidden class of its own,
+ * each property read misses V8's caches (about 0.5 µs a name); `Object.hasOwn` does not.
+ * If the prototype is later set to one outside this chain (a sub-app from another copy of
+ * Express), the wrappers are no longer reached: the response is not captured, the close
+ * handler sees it cut off, and retries get 410 `RESPONSE_UNAVAILABLE`, never a second execution.
+ */
+function captureViaPrototype(res: ServerResponse, capture: ResponseCapture): boolean {
+  const proto = Object.getPrototypeOf(res) as Record<'writeHead' | 'write' | 'end', unknown> | null;
+  if (proto === null) return false;
+  let wrappers = prototypeWrappers.get(proto);
+  if (wrappers === undefined) {
+    wrappers = wrappersAbove(proto);
+    prototypeWrappers.set(proto, wrappers);
+  }
+  if (
+    wrappers === null ||
+    proto.writeHead !== wrappers.writeHead ||
+    proto.write !== wrappers.write ||
+    proto.end !== wrappers.end ||
+    Object.hasOwn(res, 'writeHead') ||
+    Object.hasOwn(res, 'write') ||
+    Object.hasOwn(res, 'end') ||
+    captures.has(res)
+  ) {
+    return false;
+  }
+  captures.set(res, capture);
+  return true;
+}
+
 /**
  * Captures what the handler writes to `res` (status, headers, every body chunk up to the cap)
- * by wrapping `writeHead`, `write` and `end` on this one response object, and finishes the
- * execution when the handler calls `end()`: complete (or release for 5xx). The client gets every
- * byte first; the store write happens afterwards (rows 12, 17, 18, 19).
+ * by wrapping `writeHead`, `write` and `end`, and finishes the execution when the handler calls
+ * `end()`: complete (or release for 5xx). The client gets every byte first; the store write
+ * happens afterwards (rows 12, 17, 18, 19). With `viaPrototype` (Express) the wrappers sit on
+ * the shared response prototype when they can (see above); otherwise on this response object.
  *
  * How an execution ends when things go wrong:
  * - the handler throws before the response started: release (row 14); after: the response is
@@ -421,17 +567,10 @@ export function captureResponse(
   res: ServerResponse,
   idempotency: Idempotency,
   token: ExecutionToken,
+  viaPrototype = false,
 ): CaptureControl {
   const capture = new ResponseCapture(res, idempotency, token);
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    return capturedWriteHead(capture, this, args);
-  } as unknown as ServerResponse['writeHead'];
-  res.write = function (this: ServerResponse, ...args: unknown[]) {
-    return capturedWrite(capture, this, args);
-  } as unknown as ServerResponse['write'];
-  res.end = function (this: ServerResponse, ...args: unknown[]) {
-    return capturedEnd(capture, this, args);
-  } as unknown as ServerResponse['end'];
+  if (!viaPrototype || !captureViaPrototype(res, capture)) wrapOwn(res, capture);
   res.on('close', () => onCapturedClose(capture));
   return capture;
 }
