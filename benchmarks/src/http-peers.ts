@@ -120,7 +120,21 @@ interface Run extends Load {
   readonly config: string;
   readonly round: number;
   readonly serverCpuUsPerRequest: number;
+  /** The redis-server's CPU time per request (`INFO cpu`, diffed), Redis cases only. */
+  readonly redisUsPerRequest?: number;
   readonly loadavg1: number;
+}
+
+/**
+ * The CPU time the benchmark's own redis-server has used, in µs (`INFO cpu`: user + system, all
+ * threads). Not `INFO commandstats`: it counts a command run by a script both on its own and
+ * inside the script's time, and leaves out reading and writing the sockets.
+ */
+async function redisCpuUs(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const seconds = (name: string): number =>
+    Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
 }
 
 async function measure(config: Config, round: number, admin: Redis | undefined): Promise<Run> {
@@ -138,14 +152,20 @@ async function measure(config: Config, round: number, admin: Redis | undefined):
     const key = await runKeys(config.keys, server.url, replayed);
     const options = { connections, body: BODY, keyHeader: KEY_HEADER, key };
     await load(`${server.url}${PATH}`, { ...options, seconds: warmup });
+    const redis = config.spec.store === 'redis' ? admin : undefined;
+    const redisBefore = redis === undefined ? 0 : await redisCpuUs(redis);
     const before = await server.cpuMs();
     const result = await load(`${server.url}${PATH}`, { ...options, seconds: duration });
     const cpu = (await server.cpuMs()) - before;
+    // The two INFO calls themselves add some µs in total: nothing per request.
+    const redisUs = redis === undefined ? undefined : (await redisCpuUs(redis)) - redisBefore;
+    const requests = Math.max(1, result.requests);
     return {
       config: config.id,
       round,
       ...result,
-      serverCpuUsPerRequest: +((cpu * 1000) / Math.max(1, result.requests)).toFixed(1),
+      serverCpuUsPerRequest: +((cpu * 1000) / requests).toFixed(1),
+      ...(redisUs === undefined ? {} : { redisUsPerRequest: +(redisUs / requests).toFixed(1) }),
       loadavg1: +loadavg()[0]!.toFixed(2),
     };
   } finally {
@@ -167,7 +187,7 @@ const runs = await measureInRounds(
   rounds,
   (config, round) => measure(config, round, admin),
   (config, run, round) =>
-    `  round ${round} ${config.id.padEnd(46)} ${run.rps.toFixed(0).padStart(7)} req/s  ${run.serverCpuUsPerRequest.toFixed(1).padStart(6)} µs/req  non2xx ${run.non2xx}  errors ${run.errors + run.timeouts}  load ${run.loadavg1}`,
+    `  round ${round} ${config.id.padEnd(46)} ${run.rps.toFixed(0).padStart(7)} req/s  ${run.serverCpuUsPerRequest.toFixed(1).padStart(6)} µs/req${run.redisUsPerRequest === undefined ? '' : `  redis ${run.redisUsPerRequest.toFixed(1)} µs/req`}  non2xx ${run.non2xx}  errors ${run.errors + run.timeouts}  load ${run.loadavg1}`,
 );
 admin?.disconnect();
 await redisServer?.stop();
@@ -211,6 +231,9 @@ const summary = list.map((config) => {
     id: config.id,
     rpsMedian: Math.round(median(own.map((run) => run.rps))),
     cpuUsPerRequestMedian: median(own.map((run) => run.serverCpuUsPerRequest)),
+    ...(config.spec.store === 'redis'
+      ? { redisUsPerRequestMedian: median(own.map((run) => run.redisUsPerRequest ?? Number.NaN)) }
+      : {}),
     xBare: ratioTo(bare),
     xFastestPeer: config.spec.middleware === 'faultline' ? ratioTo(fastestPeer) : undefined,
     // Our req/s over the earlier build's (`--base`), same round, same client.
