@@ -9,7 +9,7 @@ import {
   telemetry,
 } from '@faultline/core';
 import { httpRetryAfter, tokenBucketBudget } from '@faultline/retry';
-import { telemetryRecorder } from '@faultline/test-support/browser';
+import { expectSyncOutcomes, telemetryRecorder } from '@faultline/test-support/browser';
 import { timeout } from '@faultline/timeout';
 import { describe, expect, it } from 'vitest';
 import { hedge } from './hedge.js';
@@ -258,13 +258,7 @@ describe('hedge: winners and losers', () => {
 
   it('a synchronous value or throw is an outcome like any other', async () => {
     const policy = hedge({ delay: 0, maxHedgedAttempts: 1 });
-    await expect(policy.execute(() => 'sync')).resolves.toBe('sync');
-    const error = new Error('sync throw');
-    await expect(
-      policy.execute(() => {
-        throw error;
-      }),
-    ).rejects.toBe(error);
+    await expectSyncOutcomes(policy);
   });
 
   it('a throwing shouldHandle replaces the outcome and cancels the rest', async () => {

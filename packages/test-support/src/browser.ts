@@ -13,6 +13,7 @@ export {
 } from './manual-clock.js';
 export { refusal } from './refusal.js';
 export { watchSettled } from './settled.js';
+export { type Executes, expectSyncOutcomes } from './sync-outcomes.js';
 export { type Subscribable, telemetryRecorder } from './telemetry-recorder.js';
 export { thrownBy } from './thrown.js';
 export { type TimerTracker, trackTimers } from './track-timers.js';

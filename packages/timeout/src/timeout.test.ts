@@ -13,6 +13,7 @@ import {
   RootContext,
   type Task,
 } from '@faultline/core';
+import { expectSyncOutcomes } from '@faultline/test-support/browser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { timeout } from './timeout.js';
 import { TimeoutError } from './timeout-errors.js';
@@ -83,13 +84,7 @@ describe('timeout: success path', () => {
   it('returns a synchronous value without a timer, and rejects with a synchronous throw', async () => {
     const clock = new VirtualClock();
     const policy = timeout(1000, { clock });
-    await expect(policy.execute(() => 'sync')).resolves.toBe('sync');
-    const boom = new Error('boom');
-    await expect(
-      policy.execute(() => {
-        throw boom;
-      }),
-    ).rejects.toBe(boom);
+    await expectSyncOutcomes(policy);
     expect(clock.pendingTimers).toBe(0);
   });
 
