@@ -138,7 +138,19 @@ export class TimeoutPolicy extends PolicyBase {
         if (enclosing === ambient) other = 'ambient';
       }
     }
-    const remaining = enclosing.remaining();
+    // An enclosing deadline on the policy's clock: one reading gives both what is left of it and
+    // the call's start (Deadline.remaining() would read the clock, and the start read it again).
+    let now = Number.NaN;
+    let remaining: number;
+    if (enclosing.expiresAt === Number.POSITIVE_INFINITY) {
+      remaining = Number.POSITIVE_INFINITY;
+    } else if (enclosing.clock === this.clock) {
+      now = this.clock.now();
+      const left = enclosing.expiresAt - now;
+      remaining = left > 0 ? left : 0;
+    } else {
+      remaining = enclosing.remaining();
+    }
     // Whether our own duration (rather than an enclosing deadline) sets the timer: only then does
     // a timeout tell an adaptive timeout anything about the latency of the call.
     const ownBound = own < remaining;
@@ -171,7 +183,7 @@ export class TimeoutPolicy extends PolicyBase {
       ctx,
       ownBound ? undefined : enclosing,
       ms,
-      lazy ? Number.NaN : this.clock.now(),
+      lazy ? Number.NaN : Number.isNaN(now) ? this.clock.now() : now,
       source,
       own,
     );
