@@ -395,13 +395,18 @@ class SecondAttempt extends PolicyBase {
 describe('timeout: error messages', () => {
   // Issue 14 item 24: "timed out after 610.853 ms" when it was the total deadline that cut the
   // attempt: a raw float, and a duration the user never configured.
-  it('own timeout: the duration rounded to whole ms, source "timeout"', async () => {
+  /** What a `duration` timeout rejects with, `elapsed` ms into a task that never settles. */
+  async function ownTimeoutError(duration: number, elapsed: number): Promise<TimeoutError> {
     const clock = new VirtualClock();
-    const run = timeout(610.853, { clock })
+    const run = timeout(duration, { clock })
       .execute(never)
       .catch((e: unknown) => e);
-    await clock.advance(611);
-    const error = (await run) as TimeoutError;
+    await clock.advance(elapsed);
+    return (await run) as TimeoutError;
+  }
+
+  it('own timeout: the duration rounded to whole ms, source "timeout"', async () => {
+    const error = await ownTimeoutError(610.853, 611);
     expect(error.message).toBe('timed out after 611 ms');
     expect(error.timeout).toBe(610.853);
     expect(error.source).toBe('timeout');
@@ -431,12 +436,7 @@ describe('timeout: error messages', () => {
   });
 
   it('sub-millisecond timeouts keep two significant digits', async () => {
-    const clock = new VirtualClock();
-    const run = timeout(0.25, { clock })
-      .execute(never)
-      .catch((e: unknown) => e);
-    await clock.advance(1);
-    expect(((await run) as TimeoutError).message).toBe('timed out after 0.25 ms');
+    expect((await ownTimeoutError(0.25, 1)).message).toBe('timed out after 0.25 ms');
     expect(new TimeoutError(1.2345).message).toBe('timed out after 1.2 ms');
     expect(new TimeoutError(12.5).message).toBe('timed out after 13 ms');
   });
