@@ -62,21 +62,23 @@ const OWNER = 'redisStore';
 
 /**
  * Claim (behaviour rows 5, 6, 8, 9, 11, 21) in one round trip, for each of its keys in turn
- * (KEYS[i] with ARGV[2i-1] the value, ARGV[2i] the lock TTL: see {@link ScriptBatch}). PX expiry
- * means expired records (rows 8, 11) are already gone; the script additionally replaces what it
- * can tell is garbage (another Redis type, unknown tag, no expiry; `SET` overwrites any type) and
- * otherwise answers the live record with its PTTL (0 means it expires this millisecond: treated
- * as gone). Answers, per key, 0 (claimed, no record), 1 (claimed, replaced garbage) or
+ * (KEYS[i] with ARGV[2i-1] the value, ARGV[2i] the lock TTL: see {@link ScriptBatch}). A free
+ * key (a fresh one, or an expired record: PX expiry means rows 8 and 11 are already gone) is
+ * taken by `SET NX PX`, one command. Otherwise the script reads what is there: it replaces what
+ * it can tell is garbage (another Redis type, unknown tag, no expiry; `SET` overwrites any type)
+ * and answers the live record with its PTTL (0 means it expires this millisecond: treated as
+ * gone). Answers, per key, 0 (claimed, no record), 1 (claimed, replaced garbage) or
  * {value, pttl}.
  */
 const CLAIM = lua(`
 local out = {}
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local v = redis.pcall('GET', key)
-  local garbage = false
-  if v then
-    garbage = true
+  if redis.call('SET', key, ARGV[2 * i - 1], 'NX', 'PX', ARGV[2 * i]) then
+    out[i] = 0
+  else
+    local v = redis.pcall('GET', key)
+    local garbage = true
     if type(v) == 'string' then
       local tag = string.sub(v, 1, 4)
       if tag == '${IN_PROGRESS_TAG}' or tag == '${COMPLETED_TAG}' then
@@ -84,10 +86,10 @@ for i = 1, #KEYS do
         if ttl > 0 then out[i] = {v, ttl} else garbage = ttl == -1 end
       end
     end
-  end
-  if not out[i] then
-    redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i])
-    if garbage then out[i] = 1 else out[i] = 0 end
+    if not out[i] then
+      redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i])
+      if garbage then out[i] = 1 else out[i] = 0 end
+    end
   end
 end
 return out
