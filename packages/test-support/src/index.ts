@@ -21,6 +21,8 @@ export {
   startNode,
 } from './run-node.js';
 export {
+  type ClosableRedis,
+  cleanUpRedis,
   deleteKeys,
   freePort,
   requireBinary,

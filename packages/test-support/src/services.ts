@@ -105,6 +105,25 @@ export async function deleteKeys(redis: ScanningRedis, patterns: readonly string
   }
 }
 
+/** A client a Redis test closes: node-redis's (`close`) or ioredis's (`disconnect`). */
+export type ClosableRedis = { close(): Promise<unknown> } | { disconnect(): void };
+
+/**
+ * A Redis test's last step: deletes the keys it wrote (see {@link deleteKeys}) through `via`,
+ * then closes `clients` in order (`via` too, if it is among them).
+ */
+export async function cleanUpRedis(
+  via: ScanningRedis,
+  patterns: readonly string[],
+  clients: readonly ClosableRedis[],
+): Promise<void> {
+  await deleteKeys(via, patterns);
+  for (const client of clients) {
+    if ('close' in client) await client.close();
+    else client.disconnect();
+  }
+}
+
 /** A `redis-server` child process owned by one test. */
 export interface ThrowawayRedis {
   readonly port: number;

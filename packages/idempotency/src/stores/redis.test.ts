@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { IoRedisClientLike } from '@faultline/core/redis';
-import { deleteKeys, serviceUrl } from '@faultline/test-support';
+import { cleanUpRedis, serviceUrl } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -42,11 +42,7 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
   });
 
   afterAll(async () => {
-    await deleteKeys(admin, [`${runPrefix}*`]);
-    io.disconnect();
-    pipelined.disconnect();
-    await node.close();
-    admin.disconnect();
+    await cleanUpRedis(admin, [`${runPrefix}*`], [io, pipelined, node, admin]);
   });
 
   // Writes garbage under the record's key (keeping its TTL), as a foreign writer might.

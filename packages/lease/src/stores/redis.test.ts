@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RedisClientLike } from '@faultline/core/redis';
 import {
-  deleteKeys,
+  cleanUpRedis,
   requireBinary,
   serviceUrl,
   startRedisServer,
@@ -87,11 +87,7 @@ describe.skipIf(url === undefined)('redisLeaseStore (real Redis)', () => {
   });
 
   afterAll(async () => {
-    await deleteKeys(admin, [`${runPrefix}*`]);
-    io.disconnect();
-    pipelined.disconnect();
-    await node.close();
-    admin.disconnect();
+    await cleanUpRedis(admin, [`${runPrefix}*`], [io, pipelined, node, admin]);
   });
 
   it('grants, refuses while held, renews and releases for the owner only (each client)', async () => {

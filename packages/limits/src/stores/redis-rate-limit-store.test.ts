@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { deleteKeys } from '@faultline/test-support';
+import { cleanUpRedis } from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,9 +54,7 @@ describe.skipIf(url === undefined)('redisRateLimitStore (real Redis)', () => {
   });
 
   afterAll(async () => {
-    await deleteKeys(io, [`${runPrefix}*`]);
-    io.disconnect();
-    await node.close();
+    await cleanUpRedis(io, [`${runPrefix}*`], [io, node]);
   });
 
   const clients = [
