@@ -34,8 +34,12 @@ function delayCap(owner: string, value: number | undefined, first: number): numb
   return optionalNumber(owner, 'max', value, Math.max(10_000, first), { min: first, max: LIMIT });
 }
 
-/** An iterator that is also iterable, so `for…of` and `Array.from` work on a sequence. */
-abstract class Delays implements IterableIterator<number> {
+/**
+ * An iterator that is also iterable, so `for…of` and `Array.from` work on a sequence. Every
+ * built-in backoff's sequence is one; it never ends, so the retry policy reads `nextDelay()`
+ * directly (no result object per retry) when `next` is this one. Not exported from the package.
+ */
+export abstract class Delays implements IterableIterator<number> {
   abstract nextDelay(): number;
 
   next(): IteratorResult<number> {

@@ -23,6 +23,7 @@ import {
   telemetry,
 } from '@faultline/core';
 import { describeFunction, discardResult } from '@faultline/core/internal';
+import { Delays } from './backoff.js';
 import type { RetryBudget, RetryTicket } from './budgets/budget.js';
 import { describeBudget } from './budgets/describe.js';
 import { BudgetExhaustedError } from './retry-errors.js';
@@ -56,6 +57,8 @@ interface RetryCall<T> {
   attempt: number;
   /** The backoff's delays, created on the first retry. */
   delays: Iterator<number> | undefined;
+  /** `delays` when it is a built-in sequence whose `next` is {@link Delays}'s own. */
+  ownDelays: Delays | undefined;
   readonly resolve: (value: T) => void;
   readonly reject: (error: unknown) => void;
   readonly onValue: (value: T) => void;
@@ -119,31 +122,58 @@ export class RetryPolicy extends PolicyBase {
     return this.#onSuccess.subscribe(listener);
   }
 
-  // The success path: no closure, no Outcome, no iterator; the received context is reused when it
-  // already says attempt 1. Everything else happens in #retry, on the failure path only.
-  async [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    const attemptCtx = ctx.attempt === 1 ? ctx : ctx.withAttempt(1);
-    const ticket = this.#budget === undefined ? undefined : this.#budget.begin();
-    // Attempt durations are telemetry only: the clock is read while someone subscribes (NaN: not).
-    const start = telemetry.hasSubscribers ? this.#clock.now() : Number.NaN;
-    let value: T;
+  // The success path: no Outcome, no iterator, no async function; the received context is reused
+  // when it already says attempt 1. Everything else happens in #retry, on the failure path only.
+  //
+  // Not `async`: attempt 1 is waited on with `then`, which takes the microtask turns of the
+  // `await` it replaces (the callback runs when `await` would resume, and a callback that returns
+  // #retry's promise is adopted in the two turns an async function's `return` of it takes), but
+  // builds one promise instead of an async function's promise, its suspended frame and the resume
+  // closures of its `await`, and a failed attempt arrives as a value rather than an exception
+  // thrown into the function. A call that needs nothing on success (no budget, no telemetry, a
+  // rule blind to results) shares one success callback per policy.
+  [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     try {
-      value = await fn(attemptCtx);
+      const attemptCtx = ctx.attempt === 1 ? ctx : ctx.withAttempt(1);
+      const ticket = this.#budget === undefined ? undefined : this.#budget.begin();
+      // Attempt durations are telemetry only: the clock is read while someone subscribes (NaN: not).
+      const start = telemetry.hasSubscribers ? this.#clock.now() : Number.NaN;
+      let attempt: Promise<T>;
+      try {
+        // `Promise.resolve` then `then`: what `await` does (a native promise is used as it is, a
+        // value or thenable is adopted).
+        attempt = Promise.resolve(fn(attemptCtx));
+      } catch (error) {
+        return this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
+      }
+      const onError = (error: unknown): Promise<T> =>
+        this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
+      if (ticket === undefined && Number.isNaN(start) && !this.#classifier.classifiesResults) {
+        return attempt.then(this.#succeeded as (value: T) => T, onError);
+      }
+      return attempt.then((value): T | Promise<T> => {
+        // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
+        // result, so the success path need not build an Outcome for them.
+        if (this.#classifier.classifiesResults) {
+          return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx, start);
+        }
+        if (!Number.isNaN(start) && telemetry.hasSubscribers) {
+          publishAttempt(this.#identity, ctx, 1, false, this.#clock.now() - start);
+        }
+        ticket?.succeed();
+        if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: 1 });
+        return value;
+      }, onError);
     } catch (error) {
-      return this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
+      return Promise.reject(error);
     }
-    // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
-    // result, so the success path need not build an Outcome for them.
-    if (this.#classifier.classifiesResults) {
-      return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx, start);
-    }
-    if (!Number.isNaN(start) && telemetry.hasSubscribers) {
-      publishAttempt(this.#identity, ctx, 1, false, this.#clock.now() - start);
-    }
-    ticket?.succeed();
+  }
+
+  /** Attempt 1's success when there is no ticket to end and no attempt to publish. */
+  readonly #succeeded = <T>(value: T): T => {
     if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: 1 });
     return value;
-  }
+  };
 
   /**
    * Classifies attempt 1's outcome and goes on with the retries (the failure path). The ticket is
@@ -176,6 +206,7 @@ export class RetryPolicy extends PolicyBase {
         start,
         attempt: 1,
         delays: undefined,
+        ownDelays: undefined,
         resolve,
         reject,
         onValue: (value) => {
@@ -237,12 +268,27 @@ export class RetryPolicy extends PolicyBase {
       }
       // The iterator is created on the first failure only, and advanced once per retry so that
       // its n-th value stays the delay before retry n even when a pushback replaced some.
-      call.delays ??= this.#backoff.delays(this.#random);
-      const step = call.delays.next();
-      const backoffDelay: unknown = step.value;
+      let delays = call.delays;
+      if (delays === undefined) {
+        delays = this.#backoff.delays(this.#random);
+        call.delays = delays;
+        if (delays instanceof Delays && delays.next === Delays.prototype.next) {
+          call.ownDelays = delays;
+        }
+      }
+      // A built-in sequence never ends: its `next()` is `{ value: nextDelay(), done: false }`.
+      let backoffDelay: unknown;
+      let ended = false;
+      if (call.ownDelays !== undefined) {
+        backoffDelay = call.ownDelays.nextDelay();
+      } else {
+        const step = delays.next();
+        backoffDelay = step.value;
+        ended = step.done === true;
+      }
       // A custom Backoff that ends, or yields something that is not a finite delay, ends
       // retrying.
-      if (step.done === true || !isFiniteDelay(backoffDelay)) {
+      if (ended || !isFiniteDelay(backoffDelay)) {
         call.resolve(this.#giveUp('attempts', attempt, outcome, call.ticket, ctx));
         return;
       }
@@ -270,17 +316,15 @@ export class RetryPolicy extends PolicyBase {
         const attributes = { attempt, delay: ms };
         publishEvent(this.#identity, ctx, 'retry', this.#clock.now(), error, attributes);
       }
-      // Aborted during the sleep: it rejects at once with the caller's reason (onWakeError), and
+      // Aborted during the sleep: it ends at once with the caller's reason (onWakeError), and
       // no further attempt starts. Either way the handled result is dropped (after the sleep, so
       // that onRetry listeners could still read it).
-      let sleeping: Promise<void>;
       try {
-        sleeping = Promise.resolve(this.#sleep(ms, ctx));
+        this.#sleep(ms, call);
       } catch (error) {
         if (outcome.ok) discardResult(outcome.value);
         throw error;
       }
-      sleeping.then(call.onWake, call.onWakeError);
     } catch (error) {
       this.#fail(call, error);
     }
@@ -332,29 +376,49 @@ export class RetryPolicy extends PolicyBase {
   }
 
   /**
-   * Sleeps `ms` on the clock, rejecting at once with the abort reason if `ctx` aborts first. The
-   * context is watched with `onAbort`, which, unlike reading `ctx.signal` inside a timeout,
-   * creates no AbortController; a context that can never abort gets a plain `clock.sleep`.
+   * Sleeps `ms` on the clock, then calls `call.onWake`; or `call.onWakeError` with the abort
+   * reason at once if `call.ctx` aborts first. A timer rather than `clock.sleep`: the timer calls
+   * the next attempt itself, with no promise to build and no microtask turn to wait for after
+   * it fires. The context is watched with `onAbort`, which, unlike reading `ctx.signal`, creates
+   * no AbortController; a context that can never abort gets a plain timer. A clock may call the
+   * timer back inside `setTimer` (the simulator's does): nothing here runs after it.
    */
-  #sleep(ms: number, ctx: ExecutionContext): Promise<void> {
-    if (ctx.aborted) return Promise.reject(ctx.abortReason);
+  #sleep<T>(ms: number, call: RetryCall<T>): void {
+    const ctx = call.ctx;
+    if (ctx.aborted) {
+      call.onWakeError(ctx.abortReason);
+      return;
+    }
     // The shared root context (a call without a signal) never aborts: no listener to build.
-    if (ctx === rootContext) return this.#clock.sleep(ms);
+    if (ctx === rootContext) {
+      this.#clock.setTimer(ms, call.onWake);
+      return;
+    }
     let cancel: (() => void) | undefined;
-    let fail: ((reason: unknown) => void) | undefined;
-    // Not aborted yet, so the listener cannot run before the promise below is set up.
+    let done = false;
+    // Not aborted yet, so the listener cannot run before the timer below is set.
     const unsubscribe = ctx.onAbort(() => {
+      if (done) return;
+      done = true;
       if (cancel !== undefined) cancel();
-      if (fail !== undefined) fail(ctx.abortReason);
+      call.onWakeError(ctx.abortReason);
     });
-    if (unsubscribe === undefined) return this.#clock.sleep(ms);
-    return new Promise<void>((resolve, reject) => {
-      fail = reject;
+    if (unsubscribe === undefined) {
+      this.#clock.setTimer(ms, call.onWake);
+      return;
+    }
+    try {
       cancel = this.#clock.setTimer(ms, () => {
+        if (done) return;
+        done = true;
         unsubscribe();
-        resolve();
+        this.#wake(call);
       });
-    });
+    } catch (error) {
+      done = true;
+      unsubscribe();
+      throw error;
+    }
   }
 
   #pushback(outcome: Outcome<unknown>, attemptCtx: Context): number | undefined {

@@ -68,13 +68,13 @@ function policyFor(strategy: ContentionStrategy, clock: Clock, random: Random): 
  * between calls; each call draws its own backoff sequence). It keeps a run's working set small: a
  * policy per client made the sweep's live memory outgrow the CPU caches.
  *
- * `now` and `setTimer` are the run's, but `sleep(ms)` (the backoff before a retry) resolves at once
+ * `now` is the run's, but the backoff before a retry (retry's `setTimer`, or a `sleep`) ends at once
  * and holds the retrying client's next read back by `ms`, so a retry's read reaches the server
  * `backoff + hop` after the failed write's reply, in one message, as in Brooker's simulator
  * (`send(backoff + hop)`), instead of a sleep timer and then a hop. The retrying client is the one
  * whose write reply just rejected its attempt (`retrying`): the engine delivers one settling message
  * of a run at a time and lets its reactions settle before the run moves again, and the rejection's
- * reactions reach retry's sleep before they reach anything else.
+ * reactions reach retry's backoff before they reach anything else.
  */
 class OccRun implements Clock {
   readonly clock: Clock;
@@ -100,17 +100,26 @@ class OccRun implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    // Only retry's backoff sleeps here, and never with a signal in this model; a signal gets a
-    // real sleep.
-    if (signal !== undefined) return this.clock.sleep(ms, signal);
-    const client = this.retrying!;
+    // retry's backoff is a timer (setTimer below); a sleep is folded the same way for a retrying
+    // client without a signal, and is a real sleep otherwise.
+    const client = this.retrying;
+    if (signal !== undefined || client === undefined) return this.clock.sleep(ms, signal);
     this.retrying = undefined;
     client.held += ms;
     return resolved;
   }
 
+  /**
+   * retry's backoff: its timer (see `sleep`) fires at once, inside this call, and its `ms` holds
+   * the retrying client's next read back instead. Any other timer is a real one.
+   */
   setTimer(ms: number, callback: () => void, options?: TimerOptions): () => void {
-    return this.clock.setTimer(ms, callback, options);
+    const client = this.retrying;
+    if (client === undefined) return this.clock.setTimer(ms, callback, options);
+    this.retrying = undefined;
+    client.held += ms;
+    callback();
+    return noop;
   }
 }
 
