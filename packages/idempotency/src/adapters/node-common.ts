@@ -490,16 +490,23 @@ function wrapPrototype(proto: object): PrototypeWrappers {
 /**
  * The wrappers on the object right above `ServerResponse.prototype` in the chain of `proto`
  * (installed now if they were not), or null when there is no such object (a plain Node
- * response).
+ * response) or it cannot be wrapped.
  */
 function wrappersAbove(proto: object): PrototypeWrappers | null {
   let object: object | null = proto;
   while (object !== null) {
     const parent = Object.getPrototypeOf(object) as object | null;
     if (parent === ServerResponse.prototype) {
-      return Object.hasOwn(object, WRAPPERS)
-        ? (object as Record<symbol, PrototypeWrappers>)[WRAPPERS]!
-        : wrapPrototype(object);
+      if (Object.hasOwn(object, WRAPPERS)) {
+        return (object as Record<symbol, PrototypeWrappers>)[WRAPPERS]!;
+      }
+      try {
+        return wrapPrototype(object);
+      } catch {
+        // A frozen prototype (or a method on it that cannot be redefined): every response gets
+        // the own-property path. Wrappers already defined pass straight through.
+        return null;
+      }
     }
     object = parent;
   }
