@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryRateLimitStore } from './memory-store.js';
+import { replay } from './replay.cases.js';
 import { slidingWindow } from './sliding-window.js';
 
 describe('slidingWindow', () => {
@@ -54,9 +55,7 @@ describe('slidingWindow', () => {
           const algorithm = slidingWindow({ limit, window, segments });
           const store = memoryRateLimitStore();
           const admitted: Array<{ t: number; permits: number }> = [];
-          let now = 0;
-          for (const { dt, permits } of sequence) {
-            now += dt;
+          replay(sequence, (now, permits) => {
             const decision = store.consume('k', algorithm, permits, now);
             if (decision.allowed && permits > 0) admitted.push({ t: now, permits });
             // Liveness: a call is refused only when the last window + one segment holds others.
@@ -66,7 +65,7 @@ describe('slidingWindow', () => {
                 .reduce((sum, a) => sum + a.permits, 0);
               expect(recent + permits).toBeGreaterThan(limit);
             }
-          }
+          });
           for (let i = 0; i < admitted.length; i++) {
             let sum = 0;
             for (let j = i; j < admitted.length && admitted[j]!.t < admitted[i]!.t + window; j++) {

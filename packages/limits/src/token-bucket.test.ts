@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gcra } from './gcra.js';
 import { memoryRateLimitStore } from './memory-store.js';
+import { replay } from './replay.cases.js';
 import { tokenBucket } from './token-bucket.js';
 
 /** A call: `dt` ms after the previous one, for `permits` permits. */
@@ -32,13 +33,11 @@ function admissions(
   const bucket = tokenBucket(options);
   const store = memoryRateLimitStore();
   const admitted: Admission[] = [];
-  let now = 0;
-  for (const { dt, permits } of sequence) {
-    now += dt;
+  replay(sequence, (now, permits) => {
     const { allowed } = store.consume('k', bucket, permits, now);
     check?.(now, permits, allowed, admitted);
     if (allowed && permits > 0) admitted.push({ t: now, permits });
-  }
+  });
   return admitted;
 }
 
@@ -117,13 +116,11 @@ describe('tokenBucket', () => {
         const cell = gcra({ rate, per, burst: burst - 1 });
         const bucket = tokenBucket({ rate, per, burst });
         const store = memoryRateLimitStore();
-        let now = 0;
-        for (const { dt, permits } of sequence) {
-          now += dt;
+        replay(sequence, (now, permits) => {
           const a = store.consume('k', cell, permits, now);
           const b = store.consume('k', bucket, permits, now);
           expect([a.allowed, a.remaining, a.limit]).toEqual([b.allowed, b.remaining, b.limit]);
-        }
+        });
       }),
       { numRuns: 300 },
     );
@@ -143,9 +140,7 @@ describe('tryTake (the allocation-free success path)', () => {
         for (const algorithm of algorithms) {
           const fast = memoryRateLimitStore();
           const slow = memoryRateLimitStore();
-          let now = 0;
-          for (const { dt, permits } of sequence) {
-            now += dt;
+          replay(sequence, (now, permits) => {
             const taken = fast.take('k', algorithm, permits, now);
             const decision = slow.consume('k', algorithm, permits, now);
             expect(taken).toBe(decision.allowed);
@@ -153,7 +148,7 @@ describe('tryTake (the allocation-free success path)', () => {
             expect(fast.consume('k', algorithm, 0, now)).toEqual(
               slow.consume('k', algorithm, 0, now),
             );
-          }
+          });
         }
       }),
       { numRuns: 200 },
