@@ -37,26 +37,36 @@ function fleet(
 ) {
   const clock = new VirtualClock();
   const store = memoryFleetStore({ clock, failing: down });
+  /** The options of every instance of this fleet (a fresh trip each, unless `extra` has one). */
+  const options = (): FleetBreakerOptions => ({
+    store,
+    name: 'downstream',
+    trip: consecutiveFailures(3),
+    breakDuration: 1000,
+    sync: 100,
+    clock,
+    ...extra,
+  });
   const breakers = Array.from({ length: n }, (_, i) =>
-    fleetBreaker({
-      store,
-      name: 'downstream',
-      trip: consecutiveFailures(3),
-      breakDuration: 1000,
-      sync: 100,
-      clock,
-      instance: `i${i}`,
-      ...extra,
-    }),
+    fleetBreaker({ ...options(), instance: `i${i}` }),
   );
   return {
     clock,
     store,
     breakers,
+    options,
     close: () => {
       for (const b of breakers) b.dispose();
     },
   };
+}
+
+/** `fleet(...)` once its instances have joined and the first one has failed three times. */
+async function trippedFleet(...args: Parameters<typeof fleet>) {
+  const tripped = fleet(...args);
+  await settle(tripped.clock);
+  await failThrice(tripped.breakers[0]!);
+  return tripped;
 }
 
 describe('fleetBreaker', () => {
@@ -113,9 +123,7 @@ describe('fleetBreaker', () => {
   });
 
   it('a probe holder that dies does not wedge the fleet: the permit expires after a break', async () => {
-    const { clock, breakers, close } = fleet(2);
-    await settle(clock);
-    await failThrice(breakers[0]!);
+    const { clock, breakers, close } = await trippedFleet(2);
     await settle(clock, 1100);
     await call(breakers[0]!, ok);
     await settle(clock);
@@ -215,9 +223,7 @@ describe('fleetBreaker', () => {
 
   it("a probe whose report cannot reach the store decides locally; the store's view wins on rejoin", async () => {
     let down = false;
-    const { clock, breakers, close } = fleet(1, {}, () => down);
-    await settle(clock);
-    await failThrice(breakers[0]!);
+    const { clock, breakers, close } = await trippedFleet(1, {}, () => down);
     await settle(clock, 1100);
     await call(breakers[0]!, ok); // asks for the permit
     await settle(clock);
@@ -331,9 +337,7 @@ describe('fleetBreaker', () => {
   });
 
   it('close() forces the fleet closed, isolation and open state included', async () => {
-    const { clock, breakers, close } = fleet(2);
-    await settle(clock);
-    await failThrice(breakers[0]!);
+    const { clock, breakers, close } = await trippedFleet(2);
     await settle(clock, 100);
     expect(breakers.map((b) => b.state)).toEqual(['open', 'open']);
     breakers[1]!.close();
@@ -350,19 +354,10 @@ describe('fleetBreaker', () => {
   });
 
   it('state survives an instance restart (a new instance adopts the open circuit)', async () => {
-    const { clock, store, breakers, close } = fleet(1);
-    await settle(clock);
-    await failThrice(breakers[0]!);
+    const { clock, options, close } = await trippedFleet(1);
     await settle(clock);
     close();
-    const restarted = fleetBreaker({
-      store,
-      name: 'downstream',
-      trip: consecutiveFailures(3),
-      breakDuration: 1000,
-      sync: 100,
-      clock,
-    });
+    const restarted = fleetBreaker(options());
     await settle(clock);
     expect(restarted.state).toBe('open');
     restarted.dispose();
