@@ -2,6 +2,7 @@ import type { Clock } from '@faultline/clock';
 import {
   drawRandom,
   EventChannel,
+  type ExecuteOptions,
   type ExecutionContext,
   executeInContext,
   identify,
@@ -181,6 +182,23 @@ export class CircuitBreakerPolicy extends PolicyBase {
    */
   get state(): CircuitState {
     return this.#machine.current();
+  }
+
+  /**
+   * {@link PolicyBase.execute}, with the common call (no signal, no operation, no telemetry
+   * subscriber) dispatched here: the skeleton's call of `executeInContext` is shared by every
+   * policy class and turns megamorphic in an application that uses several, where this one only
+   * ever sees a breaker.
+   */
+  override execute<T>(fn: Task<T>, signalOrOptions?: AbortSignal | ExecuteOptions): Promise<T> {
+    if (signalOrOptions !== undefined || telemetry.hasSubscribers) {
+      return super.execute(fn, signalOrOptions);
+    }
+    try {
+      return this[executeInContext](fn, rootContext);
+    } catch (error) {
+      return Promise.reject(error); // as PolicyBase.execute: never a synchronous throw
+    }
   }
 
   [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {

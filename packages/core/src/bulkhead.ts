@@ -2,11 +2,17 @@ import type { Clock } from '@faultline/clock';
 import { BulkheadRejectedError, type BulkheadRejectReason } from './bulkhead-errors.js';
 import type { BulkheadRejectEvent } from './bulkhead-events.js';
 import { type BulkheadOptions, resolveBulkheadOptions } from './bulkhead-options.js';
-import type { ExecutionContext } from './context.js';
+import { type ExecutionContext, rootContext } from './context.js';
 import { EventChannel, type Listener } from './events.js';
 import { formatMs } from './internal/format.js';
 import { WaitQueue } from './internal/wait-queue.js';
-import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
+import {
+  type ExecuteOptions,
+  executeInContext,
+  PolicyBase,
+  type PolicyDescription,
+  type Task,
+} from './policy.js';
 import { identify, type PolicyIdentity, publishEvent, telemetry } from './telemetry.js';
 
 const OWNER = 'bulkhead';
@@ -67,6 +73,23 @@ export class BulkheadPolicy extends PolicyBase {
   /** Called when a caller is turned away (full, or waited `queueTimeout`). */
   onReject(listener: Listener<BulkheadRejectEvent>): () => void {
     return this.#onReject.subscribe(listener);
+  }
+
+  /**
+   * {@link PolicyBase.execute}, with the common call (no signal, no operation, no telemetry
+   * subscriber) dispatched here: the skeleton's call of `executeInContext` is shared by every
+   * policy class and turns megamorphic in an application that uses several, where this one only
+   * ever sees a bulkhead.
+   */
+  override execute<T>(fn: Task<T>, signalOrOptions?: AbortSignal | ExecuteOptions): Promise<T> {
+    if (signalOrOptions !== undefined || telemetry.hasSubscribers) {
+      return super.execute(fn, signalOrOptions);
+    }
+    try {
+      return this[executeInContext](fn, rootContext);
+    } catch (error) {
+      return Promise.reject(error); // as PolicyBase.execute: never a synchronous throw
+    }
   }
 
   [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
