@@ -3,13 +3,11 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type ConcurrencyLimitMiddlewareOptions,
-  concurrencyGate,
-  type RateLimitMiddlewareOptions,
-  rateGate,
+import type {
+  ConcurrencyLimitMiddlewareOptions,
+  RateLimitMiddlewareOptions,
 } from './adapters/common.js';
-import { admitConcurrency, admitRate, remoteAddress } from './adapters/node-common.js';
+import { nodeConcurrencyAdmission, nodeRateAdmission } from './adapters/node-common.js';
 import type { ConcurrencyLimitPolicy } from './concurrency-limit.js';
 import type { RateLimiterPolicy } from './rate-limiter.js';
 
@@ -34,10 +32,9 @@ export function expressRateLimit(
   limiter: RateLimiterPolicy,
   options?: RateLimitMiddlewareOptions<IncomingMessage>,
 ): ExpressMiddleware {
-  const owner = 'expressRateLimit';
-  const { limiter: rate, key, permits } = rateGate(owner, limiter, options, remoteAddress);
+  const admit = nodeRateAdmission('expressRateLimit', limiter, options);
   return (req, res, next) => {
-    admitRate(rate, res, key(req), permits(req)).then((admitted) => {
+    admit(req, res).then((admitted) => {
       if (admitted) next();
     }, next);
   };
@@ -52,10 +49,9 @@ export function expressConcurrencyLimit(
   limiter: ConcurrencyLimitPolicy,
   options?: ConcurrencyLimitMiddlewareOptions,
 ): ExpressMiddleware {
-  const owner = 'expressConcurrencyLimit';
-  const { limiter: concurrency, retryAfter } = concurrencyGate(owner, limiter, options);
+  const admit = nodeConcurrencyAdmission('expressConcurrencyLimit', limiter, options);
   return (_req, res, next) => {
-    admitConcurrency(concurrency, res, retryAfter).then((admitted) => {
+    admit(res).then((admitted) => {
       if (admitted) next();
     }, next);
   };

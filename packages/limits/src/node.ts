@@ -5,13 +5,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatValue } from '@faultline/core';
-import {
-  type ConcurrencyLimitMiddlewareOptions,
-  concurrencyGate,
-  type RateLimitMiddlewareOptions,
-  rateGate,
+import type {
+  ConcurrencyLimitMiddlewareOptions,
+  RateLimitMiddlewareOptions,
 } from './adapters/common.js';
-import { admitConcurrency, admitRate, remoteAddress } from './adapters/node-common.js';
+import { nodeConcurrencyAdmission, nodeRateAdmission } from './adapters/node-common.js';
 import type { ConcurrencyLimitPolicy } from './concurrency-limit.js';
 import type { RateLimiterPolicy } from './rate-limiter.js';
 
@@ -42,9 +40,9 @@ export function withRateLimit(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const owner = 'withRateLimit';
   const run = checkHandler(owner, handler);
-  const { limiter: rate, key, permits } = rateGate(owner, limiter, options, remoteAddress);
+  const admit = nodeRateAdmission(owner, limiter, options);
   return async (req, res) => {
-    if (await admitRate(rate, res, key(req), permits(req))) await run(req, res);
+    if (await admit(req, res)) await run(req, res);
   };
 }
 
@@ -61,8 +59,8 @@ export function withConcurrencyLimit(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const owner = 'withConcurrencyLimit';
   const run = checkHandler(owner, handler);
-  const { limiter: concurrency, retryAfter } = concurrencyGate(owner, limiter, options);
+  const admit = nodeConcurrencyAdmission(owner, limiter, options);
   return async (req, res) => {
-    if (await admitConcurrency(concurrency, res, retryAfter)) await run(req, res);
+    if (await admit(res)) await run(req, res);
   };
 }

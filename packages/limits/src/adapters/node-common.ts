@@ -9,10 +9,10 @@ import {
   rateLimitHeaders,
 } from '../http-fields.js';
 import type { RateLimiterPolicy } from '../rate-limiter.js';
-import { settlePermit } from './common.js';
+import { concurrencyGate, rateGate, settlePermit } from './common.js';
 
-/** @internal The client's address (`''` when the socket is already gone). */
-export function remoteAddress(req: IncomingMessage): string {
+/** The client's address (`''` when the socket is already gone). */
+function remoteAddress(req: IncomingMessage): string {
   return req.socket?.remoteAddress ?? '';
 }
 
@@ -25,10 +25,10 @@ export function sendLimitResponse(res: ServerResponse, response: LimitResponse):
 }
 
 /**
- * @internal Asks the limiter; sets the RateLimit fields on `res`, or sends the 429. Returns
- * whether the handler may run. The body is never read.
+ * Asks the limiter; sets the RateLimit fields on `res`, or sends the 429. Returns whether the
+ * handler may run. The body is never read.
  */
-export async function admitRate(
+async function admitRate(
   limiter: RateLimiterPolicy,
   res: ServerResponse,
   key: string,
@@ -81,4 +81,32 @@ export async function admitConcurrency(
     return false;
   }
   return true;
+}
+
+/**
+ * @internal The rate limit of the adapters on `node:http`'s own request and response (`node:http`,
+ * Express): checks the limiter and options when the adapter is built (`key` defaulting to the
+ * socket address), and returns the check of one request, {@link admitRate}.
+ */
+export function nodeRateAdmission(
+  owner: string,
+  limiter: unknown,
+  options: unknown,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const { limiter: rate, key, permits } = rateGate(owner, limiter, options, remoteAddress);
+  return (req, res) => admitRate(rate, res, key(req), permits(req));
+}
+
+/**
+ * @internal The concurrency limit of the adapters on `node:http`'s own response (`node:http`,
+ * Express): checks the limiter and options when the adapter is built, and returns the check of
+ * one request, {@link admitConcurrency}.
+ */
+export function nodeConcurrencyAdmission(
+  owner: string,
+  limiter: unknown,
+  options: unknown,
+): (res: ServerResponse) => Promise<boolean> {
+  const { limiter: concurrency, retryAfter } = concurrencyGate(owner, limiter, options);
+  return (res) => admitConcurrency(concurrency, res, retryAfter);
 }
