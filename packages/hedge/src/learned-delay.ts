@@ -32,14 +32,7 @@ export const LEARNED_DELAY_DEFAULTS = Object.freeze({
 });
 
 /** The options of {@link learnedDelay}, validated and complete. */
-export interface ResolvedLearnedDelayOptions {
-  readonly maxExtraLoad: number;
-  readonly window: number;
-  readonly minDelay: number;
-  readonly initial: number;
-  readonly minSamples: number;
-  readonly clock: Clock;
-}
+export type ResolvedLearnedDelayOptions = Required<LearnedDelayOptions>;
 
 const OWNER = 'learnedDelay';
 
