@@ -28,6 +28,21 @@ import { closeServer, running } from './testing/http-scenarios.js';
 
 const never = (): Promise<never> => new Promise<never>(() => {});
 
+/**
+ * The route's abort point: waits until the matrix lets it go on, then does what the case says:
+ * throws `failure`, hangs for good, or returns (the route finishes).
+ */
+async function proceed(
+  control: MatrixControl,
+  key: string,
+  behaviour: Behaviour,
+  failure = 'handler failed',
+): Promise<void> {
+  await control.proceed(key);
+  if (behaviour === 'throw') throw new Error(failure);
+  if (behaviour === 'hang') await never();
+}
+
 function parse(headers: IncomingMessage['headers'], url: string | undefined) {
   return {
     key: String(headers['idempotency-key']),
@@ -41,9 +56,7 @@ function nodeSource(key: string, behaviour: Behaviour, control: MatrixControl): 
   return Readable.from(
     (async function* () {
       yield Buffer.from('first|');
-      await control.proceed(key);
-      if (behaviour === 'throw') throw new Error('stream failed');
-      if (behaviour === 'hang') await never();
+      await proceed(control, key, behaviour, 'stream failed');
       yield Buffer.from('second|');
       yield Buffer.from('third|');
     })(),
@@ -59,17 +72,13 @@ async function nodeRoute(
   const { key, behaviour, mode } = parse(req.headers, req.url);
   control.started(key);
   if (mode === 'plain') {
-    await control.proceed(key);
-    if (behaviour === 'throw') throw new Error('handler failed');
-    if (behaviour === 'hang') await never();
+    await proceed(control, key, behaviour);
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ key }));
   } else if (mode === 'written') {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('first|');
-    await control.proceed(key);
-    if (behaviour === 'throw') throw new Error('handler failed');
-    if (behaviour === 'hang') await never();
+    await proceed(control, key, behaviour);
     res.write('second|');
     res.write('third|');
     res.end();
@@ -110,9 +119,7 @@ const startFastify: StartMatrixServer = async (idempotency, control) => {
     const { key, behaviour, mode } = parse(request.headers, request.url);
     control.started(key);
     if (mode === 'plain') {
-      await control.proceed(key);
-      if (behaviour === 'throw') throw new Error('handler failed');
-      if (behaviour === 'hang') await never();
+      await proceed(control, key, behaviour);
       return reply.code(201).send({ key });
     }
     if (mode === 'written') {
@@ -120,9 +127,7 @@ const startFastify: StartMatrixServer = async (idempotency, control) => {
       reply.hijack();
       reply.raw.writeHead(200, { 'content-type': 'text/plain' });
       reply.raw.write('first|');
-      await control.proceed(key);
-      if (behaviour === 'throw') throw new Error('handler failed');
-      if (behaviour === 'hang') await never();
+      await proceed(control, key, behaviour);
       reply.raw.write('second|');
       reply.raw.write('third|');
       reply.raw.end();
@@ -147,9 +152,7 @@ const startHono: StartMatrixServer = async (idempotency, control) => {
     await c.req.json();
     control.started(key);
     if (mode === 'plain') {
-      await control.proceed(key);
-      if (behaviour === 'throw') throw new Error('handler failed');
-      if (behaviour === 'hang') await never();
+      await proceed(control, key, behaviour);
       return c.json({ key }, 201);
     }
     if (mode === 'written') {
@@ -159,9 +162,7 @@ const startHono: StartMatrixServer = async (idempotency, control) => {
       void (async () => {
         try {
           await writer.write(encoder.encode('first|'));
-          await control.proceed(key);
-          if (behaviour === 'throw') throw new Error('handler failed');
-          if (behaviour === 'hang') await never();
+          await proceed(control, key, behaviour);
           await writer.write(encoder.encode('second|'));
           await writer.write(encoder.encode('third|'));
           await writer.close();
@@ -179,9 +180,7 @@ const startHono: StartMatrixServer = async (idempotency, control) => {
           controller.enqueue(encoder.encode('first|'));
           return;
         }
-        await control.proceed(key);
-        if (behaviour === 'throw') throw new Error('stream failed');
-        if (behaviour === 'hang') await never();
+        await proceed(control, key, behaviour, 'stream failed');
         controller.enqueue(encoder.encode('second|'));
         controller.enqueue(encoder.encode('third|'));
         controller.close();
