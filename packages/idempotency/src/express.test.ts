@@ -4,6 +4,7 @@ import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { expressIdempotency } from './express.js';
 import { createIdempotency } from './idempotency.js';
+import type { Idempotency } from './server-types.js';
 import type { Store } from './store.js';
 import { memoryStore } from './stores/memory.js';
 import { assertCutResponseUnavailable, slowParts } from './testing/abort-matrix.js';
@@ -16,6 +17,14 @@ import {
   withServer,
   writeChunks,
 } from './testing/http-scenarios.js';
+
+/** An Express app with `express.json()`, then the adapter, ahead of the routes a test adds. */
+function jsonApp(idempotency: Idempotency): express.Express {
+  const app = express();
+  app.use(express.json());
+  app.use(expressIdempotency(idempotency));
+  return app;
+}
 
 describeHttpScenarios(
   'Express 5',
@@ -106,9 +115,7 @@ describe('expressIdempotency without a body parser', () => {
 describe('expressIdempotency: a client that leaves mid-response (issue 14, item 3)', () => {
   it('item 3: a handler using stream.pipeline cut by the client: the retry gets 410 RESPONSE_UNAVAILABLE, never a second execution', async () => {
     const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u', lockTtl: 600 });
-    const app = express();
-    app.use(express.json());
-    app.use(expressIdempotency(idempotency));
+    const app = jsonApp(idempotency);
     let calls = 0;
     app.post('/stream', async (_req, res) => {
       calls++;
@@ -203,9 +210,7 @@ function ownWrappers(res: object): string[] {
 describe('expressIdempotency captures through the response prototype', () => {
   it('adds no own property to the response, and leaves responses it does not capture alone', async () => {
     const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
-    const app = express();
-    app.use(express.json());
-    app.use(expressIdempotency(idempotency));
+    const app = jsonApp(idempotency);
     let calls = 0;
     const own: string[][] = [];
     app.post('/orders', (_req, res) => {
@@ -358,9 +363,7 @@ describe('expressIdempotency captures through the response prototype', () => {
 
   it('never runs a handler twice when its response leaves the prototype chain (another copy of Express)', async () => {
     const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u', lockTtl: 600 });
-    const app = express();
-    app.use(express.json());
-    app.use(expressIdempotency(idempotency));
+    const app = jsonApp(idempotency);
     let calls = 0;
     app.post('/orders', (_req, res) => {
       calls++;
