@@ -1,55 +1,20 @@
-import { serviceUrl } from '@faultline/test-support';
-import { Redis } from 'ioredis';
-import pg, { type Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { leaseOfToken } from '../execution-token.js';
 import { createIdempotency, type Idempotency } from '../idempotency.js';
-import type { Store } from '../store.js';
 import { describeStoreConformance, realTime } from '../testing.js';
-import { postgresStore } from './postgres.js';
-import { redisStore } from './redis.js';
+import { realStores } from './real-stores.cases.js';
 
 // "All shared expiry is computed by the store's clock": with this process's Date.now() two hours
 // ahead of or behind the truth, locks and records must still expire exactly on the store's
 // (Redis PX / PostgreSQL now()) schedule, neither early nor two hours late.
 
-const redisUrl = await serviceUrl('redis');
-const postgresUrl = await serviceUrl('postgres');
 const run = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const TWO_HOURS = 2 * 3_600_000;
 const LOCK = 700;
 const RECORD = 900;
 
-let redis: Redis | undefined;
-let pool: Pool | undefined;
-const table = `fl_clock_${run}`;
-const prefix = `faultline:test:clock:${run}:`;
-
-beforeAll(() => {
-  if (redisUrl !== undefined) redis = new Redis(redisUrl);
-  if (postgresUrl !== undefined) {
-    pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
-    pool.on('error', () => {});
-  }
-});
-
-afterAll(async () => {
-  if (redis !== undefined) {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-  }
-  if (pool !== undefined) {
-    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
-    await pool.end();
-  }
-});
-
-const stores: [name: string, available: boolean, make: () => Store][] = [
-  ['redisStore', redisUrl !== undefined, () => redisStore({ client: redis!, prefix })],
-  ['postgresStore', postgresUrl !== undefined, () => postgresStore({ pool: pool!, table })],
-];
+const stores = await realStores('clock', 4);
 
 function request(key: string) {
   return {

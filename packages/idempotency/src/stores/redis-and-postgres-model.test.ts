@@ -1,22 +1,15 @@
 import { VirtualClock } from '@faultline/clock';
-import { serviceUrl } from '@faultline/test-support';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
-import pg, { type Pool } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store, StoredRecord, StoredResponse } from '../store.js';
 import { memoryStore } from './memory.js';
-import { postgresStore } from './postgres.js';
-import { redisStore } from './redis.js';
+import { realStores } from './real-stores.cases.js';
 
 // Model-based property test: random sequences of claim / complete / renew / release / get on a
 // few keys and owners give the same answers from the Redis and PostgreSQL stores as from the
 // memory store (the reference model, itself covered by the conformance suite). TTLs are long so
 // that no expiry happens mid-sequence; expiry is covered by the conformance and clock tests.
 
-const redisUrl = await serviceUrl('redis');
-const postgresUrl = await serviceUrl('postgres');
-const run = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const LONG = 600_000;
 
 const keys = ['a', 'b', 'c'];
@@ -91,35 +84,7 @@ async function apply(store: Store, prefix: string, op: Op): Promise<unknown> {
   }
 }
 
-let redis: Redis | undefined;
-let pool: Pool | undefined;
-const table = `fl_model_${run}`;
-const redisPrefix = `faultline:test:model:${run}:`;
-
-beforeAll(() => {
-  if (redisUrl !== undefined) redis = new Redis(redisUrl);
-  if (postgresUrl !== undefined) {
-    pool = new pg.Pool({ connectionString: postgresUrl, max: 2 });
-    pool.on('error', () => {});
-  }
-});
-
-afterAll(async () => {
-  if (redis !== undefined) {
-    const found = await redis.keys(`${redisPrefix}*`);
-    if (found.length > 0) await redis.del(...found);
-    redis.disconnect();
-  }
-  if (pool !== undefined) {
-    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
-    await pool.end();
-  }
-});
-
-const subjects: [string, boolean, () => Store][] = [
-  ['redisStore', redisUrl !== undefined, () => redisStore({ client: redis!, prefix: redisPrefix })],
-  ['postgresStore', postgresUrl !== undefined, () => postgresStore({ pool: pool!, table })],
-];
+const subjects = await realStores('model', 2);
 
 describe('Redis and PostgreSQL stores behave like the reference model', () => {
   for (const [name, available, make] of subjects) {
