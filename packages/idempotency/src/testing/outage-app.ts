@@ -103,3 +103,27 @@ export async function assertFailClosed(
     latencies.push(Math.round(reply.elapsed));
   }
 }
+
+/**
+ * After an outage: `fresh` (refused during it) had not run; now it executes once, then replays,
+ * and `done` (completed before it) replays: each ran exactly once. Each POST {@link settle}s
+ * within `tries`.
+ */
+export async function assertExactlyOnce(
+  app: OutageApp,
+  done: string,
+  fresh: string,
+  tries: number,
+): Promise<void> {
+  assert.equal(app.executions.get(fresh), undefined, `${fresh} ran during the outage`);
+  assertReply(await settle(app, fresh, tries), fresh, false);
+  assertReply(await settle(app, fresh, tries), fresh, true);
+  assertReply(await settle(app, done, tries), done, true);
+  assert.equal(app.executions.get(done), 1, `${done} executions`);
+  assert.equal(app.executions.get(fresh), 1, `${fresh} executions`);
+}
+
+function assertReply(reply: Reply, key: string, replayed: boolean): void {
+  assert.equal(reply.status, 201, `${key}: status`);
+  assert.equal(reply.replayed, replayed, `${key}: replayed`);
+}
