@@ -2,7 +2,13 @@ import { VirtualClock } from '@faultline/clock';
 import { type Context, seededRandom } from '@faultline/core';
 import { describe, expect, it } from 'vitest';
 import { hedge } from './hedge.js';
-import { LEARNED_DELAY_DEFAULTS, learnedDelay } from './learned-delay.js';
+import { LEARNED_DELAY_DEFAULTS, type LearnedDelay, learnedDelay } from './learned-delay.js';
+
+/** The delay lies between the latencies `low` and `high`, within DDSketch's 1 % relative error. */
+function expectDelayBetween(delay: LearnedDelay, low: number, high: number): void {
+  expect(delay.current()).toBeGreaterThan(low * 0.99);
+  expect(delay.current()).toBeLessThan(high * 1.01);
+}
 
 describe('learnedDelay', () => {
   it('uses `initial` until minSamples latencies are in, then the 1 − maxExtraLoad quantile', () => {
@@ -12,16 +18,14 @@ describe('learnedDelay', () => {
     expect(delay.current()).toBe(2000);
     for (let ms = 50; ms <= 100; ms++) delay.observe(ms);
     // p95 of 1…100 (DDSketch, 1 % relative accuracy; lower rank 0.95 · 99 = 94.05).
-    expect(delay.current()).toBeGreaterThan(94 * 0.99);
-    expect(delay.current()).toBeLessThan(96 * 1.01);
+    expectDelayBetween(delay, 94, 96);
   });
 
   it("Finagle's rule: maxExtraLoad 0.01 hedges at the p99", () => {
     const clock = new VirtualClock();
     const delay = learnedDelay({ maxExtraLoad: 0.01, clock });
     for (let ms = 1; ms <= 1000; ms++) delay.observe(ms);
-    expect(delay.current()).toBeGreaterThan(989 * 0.99);
-    expect(delay.current()).toBeLessThan(990 * 1.01);
+    expectDelayBetween(delay, 989, 990);
   });
 
   it('never goes below minDelay (a p95 of ~0 ms must not hedge every call)', () => {
