@@ -5,6 +5,7 @@ import {
   type Context,
   checkNumber,
   EventChannel,
+  type ExecuteOptions,
   type ExecutionContext,
   executeInContext,
   identify,
@@ -19,6 +20,7 @@ import {
 } from '@faultline/core';
 import {
   CHILD_ABORTED,
+  CHILD_DISPOSED,
   CHILD_FREE_BIT,
   isThenable,
   LazyChildContext,
@@ -114,6 +116,23 @@ export class TimeoutPolicy extends PolicyBase {
     return this.#onTimeout.subscribe(listener);
   }
 
+  /**
+   * {@link PolicyBase.execute}, with the common call (no signal, no operation, no telemetry
+   * subscriber) dispatched here: the skeleton's call of `executeInContext` is shared by every
+   * policy class and turns megamorphic in an application that uses several, where this one only
+   * ever sees a timeout.
+   */
+  override execute<T>(fn: Task<T>, signalOrOptions?: AbortSignal | ExecuteOptions): Promise<T> {
+    if (signalOrOptions !== undefined || telemetry.hasSubscribers) {
+      return super.execute(fn, signalOrOptions);
+    }
+    try {
+      return this[executeInContext](fn, rootContext);
+    } catch (error) {
+      return Promise.reject(error); // as PolicyBase.execute: never a synchronous throw
+    }
+  }
+
   [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     if (ctx.aborted) return Promise.reject(ctx.abortReason);
     let own: number;
@@ -183,7 +202,7 @@ export class TimeoutPolicy extends PolicyBase {
       ctx,
       ownBound ? undefined : enclosing,
       ms,
-      lazy ? Number.NaN : Number.isNaN(now) ? this.clock.now() : now,
+      lazy ? undefined : Number.isNaN(now) ? this.clock.now() : now,
       source,
       own,
     );
@@ -307,6 +326,32 @@ const FROM_AMBIENT = CHILD_FREE_BIT << 5;
 const UNSTARTED = CHILD_FREE_BIT << 6;
 
 /**
+ * What a call needs only off the success path (an abort, a signal read, an `onAbort` subscriber),
+ * created on first use: the success path builds one smaller object.
+ */
+class CallExtras {
+  /**
+   * The reason {@link TimeoutCall.abort} gave (when {@link CHILD_ABORTED}); cooperative, when
+   * {@link TIMED_OUT}: the TimeoutError the call rejects with if the function does.
+   */
+  reason: unknown = undefined;
+  /** The real cancellable context, created on demand (see {@link LazyChildContext}). */
+  inner: CancellableContext | undefined = undefined;
+  /** `onAbort` subscribers not yet called, while the caller can never abort. */
+  listeners: (() => void) | Array<() => void> | undefined = undefined;
+
+  unsubscribe(listener: () => void): void {
+    const listeners = this.listeners;
+    if (listeners === listener) {
+      this.listeners = undefined;
+    } else if (listeners !== undefined && typeof listeners !== 'function') {
+      const index = listeners.indexOf(listener);
+      if (index >= 0) listeners.splice(index, 1);
+    }
+  }
+}
+
+/**
  * One call in flight, and the context its function runs in (one object: the success path
  * allocates as little as it can). An entry of the policy's `TimerQueue` (or the owner of a
  * timer of its own), settled by whichever comes first of the function, the timer and (aggressive)
@@ -325,20 +370,18 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   /** The timer of its own, when the queue could not take it. */
   cancel: (() => void) | undefined = undefined;
   unwatch: (() => void) | undefined = undefined;
-  /**
-   * The reason {@link abort} gave (when {@link CHILD_ABORTED}); cooperative, when
-   * {@link TIMED_OUT}: the TimeoutError the call rejects with if the function does.
-   */
-  protected ownReason: unknown = undefined;
-  /** The real cancellable context, created on demand (see {@link LazyChildContext}). */
-  protected inner: CancellableContext | undefined = undefined;
-  /** {@link onAbort} subscribers not yet called, while the caller can never abort. */
-  #listeners: (() => void) | Array<() => void> | undefined = undefined;
+  /** What only the other paths need (see {@link CallExtras}), created on first use. */
+  #extras: CallExtras | undefined = undefined;
   /** The enclosing deadline, or the policy's own once read. */
   #deadline: Deadline | undefined;
   readonly #shared: Shared;
   readonly #ms: number;
-  #start: number;
+  /**
+   * The clock time the call started at; `undefined` while {@link UNSTARTED}. Never `NaN` for
+   * "not yet": a field that only ever holds numbers is a double field, boxed in an object of its
+   * own with every call, where one that may hold `undefined` costs nothing until a start is read.
+   */
+  #start: number | undefined;
   readonly #own: number;
 
   /** `enclosing`: the deadline when it bounds the call; `undefined` when the policy's own does. */
@@ -347,7 +390,7 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
     ctx: ExecutionContext,
     enclosing: Deadline | undefined,
     ms: number,
-    start: number,
+    start: number | undefined,
     source: TimeoutSource,
     own: number,
   ) {
@@ -360,7 +403,7 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
           ? FROM_AMBIENT
           : source === 'deadline'
             ? FROM_DEADLINE
-            : 0) | (Number.isNaN(start) ? UNSTARTED : 0);
+            : 0) | (start === undefined ? UNSTARTED : 0);
     this.#shared = shared;
     this.#deadline = enclosing;
     this.#ms = ms;
@@ -373,8 +416,8 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   get deadline(): Deadline {
     let deadline = this.#deadline;
     if (deadline === undefined) {
-      if ((this.flags & UNSTARTED) !== 0) this.#startNow();
-      deadline = Deadline.at(this.#start + this.#own, this.#shared.clock);
+      if ((this.flags & UNSTARTED) !== 0) TimeoutCall.#startNow(this);
+      deadline = Deadline.at((this.#start as number) + this.#own, this.#shared.clock);
       this.#deadline = deadline;
     }
     return deadline;
@@ -396,21 +439,33 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
       listener();
       return unsubscribeNothing;
     }
-    const listeners = this.#listeners;
-    if (listeners === undefined) this.#listeners = listener;
-    else if (typeof listeners === 'function') this.#listeners = [listeners, listener];
+    const extras = TimeoutCall.#more(this);
+    const listeners = extras.listeners;
+    if (listeners === undefined) extras.listeners = listener;
+    else if (typeof listeners === 'function') extras.listeners = [listeners, listener];
     else listeners.push(listener);
-    return () => this.#unsubscribe(listener);
+    return () => extras.unsubscribe(listener);
   }
 
-  #unsubscribe(listener: () => void): void {
-    const listeners = this.#listeners;
-    if (listeners === listener) {
-      this.#listeners = undefined;
-    } else if (listeners !== undefined && typeof listeners !== 'function') {
-      const index = listeners.indexOf(listener);
-      if (index >= 0) listeners.splice(index, 1);
+  static #more<U>(call: TimeoutCall<U>): CallExtras {
+    let extras = call.#extras;
+    if (extras === undefined) {
+      extras = new CallExtras();
+      call.#extras = extras;
     }
+    return extras;
+  }
+
+  protected get ownReason(): unknown {
+    return this.#extras?.reason;
+  }
+
+  protected get inner(): CancellableContext | undefined {
+    return this.#extras?.inner;
+  }
+
+  protected set inner(inner: CancellableContext) {
+    TimeoutCall.#more(this).inner = inner;
   }
 
   /**
@@ -421,13 +476,15 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
     if ((this.flags & CHILD_ABORTED) !== 0) return;
     if (!this.parent.aborted) {
       this.flags |= CHILD_ABORTED;
-      this.ownReason = reason;
+      TimeoutCall.#more(this).reason = reason;
     }
+    const extras = this.#extras;
+    if (extras === undefined) return;
     // The signal first, then the subscribers, as CancellableContext does.
-    this.inner?.abort(reason);
-    const listeners = this.#listeners;
+    extras.inner?.abort(reason);
+    const listeners = extras.listeners;
     if (listeners !== undefined) {
-      this.#listeners = undefined;
+      extras.listeners = undefined;
       if (typeof listeners === 'function') callListener(listeners);
       else for (const listener of listeners) callListener(listener);
     }
@@ -435,15 +492,19 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
 
   /** The call is over: unlinks what its context added to the caller's. */
   override dispose(): void {
-    super.dispose();
-    this.#listeners = undefined;
+    this.flags |= CHILD_DISPOSED;
+    const extras = this.#extras;
+    if (extras !== undefined) {
+      extras.inner?.dispose();
+      extras.listeners = undefined;
+    }
   }
 
   // The call.
 
   /** The clock time the call started at (`NaN` while {@link waitsForStart}). */
   get start(): number {
-    return this.#start;
+    return this.#start ?? Number.NaN;
   }
 
   /** Whether the call started lazily and has not read the clock yet. */
@@ -452,14 +513,14 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   }
 
   /** A lazily started call reads the clock now (its deadline or signal is asked for). */
-  #startNow(): void {
-    const shared = this.#shared;
+  static #startNow<U>(call: TimeoutCall<U>): void {
+    const shared = call.#shared;
     const now = shared.clock.now();
     // In the pending list once executeInContext has put it there; its timer starts now too.
-    if (shared.pending.remove(this as TimeoutCall<unknown>)) this.startAt(now);
+    if (shared.pending.remove(call as TimeoutCall<unknown>)) call.startAt(now);
     else {
-      this.#start = now;
-      this.flags &= ~UNSTARTED;
+      call.#start = now;
+      call.flags &= ~UNSTARTED;
     }
   }
 
@@ -478,16 +539,16 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   /** The queue would not take the call: a timer of its own on `clock`, started at `start`. */
   ownTimer(start: number, clock: Clock): void {
     this.flags |= OWN_TIMER;
-    this.cancel = clock.setTimer(this.#ms, () => this.#fire(clock.now() - start));
+    this.cancel = clock.setTimer(this.#ms, () => TimeoutCall.#fire(this, clock.now() - start));
   }
 
   /** The queue's timer fired (`now` on the policy's clock). */
   expire(now: number): void {
-    this.#fire(now - this.#start);
+    TimeoutCall.#fire(this, now - (this.#start as number));
   }
 
-  #source(): TimeoutSource {
-    const flags = this.flags;
+  static #source<U>(call: TimeoutCall<U>): TimeoutSource {
+    const flags = call.flags;
     return (flags & FROM_AMBIENT) !== 0
       ? 'ambient'
       : (flags & FROM_DEADLINE) !== 0
@@ -496,42 +557,42 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   }
 
   /** The timer fired, `elapsed` after it started. */
-  #fire(elapsed: number): void {
-    if ((this.flags & (SETTLED | TIMED_OUT)) !== 0) return;
-    this.cancel = undefined;
-    const ctx = this.parent;
-    const aggressive = this.#shared.aggressive;
+  static #fire<U>(call: TimeoutCall<U>, elapsed: number): void {
+    if ((call.flags & (SETTLED | TIMED_OUT)) !== 0) return;
+    call.cancel = undefined;
+    const ctx = call.parent;
+    const aggressive = call.#shared.aggressive;
     if (ctx.aborted) {
       // The caller's abort got here first (its listener has not run yet): not a timeout. An
       // aggressive timeout rejects with its reason; a cooperative one waits for the function.
       if (aggressive) {
-        this.flags |= SETTLED;
-        this.#stopWatching();
-        this.release();
-        this.reject(ctx.abortReason);
+        call.flags |= SETTLED;
+        TimeoutCall.#stopWatching(call);
+        call.release();
+        call.reject(ctx.abortReason);
       }
       return;
     }
-    const error = this.#shared.timeoutError(this.#ms, this.#source(), this.#own);
+    const error = call.#shared.timeoutError(call.#ms, TimeoutCall.#source(call), call.#own);
     if (aggressive) {
-      this.flags |= SETTLED;
-      this.#stopWatching();
+      call.flags |= SETTLED;
+      TimeoutCall.#stopWatching(call);
     } else {
       // The caller has not aborted (checked above): abort() keeps the error as ownReason.
-      this.flags |= TIMED_OUT;
+      call.flags |= TIMED_OUT;
     }
-    this.abort(error);
-    this.#shared.expired(this.#ms, elapsed, ctx, error);
+    call.abort(error);
+    call.#shared.expired(call.#ms, elapsed, ctx, error);
     // Aggressive: the function is abandoned; its late outcome is handled, never reported.
-    if (aggressive) this.reject(error);
+    if (aggressive) call.reject(error);
   }
 
   /** The caller (or an enclosing policy) aborted: aggressive timeouts only. */
   callerAborted(): void {
     if ((this.flags & SETTLED) !== 0) return;
     this.flags |= SETTLED;
-    this.#stopTimer();
-    this.#stopWatching();
+    TimeoutCall.#stopTimer(this);
+    TimeoutCall.#stopWatching(this);
     const reason = this.parent.abortReason;
     this.abort(reason);
     this.release();
@@ -543,19 +604,23 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
    * classifier's error (the call then rejects with it and nothing is learned).
    */
   succeeded(value: T): T {
-    const timedOut = this.#finish();
+    const timedOut = TimeoutCall.#finish(this);
     // Cooperative: a value that arrives after the timeout is still the right answer, but says
     // nothing new about latency (the timeout was already observed).
     const adaptive = this.#shared.adaptive;
     if (adaptive !== undefined && timedOut === undefined) {
-      adaptive.observeResult(value, this.#shared.clock.now() - this.#start, this.parent);
+      adaptive.observeResult(
+        value,
+        this.#shared.clock.now() - (this.#start as number),
+        this.parent,
+      );
     }
     return value;
   }
 
   /** The function rejected: throws what the call rejects with. */
   failed(error: unknown): never {
-    const timedOut = this.#finish();
+    const timedOut = TimeoutCall.#finish(this);
     const ctx = this.parent;
     throw timedOut ?? (ctx.aborted ? ctx.abortReason : error);
   }
@@ -593,30 +658,30 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   }
 
   /** The function settled: stops the timer and the watch, releases the context. */
-  #finish(): TimeoutError | undefined {
-    this.flags |= SETTLED;
-    this.#stopTimer();
-    this.#stopWatching();
-    this.release();
-    return (this.flags & TIMED_OUT) !== 0 ? (this.ownReason as TimeoutError) : undefined;
+  static #finish<U>(call: TimeoutCall<U>): TimeoutError | undefined {
+    call.flags |= SETTLED;
+    TimeoutCall.#stopTimer(call);
+    TimeoutCall.#stopWatching(call);
+    call.release();
+    return (call.flags & TIMED_OUT) !== 0 ? (call.ownReason as TimeoutError) : undefined;
   }
 
-  #stopTimer(): void {
-    const cancel = this.cancel;
+  static #stopTimer<U>(call: TimeoutCall<U>): void {
+    const cancel = call.cancel;
     if (cancel === undefined) {
-      const flags = this.flags;
-      if ((flags & UNSTARTED) !== 0) this.#shared.pending.remove(this as TimeoutCall<unknown>);
-      else if ((flags & OWN_TIMER) === 0) this.#shared.timers.remove(this as TimeoutCall<unknown>);
+      const flags = call.flags;
+      if ((flags & UNSTARTED) !== 0) call.#shared.pending.remove(call as TimeoutCall<unknown>);
+      else if ((flags & OWN_TIMER) === 0) call.#shared.timers.remove(call as TimeoutCall<unknown>);
     } else {
-      this.cancel = undefined;
+      call.cancel = undefined;
       cancel();
     }
   }
 
-  #stopWatching(): void {
-    const unwatch = this.unwatch;
+  static #stopWatching<U>(call: TimeoutCall<U>): void {
+    const unwatch = call.unwatch;
     if (unwatch !== undefined) {
-      this.unwatch = undefined;
+      call.unwatch = undefined;
       unwatch();
     }
   }
