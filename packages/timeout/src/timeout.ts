@@ -67,6 +67,11 @@ export class TimeoutPolicy extends PolicyBase {
   readonly #identity: PolicyIdentity;
   /** What the calls of this policy share (built once). */
   readonly #shared: Shared;
+  /**
+   * Whether a call in the root context starts lazily whatever else holds: a fixed duration in
+   * (0, Infinity) on the system clock (see `lazy` in executeInContext).
+   */
+  readonly #lazyRoot: boolean;
 
   /** Validates `duration` and `options` (see {@link resolveTimeoutOptions}); {@link timeout} is the same. */
   constructor(duration: TimeoutDuration, options?: TimeoutOptions) {
@@ -104,6 +109,8 @@ export class TimeoutPolicy extends PolicyBase {
       expired: (ms, elapsed, ctx, error) => this.#expired(ms, elapsed, ctx, error),
     };
     this.#shared = shared;
+    this.#lazyRoot =
+      shared.lazyStart && (this.#fixed as number) > 0 && this.#fixed !== Number.POSITIVE_INFINITY;
   }
 
   /** The policy's name in telemetry (option `name`, default `'timeout'`). */
@@ -134,6 +141,15 @@ export class TimeoutPolicy extends PolicyBase {
   }
 
   [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    if (ctx === rootContext && this.#lazyRoot && !hasAmbientDeadlineProvider()) {
+      // The common call, in short: a fixed duration on the system clock under the root context
+      // (never aborted, no deadline) and no ambient deadline. It starts lazily (see below).
+      const own = this.#fixed as number;
+      return this.#run(
+        new TimeoutCall<T>(this.#shared, ctx, undefined, own, undefined, 'timeout', own),
+        fn,
+      );
+    }
     if (ctx.aborted) return Promise.reject(ctx.abortReason);
     let own: number;
     if (this.#fixed !== undefined) own = this.#fixed;
@@ -206,6 +222,11 @@ export class TimeoutPolicy extends PolicyBase {
       source,
       own,
     );
+    return this.#run(call, fn);
+  }
+
+  /** Runs `fn` as `call` (built for a caller not aborted) and settles it. */
+  #run<T>(call: TimeoutCall<T>, fn: Task<T>): Promise<T> {
     let result: T | PromiseLike<T>;
     try {
       result = fn(call);
@@ -217,49 +238,36 @@ export class TimeoutPolicy extends PolicyBase {
       call.release();
       if (this.#adaptive !== undefined) {
         try {
-          this.#adaptive.observeResult(result, this.clock.now() - call.start, ctx);
+          this.#adaptive.observeResult(result, this.clock.now() - call.start, call.parentContext);
         } catch (error) {
           return Promise.reject(error);
         }
       }
       return Promise.resolve(result);
     }
-    if (call.waitsForStart()) {
-      // Started lazily and nothing read the clock yet: wait for this turn's check phase.
-      shared.pending.push(call as TimeoutCall<unknown>);
-      if (!shared.flushScheduled) {
-        shared.flushScheduled = true;
-        setImmediate(shared.flush);
-      }
-    } else if (ownBound || enclosing.clock === this.clock) {
-      call.startAt(call.start);
-    } else {
-      // Another clock's deadline: a timer of its own on that clock.
-      call.ownTimer(enclosing.clock.now(), enclosing.clock);
-    }
+    call.begin();
+    const shared = this.#shared;
     if (!shared.aggressive) {
       // Cooperative: the call settles when the function does, so its promise is the function's,
       // followed (Promise.resolve returns a native one as is). The expiry only aborts its signal.
-      return Promise.resolve(
-        result.then(
-          (value) => call.succeeded(value),
-          (error: unknown) => call.failed(error),
-        ),
-      );
+      return Promise.resolve(result.then(call.succeeded.bind(call), call.failed.bind(call)));
     }
     // Aggressive: a promise of its own, which the expiry or the caller's abort may settle first.
-    const promise = new Promise<T>(capture);
-    call.resolve = captured.resolve as (value: T) => void;
-    call.reject = captured.reject;
+    // The executor is a closure written here rather than a shared function: the optimizing
+    // compiler inlines a literal executor into `new Promise` and calls a shared one out of line.
+    const promise = new Promise<T>((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
+    });
     // The caller (or an enclosing policy) giving up is not a timeout: reject at once with its
     // reason, no onTimeout. Nothing is registered when the context can never abort.
+    const ctx = call.parentContext;
     if (ctx !== rootContext) call.unwatch = ctx.onAbort(() => call.callerAborted());
     // Both handlers stay attached after the call gave up: the abandoned execution's late
     // rejection is handled here, never reported as unhandled.
-    result.then(
-      (value) => call.resolveWith(value),
-      (error: unknown) => call.rejectWith(error),
-    );
+    // Bound methods rather than arrow functions: two small objects instead of two closures and
+    // the context they share (measured faster on Node 20).
+    result.then(call.resolveWith.bind(call), call.rejectWith.bind(call));
     return promise;
   }
 
@@ -360,6 +368,9 @@ class CallExtras {
  * As a context it is a lighter `ctx.child(deadline)` (a {@link LazyChildContext}): the
  * {@link CancellableContext} behind its signal and `onAbort` is created only when somebody asks for
  * one, and its own deadline only when somebody reads `deadline`; on the success path nobody does.
+ *
+ * Its private helpers are static (`TimeoutCall.#fire(call)`): an instance private method costs
+ * every instance a hidden brand field, and the rarely used state lives in {@link CallExtras}.
  */
 class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   prev: this | undefined = undefined;
@@ -502,14 +513,36 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
 
   // The call.
 
-  /** The clock time the call started at (`NaN` while {@link waitsForStart}). */
+  /** The clock time the call started at (`NaN` while it waits for a lazy start). */
   get start(): number {
     return this.#start ?? Number.NaN;
   }
 
-  /** Whether the call started lazily and has not read the clock yet. */
-  waitsForStart(): boolean {
-    return (this.flags & UNSTARTED) !== 0;
+  /** The caller's context. */
+  get parentContext(): ExecutionContext {
+    return this.parent;
+  }
+
+  /**
+   * The function returned a promise: the call's timer starts (when it started lazily and nothing
+   * read the clock yet, in this turn's check phase, with the other calls of the turn).
+   */
+  begin(): void {
+    const flags = this.flags;
+    const shared = this.#shared;
+    if ((flags & UNSTARTED) !== 0) {
+      shared.pending.push(this as TimeoutCall<unknown>);
+      if (!shared.flushScheduled) {
+        shared.flushScheduled = true;
+        setImmediate(shared.flush);
+      }
+    } else if ((flags & OWN_DEADLINE) !== 0 || this.#deadline!.clock === shared.clock) {
+      this.startAt(this.#start as number);
+    } else {
+      // Another clock's deadline: a timer of its own on that clock.
+      const clock = this.#deadline!.clock;
+      this.ownTimer(clock.now(), clock);
+    }
   }
 
   /** A lazily started call reads the clock now (its deadline or signal is asked for). */
@@ -698,16 +731,6 @@ function callListener(listener: () => void): void {
   } catch (error) {
     reportListenerError(error);
   }
-}
-
-/** The resolving functions of the last `new Promise(capture)`: no executor closure per call. */
-const captured: { resolve: (value: unknown) => void; reject: (reason: unknown) => void } = {
-  resolve: settleNothing,
-  reject: settleNothing,
-};
-function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
-  captured.resolve = resolve as (value: unknown) => void;
-  captured.reject = reject;
 }
 
 /**
