@@ -124,32 +124,41 @@ export class TimeoutPolicy extends PolicyBase {
   }
 
   /**
-   * {@link PolicyBase.execute}, with the common call (no signal, no operation, no telemetry
-   * subscriber) dispatched here: the skeleton's call of `executeInContext` is shared by every
-   * policy class and turns megamorphic in an application that uses several, where this one only
-   * ever sees a timeout.
+   * {@link PolicyBase.execute}; the common call (no signal or options, no telemetry subscriber,
+   * and the short path of executeInContext) goes straight to the run instead of through the base
+   * class's call of `executeInContext`, which every policy class shares (megamorphic).
    */
   override execute<T>(fn: Task<T>, signalOrOptions?: AbortSignal | ExecuteOptions): Promise<T> {
-    if (signalOrOptions !== undefined || telemetry.hasSubscribers) {
-      return super.execute(fn, signalOrOptions);
+    if (signalOrOptions === undefined && this.#short() && !telemetry.hasSubscribers) {
+      try {
+        return this.#runRoot(fn);
+      } catch (error) {
+        return Promise.reject(error); // a foreign thenable's throwing then(), as the base would
+      }
     }
-    try {
-      return this[executeInContext](fn, rootContext);
-    } catch (error) {
-      return Promise.reject(error); // as PolicyBase.execute: never a synchronous throw
-    }
+    return super.execute(fn, signalOrOptions);
+  }
+
+  /**
+   * Whether a call in the root context takes the short path: a fixed duration on the system clock
+   * under the root context (never aborted, no deadline) and no ambient deadline. It starts lazily
+   * (see `lazy` in executeInContext) and needs none of the deadline arithmetic.
+   */
+  #short(): boolean {
+    return this.#lazyRoot && !hasAmbientDeadlineProvider();
+  }
+
+  /** The short path (see {@link #short}). */
+  #runRoot<T>(fn: Task<T>): Promise<T> {
+    const own = this.#fixed as number;
+    return this.#run(
+      new TimeoutCall<T>(this.#shared, rootContext, undefined, own, undefined, 'timeout', own),
+      fn,
+    );
   }
 
   [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
-    if (ctx === rootContext && this.#lazyRoot && !hasAmbientDeadlineProvider()) {
-      // The common call, in short: a fixed duration on the system clock under the root context
-      // (never aborted, no deadline) and no ambient deadline. It starts lazily (see below).
-      const own = this.#fixed as number;
-      return this.#run(
-        new TimeoutCall<T>(this.#shared, ctx, undefined, own, undefined, 'timeout', own),
-        fn,
-      );
-    }
+    if (ctx === rootContext && this.#short()) return this.#runRoot(fn);
     if (ctx.aborted) return Promise.reject(ctx.abortReason);
     let own: number;
     if (this.#fixed !== undefined) own = this.#fixed;
