@@ -10,7 +10,13 @@ import {
 } from './fallback-options.js';
 import { describeFunction } from './internal/describe.js';
 import type { Outcome } from './outcome.js';
-import { executeInContext, PolicyBase, type PolicyDescription, type Task } from './policy.js';
+import {
+  type ExecuteOptions,
+  executeInContext,
+  PolicyBase,
+  type PolicyDescription,
+  type Task,
+} from './policy.js';
 import { identify, type PolicyIdentity, publishEvent, telemetry } from './telemetry.js';
 
 const OWNER = 'fallback';
@@ -55,7 +61,23 @@ export class FallbackPolicy<R = unknown> extends PolicyBase {
     return this.#onFallback.subscribe(listener);
   }
 
+  /**
+   * {@link PolicyBase.execute}; the common call (no signal or options, no telemetry subscriber)
+   * goes straight to the run instead of through the base class's call of `executeInContext`, which
+   * every policy class shares and which turns megamorphic in an application that uses several.
+   */
+  override execute<T>(fn: Task<T>, signalOrOptions?: AbortSignal | ExecuteOptions): Promise<T> {
+    return signalOrOptions === undefined && !telemetry.hasSubscribers
+      ? this.#run(fn, rootContext)
+      : super.execute(fn, signalOrOptions);
+  }
+
   [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    return this.#run(fn, ctx);
+  }
+
+  /** Runs `fn` in `ctx`. Never throws: every outcome is the returned promise's. */
+  #run<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     let result: T | PromiseLike<T>;
     try {
       result = fn(ctx);
