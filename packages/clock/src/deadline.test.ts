@@ -24,6 +24,21 @@ describe('Deadline', () => {
     expect(Deadline.at(0, clock).expired()).toBe(true);
   });
 
+  it('remainingAt: what is left at a reading already taken, as remaining() reads it', async () => {
+    const clock = new VirtualClock(1000);
+    const deadline = Deadline.after(100, clock);
+    expect(deadline.remainingAt(1000)).toBe(100);
+    expect(deadline.remainingAt(1060)).toBe(40);
+    expect(deadline.remainingAt(1100)).toBe(0);
+    expect(deadline.remainingAt(5000)).toBe(0);
+    await clock.advance(25);
+    expect(deadline.remainingAt(clock.now())).toBe(deadline.remaining());
+    expect(Deadline.never.remainingAt(1e12)).toBe(Number.POSITIVE_INFINITY);
+    expect(() => deadline.remainingAt(Number.NaN)).toThrow(TypeError);
+    expect(() => deadline.remainingAt('1000' as unknown as number)).toThrow(TypeError);
+    expect(() => deadline.remainingAt(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+  });
+
   it('never: remaining Infinity, never expires; after(Infinity) and at(Infinity) are never', () => {
     expect(Deadline.never.remaining()).toBe(Number.POSITIVE_INFINITY);
     expect(Deadline.never.expired()).toBe(false);

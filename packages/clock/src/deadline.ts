@@ -78,7 +78,18 @@ export class Deadline {
   /** Milliseconds left, never negative; `Infinity` for {@link Deadline.never}. */
   remaining(): number {
     if (this.expiresAt === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
-    const left = this.expiresAt - this.clock.now();
+    return this.remainingAt(this.clock.now());
+  }
+
+  /**
+   * Milliseconds left at time `now`, a reading of this deadline's {@link clock} the caller has
+   * already taken (one reading then serves for this and for whatever else it times), never
+   * negative; `Infinity` for {@link Deadline.never}. `remaining()` is `remainingAt(clock.now())`.
+   */
+  remainingAt(now: number): number {
+    if (!Number.isFinite(now)) checkNumber('Deadline.remainingAt', 'now', now, {}, false);
+    // Infinity - now is Infinity: a deadline that never expires has all the time left.
+    const left = this.expiresAt - now;
     return left > 0 ? left : 0;
   }
 
