@@ -190,8 +190,7 @@ export class TimeoutPolicy extends PolicyBase {
       remaining = Number.POSITIVE_INFINITY;
     } else if (enclosing.clock === this.clock) {
       now = this.clock.now();
-      const left = enclosing.expiresAt - now;
-      remaining = left > 0 ? left : 0;
+      remaining = enclosing.remainingAt(now);
     } else {
       remaining = enclosing.remaining();
     }
