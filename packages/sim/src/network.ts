@@ -1,6 +1,7 @@
 import type { Clock } from '@faultline/clock';
 import { checkNumber, checkOptions, optionalNumber, type Random } from '@faultline/core';
 import { checkDistribution, constant, type Distribution } from './distribution.js';
+import { SimClock } from './engine.js';
 
 /** Options for {@link Network}. */
 export interface NetworkOptions {
@@ -29,6 +30,12 @@ export type Respond<T> = (error: unknown, value?: T) => void;
 export class Network {
   readonly #post: (ms: number, deliver: (message: unknown) => void, message: unknown) => void;
   readonly #postSync: (ms: number, deliver: (message: unknown) => void, message: unknown) => void;
+  /**
+   * The simulator's own clock, when it is one: `post` and `send` then call its `scheduleSync` and
+   * `schedule` directly, a monomorphic method call the compiler can inline, rather than through a
+   * bound function (four messages per simulated call make this the models' hottest call).
+   */
+  readonly #sim: SimClock | undefined;
   readonly #random: Random;
   readonly #latency: Distribution;
   readonly #drop: number;
@@ -60,6 +67,7 @@ export class Network {
       }>
     ).scheduleSync;
     this.#postSync = typeof scheduleSync === 'function' ? scheduleSync.bind(clock) : this.#post;
+    this.#sim = clock instanceof SimClock ? clock : undefined;
     this.#random = random;
     this.#latency =
       opts.latency === undefined
@@ -86,7 +94,9 @@ export class Network {
       this.dropped++;
       return;
     }
-    this.#post(this.delay(), deliver as (message: unknown) => void, message);
+    const sim = this.#sim;
+    if (sim !== undefined) sim.schedule(this.delay(), deliver, message);
+    else this.#post(this.delay(), deliver as (message: unknown) => void, message);
   }
 
   /**
@@ -103,7 +113,9 @@ export class Network {
       this.dropped++;
       return;
     }
-    this.#postSync(after + this.delay(), deliver as (message: unknown) => void, message);
+    const sim = this.#sim;
+    if (sim !== undefined) sim.scheduleSync(after + this.delay(), deliver, message);
+    else this.#postSync(after + this.delay(), deliver as (message: unknown) => void, message);
   }
 
   /**
