@@ -33,7 +33,12 @@ import type {
   RetryGiveUpReason,
   RetrySuccessEvent,
 } from './retry-events.js';
-import { type RetryAfter, type RetryOptions, resolveRetryOptions } from './retry-options.js';
+import {
+  noRetryAfter,
+  type RetryAfter,
+  type RetryOptions,
+  resolveRetryOptions,
+} from './retry-options.js';
 import { handleTransient } from './should-handle.js';
 
 const OWNER = 'retry';
@@ -64,7 +69,6 @@ interface RetryCall<T> {
   readonly onValue: (value: T) => void;
   readonly onError: (error: unknown) => void;
   readonly onWake: () => void;
-  readonly onWakeError: (reason: unknown) => void;
 }
 
 /** The retry policy; build it with {@link retry}. */
@@ -75,6 +79,10 @@ export class RetryPolicy extends PolicyBase {
   readonly #shouldHandle: ShouldHandle;
   readonly #budget: RetryBudget | undefined;
   readonly #retryAfter: RetryAfter;
+  /** Whether `retryAfter` is the default (never a pushback): #pushback need not call it. */
+  readonly #noRetryAfter: boolean;
+  /** No budget and a result-blind rule: attempt 1's success needs no per-call state. */
+  readonly #plainSuccess: boolean;
   readonly #maxRetryAfter: number;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -93,6 +101,8 @@ export class RetryPolicy extends PolicyBase {
     this.#shouldHandle = resolved.shouldHandle;
     this.#budget = resolved.budget;
     this.#retryAfter = resolved.retryAfter;
+    this.#noRetryAfter = resolved.retryAfter === noRetryAfter;
+    this.#plainSuccess = resolved.budget === undefined && !this.#classifier.classifiesResults;
     this.#maxRetryAfter = resolved.maxRetryAfter;
     this.#clock = resolved.clock;
     // A user's source is checked at every draw (so the error names this policy's option);
@@ -148,7 +158,7 @@ export class RetryPolicy extends PolicyBase {
       }
       const onError = (error: unknown): Promise<T> =>
         this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
-      if (ticket === undefined && Number.isNaN(start) && !this.#classifier.classifiesResults) {
+      if (this.#plainSuccess && Number.isNaN(start)) {
         return attempt.then(this.#succeeded as (value: T) => T, onError);
       }
       return attempt.then((value): T | Promise<T> => {
@@ -218,15 +228,6 @@ export class RetryPolicy extends PolicyBase {
           this.#advance(call);
         },
         onWake: () => this.#wake(call),
-        onWakeError: (reason) => {
-          try {
-            if (call.outcome.ok) discardResult(call.outcome.value);
-          } catch (error) {
-            this.#fail(call, error);
-            return;
-          }
-          this.#fail(call, reason);
-        },
       };
       this.#advance(call);
     });
@@ -316,7 +317,7 @@ export class RetryPolicy extends PolicyBase {
         const attributes = { attempt, delay: ms };
         publishEvent(this.#identity, ctx, 'retry', this.#clock.now(), error, attributes);
       }
-      // Aborted during the sleep: it ends at once with the caller's reason (onWakeError), and
+      // Aborted during the sleep: it ends at once with the caller's reason (#wakeFailed), and
       // no further attempt starts. Either way the handled result is dropped (after the sleep, so
       // that onRetry listeners could still read it).
       try {
@@ -364,6 +365,17 @@ export class RetryPolicy extends PolicyBase {
     }
   }
 
+  /** The caller aborted during the sleep: the call ends with `reason`, the handled result dropped. */
+  #wakeFailed<T>(call: RetryCall<T>, reason: unknown): void {
+    try {
+      if (call.outcome.ok) discardResult(call.outcome.value);
+    } catch (error) {
+      this.#fail(call, error);
+      return;
+    }
+    this.#fail(call, reason);
+  }
+
   /** Rejects the call, ending its ticket as failed (its own error replaces `error` if it throws). */
   #fail<T>(call: RetryCall<T>, error: unknown): void {
     try {
@@ -376,7 +388,7 @@ export class RetryPolicy extends PolicyBase {
   }
 
   /**
-   * Sleeps `ms` on the clock, then calls `call.onWake`; or `call.onWakeError` with the abort
+   * Sleeps `ms` on the clock, then calls `call.onWake`; or {@link #wakeFailed} with the abort
    * reason at once if `call.ctx` aborts first. A timer rather than `clock.sleep`: the timer calls
    * the next attempt itself, with no promise to build and no microtask turn to wait for after
    * it fires. The context is watched with `onAbort`, which, unlike reading `ctx.signal`, creates
@@ -386,7 +398,7 @@ export class RetryPolicy extends PolicyBase {
   #sleep<T>(ms: number, call: RetryCall<T>): void {
     const ctx = call.ctx;
     if (ctx.aborted) {
-      call.onWakeError(ctx.abortReason);
+      this.#wakeFailed(call, ctx.abortReason);
       return;
     }
     // The shared root context (a call without a signal) never aborts: no listener to build.
@@ -401,7 +413,7 @@ export class RetryPolicy extends PolicyBase {
       if (done) return;
       done = true;
       if (cancel !== undefined) cancel();
-      call.onWakeError(ctx.abortReason);
+      this.#wakeFailed(call, ctx.abortReason);
     });
     if (unsubscribe === undefined) {
       this.#clock.setTimer(ms, call.onWake);
@@ -422,7 +434,9 @@ export class RetryPolicy extends PolicyBase {
   }
 
   #pushback(outcome: Outcome<unknown>, attemptCtx: Context): number | undefined {
-    let ms = this.#retryAfter(outcome, attemptCtx);
+    // The default never pushes back: only a policy's own rejection may (the common case is a
+    // plain error, decided by one instanceof).
+    let ms = this.#noRetryAfter ? undefined : this.#retryAfter(outcome, attemptCtx);
     // A policy's own rejection may say when to come back (an open circuit's remaining break).
     if (ms === undefined && !outcome.ok && isExecutionRejected(outcome.error)) {
       ms = outcome.error.retryAfter;
