@@ -112,6 +112,41 @@ describe('retry: attempts', () => {
     await clock.runAll();
     expect(await run).toBe(42);
   });
+
+  // The simulator settles a run by counting microtask generations in which no clock is touched
+  // (the contention scenario allows one more than it needs), so how many turns separate the last
+  // attempt from the caller's reaction is part of its cost model: after retries it is one, as
+  // for a call that succeeds at once, not one more for a second promise adopted by the first.
+  it("a retried call settles the caller's promise one turn after its last attempt", async () => {
+    // A clock whose timers fire at once, inside setTimer (as the simulator's contention clock).
+    const clock = {
+      now: () => 0,
+      sleep: () => Promise.resolve(),
+      setTimer: (_ms: number, callback: () => void) => {
+        callback();
+        return () => {};
+      },
+    };
+    let calls = 0;
+    let answer: (value: string) => void = () => {};
+    const call = retry({ backoff: constant(0), clock }).execute(() => {
+      calls++;
+      if (calls === 1) return Promise.reject(new Error('transient'));
+      return new Promise<string>((resolve) => {
+        answer = resolve;
+      });
+    });
+    while (calls < 2) await Promise.resolve();
+    const order: string[] = [];
+    void call.then(() => order.push('call'));
+    answer('ok');
+    await Promise.resolve()
+      .then(() => order.push('turn 1'))
+      .then(() => order.push('turn 2'))
+      .then(() => order.push('turn 3'));
+    expect(order).toEqual(['turn 1', 'call', 'turn 2', 'turn 3']);
+    expect(await call).toBe('ok');
+  });
 });
 
 describe('retry: the success path', () => {

@@ -48,8 +48,16 @@ function isFiniteDelay(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value < Number.POSITIVE_INFINITY;
 }
 
-/** One call on the failure path (see `RetryPolicy.#retry`): its state between attempts. */
-interface RetryCall<T> {
+/**
+ * One call on the failure path (see `RetryPolicy.#retry`): its state between attempts, and the
+ * call's settlement. It is a thenable: attempt 1's `then` callback returns it, and the promise
+ * the caller holds adopts it by calling {@link then} with that promise's own resolving functions,
+ * which the call then settles directly. A native promise in its place would be a second promise
+ * per failed call, an executor closure and its resolving functions, and one more microtask turn
+ * between the call's end and the caller's reaction (the adopting promise waits for a reaction to
+ * the adopted one), a turn that every settle of the simulator pays for.
+ */
+class RetryCall<T> {
   readonly fn: Task<T>;
   readonly ctx: ExecutionContext;
   /** Set to `undefined` once ended by `succeed()`. */
@@ -59,17 +67,78 @@ interface RetryCall<T> {
   attemptCtx: ExecutionContext;
   /** When the latest attempt started (telemetry only; NaN while nobody subscribes). */
   start: number;
-  attempt: number;
+  attempt = 1;
   /** The backoff's delays, created on the first retry. */
-  delays: Iterator<number> | undefined;
+  delays: Iterator<number> | undefined = undefined;
   /** `delays` when it is a built-in sequence whose `next` is {@link Delays}'s own. */
-  ownDelays: Delays | undefined;
-  readonly resolve: (value: T) => void;
-  readonly reject: (error: unknown) => void;
-  readonly onValue: (value: T) => void;
-  readonly onError: (error: unknown) => void;
-  readonly onWake: () => void;
+  ownDelays: Delays | undefined = undefined;
+  // Set by the policy right after construction (they call its private methods).
+  onValue: (value: T) => void = noop;
+  onError: (error: unknown) => void = noop;
+  onWake: () => void = noop;
+  /** 0 pending; 1 fulfilled, 2 rejected before {@link then} was called (`result` holds it). */
+  #state = 0;
+  #result: unknown = undefined;
+  #resolve: ((value: T) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
+
+  constructor(
+    fn: Task<T>,
+    ctx: ExecutionContext,
+    ticket: RetryTicket | undefined,
+    outcome: Outcome<T>,
+    attemptCtx: ExecutionContext,
+    start: number,
+  ) {
+    this.fn = fn;
+    this.ctx = ctx;
+    this.ticket = ticket;
+    this.outcome = outcome;
+    this.attemptCtx = attemptCtx;
+    this.start = start;
+  }
+
+  /** Called once, by the promise that adopts this call (or by `#retry`'s caller). */
+  // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, adopted by the caller's promise
+  then(resolve: (value: T) => void, reject: (error: unknown) => void): void {
+    const state = this.#state;
+    if (state === 0) {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      return;
+    }
+    const result = this.#result;
+    this.#result = undefined;
+    if (state === 1) resolve(result as T);
+    else reject(result);
+  }
+
+  resolve(value: T): void {
+    const resolve = this.#resolve;
+    if (resolve !== undefined) {
+      this.#resolve = undefined;
+      this.#reject = undefined;
+      resolve(value);
+    } else if (this.#state === 0) {
+      this.#state = 1;
+      this.#result = value;
+    }
+  }
+
+  reject(error: unknown): void {
+    const reject = this.#reject;
+    if (reject !== undefined) {
+      this.#resolve = undefined;
+      this.#reject = undefined;
+      reject(error);
+    } else if (this.#state === 0) {
+      this.#state = 2;
+      this.#result = error;
+    }
+  }
 }
+
+function noop(): void {}
 
 /** The retry policy; build it with {@link retry}. */
 export class RetryPolicy extends PolicyBase {
@@ -154,10 +223,13 @@ export class RetryPolicy extends PolicyBase {
         // value or thenable is adopted).
         attempt = Promise.resolve(fn(attemptCtx));
       } catch (error) {
-        return this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
+        // A synchronous throw: the call settles this promise (which runs `then` at once).
+        const call = this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
+        return new Promise<T>((resolve, reject) => call.then(resolve, reject));
       }
+      // The returned call is a thenable, which the `then` promise adopts (see RetryCall).
       const onError = (error: unknown): Promise<T> =>
-        this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
+        this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start) as never;
       if (this.#plainSuccess && Number.isNaN(start)) {
         return attempt.then(this.#succeeded as (value: T) => T, onError);
       }
@@ -165,7 +237,7 @@ export class RetryPolicy extends PolicyBase {
         // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
         // result, so the success path need not build an Outcome for them.
         if (this.#classifier.classifiesResults) {
-          return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx, start);
+          return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx, start) as never;
         }
         if (!Number.isNaN(start) && telemetry.hasSubscribers) {
           publishAttempt(this.#identity, ctx, 1, false, this.#clock.now() - start);
@@ -196,7 +268,7 @@ export class RetryPolicy extends PolicyBase {
    * the classifier as a value instead of an exception thrown into an async function (V8 builds a
    * message for every such throw, ~150 ns), and the two waits per retry (attempt, sleep) build no
    * resume closures. It is the path a retry storm takes: 1.4 million times in the simulator's
-   * contention sweep.
+   * contention sweep. Returns the call, a thenable that the caller's promise adopts.
    */
   #retry<T>(
     fn: Task<T>,
@@ -205,32 +277,19 @@ export class RetryPolicy extends PolicyBase {
     outcome: Outcome<T>,
     attemptCtx: ExecutionContext,
     start: number,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const call: RetryCall<T> = {
-        fn,
-        ctx,
-        ticket,
-        outcome,
-        attemptCtx,
-        start,
-        attempt: 1,
-        delays: undefined,
-        ownDelays: undefined,
-        resolve,
-        reject,
-        onValue: (value) => {
-          call.outcome = { ok: true, value };
-          this.#advance(call);
-        },
-        onError: (error) => {
-          call.outcome = { ok: false, error };
-          this.#advance(call);
-        },
-        onWake: () => this.#wake(call),
-      };
+  ): RetryCall<T> {
+    const call = new RetryCall(fn, ctx, ticket, outcome, attemptCtx, start);
+    call.onValue = (value) => {
+      call.outcome = { ok: true, value };
       this.#advance(call);
-    });
+    };
+    call.onError = (error) => {
+      call.outcome = { ok: false, error };
+      this.#advance(call);
+    };
+    call.onWake = () => this.#wake(call);
+    this.#advance(call);
+    return call;
   }
 
   /** Classifies the call's latest outcome, then settles the call or starts the sleep. */

@@ -143,7 +143,7 @@ describe('simulate', () => {
   // The microtask settle is only sound if every reaction chain of the simulated code reaches the
   // clock within `quiet` generations. Checked against the setImmediate settle (VirtualClock's)
   // for every scenario. The contention client (message callbacks, one promise per attempt) needs
-  // 2 quiet generations and 1 diverges; retry-storm's async clients need 3 and 2 diverge (a
+  // 1 quiet generation and 0 diverges; retry-storm's async clients need 3 and 2 diverge (a
   // client's success travels through retry's and the caller's awaits without touching the
   // clock); gray-failure needs 4. The default is 8.
   it('microtask and macrotask settling give identical results for every scenario', async () => {
@@ -156,7 +156,7 @@ describe('simulate', () => {
     );
     const macro = await simulate(contention, { settle: 'macrotask' });
     expect(await simulate(contention, { settle: 'microtask', concurrency: 1 })).toEqual(macro);
-    expect(await simulate(contention, { settle: 'microtask', quiet: 2, concurrency: 1 })).toEqual(
+    expect(await simulate(contention, { settle: 'microtask', quiet: 1, concurrency: 1 })).toEqual(
       macro,
     );
     // The engine options the contention plan asks for (fewer quiet generations than the default).
@@ -165,10 +165,10 @@ describe('simulate', () => {
     expect(await simulate(plan.specs, plan.simulate)).toEqual(
       await simulate(plan.specs, { settle: 'macrotask' }),
     );
-    // The comparison can see an insufficient drain: one quiet generation is not enough for the
-    // contention client (an attempt's rejection reaches retry's sleep two generations later).
+    // The comparison can see an insufficient drain: no quiet generation is not enough for the
+    // contention client (a call's success reaches `done` two generations after the write reply).
     expect(
-      await simulate(contention, { settle: 'microtask', quiet: 1, concurrency: 1 }),
+      await simulate(contention, { settle: 'microtask', quiet: 0, concurrency: 1 }),
     ).not.toEqual(macro);
     const plans = [
       planRetryStorm({ runs: 1, concurrency: 1 }),
