@@ -264,15 +264,15 @@ export function planContention(
     specs,
     // Two runs side by side: each run's clients, policy promises and suspended calls are a few
     // hundred kilobytes, and with the engine's default of 8 the sweep's working set outgrew the
-    // CPU caches (the sweep cost up to 1.7 times as much on a loaded machine). And 3 quiet
+    // CPU caches (the sweep cost up to 1.7 times as much on a loaded machine). And 2 quiet
     // generations end a settle instead of 8, one more than this model needs: its longest chain
-    // of reactions that touches no clock is a retried call's success (the write reply resolves
-    // the attempt; retry's onValue resolves its call; the async execute adopts it; `done` reads
-    // the clock), three hops after the fired timer, which 2 quiet generations cover exactly
-    // (engine.test.ts: 2 give the macrotask settle's results, 1 does not). Every quiet
+    // of reactions that touches no clock is a call's success (the write reply resolves the
+    // attempt; retry's reaction resolves the caller's promise, directly even after retries;
+    // `done` reads the clock), two hops after the fired timer, which 1 quiet generation covers
+    // exactly (engine.test.ts: 1 gives the macrotask settle's results, 0 does not). Every quiet
     // generation is paid on every turn. Neither option changes the results: engine.test.ts and
     // contention.test.ts compare them with the macrotask settle and with 8 quiet generations.
-    simulate: { concurrency: 2, quiet: 3 },
+    simulate: { concurrency: 2, quiet: 2 },
     aggregate(outcomes) {
       const results: ContentionResult[] = [];
       let k = 0;
