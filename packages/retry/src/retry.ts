@@ -204,51 +204,96 @@ export class RetryPolicy extends PolicyBase {
   // The success path: no Outcome, no iterator, no async function; the received context is reused
   // when it already says attempt 1. Everything else happens in #retry, on the failure path only.
   //
-  // Not `async`: attempt 1 is waited on with `then`, which takes the microtask turns of the
-  // `await` it replaces (the callback runs when `await` would resume, and a callback that returns
-  // #retry's promise is adopted in the two turns an async function's `return` of it takes), but
-  // builds one promise instead of an async function's promise, its suspended frame and the resume
-  // closures of its `await`, and a failed attempt arrives as a value rather than an exception
-  // thrown into the function. A call that needs nothing on success (no budget, no telemetry, a
-  // rule blind to results) shares one success callback per policy.
+  // Not `async`: attempt 1 is waited on with `then`, whose callback runs when the `await` it
+  // replaces would resume, but which builds one promise instead of an async function's promise,
+  // its suspended frame and the resume closures of its `await`, and a failed attempt arrives as a
+  // value rather than an exception thrown into the function (after a failure the `then` promise
+  // adopts the retried call, a thenable that then settles it directly: see RetryCall). A call
+  // that needs nothing on success (no budget, no telemetry, a rule blind to results) shares one
+  // success callback per policy, and its only allocation besides the `then` promise is the
+  // rejection handler (#onFirstError).
   [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     try {
       const attemptCtx = ctx.attempt === 1 ? ctx : ctx.withAttempt(1);
-      const ticket = this.#budget === undefined ? undefined : this.#budget.begin();
-      // Attempt durations are telemetry only: the clock is read while someone subscribes (NaN: not).
-      const start = telemetry.hasSubscribers ? this.#clock.now() : Number.NaN;
+      // Attempt durations are telemetry only: the clock is read while someone subscribes.
+      if (!this.#plainSuccess || telemetry.hasSubscribers) {
+        return this.#executeObserved(fn, ctx, attemptCtx);
+      }
       let attempt: Promise<T>;
       try {
         // `Promise.resolve` then `then`: what `await` does (a native promise is used as it is, a
         // value or thenable is adopted).
         attempt = Promise.resolve(fn(attemptCtx));
       } catch (error) {
-        // A synchronous throw: the call settles this promise (which runs `then` at once).
-        const call = this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
-        return new Promise<T>((resolve, reject) => call.then(resolve, reject));
+        return this.#retryNow(fn, ctx, undefined, error, attemptCtx, Number.NaN);
       }
-      // The returned call is a thenable, which the `then` promise adopts (see RetryCall).
-      const onError = (error: unknown): Promise<T> =>
-        this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start) as never;
-      if (this.#plainSuccess && Number.isNaN(start)) {
-        return attempt.then(this.#succeeded as (value: T) => T, onError);
-      }
-      return attempt.then((value): T | Promise<T> => {
-        // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
-        // result, so the success path need not build an Outcome for them.
-        if (this.#classifier.classifiesResults) {
-          return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx, start) as never;
-        }
-        if (!Number.isNaN(start) && telemetry.hasSubscribers) {
-          publishAttempt(this.#identity, ctx, 1, false, this.#clock.now() - start);
-        }
-        ticket?.succeed();
-        if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: 1 });
-        return value;
-      }, onError);
+      return attempt.then(
+        this.#succeeded as (value: T) => T,
+        this.#onFirstError(fn, ctx, attemptCtx),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Attempt 1's rejection handler on the plain path. Built here rather than in
+   * `executeInContext`, so that the closure's context holds these three values only, and the
+   * caller, which creates no closure of its own, allocates no context at all.
+   */
+  #onFirstError<T>(
+    fn: Task<T>,
+    ctx: ExecutionContext,
+    attemptCtx: ExecutionContext,
+  ): (error: unknown) => Promise<T> {
+    // The returned call is a thenable, which the `then` promise adopts (see RetryCall).
+    return (error) =>
+      this.#retry(fn, ctx, undefined, { ok: false, error }, attemptCtx, Number.NaN) as never;
+  }
+
+  /** A synchronous throw of attempt 1: the call settles this promise (`then` runs at once). */
+  #retryNow<T>(
+    fn: Task<T>,
+    ctx: ExecutionContext,
+    ticket: RetryTicket | undefined,
+    error: unknown,
+    attemptCtx: ExecutionContext,
+    start: number,
+  ): Promise<T> {
+    const call = this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start);
+    return new Promise<T>((resolve, reject) => call.then(resolve, reject));
+  }
+
+  /** Attempt 1 with a budget ticket, telemetry or a rule that classifies results. */
+  #executeObserved<T>(
+    fn: Task<T>,
+    ctx: ExecutionContext,
+    attemptCtx: ExecutionContext,
+  ): Promise<T> {
+    const ticket = this.#budget === undefined ? undefined : this.#budget.begin();
+    // NaN: nobody subscribes to telemetry.
+    const start = telemetry.hasSubscribers ? this.#clock.now() : Number.NaN;
+    let attempt: Promise<T>;
+    try {
+      attempt = Promise.resolve(fn(attemptCtx));
+    } catch (error) {
+      return this.#retryNow(fn, ctx, ticket, error, attemptCtx, start);
+    }
+    const onError = (error: unknown): Promise<T> =>
+      this.#retry(fn, ctx, ticket, { ok: false, error }, attemptCtx, start) as never;
+    return attempt.then((value): T | Promise<T> => {
+      // The default and core's result-blind rules (handleErrors, handleAll, …) never handle a
+      // result, so the success path need not build an Outcome for them.
+      if (this.#classifier.classifiesResults) {
+        return this.#retry(fn, ctx, ticket, { ok: true, value }, attemptCtx, start) as never;
+      }
+      if (!Number.isNaN(start) && telemetry.hasSubscribers) {
+        publishAttempt(this.#identity, ctx, 1, false, this.#clock.now() - start);
+      }
+      ticket?.succeed();
+      if (this.#onSuccess.hasListeners) this.#onSuccess.emit({ attempts: 1 });
+      return value;
+    }, onError);
   }
 
   /** Attempt 1's success when there is no ticket to end and no attempt to publish. */
