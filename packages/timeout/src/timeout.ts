@@ -154,6 +154,7 @@ export class TimeoutPolicy extends PolicyBase {
     return this.#run(
       new TimeoutCall<T>(this.#shared, rootContext, undefined, own, undefined, 'timeout', own),
       fn,
+      rootContext,
     );
   }
 
@@ -230,11 +231,11 @@ export class TimeoutPolicy extends PolicyBase {
       source,
       own,
     );
-    return this.#run(call, fn);
+    return this.#run(call, fn, ctx);
   }
 
-  /** Runs `fn` as `call` (built for a caller not aborted) and settles it. */
-  #run<T>(call: TimeoutCall<T>, fn: Task<T>): Promise<T> {
+  /** Runs `fn` as `call`, made for `ctx` (a caller not aborted), and settles it. */
+  #run<T>(call: TimeoutCall<T>, fn: Task<T>, ctx: ExecutionContext): Promise<T> {
     let result: T | PromiseLike<T>;
     try {
       result = fn(call);
@@ -246,7 +247,7 @@ export class TimeoutPolicy extends PolicyBase {
       call.release();
       if (this.#adaptive !== undefined) {
         try {
-          this.#adaptive.observeResult(result, this.clock.now() - call.start, call.parentContext);
+          this.#adaptive.observeResult(result, this.clock.now() - call.start, ctx);
         } catch (error) {
           return Promise.reject(error);
         }
@@ -269,7 +270,6 @@ export class TimeoutPolicy extends PolicyBase {
     });
     // The caller (or an enclosing policy) giving up is not a timeout: reject at once with its
     // reason, no onTimeout. Nothing is registered when the context can never abort.
-    const ctx = call.parentContext;
     if (ctx !== rootContext) call.unwatch = ctx.onAbort(() => call.callerAborted());
     // Both handlers stay attached after the call gave up: the abandoned execution's late
     // rejection is handled here, never reported as unhandled.
@@ -524,11 +524,6 @@ class TimeoutCall<T> extends LazyChildContext implements TimerEntry {
   /** The clock time the call started at (`NaN` while it waits for a lazy start). */
   get start(): number {
     return this.#start ?? Number.NaN;
-  }
-
-  /** The caller's context. */
-  get parentContext(): ExecutionContext {
-    return this.parent;
   }
 
   /**
