@@ -196,6 +196,58 @@ describe.skipIf(url === undefined)('redisStore (real Redis)', () => {
     }
   });
 
+  it('claims with the pre-7.0 script once the server refuses SET … NX … GET', async () => {
+    // Redis before 7.0 answers `ERR syntax error` to `SET key value NX PX ttl GET` (and runs
+    // nothing): a client that refuses the first script it is sent stands in for such a server.
+    const prefix = `${runPrefix}before7:`;
+    const sent: string[] = [];
+    let refused: string | undefined;
+    // ioredis has both at run time; its types do not declare them.
+    const real = io as unknown as Required<IoRedisClientLike>;
+    const client = {
+      evalshaBuffer: (sha: string, numKeys: number, ...args: (string | Buffer)[]) => {
+        sent.push(sha);
+        refused ??= sha;
+        if (sha === refused) return Promise.reject(new Error('ERR syntax error'));
+        return real.evalshaBuffer(sha, numKeys, ...args);
+      },
+      evalBuffer: (source: string, numKeys: number, ...args: (string | Buffer)[]) => {
+        if (source.includes("'GET')")) return Promise.reject(new Error('ERR syntax error'));
+        return real.evalBuffer(source, numKeys, ...args);
+      },
+    };
+    const store = redisStore({ client, prefix });
+    const claim = (key: string, owner: string) =>
+      store.claim(key, { owner, fingerprint: 'f', lockTtl: 5_000 });
+    // The first batch is refused as a whole; each of its claims is sent again, then settles.
+    const first = await Promise.all([claim('a', 'o1'), claim('b', 'o2'), claim('a', 'o3')]);
+    expect(first.map((result) => result.claimed)).toEqual([true, true, false]);
+    expect(sent.filter((sha) => sha === refused)).toHaveLength(1);
+    expect(await store.complete('a', 'o1', ok, 5_000)).toBe(true);
+    const again = await claim('a', 'o4');
+    expect(again).toMatchObject({ claimed: false, record: { status: 'COMPLETED' } });
+    expect(await claim('c', 'o5')).toEqual({ claimed: true, previous: 'none' });
+    // Never tried again on this store.
+    expect(sent.filter((sha) => sha === refused)).toHaveLength(1);
+    expect(await admin.pttl(`${prefix}c`)).toBeGreaterThan(4_000);
+  });
+
+  it('does not fall back on errors other than a refused SET … NX … GET', async () => {
+    let calls = 0;
+    const client = {
+      evalshaBuffer: () => {
+        calls++;
+        return Promise.reject(new Error('OOM command not allowed when used memory > maxmemory'));
+      },
+      evalBuffer: () => Promise.reject(new Error('unexpected EVAL')),
+    };
+    const store = redisStore({ client });
+    await expect(store.claim('k', { owner: 'o', fingerprint: 'f', lockTtl: 10 })).rejects.toThrow(
+      /^OOM/,
+    );
+    expect(calls).toBe(1);
+  });
+
   it('rejects when the server errors (not a silent false)', async () => {
     const broken = redisStore({
       client: { callBuffer: () => Promise.reject(new Error('ECONNRESET')) },

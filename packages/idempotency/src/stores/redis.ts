@@ -64,13 +64,46 @@ const OWNER = 'redisStore';
  * Claim (behaviour rows 5, 6, 8, 9, 11, 21) in one round trip, for each of its keys in turn
  * (KEYS[i] with ARGV[2i-1] the value, ARGV[2i] the lock TTL: see {@link ScriptBatch}). A free
  * key (a fresh one, or an expired record: PX expiry means rows 8 and 11 are already gone) is
- * taken by `SET NX PX`, one command. Otherwise the script reads what is there: it replaces what
- * it can tell is garbage (another Redis type, unknown tag, no expiry; `SET` overwrites any type)
- * and answers the live record with its PTTL (0 means it expires this millisecond: treated as
- * gone). Answers, per key, 0 (claimed, no record), 1 (claimed, replaced garbage) or
- * {value, pttl}.
+ * taken by `SET NX PX … GET`, one command, which otherwise answers what is there (Redis 7.0+;
+ * earlier servers refuse `NX` with `GET`: see {@link CLAIM_BEFORE_7}). The script then checks
+ * what it found: it replaces what it can tell is garbage (another Redis type, unknown tag, no
+ * expiry; `SET` overwrites any type) and answers the live record with its PTTL (0 means it
+ * expires this millisecond: treated as gone). Any other error (a server without `NX … GET`)
+ * is the script's answer, before anything was written. Answers, per key, 0 (claimed, no
+ * record), 1 (claimed, replaced garbage) or {value, pttl}.
  */
 const CLAIM = lua(`
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local v = redis.pcall('SET', key, ARGV[2 * i - 1], 'NX', 'PX', ARGV[2 * i], 'GET')
+  if not v then
+    out[i] = 0
+  else
+    local garbage = true
+    if type(v) == 'string' then
+      local tag = string.sub(v, 1, 4)
+      if tag == '${IN_PROGRESS_TAG}' or tag == '${COMPLETED_TAG}' then
+        local ttl = redis.call('PTTL', key)
+        if ttl > 0 then out[i] = {v, ttl} else garbage = ttl == -1 end
+      end
+    elseif string.sub(v.err, 1, 9) ~= 'WRONGTYPE' then
+      return v
+    end
+    if not out[i] then
+      redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i])
+      if garbage then out[i] = 1 else out[i] = 0 end
+    end
+  end
+end
+return out
+`);
+
+/**
+ * {@link CLAIM} for servers before Redis 7.0 (`SET NX PX`, then `GET` when the key was taken):
+ * the same answers, one more command inside the script when the key holds something.
+ */
+const CLAIM_BEFORE_7 = lua(`
 local out = {}
 for i = 1, #KEYS do
   local key = KEYS[i]
@@ -94,6 +127,12 @@ for i = 1, #KEYS do
 end
 return out
 `);
+
+/** A server that refused `SET … NX … GET` (before Redis 7.0: `ERR syntax error`). */
+function isSyntaxError(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message.includes('syntax error');
+}
 
 /** Replaces the value only if it is still the garbage the caller saw (SHA-1 compare). */
 const REPLACE_UNREADABLE = lua(`
@@ -262,7 +301,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         return reply[0];
       });
   };
-  const claimOne = perTurn(CLAIM);
+  // CLAIM until the server refuses `NX … GET` (it then wrote nothing), CLAIM_BEFORE_7 after.
+  const claimNxGet = perTurn(CLAIM);
+  let claimOne = claimNxGet;
   const completeOne = perTurn(COMPLETE);
 
   return {
@@ -276,7 +317,15 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       // Normally one pass. A value that looked like a record to the script but does not decode
       // is replaced with a compare-and-set on its SHA-1; if it changed meanwhile, start over.
       for (let attempt = 0; attempt < 10; attempt++) {
-        const reply = await claimOne(k, [value, ttl]);
+        const sent = claimOne;
+        let reply: unknown;
+        try {
+          reply = await sent(k, [value, ttl]);
+        } catch (error) {
+          if (sent !== claimNxGet || !isSyntaxError(error)) throw error;
+          if (claimOne === claimNxGet) claimOne = perTurn(CLAIM_BEFORE_7);
+          continue;
+        }
         if (reply === 0 || reply === 1) {
           return { claimed: true, previous: reply === 0 ? 'none' : 'unreadable' };
         }
