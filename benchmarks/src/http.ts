@@ -21,6 +21,7 @@
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandLog } from '@faultline/test-support/services';
 import { Redis } from 'ioredis';
 import {
   BODY,
@@ -172,29 +173,15 @@ async function countRoundTrips(redisUrl: string, count: number): Promise<RoundTr
   const admin = new Redis(redisUrl);
   const monitorBase = new Redis(redisUrl);
   const monitor = await monitorBase.monitor();
-  const seen: { command: string; sha: string | undefined; source: string }[] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    seen.push({ command: String(args[0]).toUpperCase(), sha: args[1], source });
-  });
-  /** MONITOR lists commands in execution order: once our marker shows, all before it have. */
-  const sync = async (): Promise<void> => {
-    const marker = `marker-${Math.random()}`;
-    await admin.echo(marker);
-    for (let i = 0; !seen.some((entry) => entry.sha === marker); i++) {
-      if (i > 1_000) throw new Error('MONITOR never showed the marker');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
-  const clientCommands = (): { command: string; sha: string | undefined }[] =>
-    seen.filter((entry) => entry.source !== 'lua' && entry.command !== 'ECHO');
+  const log = commandLog(monitor, admin);
   const settle = async (expected: number): Promise<void> => {
     // Completions are written after the response is sent: wait for them, then a little longer
     // to catch any extra command.
-    for (let i = 0; i < 400 && clientCommands().length < expected; i++) {
+    for (let i = 0; i < 400 && log.sent().length < expected; i++) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await sync();
+    await log.sync();
   };
 
   const server = await startServer('redis', redisUrl);
@@ -203,7 +190,7 @@ async function countRoundTrips(redisUrl: string, count: number): Promise<RoundTr
     for (let i = 0; i < 3; i++) await post(server.url, freshKey());
     await settle(0);
 
-    seen.length = 0;
+    log.clear();
     const keys: string[] = [];
     for (let i = 0; i < count; i++) {
       const key = freshKey();
@@ -213,15 +200,15 @@ async function countRoundTrips(redisUrl: string, count: number): Promise<RoundTr
         throw new Error(`round-trip request answered ${response.status}`);
     }
     await settle(2 * count);
-    const onNew = clientCommands();
+    const onNew = log.sent();
     const commands: Record<string, number> = {};
     for (const entry of onNew) commands[entry.command] = (commands[entry.command] ?? 0) + 1;
     // The claim script is the first one each request runs; the other EVALSHA is the completion.
-    const claimSha = onNew.find((entry) => entry.command === 'EVALSHA')?.sha;
-    const claim = onNew.filter((e) => e.command === 'EVALSHA' && e.sha === claimSha).length;
-    const complete = onNew.filter((e) => e.command === 'EVALSHA' && e.sha !== claimSha).length;
+    const claimSha = onNew.find((entry) => entry.command === 'EVALSHA')?.first;
+    const claim = onNew.filter((e) => e.command === 'EVALSHA' && e.first === claimSha).length;
+    const complete = onNew.filter((e) => e.command === 'EVALSHA' && e.first !== claimSha).length;
 
-    seen.length = 0;
+    log.clear();
     for (const key of keys) {
       const response = await post(server.url, key);
       if (response.headers.get('idempotent-replayed') !== 'true') {
@@ -229,7 +216,7 @@ async function countRoundTrips(redisUrl: string, count: number): Promise<RoundTr
       }
     }
     await settle(count);
-    const onReplay = clientCommands().length;
+    const onReplay = log.sent().length;
 
     const perNewRequest = {
       claim: claim / count,

@@ -22,11 +22,16 @@ export {
 } from './run-node.js';
 export {
   type ClosableRedis,
+  type CommandLog,
   cleanUpRedis,
+  commandLog,
   deleteKeys,
+  type EchoClient,
   freePort,
+  type MonitorFeed,
   requireBinary,
   type ScanningRedis,
+  type SentCommand,
   type ServiceKind,
   serviceUrl,
   startRedisServer,

@@ -219,3 +219,69 @@ export async function startRedisServer(extraArgs: readonly string[] = []): Promi
     restart: launch,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// What Redis's MONITOR shows of the commands clients send, for the tests and benchmarks that
+// count round trips. MONITOR lists commands in execution order, so once a marker ECHOed after
+// some work shows up, every command of that work has.
+
+/** The MONITOR connection (ioredis's `monitor()` result, structurally). */
+export interface MonitorFeed {
+  on(event: 'monitor', listener: (time: string, args: string[], source: string) => void): unknown;
+}
+
+/** A second, ordinary connection: the markers are ECHOed on it. */
+export interface EchoClient {
+  echo(message: string): Promise<unknown>;
+}
+
+/** One command a client sent: its name (upper case) and first argument (a script's SHA1). */
+export interface SentCommand {
+  readonly command: string;
+  readonly first: string | undefined;
+}
+
+export interface CommandLog {
+  /** Waits until MONITOR has listed everything executed so far. */
+  sync(): Promise<void>;
+  /** The commands clients sent since the log began or was last cleared (not Lua's, not ECHO). */
+  sent(): SentCommand[];
+  clear(): void;
+  /** Syncs and clears, runs `action`, syncs: the names of the commands clients sent for it. */
+  roundTrips(action: () => Promise<unknown>): Promise<string[]>;
+}
+
+/** Logs what `feed` shows from now on, synced by markers sent on `admin`. */
+export function commandLog(feed: MonitorFeed, admin: EchoClient): CommandLog {
+  const seen: { command: string; first: string | undefined; source: string }[] = [];
+  feed.on('monitor', (_time, args, source) => {
+    seen.push({ command: String(args[0]).toUpperCase(), first: args[1], source });
+  });
+  const sync = async (): Promise<void> => {
+    const marker = `marker-${Math.random()}`;
+    await admin.echo(marker);
+    for (let i = 0; !seen.some((entry) => entry.first === marker); i++) {
+      if (i > 1_000) throw new Error('MONITOR never showed the marker');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  const sent = (): SentCommand[] =>
+    seen
+      .filter((entry) => entry.source !== 'lua' && entry.command !== 'ECHO')
+      .map(({ command, first }) => ({ command, first }));
+  const clear = (): void => {
+    seen.length = 0;
+  };
+  return {
+    sync,
+    sent,
+    clear,
+    async roundTrips(action) {
+      await sync();
+      clear();
+      await action();
+      await sync();
+      return sent().map((entry) => entry.command);
+    },
+  };
+}

@@ -1,5 +1,11 @@
 import type { RedisClientLike } from '@faultline/core/redis';
-import { requireBinary, startRedisServer, type ThrowawayRedis } from '@faultline/test-support';
+import {
+  type CommandLog,
+  commandLog,
+  requireBinary,
+  startRedisServer,
+  type ThrowawayRedis,
+} from '@faultline/test-support';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,16 +32,14 @@ describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
   let server: ThrowawayRedis;
   let admin: Redis;
   let monitor: Awaited<ReturnType<Redis['monitor']>>;
-  const seen: { command: string; source: string; marker: string | undefined }[] = [];
+  let log: CommandLog;
   const figures: string[] = [];
 
   beforeAll(async () => {
     server = await startRedisServer();
     admin = new Redis(server.url);
     monitor = await new Redis(server.url).monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      seen.push({ command: String(args[0]).toUpperCase(), source, marker: args[1] });
-    });
+    log = commandLog(monitor, admin);
   }, 30_000);
 
   afterAll(async () => {
@@ -44,27 +48,6 @@ describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
     await server?.stop();
     console.info(`[redis round trips] ${figures.join('; ')}`);
   });
-
-  /** Waits until MONITOR has listed everything executed so far (it lists in execution order). */
-  const sync = async (): Promise<void> => {
-    const marker = `marker-${Math.random()}`;
-    await admin.echo(marker);
-    for (let i = 0; !seen.some((entry) => entry.marker === marker); i++) {
-      if (i > 500) throw new Error('MONITOR never showed the marker');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
-
-  /** Runs `action` and returns the commands clients sent for it (not Lua's inner calls). */
-  const roundTrips = async (action: () => Promise<unknown>): Promise<string[]> => {
-    await sync();
-    seen.length = 0;
-    await action();
-    await sync();
-    return seen
-      .filter((entry) => entry.source !== 'lua' && entry.command !== 'ECHO')
-      .map((entry) => entry.command);
-  };
 
   const clients: [string, () => Promise<{ client: RedisClientLike; close(): void }>][] = [
     [
@@ -102,24 +85,24 @@ describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
         }
 
         let token: Parameters<typeof idempotency.complete>[0] | undefined;
-        const claim = await roundTrips(async () => {
+        const claim = await log.roundTrips(async () => {
           const result = await idempotency.begin(request(`new-${kind}`));
           expect(result.kind).toBe('execute');
           if (result.kind === 'execute') token = result.token;
         });
-        const complete = await roundTrips(() =>
+        const complete = await log.roundTrips(() =>
           idempotency.complete(token!, {
             status: 201,
             headers: { 'content-type': 'application/json' },
             body: encoder.encode('{"id":1}'),
           }),
         );
-        const replay = await roundTrips(async () => {
+        const replay = await log.roundTrips(async () => {
           expect((await idempotency.begin(request(`new-${kind}`))).kind).toBe('replay');
         });
         const conflictKey = `busy-${kind}`;
         const busy = await idempotency.begin(request(conflictKey));
-        const conflict = await roundTrips(async () => {
+        const conflict = await log.roundTrips(async () => {
           expect((await idempotency.begin(request(conflictKey))).kind).toBe('reject');
         });
         if (busy.kind === 'execute') await idempotency.release(busy.token!);
@@ -131,7 +114,7 @@ describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
 
         // Cold script cache (restart, SCRIPT FLUSH): NOSCRIPT, then EVAL, which caches it.
         await admin.script('FLUSH');
-        const cold = await roundTrips(async () => {
+        const cold = await log.roundTrips(async () => {
           expect((await idempotency.begin(request(`cold-${kind}`))).kind).toBe('execute');
         });
         expect(cold).toEqual(['EVALSHA', 'EVAL']);
@@ -161,7 +144,7 @@ describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
       await store.complete('warm-up', 'w', response, 5_000);
 
       let claims: Awaited<ReturnType<typeof claim>>[] = [];
-      const claimed = await roundTrips(async () => {
+      const claimed = await log.roundTrips(async () => {
         claims = await Promise.all([claim('a', 'o1'), claim('b', 'o2'), claim('a', 'o3')]);
       });
       expect(claimed).toEqual(['EVALSHA']);
@@ -170,7 +153,7 @@ describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
       expect(claims[2]).toMatchObject({ claimed: false, record: { status: 'IN_PROGRESS' } });
 
       let completed: boolean[] = [];
-      const completions = await roundTrips(async () => {
+      const completions = await log.roundTrips(async () => {
         completed = await Promise.all([
           store.complete('a', 'o1', response, 5_000),
           store.complete('b', 'o3', response, 5_000), // not b's owner: fenced
@@ -186,7 +169,7 @@ describe.skipIf(!hasRedisServer)('redisStore round trips (MONITOR)', () => {
       ]);
 
       // At most 64 keys per call.
-      const many = await roundTrips(() =>
+      const many = await log.roundTrips(() =>
         Promise.all(Array.from({ length: 70 }, (_, i) => claim(`m${i}`, 'o'))),
       );
       expect(many).toEqual(['EVALSHA', 'EVALSHA']);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RedisClientLike } from '@faultline/core/redis';
 import {
   cleanUpRedis,
+  commandLog,
   requireBinary,
   serviceUrl,
   startRedisServer,
@@ -305,18 +306,7 @@ describe.skipIf(!hasRedisServer)('redisLeaseStore on a throwaway redis-server', 
 
   it('acquire + release is 2 round trips (MONITOR)', async () => {
     const monitor = await new Redis(server.url).monitor();
-    const seen: { command: string; source: string; marker: string | undefined }[] = [];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      seen.push({ command: String(args[0]).toUpperCase(), source, marker: args[1] });
-    });
-    const sync = async (): Promise<void> => {
-      const marker = `marker-${Math.random()}`;
-      await admin.echo(marker);
-      for (let i = 0; !seen.some((entry) => entry.marker === marker); i++) {
-        if (i > 500) throw new Error('MONITOR never showed the marker');
-        await sleep(5);
-      }
-    };
+    const log = commandLog(monitor, admin);
     const io = new Redis(server.url);
     const node = createClient({ url: server.url });
     await node.connect();
@@ -329,14 +319,10 @@ describe.skipIf(!hasRedisServer)('redisLeaseStore on a throwaway redis-server', 
         const store = redisLeaseStore({ client });
         const warm = (await store.acquire('rt', kind, 1_000)) as { token: bigint };
         await store.release('rt', kind, warm.token); // scripts cached: EVALSHA from now on
-        await sync();
-        seen.length = 0;
-        const grant = (await store.acquire('rt', kind, 1_000)) as { token: bigint };
-        await store.release('rt', kind, grant.token);
-        await sync();
-        const sent = seen
-          .filter((entry) => entry.source !== 'lua' && entry.command !== 'ECHO')
-          .map((entry) => entry.command);
+        const sent = await log.roundTrips(async () => {
+          const grant = (await store.acquire('rt', kind, 1_000)) as { token: bigint };
+          await store.release('rt', kind, grant.token);
+        });
         figures.push(`${kind}: ${sent.join(', ')}`);
         expect(sent).toEqual(['EVALSHA', 'EVALSHA']);
       }
