@@ -19,11 +19,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as RedisEntry from '@faultline/idempotency/redis';
+import { freePort, throwawayRedisArgs } from '@faultline/test-support/services';
 import { Redis } from 'ioredis';
 import { flag, median, numberFlag } from './http-harness.js';
 
@@ -47,14 +47,6 @@ if (!available('valgrind') || !available('redis-server')) {
   process.exit(0);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'faultline-redis-instr-'));
 const port = await freePort();
 const child = spawn(
@@ -63,14 +55,7 @@ const child = spawn(
     '--tool=callgrind',
     `--callgrind-out-file=${join(dir, 'cg.%p.out')}`,
     'redis-server',
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
+    ...throwawayRedisArgs(port),
   ],
   { stdio: 'ignore' },
 );

@@ -36,5 +36,6 @@ export {
   serviceUrl,
   startRedisServer,
   type ThrowawayRedis,
+  throwawayRedisArgs,
 } from './services.js';
 export { type CapturedStreams, captureStreams } from './streams.js';

@@ -162,6 +162,15 @@ function waitForPing(port: number, deadline: number): Promise<void> {
 }
 
 /**
+ * The arguments of a throwaway `redis-server` on `port`: loopback only, nothing persisted (no
+ * RDB snapshots, no AOF). For {@link startRedisServer}, and for a benchmark that runs the server
+ * under another program (valgrind).
+ */
+export function throwawayRedisArgs(port: number): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+}
+
+/**
  * Spawns `redis-server` on a free loopback port, as a child that the test kills (never the
  * shared server). `extraArgs` can turn persistence on (`--appendonly yes --dir <tmp>`) for a
  * stop/restart test; by default nothing is persisted.
@@ -170,16 +179,7 @@ export async function startRedisServer(extraArgs: readonly string[] = []): Promi
   let port = await freePort();
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ];
+    const args = throwawayRedisArgs(port);
     const proc = spawn('redis-server', [...args, ...extraArgs, '--daemonize', 'no'], {
       stdio: 'ignore',
     });
