@@ -120,20 +120,19 @@ export function instrumentPrometheus(options: PrometheusOptions = {}): Instrumen
       for (const series of tally.series()) this.inc(labels(series.attributes), series.count);
     },
   });
-  const attempts = new Histogram({
-    name: PROMETHEUS_METRICS.attemptDuration,
-    help: 'Duration of each attempt made by a policy that makes several (retry, hedge).',
-    labelNames: ATTEMPT_LABELS,
-    buckets: [...SECONDS_BUCKETS],
-    registers,
-  });
-  const executions = new Histogram({
-    name: PROMETHEUS_METRICS.pipelineDuration,
-    help: 'Duration of each top-level execute() of a policy or pipeline.',
-    labelNames: EXECUTION_LABELS,
-    buckets: [...SECONDS_BUCKETS],
-    registers,
-  });
+  // Both durations in seconds, on the same buckets (the OpenTelemetry adapter's too).
+  const seconds = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets: [...SECONDS_BUCKETS], registers });
+  const attempts = seconds(
+    PROMETHEUS_METRICS.attemptDuration,
+    'Duration of each attempt made by a policy that makes several (retry, hedge).',
+    ATTEMPT_LABELS,
+  );
+  const executions = seconds(
+    PROMETHEUS_METRICS.pipelineDuration,
+    'Duration of each top-level execute() of a policy or pipeline.',
+    EXECUTION_LABELS,
+  );
   new Gauge({
     name: PROMETHEUS_METRICS.breakerState,
     help: 'Circuit breakers per name in each state (1 for the current state, 0 otherwise).',
