@@ -42,8 +42,10 @@ export function standardNormal(random: Random): number {
 
 /**
  * The absolute value of Normal(mean, sd): Brooker's network hop model (|N(10, 2)| ms in the AWS
- * backoff simulator). `mean` is the mean of the underlying normal (the folded mean differs only
- * when `sd` is large relative to `mean`).
+ * backoff simulator, aws-samples/aws-arch-backoff-simulator, which draws it with Python's
+ * stateless `random.normalvariate`, a ratio-of-uniforms method: the same distribution, other
+ * draws). `mean` is the mean of the underlying normal (the folded mean differs only when `sd` is
+ * large relative to `mean`).
  */
 export function normal(mean: number, sd: number): Distribution {
   checkNumber('normal', 'mean', mean, finite, false);
