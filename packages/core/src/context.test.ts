@@ -87,6 +87,31 @@ describe('contextFor / RootContext', () => {
     expect(second.aborted).toBe(true);
     expect(second.abortReason).toBe('stop');
   });
+
+  it('withAttempt reads the parent deadline only when its own is read', async () => {
+    // A lazily started timeout makes its deadline on first read (and starts then): building an
+    // attempt context must not be that read.
+    const clock = new VirtualClock();
+    let reads = 0;
+    class LazyDeadline extends ExecutionContext {
+      readonly signal = neverAbortedSignal;
+      readonly attempt = 1;
+      readonly aborted = false;
+      readonly abortReason = undefined;
+      #deadline: Deadline | undefined;
+      get deadline(): Deadline {
+        reads++;
+        this.#deadline ??= Deadline.after(100, clock);
+        return this.#deadline;
+      }
+    }
+    const parent = new LazyDeadline();
+    const second = parent.withAttempt(2);
+    expect(reads).toBe(0);
+    await clock.advance(10);
+    expect(second.deadline.expiresAt).toBe(110);
+    expect(second.deadline).toBe(parent.deadline);
+  });
 });
 
 describe('CancellableContext', () => {

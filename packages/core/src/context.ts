@@ -39,8 +39,13 @@ export abstract class ExecutionContext implements Context {
     return undefined;
   }
 
-  /** A context for attempt `attempt` with the same signal and (unless given) the same deadline. */
-  withAttempt(attempt: number, deadline: Deadline = this.deadline): ExecutionContext {
+  /**
+   * A context for attempt `attempt` with the same signal and (unless given) the same deadline.
+   * This context's deadline is read when the attempt's is, not here: a lazily started timeout
+   * (packages/timeout) makes its deadline, and starts, on first read, and a retry inside it
+   * builds an attempt context that the function may never ask for a deadline.
+   */
+  withAttempt(attempt: number, deadline?: Deadline): ExecutionContext {
     return new AttemptContext(this, attempt, deadline);
   }
 
@@ -134,13 +139,18 @@ export function contextFor(signal: AbortSignal | undefined, operation?: string):
 class AttemptContext extends ExecutionContext {
   readonly #parent: ExecutionContext;
   readonly attempt: number;
-  readonly deadline: Deadline;
+  /** The deadline given to withAttempt; `undefined`: the parent's, read when this one is. */
+  readonly #deadline: Deadline | undefined;
 
-  constructor(parent: ExecutionContext, attempt: number, deadline: Deadline) {
+  constructor(parent: ExecutionContext, attempt: number, deadline: Deadline | undefined) {
     super();
     this.#parent = parent;
     this.attempt = attempt;
-    this.deadline = deadline;
+    this.#deadline = deadline;
+  }
+
+  get deadline(): Deadline {
+    return this.#deadline ?? this.#parent.deadline;
   }
 
   get signal(): AbortSignal {

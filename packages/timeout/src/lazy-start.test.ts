@@ -1,5 +1,23 @@
+import {
+  type ExecutionContext,
+  executeInContext,
+  PolicyBase,
+  type PolicyDescription,
+  pipeline,
+  type Task,
+} from '@faultline/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { timeout } from './timeout.js';
+
+/** A stand-in for retry: runs the rest of the pipeline as attempt 2 via `ctx.withAttempt`. */
+class SecondAttempt extends PolicyBase {
+  [executeInContext]<T>(fn: Task<T>, ctx: ExecutionContext): Promise<T> {
+    return Promise.resolve(fn(ctx.withAttempt(2)));
+  }
+  describe(): PolicyDescription {
+    return { name: 'secondAttempt', options: {} };
+  }
+}
 
 // A fixed duration on systemClock starts its timer lazily: no clock reading for a call that ends
 // within its event-loop turn, and never a timer that starts before its call.
@@ -18,6 +36,22 @@ describe('timeout: lazy start on the system clock', () => {
       await cooperative.execute(async () => i);
     }
     expect(now).not.toHaveBeenCalled();
+  });
+
+  it('reads no clock for an attempt context built inside it (a retry nested in a later attempt)', async () => {
+    // A retry inside the timeout builds its attempt contexts with ctx.withAttempt, which read
+    // the timeout's deadline (starting it) when it was its parameter's default.
+    const policy = pipeline(timeout(10_000), new SecondAttempt());
+    await policy.execute(async (ctx) => ctx.attempt); // warm
+    const now = vi.spyOn(performance, 'now');
+    for (let i = 0; i < 100; i++) {
+      expect(await policy.execute(async (ctx) => ctx.attempt)).toBe(2);
+    }
+    expect(now).not.toHaveBeenCalled();
+    // Read, the attempt's deadline is the timeout's, started at the read.
+    const before = performance.now();
+    const expiresAt = await policy.execute(async (ctx) => ctx.deadline.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 10_000);
   });
 
   it('a function reading ctx.deadline gets the full duration from the moment it reads', async () => {
