@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isRetryableHttpStatus } from '@faultline/core';
 import { constant, httpRetryAfter, retry } from '@faultline/retry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idempotencyKey, idempotentFetch, isRetryableStatus } from './client.js';
@@ -168,6 +169,11 @@ describe('idempotentFetch with retry', () => {
     for (const status of [200, 201, 400, 401, 403, 404, 409, 422, 501])
       expect(isRetryableStatus(r(status))).toBe(false);
     expect(isRetryableStatus(r(409, { 'retry-after': '1' }))).toBe(true);
+    // The same list as retry's retryableHttp: one transient set for every client-side retry.
+    for (let status = 200; status <= 599; status++) {
+      if (status === 409) continue;
+      expect(isRetryableStatus(r(status)), String(status)).toBe(isRetryableHttpStatus(status));
+    }
   });
 
   describe('options', () => {

@@ -1,4 +1,10 @@
-import { checkOptions, checkString, formatValue, type Policy } from '@faultline/core';
+import {
+  checkOptions,
+  checkString,
+  formatValue,
+  isRetryableHttpStatus,
+  type Policy,
+} from '@faultline/core';
 import { v7 } from 'uuid';
 import { RetryableStatusError } from './errors.js';
 import { HTTP_TOKEN } from './headers.js';
@@ -28,16 +34,15 @@ export function idempotencyKey(): string {
   return v7();
 }
 
-const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
-
 /**
- * Whether a response may be retried with the same key: the transient statuses, and 409 when the
- * server says when to come back (`Retry-After`: the first request is still in progress). Never
- * 400 or 422: the request itself is wrong, and repeating it cannot help.
+ * Whether a response may be retried with the same key: the transient statuses (core's
+ * `RETRYABLE_HTTP_STATUSES`, the list retry's `retryableHttp` uses), and 409 when the server says
+ * when to come back (`Retry-After`: the first request is still in progress). Never 400 or 422:
+ * the request itself is wrong, and repeating it cannot help.
  */
 export function isRetryableStatus(response: Response): boolean {
   if (response.status === 409) return response.headers.has('retry-after');
-  return RETRYABLE.has(response.status);
+  return isRetryableHttpStatus(response.status);
 }
 
 /**
