@@ -401,7 +401,7 @@ export class IdempotencyServer implements Idempotency {
 
   complete(token: ExecutionToken, response: CompletedResponse): Promise<FinishOutcome> {
     const options = this.options;
-    if (response.status >= 500 && !options.cacheServerErrors) return this.release(token);
+    if (!this.#storesStatus(response.status)) return this.release(token);
     const omitted =
       response.bodyOmitted === true || response.body.length > options.maxStoredBodyBytes;
     return this.#keep(token, {
@@ -412,13 +412,22 @@ export class IdempotencyServer implements Idempotency {
     });
   }
 
+  /**
+   * Whether the key keeps a record of a response that started with `status` (a finished one to
+   * replay, a cut one as RESPONSE_UNAVAILABLE): any status but a 5xx, which releases the key so
+   * that a retry runs the request again, unless `cacheServerErrors` (row 13).
+   */
+  #storesStatus(status: number): boolean {
+    return status < 500 || this.options.cacheServerErrors;
+  }
+
   release(token: ExecutionToken): Promise<FinishOutcome> {
     const owner = leaseOfToken(token).owner;
     return this.#finish(token, () => this.#store.release(token.key, owner), 'release', 'released');
   }
 
   interrupt(token: ExecutionToken, status: number): Promise<FinishOutcome> {
-    if (status >= 500 && !this.options.cacheServerErrors) return this.release(token);
+    if (!this.#storesStatus(status)) return this.release(token);
     const value = problem(
       'RESPONSE_UNAVAILABLE',
       `A request with this ${this.#headerName} was executed (its response started with status ${status}), but the response was cut off before it ended and cannot be replayed. Do not retry with this key; check the outcome another way (for example, read the resource).`,
