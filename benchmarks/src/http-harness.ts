@@ -7,6 +7,7 @@ import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { startRedisServer } from '@faultline/test-support/services';
 import autocannon from 'autocannon';
 
@@ -130,13 +131,22 @@ export async function measureInRounds<C, R>(
 /** What a server child sends over IPC. */
 export type ChildMessage =
   | { readonly type: 'ready'; readonly port: number }
-  | { readonly type: 'cpu'; readonly userMs: number; readonly systemMs: number };
+  | { readonly type: 'cpu'; readonly userMs: number; readonly systemMs: number }
+  | { readonly type: 'heap'; readonly usedBytes: number };
 
 /** A server child process. */
 export interface ServerChild {
   readonly url: string;
+  readonly pid: number;
   /** Its CPU time so far (user + system), ms. */
   cpuMs(): Promise<number>;
+  /**
+   * Turns the child's `--trace-gc-nvp` on or off (one line per collection on its stdout, read
+   * with `options.captureStdout`); resolves with its used heap bytes at that moment.
+   */
+  gcTrace(on: boolean): Promise<number>;
+  /** What the child printed so far (with `options.captureStdout`). */
+  stdout(): string;
   close(): Promise<void>;
 }
 
@@ -147,12 +157,23 @@ export interface ServerChild {
 export async function startChild(
   script: string,
   args: readonly string[],
-  options: { readonly execArgv?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {},
+  options: {
+    readonly execArgv?: readonly string[];
+    readonly env?: NodeJS.ProcessEnv;
+    /** Run the child under another program (e.g. `valgrind`, with `execArgv` its arguments). */
+    readonly execPath?: string;
+    readonly captureStdout?: boolean;
+  } = {},
 ): Promise<ServerChild> {
   const child: ChildProcess = fork(script, [...args], {
     execArgv: [...(options.execArgv ?? [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', options.captureStdout ? 'pipe' : 'inherit', 'inherit', 'ipc'],
     env: options.env ?? process.env,
+    ...(options.execPath === undefined ? {} : { execPath: options.execPath }),
+  });
+  let printed = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    printed += text;
   });
   const next = <T extends ChildMessage['type']>(
     type: T,
@@ -177,15 +198,23 @@ export async function startChild(
   const { port } = await next('ready');
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
     async cpuMs() {
       const reply = next('cpu');
       child.send('cpu');
       const { userMs, systemMs } = await reply;
       return userMs + systemMs;
     },
+    async gcTrace(on) {
+      const reply = next('heap');
+      child.send(on ? 'gc-trace-on' : 'gc-trace-off');
+      return (await reply).usedBytes;
+    },
+    stdout: () => printed,
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
+      // 'close' rather than 'exit': also waits for a captured stdout to be read to its end.
+      const exited = once(child, 'close');
       child.send('close');
       // SIGTERM lets a --cpu-prof child still write its profile; SIGKILL only if that hangs.
       const term = setTimeout(() => child.kill('SIGTERM'), 5_000);
@@ -290,6 +319,11 @@ export function serveParent(port: number, shutdown: () => Promise<void>): void {
     if (message === 'cpu') {
       const usage = process.cpuUsage();
       send({ type: 'cpu', userMs: usage.user / 1000, systemMs: usage.system / 1000 });
+    } else if (message === 'gc-trace-on' || message === 'gc-trace-off') {
+      // Read before the flag changes: the collections traced are exactly those in between.
+      const usedBytes = getHeapStatistics().used_heap_size;
+      setFlagsFromString(message === 'gc-trace-on' ? '--trace-gc-nvp' : '--no-trace-gc-nvp');
+      send({ type: 'heap', usedBytes });
     } else if (message === 'close') {
       stop();
     }
