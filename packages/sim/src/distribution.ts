@@ -7,6 +7,13 @@ import { checkNumber, checkOptions, formatValue, type Random } from '@faultline/
  */
 export interface Distribution {
   sample(random: Random): number;
+  /**
+   * Optional: a sampler for one run, drawing from `random` like `sample` but free to keep state
+   * between its draws (the distribution itself stays stateless and shareable). The simulator's
+   * `Network` builds one per network, so a distribution can reuse work across draws, as `normal`
+   * and `lognormal` reuse Box-Muller's second deviate. Without it, draws are `sample(random)`.
+   */
+  sampler?(random: Random): () => number;
   /** The distribution's mean (used to size load, e.g. utilisation = rate · mean service time). */
   readonly mean: number;
   /** A short description for reports, e.g. `normal(10, 2)`. */
@@ -41,17 +48,49 @@ export function standardNormal(random: Random): number {
 }
 
 /**
+ * A stream of standard normal deviates drawn from `random`, for one run: Box-Muller yields two
+ * independent deviates per two uniforms, and this returns the second (the sine) on the next call
+ * instead of discarding it, as java.util.Random.nextGaussian and Python's random.gauss do. Half
+ * the uniforms, logarithms and square roots of {@link standardNormal} per deviate. The state is
+ * the stream's own: build one per run (see {@link Distribution.sampler}), never share it.
+ */
+export function standardNormalSampler(random: Random): () => number {
+  let spare = 0;
+  let hasSpare = false;
+  return () => {
+    if (hasSpare) {
+      hasSpare = false;
+      return spare;
+    }
+    let u = random();
+    while (u === 0) u = random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    const theta = 2 * Math.PI * random();
+    spare = r * Math.sin(theta);
+    hasSpare = true;
+    return r * Math.cos(theta);
+  };
+}
+
+/**
  * The absolute value of Normal(mean, sd): Brooker's network hop model (|N(10, 2)| ms in the AWS
- * backoff simulator, aws-samples/aws-arch-backoff-simulator, which draws it with Python's
- * stateless `random.normalvariate`, a ratio-of-uniforms method: the same distribution, other
- * draws). `mean` is the mean of the underlying normal (the folded mean differs only when `sd` is
- * large relative to `mean`).
+ * backoff simulator, aws-samples/aws-arch-backoff-simulator, which draws it from Mersenne Twister
+ * with Python's `random.normalvariate`, a ratio-of-uniforms method: the same distribution, other
+ * draws, whichever method is used here). `sample` draws by {@link standardNormal}; `sampler`, what
+ * a `Network` uses, by {@link standardNormalSampler}, caching Box-Muller's second deviate for the
+ * run's next draw. What is kept is the same result for the same seed (within a version) and the
+ * published conclusions, not one particular sequence of draws. `mean` is the mean of the
+ * underlying normal (the folded mean differs only when `sd` is large relative to `mean`).
  */
 export function normal(mean: number, sd: number): Distribution {
   checkNumber('normal', 'mean', mean, finite, false);
   checkNumber('normal', 'sd', sd, finite, false);
   return {
     sample: (random) => Math.abs(mean + sd * standardNormal(random)),
+    sampler: (random) => {
+      const next = standardNormalSampler(random);
+      return () => Math.abs(mean + sd * next());
+    },
     mean,
     label: `normal(${mean}, ${sd})`,
   };
@@ -70,7 +109,8 @@ export function exponential(mean: number): Distribution {
 
 /**
  * Log-normal given its median and the standard deviation `sigma` of the underlying normal: the
- * classic shape of service latency (a long right tail). Mean = median · e^(sigma²/2).
+ * classic shape of service latency (a long right tail). Mean = median · e^(sigma²/2). Like
+ * {@link normal}, its `sampler` (per run) caches Box-Muller's second deviate; `sample` does not.
  */
 export function lognormal(options: { median: number; sigma: number }): Distribution {
   const opts = checkOptions<{ median: number; sigma: number }>('lognormal', options);
@@ -79,6 +119,10 @@ export function lognormal(options: { median: number; sigma: number }): Distribut
   const mu = Math.log(median);
   return {
     sample: (random) => Math.exp(mu + sigma * standardNormal(random)),
+    sampler: (random) => {
+      const next = standardNormalSampler(random);
+      return () => Math.exp(mu + sigma * next());
+    },
     mean: median * Math.exp((sigma * sigma) / 2),
     label: `lognormal(median ${median}, sigma ${sigma})`,
   };
@@ -126,6 +170,17 @@ export function empirical(values: readonly number[]): Distribution {
     mean,
     label: `empirical(${sorted.length} values)`,
   };
+}
+
+/**
+ * A sampler of `distribution` for one run: its own {@link Distribution.sampler} when it has one,
+ * else `() => distribution.sample(random)`.
+ */
+export function samplerOf(distribution: Distribution, random: Random): () => number {
+  const sampler = distribution.sampler;
+  return typeof sampler === 'function'
+    ? sampler.call(distribution, random)
+    : () => distribution.sample(random);
 }
 
 /**

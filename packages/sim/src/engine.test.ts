@@ -175,17 +175,27 @@ describe('simulate', () => {
       planLatencyShift({ runs: 1 }),
       planGrayFailure({ runs: 1 }),
     ] as Array<ScenarioPlan<unknown, unknown>>;
-    const macroReports: string[] = [];
+    const macroRuns: string[] = [];
     for (const plan of plans) {
-      const micro = plan.aggregate(await simulate(plan.specs, { settle: 'microtask' }));
-      const macroReport = plan.aggregate(await simulate(plan.specs, { settle: 'macrotask' }));
-      macroReports.push(JSON.stringify(macroReport));
-      expect(JSON.stringify(micro)).toBe(macroReports.at(-1));
+      const microResults = await simulate(plan.specs, { settle: 'microtask' });
+      const macroResults = await simulate(plan.specs, { settle: 'macrotask' });
+      macroRuns.push(JSON.stringify(macroResults));
+      expect(JSON.stringify(microResults)).toBe(macroRuns.at(-1));
+      expect(JSON.stringify(plan.aggregate(microResults))).toBe(
+        JSON.stringify(plan.aggregate(macroResults)),
+      );
     }
-    // And for the async clients of retry-storm, two quiet generations are not enough.
+    // And for the async clients of retry-storm, two quiet generations are not enough. The
+    // control compares the runs' own results (per-bucket counts and latencies), not the
+    // aggregated report: a success whose last reaction runs a turn late is recorded at a later
+    // `now`, which moves a latency or a bucket's failure count but need not move the report's
+    // amplification or recovery, so whether the report shows it depends on the draws (it did at
+    // seed 1 with stateless Box-Muller, not with the per-run sampler). Per run, `quiet: 2`
+    // diverged at every seed tried (1…10, 42: the breaker variant's buckets), `quiet: 3` never.
     const storm = plans[0]!;
-    const shortDrain = storm.aggregate(await simulate(storm.specs, { quiet: 2 }));
-    expect(JSON.stringify(shortDrain)).not.toBe(macroReports[0]);
+    const shortDrain = await simulate(storm.specs, { quiet: 2 });
+    expect(JSON.stringify(shortDrain)).not.toBe(macroRuns[0]);
+    expect(JSON.stringify(await simulate(storm.specs, { quiet: 3 }))).toBe(macroRuns[0]);
   }, 120_000);
 
   it('results do not depend on concurrency', async () => {

@@ -10,7 +10,9 @@ export {
   exponential,
   lognormal,
   normal,
+  samplerOf,
   standardNormal,
+  standardNormalSampler,
   uniform,
 } from './distribution.js';
 export {

@@ -1,6 +1,6 @@
 import type { Clock } from '@faultline/clock';
 import { checkNumber, checkOptions, optionalNumber, type Random } from '@faultline/core';
-import { checkDistribution, constant, type Distribution } from './distribution.js';
+import { checkDistribution, constant, type Distribution, samplerOf } from './distribution.js';
 import { SimClock } from './engine.js';
 
 /** Options for {@link Network}. */
@@ -37,7 +37,8 @@ export class Network {
    */
   readonly #sim: SimClock | undefined;
   readonly #random: Random;
-  readonly #latency: Distribution;
+  /** The latency's sampler for this network (one per run: it may keep state between draws). */
+  readonly #latency: () => number;
   readonly #drop: number;
   readonly #duplicate: number;
   readonly #reorder: number;
@@ -69,10 +70,12 @@ export class Network {
     this.#postSync = typeof scheduleSync === 'function' ? scheduleSync.bind(clock) : this.#post;
     this.#sim = clock instanceof SimClock ? clock : undefined;
     this.#random = random;
-    this.#latency =
+    this.#latency = samplerOf(
       opts.latency === undefined
         ? constant(1)
-        : checkDistribution('Network', 'latency', opts.latency);
+        : checkDistribution('Network', 'latency', opts.latency),
+      random,
+    );
     const probability = { min: 0, max: 1 } as const;
     this.#drop = optionalNumber('Network', 'drop', opts.drop, 0, probability);
     this.#duplicate = optionalNumber('Network', 'duplicate', opts.duplicate, 0, probability);
@@ -81,9 +84,8 @@ export class Network {
 
   /** One draw of the one-way delay (including a reorder hold-back). */
   delay(): number {
-    let ms = this.#latency.sample(this.#random);
-    if (this.#reorder > 0 && this.#random() < this.#reorder)
-      ms += this.#latency.sample(this.#random);
+    let ms = this.#latency();
+    if (this.#reorder > 0 && this.#random() < this.#reorder) ms += this.#latency();
     return ms;
   }
 
