@@ -135,9 +135,9 @@ for (const [name, spec] of specs) {
       control('-z');
       await drive(port, requests);
       control('-d');
-      // The dump is `${out}.1` (the first dump of this process).
-      // The dump's own `totals:` line (callgrind's output format), not callgrind_annotate's
-      // listing: with JIT code the listing outgrows execFileSync's 1 MiB buffer (ENOBUFS).
+      // The dump is `${out}.1` (the first dump of this process). Its own `totals:` line
+      // (callgrind's output format), not callgrind_annotate's listing: with JIT code the listing
+      // outgrows execFileSync's 1 MiB buffer (ENOBUFS).
       const text = readFileSync(`${out}.1`, 'utf8');
       const total = Number(/^totals:\s+(\d+)/m.exec(text)?.[1]);
       if (!Number.isFinite(total)) throw new Error(`no totals line in ${out}.1`);

@@ -202,6 +202,14 @@ export function checkDistribution(
       `${owner}: ${isOption ? 'option' : 'argument'} "${option}" must be a Distribution (an object with sample(random)), received ${formatValue(value)}`,
     );
   }
+  // samplerOf falls back to sample() without a sampler: one that is there but not a function is
+  // a mistake to name, not a silent fallback.
+  const sampler = (value as Partial<Distribution>).sampler;
+  if (sampler !== undefined && typeof sampler !== 'function') {
+    throw new TypeError(
+      `${owner}: ${isOption ? 'option' : 'argument'} "${option}" has a sampler that is not a function (sampler(random) must return a draw function), received ${formatValue(sampler)}`,
+    );
+  }
   return value as Distribution;
 }
 

@@ -93,6 +93,14 @@ describe('Network', () => {
   it.each([
     ['options', () => new Network(new SimClock(), random, 3 as never), TypeError],
     ['latency', () => new Network(new SimClock(), random, { latency: 5 as never }), TypeError],
+    [
+      'latency sampler',
+      () =>
+        new Network(new SimClock(), random, {
+          latency: { sample: () => 1, mean: 1, label: 'one', sampler: 3 as never },
+        }),
+      TypeError,
+    ],
     ['drop', () => new Network(new SimClock(), random, { drop: 'x' as never }), TypeError],
     ['drop range', () => new Network(new SimClock(), random, { drop: 2 }), RangeError],
     [
