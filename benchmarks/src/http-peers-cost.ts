@@ -13,8 +13,10 @@
  * - `--callgrind`: user-space instructions per request (all threads; `valgrind --tool=callgrind`
  *   with instrumentation switched on after the warm-up and 500 more requests, `node
  *   --single-threaded-gc` so that collections run on the main thread and count the same each
- *   run). Slow: minutes per configuration. `callgrind_annotate` on the written file (path
- *   printed) shows which V8 functions the count is in (GC, IC misses, JIT code as addresses).
+ *   run). Slow: minutes per configuration. Also the count without V8's compilers (see
+ *   `compilerInstructions`): JIT compilation still runs after the warm-up and moves the total.
+ *   `callgrind_annotate` on the written file (path printed) shows which V8 functions the count
+ *   is in (GC, IC misses, JIT code as addresses).
  *
  * Flags: `--framework express|fastify` (default express), `--middleware <list>` (default
  * `bare,faultline,node-idempotency`), `--store memory|redis` (Redis: a `redis-server` of its own),
@@ -22,8 +24,8 @@
  * `--requests <n>` (6000; callgrind 3000), `--warmup <n>` (2000; callgrind 4000),
  * `--connections <n>` (4), `--callgrind`.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -83,6 +85,33 @@ async function drive(port: number, n: number): Promise<void> {
   );
 }
 
+/**
+ * Instructions a callgrind dump spent in V8's compilers (TurboFan, Maglev, Sparkplug, the
+ * bytecode generator, their assemblers and zones): tiering is not done after the warm-up (it
+ * was 6–24 % of the window), and how much of it lands in the window differs from run to run, so
+ * the count without it is the steadier one. From `callgrind_annotate`'s per-function listing,
+ * written to a file (it outgrows a pipe buffer).
+ */
+function compilerInstructions(dump: string): number {
+  const listing = `${dump}.annotate`;
+  const fd = openSync(listing, 'w');
+  try {
+    spawnSync('callgrind_annotate', ['--threshold=100', dump], { stdio: ['ignore', fd, 'ignore'] });
+  } finally {
+    closeSync(fd);
+  }
+  let sum = 0;
+  for (const line of readFileSync(listing, 'utf8').split('\n')) {
+    if (!COMPILER.test(line)) continue;
+    const count = /^\s*([\d,]+) /.exec(line)?.[1];
+    if (count !== undefined) sum += Number(count.replaceAll(',', ''));
+  }
+  rmSync(listing, { force: true });
+  return sum;
+}
+const COMPILER =
+  /v8::internal::(compiler|maglev|baseline|interpreter)::|v8::internal::(Assembler|MacroAssembler|Zone)\b/;
+
 const redis = store === 'redis' ? await startRedis() : undefined;
 if (store === 'redis' && redis === undefined) throw new Error('no redis-server');
 const specs: Array<[string, ServerSpec]> = middlewares.map((middleware) => [
@@ -141,8 +170,9 @@ for (const [name, spec] of specs) {
       const text = readFileSync(`${out}.1`, 'utf8');
       const total = Number(/^totals:\s+(\d+)/m.exec(text)?.[1]);
       if (!Number.isFinite(total)) throw new Error(`no totals line in ${out}.1`);
+      const compiling = compilerInstructions(`${out}.1`);
       console.log(
-        `${framework}/${name}/${store}: ${Math.round(total / requests)} instructions/request (${out}.1)`,
+        `${framework}/${name}/${store}: ${Math.round(total / requests)} instructions/request, ${Math.round((total - compiling) / requests)} without V8's compilers (${((100 * compiling) / total).toFixed(1)} % compiling) (${out}.1)`,
       );
     } else {
       const before = await server.gcTrace(true);

@@ -14,7 +14,7 @@
  * `results/http-peers-latest.json`), `--base <dist dir>` (also run our middleware from an earlier
  * build of `packages/idempotency`, as `faultline-base`, for a before/after in the same rounds).
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -198,13 +198,18 @@ const summary = list.map((config) => {
   const own = runs.filter((run) => run.config === config.id);
   const framework = config.spec.framework;
   const caseOf = (id: string) => id.split('/').slice(2).join('/'); // store/keys
-  const ratioTo = (pick: (run: Run) => Run | undefined) =>
-    +median(
-      own.map((run) => {
-        const other = pick(run);
-        return other === undefined ? Number.NaN : run.rps / other.rps;
-      }),
-    ).toFixed(3);
+  const ratiosTo = (pick: (run: Run) => Run | undefined): number[] =>
+    own.map((run) => {
+      const other = pick(run);
+      return other === undefined ? Number.NaN : run.rps / other.rps;
+    });
+  const ratioTo = (pick: (run: Run) => Run | undefined) => +median(ratiosTo(pick)).toFixed(3);
+  // The lowest and highest of the per-round ratios: on a shared machine a median of 0.97 or
+  // 1.03 says little unless the rounds agree, so the table shows how far they spread.
+  const rangeTo = (pick: (run: Run) => Run | undefined): [number, number] => {
+    const ratios = ratiosTo(pick);
+    return [+Math.min(...ratios).toFixed(3), +Math.max(...ratios).toFixed(3)];
+  };
   const bare = (run: Run) =>
     runs.find((r) => r.round === run.round && r.config === `${framework}/bare`);
   const fastestPeer = (run: Run) =>
@@ -236,6 +241,7 @@ const summary = list.map((config) => {
       : {}),
     xBare: ratioTo(bare),
     xFastestPeer: config.spec.middleware === 'faultline' ? ratioTo(fastestPeer) : undefined,
+    xFastestPeerRange: config.spec.middleware === 'faultline' ? rangeTo(fastestPeer) : undefined,
     // Our req/s over the earlier build's (`--base`), same round, same client.
     xBase: baseDist !== undefined && comparable ? ratioTo(base) : undefined,
     non2xx: own.reduce((sum, run) => sum + run.non2xx, 0),
@@ -247,15 +253,16 @@ console.log(
   `\n## Idempotency middleware vs the JS peers (autocannon, ${connections} connections, ${duration} s, ${rounds} round(s), medians)\n`,
 );
 console.log(
-  `${'configuration'.padEnd(50)} ${'req/s'.padStart(8)} ${'µs/req'.padStart(7)} ${'×bare'.padStart(6)} ${'×best peer'.padStart(10)} ${'×base'.padStart(6)}  non2xx`,
+  `${'configuration'.padEnd(50)} ${'req/s'.padStart(8)} ${'µs/req'.padStart(7)} ${'×bare'.padStart(6)} ${'×best peer'.padStart(10)} ${'(rounds)'.padStart(13)} ${'×base'.padStart(6)}  non2xx`,
 );
 for (const row of summary) {
+  const range = row.xFastestPeerRange;
   console.log(
-    `${row.id.padEnd(50)} ${String(row.rpsMedian).padStart(8)} ${row.cpuUsPerRequestMedian.toFixed(1).padStart(7)} ${row.xBare.toFixed(3).padStart(6)} ${(row.xFastestPeer === undefined ? '' : row.xFastestPeer.toFixed(3)).padStart(10)} ${(row.xBase === undefined ? '' : row.xBase.toFixed(3)).padStart(6)}  ${row.non2xx}${row.errors > 0 ? ` (errors ${row.errors})` : ''}`,
+    `${row.id.padEnd(50)} ${String(row.rpsMedian).padStart(8)} ${row.cpuUsPerRequestMedian.toFixed(1).padStart(7)} ${row.xBare.toFixed(3).padStart(6)} ${(row.xFastestPeer === undefined ? '' : row.xFastestPeer.toFixed(3)).padStart(10)} ${(range === undefined ? '' : `${range[0].toFixed(2)}–${range[1].toFixed(2)}`).padStart(13)} ${(row.xBase === undefined ? '' : row.xBase.toFixed(3)).padStart(6)}  ${row.non2xx}${row.errors > 0 ? ` (errors ${row.errors})` : ''}`,
   );
 }
 console.log(
-  `\nload average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')} (2 cores shared; ratios are paired per round)`,
+  `\nload average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')} (${availableParallelism()} cores shared; ratios are paired per round; "(rounds)": the lowest and highest per-round ratio to the best peer)`,
 );
 const out = flag('--out') ?? join(here, '..', 'results', 'http-peers-latest.json');
 writeResults(out, {
