@@ -26,7 +26,18 @@ const a = await start('api-1');
 const b = await start('api-2');
 console.log(`two instances (${a.url}, ${b.url}) sharing the ${kind} store`);
 
+interface Answer {
+  readonly status: number;
+  /** Retry-After in seconds, when the server sent one. */
+  readonly retryAfter: number | undefined;
+  readonly text: string;
+}
+
 async function pay(url: string, key: string | undefined, amount: number): Promise<string> {
+  return (await answer(url, key, amount)).text;
+}
+
+async function answer(url: string, key: string | undefined, amount: number): Promise<Answer> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     authorization: 'Bearer demo-token-acme',
@@ -42,7 +53,32 @@ async function pay(url: string, key: string | undefined, amount: number): Promis
   const retryAfter = response.headers.get('retry-after');
   const body = (await response.json()) as { id?: string; code?: string; title?: string };
   const what = body.id !== undefined ? `payment ${body.id}` : `${body.code}: ${body.title}`;
-  return `${response.status} ${what}${replayed}${retryAfter === null ? '' : ` (Retry-After: ${retryAfter})`}`;
+  return {
+    status: response.status,
+    retryAfter: retryAfter === null ? undefined : Number(retryAfter),
+    text: `${response.status} ${what}${replayed}${retryAfter === null ? '' : ` (Retry-After: ${retryAfter})`}`,
+  };
+}
+
+/**
+ * A client's retry, done as clients should (and as `idempotentFetch` does): a 409 with
+ * Retry-After means the first execution has not been recorded yet, so wait that long and try
+ * again. The service answers the first request before it writes the record (the client never
+ * waits for the store), so a retry sent the moment that answer arrives can still find the
+ * request in progress.
+ */
+async function retry(url: string, key: string, amount: number): Promise<string> {
+  let conflicts = 0;
+  for (;;) {
+    const got = await answer(url, key, amount);
+    if (got.status !== 409 || got.retryAfter === undefined || conflicts === 5) {
+      return conflicts === 0
+        ? got.text
+        : `${got.text} (after ${conflicts} × 409, Retry-After waited)`;
+    }
+    conflicts++;
+    await new Promise((resolve) => setTimeout(resolve, got.retryAfter! * 1000));
+  }
 }
 
 const key = idempotencyKey();
@@ -51,9 +87,9 @@ console.log(`key ${key}`);
 //    elsewhere by the load balancer): one executes, the other is told the first is in progress.
 const [first, concurrent] = await Promise.all([pay(a.url, key, 1000), pay(b.url, key, 1000)]);
 console.log(`1. api-1 and api-2 at once → ${first} | ${concurrent}`);
-// 2. The client retries later, on either instance: the stored response, no second charge.
-console.log(`2. retry on api-2          → ${await pay(b.url, key, 1000)}`);
-console.log(`   retry on api-1          → ${await pay(a.url, key, 1000)}`);
+// 2. The client retries, on either instance: the stored response, no second charge.
+console.log(`2. retry on api-2          → ${await retry(b.url, key, 1000)}`);
+console.log(`   retry on api-1          → ${await retry(a.url, key, 1000)}`);
 // 3. The same key for a different payment is a client bug: refused, nothing charged.
 console.log(`3. same key, amount 2000   → ${await pay(a.url, key, 2000)}`);
 // 4. No key: refused (the service requires one for payments).
