@@ -144,11 +144,21 @@ describe.skipIf(redisUrl === undefined)('4 processes on Redis', () => {
     const releasedAt = done[0]!.releasedAt as number;
     const lagIn = done.map((r) => (r.firstRejected as number) - isolatedAt);
     const lagOut = done.map((r) => (r.lastRejected as number) - releasedAt);
+    // Each bound also allows that instance's own worst timer lateness over the window (a 10 ms
+    // probe in the child, printed): under a full test run on a shared 2-core machine a child can
+    // go unscheduled for a whole sync, which no breaker can make up for (one CI run saw an
+    // instance reject 201 ms after isolate() with the fixed bound of 150).
+    const lateIn = done.map((r) => r.lateIn as number);
+    const lateOut = done.map((r) => r.lateOut as number);
     console.log(
-      `isolate: rejected from ${lagIn.map((l) => l.toFixed(0)).join(', ')} ms after isolate(); until ${lagOut.map((l) => l.toFixed(0)).join(', ')} ms after release`,
+      `isolate: rejected from ${lagIn.map((l) => l.toFixed(0)).join(', ')} ms after isolate() (timer lateness ${lateIn.map((l) => l.toFixed(0)).join(', ')} ms); until ${lagOut.map((l) => l.toFixed(0)).join(', ')} ms after release (timer lateness ${lateOut.map((l) => l.toFixed(0)).join(', ')} ms)`,
     );
-    for (const lag of lagIn) expect(lag).toBeLessThanOrEqual(SYNC + 50);
-    for (const lag of lagOut) expect(lag).toBeLessThanOrEqual(2 * SYNC + 50);
+    lagIn.forEach((lag, i) => {
+      expect(lag).toBeLessThanOrEqual(SYNC + 50 + lateIn[i]!);
+    });
+    lagOut.forEach((lag, i) => {
+      expect(lag).toBeLessThanOrEqual(2 * SYNC + 50 + lateOut[i]!);
+    });
     for (const r of done) expect(r.state).toBe('closed');
   }, 60_000);
 

@@ -141,6 +141,22 @@ if (mode === 'budget' || mode === 'budget-local') {
   let firstRejected;
   let lastRejected;
   let ok = 0;
+  // How late this process's timers fire (a 10 ms probe): a process the machine does not run for
+  // 100 ms sees the isolation 100 ms late whatever the breaker does (its sync timer and this
+  // loop are both late). Samples of [ms since start, lateness]; the test adds the worst one of
+  // each window to its bound, as the lease tests do.
+  const lateness = [];
+  let expected = performance.now() + 10;
+  const probe = setInterval(() => {
+    const now = performance.now();
+    lateness.push([wall() - startAt, now - expected]);
+    expected = now + 10;
+  }, 10);
+  const worstLateness = (from, to) => {
+    let worst = 0;
+    for (const [t, late] of lateness) if (t >= from && t <= to) worst = Math.max(worst, late);
+    return worst;
+  };
   while (wall() < startAt + duration) {
     const t = wall() - startAt;
     if (id === 0 && t >= 500 && isolatedAt === undefined) {
@@ -162,12 +178,17 @@ if (mode === 'budget' || mode === 'budget-local') {
     await sleep(5);
   }
   breaker.dispose();
+  clearInterval(probe);
   say({
     done: true,
     isolatedAt,
     releasedAt,
     firstRejected,
     lastRejected,
+    // Worst timer lateness from the isolate() (at 500 ms) to this instance's first rejection,
+    // and from the release (at 1500 ms) to its last one.
+    lateIn: firstRejected === undefined ? 0 : worstLateness(500, firstRejected - startAt),
+    lateOut: lastRejected === undefined ? 0 : worstLateness(1500, lastRejected - startAt),
     ok,
     state: breaker.state,
   });
