@@ -7,7 +7,8 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { idempotencyKey } from '@faultline/idempotency';
+import { idempotencyKey, idempotentFetch } from '@faultline/idempotency';
+import { constant, httpRetryAfter, retry } from '@faultline/retry';
 import { createPaymentsApp, type Ledger } from './app.js';
 import { openStore, storeKind } from './stores.js';
 
@@ -26,24 +27,19 @@ const a = await start('api-1');
 const b = await start('api-2');
 console.log(`two instances (${a.url}, ${b.url}) sharing the ${kind} store`);
 
-interface Answer {
-  readonly status: number;
-  /** Retry-After in seconds, when the server sent one. */
-  readonly retryAfter: number | undefined;
-  readonly text: string;
-}
-
-async function pay(url: string, key: string | undefined, amount: number): Promise<string> {
-  return (await answer(url, key, amount)).text;
-}
-
-async function answer(url: string, key: string | undefined, amount: number): Promise<Answer> {
+/** One payment request with `send` (plain `fetch` unless a retrying client is passed). */
+async function pay(
+  url: string,
+  key: string | undefined,
+  amount: number,
+  send: typeof fetch = fetch,
+): Promise<string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     authorization: 'Bearer demo-token-acme',
   };
   if (key !== undefined) headers['idempotency-key'] = key;
-  const response = await fetch(`${url}/payments`, {
+  const response = await send(`${url}/payments`, {
     method: 'POST',
     headers,
     body: JSON.stringify({ amount, currency: 'EUR' }),
@@ -53,32 +49,28 @@ async function answer(url: string, key: string | undefined, amount: number): Pro
   const retryAfter = response.headers.get('retry-after');
   const body = (await response.json()) as { id?: string; code?: string; title?: string };
   const what = body.id !== undefined ? `payment ${body.id}` : `${body.code}: ${body.title}`;
-  return {
-    status: response.status,
-    retryAfter: retryAfter === null ? undefined : Number(retryAfter),
-    text: `${response.status} ${what}${replayed}${retryAfter === null ? '' : ` (Retry-After: ${retryAfter})`}`,
-  };
+  return `${response.status} ${what}${replayed}${retryAfter === null ? '' : ` (Retry-After: ${retryAfter})`}`;
 }
 
-/**
- * A client's retry, done as clients should (and as `idempotentFetch` does): a 409 with
- * Retry-After means the first execution has not been recorded yet, so wait that long and try
- * again. The service answers the first request before it writes the record (the client never
- * waits for the store), so a retry sent the moment that answer arrives can still find the
- * request in progress.
- */
-async function retry(url: string, key: string, amount: number): Promise<string> {
-  let conflicts = 0;
-  for (;;) {
-    const got = await answer(url, key, amount);
-    if (got.status !== 409 || got.retryAfter === undefined || conflicts === 5) {
-      return conflicts === 0
-        ? got.text
-        : `${got.text} (after ${conflicts} × 409, Retry-After waited)`;
-    }
-    conflicts++;
-    await new Promise((resolve) => setTimeout(resolve, got.retryAfter! * 1000));
-  }
+// A client's retries, made as clients should make them: idempotentFetch keeps the key and turns
+// a 409 with Retry-After (the first execution not recorded yet) into a retry, which waits what
+// Retry-After says. The service answers the first request before it writes the record (the
+// client never waits for the store), so a retry sent the moment that answer arrives can still
+// find the request in progress. Attempts are counted to show when that happened.
+let attempts = 0;
+const retrying = idempotentFetch(
+  (input, init) => {
+    attempts++;
+    return fetch(input, init);
+  },
+  { policy: retry({ maxAttempts: 6, backoff: constant(100), retryAfter: httpRetryAfter }) },
+);
+
+async function retryPay(url: string, key: string, amount: number): Promise<string> {
+  attempts = 0;
+  const answer = await pay(url, key, amount, retrying);
+  const retries = attempts - 1;
+  return retries === 0 ? answer : `${answer} (retried ${retries}×, waiting Retry-After)`;
 }
 
 const key = idempotencyKey();
@@ -88,8 +80,8 @@ console.log(`key ${key}`);
 const [first, concurrent] = await Promise.all([pay(a.url, key, 1000), pay(b.url, key, 1000)]);
 console.log(`1. api-1 and api-2 at once → ${first} | ${concurrent}`);
 // 2. The client retries, on either instance: the stored response, no second charge.
-console.log(`2. retry on api-2          → ${await retry(b.url, key, 1000)}`);
-console.log(`   retry on api-1          → ${await retry(a.url, key, 1000)}`);
+console.log(`2. retry on api-2          → ${await retryPay(b.url, key, 1000)}`);
+console.log(`   retry on api-1          → ${await retryPay(a.url, key, 1000)}`);
 // 3. The same key for a different payment is a client bug: refused, nothing charged.
 console.log(`3. same key, amount 2000   → ${await pay(a.url, key, 2000)}`);
 // 4. No key: refused (the service requires one for payments).
