@@ -14,7 +14,7 @@
  *   with instrumentation switched on after the warm-up and 500 more requests, `node
  *   --single-threaded-gc` so that collections run on the main thread and count the same each
  *   run). Slow: minutes per configuration. Also the count without V8's compilers (see
- *   `compilerInstructions`): JIT compilation still runs after the warm-up and moves the total.
+ *   `callgrindCounts`): JIT compilation still runs after the warm-up and moves the total.
  *   `callgrind_annotate` on the written file (path printed) shows which V8 functions the count
  *   is in (GC, IC misses, JIT code as addresses).
  *
@@ -86,28 +86,37 @@ async function drive(port: number, n: number): Promise<void> {
 }
 
 /**
- * Instructions a callgrind dump spent in V8's compilers (TurboFan, Maglev, Sparkplug, the
- * bytecode generator, their assemblers and zones): tiering is not done after the warm-up (it
- * was 6–24 % of the window), and how much of it lands in the window differs from run to run, so
- * the count without it is the steadier one. From `callgrind_annotate`'s per-function listing,
- * written to a file (it outgrows a pipe buffer).
+ * A callgrind dump's instructions: the total, and those spent in V8's compilers (TurboFan,
+ * Maglev, Sparkplug, the bytecode generator, their assemblers and zones). Tiering is not done
+ * after the warm-up (4–24 % of the window), and how much of it lands in the window differs from
+ * run to run, so the count without it is the steadier one. Both from `callgrind_annotate`'s
+ * per-function listing, written to a file: with JIT code it outgrows a pipe's buffer (ENOBUFS).
  */
-function compilerInstructions(dump: string): number {
+function callgrindCounts(dump: string): { total: number; compiling: number } {
   const listing = `${dump}.annotate`;
   const fd = openSync(listing, 'w');
+  let status: number | null;
   try {
-    spawnSync('callgrind_annotate', ['--threshold=100', dump], { stdio: ['ignore', fd, 'ignore'] });
+    status = spawnSync('callgrind_annotate', ['--threshold=100', dump], {
+      stdio: ['ignore', fd, 'ignore'],
+    }).status;
   } finally {
     closeSync(fd);
   }
-  let sum = 0;
-  for (const line of readFileSync(listing, 'utf8').split('\n')) {
-    if (!COMPILER.test(line)) continue;
-    const count = /^\s*([\d,]+) /.exec(line)?.[1];
-    if (count !== undefined) sum += Number(count.replaceAll(',', ''));
-  }
+  const text = readFileSync(listing, 'utf8');
   rmSync(listing, { force: true });
-  return sum;
+  const count = (line: string): number =>
+    Number(/^\s*([\d,]+) /.exec(line)?.[1]?.replaceAll(',', '') ?? Number.NaN);
+  let total = Number.NaN;
+  let compiling = 0;
+  for (const line of text.split('\n')) {
+    if (line.includes('PROGRAM TOTALS')) total = count(line);
+    else if (COMPILER.test(line)) compiling += count(line) || 0;
+  }
+  if (status !== 0 || !Number.isFinite(total)) {
+    throw new Error(`callgrind_annotate ${dump}: exit ${status}, no PROGRAM TOTALS line`);
+  }
+  return { total, compiling };
 }
 const COMPILER =
   /v8::internal::(compiler|maglev|baseline|interpreter)::|v8::internal::(Assembler|MacroAssembler|Zone)\b/;
@@ -164,13 +173,8 @@ for (const [name, spec] of specs) {
       control('-z');
       await drive(port, requests);
       control('-d');
-      // The dump is `${out}.1` (the first dump of this process). Its own `totals:` line
-      // (callgrind's output format), not callgrind_annotate's listing: with JIT code the listing
-      // outgrows execFileSync's 1 MiB buffer (ENOBUFS).
-      const text = readFileSync(`${out}.1`, 'utf8');
-      const total = Number(/^totals:\s+(\d+)/m.exec(text)?.[1]);
-      if (!Number.isFinite(total)) throw new Error(`no totals line in ${out}.1`);
-      const compiling = compilerInstructions(`${out}.1`);
+      // The dump is `${out}.1` (the first dump of this process).
+      const { total, compiling } = callgrindCounts(`${out}.1`);
       console.log(
         `${framework}/${name}/${store}: ${Math.round(total / requests)} instructions/request, ${Math.round((total - compiling) / requests)} without V8's compilers (${((100 * compiling) / total).toFixed(1)} % compiling) (${out}.1)`,
       );

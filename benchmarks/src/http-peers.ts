@@ -203,13 +203,8 @@ const summary = list.map((config) => {
       const other = pick(run);
       return other === undefined ? Number.NaN : run.rps / other.rps;
     });
-  const ratioTo = (pick: (run: Run) => Run | undefined) => +median(ratiosTo(pick)).toFixed(3);
-  // The lowest and highest of the per-round ratios: on a shared machine a median of 0.97 or
-  // 1.03 says little unless the rounds agree, so the table shows how far they spread.
-  const rangeTo = (pick: (run: Run) => Run | undefined): [number, number] => {
-    const ratios = ratiosTo(pick);
-    return [+Math.min(...ratios).toFixed(3), +Math.max(...ratios).toFixed(3)];
-  };
+  const medianOf = (ratios: number[]) => +median(ratios).toFixed(3);
+  const ratioTo = (pick: (run: Run) => Run | undefined) => medianOf(ratiosTo(pick));
   const bare = (run: Run) =>
     runs.find((r) => r.round === run.round && r.config === `${framework}/bare`);
   const fastestPeer = (run: Run) =>
@@ -228,6 +223,7 @@ const summary = list.map((config) => {
       (r) =>
         r.round === run.round && r.config === `${framework}/faultline-base/${caseOf(config.id)}`,
     );
+  const toPeer = config.spec.middleware === 'faultline' ? ratiosTo(fastestPeer) : undefined;
   const comparable =
     config.spec.middleware === 'faultline' &&
     !isBase &&
@@ -240,8 +236,13 @@ const summary = list.map((config) => {
       ? { redisUsPerRequestMedian: median(own.map((run) => run.redisUsPerRequest ?? Number.NaN)) }
       : {}),
     xBare: ratioTo(bare),
-    xFastestPeer: config.spec.middleware === 'faultline' ? ratioTo(fastestPeer) : undefined,
-    xFastestPeerRange: config.spec.middleware === 'faultline' ? rangeTo(fastestPeer) : undefined,
+    xFastestPeer: toPeer === undefined ? undefined : medianOf(toPeer),
+    // The lowest and highest of the per-round ratios: on a shared machine a median of 0.97 or
+    // 1.03 says little unless the rounds agree, so the table shows how far they spread.
+    xFastestPeerRange:
+      toPeer === undefined
+        ? undefined
+        : ([+Math.min(...toPeer).toFixed(3), +Math.max(...toPeer).toFixed(3)] as const),
     // Our req/s over the earlier build's (`--base`), same round, same client.
     xBase: baseDist !== undefined && comparable ? ratioTo(base) : undefined,
     non2xx: own.reduce((sum, run) => sum + run.non2xx, 0),
