@@ -251,11 +251,14 @@ export async function load(
     readonly body: string;
     readonly keyHeader: string;
     readonly key: () => string;
+    /** Offered load in requests per second over all connections; default: as fast as answered. */
+    readonly rate?: number;
   },
 ): Promise<Load> {
   const result = await autocannon({
     url,
     connections: options.connections,
+    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
     duration: options.seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
