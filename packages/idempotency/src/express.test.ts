@@ -87,6 +87,48 @@ describe('expressIdempotency without a body parser', () => {
     }
   });
 
+  it("fingerprints a parser's req.rawBody (its own bytes) over the parsed req.body", async () => {
+    // A `verify` hook that keeps the raw bytes: duplicate members are told apart in the bytes
+    // ({"a":1,"a":2} is not {"a":2}), though both parse to the same req.body.
+    const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
+    const app = express();
+    app.use(
+      express.json({
+        verify: (req, _res, buf) => {
+          (req as { rawBody?: Buffer }).rawBody = buf;
+        },
+      }),
+    );
+    app.use(expressIdempotency(idempotency));
+    let calls = 0;
+    app.post('/echo', (req, res) => {
+      calls++;
+      res.status(201).json({ got: req.body });
+    });
+    const server = createServer(app);
+    const url = await listen(server);
+    const post = (body: string) =>
+      fetch(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
+    try {
+      expect(await (await post('{"a":1,"a":2}')).json()).toEqual({ got: { a: 2 } });
+      let retry = await post('{"a":1,"a":2}');
+      for (let i = 0; i < 500 && retry.headers.get('idempotent-replayed') !== 'true'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        retry = await post('{"a":1,"a":2}');
+      }
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect((await post('{"a":2}')).status).toBe(422);
+      expect(calls).toBe(1);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
   it('answers 413 BODY_TOO_LARGE past maxBodyBytes, handler not run', async () => {
     const idempotency = createIdempotency({ store: memoryStore(), scope: () => 'u' });
     const app = express();

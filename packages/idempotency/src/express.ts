@@ -36,10 +36,8 @@ export type ExpressMiddleware = (
   next: (error?: unknown) => void,
 ) => void;
 
-function hasBody(req: IncomingMessage): boolean {
-  return (
-    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
-  );
+function hasBody(headers: IncomingMessage['headers']): boolean {
+  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }
 
 /** The size of a body a parser already read (its JSON text for a parsed value). */
@@ -76,49 +74,62 @@ export function expressIdempotency(
   const limit = checkMaxBodyBytes(owner, options);
   const keyHeader = idem.options.header;
 
+  // Express gives every request and response a hidden class of its own (it sets their
+  // prototypes), so each property read on them misses V8's inline caches and is looked up again:
+  // each is read once here, and a property that is usually absent (`rawBody`) is tested with
+  // `Object.hasOwn`, which walks no prototype chain.
   const handle = async (
     req: ExpressRequest,
     res: ServerResponse,
     next: (error?: unknown) => void,
   ) => {
     const method = req.method ?? 'GET';
-    if (passesThrough(idem, method, req.headers[keyHeader] !== undefined)) {
+    const headers = req.headers;
+    if (passesThrough(idem, method, headers[keyHeader] !== undefined)) {
       next();
       return;
     }
+    let body = req.body;
     // One limit for every adapter, whoever read the body: a declared size over it is refused
     // without reading a byte; a chunked body already parsed is measured by what was parsed.
-    const declared = req.headers['content-length'];
+    const declared = headers['content-length'];
     if (
       declared !== undefined
         ? Number(declared) > limit
-        : req.body !== undefined &&
-          req.headers['transfer-encoding'] !== undefined &&
-          parsedSize(req.body) > limit
+        : body !== undefined &&
+          headers['transfer-encoding'] !== undefined &&
+          parsedSize(body) > limit
     ) {
       sendResponse(res, tooLarge(limit));
       return;
     }
-    if (req.body === undefined && hasBody(req) && req.readable) {
+    let raw = Object.hasOwn(req, 'rawBody') ? req.rawBody : undefined;
+    if (body === undefined && hasBody(headers) && req.readable) {
       try {
-        const raw = await readBody(req, limit);
-        req.rawBody = raw;
-        req.body = raw;
-        if (isJsonContentType(req.headers['content-type'])) {
+        raw = await readBody(req, limit);
+        body = raw;
+        if (isJsonContentType(headers['content-type'])) {
           try {
-            req.body = JSON.parse(raw.toString('utf8'));
+            body = JSON.parse(raw.toString('utf8'));
           } catch {
             // Leave the Buffer: the route decides what malformed JSON means.
           }
         }
+        req.rawBody = raw;
+        req.body = body;
       } catch (error) {
         bodyUnread(res, limit, error); // no error to report
         return;
       }
     }
-    const body = req.rawBody ?? fingerprintBody(req.body);
     const result = await idem.begin(
-      coreRequest(method, req.originalUrl ?? req.url, requestHeaders(req, keyHeader), body, req),
+      coreRequest(
+        method,
+        req.originalUrl ?? req.url,
+        requestHeaders(req, keyHeader, headers),
+        raw ?? fingerprintBody(body),
+        req,
+      ),
     );
     if (result.kind !== 'execute') {
       sendResponse(res, result.response);

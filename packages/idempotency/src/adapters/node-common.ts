@@ -83,20 +83,21 @@ const NOT_COMMA_JOINED = new Set([
 export function requestHeaders(
   req: IncomingMessage,
   keyHeader: string,
+  headers: IncomingMessage['headers'] = req.headers,
 ): Readonly<Record<string, string | readonly string[] | undefined>> {
   // Fast path, no copy: Node joins a repeated header with ", ", so a key value without a comma
   // was sent once. `headersDistinct` would build an array for every header of the request.
-  const value = req.headers[keyHeader];
+  const value = headers[keyHeader];
   if (
     value === undefined ||
     (typeof value === 'string' && !value.includes(',') && !NOT_COMMA_JOINED.has(keyHeader))
   ) {
-    return req.headers;
+    return headers;
   }
-  const headers: Record<string, string | readonly string[] | undefined> = { ...req.headers };
+  const copy: Record<string, string | readonly string[] | undefined> = { ...headers };
   const distinct = req.headersDistinct?.[keyHeader];
-  if (distinct !== undefined) headers[keyHeader] = distinct;
-  return headers;
+  if (distinct !== undefined) copy[keyHeader] = distinct;
+  return copy;
 }
 
 /** Thrown by {@link readBody} past the limit. @internal */
