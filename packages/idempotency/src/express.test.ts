@@ -18,6 +18,17 @@ import {
   writeChunks,
 } from './testing/http-scenarios.js';
 
+/** Sends JSON bodies to `url` by POST, each with the same idempotency key `k`. */
+function keyedJsonPost(url: string): (body: string) => Promise<Response> {
+  return (body) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+}
+
 /** An Express app with `express.json()`, then the adapter, ahead of the routes a test adds. */
 function jsonApp(idempotency: Idempotency): express.Express {
   const app = express();
@@ -62,13 +73,7 @@ describe('expressIdempotency without a body parser', () => {
     });
     const server = createServer(app);
     const url = await listen(server);
-    const post = (body: string) =>
-      fetch(`${url}/echo`, {
-        method: 'POST',
-        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
+    const post = keyedJsonPost(`${url}/echo`);
     try {
       const first = await post('{"a":1}');
       expect(await first.json()).toEqual({ got: { a: 1 }, raw: 7 });
@@ -107,13 +112,7 @@ describe('expressIdempotency without a body parser', () => {
     });
     const server = createServer(app);
     const url = await listen(server);
-    const post = (body: string) =>
-      fetch(`${url}/echo`, {
-        method: 'POST',
-        headers: { 'idempotency-key': 'k', 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
+    const post = keyedJsonPost(`${url}/echo`);
     try {
       expect(await (await post('{"a":1,"a":2}')).json()).toEqual({ got: { a: 2 } });
       let retry = await post('{"a":1,"a":2}');
