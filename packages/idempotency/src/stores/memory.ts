@@ -387,7 +387,8 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     return entry;
   };
 
-  // Two literals rather than a spread: this runs on every replay and conflict.
+  // Two literals rather than a spread: this runs on every replay and conflict. Never called
+  // for an UNREADABLE entry (a claim replaces it, a read reports none).
   const toRecord = (entry: Entry, now: number): StoredRecord =>
     entry.status === 'COMPLETED'
       ? {
@@ -397,7 +398,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
           response: storedResponse(entry),
         }
       : {
-          status: entry.status as 'IN_PROGRESS' | 'COMPLETED',
+          status: 'IN_PROGRESS',
           fingerprint: entry.fingerprint,
           expiresIn: entry.expiresAt - now,
         };
