@@ -305,6 +305,10 @@ const bareByRound = new Map(runs.filter((r) => r.config === 'bare').map((r) => [
 const bareCpuByRound = new Map(
   runs.filter((r) => r.config === 'bare').map((r) => [r.round, r.serverCpuUsPerRequest]),
 );
+/** A case answered with errors or non-2xx measured something else (a refusal path, say). */
+const clean = (row: Pick<Summary, 'non2xx' | 'errors'>): boolean =>
+  row.non2xx === 0 && row.errors === 0;
+
 const summary: Summary[] = configs.map((config) => {
   const own = runs.filter((run) => run.config === config.id);
   const ratios = own.map((run) => run.rps / bareByRound.get(run.round)!);
@@ -324,16 +328,17 @@ const summary: Summary[] = configs.map((config) => {
   };
   if (config.target !== undefined) {
     row.target = config.target;
-    // A case answered with errors measured something else (a refusal path, say): never met.
-    const clean = row.non2xx === 0 && row.errors === 0;
-    row.met = row.xBare >= config.target && clean;
-    row.metByCpu = 1 / row.cpuPerRequestXBare >= config.target && clean;
+    row.met = row.xBare >= config.target && clean(row);
+    row.metByCpu = 1 / row.cpuPerRequestXBare >= config.target && clean(row);
   }
   return row;
 });
 
 const pad = (text: string, width: number): string => text.padEnd(width);
 const right = (text: string, width: number): string => text.padStart(width);
+/** Errors make the figures no result at all: INVALID rather than MISSED. */
+const verdict = (met: boolean | undefined, row: Summary): string =>
+  met === undefined ? '' : !clean(row) ? 'INVALID' : met ? 'MET' : 'MISSED';
 console.log(
   `\n## Idempotency middleware on Fastify 5 (autocannon, ${connections} connections, ${duration} s, ${rounds} round(s), medians)\n`,
 );
@@ -342,12 +347,9 @@ console.log(
 );
 for (const row of summary) {
   const target = row.target === undefined ? '—' : `≥ ${row.target.toFixed(2)}×`;
-  // Errors make the figures no result at all: INVALID rather than MISSED.
-  const invalid = row.non2xx > 0 || row.errors > 0;
-  const result = row.met === undefined ? '' : invalid ? 'INVALID' : row.met ? 'MET' : 'MISSED';
-  const flags = invalid ? `  (non2xx ${row.non2xx}, errors ${row.errors})` : '';
+  const flags = clean(row) ? '' : `  (non2xx ${row.non2xx}, errors ${row.errors})`;
   console.log(
-    `${pad(row.label, 26)} ${right(String(row.rpsMedian), 8)} ${right(row.xBare.toFixed(3), 7)}  ${pad(target, 9)} ${pad(result, 7)} ${right(row.serverCpuMedian.toFixed(2), 7)} ${right(row.clientCpuMedian.toFixed(2), 7)} ${right(row.serverCpuUsPerRequestMedian.toFixed(1), 7)} ${right((1 / row.cpuPerRequestXBare).toFixed(2), 6)} ${pad(row.metByCpu === undefined ? '' : invalid ? 'INVALID' : row.metByCpu ? 'MET' : 'MISSED', 6)}  ${row.rpsRuns.join(', ')}${flags}`,
+    `${pad(row.label, 26)} ${right(String(row.rpsMedian), 8)} ${right(row.xBare.toFixed(3), 7)}  ${pad(target, 9)} ${pad(verdict(row.met, row), 7)} ${right(row.serverCpuMedian.toFixed(2), 7)} ${right(row.clientCpuMedian.toFixed(2), 7)} ${right(row.serverCpuUsPerRequestMedian.toFixed(1), 7)} ${right((1 / row.cpuPerRequestXBare).toFixed(2), 6)} ${pad(verdict(row.metByCpu, row), 6)}  ${row.rpsRuns.join(', ')}${flags}`,
   );
 }
 if (roundTrips !== undefined) {
