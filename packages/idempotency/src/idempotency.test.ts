@@ -816,3 +816,66 @@ describe('createIdempotency: a scope that returns nothing (issue 14, item 8)', (
     expect(warned.length).toBe(1);
   });
 });
+
+describe('createIdempotency: an in-process store answered without promises', () => {
+  it('a full memory store: 503, onStoreFailure and one STORE_FAILING warning, then STORE_RECOVERED', async () => {
+    const clock = new VirtualClock();
+    const store = memoryStore({ clock, maxEntries: 1 });
+    const { idem, warnings } = setup({ clock }, store);
+    const failures: string[] = [];
+    idem.onStoreFailure((event) =>
+      failures.push(`${event.operation}:${(event.error as Error).name}`),
+    );
+    const first = token(await idem.begin(request({}, 'a')));
+    for (const key of ['b', 'c']) {
+      const { status, body } = problemOf(await idem.begin(request({}, key)));
+      expect([status, body.code]).toEqual([503, 'STORE_UNAVAILABLE']);
+    }
+    expect(failures).toEqual(['claim:StoreFullError', 'claim:StoreFullError']);
+    expect(warnings.map((w) => w.code)).toEqual(['STORE_FAILING']);
+    expect(await idem.release(first)).toBe('released');
+    token(await idem.begin(request({}, 'b')));
+    expect(warnings.map((w) => w.code)).toEqual(['STORE_FAILING', 'STORE_RECOVERED']);
+  });
+
+  it('finishing answers stored, released, fenced and ignored as through the promises', async () => {
+    const { idem, clock } = setup({ lockTtl: 3_000 });
+    const a = token(await idem.begin(request({}, 'a')));
+    expect(await idem.complete(a, created)).toBe('stored');
+    expect(await idem.complete(a, created)).toBe('ignored');
+    expect(await idem.release(a)).toBe('ignored');
+    const b = token(await idem.begin(request({}, 'b')));
+    expect(await idem.release(b)).toBe('released');
+    const fenced: string[] = [];
+    idem.onFenced((event) => fenced.push(event.operation));
+    const c = token(await idem.begin(request({}, 'c')));
+    await clock.jump(10_000); // the lease lapses (renewal fenced), a takeover claims the key
+    token(await idem.begin(request({}, 'c')));
+    expect(await idem.release(c)).toBe('fenced');
+    expect(fenced).toEqual(['renew', 'release']);
+  });
+
+  it('methods replaced on the store (a spy, a fault injector) are called, not bypassed', async () => {
+    const clock = new VirtualClock();
+    const store = memoryStore({ clock });
+    const calls: string[] = [];
+    const { claim, complete, release } = store;
+    store.claim = (key, claimed) => {
+      calls.push('claim');
+      return claim(key, claimed);
+    };
+    store.complete = (key, owner, response, ttl) => {
+      calls.push('complete');
+      return complete(key, owner, response, ttl);
+    };
+    store.release = (key, owner) => {
+      calls.push('release');
+      return release(key, owner);
+    };
+    const { idem } = setup({ clock }, store);
+    expect(await idem.complete(token(await idem.begin(request({}, 'a'))), created)).toBe('stored');
+    expect(await idem.release(token(await idem.begin(request({}, 'b'))))).toBe('released');
+    expect(calls).toEqual(['claim', 'complete', 'claim', 'release']);
+    expect((await idem.begin(request({}, 'a'))).kind).toBe('replay');
+  });
+});

@@ -43,6 +43,7 @@ import type {
   StoredResponse,
 } from './store.js';
 import { StoreCalls } from './store-calls.js';
+import { type SyncStore, syncStoreOf } from './sync-store.js';
 
 const FACTORY = 'createIdempotency';
 
@@ -72,6 +73,8 @@ export class IdempotencyServer implements Idempotency {
   /** The key header as the user spelled it, for messages. */
   readonly #headerName: string;
   readonly #calls: StoreCalls;
+  /** The store's synchronous side, when it is an in-process store (see `SyncStore`). */
+  readonly #sync: SyncStore | undefined;
   /** Renews the lease of every execution in progress (one timer for all). */
   readonly #renewer: Renewer;
   /** Kind and name on telemetry records (`store-failure`, `idempotency-replay`, …). */
@@ -89,6 +92,7 @@ export class IdempotencyServer implements Idempotency {
     const { resolved } = validated;
     this.options = resolved;
     this.#store = validated.store;
+    this.#sync = syncStoreOf(validated.store);
     this.#clock = validated.clock;
     this.#scope = validated.scope;
     this.#fingerprint = validated.fingerprint;
@@ -143,17 +147,30 @@ export class IdempotencyServer implements Idempotency {
     const { key, fingerprint, scope } = identity;
     const { concurrentWait, lockTtl } = this.options;
     const waitUntil = concurrentWait === undefined ? undefined : this.#clock.now() + concurrentWait;
+    const sync = this.#sync;
     for (;;) {
       const lease = new Lease(key);
       let claim: ClaimResult;
-      let pending: Promise<ClaimResult> | undefined;
-      try {
-        claim = await this.#calls.run('claim', key, () => {
-          pending = this.#store.claim(key, { owner: lease.owner, fingerprint, lockTtl, scope });
-          return pending;
-        });
-      } catch {
-        return this.#storeDown(key, lease.owner, pending);
+      if (sync !== undefined && this.#store.claim === sync.claim) {
+        try {
+          claim = sync.claimNow(key, { owner: lease.owner, fingerprint, lockTtl, scope });
+        } catch (error) {
+          // A claim that threw did not land: nothing to clean up.
+          this.#calls.failedNow('claim', key, error);
+          return this.#storeDown(key, undefined, undefined);
+        }
+        this.#calls.answeredNow();
+      } else {
+        const owner = lease.owner;
+        let pending: Promise<ClaimResult> | undefined;
+        try {
+          claim = await this.#calls.run('claim', key, () => {
+            pending = this.#store.claim(key, { owner, fingerprint, lockTtl, scope });
+            return pending;
+          });
+        } catch {
+          return this.#storeDown(key, owner, pending);
+        }
       }
       if (claim.claimed) return this.#execute(key, lease, claim.previous);
       const decided = this.#decide(key, fingerprint, claim.record);
@@ -422,7 +439,20 @@ export class IdempotencyServer implements Idempotency {
   }
 
   release(token: ExecutionToken): Promise<FinishOutcome> {
-    const owner = leaseOfToken(token).owner;
+    const lease = leaseOfToken(token);
+    const owner = lease.owner;
+    const sync = this.#sync;
+    if (sync !== undefined && this.#store.release === sync.release) {
+      if (!lease.finish()) return IGNORED;
+      let released: boolean;
+      try {
+        released = sync.releaseNow(token.key, owner);
+      } catch (error) {
+        this.#calls.failedNow('release', token.key, error);
+        return FAILED;
+      }
+      return this.#finishedNow(token, 'release', released);
+    }
     return this.#finish(token, () => this.#store.release(token.key, owner), 'release', 'released');
   }
 
@@ -450,14 +480,42 @@ export class IdempotencyServer implements Idempotency {
   }
 
   #keep(token: ExecutionToken, stored: StoredResponse): Promise<FinishOutcome> {
-    const owner = leaseOfToken(token).owner;
+    const lease = leaseOfToken(token);
+    const owner = lease.owner;
     const recordTtl = this.options.recordTtl;
+    const sync = this.#sync;
+    if (sync !== undefined && this.#store.complete === sync.complete) {
+      if (!lease.finish()) return IGNORED;
+      let written: boolean;
+      try {
+        written = sync.completeNow(token.key, owner, stored, recordTtl);
+      } catch (error) {
+        this.#calls.failedNow('complete', token.key, error);
+        return FAILED;
+      }
+      return this.#finishedNow(token, 'complete', written);
+    }
     return this.#finish(
       token,
       () => this.#store.complete(token.key, owner, stored, recordTtl),
       'complete',
       'stored',
     );
+  }
+
+  /**
+   * A finishing write an in-process store answered synchronously (`written`: it held the lock).
+   * A write that threw is not retried: it did not wait on anything that could recover.
+   */
+  #finishedNow(
+    token: ExecutionToken,
+    operation: 'complete' | 'release',
+    written: boolean,
+  ): Promise<FinishOutcome> {
+    this.#calls.answeredNow();
+    if (written) return operation === 'complete' ? STORED : RELEASED;
+    this.#fenced.emit({ key: token.key, operation });
+    return FENCED;
   }
 
   async #finish(
@@ -551,6 +609,13 @@ const MISMATCH: TelemetryAttributes = Object.freeze({ reason: 'fingerprint-misma
 /** The markers a replay adds to the stored headers: shared, never modified. */
 const REPLAYED: StoredHeader = Object.freeze(['idempotent-replayed', 'true'] as const);
 const BODY_OMITTED: StoredHeader = Object.freeze(['idempotency-body-omitted', 'true'] as const);
+
+/** Outcomes of a synchronous finish, settled once and shared (nobody can change them). */
+const STORED: Promise<FinishOutcome> = Promise.resolve('stored');
+const RELEASED: Promise<FinishOutcome> = Promise.resolve('released');
+const FENCED: Promise<FinishOutcome> = Promise.resolve('fenced');
+const FAILED: Promise<FinishOutcome> = Promise.resolve('failed');
+const IGNORED: Promise<FinishOutcome> = Promise.resolve('ignored');
 
 /** Run the handler without protection (rows 1, 2, fail-open). One shared object. */
 const UNPROTECTED: BeginResult = Object.freeze({ kind: 'execute', token: undefined });

@@ -90,6 +90,20 @@ export class StoreCalls {
     else pending.succeeded(result);
   }
 
+  /**
+   * A call that serves a request was answered synchronously (an in-process store, see
+   * `SyncStore`): as {@link settled}, for the health state.
+   */
+  answeredNow(): void {
+    if (this.#failing) this.#recovered();
+  }
+
+  /** A call that serves a request threw synchronously: reported as a failed call. */
+  failedNow(operation: StoreFailureEvent['operation'], key: string, error: unknown): void {
+    this.#report(operation, key, error);
+    if (!this.#failing) this.#failed(operation, error);
+  }
+
   /** @internal The call behind `pending` answered in time. */
   settled(pending: PendingCall): boolean {
     if (!this.#pending.remove(pending)) return false;

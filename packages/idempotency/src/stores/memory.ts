@@ -11,6 +11,7 @@ import type {
   StoredRecord,
   StoredResponse,
 } from '../store.js';
+import { registerSyncStore } from '../sync-store.js';
 
 /** Options for {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -433,6 +434,82 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     }
   };
 
+  // Each operation runs synchronously to completion, so the check-and-set cannot interleave
+  // with another request in this process; the store's methods wrap them in a promise, and the
+  // server core calls them directly (see `SyncStore`).
+  const claimNow = (key: string, request: ClaimRequest): ClaimResult => {
+    const now = clock.now();
+    // One lookup: a live record answers; an expired or unreadable one is replaced.
+    const existed = inProgress.get(key) ?? completed.get(key);
+    let previous: 'none' | 'expired' | 'unreadable' = 'none';
+    if (existed !== undefined) {
+      if (existed.expiresAt <= now) {
+        previous = 'expired';
+      } else if (existed.status !== 'UNREADABLE') {
+        return { claimed: false, record: toRecord(existed, now) };
+      } else {
+        previous = 'unreadable';
+      }
+      drop(existed);
+    }
+    const scope = request.scope ?? '';
+    makeRoom(scope, now);
+    const entry = new Entry(
+      key,
+      scope,
+      'IN_PROGRESS',
+      request.fingerprint,
+      request.owner,
+      now + request.lockTtl,
+    );
+    inProgress.set(key, entry);
+    added(entry);
+    if (entry.expiresAt < lockExpiryFloor) lockExpiryFloor = entry.expiresAt;
+    scheduleSweep();
+    return { claimed: true, previous };
+  };
+
+  const completeNow = (
+    key: string,
+    ownerToken: string,
+    response: StoredResponse,
+    recordTtl: number,
+  ): boolean => {
+    const now = clock.now();
+    const entry = inProgress.get(key);
+    if (entry === undefined || entry.owner !== ownerToken || entry.expiresAt <= now) {
+      // Already completed by this owner: a retried write whose first attempt landed.
+      const done = completed.get(key);
+      return (
+        done !== undefined &&
+        done.status === 'COMPLETED' &&
+        done.owner === ownerToken &&
+        done.expiresAt > now
+      );
+    }
+    inProgress.delete(key);
+    entry.status = 'COMPLETED';
+    // Callers may reuse their buffers: the store keeps its own copy, so replays stay
+    // byte-identical.
+    entry.responseStatus = response.status;
+    entry.responseHeaders = headerLists.intern(response.headers);
+    entry.bodyOffset = bodies.copy(response.body);
+    entry.bodyArray = bodies.array;
+    entry.bodyLength = response.body.length;
+    entry.bodyOmitted = response.bodyOmitted;
+    entry.expiresAt = now + recordTtl;
+    completed.insert(key, entry);
+    if (entry.expiresAt < recordExpiryFloor) recordExpiryFloor = entry.expiresAt;
+    return true;
+  };
+
+  const releaseNow = (key: string, ownerToken: string): boolean => {
+    const entry = inProgress.get(key);
+    if (entry === undefined || entry.owner !== ownerToken) return false;
+    drop(entry);
+    return true;
+  };
+
   const store: MemoryStore = {
     get size() {
       return size();
@@ -449,38 +526,8 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       recordExpiryFloor = Number.POSITIVE_INFINITY;
     },
 
-    // Each method body runs synchronously to completion: `async` only wraps the result, so the
-    // check-and-set cannot interleave with another request in this process.
     async claim(key: string, request: ClaimRequest): Promise<ClaimResult> {
-      const now = clock.now();
-      // One lookup: a live record answers; an expired or unreadable one is replaced.
-      const existed = inProgress.get(key) ?? completed.get(key);
-      let previous: 'none' | 'expired' | 'unreadable' = 'none';
-      if (existed !== undefined) {
-        if (existed.expiresAt <= now) {
-          previous = 'expired';
-        } else if (existed.status !== 'UNREADABLE') {
-          return { claimed: false, record: toRecord(existed, now) };
-        } else {
-          previous = 'unreadable';
-        }
-        drop(existed);
-      }
-      const scope = request.scope ?? '';
-      makeRoom(scope, now);
-      const entry = new Entry(
-        key,
-        scope,
-        'IN_PROGRESS',
-        request.fingerprint,
-        request.owner,
-        now + request.lockTtl,
-      );
-      inProgress.set(key, entry);
-      added(entry);
-      if (entry.expiresAt < lockExpiryFloor) lockExpiryFloor = entry.expiresAt;
-      scheduleSweep();
-      return { claimed: true, previous };
+      return claimNow(key, request);
     },
 
     async get(key: string): Promise<StoredRecord | undefined> {
@@ -500,32 +547,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       response: StoredResponse,
       recordTtl: number,
     ): Promise<boolean> {
-      const now = clock.now();
-      const entry = inProgress.get(key);
-      if (entry === undefined || entry.owner !== ownerToken || entry.expiresAt <= now) {
-        // Already completed by this owner: a retried write whose first attempt landed.
-        const done = completed.get(key);
-        return (
-          done !== undefined &&
-          done.status === 'COMPLETED' &&
-          done.owner === ownerToken &&
-          done.expiresAt > now
-        );
-      }
-      inProgress.delete(key);
-      entry.status = 'COMPLETED';
-      // Callers may reuse their buffers: the store keeps its own copy, so replays stay
-      // byte-identical.
-      entry.responseStatus = response.status;
-      entry.responseHeaders = headerLists.intern(response.headers);
-      entry.bodyOffset = bodies.copy(response.body);
-      entry.bodyArray = bodies.array;
-      entry.bodyLength = response.body.length;
-      entry.bodyOmitted = response.bodyOmitted;
-      entry.expiresAt = now + recordTtl;
-      completed.insert(key, entry);
-      if (entry.expiresAt < recordExpiryFloor) recordExpiryFloor = entry.expiresAt;
-      return true;
+      return completeNow(key, ownerToken, response, recordTtl);
     },
 
     async renew(key: string, ownerToken: string, lockTtl: number): Promise<boolean> {
@@ -539,12 +561,17 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     },
 
     async release(key: string, ownerToken: string): Promise<boolean> {
-      const entry = inProgress.get(key);
-      if (entry === undefined || entry.owner !== ownerToken) return false;
-      drop(entry);
-      return true;
+      return releaseNow(key, ownerToken);
     },
   };
+  registerSyncStore(store, {
+    claim: store.claim,
+    complete: store.complete,
+    release: store.release,
+    claimNow,
+    completeNow,
+    releaseNow,
+  });
   internals.set(store, {
     inProgress,
     completed,
