@@ -75,7 +75,10 @@ export interface IdempotencyOptions {
   readonly replayHeaders?: readonly string[];
   /** Accept only the quoted (RFC 8941 sf-string) key form. Default `false`. */
   readonly strict?: boolean;
-  /** Bound on every store call; a slower store counts as down. Default `'2s'`; in [1 ms, 2^31). */
+  /**
+   * Bound on every store call that can wait (the in-process `memoryStore` answers synchronously);
+   * a slower store counts as down. Default `'2s'`; in [1 ms, 2^31).
+   */
   readonly storeTimeout?: Duration;
   /** Attempts at writing a completion before giving up (row 17). Default `3`; in [1, 10]. */
   readonly completionAttempts?: number;
