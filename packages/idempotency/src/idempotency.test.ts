@@ -15,6 +15,7 @@ import {
 import { sha256HexSync } from './sha256.js';
 import type { Store } from './store.js';
 import { memoryStore } from './stores/memory.js';
+import { registerSyncStore } from './sync-store.js';
 import { corruptMemoryRecord, faultyStore } from './testing.js';
 
 const encoder = new TextEncoder();
@@ -853,6 +854,43 @@ describe('createIdempotency: an in-process store answered without promises', () 
     token(await idem.begin(request({}, 'c')));
     expect(await idem.release(c)).toBe('fenced');
     expect(fenced).toEqual(['renew', 'release']);
+  });
+
+  it('a synchronous completion or release that throws is reported and answers failed', async () => {
+    const clock = new VirtualClock();
+    const inner = memoryStore({ clock });
+    const store: Store = {
+      claim: inner.claim,
+      get: inner.get,
+      complete: inner.complete,
+      renew: inner.renew,
+      release: inner.release,
+    };
+    const boom = new Error('store bug');
+    registerSyncStore(store, {
+      claim: store.claim,
+      complete: store.complete,
+      release: store.release,
+      claimNow: () => ({ claimed: true, previous: 'none' }),
+      completeNow: () => {
+        throw boom;
+      },
+      releaseNow: () => {
+        throw boom;
+      },
+    });
+    const { idem, warnings } = setup({ clock }, store);
+    const failures: string[] = [];
+    idem.onStoreFailure((event) => failures.push(event.operation));
+    expect(await idem.complete(token(await idem.begin(request({}, 'a'))), created)).toBe('failed');
+    expect(await idem.release(token(await idem.begin(request({}, 'b'))))).toBe('failed');
+    expect(failures).toEqual(['complete', 'release']);
+    // Failing at the completion, recovered at the next claim, failing again at the release.
+    expect(warnings.map((w) => w.code)).toEqual([
+      'STORE_FAILING',
+      'STORE_RECOVERED',
+      'STORE_FAILING',
+    ]);
   });
 
   it('methods replaced on the store (a spy, a fault injector) are called, not bypassed', async () => {

@@ -439,20 +439,11 @@ export class IdempotencyServer implements Idempotency {
   }
 
   release(token: ExecutionToken): Promise<FinishOutcome> {
-    const lease = leaseOfToken(token);
-    const owner = lease.owner;
     const sync = this.#sync;
     if (sync !== undefined && this.#store.release === sync.release) {
-      if (!lease.finish()) return IGNORED;
-      let released: boolean;
-      try {
-        released = sync.releaseNow(token.key, owner);
-      } catch (error) {
-        this.#calls.failedNow('release', token.key, error);
-        return FAILED;
-      }
-      return this.#finishedNow(token, 'release', released);
+      return this.#finishNow(sync, token, undefined);
     }
+    const owner = leaseOfToken(token).owner;
     return this.#finish(token, () => this.#store.release(token.key, owner), 'release', 'released');
   }
 
@@ -480,21 +471,12 @@ export class IdempotencyServer implements Idempotency {
   }
 
   #keep(token: ExecutionToken, stored: StoredResponse): Promise<FinishOutcome> {
-    const lease = leaseOfToken(token);
-    const owner = lease.owner;
-    const recordTtl = this.options.recordTtl;
     const sync = this.#sync;
     if (sync !== undefined && this.#store.complete === sync.complete) {
-      if (!lease.finish()) return IGNORED;
-      let written: boolean;
-      try {
-        written = sync.completeNow(token.key, owner, stored, recordTtl);
-      } catch (error) {
-        this.#calls.failedNow('complete', token.key, error);
-        return FAILED;
-      }
-      return this.#finishedNow(token, 'complete', written);
+      return this.#finishNow(sync, token, stored);
     }
+    const owner = leaseOfToken(token).owner;
+    const recordTtl = this.options.recordTtl;
     return this.#finish(
       token,
       () => this.#store.complete(token.key, owner, stored, recordTtl),
@@ -504,16 +486,30 @@ export class IdempotencyServer implements Idempotency {
   }
 
   /**
-   * A finishing write an in-process store answered synchronously (`written`: it held the lock).
-   * A write that threw is not retried: it did not wait on anything that could recover.
+   * {@link #finish} on an in-process store, answered synchronously: completes with `stored`, or
+   * releases when there is none. A write that threw is not retried (it waited on nothing that
+   * could recover); it is reported and logged like any failed store call.
    */
-  #finishedNow(
+  #finishNow(
+    sync: SyncStore,
     token: ExecutionToken,
-    operation: 'complete' | 'release',
-    written: boolean,
+    stored: StoredResponse | undefined,
   ): Promise<FinishOutcome> {
+    const lease = leaseOfToken(token);
+    if (!lease.finish()) return IGNORED;
+    const operation = stored === undefined ? 'release' : 'complete';
+    let written: boolean;
+    try {
+      written =
+        stored === undefined
+          ? sync.releaseNow(token.key, lease.owner)
+          : sync.completeNow(token.key, lease.owner, stored, this.options.recordTtl);
+    } catch (error) {
+      this.#calls.failedNow(operation, token.key, error);
+      return FAILED;
+    }
     this.#calls.answeredNow();
-    if (written) return operation === 'complete' ? STORED : RELEASED;
+    if (written) return stored === undefined ? RELEASED : STORED;
     this.#fenced.emit({ key: token.key, operation });
     return FENCED;
   }
