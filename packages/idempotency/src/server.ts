@@ -147,11 +147,11 @@ export class IdempotencyServer implements Idempotency {
     const { key, fingerprint, scope } = identity;
     const { concurrentWait, lockTtl } = this.options;
     const waitUntil = concurrentWait === undefined ? undefined : this.#clock.now() + concurrentWait;
-    const sync = this.#sync;
     for (;;) {
       const lease = new Lease(key);
       let claim: ClaimResult;
-      if (sync !== undefined && this.#store.claim === sync.claim) {
+      const sync = this.#inProcess('claim');
+      if (sync !== undefined) {
         try {
           claim = sync.claimNow(key, { owner: lease.owner, fingerprint, lockTtl, scope });
         } catch (error) {
@@ -439,10 +439,8 @@ export class IdempotencyServer implements Idempotency {
   }
 
   release(token: ExecutionToken): Promise<FinishOutcome> {
-    const sync = this.#sync;
-    if (sync !== undefined && this.#store.release === sync.release) {
-      return this.#finishNow(sync, token, undefined);
-    }
+    const sync = this.#inProcess('release');
+    if (sync !== undefined) return this.#finishNow(sync, token, undefined);
     const owner = leaseOfToken(token).owner;
     return this.#finish(token, () => this.#store.release(token.key, owner), 'release', 'released');
   }
@@ -471,10 +469,8 @@ export class IdempotencyServer implements Idempotency {
   }
 
   #keep(token: ExecutionToken, stored: StoredResponse): Promise<FinishOutcome> {
-    const sync = this.#sync;
-    if (sync !== undefined && this.#store.complete === sync.complete) {
-      return this.#finishNow(sync, token, stored);
-    }
+    const sync = this.#inProcess('complete');
+    if (sync !== undefined) return this.#finishNow(sync, token, stored);
     const owner = leaseOfToken(token).owner;
     const recordTtl = this.options.recordTtl;
     return this.#finish(
@@ -483,6 +479,15 @@ export class IdempotencyServer implements Idempotency {
       'complete',
       'stored',
     );
+  }
+
+  /**
+   * The store's synchronous side when `method` is still the store's own (not replaced by a spy
+   * or a fault injector since), else `undefined`: the call then goes through the store's promise.
+   */
+  #inProcess(method: 'claim' | 'complete' | 'release'): SyncStore | undefined {
+    const sync = this.#sync;
+    return sync !== undefined && this.#store[method] === sync[method] ? sync : undefined;
   }
 
   /**

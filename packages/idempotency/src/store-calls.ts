@@ -91,14 +91,17 @@ export class StoreCalls {
   }
 
   /**
-   * A call that serves a request was answered synchronously (an in-process store, see
-   * `SyncStore`): as {@link settled}, for the health state.
+   * A call that serves a request was answered: the store is healthy (again). Called directly
+   * for a synchronous call of an in-process store (see `SyncStore`).
    */
   answeredNow(): void {
     if (this.#failing) this.#recovered();
   }
 
-  /** A call that serves a request threw synchronously: reported as a failed call. */
+  /**
+   * A call that serves a request failed: reported, and the store is failing. Called directly
+   * for a synchronous call of an in-process store that threw.
+   */
   failedNow(operation: StoreFailureEvent['operation'], key: string, error: unknown): void {
     this.#report(operation, key, error);
     if (!this.#failing) this.#failed(operation, error);
@@ -107,7 +110,7 @@ export class StoreCalls {
   /** @internal The call behind `pending` answered in time. */
   settled(pending: PendingCall): boolean {
     if (!this.#pending.remove(pending)) return false;
-    if (pending.serving && this.#failing) this.#recovered();
+    if (pending.serving) this.answeredNow();
     return true;
   }
 
@@ -115,8 +118,9 @@ export class StoreCalls {
   failedCall(pending: PendingCall, error: unknown, expired: boolean): boolean {
     if (!expired && !this.#pending.remove(pending)) return false;
     const failure = expired ? this.#timedOut(pending.operation) : error;
-    this.#report(pending.operation, pending.key, failure);
-    if (pending.serving && !this.#failing) this.#failed(pending.operation, failure);
+    // A background clean-up is reported but never moves the health state (see `cleanUp`).
+    if (pending.serving) this.failedNow(pending.operation, pending.key, failure);
+    else this.#report(pending.operation, pending.key, failure);
     pending.reject(failure);
     return true;
   }
